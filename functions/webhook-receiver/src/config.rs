@@ -1,0 +1,48 @@
+use crate::Limits;
+use reelcart_lambda::config::{ConfigError, Vars};
+
+/// The receiver's settings. Names of resources come from template.yaml (`!Ref`), never code.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `IDEMPOTENCY_TABLE`
+    pub idempotency_table: String,
+    /// `EVENT_QUEUE_URL`
+    pub event_queue_url: String,
+    /// `PAYLOAD_BUCKET`: where bodies too large for one queue message are kept.
+    pub payload_bucket: String,
+    /// `WEBHOOK_SECRETS_ID`: Secrets Manager id of the webhook secrets document.
+    pub secrets_id: String,
+    /// `SECRETS_REFRESH_SECS` (default 300): how often rotated secrets are picked up.
+    pub secrets_refresh_secs: i64,
+    /// `S3_FORCE_PATH_STYLE` (default false; true for emulators).
+    pub s3_force_path_style: bool,
+    /// `MAX_BODY_BYTES`, `DEDUPE_TTL_SECS`, `CLAIM_LEASE_SECS`.
+    pub limits: Limits,
+}
+
+impl Config {
+    pub fn from_vars<F: Fn(&str) -> Option<String>>(v: &Vars<F>) -> Result<Self, ConfigError> {
+        let defaults = Limits::default();
+        let limits = Limits {
+            max_body_bytes: v.parse_or("MAX_BODY_BYTES", defaults.max_body_bytes)?,
+            max_inline_bytes: defaults.max_inline_bytes,
+            dedupe_ttl_secs: v.parse_or("DEDUPE_TTL_SECS", defaults.dedupe_ttl_secs)?,
+            claim_lease_secs: v.parse_or("CLAIM_LEASE_SECS", defaults.claim_lease_secs)?,
+        };
+        if limits.dedupe_ttl_secs < 24 * 3600 {
+            return Err(ConfigError::Invalid {
+                name: "DEDUPE_TTL_SECS",
+                reason: "must cover platform retry schedules (at least 86400)".into(),
+            });
+        }
+        Ok(Self {
+            idempotency_table: v.required("IDEMPOTENCY_TABLE")?,
+            event_queue_url: v.required("EVENT_QUEUE_URL")?,
+            payload_bucket: v.required("PAYLOAD_BUCKET")?,
+            secrets_id: v.required("WEBHOOK_SECRETS_ID")?,
+            secrets_refresh_secs: v.parse_or("SECRETS_REFRESH_SECS", 300)?,
+            s3_force_path_style: v.flag("S3_FORCE_PATH_STYLE")?,
+            limits,
+        })
+    }
+}

@@ -1,0 +1,60 @@
+import json, hmac, hashlib, base64
+T = 1764115200
+META, VT = b"demo-meta-app-secret", "demo-verify-token"
+TTS_KEY, TTS = "demo-tts-app-key", b"demo-tts-app-secret"
+TT = b"demo-tiktok-client-secret"
+SHOP = b"demo-shopify-secret"
+STD = base64.b64decode("ZGVtby1zdGFuZGFyZC13ZWJob29rLXNlY3JldA==")
+def hx(k, m): return hmac.new(k, m, hashlib.sha256).hexdigest()
+def b64(k, m): return base64.b64encode(hmac.new(k, m, hashlib.sha256).digest()).decode()
+def req(method, path, headers, body, b64body=False, query=""):
+    headers = {k.lower(): v for k, v in headers.items()}
+    headers.setdefault("content-type", "application/json")
+    headers["host"] = "abc123.execute-api.us-east-1.amazonaws.com"
+    return {"version": "2.0", "routeKey": f"{method} {path.split('/standard/')[0] + '/standard/{source}' if '/standard/' in path else path}",
+        "rawPath": path, "rawQueryString": query, "headers": headers,
+        "requestContext": {"accountId": "123456789012", "apiId": "abc123", "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "abc123", "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.10", "userAgent": headers.get("user-agent", "webhook-sender")},
+            "requestId": "JKJaXmPLvHcESHA=", "routeKey": "$default", "stage": "$default", "time": "26/Nov/2025:00:00:00 +0000", "timeEpoch": T * 1000},
+        **({"body": base64.b64encode(body.encode()).decode() if b64body else body} if body is not None else {}),
+        "isBase64Encoded": b64body}
+out = {}
+shop_body = json.dumps({"id": 820982911946154508, "email": "jon@example.com", "total_price": "59.98", "currency": "USD",
+    "line_items": [{"sku": "TEE-BLK-M", "quantity": 2, "price": "29.99"}], "note_attributes": [{"name": "reelcart_ugc", "value": "ugc_123"}]}, separators=(",", ":"))
+out["shopify-orders-create"] = req("POST", "/webhooks/shopify", {"X-Shopify-Topic": "orders/create", "X-Shopify-Hmac-Sha256": b64(SHOP, shop_body.encode()),
+    "X-Shopify-Shop-Domain": "reelcart-demo.myshopify.com", "X-Shopify-Event-Id": "98880550-7158-44d4-b7cd-2c97c8a091b5",
+    "X-Shopify-Webhook-Id": "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043", "X-Shopify-Triggered-At": "2025-11-26T00:00:00.000Z", "X-Shopify-API-Version": "2025-10", "User-Agent": "Shopify-Captain-Hook"}, shop_body)
+tts_body = json.dumps({"type": 1, "tts_notification_id": "7327112393057371910", "shop_id": "7494049642642441621", "timestamp": T,
+    "data": {"order_id": "576461413038785752", "order_status": "AWAITING_SHIPMENT", "update_time": T}}, separators=(",", ":"))
+out["tiktok-shop-order-status"] = req("POST", "/webhooks/tiktok-shop", {"Authorization": hx(TTS, TTS_KEY.encode() + tts_body.encode())}, tts_body, b64body=True)
+tt_body = json.dumps({"client_key": "demo-client-key", "event": "authorization.removed", "create_time": T, "user_openid": "act.demo-creator", "content": "{\"reason\":1}"}, separators=(",", ":"))
+out["tiktok-authorization-removed"] = req("POST", "/webhooks/tiktok", {"TikTok-Signature": f"t={T},s=" + hx(TT, f"{T}.{tt_body}".encode())}, tt_body)
+meta_body = '{"object":"instagram","entry":[{"id":"17841400000000001","time":%d,"changes":[{"field":"mentions","value":{"media_id":"17887498072083520","comment_id":null,"text":"Love my new tee \\u00e4"}}]}]}' % T
+out["meta-instagram-mention"] = req("POST", "/webhooks/meta", {"X-Hub-Signature-256": "sha256=" + hx(META, meta_body.encode()), "User-Agent": "facebookexternalua"}, meta_body)
+out["meta-verify-handshake"] = req("GET", "/webhooks/meta", {}, None, query=f"hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={VT}")
+std_body = json.dumps({"type": "review.created", "timestamp": "2025-11-26T00:00:00Z", "data": {"review_id": "rev_01", "rating": 5, "sku": "TEE-BLK-M", "text": "Great fit", "media": ["https://reviews.example/rev_01.jpg"]}}, separators=(",", ":"))
+std_id = "msg_2Kq0yJ7mJ1n6Zr2p3VdYbC4nX9A"
+out["standard-review-created"] = req("POST", "/webhooks/standard/reviews", {"webhook-id": std_id, "webhook-timestamp": str(T), "webhook-signature": "v1," + b64(STD, f"{std_id}.{T}.{std_body}".encode())}, std_body)
+for name, ev in out.items():
+    with open(f"events/webhook-receiver/{name}.json", "w") as f:
+        json.dump(ev, f, indent=2); f.write("\n")
+# Processor: an SQS batch of envelopes as the receiver enqueues them.
+def env(platform, key, delivery, topic, body, source=None):
+    e = {"v": 1, "platform": platform, "delivery_id": delivery, "dedupe_key": key, "received_at": T, "body": body}
+    if source: e["source"] = source
+    if topic: e["topic"] = topic
+    return e
+envs = [env("shopify", "wh#shopify#reelcart-demo.myshopify.com#98880550-7158-44d4-b7cd-2c97c8a091b5", "98880550-7158-44d4-b7cd-2c97c8a091b5", "orders/create", shop_body, "reelcart-demo.myshopify.com"),
+        env("tiktok-shop", "wh#tiktok-shop#7327112393057371910", "7327112393057371910", "1", tts_body),
+        env("meta", "wh#meta#" + hashlib.sha256(meta_body.encode()).hexdigest(), hashlib.sha256(meta_body.encode()).hexdigest(), "instagram", meta_body),
+        env("standard", "wh#standard#reviews#" + std_id, std_id, "review.created", std_body, "reviews")]
+records = []
+for i, e in enumerate(envs):
+    body = json.dumps(e, separators=(",", ":"))
+    records.append({"messageId": f"059f36b4-87a3-44ab-83d2-66197{i:07d}", "receiptHandle": f"AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a{i}",
+        "body": body, "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(T * 1000), "SenderId": "AROAEXAMPLE:webhook-receiver", "ApproximateFirstReceiveTimestamp": str(T * 1000)},
+        "messageAttributes": {}, "md5OfBody": hashlib.md5(body.encode()).hexdigest(), "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:reelcart-WebhookEventQueue", "awsRegion": "us-east-1"})
+with open("events/webhook-processor/sqs-batch.json", "w") as f:
+    json.dump({"Records": records}, f, indent=2); f.write("\n")
+print("ok", list(out))

@@ -1,0 +1,36 @@
+//! AWS adapters for Reelcart's ports. The same code talks to AWS and to a local emulator: the SDK
+//! reads its endpoint from `AWS_ENDPOINT_URL`; nothing here knows which one it is.
+
+mod dynamo;
+mod s3;
+mod secrets;
+mod sqs;
+
+pub use dynamo::{DynamoEvents, DynamoIdempotency};
+pub use s3::S3Blobs;
+pub use secrets::SecretsManager;
+pub use sqs::SqsQueue;
+
+pub use aws_config::SdkConfig;
+
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use reelcart_ports::PortError;
+
+/// Load the SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`).
+pub async fn load_sdk_config() -> SdkConfig {
+    aws_config::load_from_env().await
+}
+
+/// Build an S3 client. `force_path_style` is a configuration flag for emulators (and buckets with
+/// dots in their names); it is read from config at init, never decided in code.
+pub fn s3_client(sdk: &SdkConfig, force_path_style: bool) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(force_path_style)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+/// An SDK error as a port error, with the full error chain in the message (no request bodies).
+pub(crate) fn sdk_error<E: std::error::Error>(operation: &'static str, err: E) -> PortError {
+    PortError::new(operation, DisplayErrorContext(err))
+}

@@ -1,0 +1,11 @@
+//! Reelcart's domain: pure types and rules shared by every function.
+//!
+//! Nothing in this crate performs I/O or needs an async runtime: webhook signature verification,
+//! delivery identification (dedupe keys), normalization of platform payloads into domain events, and
+//! the clock abstraction every time-dependent rule takes.
+
+pub mod clock;
+pub mod event;
+pub mod webhook;
+
+pub use clock::{Clock, FixedClock, SystemClock};

@@ -1,0 +1,26 @@
+//! Lambda glue shared by every Reelcart function: logging, SQS partial batch failures, HTTP error
+//! responses, and configuration from environment variables.
+
+pub mod config;
+pub mod http;
+pub mod sqs;
+
+/// JSON logs (one object per line, as CloudWatch and the local stack expect), level from
+/// `RUST_LOG` or `AWS_LAMBDA_LOG_LEVEL`, default `info`. Safe to call more than once.
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = std::env::var("RUST_LOG")
+        .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|l| l.to_lowercase()))
+        .unwrap_or_else(|_| "info".to_string());
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(EnvFilter::new(filter))
+        .with_current_span(false)
+        .with_target(false)
+        .without_time() // Lambda stamps every line
+        .finish();
+    // Already initialised (tests, the local stack): keep the first subscriber.
+    if tracing::subscriber::set_global_default(subscriber).is_err() {
+        tracing::debug!("tracing already initialised");
+    }
+}

@@ -1,0 +1,106 @@
+//! Ports: the traits Reelcart's handlers depend on.
+//!
+//! Each port has a real adapter (`reelcart-aws`) and an in-memory fake ([`memory`]). The
+//! [`contract`] suites (feature `contract`) run against both, so the fake cannot drift from the
+//! real thing.
+
+use bytes::Bytes;
+use reelcart_domain::event::DomainEvent;
+use secrecy::SecretString;
+use std::future::Future;
+
+#[cfg(any(test, feature = "contract"))]
+pub mod contract;
+pub mod memory;
+
+/// A failure of the backing service. Handlers log it and answer 500 / fail the record.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation}: {message}")]
+pub struct PortError {
+    pub operation: &'static str,
+    pub message: String,
+}
+
+impl PortError {
+    pub fn new(operation: &'static str, message: impl std::fmt::Display) -> Self {
+        Self {
+            operation,
+            message: message.to_string(),
+        }
+    }
+}
+
+pub type PortResult<T> = Result<T, PortError>;
+
+/// Outcome of trying to claim an idempotency key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This caller owns the key and must `complete` or `release` it.
+    Acquired,
+    /// Another caller claimed it moments ago and has not finished yet.
+    InFlight,
+    /// The work for this key was completed before.
+    Done,
+}
+
+/// Dedupe of at-least-once deliveries: a claim with a lease, then completion.
+///
+/// A claim left `pending` (its owner crashed) can be taken over once `lease_secs` have passed; a
+/// key whose TTL passed counts as absent even before the store deletes it.
+pub trait IdempotencyStore: Send + Sync {
+    fn claim(
+        &self,
+        key: &str,
+        now: i64,
+        lease_secs: i64,
+        ttl_secs: i64,
+    ) -> impl Future<Output = PortResult<Claim>> + Send;
+    fn complete(&self, key: &str, now: i64) -> impl Future<Output = PortResult<()>> + Send;
+    /// Give a claim up after a failure, so a retry can acquire it at once.
+    fn release(&self, key: &str) -> impl Future<Output = PortResult<()>> + Send;
+}
+
+/// A queue to send messages to.
+pub trait MessageQueue: Send + Sync {
+    /// Send one message; returns the queue's message id.
+    fn send(&self, body: &str) -> impl Future<Output = PortResult<String>> + Send;
+}
+
+/// Normalized platform events, one record per event id.
+pub trait EventStore: Send + Sync {
+    fn get(&self, id: &str) -> impl Future<Output = PortResult<Option<StoredEvent>>> + Send;
+    /// Insert unless an event with that id exists; `false` when it did.
+    fn insert(&self, event: &StoredEvent) -> impl Future<Output = PortResult<bool>> + Send;
+    /// Newest first, events of one kind (`unknown` ones are what an operator looks at).
+    fn list_by_kind(
+        &self,
+        kind: &str,
+        limit: usize,
+    ) -> impl Future<Output = PortResult<Vec<StoredEvent>>> + Send;
+}
+
+/// An event as recorded, with where it was routed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StoredEvent {
+    #[serde(flatten)]
+    pub event: DomainEvent,
+    /// `orders`, `catalog`, ... or `unrouted`.
+    pub routed_to: String,
+    pub processed_at: i64,
+}
+
+/// Object storage.
+pub trait BlobStore: Send + Sync {
+    fn put(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        content_type: &str,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    fn get(&self, key: &str) -> impl Future<Output = PortResult<Option<Bytes>>> + Send;
+}
+
+/// Secret values by id (Secrets Manager in AWS).
+pub trait SecretSource: Send + Sync {
+    fn secret(&self, id: &str) -> impl Future<Output = PortResult<SecretString>> + Send;
+}

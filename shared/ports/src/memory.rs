@@ -1,0 +1,187 @@
+//! In-memory fakes of every port, with the same semantics as the AWS adapters (the contract suites
+//! check both).
+
+use crate::{
+    BlobStore, Claim, EventStore, IdempotencyStore, MessageQueue, PortError, PortResult,
+    SecretSource, StoredEvent,
+};
+use bytes::Bytes;
+use secrecy::SecretString;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding the lock only happens in a failing test; keep the data usable.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[derive(Debug, Clone)]
+struct ClaimRecord {
+    done: bool,
+    claimed_at: i64,
+    expires_at: i64,
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryIdempotency {
+    items: Mutex<HashMap<String, ClaimRecord>>,
+}
+
+impl MemoryIdempotency {
+    pub fn len(&self) -> usize {
+        lock(&self.items).len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl IdempotencyStore for MemoryIdempotency {
+    async fn claim(&self, key: &str, now: i64, lease_secs: i64, ttl_secs: i64) -> PortResult<Claim> {
+        let mut items = lock(&self.items);
+        if let Some(r) = items.get(key) {
+            let expired = r.expires_at < now;
+            let stale = !r.done && r.claimed_at < now - lease_secs;
+            if !expired && !stale {
+                return Ok(if r.done { Claim::Done } else { Claim::InFlight });
+            }
+        }
+        items.insert(
+            key.to_string(),
+            ClaimRecord {
+                done: false,
+                claimed_at: now,
+                expires_at: now + ttl_secs,
+            },
+        );
+        Ok(Claim::Acquired)
+    }
+
+    async fn complete(&self, key: &str, _now: i64) -> PortResult<()> {
+        match lock(&self.items).get_mut(key) {
+            Some(r) => {
+                r.done = true;
+                Ok(())
+            }
+            None => Err(PortError::new("idempotency.complete", "no claim for key")),
+        }
+    }
+
+    async fn release(&self, key: &str) -> PortResult<()> {
+        let mut items = lock(&self.items);
+        if items.get(key).is_some_and(|r| !r.done) {
+            items.remove(key);
+        }
+        Ok(())
+    }
+}
+
+/// A queue that keeps what was sent. `fail_sends` simulates an outage.
+#[derive(Debug, Default)]
+pub struct MemoryQueue {
+    messages: Mutex<Vec<String>>,
+    next_id: AtomicU64,
+    pub fail_sends: AtomicBool,
+}
+
+impl MemoryQueue {
+    pub fn messages(&self) -> Vec<String> {
+        lock(&self.messages).clone()
+    }
+}
+
+impl MessageQueue for MemoryQueue {
+    async fn send(&self, body: &str) -> PortResult<String> {
+        if self.fail_sends.load(Ordering::SeqCst) {
+            return Err(PortError::new("queue.send", "simulated outage"));
+        }
+        lock(&self.messages).push(body.to_string());
+        Ok(format!("mem-{}", self.next_id.fetch_add(1, Ordering::SeqCst)))
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryEvents {
+    items: Mutex<HashMap<String, StoredEvent>>,
+    pub fail_inserts: AtomicBool,
+}
+
+impl MemoryEvents {
+    pub fn all(&self) -> Vec<StoredEvent> {
+        lock(&self.items).values().cloned().collect()
+    }
+}
+
+impl EventStore for MemoryEvents {
+    async fn get(&self, id: &str) -> PortResult<Option<StoredEvent>> {
+        Ok(lock(&self.items).get(id).cloned())
+    }
+
+    async fn insert(&self, event: &StoredEvent) -> PortResult<bool> {
+        if self.fail_inserts.load(Ordering::SeqCst) {
+            return Err(PortError::new("events.insert", "simulated outage"));
+        }
+        let mut items = lock(&self.items);
+        if items.contains_key(&event.event.id) {
+            return Ok(false);
+        }
+        items.insert(event.event.id.clone(), event.clone());
+        Ok(true)
+    }
+
+    async fn list_by_kind(&self, kind: &str, limit: usize) -> PortResult<Vec<StoredEvent>> {
+        let mut out: Vec<StoredEvent> = lock(&self.items)
+            .values()
+            .filter(|e| e.event.kind.as_str() == kind)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| {
+            (b.event.received_at, &b.event.id).cmp(&(a.event.received_at, &a.event.id))
+        });
+        out.truncate(limit);
+        Ok(out)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryBlobs {
+    items: Mutex<HashMap<String, (Bytes, String)>>,
+}
+
+impl MemoryBlobs {
+    pub fn content_type(&self, key: &str) -> Option<String> {
+        lock(&self.items).get(key).map(|(_, ct)| ct.clone())
+    }
+}
+
+impl BlobStore for MemoryBlobs {
+    async fn put(&self, key: &str, bytes: Bytes, content_type: &str) -> PortResult<()> {
+        lock(&self.items).insert(key.to_string(), (bytes, content_type.to_string()));
+        Ok(())
+    }
+
+    async fn get(&self, key: &str) -> PortResult<Option<Bytes>> {
+        Ok(lock(&self.items).get(key).map(|(b, _)| b.clone()))
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MemorySecrets {
+    items: Mutex<HashMap<String, String>>,
+}
+
+impl MemorySecrets {
+    pub fn set(&self, id: &str, value: &str) {
+        lock(&self.items).insert(id.to_string(), value.to_string());
+    }
+}
+
+impl SecretSource for MemorySecrets {
+    async fn secret(&self, id: &str) -> PortResult<SecretString> {
+        lock(&self.items)
+            .get(id)
+            .map(|v| SecretString::from(v.clone()))
+            .ok_or_else(|| PortError::new("secrets.get", format!("no secret `{id}`")))
+    }
+}

@@ -1,0 +1,34 @@
+//! The contract suites against the in-memory fakes (the same suites run against AWS adapters on
+//! the emulator in `tests/`).
+
+use reelcart_ports::contract;
+use reelcart_ports::memory::*;
+
+#[tokio::test]
+async fn memory_idempotency_meets_the_contract() {
+    contract::idempotency_store(&MemoryIdempotency::default(), "t").await;
+}
+
+#[tokio::test]
+async fn memory_queue_meets_the_contract() {
+    let q = MemoryQueue::default();
+    let sent = contract::message_queue(&q, "t").await;
+    assert_eq!(q.messages(), sent);
+}
+
+#[tokio::test]
+async fn memory_events_meet_the_contract() {
+    contract::event_store(&MemoryEvents::default(), "t").await;
+}
+
+#[tokio::test]
+async fn memory_blobs_meet_the_contract() {
+    contract::blob_store(&MemoryBlobs::default(), "t").await;
+}
+
+#[tokio::test]
+async fn memory_secrets_meet_the_contract() {
+    let s = MemorySecrets::default();
+    s.set("webhooks", "{\"k\":\"v\"}");
+    contract::secret_source(&s, "webhooks", "{\"k\":\"v\"}", "nope").await;
+}
