@@ -1,0 +1,228 @@
+//! Reelcart's local stack.
+//!
+//! Starts (or connects to) the AWS emulator, provisions every table, queue, bucket and secret by
+//! reading template.yaml, and runs every function's handler — the same library code the Lambda
+//! binaries run, wired by the same `from_aws` constructors — behind one HTTP port, with SQS event
+//! sources delivering real `SqsEvent` batches and schedules firing on their timetable.
+
+pub mod demo;
+pub mod emulator;
+pub mod functions;
+pub mod provision;
+pub mod pump;
+pub mod schedule;
+pub mod seed;
+pub mod server;
+pub mod simulator;
+pub mod template;
+
+use anyhow::{Context, Result, anyhow};
+use emulator::Emulator;
+use functions::FunctionSpec;
+use provision::Clients;
+use server::{Route, Routes};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use template::{Names, Template};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How to start the stack.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub template: PathBuf,
+    /// Prefix of every physical name (tables, queues, buckets, secrets): one per stack.
+    pub prefix: String,
+    pub bind: SocketAddr,
+    /// Seconds before a failed SQS message is delivered again.
+    pub retry_delay_secs: i32,
+    /// Fire schedules on their timetable (tests turn this off and fire them by hand).
+    pub run_schedules: bool,
+}
+
+impl Options {
+    pub fn new(prefix: impl Into<String>) -> Self {
+        Self {
+            template: default_template(),
+            prefix: prefix.into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            retry_delay_secs: 1,
+            run_schedules: true,
+        }
+    }
+}
+
+/// The repository's template.yaml.
+pub fn default_template() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml")
+}
+
+/// A running local stack.
+pub struct Stack {
+    pub addr: SocketAddr,
+    pub names: Names,
+    pub functions: Vec<FunctionSpec>,
+    pub clients: Clients,
+    pub emulator: Emulator,
+    routes: Arc<Routes>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stack").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+impl Stack {
+    pub async fn start(opts: Options) -> Result<Self> {
+        let template = Template::load(&opts.template)?;
+        let emulator = Emulator::ensure().await?;
+        let clients = Clients::new(&emulator.sdk);
+        let names = provision::provision(&template, &clients, &opts.prefix, &emulator.region).await?;
+        let functions = functions::specs(&template, &names)?;
+        let (stop, stop_rx) = watch::channel(false);
+        let mut tasks = Vec::new();
+        let mut routes = Routes::default();
+        let queue_urls: HashMap<String, String> = names
+            .resources
+            .values()
+            .filter_map(|p| Some((p.attributes.get("Arn")?.clone(), p.attributes.get("QueueUrl")?.clone())))
+            .collect();
+
+        for spec in &functions {
+            let handlers = functions::build(spec, &emulator.sdk)
+                .await
+                .with_context(|| format!("building {}", spec.logical_id))?;
+            for (method, pattern) in &spec.routes {
+                let handler = handlers
+                    .http
+                    .clone()
+                    .ok_or_else(|| anyhow!("{} has routes but no HTTP handler", spec.logical_id))?;
+                routes.http.push(Route {
+                    method: method.clone(),
+                    pattern: pattern.clone(),
+                    function: spec.logical_id.clone(),
+                    handler,
+                });
+            }
+            for source in &spec.sqs {
+                let handler = handlers
+                    .sqs
+                    .clone()
+                    .ok_or_else(|| anyhow!("{} has an SQS source but no SQS handler", spec.logical_id))?;
+                let queue_url = queue_urls
+                    .get(&source.queue_arn)
+                    .ok_or_else(|| anyhow!("{}: queue {} is not provisioned", spec.logical_id, source.queue_arn))?;
+                let pump = pump::Pump {
+                    sqs: clients.sqs.clone(),
+                    queue_url: queue_url.clone(),
+                    source: source.clone(),
+                    region: emulator.region.clone(),
+                    retry_delay_secs: opts.retry_delay_secs,
+                };
+                tasks.push(tokio::spawn(pump.run(handler, stop_rx.clone())));
+            }
+            for s in &spec.schedules {
+                let handler = handlers
+                    .schedule
+                    .clone()
+                    .ok_or_else(|| anyhow!("{} has a schedule but no schedule handler", spec.logical_id))?;
+                routes.schedules.insert(s.name.clone(), (handler, s.input.clone()));
+            }
+        }
+        let routes = Arc::new(routes);
+        if opts.run_schedules {
+            for spec in &functions {
+                for s in &spec.schedules {
+                    tasks.push(tokio::spawn(run_schedule(
+                        routes.clone(),
+                        s.name.clone(),
+                        s.schedule.clone(),
+                        stop_rx.clone(),
+                    )));
+                }
+            }
+        }
+
+        let listener = tokio::net::TcpListener::bind(opts.bind)
+            .await
+            .with_context(|| format!("binding {}", opts.bind))?;
+        let addr = listener.local_addr()?;
+        let app = server::router(routes.clone());
+        let mut server_stop = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            let shutdown = async move {
+                if server_stop.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+                tracing::error!(error = %e, "local HTTP server failed");
+            }
+        }));
+        Ok(Self { addr, names, functions, clients, emulator, routes, stop, tasks })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Physical name (what `!Ref` gives) of a template resource.
+    pub fn physical(&self, logical_id: &str) -> Option<&str> {
+        self.names.resources.get(logical_id).map(|p| p.reference.as_str())
+    }
+
+    /// Fire a schedule now (`Function.Event` as named in the template).
+    pub async fn fire_schedule(&self, name: &str) -> Option<Result<(), String>> {
+        server::fire(&self.routes, name).await
+    }
+
+    pub fn routes(&self) -> Vec<(String, String, String)> {
+        self.routes
+            .http
+            .iter()
+            .map(|r| (r.method.clone(), r.pattern.clone(), r.function.clone()))
+            .collect()
+    }
+
+    /// Stop pollers, schedules and the server; stop the emulator if this stack started it.
+    pub async fn stop(self) {
+        if self.stop.send(true).is_err() {
+            tracing::debug!("nothing was listening for stop");
+        }
+        for t in self.tasks {
+            if tokio::time::timeout(Duration::from_secs(5), t).await.is_err() {
+                tracing::warn!("a local task did not stop within 5 s");
+            }
+        }
+        self.emulator.stop().await;
+    }
+}
+
+async fn run_schedule(routes: Arc<Routes>, name: String, schedule: schedule::Schedule, mut stop: watch::Receiver<bool>) {
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    };
+    let start = now();
+    loop {
+        let Some(next) = schedule.next_after(start, now()) else { return };
+        let wait = Duration::from_secs(u64::try_from(next - now()).unwrap_or(0));
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(wait) => {
+                match server::fire(&routes, &name).await {
+                    Some(Ok(())) => tracing::info!(schedule = %name, "schedule fired"),
+                    Some(Err(e)) => tracing::error!(schedule = %name, error = %e, "scheduled run failed"),
+                    None => return,
+                }
+            }
+        }
+    }
+}

@@ -8,10 +8,15 @@ pub mod sqs;
 /// JSON logs (one object per line, as CloudWatch and the local stack expect), level from
 /// `RUST_LOG` or `AWS_LAMBDA_LOG_LEVEL`, default `info`. Safe to call more than once.
 pub fn init_tracing() {
+    init_tracing_with_default("info");
+}
+
+/// As [`init_tracing`], with another default level (the local stack's demo keeps the console quiet).
+pub fn init_tracing_with_default(default_level: &str) {
     use tracing_subscriber::EnvFilter;
     let filter = std::env::var("RUST_LOG")
         .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|l| l.to_lowercase()))
-        .unwrap_or_else(|_| "info".to_string());
+        .unwrap_or_else(|_| default_level.to_string());
     let subscriber = tracing_subscriber::fmt()
         .json()
         .with_env_filter(EnvFilter::new(filter))

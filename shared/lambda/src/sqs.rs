@@ -54,6 +54,15 @@ where
 #[error("a failed SQS record had no messageId; failing the whole batch so nothing is lost")]
 pub struct MissingMessageId;
 
+impl From<MissingMessageId> for lambda_runtime::Diagnostic {
+    fn from(e: MissingMessageId) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: "Reelcart.MissingMessageId".into(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

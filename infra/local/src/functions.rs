@@ -1,0 +1,208 @@
+//! The functions of template.yaml, their event sources, and the handler each one runs locally —
+//! the same library code and the same `from_aws` wiring the Lambda binaries use.
+
+use crate::schedule::Schedule;
+use crate::template::{Names, Template, resolved_str};
+use anyhow::{Context, Result, anyhow, bail};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use futures::future::BoxFuture;
+use lambda_http::{Body, Request, Response};
+use reelcart_domain::{Clock, SystemClock};
+use reelcart_lambda::config::Vars;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub type HttpFn = Arc<dyn Fn(Request) -> BoxFuture<'static, Response<Body>> + Send + Sync>;
+pub type SqsFn =
+    Arc<dyn Fn(SqsEvent) -> BoxFuture<'static, Result<SqsBatchResponse, String>> + Send + Sync>;
+pub type ScheduleFn =
+    Arc<dyn Fn(serde_json::Value) -> BoxFuture<'static, Result<(), String>> + Send + Sync>;
+
+/// A function as declared in the template.
+#[derive(Debug, Clone)]
+pub struct FunctionSpec {
+    pub logical_id: String,
+    pub binary: String,
+    pub env: HashMap<String, String>,
+    pub routes: Vec<(String, String)>,
+    pub sqs: Vec<SqsSource>,
+    pub schedules: Vec<ScheduleSpec>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SqsSource {
+    pub queue_arn: String,
+    pub batch_size: i32,
+    pub report_batch_item_failures: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScheduleSpec {
+    pub name: String,
+    pub schedule: Schedule,
+    pub input: Option<String>,
+}
+
+/// A function's handlers, by the kind of event they take.
+#[derive(Clone, Default)]
+pub struct Handlers {
+    pub http: Option<HttpFn>,
+    pub sqs: Option<SqsFn>,
+    pub schedule: Option<ScheduleFn>,
+}
+
+impl std::fmt::Debug for Handlers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handlers")
+            .field("http", &self.http.is_some())
+            .field("sqs", &self.sqs.is_some())
+            .field("schedule", &self.schedule.is_some())
+            .finish()
+    }
+}
+
+/// Read every function of the template, resolving its environment against the provisioned names.
+pub fn specs(template: &Template, names: &Names) -> Result<Vec<FunctionSpec>> {
+    let mut out = Vec::new();
+    for (id, res) in template.of_kind("AWS::Serverless::Function") {
+        let binary = res.metadata["BuildProperties"]["Binary"]
+            .as_str()
+            .ok_or_else(|| anyhow!("{id}: Metadata.BuildProperties.Binary is required"))?
+            .to_string();
+        let mut env = HashMap::new();
+        for source in [
+            &template.globals_function["Environment"]["Variables"],
+            &res.properties["Environment"]["Variables"],
+        ] {
+            if let Some(vars) = source.as_mapping() {
+                for (k, v) in vars {
+                    let key = k.as_str().ok_or_else(|| anyhow!("{id}: bad variable name"))?;
+                    let value = resolved_str(names, Some(v))
+                        .with_context(|| format!("{id}: resolving {key}"))?
+                        .unwrap_or_default();
+                    env.insert(key.to_string(), value);
+                }
+            }
+        }
+        // The emulator needs path-style S3 addressing: a configuration flag, set here only.
+        env.insert("S3_FORCE_PATH_STYLE".into(), "true".into());
+        let mut spec = FunctionSpec {
+            logical_id: id.clone(),
+            binary,
+            env,
+            routes: Vec::new(),
+            sqs: Vec::new(),
+            schedules: Vec::new(),
+        };
+        if let Some(events) = res.properties["Events"].as_mapping() {
+            for (name, ev) in events {
+                let name = name.as_str().unwrap_or_default().to_string();
+                let props = &ev["Properties"];
+                match ev["Type"].as_str().unwrap_or_default() {
+                    "HttpApi" | "Api" => {
+                        let method = props["Method"].as_str().unwrap_or("ANY").to_uppercase();
+                        let path = props["Path"].as_str().ok_or_else(|| anyhow!("{id}.{name}: no Path"))?;
+                        spec.routes.push((method, path.to_string()));
+                    }
+                    "SQS" => {
+                        let queue_arn = resolved_str(names, props.get("Queue"))?
+                            .ok_or_else(|| anyhow!("{id}.{name}: no Queue"))?;
+                        let report = props["FunctionResponseTypes"]
+                            .as_sequence()
+                            .is_some_and(|s| s.iter().any(|t| t.as_str() == Some("ReportBatchItemFailures")));
+                        spec.sqs.push(SqsSource {
+                            queue_arn,
+                            batch_size: props["BatchSize"].as_i64().unwrap_or(10).clamp(1, 10) as i32,
+                            report_batch_item_failures: report,
+                        });
+                    }
+                    "Schedule" | "ScheduleV2" => {
+                        let expr = props["Schedule"]
+                            .as_str()
+                            .or_else(|| props["ScheduleExpression"].as_str())
+                            .ok_or_else(|| anyhow!("{id}.{name}: no schedule expression"))?;
+                        let enabled = props["Enabled"].as_bool().unwrap_or(true)
+                            && props["State"].as_str().is_none_or(|s| s == "ENABLED");
+                        if enabled {
+                            spec.schedules.push(ScheduleSpec {
+                                name: format!("{id}.{name}"),
+                                schedule: Schedule::parse(expr).with_context(|| format!("{id}.{name}"))?,
+                                input: props["Input"].as_str().map(str::to_string),
+                            });
+                        }
+                    }
+                    other => bail!("{id}.{name}: event type {other} is not supported locally"),
+                }
+            }
+        }
+        out.push(spec);
+    }
+    Ok(out)
+}
+
+fn vars(env: &HashMap<String, String>) -> Vars<impl Fn(&str) -> Option<String> + '_> {
+    Vars(move |k: &str| env.get(k).cloned())
+}
+
+/// Build the handlers of one function. Each binary registers here with the same constructor its
+/// `main.rs` calls.
+pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<Handlers> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let v = vars(&spec.env);
+    let mut h = Handlers::default();
+    match spec.binary.as_str() {
+        "webhook-receiver" => {
+            let config = webhook_receiver::Config::from_vars(&v)?;
+            let r = Arc::new(webhook_receiver::from_aws(&config, sdk, clock).await?);
+            h.http = Some(Arc::new(move |req| {
+                let r = r.clone();
+                Box::pin(async move { r.handle(req).await })
+            }));
+        }
+        "webhook-processor" => {
+            let config = webhook_processor::Config::from_vars(&v)?;
+            let p = Arc::new(webhook_processor::from_aws(&config, sdk, clock));
+            h.sqs = Some(Arc::new(move |event| {
+                let p = p.clone();
+                Box::pin(async move { p.handle(event).await.map_err(|e| e.to_string()) })
+            }));
+        }
+        other => bail!(
+            "{}: no local handler for binary `{other}`; register it in infra/local/src/functions.rs",
+            spec.logical_id
+        ),
+    }
+    Ok(h)
+}
+
+/// Does `pattern` (`/webhooks/standard/{source}`) match `path`?
+pub fn path_matches(pattern: &str, path: &str) -> bool {
+    let p: Vec<&str> = pattern.trim_end_matches('/').split('/').collect();
+    let a: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    if let Some(last) = p.last() {
+        if last.starts_with('{') && last.ends_with("+}") {
+            return a.len() >= p.len() && p[..p.len() - 1].iter().zip(&a).all(|(x, y)| seg(x, y));
+        }
+    }
+    p.len() == a.len() && p.iter().zip(&a).all(|(x, y)| seg(x, y))
+}
+
+fn seg(pattern: &str, actual: &str) -> bool {
+    (pattern.starts_with('{') && pattern.ends_with('}') && !actual.is_empty()) || pattern == actual
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_patterns() {
+        assert!(path_matches("/webhooks/meta", "/webhooks/meta"));
+        assert!(path_matches("/webhooks/standard/{source}", "/webhooks/standard/reviews"));
+        assert!(!path_matches("/webhooks/standard/{source}", "/webhooks/standard/"));
+        assert!(!path_matches("/webhooks/standard/{source}", "/webhooks/standard/a/b"));
+        assert!(path_matches("/media/{proxy+}", "/media/a/b/c"));
+        assert!(!path_matches("/webhooks/meta", "/webhooks/shopify"));
+    }
+}

@@ -1,0 +1,276 @@
+//! Creates every table, queue, bucket and secret of template.yaml on the emulator, under a name
+//! prefix (so parallel test runs and a running demo never share data). Idempotent.
+
+use crate::seed;
+use crate::template::{Names, Physical, Resource, Template, references, resolved_str};
+use anyhow::{Context, Result, anyhow, bail};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+use serde_norway::Value;
+use std::collections::{BTreeSet, HashMap};
+
+pub const ACCOUNT_ID: &str = "123456789012";
+
+/// Resource types the local stack provisions; everything else (API, alarms, topics, policies,
+/// functions) has no local counterpart or is served by the stack itself.
+const PROVISIONED: [&str; 4] = [
+    "AWS::DynamoDB::Table",
+    "AWS::SQS::Queue",
+    "AWS::S3::Bucket",
+    "AWS::SecretsManager::Secret",
+];
+
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+}
+
+impl Clients {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            sqs: aws_sdk_sqs::Client::new(sdk),
+            s3: reelcart_aws::s3_client(sdk, true),
+            secrets: aws_sdk_secretsmanager::Client::new(sdk),
+        }
+    }
+}
+
+/// Provision the template under `prefix`; returns what every `!Ref`/`!GetAtt` resolves to.
+pub async fn provision(template: &Template, clients: &Clients, prefix: &str, region: &str) -> Result<Names> {
+    check_prefix(prefix)?;
+    let mut names = Names::default();
+    names.parameters = template.parameters.clone();
+    for (k, v) in [
+        ("AWS::Region", region.to_string()),
+        ("AWS::AccountId", ACCOUNT_ID.to_string()),
+        ("AWS::StackName", prefix.to_string()),
+        ("AWS::URLSuffix", "amazonaws.com".to_string()),
+        ("AWS::Partition", "aws".to_string()),
+    ] {
+        names.pseudo.insert(k.to_string(), v);
+    }
+
+    let mut pending: Vec<(&String, &Resource)> = template
+        .resources
+        .iter()
+        .filter(|(_, r)| PROVISIONED.contains(&r.kind.as_str()))
+        .collect();
+    // Dependency order: a queue's dead-letter queue before the queue, and so on.
+    while !pending.is_empty() {
+        let before = pending.len();
+        let mut next = Vec::new();
+        for (id, res) in pending {
+            let mut deps = BTreeSet::new();
+            references(&res.properties, &mut deps);
+            let ready = deps.iter().all(|d| {
+                names.resources.contains_key(d)
+                    || names.parameters.contains_key(d)
+                    || !template.resources.get(d).is_some_and(|r| PROVISIONED.contains(&r.kind.as_str()))
+            });
+            if ready {
+                let physical = provision_one(clients, &names, prefix, region, id, res)
+                    .await
+                    .with_context(|| format!("provisioning {id} ({})", res.kind))?;
+                names.resources.insert(id.clone(), physical);
+            } else {
+                next.push((id, res));
+            }
+        }
+        if next.len() == before {
+            bail!("circular references among {:?}", next.iter().map(|(id, _)| id).collect::<Vec<_>>());
+        }
+        pending = next;
+    }
+    Ok(names)
+}
+
+fn check_prefix(prefix: &str) -> Result<()> {
+    let ok = !prefix.is_empty()
+        && prefix.len() <= 30
+        && prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !prefix.starts_with('-');
+    if ok { Ok(()) } else { bail!("prefix `{prefix}` must be 1-30 of [a-z0-9-]") }
+}
+
+async fn provision_one(
+    c: &Clients,
+    names: &Names,
+    prefix: &str,
+    region: &str,
+    id: &str,
+    res: &Resource,
+) -> Result<Physical> {
+    let name = format!("{prefix}-{id}");
+    let props = names.resolve(&res.properties)?;
+    match res.kind.as_str() {
+        "AWS::DynamoDB::Table" => table(c, &name, &props, region).await,
+        "AWS::SQS::Queue" => queue(c, &name, &props, region).await,
+        "AWS::S3::Bucket" => bucket(c, &name.to_lowercase()).await,
+        "AWS::SecretsManager::Secret" => {
+            let value = seed::secret_value(id, resolved_str(names, res.properties.get("SecretString"))?);
+            secret(c, &format!("{prefix}/{id}"), &value).await
+        }
+        other => Err(anyhow!("unsupported type {other}")),
+    }
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> Result<&'a str> {
+    v.get(key).and_then(Value::as_str).ok_or_else(|| anyhow!("missing {key}"))
+}
+
+fn key_schema(v: &Value) -> Result<Vec<KeySchemaElement>> {
+    let Some(seq) = v.as_sequence() else { bail!("KeySchema is not a list") };
+    seq.iter()
+        .map(|k| {
+            Ok(KeySchemaElement::builder()
+                .attribute_name(str_of(k, "AttributeName")?)
+                .key_type(KeyType::from(str_of(k, "KeyType")?))
+                .build()?)
+        })
+        .collect()
+}
+
+async fn table(c: &Clients, name: &str, props: &Value, region: &str) -> Result<Physical> {
+    let mut req = c
+        .dynamodb
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_key_schema(Some(key_schema(&props["KeySchema"])?));
+    for a in props["AttributeDefinitions"].as_sequence().into_iter().flatten() {
+        req = req.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(str_of(a, "AttributeName")?)
+                .attribute_type(ScalarAttributeType::from(str_of(a, "AttributeType")?))
+                .build()?,
+        );
+    }
+    for g in props["GlobalSecondaryIndexes"].as_sequence().into_iter().flatten() {
+        let projection = Projection::builder()
+            .projection_type(ProjectionType::from(
+                g["Projection"]["ProjectionType"].as_str().unwrap_or("ALL"),
+            ))
+            .set_non_key_attributes(g["Projection"]["NonKeyAttributes"].as_sequence().map(|s| {
+                s.iter().filter_map(Value::as_str).map(str::to_string).collect()
+            }))
+            .build();
+        req = req.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(str_of(g, "IndexName")?)
+                .set_key_schema(Some(key_schema(&g["KeySchema"])?))
+                .projection(projection)
+                .build()?,
+        );
+    }
+    match req.send().await {
+        Ok(_) => {}
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {}
+        Err(e) => return Err(anyhow!(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+    }
+    if let Some(ttl) = props.get("TimeToLiveSpecification") {
+        if ttl["Enabled"].as_bool() == Some(true) {
+            // Recorded for fidelity; the emulator never expires items (adapters treat expired
+            // items as absent, so behaviour does not depend on deletion).
+            c.dynamodb
+                .update_time_to_live()
+                .table_name(name)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .attribute_name(str_of(ttl, "AttributeName")?)
+                        .enabled(true)
+                        .build()?,
+                )
+                .send()
+                .await
+                .map_err(|e| anyhow!(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        }
+    }
+    let arn = format!("arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{name}");
+    Ok(Physical {
+        reference: name.to_string(),
+        attributes: [("Arn".to_string(), arn)].into(),
+    })
+}
+
+async fn queue(c: &Clients, name: &str, props: &Value, region: &str) -> Result<Physical> {
+    let mut req = c.sqs.create_queue().queue_name(name);
+    for (prop, attr) in [
+        ("VisibilityTimeout", QueueAttributeName::VisibilityTimeout),
+        ("MessageRetentionPeriod", QueueAttributeName::MessageRetentionPeriod),
+        ("DelaySeconds", QueueAttributeName::DelaySeconds),
+        ("ReceiveMessageWaitTimeSeconds", QueueAttributeName::ReceiveMessageWaitTimeSeconds),
+    ] {
+        if let Some(v) = props.get(prop).and_then(|v| v.as_u64()) {
+            req = req.attributes(attr, v.to_string());
+        }
+    }
+    if let Some(redrive) = props.get("RedrivePolicy") {
+        let json = serde_json::json!({
+            "deadLetterTargetArn": str_of(redrive, "deadLetterTargetArn")?,
+            "maxReceiveCount": redrive["maxReceiveCount"].as_u64().unwrap_or(5),
+        });
+        req = req.attributes(QueueAttributeName::RedrivePolicy, json.to_string());
+    }
+    let out = req
+        .send()
+        .await
+        .map_err(|e| anyhow!(aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+    let url = out.queue_url.ok_or_else(|| anyhow!("no queue url"))?;
+    let arn = format!("arn:aws:sqs:{region}:{ACCOUNT_ID}:{name}");
+    Ok(Physical {
+        reference: url.clone(),
+        attributes: HashMap::from([
+            ("Arn".to_string(), arn),
+            ("QueueName".to_string(), name.to_string()),
+            ("QueueUrl".to_string(), url),
+        ]),
+    })
+}
+
+async fn bucket(c: &Clients, name: &str) -> Result<Physical> {
+    match c.s3.create_bucket().bucket(name).send().await {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error().is_some_and(|e| {
+                e.is_bucket_already_owned_by_you() || e.is_bucket_already_exists()
+            }) => {}
+        Err(e) => return Err(anyhow!(aws_sdk_s3::error::DisplayErrorContext(e))),
+    }
+    Ok(Physical {
+        reference: name.to_string(),
+        attributes: HashMap::from([
+            ("Arn".to_string(), format!("arn:aws:s3:::{name}")),
+            ("DomainName".to_string(), format!("{name}.s3.amazonaws.com")),
+        ]),
+    })
+}
+
+async fn secret(c: &Clients, name: &str, value: &str) -> Result<Physical> {
+    let arn = match c.secrets.create_secret().name(name).secret_string(value).send().await {
+        Ok(out) => out.arn,
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_exists_exception()) => {
+            let out = c
+                .secrets
+                .put_secret_value()
+                .secret_id(name)
+                .secret_string(value)
+                .send()
+                .await
+                .map_err(|e| anyhow!(aws_sdk_secretsmanager::error::DisplayErrorContext(e)))?;
+            out.arn
+        }
+        Err(e) => return Err(anyhow!(aws_sdk_secretsmanager::error::DisplayErrorContext(e))),
+    };
+    let arn = arn.ok_or_else(|| anyhow!("no secret arn"))?;
+    Ok(Physical {
+        reference: arn.clone(),
+        attributes: HashMap::from([("Arn".to_string(), arn)]),
+    })
+}

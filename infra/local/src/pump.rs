@@ -1,0 +1,133 @@
+//! SQS event sources: poll a queue, hand its messages to the function as a real `SqsEvent` batch,
+//! delete what succeeded, and leave what failed for redelivery — and, after `maxReceiveCount`
+//! receives, for the emulator's redrive into the dead-letter queue.
+
+use crate::functions::{SqsFn, SqsSource};
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
+use std::collections::{HashMap, HashSet};
+use tokio::sync::watch;
+
+#[derive(Debug, Clone)]
+pub struct Pump {
+    pub sqs: aws_sdk_sqs::Client,
+    pub queue_url: String,
+    pub source: SqsSource,
+    pub region: String,
+    /// Failed messages become visible again after this many seconds (Lambda waits for the queue's
+    /// visibility timeout; locally a short delay keeps retries and redrive quick).
+    pub retry_delay_secs: i32,
+}
+
+impl Pump {
+    pub async fn run(self, handler: SqsFn, mut stop: watch::Receiver<bool>) {
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            tokio::select! {
+                _ = stop.changed() => return,
+                result = self.once(&handler) => {
+                    if let Err(e) = result {
+                        tracing::warn!(queue = %self.queue_url, error = %e, "poll failed; retrying");
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Receive one batch and deliver it. Returns how many messages were received.
+    pub async fn once(&self, handler: &SqsFn) -> anyhow::Result<usize> {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(self.source.batch_size)
+            .wait_time_seconds(1)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!(aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return Ok(0);
+        }
+        let mut receipts = HashMap::new();
+        let mut event = SqsEvent::default();
+        for m in &messages {
+            let (Some(id), Some(receipt)) = (m.message_id.clone(), m.receipt_handle.clone()) else {
+                continue;
+            };
+            receipts.insert(id.clone(), receipt.clone());
+            let mut record = SqsMessage::default();
+            record.message_id = Some(id);
+            record.receipt_handle = Some(receipt);
+            record.body = m.body.clone();
+            record.md5_of_body = m.md5_of_body.clone();
+            record.attributes = m
+                .attributes
+                .as_ref()
+                .map(|a| a.iter().map(|(k, v)| (k.as_str().to_string(), v.clone())).collect())
+                .unwrap_or_default();
+            record.event_source = Some("aws:sqs".into());
+            record.event_source_arn = Some(self.source.queue_arn.clone());
+            record.aws_region = Some(self.region.clone());
+            event.records.push(record);
+        }
+        let count = event.records.len();
+        let failed: HashSet<String> = match handler(event).await {
+            Ok(resp) if self.source.report_batch_item_failures => resp
+                .batch_item_failures
+                .into_iter()
+                .map(|f| f.item_identifier)
+                .collect(),
+            Ok(resp) if resp.batch_item_failures.is_empty() => HashSet::new(),
+            // Without ReportBatchItemFailures any failure fails the whole batch, as in Lambda.
+            Ok(_) | Err(_) => receipts.keys().cloned().collect(),
+        };
+        let mut deletes = Vec::new();
+        for (id, receipt) in &receipts {
+            if failed.contains(id) {
+                self.retry_soon(receipt).await;
+            } else {
+                deletes.push(
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(deletes.len().to_string())
+                        .receipt_handle(receipt)
+                        .build()?,
+                );
+            }
+        }
+        if !deletes.is_empty() {
+            let out = self
+                .sqs
+                .delete_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(deletes))
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!(aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+            if !out.failed.is_empty() {
+                tracing::warn!(failed = out.failed.len(), "some processed messages could not be deleted; they will be redelivered");
+            }
+        }
+        Ok(count)
+    }
+
+    async fn retry_soon(&self, receipt: &str) {
+        let result = self
+            .sqs
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt)
+            .visibility_timeout(self.retry_delay_secs)
+            .send()
+            .await;
+        if let Err(e) = result {
+            // The message still comes back after the queue's own visibility timeout.
+            tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "could not shorten retry delay");
+        }
+    }
+}

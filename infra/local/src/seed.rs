@@ -1,0 +1,78 @@
+//! Local values of the template's secrets. The webhook secrets come from the same environment
+//! variables an operator would set (`META_APP_SECRET`, ...), with demo defaults; in AWS the same
+//! document lives in Secrets Manager. Each variable may hold a comma-separated list (rotation).
+
+use serde_json::{Map, Value, json};
+
+pub const DEMO_META_APP_SECRET: &str = "demo-meta-app-secret";
+pub const DEMO_META_VERIFY_TOKEN: &str = "demo-verify-token";
+pub const DEMO_TIKTOK_SHOP_APP_KEY: &str = "demo-tts-app-key";
+pub const DEMO_TIKTOK_SHOP_APP_SECRET: &str = "demo-tts-app-secret";
+pub const DEMO_TIKTOK_CLIENT_SECRET: &str = "demo-tiktok-client-secret";
+pub const DEMO_SHOPIFY_WEBHOOK_SECRET: &str = "demo-shopify-secret";
+/// `reviews=whsec_...`: the demo's Standard Webhooks source (base64 of "demo-standard-webhook-secret").
+pub const DEMO_STANDARD_WEBHOOK_SECRETS: &str = "reviews=whsec_ZGVtby1zdGFuZGFyZC13ZWJob29rLXNlY3JldA==";
+
+fn var(name: &str, default: &str) -> String {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| default.to_string())
+}
+
+fn list(name: &str, default: &str) -> Value {
+    Value::Array(
+        var(name, default)
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| Value::String(s.to_string()))
+            .collect(),
+    )
+}
+
+/// The webhook secrets document, from the environment.
+pub fn webhook_secrets_json() -> String {
+    let mut standard = Map::new();
+    for pair in var("STANDARD_WEBHOOK_SECRETS", DEMO_STANDARD_WEBHOOK_SECRETS).split(',') {
+        if let Some((source, secret)) = pair.trim().split_once('=') {
+            let entry = standard
+                .entry(source.trim().to_string())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(a) = entry {
+                a.push(Value::String(secret.trim().to_string()));
+            }
+        }
+    }
+    json!({
+        "meta_app_secrets": list("META_APP_SECRET", DEMO_META_APP_SECRET),
+        "meta_verify_token": var("META_VERIFY_TOKEN", DEMO_META_VERIFY_TOKEN),
+        "tiktok_shop_app_key": var("TIKTOK_SHOP_APP_KEY", DEMO_TIKTOK_SHOP_APP_KEY),
+        "tiktok_shop_app_secrets": list("TIKTOK_SHOP_APP_SECRET", DEMO_TIKTOK_SHOP_APP_SECRET),
+        "tiktok_client_secrets": list("TIKTOK_CLIENT_SECRET", DEMO_TIKTOK_CLIENT_SECRET),
+        "shopify_webhook_secrets": list("SHOPIFY_WEBHOOK_SECRET", DEMO_SHOPIFY_WEBHOOK_SECRET),
+        "standard_webhook_secrets": standard,
+    })
+    .to_string()
+}
+
+/// The value to store for secret `logical_id`.
+pub fn secret_value(logical_id: &str, template_value: Option<String>) -> String {
+    match logical_id {
+        "WebhookSecrets" => webhook_secrets_json(),
+        _ => template_value.unwrap_or_else(|| "{}".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_document_is_accepted_by_the_domain_parser() {
+        let doc = webhook_secrets_json();
+        let parsed = reelcart_domain::webhook::WebhookSecrets::from_json(&doc).unwrap();
+        assert!(parsed.standard.contains_key("reviews") || std::env::var("STANDARD_WEBHOOK_SECRETS").is_ok());
+        assert!(!parsed.meta_app_secrets.is_empty());
+    }
+}

@@ -1,0 +1,321 @@
+//! Reads template.yaml — the one declaration of every table, queue, bucket, secret, function,
+//! route, event source and schedule — and resolves the intrinsic functions the local stack needs.
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_norway::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+/// One resource of the template.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub kind: String,
+    pub properties: Value,
+    pub metadata: Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub resources: BTreeMap<String, Resource>,
+    pub parameters: HashMap<String, String>,
+    pub globals_function: Value,
+}
+
+/// What `!Ref` and `!GetAtt` of a provisioned resource resolve to.
+#[derive(Debug, Clone, Default)]
+pub struct Physical {
+    pub reference: String,
+    pub attributes: HashMap<String, String>,
+}
+
+/// Names the resolver knows: provisioned resources and pseudo parameters.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub resources: HashMap<String, Physical>,
+    pub pseudo: HashMap<String, String>,
+    pub parameters: HashMap<String, String>,
+}
+
+impl Template {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Self> {
+        let doc: Value = serde_norway::from_str(text)?;
+        let mut resources = BTreeMap::new();
+        let Some(map) = doc.get("Resources").and_then(Value::as_mapping) else {
+            bail!("template has no Resources");
+        };
+        for (k, v) in map {
+            let id = k.as_str().ok_or_else(|| anyhow!("resource id is not a string"))?;
+            let kind = v
+                .get("Type")
+                .and_then(Value::as_str)
+                .ok_or_else(|| anyhow!("resource {id} has no Type"))?;
+            resources.insert(
+                id.to_string(),
+                Resource {
+                    kind: kind.to_string(),
+                    properties: v.get("Properties").cloned().unwrap_or(Value::Null),
+                    metadata: v.get("Metadata").cloned().unwrap_or(Value::Null),
+                },
+            );
+        }
+        let mut parameters = HashMap::new();
+        if let Some(params) = doc.get("Parameters").and_then(Value::as_mapping) {
+            for (k, v) in params {
+                if let (Some(name), Some(default)) = (k.as_str(), v.get("Default")) {
+                    parameters.insert(name.to_string(), scalar(default).unwrap_or_default());
+                }
+            }
+        }
+        let globals_function = doc
+            .get("Globals")
+            .and_then(|g| g.get("Function"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        Ok(Self {
+            resources,
+            parameters,
+            globals_function,
+        })
+    }
+
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a String, &'a Resource)> {
+        self.resources.iter().filter(move |(_, r)| r.kind == kind)
+    }
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The logical ids a value refers to (`Ref`, `GetAtt`, `${X}` in `Sub`).
+pub fn references(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Tagged(t) => {
+            let tag = t.tag.to_string();
+            match (tag.trim_start_matches('!'), &t.value) {
+                ("Ref", Value::String(s)) => {
+                    out.insert(s.clone());
+                }
+                ("GetAtt", Value::String(s)) => {
+                    out.insert(s.split('.').next().unwrap_or_default().to_string());
+                }
+                ("Sub", Value::String(s)) => sub_references(s, out),
+                (_, inner) => references(inner, out),
+            }
+        }
+        Value::Mapping(m) => {
+            for (k, val) in m {
+                match (k.as_str(), val) {
+                    (Some("Ref"), Value::String(s)) => {
+                        out.insert(s.clone());
+                    }
+                    (Some("Fn::GetAtt"), Value::Sequence(seq)) => {
+                        if let Some(Value::String(s)) = seq.first() {
+                            out.insert(s.clone());
+                        }
+                    }
+                    (Some("Fn::Sub"), Value::String(s)) => sub_references(s, out),
+                    _ => references(val, out),
+                }
+            }
+        }
+        Value::Sequence(seq) => seq.iter().for_each(|x| references(x, out)),
+        _ => {}
+    }
+}
+
+fn sub_references(s: &str, out: &mut BTreeSet<String>) {
+    let mut rest = s;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        let name = &after[..end];
+        if !name.starts_with("AWS::") && !name.starts_with('!') {
+            out.insert(name.split('.').next().unwrap_or_default().to_string());
+        }
+        rest = &after[end + 1..];
+    }
+}
+
+impl Names {
+    fn lookup_ref(&self, name: &str) -> Result<String> {
+        if let Some(p) = self.pseudo.get(name) {
+            return Ok(p.clone());
+        }
+        if let Some(p) = self.parameters.get(name) {
+            return Ok(p.clone());
+        }
+        self.resources
+            .get(name)
+            .map(|p| p.reference.clone())
+            .ok_or_else(|| anyhow!("`{name}` is not provisioned locally"))
+    }
+
+    fn lookup_att(&self, name: &str, attr: &str) -> Result<String> {
+        self.resources
+            .get(name)
+            .and_then(|p| p.attributes.get(attr))
+            .cloned()
+            .ok_or_else(|| anyhow!("`{name}.{attr}` is not known locally"))
+    }
+
+    fn sub(&self, s: &str) -> Result<String> {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after.find('}').ok_or_else(|| anyhow!("unclosed ${{ in `{s}`"))?;
+            let name = &after[..end];
+            let value = match name.split_once('.') {
+                Some((res, attr)) if !name.starts_with("AWS::") => self.lookup_att(res, attr)?,
+                _ => self.lookup_ref(name)?,
+            };
+            out.push_str(&value);
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// Resolve intrinsics in `v` to plain values.
+    pub fn resolve(&self, v: &Value) -> Result<Value> {
+        Ok(match v {
+            Value::Tagged(t) => {
+                let tag = t.tag.to_string();
+                let tag = tag.trim_start_matches('!');
+                self.intrinsic(tag, &t.value)?
+            }
+            Value::Mapping(m) => {
+                if m.len() == 1 {
+                    if let Some((Value::String(k), inner)) = m.iter().next() {
+                        if k == "Ref" || k.starts_with("Fn::") {
+                            return self.intrinsic(k.trim_start_matches("Fn::"), inner);
+                        }
+                    }
+                }
+                let mut out = serde_norway::Mapping::new();
+                for (k, val) in m {
+                    out.insert(k.clone(), self.resolve(val)?);
+                }
+                Value::Mapping(out)
+            }
+            Value::Sequence(seq) => {
+                Value::Sequence(seq.iter().map(|x| self.resolve(x)).collect::<Result<_>>()?)
+            }
+            other => other.clone(),
+        })
+    }
+
+    fn intrinsic(&self, name: &str, arg: &Value) -> Result<Value> {
+        let s = match (name, arg) {
+            ("Ref", Value::String(r)) => self.lookup_ref(r)?,
+            ("GetAtt", Value::String(s)) => {
+                let (res, attr) = s.split_once('.').ok_or_else(|| anyhow!("bad GetAtt `{s}`"))?;
+                self.lookup_att(res, attr)?
+            }
+            ("GetAtt", Value::Sequence(seq)) => {
+                let res = seq.first().and_then(Value::as_str).unwrap_or_default();
+                let attr = seq.get(1).and_then(Value::as_str).unwrap_or_default();
+                self.lookup_att(res, attr)?
+            }
+            ("Sub", Value::String(s)) => self.sub(s)?,
+            _ => bail!("intrinsic `{name}` is not supported by the local stack here"),
+        };
+        Ok(Value::String(s))
+    }
+}
+
+/// A string property, resolved.
+pub fn resolved_str(names: &Names, v: Option<&Value>) -> Result<Option<String>> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => Ok(scalar(&names.resolve(v)?)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: &str = r#"
+Parameters:
+  Level: {Type: String, Default: INFO}
+Resources:
+  Q:
+    Type: AWS::SQS::Queue
+    Properties:
+      RedrivePolicy: {deadLetterTargetArn: !GetAtt D.Arn, maxReceiveCount: 3}
+  D:
+    Type: AWS::SQS::Queue
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      Environment:
+        Variables:
+          URL: !Ref Q
+          LONG: {"Fn::GetAtt": [D, Arn]}
+          SUB: !Sub "${D.Arn}/x/${AWS::Region}/${Level}"
+"#;
+
+    #[test]
+    fn resolves_ref_getatt_sub_in_both_forms() {
+        let t = Template::parse(T).unwrap();
+        let mut names = Names::default();
+        names.resources.insert(
+            "Q".into(),
+            Physical { reference: "http://q".into(), attributes: HashMap::new() },
+        );
+        names.resources.insert(
+            "D".into(),
+            Physical {
+                reference: "http://d".into(),
+                attributes: [("Arn".to_string(), "arn:d".to_string())].into(),
+            },
+        );
+        names.pseudo.insert("AWS::Region".into(), "us-east-1".into());
+        names.parameters = t.parameters.clone();
+        let f = &t.resources["F"].properties;
+        let vars = names.resolve(&f["Environment"]["Variables"]).unwrap();
+        assert_eq!(vars["URL"].as_str(), Some("http://q"));
+        assert_eq!(vars["LONG"].as_str(), Some("arn:d"));
+        assert_eq!(vars["SUB"].as_str(), Some("arn:d/x/us-east-1/INFO"));
+    }
+
+    #[test]
+    fn finds_dependencies() {
+        let t = Template::parse(T).unwrap();
+        let mut deps = BTreeSet::new();
+        references(&t.resources["Q"].properties, &mut deps);
+        assert_eq!(deps.into_iter().collect::<Vec<_>>(), ["D"]);
+        let mut deps = BTreeSet::new();
+        references(&t.resources["F"].properties, &mut deps);
+        assert_eq!(deps.into_iter().collect::<Vec<_>>(), ["D", "Level", "Q"]);
+    }
+
+    #[test]
+    fn unknown_names_are_errors_that_say_which() {
+        let names = Names::default();
+        let v: Value = serde_norway::from_str("!Ref Nope").unwrap();
+        assert!(names.resolve(&v).unwrap_err().to_string().contains("Nope"));
+    }
+
+    #[test]
+    fn the_project_template_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
+        let t = Template::load(&path).unwrap();
+        assert!(t.of_kind("AWS::Serverless::Function").count() >= 2);
+        assert!(t.of_kind("AWS::DynamoDB::Table").count() >= 2);
+    }
+}
