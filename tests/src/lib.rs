@@ -1,0 +1,127 @@
+//! Helpers for end-to-end tests: each test starts its own local stack under a unique prefix (so
+//! tests run in parallel against one emulator), sends signed deliveries like a platform would, and
+//! reads back tables and queues.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use anyhow::Result;
+use aws_sdk_sqs::types::QueueAttributeName;
+use reelcart_local::simulator::Delivery;
+use reelcart_local::{Options, Stack};
+use std::time::{Duration, Instant};
+
+/// Start a stack on a free port with a unique prefix; schedules only fire when a test asks.
+pub async fn start_stack() -> Stack {
+    let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let mut opts = Options::new(prefix);
+    opts.bind = ([127, 0, 0, 1], 0).into();
+    opts.run_schedules = false;
+    Stack::start(opts).await.expect("local stack starts (is moto installed? run `make venv`)")
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// POST a delivery once; returns status and JSON body.
+pub async fn post(client: &reqwest::Client, stack: &Stack, d: &Delivery) -> (u16, serde_json::Value) {
+    let mut req = client
+        .post(format!("{}{}", stack.url(), d.path))
+        .header("content-type", "application/json")
+        .body(d.body.clone());
+    for (k, v) in &d.headers {
+        req = req.header(k, v);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.json().await.unwrap_or(serde_json::Value::Null);
+    (status, body)
+}
+
+/// POST like a platform: retry on 409 (in flight elsewhere) and 5xx, with a short backoff.
+pub async fn deliver(client: &reqwest::Client, stack: &Stack, d: &Delivery) -> (u16, serde_json::Value) {
+    let mut backoff = Duration::from_millis(20);
+    for _ in 0..20 {
+        let (status, body) = post(client, stack, d).await;
+        if status != 409 && status < 500 {
+            return (status, body);
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_millis(500));
+    }
+    panic!("delivery {} never got a final answer", d.path);
+}
+
+/// Every item of a table.
+pub async fn scan(stack: &Stack, logical_table: &str) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    let table = stack.physical(logical_table).unwrap().to_string();
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let page = stack.clients.dynamodb.scan().table_name(&table).set_exclusive_start_key(start).send().await.unwrap();
+        out.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return out;
+        }
+    }
+}
+
+/// Messages visible plus in flight in a queue.
+pub async fn queue_depth(stack: &Stack, logical_queue: &str) -> usize {
+    let url = stack.physical(logical_queue).unwrap();
+    let out = stack
+        .clients
+        .sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .unwrap();
+    let attrs = out.attributes.unwrap_or_default();
+    [QueueAttributeName::ApproximateNumberOfMessages, QueueAttributeName::ApproximateNumberOfMessagesNotVisible]
+        .iter()
+        .map(|k| attrs.get(k).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0))
+        .sum()
+}
+
+/// Receive and delete everything in a queue (bodies).
+pub async fn drain(stack: &Stack, logical_queue: &str) -> Vec<String> {
+    let url = stack.physical(logical_queue).unwrap().to_string();
+    let mut bodies = Vec::new();
+    loop {
+        let out = stack.clients.sqs.receive_message().queue_url(&url).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
+        let msgs = out.messages.unwrap_or_default();
+        if msgs.is_empty() {
+            return bodies;
+        }
+        for m in msgs {
+            bodies.push(m.body.clone().unwrap_or_default());
+            stack.clients.sqs.delete_message().queue_url(&url).receipt_handle(m.receipt_handle.unwrap_or_default()).send().await.unwrap();
+        }
+    }
+}
+
+/// Poll `f` until it returns `Some`, or fail after `within`.
+pub async fn eventually<T, F, Fut>(within: Duration, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out after {within:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub type AnyResult<T> = Result<T>;
