@@ -15,7 +15,9 @@ pub async fn start_stack() -> Stack {
     let mut opts = Options::new(prefix);
     opts.bind = ([127, 0, 0, 1], 0).into();
     opts.run_schedules = false;
-    Stack::start(opts).await.expect("local stack starts (is moto installed? run `make venv`)")
+    Stack::start(opts)
+        .await
+        .expect("local stack starts (is moto installed? run `make venv`)")
 }
 
 pub fn now() -> i64 {
@@ -26,7 +28,11 @@ pub fn now() -> i64 {
 }
 
 /// POST a delivery once; returns status and JSON body.
-pub async fn post(client: &reqwest::Client, stack: &Stack, d: &Delivery) -> (u16, serde_json::Value) {
+pub async fn post(
+    client: &reqwest::Client,
+    stack: &Stack,
+    d: &Delivery,
+) -> (u16, serde_json::Value) {
     let mut req = client
         .post(format!("{}{}", stack.url(), d.path))
         .header("content-type", "application/json")
@@ -41,7 +47,11 @@ pub async fn post(client: &reqwest::Client, stack: &Stack, d: &Delivery) -> (u16
 }
 
 /// POST like a platform: retry on 409 (in flight elsewhere) and 5xx, with a short backoff.
-pub async fn deliver(client: &reqwest::Client, stack: &Stack, d: &Delivery) -> (u16, serde_json::Value) {
+pub async fn deliver(
+    client: &reqwest::Client,
+    stack: &Stack,
+    d: &Delivery,
+) -> (u16, serde_json::Value) {
     let mut backoff = Duration::from_millis(20);
     for _ in 0..20 {
         let (status, body) = post(client, stack, d).await;
@@ -55,12 +65,23 @@ pub async fn deliver(client: &reqwest::Client, stack: &Stack, d: &Delivery) -> (
 }
 
 /// Every item of a table.
-pub async fn scan(stack: &Stack, logical_table: &str) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+pub async fn scan(
+    stack: &Stack,
+    logical_table: &str,
+) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
     let table = stack.physical(logical_table).unwrap().to_string();
     let mut out = Vec::new();
     let mut start = None;
     loop {
-        let page = stack.clients.dynamodb.scan().table_name(&table).set_exclusive_start_key(start).send().await.unwrap();
+        let page = stack
+            .clients
+            .dynamodb
+            .scan()
+            .table_name(&table)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
         out.extend(page.items.unwrap_or_default());
         start = page.last_evaluated_key;
         if start.is_none() {
@@ -83,10 +104,18 @@ pub async fn queue_depth(stack: &Stack, logical_queue: &str) -> usize {
         .await
         .unwrap();
     let attrs = out.attributes.unwrap_or_default();
-    [QueueAttributeName::ApproximateNumberOfMessages, QueueAttributeName::ApproximateNumberOfMessagesNotVisible]
-        .iter()
-        .map(|k| attrs.get(k).and_then(|v| v.parse::<usize>().ok()).unwrap_or(0))
-        .sum()
+    [
+        QueueAttributeName::ApproximateNumberOfMessages,
+        QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+    ]
+    .iter()
+    .map(|k| {
+        attrs
+            .get(k)
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0)
+    })
+    .sum()
 }
 
 /// Receive and delete everything in a queue (bodies).
@@ -94,14 +123,31 @@ pub async fn drain(stack: &Stack, logical_queue: &str) -> Vec<String> {
     let url = stack.physical(logical_queue).unwrap().to_string();
     let mut bodies = Vec::new();
     loop {
-        let out = stack.clients.sqs.receive_message().queue_url(&url).max_number_of_messages(10).wait_time_seconds(1).send().await.unwrap();
+        let out = stack
+            .clients
+            .sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
         let msgs = out.messages.unwrap_or_default();
         if msgs.is_empty() {
             return bodies;
         }
         for m in msgs {
             bodies.push(m.body.clone().unwrap_or_default());
-            stack.clients.sqs.delete_message().queue_url(&url).receipt_handle(m.receipt_handle.unwrap_or_default()).send().await.unwrap();
+            stack
+                .clients
+                .sqs
+                .delete_message()
+                .queue_url(&url)
+                .receipt_handle(m.receipt_handle.unwrap_or_default())
+                .send()
+                .await
+                .unwrap();
         }
     }
 }

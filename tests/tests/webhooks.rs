@@ -31,7 +31,9 @@ async fn thousand_deliveries_of_hundred_events_are_processed_exactly_once() {
     let mut by_status: HashMap<String, usize> = HashMap::new();
     for (code, body) in &answers {
         assert_eq!(*code, 200, "{body}");
-        *by_status.entry(body["status"].as_str().unwrap().to_string()).or_default() += 1;
+        *by_status
+            .entry(body["status"].as_str().unwrap().to_string())
+            .or_default() += 1;
     }
     assert_eq!(by_status.get("accepted"), Some(&100), "{by_status:?}");
     assert_eq!(by_status.get("duplicate"), Some(&900), "{by_status:?}");
@@ -73,17 +75,29 @@ async fn a_poison_message_in_a_batch_of_ten_lands_in_the_dlq_and_the_other_nine_
     let url = stack.physical("WebhookEventQueue").unwrap().to_string();
     let mut batch = stack.clients.sqs.send_message_batch().queue_url(&url);
     for n in 0..10 {
-        let body = if n == 4 { "{\"v\":1,\"this is\":\"not an envelope\"".to_string() } else { envelope(n) };
+        let body = if n == 4 {
+            "{\"v\":1,\"this is\":\"not an envelope\"".to_string()
+        } else {
+            envelope(n)
+        };
         batch = batch.entries(
-            aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder().id(n.to_string()).message_body(body).build().unwrap(),
+            aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                .id(n.to_string())
+                .message_body(body)
+                .build()
+                .unwrap(),
         );
     }
     batch.send().await.unwrap();
 
-    let dead = eventually(Duration::from_secs(60), "the poison message in the DLQ", || async {
-        let bodies = drain(&stack, "WebhookEventDLQ").await;
-        (!bodies.is_empty()).then_some(bodies)
-    })
+    let dead = eventually(
+        Duration::from_secs(60),
+        "the poison message in the DLQ",
+        || async {
+            let bodies = drain(&stack, "WebhookEventDLQ").await;
+            (!bodies.is_empty()).then_some(bodies)
+        },
+    )
     .await;
     assert_eq!(dead.len(), 1);
     assert!(dead[0].contains("not an envelope"));
@@ -102,9 +116,19 @@ async fn forged_and_replayed_requests_are_rejected_and_change_nothing() {
 
     let forged = [
         // Signed with the wrong secret.
-        simulator::shopify("wrong-secret", "x.myshopify.com", "orders/create", "forged-1", r#"{"id":1}"#),
+        simulator::shopify(
+            "wrong-secret",
+            "x.myshopify.com",
+            "orders/create",
+            "forged-1",
+            r#"{"id":1}"#,
+        ),
         simulator::meta("wrong-secret", r#"{"object":"instagram","entry":[]}"#),
-        simulator::tiktok_shop("demo-tts-app-key", "wrong-secret", r#"{"type":1,"tts_notification_id":"f1"}"#),
+        simulator::tiktok_shop(
+            "demo-tts-app-key",
+            "wrong-secret",
+            r#"{"type":1,"tts_notification_id":"f1"}"#,
+        ),
         // A stale replay of a correctly signed delivery (signed 6 minutes ago).
         simulator::sample(4, "replay", now - 360),
         simulator::sample(2, "replay", now - 360),
@@ -123,20 +147,45 @@ async fn forged_and_replayed_requests_are_rejected_and_change_nothing() {
     let mut unsigned = simulator::sample(1, "nosig", now);
     unsigned.headers.clear();
     let (status, body) = post(&client, &stack, &unsigned).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (401, Some("missing_signature")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("missing_signature"))
+    );
     // Too large.
-    let huge = simulator::shopify("demo-shopify-secret", "x.myshopify.com", "orders/create", "huge", &format!(r#"{{"id":1,"p":"{}"}}"#, "x".repeat(300 * 1024)));
+    let huge = simulator::shopify(
+        "demo-shopify-secret",
+        "x.myshopify.com",
+        "orders/create",
+        "huge",
+        &format!(r#"{{"id":1,"p":"{}"}}"#, "x".repeat(300 * 1024)),
+    );
     assert_eq!(post(&client, &stack, &huge).await.0, 413);
 
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(scan(&stack, "IdempotencyTable").await.is_empty(), "no dedupe key written");
-    assert_eq!(queue_depth(&stack, "WebhookEventQueue").await, 0, "nothing enqueued");
-    assert!(scan(&stack, "EventsTable").await.is_empty(), "nothing processed");
+    assert!(
+        scan(&stack, "IdempotencyTable").await.is_empty(),
+        "no dedupe key written"
+    );
+    assert_eq!(
+        queue_depth(&stack, "WebhookEventQueue").await,
+        0,
+        "nothing enqueued"
+    );
+    assert!(
+        scan(&stack, "EventsTable").await.is_empty(),
+        "nothing processed"
+    );
 
     // The genuine delivery is accepted once; its exact replay within the window is a duplicate.
     let genuine = simulator::sample(4, "genuine", now);
-    assert_eq!(deliver(&client, &stack, &genuine).await.1["status"], "accepted");
-    assert_eq!(deliver(&client, &stack, &genuine).await.1["status"], "duplicate");
+    assert_eq!(
+        deliver(&client, &stack, &genuine).await.1["status"],
+        "accepted"
+    );
+    assert_eq!(
+        deliver(&client, &stack, &genuine).await.1["status"],
+        "duplicate"
+    );
     stack.stop().await;
 }
 
@@ -146,13 +195,23 @@ async fn a_body_too_large_for_one_message_travels_through_s3_and_is_processed() 
     let client = reqwest::Client::new();
     let note = "é".repeat(110 * 1024); // 220 KiB of UTF-8: under the body limit, over one message
     let body = format!(r#"{{"id":77,"note":"{note}"}}"#);
-    let d = simulator::shopify("demo-shopify-secret", "big.myshopify.com", "orders/create", "big-1", &body);
+    let d = simulator::shopify(
+        "demo-shopify-secret",
+        "big.myshopify.com",
+        "orders/create",
+        "big-1",
+        &body,
+    );
     let (status, answer) = deliver(&client, &stack, &d).await;
     assert_eq!(status, 200, "{answer}");
-    let events = eventually(Duration::from_secs(30), "the large event processed", || async {
-        let items = scan(&stack, "EventsTable").await;
-        (!items.is_empty()).then_some(items)
-    })
+    let events = eventually(
+        Duration::from_secs(30),
+        "the large event processed",
+        || async {
+            let items = scan(&stack, "EventsTable").await;
+            (!items.is_empty()).then_some(items)
+        },
+    )
     .await;
     assert_eq!(events[0]["kind"].as_s().unwrap(), "order_created");
     assert_eq!(events[0]["subject"].as_s().unwrap(), "77");
@@ -171,14 +230,25 @@ async fn meta_handshake_and_unknown_routes_on_the_local_port() {
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.text().await.unwrap(), "42");
     let bad = client
-        .get(format!("{}/webhooks/meta?hub.mode=subscribe&hub.challenge=42&hub.verify_token=guess", stack.url()))
+        .get(format!(
+            "{}/webhooks/meta?hub.mode=subscribe&hub.challenge=42&hub.verify_token=guess",
+            stack.url()
+        ))
         .send()
         .await
         .unwrap();
     assert_eq!(bad.status(), 403);
-    let missing = client.post(format!("{}/webhooks/nope", stack.url())).send().await.unwrap();
+    let missing = client
+        .post(format!("{}/webhooks/nope", stack.url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
-    let health = client.get(format!("{}/healthz", stack.url())).send().await.unwrap();
+    let health = client
+        .get(format!("{}/healthz", stack.url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
     stack.stop().await;
 }

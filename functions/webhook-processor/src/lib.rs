@@ -93,7 +93,9 @@ pub struct Processor<E, Q, B> {
 
 impl<E, Q, B> std::fmt::Debug for Processor<E, Q, B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Processor").field("concurrency", &self.concurrency).finish_non_exhaustive()
+        f.debug_struct("Processor")
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
     }
 }
 
@@ -127,10 +129,7 @@ impl<E: EventStore, Q: MessageQueue, B: BlobStore> Processor<E, Q, B> {
         if let Some(body) = &envelope.body {
             return Ok(body.clone());
         }
-        let body_ref = envelope
-            .body_ref
-            .as_ref()
-            .ok_or(NormalizeError::NoBody)?;
+        let body_ref = envelope.body_ref.as_ref().ok_or(NormalizeError::NoBody)?;
         let bytes = self
             .payloads
             .get(&body_ref.key)
@@ -139,7 +138,8 @@ impl<E: EventStore, Q: MessageQueue, B: BlobStore> Processor<E, Q, B> {
         if sha256_of(&bytes) != body_ref.sha256 {
             return Err(ProcessError::DigestMismatch(body_ref.key.clone()));
         }
-        String::from_utf8(bytes.to_vec()).map_err(|_| ProcessError::DigestMismatch(body_ref.key.clone()))
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| ProcessError::DigestMismatch(body_ref.key.clone()))
     }
 
     /// Record one event and route it. Routing happens before recording, so a crash in between
@@ -150,7 +150,8 @@ impl<E: EventStore, Q: MessageQueue, B: BlobStore> Processor<E, Q, B> {
         }
         let route = event.kind.route();
         if let Some(queue) = self.routes.queue(route) {
-            let message = serde_json::to_string(&event).map_err(|e| PortError::new("route.encode", e))?;
+            let message =
+                serde_json::to_string(&event).map_err(|e| PortError::new("route.encode", e))?;
             queue.send(&message).await?;
         }
         let stored = StoredEvent {
@@ -166,7 +167,11 @@ impl<E: EventStore, Q: MessageQueue, B: BlobStore> Processor<E, Q, B> {
             routed_to = %stored.routed_to,
             "event recorded"
         );
-        Ok(if inserted { Outcome::Recorded } else { Outcome::Duplicate })
+        Ok(if inserted {
+            Outcome::Recorded
+        } else {
+            Outcome::Duplicate
+        })
     }
 }
 
@@ -175,11 +180,18 @@ pub type AwsProcessor =
     Processor<reelcart_aws::DynamoEvents, reelcart_aws::SqsQueue, reelcart_aws::S3Blobs>;
 
 /// Build the processor from its config: the one wiring `main` and the local stack share.
-pub fn from_aws(config: &Config, sdk: &reelcart_aws::SdkConfig, clock: Arc<dyn Clock>) -> AwsProcessor {
+pub fn from_aws(
+    config: &Config,
+    sdk: &reelcart_aws::SdkConfig,
+    clock: Arc<dyn Clock>,
+) -> AwsProcessor {
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let queue = |url: &str| reelcart_aws::SqsQueue::new(sqs.clone(), url);
     Processor {
-        events: reelcart_aws::DynamoEvents::new(aws_sdk_dynamodb::Client::new(sdk), &config.events_table),
+        events: reelcart_aws::DynamoEvents::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            &config.events_table,
+        ),
         routes: Routes {
             orders: queue(&config.orders_queue_url),
             catalog: queue(&config.catalog_queue_url),

@@ -25,11 +25,17 @@ fn processor() -> TestProcessor {
 }
 
 fn batch() -> SqsEvent {
-    serde_json::from_str(include_str!("../../../events/webhook-processor/sqs-batch.json")).unwrap()
+    serde_json::from_str(include_str!(
+        "../../../events/webhook-processor/sqs-batch.json"
+    ))
+    .unwrap()
 }
 
 fn failed_ids(r: &SqsBatchResponse) -> Vec<String> {
-    r.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect()
+    r.batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
 }
 
 #[tokio::test]
@@ -37,8 +43,12 @@ async fn the_fixture_batch_is_normalized_recorded_and_routed() {
     let p = processor();
     let r = p.handle(batch()).await.unwrap();
     assert!(failed_ids(&r).is_empty());
-    let mut kinds: Vec<(EventKind, String)> =
-        p.events.all().into_iter().map(|e| (e.event.kind, e.routed_to)).collect();
+    let mut kinds: Vec<(EventKind, String)> = p
+        .events
+        .all()
+        .into_iter()
+        .map(|e| (e.event.kind, e.routed_to))
+        .collect();
     kinds.sort_by_key(|(k, _)| k.as_str());
     assert_eq!(
         kinds,
@@ -84,7 +94,11 @@ async fn a_store_outage_fails_the_record_for_retry_and_the_retry_records_once() 
     let p = processor();
     p.events.fail_inserts.store(true, Ordering::SeqCst);
     let r = p.handle(batch()).await.unwrap();
-    assert_eq!(failed_ids(&r).len(), 4, "nothing acked while the table is down");
+    assert_eq!(
+        failed_ids(&r).len(),
+        4,
+        "nothing acked while the table is down"
+    );
     p.events.fail_inserts.store(false, Ordering::SeqCst);
     let r = p.handle(batch()).await.unwrap();
     assert!(failed_ids(&r).is_empty());
@@ -104,11 +118,21 @@ async fn a_queue_outage_fails_routed_records_and_records_nothing_for_them() {
 async fn bodies_by_reference_are_fetched_and_checked() {
     let p = processor();
     let mut event = batch();
-    let env: WebhookEnvelope = serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
+    let env: WebhookEnvelope =
+        serde_json::from_str(event.records[0].body.as_deref().unwrap()).unwrap();
     let body = env.body.clone().unwrap();
     let (key, sha256) = WebhookEnvelope::body_key(env.platform, body.as_bytes());
-    p.payloads.put(&key, Bytes::from(body.clone()), "application/json").await.unwrap();
-    let by_ref = env.clone().with_body_ref(reelcart_domain::webhook::BodyRef { key, sha256, len: body.len() });
+    p.payloads
+        .put(&key, Bytes::from(body.clone()), "application/json")
+        .await
+        .unwrap();
+    let by_ref = env
+        .clone()
+        .with_body_ref(reelcart_domain::webhook::BodyRef {
+            key,
+            sha256,
+            len: body.len(),
+        });
     event.records[0].body = Some(serde_json::to_string(&by_ref).unwrap());
     // A second record references a body that was never stored.
     let missing = env.with_body_ref(reelcart_domain::webhook::BodyRef {
@@ -118,6 +142,14 @@ async fn bodies_by_reference_are_fetched_and_checked() {
     });
     event.records[1].body = Some(serde_json::to_string(&missing).unwrap());
     let r = p.handle(event).await.unwrap();
-    assert_eq!(failed_ids(&r), [batch().records[1].message_id.clone().unwrap()]);
-    assert!(p.events.all().iter().any(|e| e.event.kind == EventKind::OrderCreated));
+    assert_eq!(
+        failed_ids(&r),
+        [batch().records[1].message_id.clone().unwrap()]
+    );
+    assert!(
+        p.events
+            .all()
+            .iter()
+            .any(|e| e.event.kind == EventKind::OrderCreated)
+    );
 }

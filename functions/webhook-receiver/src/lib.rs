@@ -65,7 +65,9 @@ pub struct Receiver<I, Q, B, S> {
 
 impl<I, Q, B, S> std::fmt::Debug for Receiver<I, Q, B, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Receiver").field("limits", &self.limits).finish_non_exhaustive()
+        f.debug_struct("Receiver")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
     }
 }
 
@@ -107,7 +109,11 @@ fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
 }
 
 fn not_found(path: &str) -> ApiError {
-    ApiError::client(StatusCode::NOT_FOUND, "not_found", format!("no route for {path}"))
+    ApiError::client(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no route for {path}"),
+    )
 }
 
 fn unauthorized(e: &VerifyError) -> ApiError {
@@ -135,14 +141,13 @@ where
     /// Handle one HTTP request. Never fails: every error becomes its HTTP answer.
     #[tracing::instrument(skip_all, fields(path = %req.uri().path(), platform = field::Empty, id = field::Empty, outcome = field::Empty))]
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        let response = match self.dispatch(&req).await {
+        match self.dispatch(&req).await {
             Ok(resp) => resp,
             Err(e) => {
                 Span::current().record("outcome", e.status().as_u16());
                 e.into_response()
             }
-        };
-        response
+        }
     }
 
     async fn dispatch(&self, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -164,7 +169,12 @@ where
                 _ => {}
             }
         }
-        match meta_handshake(&secrets, mode.as_deref(), token.as_deref(), challenge.as_deref()) {
+        match meta_handshake(
+            &secrets,
+            mode.as_deref(),
+            token.as_deref(),
+            challenge.as_deref(),
+        ) {
             Some(challenge) => Ok(text(StatusCode::OK, challenge)),
             None => Err(ApiError::client(
                 StatusCode::FORBIDDEN,
@@ -198,22 +208,35 @@ where
             }
             unauthorized(&e)
         })?;
-        let text_body = std::str::from_utf8(body)
-            .map_err(|_| ApiError::client(StatusCode::BAD_REQUEST, "malformed", "body is not UTF-8"))?;
-        let delivery = identify(platform, source.as_deref(), req.headers(), body).map_err(|e| malformed(&e))?;
+        let text_body = std::str::from_utf8(body).map_err(|_| {
+            ApiError::client(StatusCode::BAD_REQUEST, "malformed", "body is not UTF-8")
+        })?;
+        let delivery = identify(platform, source.as_deref(), req.headers(), body)
+            .map_err(|e| malformed(&e))?;
         let key = delivery.dedupe_key();
         Span::current().record("id", key.as_str());
 
         match self
             .idempotency
-            .claim(&key, now, self.limits.claim_lease_secs, self.limits.dedupe_ttl_secs)
+            .claim(
+                &key,
+                now,
+                self.limits.claim_lease_secs,
+                self.limits.dedupe_ttl_secs,
+            )
             .await
             .map_err(ApiError::internal)?
         {
             Claim::Done => {
                 Span::current().record("outcome", "duplicate");
                 tracing::info!("duplicate delivery");
-                return Ok(json(StatusCode::OK, &Accepted { status: "duplicate", id: &key }));
+                return Ok(json(
+                    StatusCode::OK,
+                    &Accepted {
+                        status: "duplicate",
+                        id: &key,
+                    },
+                ));
             }
             Claim::InFlight => {
                 Span::current().record("outcome", "in_flight");
@@ -240,7 +263,13 @@ where
                 }
                 Span::current().record("outcome", "accepted");
                 tracing::info!("delivery accepted");
-                Ok(json(StatusCode::OK, &Accepted { status: "accepted", id: &key }))
+                Ok(json(
+                    StatusCode::OK,
+                    &Accepted {
+                        status: "accepted",
+                        id: &key,
+                    },
+                ))
             }
             Err(e) => {
                 if let Err(release) = self.idempotency.release(&key).await {
@@ -259,10 +288,17 @@ where
                 .put(&key, Bytes::copy_from_slice(body), "application/json")
                 .await
                 .map_err(ApiError::internal)?;
-            let envelope = envelope.with_body_ref(BodyRef { key, sha256, len: body.len() });
+            let envelope = envelope.with_body_ref(BodyRef {
+                key,
+                sha256,
+                len: body.len(),
+            });
             message = serde_json::to_string(&envelope).map_err(ApiError::internal)?;
         }
-        self.queue.send(&message).await.map_err(ApiError::internal)?;
+        self.queue
+            .send(&message)
+            .await
+            .map_err(ApiError::internal)?;
         Ok(())
     }
 }

@@ -24,13 +24,20 @@ pub struct SecretsCache<S> {
 
 impl<S> std::fmt::Debug for SecretsCache<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SecretsCache").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("SecretsCache")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
 impl<S: SecretSource> SecretsCache<S> {
     /// Load now; fails (at init) when the secret cannot be read or parsed.
-    pub async fn load(source: S, id: String, refresh_secs: i64, now: i64) -> Result<Self, LoadError> {
+    pub async fn load(
+        source: S,
+        id: String,
+        refresh_secs: i64,
+        now: i64,
+    ) -> Result<Self, LoadError> {
         let secrets = Self::read(&source, &id).await?;
         Ok(Self {
             source,

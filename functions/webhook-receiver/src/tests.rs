@@ -19,7 +19,9 @@ async fn receiver() -> (TestReceiver, Arc<FixedClock>) {
     let source = MemorySecrets::default();
     source.set("webhooks", DEMO_SECRETS);
     let clock = Arc::new(FixedClock::at(NOW));
-    let secrets = SecretsCache::load(source, "webhooks".into(), 300, NOW).await.unwrap();
+    let secrets = SecretsCache::load(source, "webhooks".into(), 300, NOW)
+        .await
+        .unwrap();
     let r = Receiver {
         idempotency: MemoryIdempotency::default(),
         queue: MemoryQueue::default(),
@@ -33,12 +35,24 @@ async fn receiver() -> (TestReceiver, Arc<FixedClock>) {
 
 fn fixture(name: &str) -> Request {
     let json = match name {
-        "shopify-orders-create" => include_str!("../../../events/webhook-receiver/shopify-orders-create.json"),
-        "tiktok-shop-order-status" => include_str!("../../../events/webhook-receiver/tiktok-shop-order-status.json"),
-        "tiktok-authorization-removed" => include_str!("../../../events/webhook-receiver/tiktok-authorization-removed.json"),
-        "meta-instagram-mention" => include_str!("../../../events/webhook-receiver/meta-instagram-mention.json"),
-        "meta-verify-handshake" => include_str!("../../../events/webhook-receiver/meta-verify-handshake.json"),
-        "standard-review-created" => include_str!("../../../events/webhook-receiver/standard-review-created.json"),
+        "shopify-orders-create" => {
+            include_str!("../../../events/webhook-receiver/shopify-orders-create.json")
+        }
+        "tiktok-shop-order-status" => {
+            include_str!("../../../events/webhook-receiver/tiktok-shop-order-status.json")
+        }
+        "tiktok-authorization-removed" => {
+            include_str!("../../../events/webhook-receiver/tiktok-authorization-removed.json")
+        }
+        "meta-instagram-mention" => {
+            include_str!("../../../events/webhook-receiver/meta-instagram-mention.json")
+        }
+        "meta-verify-handshake" => {
+            include_str!("../../../events/webhook-receiver/meta-verify-handshake.json")
+        }
+        "standard-review-created" => {
+            include_str!("../../../events/webhook-receiver/standard-review-created.json")
+        }
         other => panic!("no fixture {other}"),
     };
     lambda_http::request::from_str(json).unwrap()
@@ -78,11 +92,18 @@ async fn every_platform_fixture_is_accepted_once_then_duplicate() {
         assert_eq!(again["id"], first["id"]);
     }
     let sent = r.queue.messages();
-    assert_eq!(sent.len(), DELIVERIES.len(), "one message per distinct delivery");
+    assert_eq!(
+        sent.len(),
+        DELIVERIES.len(),
+        "one message per distinct delivery"
+    );
     // The enqueued envelope carries the raw body exactly as verified.
     let env: WebhookEnvelope = serde_json::from_str(&sent[3]).unwrap();
     assert_eq!(env.platform, Platform::Meta);
-    assert!(env.body.unwrap().contains(r"\u00e4"), "escaped bytes preserved");
+    assert!(
+        env.body.unwrap().contains(r"\u00e4"),
+        "escaped bytes preserved"
+    );
 }
 
 #[tokio::test]
@@ -103,7 +124,9 @@ async fn meta_handshake_answers_the_challenge_only_with_the_right_token() {
     assert_eq!(ok.headers()["content-type"], "text/plain; charset=utf-8");
 
     let mut bad = fixture("meta-verify-handshake");
-    *bad.uri_mut() = "/webhooks/meta?hub.mode=subscribe&hub.challenge=1&hub.verify_token=nope".parse().unwrap();
+    *bad.uri_mut() = "/webhooks/meta?hub.mode=subscribe&hub.challenge=1&hub.verify_token=nope"
+        .parse()
+        .unwrap();
     let resp = r.handle(bad).await;
     assert_eq!(resp.status(), 403);
     assert_eq!(error_code(&resp), "verification_failed");
@@ -123,9 +146,15 @@ async fn tampered_or_unsigned_deliveries_are_401_and_change_nothing() {
     let mut unsigned = fixture("shopify-orders-create");
     unsigned.headers_mut().remove("x-shopify-hmac-sha256");
     let resp = r.handle(unsigned).await;
-    assert_eq!((resp.status().as_u16(), error_code(&resp)), (401, "missing_signature".into()));
+    assert_eq!(
+        (resp.status().as_u16(), error_code(&resp)),
+        (401, "missing_signature".into())
+    );
     assert!(r.queue.messages().is_empty());
-    assert!(r.idempotency.is_empty(), "no dedupe key written for rejected requests");
+    assert!(
+        r.idempotency.is_empty(),
+        "no dedupe key written for rejected requests"
+    );
 }
 
 #[tokio::test]
@@ -138,14 +167,19 @@ async fn replayed_signed_timestamps_outside_tolerance_are_401() {
         assert_eq!(error_code(&resp), "timestamp_out_of_tolerance");
     }
     clock.set(NOW + 300);
-    assert_eq!(r.handle(fixture("standard-review-created")).await.status(), 200);
+    assert_eq!(
+        r.handle(fixture("standard-review-created")).await.status(),
+        200
+    );
 }
 
 #[tokio::test]
 async fn oversized_bodies_are_413_before_verification() {
     let (r, _) = receiver().await;
     let big = vec![b'a'; Limits::default().max_body_bytes + 1];
-    let resp = r.handle(with_body(fixture("shopify-orders-create"), &big)).await;
+    let resp = r
+        .handle(with_body(fixture("shopify-orders-create"), &big))
+        .await;
     assert_eq!(resp.status(), 413);
     assert_eq!(error_code(&resp), "payload_too_large");
 }
@@ -155,9 +189,11 @@ async fn verified_but_malformed_bodies_are_400() {
     let (r, _) = receiver().await;
     // Correctly signed, but not what TikTok Shop sends (no notification id).
     let body = br#"{"type":1,"data":{}}"#;
-    let sig = reelcart_domain::webhook::sign_hex(b"demo-tts-app-secret", &[b"demo-tts-app-key", body]);
+    let sig =
+        reelcart_domain::webhook::sign_hex(b"demo-tts-app-secret", &[b"demo-tts-app-key", body]);
     let mut req = with_body(fixture("tiktok-shop-order-status"), body);
-    req.headers_mut().insert("authorization", sig.parse().unwrap());
+    req.headers_mut()
+        .insert("authorization", sig.parse().unwrap());
     let resp = r.handle(req).await;
     assert_eq!(resp.status(), 400);
     assert_eq!(error_code(&resp), "malformed");
@@ -186,7 +222,11 @@ async fn a_queue_outage_is_500_and_the_retry_is_accepted_not_a_duplicate() {
     assert_eq!(error_code(&resp), "internal");
     r.queue.fail_sends.store(false, Ordering::SeqCst);
     let resp = r.handle(fixture("shopify-orders-create")).await;
-    assert_eq!(body_json(&resp)["status"], "accepted", "nothing lost: the retry goes through");
+    assert_eq!(
+        body_json(&resp)["status"],
+        "accepted",
+        "nothing lost: the retry goes through"
+    );
     assert_eq!(r.queue.messages().len(), 1);
 }
 
@@ -194,7 +234,10 @@ async fn a_queue_outage_is_500_and_the_retry_is_accepted_not_a_duplicate() {
 async fn a_concurrent_in_flight_delivery_is_409_with_retry_after() {
     let (r, _) = receiver().await;
     let key = "wh#shopify#reelcart-demo.myshopify.com#98880550-7158-44d4-b7cd-2c97c8a091b5";
-    assert_eq!(r.idempotency.claim(key, NOW, 30, 3600).await.unwrap(), Claim::Acquired);
+    assert_eq!(
+        r.idempotency.claim(key, NOW, 30, 3600).await.unwrap(),
+        Claim::Acquired
+    );
     let resp = r.handle(fixture("shopify-orders-create")).await;
     assert_eq!(resp.status(), 409);
     assert_eq!(resp.headers()["retry-after"], "1");
@@ -213,7 +256,8 @@ async fn bodies_too_large_for_one_message_travel_by_reference() {
         base64::engine::general_purpose::STANDARD.encode(m.finalize().into_bytes())
     };
     let mut req = with_body(fixture("shopify-orders-create"), body.as_bytes());
-    req.headers_mut().insert("x-shopify-hmac-sha256", sig.parse().unwrap());
+    req.headers_mut()
+        .insert("x-shopify-hmac-sha256", sig.parse().unwrap());
     let resp = r.handle(req).await;
     assert_eq!(resp.status(), 200);
     let sent = r.queue.messages();
@@ -221,8 +265,19 @@ async fn bodies_too_large_for_one_message_travel_by_reference() {
     let env: WebhookEnvelope = serde_json::from_str(&sent[0]).unwrap();
     let body_ref = env.body_ref.unwrap();
     assert_eq!(env.body, None);
-    assert_eq!(r.payloads.get(&body_ref.key).await.unwrap().unwrap().as_ref(), body.as_bytes());
-    assert_eq!(r.payloads.content_type(&body_ref.key).as_deref(), Some("application/json"));
+    assert_eq!(
+        r.payloads
+            .get(&body_ref.key)
+            .await
+            .unwrap()
+            .unwrap()
+            .as_ref(),
+        body.as_bytes()
+    );
+    assert_eq!(
+        r.payloads.content_type(&body_ref.key).as_deref(),
+        Some("application/json")
+    );
 }
 
 #[tokio::test]
@@ -230,11 +285,21 @@ async fn rotated_secrets_are_picked_up_after_the_refresh_interval() {
     let (r, clock) = receiver().await;
     // The operator rotates: the Shopify secret list now has only a new secret.
     r.secrets_source_set(&DEMO_SECRETS.replace("demo-shopify-secret", "rotated-secret"));
-    assert_eq!(r.handle(fixture("shopify-orders-create")).await.status(), 200, "old secret until refresh");
+    assert_eq!(
+        r.handle(fixture("shopify-orders-create")).await.status(),
+        200,
+        "old secret until refresh"
+    );
     clock.advance(301);
     let mut again = fixture("shopify-orders-create");
-    again.headers_mut().insert("x-shopify-event-id", "another-event".parse().unwrap());
-    assert_eq!(r.handle(again).await.status(), 401, "old secret refused after refresh");
+    again
+        .headers_mut()
+        .insert("x-shopify-event-id", "another-event".parse().unwrap());
+    assert_eq!(
+        r.handle(again).await.status(),
+        401,
+        "old secret refused after refresh"
+    );
 }
 
 impl TestReceiver {

@@ -12,8 +12,14 @@ fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-async fn post(client: &reqwest::Client, base: &str, d: &simulator::Delivery) -> Result<(u16, String)> {
-    let mut req = client.post(format!("{base}{}", d.path)).body(d.body.clone());
+async fn post(
+    client: &reqwest::Client,
+    base: &str,
+    d: &simulator::Delivery,
+) -> Result<(u16, String)> {
+    let mut req = client
+        .post(format!("{base}{}", d.path))
+        .body(d.body.clone());
     req = req.header("content-type", "application/json");
     for (k, v) in &d.headers {
         req = req.header(k, v);
@@ -23,7 +29,13 @@ async fn post(client: &reqwest::Client, base: &str, d: &simulator::Delivery) -> 
     Ok((status, resp.text().await?))
 }
 
-const PLATFORMS: [&str; 5] = ["Shopify orders/create", "TikTok Shop order status", "TikTok authorization.removed", "Instagram mention (Meta)", "Reviews (Standard Webhooks)"];
+const PLATFORMS: [&str; 5] = [
+    "Shopify orders/create",
+    "TikTok Shop order status",
+    "TikTok authorization.removed",
+    "Instagram mention (Meta)",
+    "Reviews (Standard Webhooks)",
+];
 
 pub async fn run(stack: &Stack) -> Result<()> {
     let base = stack.url();
@@ -33,10 +45,17 @@ pub async fn run(stack: &Stack) -> Result<()> {
 
     println!("\n[1/5] Meta subscription handshake");
     let resp = client
-        .get(format!("{base}/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={}", crate::seed::DEMO_META_VERIFY_TOKEN))
+        .get(format!(
+            "{base}/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={}",
+            crate::seed::DEMO_META_VERIFY_TOKEN
+        ))
         .send()
         .await?;
-    println!("      GET /webhooks/meta → {} {}", resp.status().as_u16(), resp.text().await?);
+    println!(
+        "      GET /webhooks/meta → {} {}",
+        resp.status().as_u16(),
+        resp.text().await?
+    );
 
     println!("\n[2/5] One signed webhook from every platform");
     for (d, name) in deliveries.iter().zip(PLATFORMS) {
@@ -51,7 +70,13 @@ pub async fn run(stack: &Stack) -> Result<()> {
     }
 
     println!("\n[4/5] A forged delivery (signed with the wrong secret) and a stale replay");
-    let forged = simulator::shopify("not-the-secret", "reelcart-demo.myshopify.com", "orders/create", "forged-1", r#"{"id":1}"#);
+    let forged = simulator::shopify(
+        "not-the-secret",
+        "reelcart-demo.myshopify.com",
+        "orders/create",
+        "forged-1",
+        r#"{"id":1}"#,
+    );
     let (status, body) = post(&client, &base, &forged).await?;
     println!("      forged Shopify order           → {status} {body}");
     let stale = simulator::sample(4, &format!("{tag}-stale"), now() - 3600);
@@ -59,7 +84,10 @@ pub async fn run(stack: &Stack) -> Result<()> {
     println!("      review signed an hour ago      → {status} {body}");
 
     println!("\n[5/5] The processor normalizes, records and routes each event");
-    let table = stack.physical("EventsTable").context("EventsTable not provisioned")?.to_string();
+    let table = stack
+        .physical("EventsTable")
+        .context("EventsTable not provisioned")?
+        .to_string();
     let mut items = Vec::new();
     for _ in 0..100 {
         items = scan_tag(stack, &table, &tag).await?;
@@ -71,20 +99,33 @@ pub async fn run(stack: &Stack) -> Result<()> {
     for (id, kind, routed) in &items {
         println!("      {kind:<20} → {routed:<12} {id}");
     }
-    println!("      {} events processed from 10 accepted-or-duplicate deliveries (expected 5)", items.len());
-    for q in ["OrdersQueue", "CatalogQueue", "ContentQueue", "ConnectionsQueue"] {
+    println!(
+        "      {} events processed from 10 accepted-or-duplicate deliveries (expected 5)",
+        items.len()
+    );
+    for q in [
+        "OrdersQueue",
+        "CatalogQueue",
+        "ContentQueue",
+        "ConnectionsQueue",
+    ] {
         if let Some(url) = stack.physical(q) {
             let attrs = stack
                 .clients
                 .sqs
                 .get_queue_attributes()
                 .queue_url(url)
-                .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+                .attribute_names(
+                    aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages,
+                )
                 .send()
                 .await?;
             let n = attrs
                 .attributes
-                .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages).cloned())
+                .and_then(|a| {
+                    a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+                        .cloned()
+                })
                 .unwrap_or_default();
             println!("      {q:<18} holds {n} message(s) for its capability");
         }
@@ -106,9 +147,17 @@ async fn scan_tag(stack: &Stack, table: &str, tag: &str) -> Result<Vec<(String, 
             .await
             .map_err(|e| anyhow::anyhow!(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
         for item in page.items.unwrap_or_default() {
-            let s = |k: &str| item.get(k).and_then(|v: &AttributeValue| v.as_s().ok()).cloned().unwrap_or_default();
-            let data = item.get("data").map(|d| format!("{d:?}")).unwrap_or_default();
-            if s("id").contains(&tag) || data.contains(tag) {
+            let s = |k: &str| {
+                item.get(k)
+                    .and_then(|v: &AttributeValue| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let data = item
+                .get("data")
+                .map(|d| format!("{d:?}"))
+                .unwrap_or_default();
+            if s("id").contains(tag) || data.contains(tag) {
                 out.push((s("id"), s("kind"), s("routed_to")));
             }
         }

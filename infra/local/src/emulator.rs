@@ -31,7 +31,12 @@ impl Emulator {
                 .region(Region::new(region.clone()))
                 .load()
                 .await;
-            return Ok(Self { endpoint, region, sdk, child: None });
+            return Ok(Self {
+                endpoint,
+                region,
+                sdk,
+                child: None,
+            });
         }
         let server = moto_server()?;
         let port = free_port()?;
@@ -49,11 +54,20 @@ impl Emulator {
             .region(Region::new(region.clone()))
             .endpoint_url(&endpoint)
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "testing", "testing", None, None, "reelcart-local",
+                "testing",
+                "testing",
+                None,
+                None,
+                "reelcart-local",
             ))
             .load()
             .await;
-        Ok(Self { endpoint, region, sdk, child: Some(child) })
+        Ok(Self {
+            endpoint,
+            region,
+            sdk,
+            child: Some(child),
+        })
     }
 
     pub fn started_here(&self) -> bool {
@@ -61,10 +75,10 @@ impl Emulator {
     }
 
     pub async fn stop(mut self) {
-        if let Some(mut child) = self.child.take() {
-            if let Err(e) = child.kill().await {
-                tracing::warn!(error = %e, "could not stop the emulator");
-            }
+        if let Some(mut child) = self.child.take()
+            && let Err(e) = child.kill().await
+        {
+            tracing::warn!(error = %e, "could not stop the emulator");
         }
     }
 }
@@ -100,7 +114,9 @@ async fn wait_ready(endpoint: &str, within: Duration) -> Result<()> {
             return Ok(());
         }
         if tokio::time::Instant::now() > deadline {
-            return Err(anyhow!("AWS emulator at {endpoint} did not answer within {within:?}"));
+            return Err(anyhow!(
+                "AWS emulator at {endpoint} did not answer within {within:?}"
+            ));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

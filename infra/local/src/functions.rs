@@ -76,7 +76,9 @@ pub fn specs(template: &Template, names: &Names) -> Result<Vec<FunctionSpec>> {
         ] {
             if let Some(vars) = source.as_mapping() {
                 for (k, v) in vars {
-                    let key = k.as_str().ok_or_else(|| anyhow!("{id}: bad variable name"))?;
+                    let key = k
+                        .as_str()
+                        .ok_or_else(|| anyhow!("{id}: bad variable name"))?;
                     let value = resolved_str(names, Some(v))
                         .with_context(|| format!("{id}: resolving {key}"))?
                         .unwrap_or_default();
@@ -101,18 +103,25 @@ pub fn specs(template: &Template, names: &Names) -> Result<Vec<FunctionSpec>> {
                 match ev["Type"].as_str().unwrap_or_default() {
                     "HttpApi" | "Api" => {
                         let method = props["Method"].as_str().unwrap_or("ANY").to_uppercase();
-                        let path = props["Path"].as_str().ok_or_else(|| anyhow!("{id}.{name}: no Path"))?;
+                        let path = props["Path"]
+                            .as_str()
+                            .ok_or_else(|| anyhow!("{id}.{name}: no Path"))?;
                         spec.routes.push((method, path.to_string()));
                     }
                     "SQS" => {
                         let queue_arn = resolved_str(names, props.get("Queue"))?
                             .ok_or_else(|| anyhow!("{id}.{name}: no Queue"))?;
-                        let report = props["FunctionResponseTypes"]
-                            .as_sequence()
-                            .is_some_and(|s| s.iter().any(|t| t.as_str() == Some("ReportBatchItemFailures")));
+                        let report =
+                            props["FunctionResponseTypes"]
+                                .as_sequence()
+                                .is_some_and(|s| {
+                                    s.iter()
+                                        .any(|t| t.as_str() == Some("ReportBatchItemFailures"))
+                                });
                         spec.sqs.push(SqsSource {
                             queue_arn,
-                            batch_size: props["BatchSize"].as_i64().unwrap_or(10).clamp(1, 10) as i32,
+                            batch_size: props["BatchSize"].as_i64().unwrap_or(10).clamp(1, 10)
+                                as i32,
                             report_batch_item_failures: report,
                         });
                     }
@@ -126,7 +135,8 @@ pub fn specs(template: &Template, names: &Names) -> Result<Vec<FunctionSpec>> {
                         if enabled {
                             spec.schedules.push(ScheduleSpec {
                                 name: format!("{id}.{name}"),
-                                schedule: Schedule::parse(expr).with_context(|| format!("{id}.{name}"))?,
+                                schedule: Schedule::parse(expr)
+                                    .with_context(|| format!("{id}.{name}"))?,
                                 input: props["Input"].as_str().map(str::to_string),
                             });
                         }
@@ -179,10 +189,11 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
 pub fn path_matches(pattern: &str, path: &str) -> bool {
     let p: Vec<&str> = pattern.trim_end_matches('/').split('/').collect();
     let a: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    if let Some(last) = p.last() {
-        if last.starts_with('{') && last.ends_with("+}") {
-            return a.len() >= p.len() && p[..p.len() - 1].iter().zip(&a).all(|(x, y)| seg(x, y));
-        }
+    if let Some(last) = p.last()
+        && last.starts_with('{')
+        && last.ends_with("+}")
+    {
+        return a.len() >= p.len() && p[..p.len() - 1].iter().zip(&a).all(|(x, y)| seg(x, y));
     }
     p.len() == a.len() && p.iter().zip(&a).all(|(x, y)| seg(x, y))
 }
@@ -191,7 +202,6 @@ fn seg(pattern: &str, actual: &str) -> bool {
     (pattern.starts_with('{') && pattern.ends_with('}') && !actual.is_empty()) || pattern == actual
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,9 +209,18 @@ mod tests {
     #[test]
     fn route_patterns() {
         assert!(path_matches("/webhooks/meta", "/webhooks/meta"));
-        assert!(path_matches("/webhooks/standard/{source}", "/webhooks/standard/reviews"));
-        assert!(!path_matches("/webhooks/standard/{source}", "/webhooks/standard/"));
-        assert!(!path_matches("/webhooks/standard/{source}", "/webhooks/standard/a/b"));
+        assert!(path_matches(
+            "/webhooks/standard/{source}",
+            "/webhooks/standard/reviews"
+        ));
+        assert!(!path_matches(
+            "/webhooks/standard/{source}",
+            "/webhooks/standard/"
+        ));
+        assert!(!path_matches(
+            "/webhooks/standard/{source}",
+            "/webhooks/standard/a/b"
+        ));
         assert!(path_matches("/media/{proxy+}", "/media/a/b/c"));
         assert!(!path_matches("/webhooks/meta", "/webhooks/shopify"));
     }

@@ -74,7 +74,9 @@ pub struct Stack {
 
 impl std::fmt::Debug for Stack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Stack").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("Stack")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -83,7 +85,8 @@ impl Stack {
         let template = Template::load(&opts.template)?;
         let emulator = Emulator::ensure().await?;
         let clients = Clients::new(&emulator.sdk);
-        let names = provision::provision(&template, &clients, &opts.prefix, &emulator.region).await?;
+        let names =
+            provision::provision(&template, &clients, &opts.prefix, &emulator.region).await?;
         let functions = functions::specs(&template, &names)?;
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -91,7 +94,12 @@ impl Stack {
         let queue_urls: HashMap<String, String> = names
             .resources
             .values()
-            .filter_map(|p| Some((p.attributes.get("Arn")?.clone(), p.attributes.get("QueueUrl")?.clone())))
+            .filter_map(|p| {
+                Some((
+                    p.attributes.get("Arn")?.clone(),
+                    p.attributes.get("QueueUrl")?.clone(),
+                ))
+            })
             .collect();
 
         for spec in &functions {
@@ -111,13 +119,16 @@ impl Stack {
                 });
             }
             for source in &spec.sqs {
-                let handler = handlers
-                    .sqs
-                    .clone()
-                    .ok_or_else(|| anyhow!("{} has an SQS source but no SQS handler", spec.logical_id))?;
-                let queue_url = queue_urls
-                    .get(&source.queue_arn)
-                    .ok_or_else(|| anyhow!("{}: queue {} is not provisioned", spec.logical_id, source.queue_arn))?;
+                let handler = handlers.sqs.clone().ok_or_else(|| {
+                    anyhow!("{} has an SQS source but no SQS handler", spec.logical_id)
+                })?;
+                let queue_url = queue_urls.get(&source.queue_arn).ok_or_else(|| {
+                    anyhow!(
+                        "{}: queue {} is not provisioned",
+                        spec.logical_id,
+                        source.queue_arn
+                    )
+                })?;
                 let pump = pump::Pump {
                     sqs: clients.sqs.clone(),
                     queue_url: queue_url.clone(),
@@ -128,11 +139,12 @@ impl Stack {
                 tasks.push(tokio::spawn(pump.run(handler, stop_rx.clone())));
             }
             for s in &spec.schedules {
-                let handler = handlers
-                    .schedule
-                    .clone()
-                    .ok_or_else(|| anyhow!("{} has a schedule but no schedule handler", spec.logical_id))?;
-                routes.schedules.insert(s.name.clone(), (handler, s.input.clone()));
+                let handler = handlers.schedule.clone().ok_or_else(|| {
+                    anyhow!("{} has a schedule but no schedule handler", spec.logical_id)
+                })?;
+                routes
+                    .schedules
+                    .insert(s.name.clone(), (handler, s.input.clone()));
             }
         }
         let routes = Arc::new(routes);
@@ -161,11 +173,23 @@ impl Stack {
                     std::future::pending::<()>().await;
                 }
             };
-            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
                 tracing::error!(error = %e, "local HTTP server failed");
             }
         }));
-        Ok(Self { addr, names, functions, clients, emulator, routes, stop, tasks })
+        Ok(Self {
+            addr,
+            names,
+            functions,
+            clients,
+            emulator,
+            routes,
+            stop,
+            tasks,
+        })
     }
 
     pub fn url(&self) -> String {
@@ -174,7 +198,10 @@ impl Stack {
 
     /// Physical name (what `!Ref` gives) of a template resource.
     pub fn physical(&self, logical_id: &str) -> Option<&str> {
-        self.names.resources.get(logical_id).map(|p| p.reference.as_str())
+        self.names
+            .resources
+            .get(logical_id)
+            .map(|p| p.reference.as_str())
     }
 
     /// Fire a schedule now (`Function.Event` as named in the template).
@@ -196,7 +223,10 @@ impl Stack {
             tracing::debug!("nothing was listening for stop");
         }
         for t in self.tasks {
-            if tokio::time::timeout(Duration::from_secs(5), t).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(5), t)
+                .await
+                .is_err()
+            {
                 tracing::warn!("a local task did not stop within 5 s");
             }
         }
@@ -204,7 +234,12 @@ impl Stack {
     }
 }
 
-async fn run_schedule(routes: Arc<Routes>, name: String, schedule: schedule::Schedule, mut stop: watch::Receiver<bool>) {
+async fn run_schedule(
+    routes: Arc<Routes>,
+    name: String,
+    schedule: schedule::Schedule,
+    mut stop: watch::Receiver<bool>,
+) {
     let now = || {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -212,7 +247,9 @@ async fn run_schedule(routes: Arc<Routes>, name: String, schedule: schedule::Sch
     };
     let start = now();
     loop {
-        let Some(next) = schedule.next_after(start, now()) else { return };
+        let Some(next) = schedule.next_after(start, now()) else {
+            return;
+        };
         let wait = Duration::from_secs(u64::try_from(next - now()).unwrap_or(0));
         tokio::select! {
             _ = stop.changed() => return,

@@ -15,11 +15,18 @@ async fn main() -> Result<()> {
         bail!("usage: reelcart-local [up|demo] [--port N] [--prefix NAME] [--template PATH]");
     }
     reelcart_lambda::init_tracing_with_default(if mode == "demo" { "warn" } else { "info" });
-    let port: u16 = std::env::var("REELCART_PORT").ok().map(|p| p.parse()).transpose().context("REELCART_PORT")?.unwrap_or(3000);
+    let port: u16 = std::env::var("REELCART_PORT")
+        .ok()
+        .map(|p| p.parse())
+        .transpose()
+        .context("REELCART_PORT")?
+        .unwrap_or(3000);
     let mut opts = Options::new("reelcart-local");
     opts.bind = SocketAddr::from(([127, 0, 0, 1], port));
     while let Some(flag) = args.next() {
-        let value = args.next().with_context(|| format!("{flag} needs a value"))?;
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--port" => opts.bind.set_port(value.parse().context("--port")?),
             "--prefix" => opts.prefix = value,
@@ -29,8 +36,16 @@ async fn main() -> Result<()> {
     }
 
     let stack = Stack::start(opts).await?;
-    println!("Reelcart local stack on {} (AWS emulator {}{})", stack.url(), stack.emulator.endpoint,
-        if stack.emulator.started_here() { ", started here" } else { "" });
+    println!(
+        "Reelcart local stack on {} (AWS emulator {}{})",
+        stack.url(),
+        stack.emulator.endpoint,
+        if stack.emulator.started_here() {
+            ", started here"
+        } else {
+            ""
+        }
+    );
     println!("  GET  {}/healthz", stack.url());
     for (method, path, function) in stack.routes() {
         println!("  {method:<4} {}{path}  → {function}", stack.url());
@@ -42,7 +57,10 @@ async fn main() -> Result<()> {
     }
     if mode == "demo" {
         demo::run(&stack).await?;
-        println!("\nThe stack keeps running at {} — Ctrl-C to stop.", stack.url());
+        println!(
+            "\nThe stack keeps running at {} — Ctrl-C to stop.",
+            stack.url()
+        );
     } else {
         println!("Ready. Ctrl-C or SIGTERM stops it.");
     }

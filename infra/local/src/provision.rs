@@ -43,10 +43,17 @@ impl Clients {
 }
 
 /// Provision the template under `prefix`; returns what every `!Ref`/`!GetAtt` resolves to.
-pub async fn provision(template: &Template, clients: &Clients, prefix: &str, region: &str) -> Result<Names> {
+pub async fn provision(
+    template: &Template,
+    clients: &Clients,
+    prefix: &str,
+    region: &str,
+) -> Result<Names> {
     check_prefix(prefix)?;
-    let mut names = Names::default();
-    names.parameters = template.parameters.clone();
+    let mut names = Names {
+        parameters: template.parameters.clone(),
+        ..Names::default()
+    };
     for (k, v) in [
         ("AWS::Region", region.to_string()),
         ("AWS::AccountId", ACCOUNT_ID.to_string()),
@@ -72,7 +79,10 @@ pub async fn provision(template: &Template, clients: &Clients, prefix: &str, reg
             let ready = deps.iter().all(|d| {
                 names.resources.contains_key(d)
                     || names.parameters.contains_key(d)
-                    || !template.resources.get(d).is_some_and(|r| PROVISIONED.contains(&r.kind.as_str()))
+                    || !template
+                        .resources
+                        .get(d)
+                        .is_some_and(|r| PROVISIONED.contains(&r.kind.as_str()))
             });
             if ready {
                 let physical = provision_one(clients, &names, prefix, region, id, res)
@@ -84,7 +94,10 @@ pub async fn provision(template: &Template, clients: &Clients, prefix: &str, reg
             }
         }
         if next.len() == before {
-            bail!("circular references among {:?}", next.iter().map(|(id, _)| id).collect::<Vec<_>>());
+            bail!(
+                "circular references among {:?}",
+                next.iter().map(|(id, _)| id).collect::<Vec<_>>()
+            );
         }
         pending = next;
     }
@@ -94,9 +107,15 @@ pub async fn provision(template: &Template, clients: &Clients, prefix: &str, reg
 fn check_prefix(prefix: &str) -> Result<()> {
     let ok = !prefix.is_empty()
         && prefix.len() <= 30
-        && prefix.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !prefix.starts_with('-');
-    if ok { Ok(()) } else { bail!("prefix `{prefix}` must be 1-30 of [a-z0-9-]") }
+    if ok {
+        Ok(())
+    } else {
+        bail!("prefix `{prefix}` must be 1-30 of [a-z0-9-]")
+    }
 }
 
 async fn provision_one(
@@ -114,7 +133,8 @@ async fn provision_one(
         "AWS::SQS::Queue" => queue(c, &name, &props, region).await,
         "AWS::S3::Bucket" => bucket(c, &name.to_lowercase()).await,
         "AWS::SecretsManager::Secret" => {
-            let value = seed::secret_value(id, resolved_str(names, res.properties.get("SecretString"))?);
+            let value =
+                seed::secret_value(id, resolved_str(names, res.properties.get("SecretString"))?);
             secret(c, &format!("{prefix}/{id}"), &value).await
         }
         other => Err(anyhow!("unsupported type {other}")),
@@ -122,11 +142,15 @@ async fn provision_one(
 }
 
 fn str_of<'a>(v: &'a Value, key: &str) -> Result<&'a str> {
-    v.get(key).and_then(Value::as_str).ok_or_else(|| anyhow!("missing {key}"))
+    v.get(key)
+        .and_then(Value::as_str)
+        .ok_or_else(|| anyhow!("missing {key}"))
 }
 
 fn key_schema(v: &Value) -> Result<Vec<KeySchemaElement>> {
-    let Some(seq) = v.as_sequence() else { bail!("KeySchema is not a list") };
+    let Some(seq) = v.as_sequence() else {
+        bail!("KeySchema is not a list")
+    };
     seq.iter()
         .map(|k| {
             Ok(KeySchemaElement::builder()
@@ -144,7 +168,11 @@ async fn table(c: &Clients, name: &str, props: &Value, region: &str) -> Result<P
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
         .set_key_schema(Some(key_schema(&props["KeySchema"])?));
-    for a in props["AttributeDefinitions"].as_sequence().into_iter().flatten() {
+    for a in props["AttributeDefinitions"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+    {
         req = req.attribute_definitions(
             AttributeDefinition::builder()
                 .attribute_name(str_of(a, "AttributeName")?)
@@ -152,13 +180,20 @@ async fn table(c: &Clients, name: &str, props: &Value, region: &str) -> Result<P
                 .build()?,
         );
     }
-    for g in props["GlobalSecondaryIndexes"].as_sequence().into_iter().flatten() {
+    for g in props["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+    {
         let projection = Projection::builder()
             .projection_type(ProjectionType::from(
                 g["Projection"]["ProjectionType"].as_str().unwrap_or("ALL"),
             ))
             .set_non_key_attributes(g["Projection"]["NonKeyAttributes"].as_sequence().map(|s| {
-                s.iter().filter_map(Value::as_str).map(str::to_string).collect()
+                s.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
             }))
             .build();
         req = req.global_secondary_indexes(
@@ -171,26 +206,28 @@ async fn table(c: &Clients, name: &str, props: &Value, region: &str) -> Result<P
     }
     match req.send().await {
         Ok(_) => {}
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) => {}
         Err(e) => return Err(anyhow!(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
     }
-    if let Some(ttl) = props.get("TimeToLiveSpecification") {
-        if ttl["Enabled"].as_bool() == Some(true) {
-            // Recorded for fidelity; the emulator never expires items (adapters treat expired
-            // items as absent, so behaviour does not depend on deletion).
-            c.dynamodb
-                .update_time_to_live()
-                .table_name(name)
-                .time_to_live_specification(
-                    TimeToLiveSpecification::builder()
-                        .attribute_name(str_of(ttl, "AttributeName")?)
-                        .enabled(true)
-                        .build()?,
-                )
-                .send()
-                .await
-                .map_err(|e| anyhow!(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
-        }
+    if let Some(ttl) = props.get("TimeToLiveSpecification")
+        && ttl["Enabled"].as_bool() == Some(true)
+    {
+        // Recorded for fidelity; the emulator never expires items (adapters treat expired
+        // items as absent, so behaviour does not depend on deletion).
+        c.dynamodb
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(str_of(ttl, "AttributeName")?)
+                    .enabled(true)
+                    .build()?,
+            )
+            .send()
+            .await
+            .map_err(|e| anyhow!(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
     }
     let arn = format!("arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{name}");
     Ok(Physical {
@@ -203,9 +240,15 @@ async fn queue(c: &Clients, name: &str, props: &Value, region: &str) -> Result<P
     let mut req = c.sqs.create_queue().queue_name(name);
     for (prop, attr) in [
         ("VisibilityTimeout", QueueAttributeName::VisibilityTimeout),
-        ("MessageRetentionPeriod", QueueAttributeName::MessageRetentionPeriod),
+        (
+            "MessageRetentionPeriod",
+            QueueAttributeName::MessageRetentionPeriod,
+        ),
         ("DelaySeconds", QueueAttributeName::DelaySeconds),
-        ("ReceiveMessageWaitTimeSeconds", QueueAttributeName::ReceiveMessageWaitTimeSeconds),
+        (
+            "ReceiveMessageWaitTimeSeconds",
+            QueueAttributeName::ReceiveMessageWaitTimeSeconds,
+        ),
     ] {
         if let Some(v) = props.get(prop).and_then(|v| v.as_u64()) {
             req = req.attributes(attr, v.to_string());
@@ -253,9 +296,19 @@ async fn bucket(c: &Clients, name: &str) -> Result<Physical> {
 }
 
 async fn secret(c: &Clients, name: &str, value: &str) -> Result<Physical> {
-    let arn = match c.secrets.create_secret().name(name).secret_string(value).send().await {
+    let arn = match c
+        .secrets
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+    {
         Ok(out) => out.arn,
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_exists_exception()) => {
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_exists_exception()) =>
+        {
             let out = c
                 .secrets
                 .put_secret_value()
@@ -266,7 +319,11 @@ async fn secret(c: &Clients, name: &str, value: &str) -> Result<Physical> {
                 .map_err(|e| anyhow!(aws_sdk_secretsmanager::error::DisplayErrorContext(e)))?;
             out.arn
         }
-        Err(e) => return Err(anyhow!(aws_sdk_secretsmanager::error::DisplayErrorContext(e))),
+        Err(e) => {
+            return Err(anyhow!(aws_sdk_secretsmanager::error::DisplayErrorContext(
+                e
+            )));
+        }
     };
     let arn = arn.ok_or_else(|| anyhow!("no secret arn"))?;
     Ok(Physical {

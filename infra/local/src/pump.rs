@@ -69,7 +69,11 @@ impl Pump {
             record.attributes = m
                 .attributes
                 .as_ref()
-                .map(|a| a.iter().map(|(k, v)| (k.as_str().to_string(), v.clone())).collect())
+                .map(|a| {
+                    a.iter()
+                        .map(|(k, v)| (k.as_str().to_string(), v.clone()))
+                        .collect()
+                })
                 .unwrap_or_default();
             record.event_source = Some("aws:sqs".into());
             record.event_source_arn = Some(self.source.queue_arn.clone());
@@ -110,7 +114,10 @@ impl Pump {
                 .await
                 .map_err(|e| anyhow::anyhow!(aws_sdk_sqs::error::DisplayErrorContext(e)))?;
             if !out.failed.is_empty() {
-                tracing::warn!(failed = out.failed.len(), "some processed messages could not be deleted; they will be redelivered");
+                tracing::warn!(
+                    failed = out.failed.len(),
+                    "some processed messages could not be deleted; they will be redelivered"
+                );
             }
         }
         Ok(count)

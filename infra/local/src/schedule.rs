@@ -12,10 +12,10 @@ pub enum Schedule {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cron {
-    minutes: Vec<bool>,  // 0..60
-    hours: Vec<bool>,    // 0..24
+    minutes: Vec<bool>,     // 0..60
+    hours: Vec<bool>,       // 0..24
     dom: Option<Vec<bool>>, // 1..=31 (None = `?`)
-    months: Vec<bool>,   // 1..=12
+    months: Vec<bool>,      // 1..=12
     dow: Option<Vec<bool>>, // 1..=7, 1 = Sunday (None = `?`)
     years: Option<(i64, i64)>,
 }
@@ -24,8 +24,13 @@ impl Schedule {
     pub fn parse(expr: &str) -> Result<Self> {
         let expr = expr.trim();
         if let Some(inner) = expr.strip_prefix("rate(").and_then(|s| s.strip_suffix(')')) {
-            let (n, unit) = inner.trim().split_once(' ').ok_or_else(|| anyhow!("bad rate `{expr}`"))?;
-            let n: i64 = n.parse().map_err(|_| anyhow!("bad rate value in `{expr}`"))?;
+            let (n, unit) = inner
+                .trim()
+                .split_once(' ')
+                .ok_or_else(|| anyhow!("bad rate `{expr}`"))?;
+            let n: i64 = n
+                .parse()
+                .map_err(|_| anyhow!("bad rate value in `{expr}`"))?;
             if n <= 0 {
                 bail!("rate must be positive: `{expr}`");
             }
@@ -60,7 +65,10 @@ fn field(spec: &str, lo: u32, hi: u32, names: &[&str]) -> Result<Vec<bool>> {
     let mut set = vec![false; hi as usize + 1];
     for part in spec.split(',') {
         let (range, step) = match part.split_once('/') {
-            Some((r, s)) => (r, s.parse::<u32>().map_err(|_| anyhow!("bad step `{part}`"))?),
+            Some((r, s)) => (
+                r,
+                s.parse::<u32>().map_err(|_| anyhow!("bad step `{part}`"))?,
+            ),
             None => (part, 1),
         };
         if step == 0 {
@@ -70,7 +78,8 @@ fn field(spec: &str, lo: u32, hi: u32, names: &[&str]) -> Result<Vec<bool>> {
             if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(s)) {
                 return Ok(lo + i as u32);
             }
-            s.parse::<u32>().map_err(|_| anyhow!("`{s}` is not supported (L, W and # are not)"))
+            s.parse::<u32>()
+                .map_err(|_| anyhow!("`{s}` is not supported (L, W and # are not)"))
         };
         let (a, b) = match range {
             "*" => (lo, hi),
@@ -92,7 +101,9 @@ fn field(spec: &str, lo: u32, hi: u32, names: &[&str]) -> Result<Vec<bool>> {
     Ok(set)
 }
 
-const MONTHS: [&str; 12] = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+const MONTHS: [&str; 12] = [
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+];
 const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
 impl Cron {
@@ -101,8 +112,16 @@ impl Cron {
         if f.len() != 6 {
             bail!("cron needs 6 fields (minutes hours day-of-month month day-of-week year): `{s}`");
         }
-        let dom = if f[2] == "?" { None } else { Some(field(f[2], 1, 31, &[])?) };
-        let dow = if f[4] == "?" { None } else { Some(field(f[4], 1, 7, &DAYS)?) };
+        let dom = if f[2] == "?" {
+            None
+        } else {
+            Some(field(f[2], 1, 31, &[])?)
+        };
+        let dow = if f[4] == "?" {
+            None
+        } else {
+            Some(field(f[4], 1, 7, &DAYS)?)
+        };
         if dom.is_some() == dow.is_some() {
             bail!("exactly one of day-of-month and day-of-week must be `?`: `{s}`");
         }
@@ -110,7 +129,10 @@ impl Cron {
             None
         } else {
             let (a, b) = f[5].split_once('-').unwrap_or((f[5], f[5]));
-            Some((a.parse().map_err(|_| anyhow!("bad year"))?, b.parse().map_err(|_| anyhow!("bad year"))?))
+            Some((
+                a.parse().map_err(|_| anyhow!("bad year"))?,
+                b.parse().map_err(|_| anyhow!("bad year"))?,
+            ))
         };
         Ok(Cron {
             minutes: field(f[0], 0, 59, &[])?,
@@ -170,8 +192,14 @@ mod tests {
 
     #[test]
     fn rates() {
-        assert_eq!(Schedule::parse("rate(10 minutes)").unwrap(), Schedule::Rate(600));
-        assert_eq!(Schedule::parse("rate(1 day)").unwrap(), Schedule::Rate(86_400));
+        assert_eq!(
+            Schedule::parse("rate(10 minutes)").unwrap(),
+            Schedule::Rate(600)
+        );
+        assert_eq!(
+            Schedule::parse("rate(1 day)").unwrap(),
+            Schedule::Rate(86_400)
+        );
         let s = Schedule::Rate(600);
         assert_eq!(s.next_after(1000, 1000), Some(1600));
         assert_eq!(s.next_after(1000, 1599), Some(1600));
@@ -202,12 +230,20 @@ mod tests {
     fn cron_first_of_month() {
         let s = Schedule::parse("cron(15 3 1 * ? *)").unwrap();
         // 2026-12-01T03:15:00Z
-        assert_eq!(s.next_after(0, NOV_26_2026), Some(NOV_26_2026 + 5 * 86_400 + 3 * 3600 + 15 * 60));
+        assert_eq!(
+            s.next_after(0, NOV_26_2026),
+            Some(NOV_26_2026 + 5 * 86_400 + 3 * 3600 + 15 * 60)
+        );
     }
 
     #[test]
     fn bad_crons_say_why() {
-        assert!(Schedule::parse("cron(0 9 * * * *)").unwrap_err().to_string().contains("`?`"));
+        assert!(
+            Schedule::parse("cron(0 9 * * * *)")
+                .unwrap_err()
+                .to_string()
+                .contains("`?`")
+        );
         assert!(Schedule::parse("cron(0 9 L * ? *)").is_err());
         assert!(Schedule::parse("cron(61 * * * ? *)").is_err());
         assert!(Schedule::parse("cron(0 9 * *)").is_err());

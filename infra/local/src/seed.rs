@@ -11,7 +11,8 @@ pub const DEMO_TIKTOK_SHOP_APP_SECRET: &str = "demo-tts-app-secret";
 pub const DEMO_TIKTOK_CLIENT_SECRET: &str = "demo-tiktok-client-secret";
 pub const DEMO_SHOPIFY_WEBHOOK_SECRET: &str = "demo-shopify-secret";
 /// `reviews=whsec_...`: the demo's Standard Webhooks source (base64 of "demo-standard-webhook-secret").
-pub const DEMO_STANDARD_WEBHOOK_SECRETS: &str = "reviews=whsec_ZGVtby1zdGFuZGFyZC13ZWJob29rLXNlY3JldA==";
+pub const DEMO_STANDARD_WEBHOOK_SECRETS: &str =
+    "reviews=whsec_ZGVtby1zdGFuZGFyZC13ZWJob29rLXNlY3JldA==";
 
 fn var(name: &str, default: &str) -> String {
     std::env::var(name)
@@ -72,7 +73,10 @@ mod tests {
     fn demo_document_is_accepted_by_the_domain_parser() {
         let doc = webhook_secrets_json();
         let parsed = reelcart_domain::webhook::WebhookSecrets::from_json(&doc).unwrap();
-        assert!(parsed.standard.contains_key("reviews") || std::env::var("STANDARD_WEBHOOK_SECRETS").is_ok());
+        assert!(
+            parsed.standard.contains_key("reviews")
+                || std::env::var("STANDARD_WEBHOOK_SECRETS").is_ok()
+        );
         assert!(!parsed.meta_app_secrets.is_empty());
     }
 }

@@ -45,7 +45,10 @@ impl std::fmt::Debug for Routes {
 
 pub fn router(routes: Arc<Routes>) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        )
         .route("/_local/schedules", get(list_schedules))
         .route("/_local/schedules/{name}", post(fire_schedule))
         .fallback(dispatch)
@@ -53,7 +56,11 @@ pub fn router(routes: Arc<Routes>) -> Router {
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, axum::Json(serde_json::json!({"error": {"code": code, "message": message}}))).into_response()
+    (
+        status,
+        axum::Json(serde_json::json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
 }
 
 async fn list_schedules(State(routes): State<Arc<Routes>>) -> Response {
@@ -65,7 +72,11 @@ async fn fire_schedule(State(routes): State<Arc<Routes>>, Path(name): Path<Strin
     match fire(&routes, &name).await {
         Some(Ok(())) => axum::Json(serde_json::json!({"fired": name})).into_response(),
         Some(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, "schedule_failed", &e),
-        None => error(StatusCode::NOT_FOUND, "not_found", &format!("no schedule `{name}`")),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("no schedule `{name}`"),
+        ),
     }
 }
 
@@ -93,17 +104,32 @@ async fn dispatch(State(routes): State<Arc<Routes>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     let route = routes.http.iter().find(|r| {
-        (r.method == "ANY" || Method::from_bytes(r.method.as_bytes()).is_ok_and(|m| m == parts.method))
+        (r.method == "ANY"
+            || Method::from_bytes(r.method.as_bytes()).is_ok_and(|m| m == parts.method))
             && crate::functions::path_matches(&r.pattern, &path)
     });
     let Some(route) = route else {
-        return error(StatusCode::NOT_FOUND, "not_found", &format!("no route for {} {path}", parts.method));
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            &format!("no route for {} {path}", parts.method),
+        );
     };
     let bytes = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
         Ok(b) => b,
-        Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body over 10 MB"),
+        Err(_) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "request body over 10 MB",
+            );
+        }
     };
-    let body = if bytes.is_empty() { Body::Empty } else { Body::Binary(bytes.to_vec()) };
+    let body = if bytes.is_empty() {
+        Body::Empty
+    } else {
+        Body::Binary(bytes.to_vec())
+    };
     let response = (route.handler)(lambda_http::http::Request::from_parts(parts, body)).await;
     let (parts, body) = response.into_parts();
     let bytes = match body {

@@ -23,10 +23,16 @@ pub fn shopify(secret: &str, shop: &str, topic: &str, event_id: &str, body: &str
         path: "/webhooks/shopify".into(),
         headers: vec![
             ("X-Shopify-Topic".into(), topic.into()),
-            ("X-Shopify-Hmac-Sha256".into(), b64_of_hex(&sign_hex(secret.as_bytes(), &[body.as_bytes()]))),
+            (
+                "X-Shopify-Hmac-Sha256".into(),
+                b64_of_hex(&sign_hex(secret.as_bytes(), &[body.as_bytes()])),
+            ),
             ("X-Shopify-Shop-Domain".into(), shop.into()),
             ("X-Shopify-Event-Id".into(), event_id.into()),
-            ("X-Shopify-Webhook-Id".into(), format!("{event_id}-delivery")),
+            (
+                "X-Shopify-Webhook-Id".into(),
+                format!("{event_id}-delivery"),
+            ),
         ],
         body: body.into(),
     }
@@ -68,14 +74,22 @@ pub fn standard(source: &str, whsec: &str, id: &str, t: i64, body: &str) -> Deli
     let ts = t.to_string();
     let key = StandardKey::parse(whsec);
     let sig = key
-        .map(|k| sign_hex(k.bytes(), &[id.as_bytes(), b".", ts.as_bytes(), b".", body.as_bytes()]))
+        .map(|k| {
+            sign_hex(
+                k.bytes(),
+                &[id.as_bytes(), b".", ts.as_bytes(), b".", body.as_bytes()],
+            )
+        })
         .unwrap_or_default();
     Delivery {
         path: format!("/webhooks/standard/{source}"),
         headers: vec![
             ("webhook-id".into(), id.into()),
             ("webhook-timestamp".into(), ts),
-            ("webhook-signature".into(), format!("v1,{}", b64_of_hex(&sig))),
+            (
+                "webhook-signature".into(),
+                format!("v1,{}", b64_of_hex(&sig)),
+            ),
         ],
         body: body.into(),
     }
@@ -94,28 +108,39 @@ pub fn sample(n: usize, tag: &str, now: i64) -> Delivery {
             "reelcart-demo.myshopify.com",
             "orders/create",
             &format!("{tag}-order-{n}"),
-            &format!(r#"{{"id":{},"total_price":"59.98","currency":"USD","line_items":[{{"sku":"TEE-BLK-M","quantity":2,"price":"29.99"}}]}}"#, 820_982_911_946_154_508u64 + n as u64),
+            &format!(
+                r#"{{"id":{},"total_price":"59.98","currency":"USD","line_items":[{{"sku":"TEE-BLK-M","quantity":2,"price":"29.99"}}]}}"#,
+                820_982_911_946_154_508u64 + n as u64
+            ),
         ),
         1 => tiktok_shop(
             seed::DEMO_TIKTOK_SHOP_APP_KEY,
             seed::DEMO_TIKTOK_SHOP_APP_SECRET,
-            &format!(r#"{{"type":1,"tts_notification_id":"{tag}-tts-{n}","shop_id":"7494049642642441621","timestamp":{now},"data":{{"order_id":"5764614{n}","order_status":"AWAITING_SHIPMENT"}}}}"#),
+            &format!(
+                r#"{{"type":1,"tts_notification_id":"{tag}-tts-{n}","shop_id":"7494049642642441621","timestamp":{now},"data":{{"order_id":"5764614{n}","order_status":"AWAITING_SHIPMENT"}}}}"#
+            ),
         ),
         2 => tiktok(
             seed::DEMO_TIKTOK_CLIENT_SECRET,
             now,
-            &format!(r#"{{"client_key":"demo-client-key","event":"authorization.removed","create_time":{now},"user_openid":"act.{tag}-{n}","content":"{{\"reason\":1}}"}}"#),
+            &format!(
+                r#"{{"client_key":"demo-client-key","event":"authorization.removed","create_time":{now},"user_openid":"act.{tag}-{n}","content":"{{\"reason\":1}}"}}"#
+            ),
         ),
         3 => meta(
             seed::DEMO_META_APP_SECRET,
-            &format!(r#"{{"object":"instagram","entry":[{{"id":"17841400000000001","time":{now},"changes":[{{"field":"mentions","value":{{"media_id":"{tag}-media-{n}","text":"Love it \u00e4"}}}}]}}]}}"#),
+            &format!(
+                r#"{{"object":"instagram","entry":[{{"id":"17841400000000001","time":{now},"changes":[{{"field":"mentions","value":{{"media_id":"{tag}-media-{n}","text":"Love it \u00e4"}}}}]}}]}}"#
+            ),
         ),
         _ => standard(
             "reviews",
             demo_standard,
             &format!("msg_{tag}_{n}"),
             now,
-            &format!(r#"{{"type":"review.created","data":{{"review_id":"{tag}-rev-{n}","rating":5,"sku":"TEE-BLK-M"}}}}"#),
+            &format!(
+                r#"{{"type":"review.created","data":{{"review_id":"{tag}-rev-{n}","rating":5,"sku":"TEE-BLK-M"}}}}"#
+            ),
         ),
     }
 }

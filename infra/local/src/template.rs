@@ -38,8 +38,8 @@ pub struct Names {
 
 impl Template {
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         Self::parse(&text).with_context(|| format!("parsing {}", path.display()))
     }
 
@@ -50,7 +50,9 @@ impl Template {
             bail!("template has no Resources");
         };
         for (k, v) in map {
-            let id = k.as_str().ok_or_else(|| anyhow!("resource id is not a string"))?;
+            let id = k
+                .as_str()
+                .ok_or_else(|| anyhow!("resource id is not a string"))?;
             let kind = v
                 .get("Type")
                 .and_then(Value::as_str)
@@ -84,7 +86,10 @@ impl Template {
         })
     }
 
-    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a String, &'a Resource)> {
+    pub fn of_kind<'a>(
+        &'a self,
+        kind: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a Resource)> {
         self.resources.iter().filter(move |(_, r)| r.kind == kind)
     }
 }
@@ -176,7 +181,9 @@ impl Names {
         while let Some(start) = rest.find("${") {
             out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
-            let end = after.find('}').ok_or_else(|| anyhow!("unclosed ${{ in `{s}`"))?;
+            let end = after
+                .find('}')
+                .ok_or_else(|| anyhow!("unclosed ${{ in `{s}`"))?;
             let name = &after[..end];
             let value = match name.split_once('.') {
                 Some((res, attr)) if !name.starts_with("AWS::") => self.lookup_att(res, attr)?,
@@ -198,12 +205,11 @@ impl Names {
                 self.intrinsic(tag, &t.value)?
             }
             Value::Mapping(m) => {
-                if m.len() == 1 {
-                    if let Some((Value::String(k), inner)) = m.iter().next() {
-                        if k == "Ref" || k.starts_with("Fn::") {
-                            return self.intrinsic(k.trim_start_matches("Fn::"), inner);
-                        }
-                    }
+                if m.len() == 1
+                    && let Some((Value::String(k), inner)) = m.iter().next()
+                    && (k == "Ref" || k.starts_with("Fn::"))
+                {
+                    return self.intrinsic(k.trim_start_matches("Fn::"), inner);
                 }
                 let mut out = serde_norway::Mapping::new();
                 for (k, val) in m {
@@ -222,7 +228,9 @@ impl Names {
         let s = match (name, arg) {
             ("Ref", Value::String(r)) => self.lookup_ref(r)?,
             ("GetAtt", Value::String(s)) => {
-                let (res, attr) = s.split_once('.').ok_or_else(|| anyhow!("bad GetAtt `{s}`"))?;
+                let (res, attr) = s
+                    .split_once('.')
+                    .ok_or_else(|| anyhow!("bad GetAtt `{s}`"))?;
                 self.lookup_att(res, attr)?
             }
             ("GetAtt", Value::Sequence(seq)) => {
@@ -275,7 +283,10 @@ Resources:
         let mut names = Names::default();
         names.resources.insert(
             "Q".into(),
-            Physical { reference: "http://q".into(), attributes: HashMap::new() },
+            Physical {
+                reference: "http://q".into(),
+                attributes: HashMap::new(),
+            },
         );
         names.resources.insert(
             "D".into(),
@@ -284,7 +295,9 @@ Resources:
                 attributes: [("Arn".to_string(), "arn:d".to_string())].into(),
             },
         );
-        names.pseudo.insert("AWS::Region".into(), "us-east-1".into());
+        names
+            .pseudo
+            .insert("AWS::Region".into(), "us-east-1".into());
         names.parameters = t.parameters.clone();
         let f = &t.resources["F"].properties;
         let vars = names.resolve(&f["Environment"]["Variables"]).unwrap();

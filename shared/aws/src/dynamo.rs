@@ -2,6 +2,7 @@
 
 use crate::sdk_error;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use reelcart_ports::{Claim, EventStore, IdempotencyStore, PortError, PortResult, StoredEvent};
 use std::collections::HashMap;
@@ -31,8 +32,24 @@ impl DynamoIdempotency {
         }
     }
 
+    async fn read_state(&self, key: &str) -> PortResult<Claim> {
+        let got = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("idempotency.claim.read", e))?;
+        Ok(Self::state_of(got.item()))
+    }
+
     fn state_of(item: Option<&HashMap<String, AttributeValue>>) -> Claim {
-        match item.and_then(|i| i.get("state")).and_then(|v| v.as_s().ok()) {
+        match item
+            .and_then(|i| i.get("state"))
+            .and_then(|v| v.as_s().ok())
+        {
             Some(state) if state == DONE => Claim::Done,
             _ => Claim::InFlight,
         }
@@ -40,7 +57,13 @@ impl DynamoIdempotency {
 }
 
 impl IdempotencyStore for DynamoIdempotency {
-    async fn claim(&self, key: &str, now: i64, lease_secs: i64, ttl_secs: i64) -> PortResult<Claim> {
+    async fn claim(
+        &self,
+        key: &str,
+        now: i64,
+        lease_secs: i64,
+        ttl_secs: i64,
+    ) -> PortResult<Claim> {
         let result = self
             .client
             .put_item()
@@ -64,30 +87,14 @@ impl IdempotencyStore for DynamoIdempotency {
             .await;
         match result {
             Ok(_) => Ok(Claim::Acquired),
-            Err(err) => {
-                let service = err.as_service_error();
-                match service {
-                    Some(e) if e.is_conditional_check_failed_exception() => {
-                        if let aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) = e {
-                            if let Some(item) = c.item() {
-                                return Ok(Self::state_of(Some(item)));
-                            }
-                        }
-                        // The service did not return the old item: read it.
-                        let got = self
-                            .client
-                            .get_item()
-                            .table_name(&self.table)
-                            .key("pk", s(key))
-                            .consistent_read(true)
-                            .send()
-                            .await
-                            .map_err(|e| sdk_error("idempotency.claim.read", e))?;
-                        Ok(Self::state_of(got.item()))
-                    }
-                    _ => Err(sdk_error("idempotency.claim", err)),
-                }
-            }
+            Err(err) => match err.into_service_error() {
+                PutItemError::ConditionalCheckFailedException(c) => match c.item() {
+                    Some(item) => Ok(Self::state_of(Some(item))),
+                    // The service did not return the old item: read it.
+                    None => self.read_state(key).await,
+                },
+                other => Err(sdk_error("idempotency.claim", other)),
+            },
         }
     }
 
@@ -167,8 +174,8 @@ impl EventStore for DynamoEvents {
     }
 
     async fn insert(&self, event: &StoredEvent) -> PortResult<bool> {
-        let item: HashMap<String, AttributeValue> = serde_dynamo::to_item(event)
-            .map_err(|e| PortError::new("events.insert.encode", e))?;
+        let item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(event).map_err(|e| PortError::new("events.insert.encode", e))?;
         let result = self
             .client
             .put_item()

@@ -114,7 +114,8 @@ pub fn normalize(env: &WebhookEnvelope, body: &str) -> Result<Vec<DomainEvent>, 
     if env.v != WebhookEnvelope::VERSION {
         return Err(NormalizeError::Version(env.v));
     }
-    let json: Value = serde_json::from_str(body).map_err(|e| NormalizeError::NotJson(e.to_string()))?;
+    let json: Value =
+        serde_json::from_str(body).map_err(|e| NormalizeError::NotJson(e.to_string()))?;
     let base = |kind, account: Option<String>, subject: Option<String>, data: Value| DomainEvent {
         id: env.dedupe_key.clone(),
         kind,
@@ -170,29 +171,53 @@ pub fn normalize(env: &WebhookEnvelope, body: &str) -> Result<Vec<DomainEvent>, 
 /// so the same change redelivered inside a different batch is still recognised.
 fn meta_changes(env: &WebhookEnvelope, json: &Value) -> Vec<DomainEvent> {
     let mut out = Vec::new();
-    let entries = json.get("entry").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let entries = json
+        .get("entry")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     for entry in entries {
         let account = entry.get("id").map(text);
         let changes = entry.get("changes").and_then(Value::as_array);
         let Some(changes) = changes else {
             // Messaging and other entry shapes: keep the whole entry as one unknown event.
-            out.push(meta_event(env, EventKind::Unknown, account.clone(), None, "entry", entry.clone()));
+            out.push(meta_event(
+                env,
+                EventKind::Unknown,
+                account.clone(),
+                None,
+                "entry",
+                entry.clone(),
+            ));
             continue;
         };
         for change in changes {
-            let field = change.get("field").and_then(Value::as_str).unwrap_or_default();
+            let field = change
+                .get("field")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let value = change.get("value");
             let (kind, subject) = match field {
                 "mentions" => (
                     EventKind::ContentMention,
-                    value.and_then(|v| v.get("media_id").or_else(|| v.get("comment_id"))).map(text),
+                    value
+                        .and_then(|v| v.get("media_id").or_else(|| v.get("comment_id")))
+                        .map(text),
                 ),
-                "comments" | "live_comments" => {
-                    (EventKind::ContentComment, value.and_then(|v| v.get("id")).map(text))
-                }
+                "comments" | "live_comments" => (
+                    EventKind::ContentComment,
+                    value.and_then(|v| v.get("id")).map(text),
+                ),
                 _ => (EventKind::Unknown, None),
             };
-            out.push(meta_event(env, kind, account.clone(), subject, field, change.clone()));
+            out.push(meta_event(
+                env,
+                kind,
+                account.clone(),
+                subject,
+                field,
+                change.clone(),
+            ));
         }
     }
     out
@@ -216,7 +241,9 @@ fn meta_event(
         ),
         kind,
         platform: Platform::Meta,
-        topic: Some(field.to_string()).filter(|f| !f.is_empty()).or_else(|| env.topic.clone()),
+        topic: Some(field.to_string())
+            .filter(|f| !f.is_empty())
+            .or_else(|| env.topic.clone()),
         account,
         subject,
         received_at: env.received_at,
@@ -233,7 +260,12 @@ mod tests {
     use super::*;
     use crate::webhook::Delivery;
 
-    fn envelope(platform: Platform, topic: Option<&str>, source: Option<&str>, body: &str) -> WebhookEnvelope {
+    fn envelope(
+        platform: Platform,
+        topic: Option<&str>,
+        source: Option<&str>,
+        body: &str,
+    ) -> WebhookEnvelope {
         let d = Delivery {
             platform,
             source: source.map(str::to_string),
@@ -245,7 +277,12 @@ mod tests {
 
     #[test]
     fn given_a_shopify_order_create_then_one_order_created_event_for_the_orders_queue() {
-        let env = envelope(Platform::Shopify, Some("orders/create"), Some("acme.myshopify.com"), r#"{"id":820982911946154508}"#);
+        let env = envelope(
+            Platform::Shopify,
+            Some("orders/create"),
+            Some("acme.myshopify.com"),
+            r#"{"id":820982911946154508}"#,
+        );
         let events = normalize(&env, env.body.as_deref().unwrap()).unwrap();
         assert_eq!(events.len(), 1);
         let e = &events[0];
@@ -259,17 +296,41 @@ mod tests {
     #[test]
     fn given_tiktok_shop_types_then_kinds_follow_the_spec() {
         let cases = [
-            ("1", r#"{"data":{"order_id":"576"}}"#, EventKind::OrderUpdated, Some("576")),
-            ("5", r#"{"data":{"product_id":"17"}}"#, EventKind::ProductChanged, Some("17")),
-            ("37", r#"{"data":{"product_id":"18"}}"#, EventKind::ProductChanged, Some("18")),
+            (
+                "1",
+                r#"{"data":{"order_id":"576"}}"#,
+                EventKind::OrderUpdated,
+                Some("576"),
+            ),
+            (
+                "5",
+                r#"{"data":{"product_id":"17"}}"#,
+                EventKind::ProductChanged,
+                Some("17"),
+            ),
+            (
+                "37",
+                r#"{"data":{"product_id":"18"}}"#,
+                EventKind::ProductChanged,
+                Some("18"),
+            ),
             ("6", r#"{"data":{}}"#, EventKind::ConnectionRevoked, None),
-            ("7", r#"{"data":{"expiration_time":1700000000}}"#, EventKind::ConnectionExpiring, None),
+            (
+                "7",
+                r#"{"data":{"expiration_time":1700000000}}"#,
+                EventKind::ConnectionExpiring,
+                None,
+            ),
             ("99", r#"{"data":{}}"#, EventKind::Unknown, None),
         ];
         for (topic, body, kind, subject) in cases {
             let env = envelope(Platform::TiktokShop, Some(topic), None, body);
             let e = normalize(&env, body).unwrap().remove(0);
-            assert_eq!((e.kind, e.subject.as_deref()), (kind, subject), "type {topic}");
+            assert_eq!(
+                (e.kind, e.subject.as_deref()),
+                (kind, subject),
+                "type {topic}"
+            );
         }
     }
 
@@ -281,18 +342,34 @@ mod tests {
         let env = envelope(Platform::Meta, Some("instagram"), None, body);
         let events = normalize(&env, body).unwrap();
         let kinds: Vec<_> = events.iter().map(|e| e.kind).collect();
-        assert_eq!(kinds, [EventKind::ContentMention, EventKind::ContentComment, EventKind::Unknown]);
+        assert_eq!(
+            kinds,
+            [
+                EventKind::ContentMention,
+                EventKind::ContentComment,
+                EventKind::Unknown
+            ]
+        );
         assert_eq!(events[0].subject.as_deref(), Some("m1"));
         // Same change in a different delivery → same id.
         let other = r#"{"object":"instagram","entry":[{"id":"17841","time":2,"changes":[{"field":"mentions","value":{"media_id":"m1"}}]}]}"#;
-        let again = normalize(&envelope(Platform::Meta, Some("instagram"), None, other), other).unwrap();
+        let again = normalize(
+            &envelope(Platform::Meta, Some("instagram"), None, other),
+            other,
+        )
+        .unwrap();
         assert_eq!(again[0].id, events[0].id);
         assert_ne!(events[0].id, events[1].id);
     }
 
     #[test]
     fn given_unknown_types_then_they_are_kept_as_unknown_not_dropped() {
-        let env = envelope(Platform::Standard, Some("invoice.paid"), Some("billing"), r#"{"type":"invoice.paid"}"#);
+        let env = envelope(
+            Platform::Standard,
+            Some("invoice.paid"),
+            Some("billing"),
+            r#"{"type":"invoice.paid"}"#,
+        );
         let e = normalize(&env, r#"{"type":"invoice.paid"}"#).unwrap();
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].kind.route(), Route::Unrouted);
@@ -301,7 +378,10 @@ mod tests {
     #[test]
     fn given_a_bad_body_or_version_then_an_error() {
         let mut env = envelope(Platform::Shopify, None, None, "{}");
-        assert!(matches!(normalize(&env, "nope"), Err(NormalizeError::NotJson(_))));
+        assert!(matches!(
+            normalize(&env, "nope"),
+            Err(NormalizeError::NotJson(_))
+        ));
         env.v = 9;
         assert_eq!(normalize(&env, "{}"), Err(NormalizeError::Version(9)));
     }

@@ -48,7 +48,12 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
     }
 
     pub fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
-        match self.optional(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        match self
+            .optional(name)
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("false" | "0" | "no") => Ok(false),
             Some("true" | "1" | "yes") => Ok(true),
             Some(other) => Err(ConfigError::Invalid {
@@ -74,10 +79,18 @@ mod tests {
             _ => None,
         });
         assert_eq!(v.required("A").unwrap(), "x");
-        assert!(matches!(v.required("EMPTY"), Err(ConfigError::Missing("EMPTY"))));
+        assert!(matches!(
+            v.required("EMPTY"),
+            Err(ConfigError::Missing("EMPTY"))
+        ));
         assert_eq!(v.parse_or("N", 1u32).unwrap(), 12);
         assert_eq!(v.parse_or("NONE", 7u32).unwrap(), 7);
-        assert!(v.parse_or("BAD", 1u32).unwrap_err().to_string().contains("BAD"));
+        assert!(
+            v.parse_or("BAD", 1u32)
+                .unwrap_err()
+                .to_string()
+                .contains("BAD")
+        );
         assert!(v.flag("F").unwrap());
         assert!(!v.flag("NONE").unwrap());
         assert!(v.flag("A").is_err());

@@ -115,8 +115,12 @@ mod tests {
 
     #[test]
     fn client_errors_carry_code_and_message() {
-        let r = ApiError::client(StatusCode::UNAUTHORIZED, "invalid_signature", "no signature matched")
-            .into_response();
+        let r = ApiError::client(
+            StatusCode::UNAUTHORIZED,
+            "invalid_signature",
+            "no signature matched",
+        )
+        .into_response();
         assert_eq!(r.status(), 401);
         assert_eq!(r.headers()["content-type"], "application/json");
         assert_eq!(

@@ -82,11 +82,19 @@ mod tests {
     async fn only_failed_records_are_reported() {
         let e = event(&["ok", "bad", "ok", "bad"]);
         let r = process_batch(e, 4, |m| async move {
-            if m.body.as_deref() == Some("bad") { Err("boom") } else { Ok(()) }
+            if m.body.as_deref() == Some("bad") {
+                Err("boom")
+            } else {
+                Ok(())
+            }
         })
         .await
         .unwrap();
-        let mut ids: Vec<_> = r.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+        let mut ids: Vec<_> = r
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
         ids.sort();
         assert_eq!(ids, ["m1", "m3"]);
     }

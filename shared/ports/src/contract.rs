@@ -14,26 +14,56 @@ pub async fn idempotency_store<S: IdempotencyStore>(store: &S, ns: &str) {
     let key = format!("{ns}#a");
     let now = 1_700_000_000;
     // Fresh key: acquired; again while pending: in flight.
-    assert_eq!(store.claim(&key, now, 30, 3600).await.unwrap(), Claim::Acquired);
-    assert_eq!(store.claim(&key, now + 1, 30, 3600).await.unwrap(), Claim::InFlight);
+    assert_eq!(
+        store.claim(&key, now, 30, 3600).await.unwrap(),
+        Claim::Acquired
+    );
+    assert_eq!(
+        store.claim(&key, now + 1, 30, 3600).await.unwrap(),
+        Claim::InFlight
+    );
     // Completed: every later claim is a duplicate until the TTL passes.
     store.complete(&key, now + 2).await.unwrap();
-    assert_eq!(store.claim(&key, now + 3, 30, 3600).await.unwrap(), Claim::Done);
-    assert_eq!(store.claim(&key, now + 3000, 30, 3600).await.unwrap(), Claim::Done);
+    assert_eq!(
+        store.claim(&key, now + 3, 30, 3600).await.unwrap(),
+        Claim::Done
+    );
+    assert_eq!(
+        store.claim(&key, now + 3000, 30, 3600).await.unwrap(),
+        Claim::Done
+    );
     // After the TTL the key counts as absent even if the store has not deleted it yet.
-    assert_eq!(store.claim(&key, now + 3601, 30, 3600).await.unwrap(), Claim::Acquired);
+    assert_eq!(
+        store.claim(&key, now + 3601, 30, 3600).await.unwrap(),
+        Claim::Acquired
+    );
 
     // A released claim can be acquired again at once.
     let key = format!("{ns}#b");
-    assert_eq!(store.claim(&key, now, 30, 3600).await.unwrap(), Claim::Acquired);
+    assert_eq!(
+        store.claim(&key, now, 30, 3600).await.unwrap(),
+        Claim::Acquired
+    );
     store.release(&key).await.unwrap();
-    assert_eq!(store.claim(&key, now, 30, 3600).await.unwrap(), Claim::Acquired);
+    assert_eq!(
+        store.claim(&key, now, 30, 3600).await.unwrap(),
+        Claim::Acquired
+    );
 
     // A pending claim whose lease ran out (owner crashed) is taken over.
     let key = format!("{ns}#c");
-    assert_eq!(store.claim(&key, now, 30, 3600).await.unwrap(), Claim::Acquired);
-    assert_eq!(store.claim(&key, now + 30, 30, 3600).await.unwrap(), Claim::InFlight);
-    assert_eq!(store.claim(&key, now + 31, 30, 3600).await.unwrap(), Claim::Acquired);
+    assert_eq!(
+        store.claim(&key, now, 30, 3600).await.unwrap(),
+        Claim::Acquired
+    );
+    assert_eq!(
+        store.claim(&key, now + 30, 30, 3600).await.unwrap(),
+        Claim::InFlight
+    );
+    assert_eq!(
+        store.claim(&key, now + 31, 30, 3600).await.unwrap(),
+        Claim::Acquired
+    );
 
     // Releasing a completed key does not undo the completion.
     let key = format!("{ns}#d");
@@ -44,8 +74,12 @@ pub async fn idempotency_store<S: IdempotencyStore>(store: &S, ns: &str) {
 
     // Concurrent claims of one key: exactly one wins.
     let key = format!("{ns}#race");
-    let results = futures::future::join_all((0..16).map(|_| store.claim(&key, now, 30, 3600))).await;
-    let acquired = results.iter().filter(|r| matches!(r, Ok(Claim::Acquired))).count();
+    let results =
+        futures::future::join_all((0..16).map(|_| store.claim(&key, now, 30, 3600))).await;
+    let acquired = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Claim::Acquired)))
+        .count();
     assert_eq!(acquired, 1, "{results:?}");
 }
 
@@ -87,12 +121,18 @@ pub async fn event_store<S: EventStore>(store: &S, ns: &str) {
     let mut changed = e1.clone();
     changed.routed_to = "catalog".into();
     assert!(!store.insert(&changed).await.unwrap());
-    assert_eq!(store.get(&e1.event.id).await.unwrap().unwrap().routed_to, "orders");
+    assert_eq!(
+        store.get(&e1.event.id).await.unwrap().unwrap().routed_to,
+        "orders"
+    );
 
     // Listing by kind: newest first. Kinds are a closed set shared with suites running in
     // parallel, so look only at this run's namespace.
     for n in 2..=4 {
-        store.insert(&event(ns, n, EventKind::Unknown)).await.unwrap();
+        store
+            .insert(&event(ns, n, EventKind::Unknown))
+            .await
+            .unwrap();
     }
     let listed: Vec<String> = store
         .list_by_kind("unknown", 1000)
@@ -102,18 +142,34 @@ pub async fn event_store<S: EventStore>(store: &S, ns: &str) {
         .filter(|e| e.event.id.starts_with(ns))
         .map(|e| e.event.id)
         .collect();
-    assert_eq!(listed, [format!("{ns}#evt4"), format!("{ns}#evt3"), format!("{ns}#evt2")]);
+    assert_eq!(
+        listed,
+        [
+            format!("{ns}#evt4"),
+            format!("{ns}#evt3"),
+            format!("{ns}#evt2")
+        ]
+    );
 }
 
 pub async fn blob_store<B: BlobStore>(blobs: &B, ns: &str) {
     let key = format!("{ns}/dir/object name+ü.json");
     assert_eq!(blobs.get(&key).await.unwrap(), None);
     let body = Bytes::from_static(b"{\"a\":1}");
-    blobs.put(&key, body.clone(), "application/json").await.unwrap();
+    blobs
+        .put(&key, body.clone(), "application/json")
+        .await
+        .unwrap();
     assert_eq!(blobs.get(&key).await.unwrap(), Some(body));
     // Overwrite is allowed and wins.
-    blobs.put(&key, Bytes::from_static(b"2"), "application/json").await.unwrap();
-    assert_eq!(blobs.get(&key).await.unwrap(), Some(Bytes::from_static(b"2")));
+    blobs
+        .put(&key, Bytes::from_static(b"2"), "application/json")
+        .await
+        .unwrap();
+    assert_eq!(
+        blobs.get(&key).await.unwrap(),
+        Some(Bytes::from_static(b"2"))
+    );
 }
 
 /// `id` must hold `expected`; `missing` must not exist.
@@ -121,5 +177,8 @@ pub async fn secret_source<S: SecretSource>(secrets: &S, id: &str, expected: &st
     let s = secrets.secret(id).await.unwrap();
     assert_eq!(s.expose_secret(), expected);
     let err = secrets.secret(missing).await.unwrap_err();
-    assert!(!err.to_string().contains(expected), "error must not echo secret values");
+    assert!(
+        !err.to_string().contains(expected),
+        "error must not echo secret values"
+    );
 }

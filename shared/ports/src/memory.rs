@@ -38,7 +38,13 @@ impl MemoryIdempotency {
 }
 
 impl IdempotencyStore for MemoryIdempotency {
-    async fn claim(&self, key: &str, now: i64, lease_secs: i64, ttl_secs: i64) -> PortResult<Claim> {
+    async fn claim(
+        &self,
+        key: &str,
+        now: i64,
+        lease_secs: i64,
+        ttl_secs: i64,
+    ) -> PortResult<Claim> {
         let mut items = lock(&self.items);
         if let Some(r) = items.get(key) {
             let expired = r.expires_at < now;
@@ -97,7 +103,10 @@ impl MessageQueue for MemoryQueue {
             return Err(PortError::new("queue.send", "simulated outage"));
         }
         lock(&self.messages).push(body.to_string());
-        Ok(format!("mem-{}", self.next_id.fetch_add(1, Ordering::SeqCst)))
+        Ok(format!(
+            "mem-{}",
+            self.next_id.fetch_add(1, Ordering::SeqCst)
+        ))
     }
 }
 

@@ -79,7 +79,11 @@ pub fn identify(
                 json.get("create_time").map(scalar_text).unwrap_or_default(),
                 json.get("content").map(scalar_text).unwrap_or_default(),
             ];
-            (None, sha256_of(fields.join("\n").as_bytes()), Some(event.to_string()))
+            (
+                None,
+                sha256_of(fields.join("\n").as_bytes()),
+                Some(event.to_string()),
+            )
         }
         Platform::Shopify => {
             // X-Shopify-Event-Id is one per merchant action; the webhook id is one per delivery.
@@ -91,7 +95,8 @@ pub fn identify(
             (shop, id.to_string(), topic)
         }
         Platform::Standard => {
-            let id = header(headers, "webhook-id").ok_or(MalformedError::MissingHeader("webhook-id"))?;
+            let id =
+                header(headers, "webhook-id").ok_or(MalformedError::MissingHeader("webhook-id"))?;
             let topic = json.get("type").and_then(Value::as_str).map(str::to_string);
             (source.map(str::to_string), id.to_string(), topic)
         }
@@ -182,7 +187,13 @@ mod tests {
         let a = identify(Platform::Meta, None, &HeaderMap::new(), body).unwrap();
         let b = identify(Platform::Meta, None, &HeaderMap::new(), body).unwrap();
         assert_eq!(a, b);
-        let c = identify(Platform::Meta, None, &HeaderMap::new(), br#"{"object":"page","entry":[]}"#).unwrap();
+        let c = identify(
+            Platform::Meta,
+            None,
+            &HeaderMap::new(),
+            br#"{"object":"page","entry":[]}"#,
+        )
+        .unwrap();
         assert_ne!(a.dedupe_key(), c.dedupe_key());
     }
 
@@ -197,8 +208,14 @@ mod tests {
     #[test]
     fn malformed_bodies_are_named() {
         let none = HeaderMap::new();
-        assert_eq!(identify(Platform::Meta, None, &none, b"not json"), Err(MalformedError::NotJson));
-        assert_eq!(identify(Platform::Meta, None, &none, b"[1]"), Err(MalformedError::NotJson));
+        assert_eq!(
+            identify(Platform::Meta, None, &none, b"not json"),
+            Err(MalformedError::NotJson)
+        );
+        assert_eq!(
+            identify(Platform::Meta, None, &none, b"[1]"),
+            Err(MalformedError::NotJson)
+        );
         assert_eq!(
             identify(Platform::TiktokShop, None, &none, br#"{"type":1}"#),
             Err(MalformedError::MissingField("tts_notification_id"))

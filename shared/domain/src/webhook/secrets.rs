@@ -137,8 +137,13 @@ mod tests {
         assert_eq!(s.standard["acme"].len(), 1);
         assert_eq!(s.timestamp_tolerance_secs, DEFAULT_TOLERANCE_SECS);
         let debug = format!("{s:?}");
-        for secret in ["m1", "m2", "\"vt\"", "\"ts\"", "\"tc\"", "\"sh\"", "MfKQ9r8"] {
-            assert!(!debug.contains(secret), "{secret} leaked into Debug: {debug}");
+        for secret in [
+            "m1", "m2", "\"vt\"", "\"ts\"", "\"tc\"", "\"sh\"", "MfKQ9r8",
+        ] {
+            assert!(
+                !debug.contains(secret),
+                "{secret} leaked into Debug: {debug}"
+            );
         }
     }
 

@@ -46,9 +46,13 @@ pub fn verify(
             headers,
             body,
         ),
-        Platform::Tiktok => {
-            verify_tiktok(&secrets.tiktok_client_secrets, headers, body, now, tolerance)
-        }
+        Platform::Tiktok => verify_tiktok(
+            &secrets.tiktok_client_secrets,
+            headers,
+            body,
+            now,
+            tolerance,
+        ),
         Platform::Shopify => verify_shopify(&secrets.shopify_webhook_secrets, headers, body),
         Platform::Standard => {
             let keys = source
@@ -229,7 +233,9 @@ fn verify_standard(
     let id = header(headers, ID)?;
     let ts_str = header(headers, TS)?;
     let sigs = header(headers, SIG)?;
-    let ts: i64 = ts_str.parse().map_err(|_| VerifyError::MalformedHeader(TS))?;
+    let ts: i64 = ts_str
+        .parse()
+        .map_err(|_| VerifyError::MalformedHeader(TS))?;
     check_timestamp(ts, now, tolerance)?;
     let parts: [&[u8]; 5] = [id.as_bytes(), b".", ts_str.as_bytes(), b".", body];
     let mut found = false;

@@ -60,7 +60,10 @@ fn std_headers(sig: &str) -> HeaderMap {
 }
 
 fn shopify_sig(secret: &str, body: &[u8]) -> String {
-    let h = mac(secret.as_bytes(), &[body]).unwrap().finalize().into_bytes();
+    let h = mac(secret.as_bytes(), &[body])
+        .unwrap()
+        .finalize()
+        .into_bytes();
     B64.encode(h)
 }
 
@@ -84,7 +87,10 @@ fn standard_webhooks_vector() {
 fn meta_vector_hashes_the_escaped_bytes_as_received() {
     let s = secrets();
     let h = headers(&[("X-Hub-Signature-256", META_ESCAPED_SIG)]);
-    assert_eq!(verify(Platform::Meta, None, &s, &h, META_ESCAPED.as_bytes(), 0), Ok(()));
+    assert_eq!(
+        verify(Platform::Meta, None, &s, &h, META_ESCAPED.as_bytes(), 0),
+        Ok(())
+    );
 }
 
 #[test]
@@ -92,7 +98,10 @@ fn meta_raw_utf8_body_has_its_own_signature_and_they_do_not_mix() {
     let s = secrets();
     let raw = META_ESCAPED.replace(r"\u00e4\u00f6\u00e5", "äöå");
     let raw_h = headers(&[("x-hub-signature-256", META_RAW_SIG)]);
-    assert_eq!(verify(Platform::Meta, None, &s, &raw_h, raw.as_bytes(), 0), Ok(()));
+    assert_eq!(
+        verify(Platform::Meta, None, &s, &raw_h, raw.as_bytes(), 0),
+        Ok(())
+    );
     // A verifier that re-serialized the escaped body would produce the raw form: it must fail.
     let escaped_h = headers(&[("x-hub-signature-256", META_ESCAPED_SIG)]);
     assert_eq!(
@@ -110,7 +119,14 @@ fn tiktok_vector() {
     let s = secrets();
     let h = headers(&[("TikTok-Signature", &format!("t={TIKTOK_T},s={TIKTOK_S}"))]);
     assert_eq!(
-        verify(Platform::Tiktok, None, &s, &h, TIKTOK_BODY.as_bytes(), TIKTOK_T),
+        verify(
+            Platform::Tiktok,
+            None,
+            &s,
+            &h,
+            TIKTOK_BODY.as_bytes(),
+            TIKTOK_T
+        ),
         Ok(())
     );
 }
@@ -123,13 +139,27 @@ fn tiktok_shop_round_trip_signs_app_key_then_body() {
     let body = br#"{"type":1,"tts_notification_id":"n1","shop_id":"7","data":{}}"#;
     let sig = sign_hex(b"shop_secret", &[b"shop_key", body]);
     assert_eq!(
-        verify(Platform::TiktokShop, None, &s, &headers(&[("Authorization", &sig)]), body, 0),
+        verify(
+            Platform::TiktokShop,
+            None,
+            &s,
+            &headers(&[("Authorization", &sig)]),
+            body,
+            0
+        ),
         Ok(())
     );
     // Signing the body alone (forgetting the app key) must not verify.
     let wrong = sign_hex(b"shop_secret", &[body]);
     assert_eq!(
-        verify(Platform::TiktokShop, None, &s, &headers(&[("authorization", &wrong)]), body, 0),
+        verify(
+            Platform::TiktokShop,
+            None,
+            &s,
+            &headers(&[("authorization", &wrong)]),
+            body,
+            0
+        ),
         Err(VerifyError::InvalidSignature)
     );
 }
@@ -141,14 +171,28 @@ fn shopify_round_trip_and_events_header() {
     let sig = shopify_sig("shpss_secret", body);
     for name in ["X-Shopify-Hmac-Sha256", "shopify-hmac-sha256"] {
         assert_eq!(
-            verify(Platform::Shopify, None, &s, &headers(&[(name, &sig)]), body, 0),
+            verify(
+                Platform::Shopify,
+                None,
+                &s,
+                &headers(&[(name, &sig)]),
+                body,
+                0
+            ),
             Ok(()),
             "{name}"
         );
     }
     let tampered = br#"{"id":2}"#;
     assert_eq!(
-        verify(Platform::Shopify, None, &s, &headers(&[("x-shopify-hmac-sha256", &sig)]), tampered, 0),
+        verify(
+            Platform::Shopify,
+            None,
+            &s,
+            &headers(&[("x-shopify-hmac-sha256", &sig)]),
+            tampered,
+            0
+        ),
         Err(VerifyError::InvalidSignature)
     );
 }
@@ -158,7 +202,14 @@ fn standard_round_trip_with_other_signature_versions_present() {
     let s = secrets();
     let sig = format!("v1a,AAAA v1,bm90IGl0 {STD_SIG}");
     assert_eq!(
-        verify(Platform::Standard, Some("acme"), &s, &std_headers(&sig), STD_BODY.as_bytes(), STD_TS),
+        verify(
+            Platform::Standard,
+            Some("acme"),
+            &s,
+            &std_headers(&sig),
+            STD_BODY.as_bytes(),
+            STD_TS
+        ),
         Ok(())
     );
 }
@@ -169,10 +220,25 @@ fn standard_round_trip_with_other_signature_versions_present() {
 fn each_missing_header_is_named() {
     let s = secrets();
     let cases: Vec<(Platform, Option<&str>, HeaderMap, &str)> = vec![
-        (Platform::Meta, None, HeaderMap::new(), "x-hub-signature-256"),
-        (Platform::TiktokShop, None, HeaderMap::new(), "authorization"),
+        (
+            Platform::Meta,
+            None,
+            HeaderMap::new(),
+            "x-hub-signature-256",
+        ),
+        (
+            Platform::TiktokShop,
+            None,
+            HeaderMap::new(),
+            "authorization",
+        ),
         (Platform::Tiktok, None, HeaderMap::new(), "tiktok-signature"),
-        (Platform::Shopify, None, HeaderMap::new(), "shopify-hmac-sha256"),
+        (
+            Platform::Shopify,
+            None,
+            HeaderMap::new(),
+            "shopify-hmac-sha256",
+        ),
         (
             Platform::Standard,
             Some("acme"),
@@ -205,16 +271,34 @@ fn each_missing_header_is_named() {
 fn malformed_headers_are_rejected() {
     let s = secrets();
     let cases = [
-        (Platform::Meta, headers(&[("x-hub-signature-256", "md5=abc")])),
-        (Platform::Meta, headers(&[("x-hub-signature-256", "sha256=zz")])),
-        (Platform::TiktokShop, headers(&[("authorization", "Bearer abc")])),
+        (
+            Platform::Meta,
+            headers(&[("x-hub-signature-256", "md5=abc")]),
+        ),
+        (
+            Platform::Meta,
+            headers(&[("x-hub-signature-256", "sha256=zz")]),
+        ),
+        (
+            Platform::TiktokShop,
+            headers(&[("authorization", "Bearer abc")]),
+        ),
         (Platform::Tiktok, headers(&[("tiktok-signature", "s=abc")])),
-        (Platform::Tiktok, headers(&[("tiktok-signature", "t=soon,s=00")])),
-        (Platform::Shopify, headers(&[("x-shopify-hmac-sha256", "%%%")])),
+        (
+            Platform::Tiktok,
+            headers(&[("tiktok-signature", "t=soon,s=00")]),
+        ),
+        (
+            Platform::Shopify,
+            headers(&[("x-shopify-hmac-sha256", "%%%")]),
+        ),
     ];
     for (platform, h) in cases {
         assert!(
-            matches!(verify(platform, None, &s, &h, b"{}", 0), Err(VerifyError::MalformedHeader(_))),
+            matches!(
+                verify(platform, None, &s, &h, b"{}", 0),
+                Err(VerifyError::MalformedHeader(_))
+            ),
             "{platform}: {h:?}"
         );
     }
@@ -226,7 +310,16 @@ fn malformed_headers_are_rejected() {
 fn standard_tolerance_both_ways() {
     let s = secrets();
     let body = STD_BODY.as_bytes();
-    let check = |now| verify(Platform::Standard, Some("acme"), &s, &std_headers(STD_SIG), body, now);
+    let check = |now| {
+        verify(
+            Platform::Standard,
+            Some("acme"),
+            &s,
+            &std_headers(STD_SIG),
+            body,
+            now,
+        )
+    };
     assert_eq!(check(STD_TS + 300), Ok(()));
     assert_eq!(check(STD_TS + 301), Err(VerifyError::TimestampTooOld));
     assert_eq!(check(STD_TS - 300), Ok(()));
@@ -248,9 +341,19 @@ fn tiktok_tolerance_both_ways() {
 fn tiktok_timestamp_is_covered_by_the_signature() {
     let s = secrets();
     // Moving t forward to dodge the window breaks the signature.
-    let h = headers(&[("tiktok-signature", &format!("t={},s={TIKTOK_S}", TIKTOK_T + 1))]);
+    let h = headers(&[(
+        "tiktok-signature",
+        &format!("t={},s={TIKTOK_S}", TIKTOK_T + 1),
+    )]);
     assert_eq!(
-        verify(Platform::Tiktok, None, &s, &h, TIKTOK_BODY.as_bytes(), TIKTOK_T),
+        verify(
+            Platform::Tiktok,
+            None,
+            &s,
+            &h,
+            TIKTOK_BODY.as_bytes(),
+            TIKTOK_T
+        ),
         Err(VerifyError::InvalidSignature)
     );
 }
@@ -264,7 +367,11 @@ fn rotated_secrets_any_current_secret_verifies() {
     let body = br#"{"id":1}"#;
     for secret in ["old_secret", "new_secret"] {
         let h = headers(&[("x-shopify-hmac-sha256", &shopify_sig(secret, body))]);
-        assert_eq!(verify(Platform::Shopify, None, &s, &h, body, 0), Ok(()), "{secret}");
+        assert_eq!(
+            verify(Platform::Shopify, None, &s, &h, body, 0),
+            Ok(()),
+            "{secret}"
+        );
     }
     let h = headers(&[("x-shopify-hmac-sha256", &shopify_sig("retired", body))]);
     assert_eq!(
@@ -280,7 +387,14 @@ fn standard_rotation_several_keys_and_several_signatures() {
     s.standard.get_mut("acme").unwrap().insert(0, other);
     let sig = format!("v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= {STD_SIG}");
     assert_eq!(
-        verify(Platform::Standard, Some("acme"), &s, &std_headers(&sig), STD_BODY.as_bytes(), STD_TS),
+        verify(
+            Platform::Standard,
+            Some("acme"),
+            &s,
+            &std_headers(&sig),
+            STD_BODY.as_bytes(),
+            STD_TS
+        ),
         Ok(())
     );
 }
@@ -289,7 +403,14 @@ fn standard_rotation_several_keys_and_several_signatures() {
 fn unknown_standard_source_or_missing_secrets_are_not_configured() {
     let s = secrets();
     assert_eq!(
-        verify(Platform::Standard, Some("nobody"), &s, &std_headers(STD_SIG), STD_BODY.as_bytes(), STD_TS),
+        verify(
+            Platform::Standard,
+            Some("nobody"),
+            &s,
+            &std_headers(STD_SIG),
+            STD_BODY.as_bytes(),
+            STD_TS
+        ),
         Err(VerifyError::NotConfigured)
     );
     let empty = WebhookSecrets::default();
@@ -309,10 +430,24 @@ fn meta_handshake_echoes_challenge_only_for_the_right_token() {
         meta_handshake(&s, Some("subscribe"), Some("verify-me"), Some("1158201444")),
         Some("1158201444")
     );
-    assert_eq!(meta_handshake(&s, Some("subscribe"), Some("wrong"), Some("1")), None);
-    assert_eq!(meta_handshake(&s, Some("unsubscribe"), Some("verify-me"), Some("1")), None);
+    assert_eq!(
+        meta_handshake(&s, Some("subscribe"), Some("wrong"), Some("1")),
+        None
+    );
+    assert_eq!(
+        meta_handshake(&s, Some("unsubscribe"), Some("verify-me"), Some("1")),
+        None
+    );
     assert_eq!(meta_handshake(&s, Some("subscribe"), None, Some("1")), None);
-    assert_eq!(meta_handshake(&WebhookSecrets::default(), Some("subscribe"), Some(""), Some("1")), None);
+    assert_eq!(
+        meta_handshake(
+            &WebhookSecrets::default(),
+            Some("subscribe"),
+            Some(""),
+            Some("1")
+        ),
+        None
+    );
 }
 
 mod props {

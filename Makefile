@@ -1,0 +1,67 @@
+# Reelcart — the two commands are `make demo` and `make test`; everything they need is installed
+# here, idempotently: Python tools into ./.venv (pinned in infra/requirements.txt).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Builds live outside the clone so CI runs on the same machine reuse them.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/reelcart-target
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+VENV   := .venv
+STAMP  := $(VENV)/.installed-$(shell sha256sum infra/requirements.txt | cut -c1-12)
+LAMBDA := $(VENV)/.cargo-lambda
+CARGO_TEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo "cargo nextest run --workspace --no-fail-fast" || echo "cargo test --workspace --no-fail-fast")
+
+.PHONY: help venv demo up test lint fmt build bench clean
+
+help:
+	@echo "make demo   local stack + signed webhooks of every platform, accepted, deduped, processed (Ctrl-C stops)"
+	@echo "make up     the local stack alone, in the foreground (REELCART_PORT, default 3000)"
+	@echo "make test   fmt, clippy, template lint, unit/handler/contract/end-to-end tests on the emulator"
+	@echo "make build  every Lambda for arm64 with cargo-lambda (release)"
+	@echo "make bench  verification throughput, init time, binary sizes, peak memory"
+
+venv: $(STAMP)
+$(STAMP): infra/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: venv
+	cargo build -p reelcart-local
+	$(CARGO_TARGET_DIR)/debug/reelcart-local demo
+
+up: venv
+	cargo build -p reelcart-local
+	$(CARGO_TARGET_DIR)/debug/reelcart-local up
+
+lint: venv
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/sam validate --lint --template template.yaml
+
+test: lint
+	infra/scripts/with-moto.sh $(CARGO_TEST)
+
+fmt:
+	cargo fmt --all
+
+$(LAMBDA):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'cargo-lambda==1.9.2'
+	touch $@
+
+build: $(LAMBDA)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --workspace
+
+bench: venv
+	cargo build --release -p webhook-receiver -p webhook-processor -p reelcart-bench
+	infra/scripts/with-moto.sh cargo bench -p reelcart-bench
+
+clean:
+	cargo clean
+	rm -rf $(VENV)
