@@ -1,3 +1,8 @@
+#!/usr/bin/env python3
+"""Regenerate the sample payloads in events/: API Gateway v2 requests for webhook-receiver, signed
+exactly as each platform signs (spec/platforms.md section 1) with the local stack's demo secrets,
+and an SQS batch of the envelopes webhook-receiver enqueues, for webhook-processor.
+Run from the repository root: python3 infra/scripts/gen-events.py"""
 import json, hmac, hashlib, base64
 T = 1764115200
 META, VT = b"demo-meta-app-secret", "demo-verify-token"
@@ -57,4 +62,4 @@ for i, e in enumerate(envs):
         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:reelcart-WebhookEventQueue", "awsRegion": "us-east-1"})
 with open("events/webhook-processor/sqs-batch.json", "w") as f:
     json.dump({"Records": records}, f, indent=2); f.write("\n")
-print("ok", list(out))
+print("wrote", ", ".join(sorted(out)), "and sqs-batch.json")

@@ -3,7 +3,6 @@
 //! reads back tables and queues.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use anyhow::Result;
 use aws_sdk_sqs::types::QueueAttributeName;
 use reelcart_local::simulator::Delivery;
 use reelcart_local::{Options, Stack};
@@ -69,25 +68,7 @@ pub async fn scan(
     stack: &Stack,
     logical_table: &str,
 ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
-    let table = stack.physical(logical_table).unwrap().to_string();
-    let mut out = Vec::new();
-    let mut start = None;
-    loop {
-        let page = stack
-            .clients
-            .dynamodb
-            .scan()
-            .table_name(&table)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .unwrap();
-        out.extend(page.items.unwrap_or_default());
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return out;
-        }
-    }
+    stack.scan(logical_table).await.unwrap()
 }
 
 /// Messages visible plus in flight in a queue.
@@ -169,5 +150,3 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
-
-pub type AnyResult<T> = Result<T>;

@@ -2,7 +2,7 @@
 //! the local stack, accepted, deduped, processed and routed, with progress at each step.
 
 use crate::{Stack, simulator};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::time::Duration;
 
@@ -84,13 +84,9 @@ pub async fn run(stack: &Stack) -> Result<()> {
     println!("      review signed an hour ago      → {status} {body}");
 
     println!("\n[5/5] The processor normalizes, records and routes each event");
-    let table = stack
-        .physical("EventsTable")
-        .context("EventsTable not provisioned")?
-        .to_string();
     let mut items = Vec::new();
     for _ in 0..100 {
-        items = scan_tag(stack, &table, &tag).await?;
+        items = scan_tag(stack, "EventsTable", &tag).await?;
         if items.len() >= 5 {
             break;
         }
@@ -135,35 +131,20 @@ pub async fn run(stack: &Stack) -> Result<()> {
 
 async fn scan_tag(stack: &Stack, table: &str, tag: &str) -> Result<Vec<(String, String, String)>> {
     let mut out = Vec::new();
-    let mut start = None;
-    loop {
-        let page = stack
-            .clients
-            .dynamodb
-            .scan()
-            .table_name(table)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
-        for item in page.items.unwrap_or_default() {
-            let s = |k: &str| {
-                item.get(k)
-                    .and_then(|v: &AttributeValue| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default()
-            };
-            let data = item
-                .get("data")
-                .map(|d| format!("{d:?}"))
-                .unwrap_or_default();
-            if s("id").contains(tag) || data.contains(tag) {
-                out.push((s("id"), s("kind"), s("routed_to")));
-            }
-        }
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            return Ok(out);
+    for item in stack.scan(table).await? {
+        let s = |k: &str| {
+            item.get(k)
+                .and_then(|v: &AttributeValue| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
+        let data = item
+            .get("data")
+            .map(|d| format!("{d:?}"))
+            .unwrap_or_default();
+        if s("id").contains(tag) || data.contains(tag) {
+            out.push((s("id"), s("kind"), s("routed_to")));
         }
     }
+    Ok(out)
 }

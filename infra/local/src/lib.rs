@@ -204,6 +204,34 @@ impl Stack {
             .map(|p| p.reference.as_str())
     }
 
+    /// Every item of a template table (demo output, tests).
+    pub async fn scan(
+        &self,
+        logical_table: &str,
+    ) -> Result<Vec<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>> {
+        let table = self
+            .physical(logical_table)
+            .ok_or_else(|| anyhow!("no table {logical_table} in the template"))?;
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .clients
+                .dynamodb
+                .scan()
+                .table_name(table)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| anyhow!(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+            out.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
     /// Fire a schedule now (`Function.Event` as named in the template).
     pub async fn fire_schedule(&self, name: &str) -> Option<Result<(), String>> {
         server::fire(&self.routes, name).await
