@@ -19,8 +19,8 @@ CARGO_TEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo "cargo nex
 help:
 	@echo "make demo   local stack + signed webhooks of every platform, accepted, deduped, processed (Ctrl-C stops)"
 	@echo "make up     the local stack alone, in the foreground (REELCART_PORT, default 3000)"
-	@echo "make test   fmt, clippy, template lint, unit/handler/contract/end-to-end tests on the emulator"
-	@echo "make build  every Lambda for arm64 with cargo-lambda (release)"
+	@echo "make test   fmt, clippy, template and OpenAPI lint, unit/handler/contract/end-to-end tests on the emulator"
+	@echo "make build  every Lambda with cargo-lambda, release, for arm64 (ARCH=x86-64 for Intel)"
 	@echo "make bench  verification throughput, init time, binary sizes, peak memory"
 
 venv: $(STAMP)
@@ -43,6 +43,7 @@ lint: venv
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml
+	$(VENV)/bin/openapi-spec-validator docs/openapi.yaml
 
 test: lint
 	infra/scripts/with-moto.sh $(CARGO_TEST)
@@ -55,8 +56,12 @@ $(LAMBDA):
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'cargo-lambda==1.9.2'
 	touch $@
 
+# ARCH=arm64 (the template's architecture) or ARCH=x86-64.
+ARCH ?= arm64
 build: $(LAMBDA)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --workspace
+	@if [ "$(ARCH)" = arm64 ] && ! rustup target list --installed 2>/dev/null | grep -q '^aarch64-unknown-linux-gnu$$'; then \
+	  echo "The arm64 standard library is missing: run 'rustup target add aarch64-unknown-linux-gnu' (or build with ARCH=x86-64 and set Architectures: [x86_64] in template.yaml)." >&2; exit 2; fi
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(ARCH)
 
 bench: venv
 	cargo build --release -p webhook-receiver -p webhook-processor -p reelcart-bench

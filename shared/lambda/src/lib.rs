@@ -22,7 +22,6 @@ pub fn init_tracing_with_default(default_level: &str) {
         .with_env_filter(EnvFilter::new(filter))
         .with_current_span(false)
         .with_target(false)
-        .without_time() // Lambda stamps every line
         .finish();
     // Already initialised (tests, the local stack): keep the first subscriber.
     if tracing::subscriber::set_global_default(subscriber).is_err() {
