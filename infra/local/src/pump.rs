@@ -58,6 +58,7 @@ impl Pump {
         let mut event = SqsEvent::default();
         for m in &messages {
             let (Some(id), Some(receipt)) = (m.message_id.clone(), m.receipt_handle.clone()) else {
+                tracing::warn!(queue = %self.queue_url, "message without id or receipt handle; left for redelivery");
                 continue;
             };
             receipts.insert(id.clone(), receipt.clone());
