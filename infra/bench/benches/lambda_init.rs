@@ -305,7 +305,7 @@ async fn main() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let n = 1000;
+    let n = 2000;
     let events: Vec<String> = (0..n)
         .map(|i| {
             let body = format!(r#"{{"id":{i},"note":"{}"}}"#, "x".repeat(1950));
