@@ -5,6 +5,7 @@
 //! the clock abstraction every time-dependent rule takes.
 
 pub mod clock;
+pub mod connection;
 pub mod event;
 pub mod webhook;
 
