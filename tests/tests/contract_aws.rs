@@ -56,3 +56,66 @@ async fn aws_adapters_meet_the_port_contracts() {
     .await;
     stack.stop().await;
 }
+
+async fn kms_key(client: &aws_sdk_kms::Client) -> String {
+    let out = client
+        .create_key()
+        .description("reelcart test key")
+        .send()
+        .await
+        .unwrap();
+    out.key_metadata.unwrap().arn.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kms_meets_the_key_service_contract_and_backs_the_vault() {
+    use reelcart_vault::{TokenSet, Vault, VaultError};
+    use secrecy::{ExposeSecret, SecretString};
+
+    let stack = start_stack().await;
+    let kms = aws_sdk_kms::Client::new(&stack.emulator.sdk);
+    let (a, b) = (kms_key(&kms).await, kms_key(&kms).await);
+    let keys = reelcart_aws::KmsKeys::new(kms.clone());
+    contract::key_service(&keys, &a, &b).await;
+
+    // The vault over real KMS: sealed at rest is not the token; only the right connection opens it;
+    // after rotation to key b, key-a records still open and reseal moves them.
+    let v1 = Vault::new(keys.clone(), a.clone());
+    let tokens = TokenSet {
+        access_token: SecretString::from("act.live-access-8842".to_string()),
+        refresh_token: Some(SecretString::from("rft.live-refresh-1193".to_string())),
+    };
+    let sealed = v1.seal("tiktok#creator-1", &tokens).await.unwrap();
+    let at_rest = serde_json::to_string(&sealed).unwrap();
+    assert!(!at_rest.contains("live-access") && !at_rest.contains("live-refresh"));
+    assert!(matches!(
+        v1.open("tiktok#creator-2", &sealed).await,
+        Err(VaultError::Integrity)
+    ));
+    let v2 = Vault::new(keys, b.clone());
+    assert!(!v2.is_current(&sealed));
+    assert_eq!(
+        v2.open("tiktok#creator-1", &sealed)
+            .await
+            .unwrap()
+            .access_token
+            .expose_secret(),
+        "act.live-access-8842"
+    );
+    let moved = v2
+        .reseal("tiktok#creator-1", &sealed)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(v2.is_current(&moved), "{} vs {b}", moved.key_id);
+    assert_eq!(
+        v2.open("tiktok#creator-1", &moved)
+            .await
+            .unwrap()
+            .refresh_token
+            .unwrap()
+            .expose_secret(),
+        "rft.live-refresh-1193"
+    );
+    stack.stop().await;
+}

@@ -2,11 +2,13 @@
 //! reads its endpoint from `AWS_ENDPOINT_URL`; nothing here knows which one it is.
 
 mod dynamo;
+mod kms;
 mod s3;
 mod secrets;
 mod sqs;
 
 pub use dynamo::{DynamoEvents, DynamoIdempotency};
+pub use kms::KmsKeys;
 pub use s3::S3Blobs;
 pub use secrets::SecretsManager;
 pub use sqs::SqsQueue;

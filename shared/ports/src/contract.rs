@@ -3,7 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::{
-    BlobStore, Claim, EventStore, IdempotencyStore, MessageQueue, SecretSource, StoredEvent,
+    BlobStore, Claim, EventStore, IdempotencyStore, KeyService, MessageQueue, SecretSource,
+    StoredEvent,
 };
 use bytes::Bytes;
 use reelcart_domain::event::{DomainEvent, EventKind};
@@ -181,4 +182,32 @@ pub async fn secret_source<S: SecretSource>(secrets: &S, id: &str, expected: &st
         !err.to_string().contains(expected),
         "error must not echo secret values"
     );
+}
+
+/// `key_a` and `key_b` must be two existing keys.
+pub async fn key_service<K: KeyService>(keys: &K, key_a: &str, key_b: &str) {
+    let a = keys.generate_data_key(key_a).await.unwrap();
+    assert_eq!(a.plaintext.expose_secret().len(), 32, "256-bit data keys");
+    assert_ne!(
+        a.wrapped.as_slice(),
+        a.plaintext.expose_secret(),
+        "the wrapped key is not the key"
+    );
+    let back = keys.decrypt_data_key(&a.wrapped).await.unwrap();
+    assert_eq!(back.plaintext.expose_secret(), a.plaintext.expose_secret());
+    assert_eq!(
+        back.key_id, a.key_id,
+        "decrypt names the key that wrapped it"
+    );
+    let b = keys.generate_data_key(key_b).await.unwrap();
+    assert_ne!(b.key_id, a.key_id);
+    assert_ne!(b.plaintext.expose_secret(), a.plaintext.expose_secret());
+    assert_eq!(
+        keys.decrypt_data_key(&b.wrapped).await.unwrap().key_id,
+        b.key_id
+    );
+    assert!(keys.decrypt_data_key(b"not a wrapped key").await.is_err());
+    assert!(keys.generate_data_key("no-such-key-7d1c").await.is_err());
+    // Debug output never shows key material.
+    assert!(!format!("{a:?}").contains(&format!("{:?}", a.plaintext.expose_secret())));
 }

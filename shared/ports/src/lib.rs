@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 use reelcart_domain::event::DomainEvent;
-use secrecy::SecretString;
+use secrecy::{SecretSlice, SecretString};
 use std::future::Future;
 
 #[cfg(any(test, feature = "contract"))]
@@ -103,4 +103,21 @@ pub trait BlobStore: Send + Sync {
 /// Secret values by id (Secrets Manager in AWS).
 pub trait SecretSource: Send + Sync {
     fn secret(&self, id: &str) -> impl Future<Output = PortResult<SecretString>> + Send;
+}
+
+/// A data key from the key service: the plaintext (used once, never stored) and its wrapped form
+/// (stored next to the ciphertext), with the id of the key that wrapped it.
+#[derive(Debug)]
+pub struct DataKey {
+    pub key_id: String,
+    pub plaintext: SecretSlice<u8>,
+    pub wrapped: Vec<u8>,
+}
+
+/// Envelope-encryption keys (KMS in AWS).
+pub trait KeyService: Send + Sync {
+    /// A fresh 256-bit data key wrapped under `key_id`.
+    fn generate_data_key(&self, key_id: &str) -> impl Future<Output = PortResult<DataKey>> + Send;
+    /// Unwrap a data key; the answer names the key that wrapped it.
+    fn decrypt_data_key(&self, wrapped: &[u8]) -> impl Future<Output = PortResult<DataKey>> + Send;
 }

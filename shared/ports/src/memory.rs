@@ -2,11 +2,11 @@
 //! check both).
 
 use crate::{
-    BlobStore, Claim, EventStore, IdempotencyStore, MessageQueue, PortError, PortResult,
-    SecretSource, StoredEvent,
+    BlobStore, Claim, DataKey, EventStore, IdempotencyStore, KeyService, MessageQueue, PortError,
+    PortResult, SecretSource, StoredEvent,
 };
 use bytes::Bytes;
-use secrecy::SecretString;
+use secrecy::{SecretSlice, SecretString};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -192,5 +192,62 @@ impl SecretSource for MemorySecrets {
             .get(id)
             .map(|v| SecretString::from(v.clone()))
             .ok_or_else(|| PortError::new("secrets.get", format!("no secret `{id}`")))
+    }
+}
+
+type WrappedKey = (String, Vec<u8>);
+
+/// A key service holding its master keys in memory. Wrapped keys are opaque random handles, as
+/// KMS ciphertext blobs are to their holder.
+#[derive(Debug, Default)]
+pub struct MemoryKeys {
+    key_ids: Mutex<Vec<String>>,
+    /// wrapped handle → (key id, plaintext data key)
+    wrapped: Mutex<HashMap<Vec<u8>, WrappedKey>>,
+    pub calls: AtomicU64,
+}
+
+impl MemoryKeys {
+    pub fn with_keys(ids: &[&str]) -> Self {
+        let keys = Self::default();
+        lock(&keys.key_ids).extend(ids.iter().map(|s| s.to_string()));
+        keys
+    }
+}
+
+impl KeyService for MemoryKeys {
+    async fn generate_data_key(&self, key_id: &str) -> PortResult<DataKey> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if !lock(&self.key_ids).iter().any(|k| k == key_id) {
+            return Err(PortError::new(
+                "keys.generate",
+                format!("no key `{key_id}`"),
+            ));
+        }
+        let plaintext: [u8; 32] = rand::random();
+        let handle: [u8; 48] = {
+            let mut h = [0u8; 48];
+            rand::fill(&mut h[..]);
+            h
+        };
+        lock(&self.wrapped).insert(handle.to_vec(), (key_id.to_string(), plaintext.to_vec()));
+        Ok(DataKey {
+            key_id: key_id.to_string(),
+            plaintext: SecretSlice::from(plaintext.to_vec()),
+            wrapped: handle.to_vec(),
+        })
+    }
+
+    async fn decrypt_data_key(&self, wrapped: &[u8]) -> PortResult<DataKey> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let (key_id, plaintext) = lock(&self.wrapped)
+            .get(wrapped)
+            .cloned()
+            .ok_or_else(|| PortError::new("keys.decrypt", "invalid ciphertext"))?;
+        Ok(DataKey {
+            key_id,
+            plaintext: SecretSlice::from(plaintext),
+            wrapped: wrapped.to_vec(),
+        })
     }
 }

@@ -32,3 +32,8 @@ async fn memory_secrets_meet_the_contract() {
     s.set("webhooks", "{\"k\":\"v\"}");
     contract::secret_source(&s, "webhooks", "{\"k\":\"v\"}", "nope").await;
 }
+
+#[tokio::test]
+async fn memory_keys_meet_the_contract() {
+    contract::key_service(&MemoryKeys::with_keys(&["k1", "k2"]), "k1", "k2").await;
+}
