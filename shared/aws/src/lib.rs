@@ -1,12 +1,14 @@
 //! AWS adapters for Reelcart's ports. The same code talks to AWS and to a local emulator: the SDK
 //! reads its endpoint from `AWS_ENDPOINT_URL`; nothing here knows which one it is.
 
+mod connections;
 mod dynamo;
 mod kms;
 mod s3;
 mod secrets;
 mod sqs;
 
+pub use connections::DynamoConnections;
 pub use dynamo::{DynamoEvents, DynamoIdempotency};
 pub use kms::KmsKeys;
 pub use s3::S3Blobs;

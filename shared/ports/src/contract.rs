@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::{
-    BlobStore, Claim, EventStore, IdempotencyStore, KeyService, MessageQueue, SecretSource,
-    StoredEvent,
+    BlobStore, Claim, ConnectionStore, EventStore, IdempotencyStore, KeyService, MessageQueue,
+    SecretSource, StoredConnection, StoredEvent,
 };
 use bytes::Bytes;
 use reelcart_domain::event::{DomainEvent, EventKind};
@@ -210,4 +210,105 @@ pub async fn key_service<K: KeyService>(keys: &K, key_a: &str, key_b: &str) {
     assert!(keys.generate_data_key("no-such-key-7d1c").await.is_err());
     // Debug output never shows key material.
     assert!(!format!("{a:?}").contains(&format!("{:?}", a.plaintext.expose_secret())));
+}
+
+fn connection(ns: &str) -> StoredConnection {
+    use reelcart_domain::connection::{Connection, ConnectionStatus, OAuthPlatform, Sealed};
+    StoredConnection {
+        connection: Connection {
+            id: format!("{ns}#tiktok-shop#7494049642642441621"),
+            platform: OAuthPlatform::TiktokShop,
+            account_id: "7494049642642441621".into(),
+            scopes: vec!["seller.order.info".into(), "seller.product.basic".into()],
+            expires_at: Some(1_795_651_200),
+            refresh_expires_at: Some(1_800_000_000),
+            status: ConnectionStatus::Active,
+            last_error: None,
+            failures: 0,
+            first_failure_at: None,
+            retry_after: None,
+            last_refreshed_at: Some(1_795_000_000),
+            key_id: "arn:aws:kms:us-east-1:123456789012:key/k1".into(),
+        },
+        tokens: Sealed {
+            v: 1,
+            key_id: "arn:aws:kms:us-east-1:123456789012:key/k1".into(),
+            wrapped_key: "d3JhcHBlZA==".into(),
+            nonce: "bm9uY2Vub25jZTEy".into(),
+            ciphertext: "Y2lwaGVydGV4dA==".into(),
+        },
+        version: 1,
+        lease_owner: None,
+        lease_until: None,
+    }
+}
+
+pub async fn connection_store<S: ConnectionStore>(store: &S, ns: &str) {
+    let rec = connection(ns);
+    let id = rec.connection.id.clone();
+    let now = 1_795_651_000;
+    assert_eq!(store.get(&id).await.unwrap(), None);
+    assert_eq!(
+        store.acquire_lease(&id, "a", now, 30).await.unwrap(),
+        None,
+        "no lease on a missing connection"
+    );
+    store.put(&rec).await.unwrap();
+    assert_eq!(store.get(&id).await.unwrap(), Some(rec.clone()));
+    assert!(
+        store
+            .list()
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.connection.id == id)
+    );
+
+    // One holder at a time, until the lease expires.
+    let leased = store
+        .acquire_lease(&id, "a", now, 30)
+        .await
+        .unwrap()
+        .expect("a takes the lease");
+    assert_eq!(leased.lease_owner.as_deref(), Some("a"));
+    assert_eq!(leased.tokens, rec.tokens);
+    assert_eq!(
+        store.acquire_lease(&id, "b", now + 30, 30).await.unwrap(),
+        None,
+        "held through its last second"
+    );
+    let taken = store
+        .acquire_lease(&id, "b", now + 31, 30)
+        .await
+        .unwrap()
+        .expect("expired lease is taken over");
+
+    // The old holder's late write is refused; the new holder's lands and drops the lease.
+    let mut late = leased.clone();
+    late.connection.failures = 99;
+    assert!(!store.finish(&late, "a").await.unwrap());
+    let mut done = taken.clone();
+    done.connection.expires_at = Some(now + 7 * 86_400);
+    done.tokens.ciphertext = "bmV3Y2lwaGVydGV4dA==".into();
+    assert!(store.finish(&done, "b").await.unwrap());
+    let after = store.get(&id).await.unwrap().unwrap();
+    assert_eq!(after.connection.expires_at, Some(now + 7 * 86_400));
+    assert_eq!(after.tokens.ciphertext, "bmV3Y2lwaGVydGV4dA==");
+    assert_eq!((after.lease_owner, after.lease_until), (None, None));
+    assert!(after.version > rec.version);
+    assert!(
+        !store.finish(&done, "b").await.unwrap(),
+        "a finished lease cannot be finished twice"
+    );
+
+    // Many concurrent refreshers: exactly one gets the lease.
+    let owners: Vec<String> = (0..10).map(|i| format!("w{i}")).collect();
+    let results = futures::future::join_all(
+        owners
+            .iter()
+            .map(|o| store.acquire_lease(&id, o, now + 100, 30)),
+    )
+    .await;
+    let winners = results.iter().filter(|r| matches!(r, Ok(Some(_)))).count();
+    assert_eq!(winners, 1, "{results:?}");
 }

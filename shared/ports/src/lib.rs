@@ -5,6 +5,7 @@
 //! real thing.
 
 use bytes::Bytes;
+use reelcart_domain::connection::{Connection, Sealed};
 use reelcart_domain::event::DomainEvent;
 use secrecy::{SecretSlice, SecretString};
 use std::future::Future;
@@ -120,4 +121,44 @@ pub trait KeyService: Send + Sync {
     fn generate_data_key(&self, key_id: &str) -> impl Future<Output = PortResult<DataKey>> + Send;
     /// Unwrap a data key; the answer names the key that wrapped it.
     fn decrypt_data_key(&self, wrapped: &[u8]) -> impl Future<Output = PortResult<DataKey>> + Send;
+}
+
+/// A connection as stored: its state, its sealed tokens, and the refresh lease.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StoredConnection {
+    #[serde(flatten)]
+    pub connection: Connection,
+    pub tokens: Sealed,
+    /// Incremented by every write: a token pair is replaced as a whole, never half.
+    pub version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<i64>,
+}
+
+/// Connections with a per-connection lease, so that any number of concurrent refreshers make
+/// exactly one platform call (a distributed lock with an expiry, not a single-node one).
+pub trait ConnectionStore: Send + Sync {
+    fn get(&self, id: &str) -> impl Future<Output = PortResult<Option<StoredConnection>>> + Send;
+    /// Create or replace (connect, reconnect). Clears any lease.
+    fn put(&self, record: &StoredConnection) -> impl Future<Output = PortResult<()>> + Send;
+    /// Take the lease unless another owner holds an unexpired one; the record as leased, or
+    /// `None` when it is held elsewhere (or the connection does not exist).
+    fn acquire_lease(
+        &self,
+        id: &str,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> impl Future<Output = PortResult<Option<StoredConnection>>> + Send;
+    /// Write the outcome of a leased refresh and drop the lease — only if `owner` still holds it.
+    /// `false` when the lease was lost (expired and taken): nothing was written.
+    fn finish(
+        &self,
+        record: &StoredConnection,
+        owner: &str,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+    /// Every connection (a brand has tens, not millions; the sweep reads them all).
+    fn list(&self) -> impl Future<Output = PortResult<Vec<StoredConnection>>> + Send;
 }

@@ -2,8 +2,8 @@
 //! check both).
 
 use crate::{
-    BlobStore, Claim, DataKey, EventStore, IdempotencyStore, KeyService, MessageQueue, PortError,
-    PortResult, SecretSource, StoredEvent,
+    BlobStore, Claim, ConnectionStore, DataKey, EventStore, IdempotencyStore, KeyService,
+    MessageQueue, PortError, PortResult, SecretSource, StoredConnection, StoredEvent,
 };
 use bytes::Bytes;
 use secrecy::{SecretSlice, SecretString};
@@ -249,5 +249,64 @@ impl KeyService for MemoryKeys {
             plaintext: SecretSlice::from(plaintext),
             wrapped: wrapped.to_vec(),
         })
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryConnections {
+    items: Mutex<HashMap<String, StoredConnection>>,
+}
+
+impl ConnectionStore for MemoryConnections {
+    async fn get(&self, id: &str) -> PortResult<Option<StoredConnection>> {
+        Ok(lock(&self.items).get(id).cloned())
+    }
+
+    async fn put(&self, record: &StoredConnection) -> PortResult<()> {
+        let mut r = record.clone();
+        r.lease_owner = None;
+        r.lease_until = None;
+        lock(&self.items).insert(r.connection.id.clone(), r);
+        Ok(())
+    }
+
+    async fn acquire_lease(
+        &self,
+        id: &str,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> PortResult<Option<StoredConnection>> {
+        let mut items = lock(&self.items);
+        let Some(r) = items.get_mut(id) else {
+            return Ok(None);
+        };
+        if r.lease_until.is_some_and(|until| until >= now) {
+            return Ok(None);
+        }
+        r.lease_owner = Some(owner.to_string());
+        r.lease_until = Some(now + lease_secs);
+        r.version += 1;
+        Ok(Some(r.clone()))
+    }
+
+    async fn finish(&self, record: &StoredConnection, owner: &str) -> PortResult<bool> {
+        let mut items = lock(&self.items);
+        let Some(current) = items.get_mut(&record.connection.id) else {
+            return Ok(false);
+        };
+        if current.lease_owner.as_deref() != Some(owner) {
+            return Ok(false);
+        }
+        let mut r = record.clone();
+        r.version = current.version + 1;
+        r.lease_owner = None;
+        r.lease_until = None;
+        *current = r;
+        Ok(true)
+    }
+
+    async fn list(&self) -> PortResult<Vec<StoredConnection>> {
+        Ok(lock(&self.items).values().cloned().collect())
     }
 }

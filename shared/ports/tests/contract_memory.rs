@@ -37,3 +37,8 @@ async fn memory_secrets_meet_the_contract() {
 async fn memory_keys_meet_the_contract() {
     contract::key_service(&MemoryKeys::with_keys(&["k1", "k2"]), "k1", "k2").await;
 }
+
+#[tokio::test]
+async fn memory_connections_meet_the_contract() {
+    contract::connection_store(&MemoryConnections::default(), "t").await;
+}

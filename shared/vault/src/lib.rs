@@ -10,6 +10,7 @@ use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
+pub use reelcart_domain::connection::Sealed;
 use reelcart_ports::{KeyService, PortError};
 use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
@@ -20,17 +21,6 @@ use serde::{Deserialize, Serialize};
 pub struct TokenSet {
     pub access_token: SecretString,
     pub refresh_token: Option<SecretString>,
-}
-
-/// Tokens at rest: nothing here is a token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Sealed {
-    pub v: u8,
-    /// The key that wrapped `wrapped_key` (as the key service names it: a KMS key ARN).
-    pub key_id: String,
-    pub wrapped_key: String,
-    pub nonce: String,
-    pub ciphertext: String,
 }
 
 #[derive(Debug, thiserror::Error)]

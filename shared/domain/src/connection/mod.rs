@@ -98,6 +98,17 @@ pub struct Connection {
     pub key_id: String,
 }
 
+/// Tokens at rest, as sealed by the vault: nothing here is a token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sealed {
+    pub v: u8,
+    /// The key that wrapped `wrapped_key` (as the key service names it: a KMS key ARN).
+    pub key_id: String,
+    pub wrapped_key: String,
+    pub nonce: String,
+    pub ciphertext: String,
+}
+
 /// When refreshes happen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshPolicy {
