@@ -162,3 +162,41 @@ pub trait ConnectionStore: Send + Sync {
     /// Every connection (a brand has tens, not millions; the sweep reads them all).
     fn list(&self) -> impl Future<Output = PortResult<Vec<StoredConnection>>> + Send;
 }
+
+// Shared handles: several workers (or a worker and a test) can hold one store or key service.
+impl<T: ConnectionStore + ?Sized> ConnectionStore for std::sync::Arc<T> {
+    fn get(&self, id: &str) -> impl Future<Output = PortResult<Option<StoredConnection>>> + Send {
+        (**self).get(id)
+    }
+    fn put(&self, record: &StoredConnection) -> impl Future<Output = PortResult<()>> + Send {
+        (**self).put(record)
+    }
+    fn acquire_lease(
+        &self,
+        id: &str,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> impl Future<Output = PortResult<Option<StoredConnection>>> + Send {
+        (**self).acquire_lease(id, owner, now, lease_secs)
+    }
+    fn finish(
+        &self,
+        record: &StoredConnection,
+        owner: &str,
+    ) -> impl Future<Output = PortResult<bool>> + Send {
+        (**self).finish(record, owner)
+    }
+    fn list(&self) -> impl Future<Output = PortResult<Vec<StoredConnection>>> + Send {
+        (**self).list()
+    }
+}
+
+impl<T: KeyService + ?Sized> KeyService for std::sync::Arc<T> {
+    fn generate_data_key(&self, key_id: &str) -> impl Future<Output = PortResult<DataKey>> + Send {
+        (**self).generate_data_key(key_id)
+    }
+    fn decrypt_data_key(&self, wrapped: &[u8]) -> impl Future<Output = PortResult<DataKey>> + Send {
+        (**self).decrypt_data_key(wrapped)
+    }
+}

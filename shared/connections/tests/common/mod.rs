@@ -1,0 +1,91 @@
+//! Shared by the refresher test binaries: a platform that rotates refresh tokens (the old one dies
+//! on use, as TikTok's does), and a connected account on in-memory ports.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use reelcart_connections::testing::Rotating;
+use reelcart_connections::{Refresher, TokenGrant};
+use reelcart_domain::FixedClock;
+use reelcart_domain::connection::{Connection, ConnectionStatus, OAuthPlatform, RefreshPolicy};
+use reelcart_ports::memory::{MemoryConnections, MemoryKeys};
+use reelcart_vault::{TokenSet, Vault};
+use secrecy::SecretString;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const NOW: i64 = 1_795_651_200;
+
+pub type TestRefresher = Refresher<Arc<MemoryConnections>, Arc<MemoryKeys>, Arc<Rotating>>;
+
+pub fn refresher(
+    store: Arc<MemoryConnections>,
+    keys: Arc<MemoryKeys>,
+    client: Arc<Rotating>,
+    clock: Arc<FixedClock>,
+    owner: &str,
+) -> TestRefresher {
+    Refresher {
+        store,
+        vault: Vault::new(keys, "k1"),
+        client,
+        clock,
+        policy: RefreshPolicy::default(),
+        owner: owner.to_string(),
+        lease_secs: 30,
+        wait_for_other: Duration::from_secs(5),
+    }
+}
+
+pub fn connection(expires_in: i64) -> (Connection, TokenGrant) {
+    let c = Connection {
+        id: Connection::id_for(OAuthPlatform::Tiktok, "act.creator"),
+        platform: OAuthPlatform::Tiktok,
+        account_id: "act.creator".into(),
+        scopes: vec!["user.info.basic".into()],
+        expires_at: Some(NOW + expires_in),
+        refresh_expires_at: Some(NOW + 365 * 86_400),
+        status: ConnectionStatus::Active,
+        last_error: None,
+        failures: 0,
+        first_failure_at: None,
+        retry_after: None,
+        last_refreshed_at: Some(NOW),
+        key_id: String::new(),
+    };
+    let g = TokenGrant {
+        tokens: TokenSet {
+            access_token: SecretString::from("act-secret-0".to_string()),
+            refresh_token: Some(SecretString::from("rft-secret-0".to_string())),
+        },
+        expires_at: c.expires_at,
+        refresh_expires_at: c.refresh_expires_at,
+        scopes: None,
+    };
+    (c, g)
+}
+
+pub struct Setup {
+    pub store: Arc<MemoryConnections>,
+    pub keys: Arc<MemoryKeys>,
+    pub client: Arc<Rotating>,
+    pub clock: Arc<FixedClock>,
+}
+
+pub async fn setup(expires_in: i64) -> (Setup, String) {
+    let s = Setup {
+        store: Arc::new(MemoryConnections::default()),
+        keys: Arc::new(MemoryKeys::with_keys(&["k1", "k2"])),
+        client: Arc::new(Rotating::new("rft-secret-0")),
+        clock: Arc::new(FixedClock::at(NOW)),
+    };
+    let r = refresher(
+        s.store.clone(),
+        s.keys.clone(),
+        s.client.clone(),
+        s.clock.clone(),
+        "setup",
+    );
+    let (c, g) = connection(expires_in);
+    let id = c.id.clone();
+    r.connect(c, g).await.unwrap();
+    (s, id)
+}

@@ -1,0 +1,206 @@
+//! Refresh behaviour over in-memory ports and a platform that rotates refresh tokens. The
+//! DynamoDB + KMS version of the concurrency test runs in `tests/`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use reelcart_connections::{Outcome, RefreshError, Refresher};
+use reelcart_domain::connection::{
+    ConnectionStatus, ErrorClass, OAuthPlatform, Operation, classify,
+};
+use reelcart_ports::ConnectionStore;
+use reelcart_vault::Vault;
+use secrecy::ExposeSecret;
+use std::sync::atomic::Ordering;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_concurrent_refreshers_make_exactly_one_platform_call() {
+    let (s, id) = setup(60).await; // expires within the 15-minute margin
+    let workers: Vec<TestRefresher> = (0..10)
+        .map(|i| {
+            refresher(
+                s.store.clone(),
+                s.keys.clone(),
+                s.client.clone(),
+                s.clock.clone(),
+                &format!("w{i}"),
+            )
+        })
+        .collect();
+    let tokens = futures::future::join_all(workers.iter().map(|w| w.fresh_access_token(&id))).await;
+    assert_eq!(
+        s.client.calls.load(Ordering::SeqCst),
+        1,
+        "one platform refresh call"
+    );
+    for t in &tokens {
+        assert_eq!(
+            t.as_ref().unwrap().expose_secret(),
+            "act-secret-1",
+            "every caller gets the new token"
+        );
+    }
+    // The stored pair is the rotated one: the next refresh presents rft-secret-1 and succeeds.
+    s.clock.advance(86_400 - 60);
+    let r = refresher(
+        s.store.clone(),
+        s.keys.clone(),
+        s.client.clone(),
+        s.clock.clone(),
+        "later",
+    );
+    assert_eq!(
+        r.fresh_access_token(&id).await.unwrap().expose_secret(),
+        "act-secret-2"
+    );
+    assert_eq!(s.client.calls.load(Ordering::SeqCst), 2);
+    let rec = s.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(rec.connection.scopes, ["user.info.basic", "video.list"]);
+}
+
+#[tokio::test]
+async fn a_token_far_from_expiry_is_served_without_a_platform_call() {
+    let (s, id) = setup(3600).await;
+    let r = refresher(
+        s.store.clone(),
+        s.keys.clone(),
+        s.client.clone(),
+        s.clock.clone(),
+        "w",
+    );
+    assert_eq!(
+        r.fresh_access_token(&id).await.unwrap().expose_secret(),
+        "act-secret-0"
+    );
+    assert_eq!(s.client.calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_revoked_grant_becomes_needs_reauth_with_remediation() {
+    let (s, id) = setup(60).await;
+    *s.client.current.lock().unwrap() = "revoked-elsewhere".into();
+    let r = refresher(
+        s.store.clone(),
+        s.keys.clone(),
+        s.client.clone(),
+        s.clock.clone(),
+        "w",
+    );
+    assert_eq!(
+        r.refresh(&id, false).await.unwrap(),
+        Outcome::Failed(ErrorClass::Reauthorize)
+    );
+    let rec = s.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(rec.connection.status, ConnectionStatus::NeedsReauth);
+    assert_eq!(
+        rec.connection.last_error.as_ref().unwrap().code,
+        "invalid_grant"
+    );
+    match r.fresh_access_token(&id).await {
+        Err(RefreshError::NeedsReauth { remediation, .. }) => {
+            assert!(remediation.contains("log in with TikTok"))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        r.sweep().await.unwrap().refreshed,
+        0,
+        "no automatic retries of a dead grant"
+    );
+}
+
+#[tokio::test]
+async fn a_transient_failure_cools_down_and_serves_the_still_valid_token() {
+    let (s, id) = setup(600).await;
+    *s.client.fail_with.lock().unwrap() = Some(classify(
+        OAuthPlatform::Tiktok,
+        Operation::Refresh,
+        500,
+        &http::HeaderMap::new(),
+        r#"{"error":{"code":"internal_error"}}"#,
+    ));
+    let r = refresher(
+        s.store.clone(),
+        s.keys.clone(),
+        s.client.clone(),
+        s.clock.clone(),
+        "w",
+    );
+    assert_eq!(
+        r.fresh_access_token(&id).await.unwrap().expose_secret(),
+        "act-secret-0"
+    );
+    assert_eq!(
+        s.client.calls.load(Ordering::SeqCst),
+        1,
+        "tried once, then cooling down"
+    );
+    let rec = s.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(rec.connection.status, ConnectionStatus::Active);
+    assert!(rec.connection.retry_after.unwrap() > NOW);
+    // Still cooling down: no new call.
+    r.fresh_access_token(&id).await.unwrap();
+    assert_eq!(s.client.calls.load(Ordering::SeqCst), 1);
+    // The platform recovers; after the cooldown the sweep refreshes.
+    *s.client.fail_with.lock().unwrap() = None;
+    s.clock.advance(120);
+    let report = r.sweep().await.unwrap();
+    assert_eq!((report.refreshed, report.failed), (1, 0));
+}
+
+#[tokio::test]
+async fn the_sweep_refreshes_what_is_due_and_touches_idle_connections_daily() {
+    let (s, id) = setup(30 * 86_400).await;
+    let r = refresher(
+        s.store.clone(),
+        s.keys.clone(),
+        s.client.clone(),
+        s.clock.clone(),
+        "sweeper",
+    );
+    assert_eq!(r.sweep().await.unwrap().refreshed, 0);
+    s.clock.advance(86_400);
+    assert_eq!(r.sweep().await.unwrap().refreshed, 1, "idle for a day");
+    assert_eq!(r.sweep().await.unwrap().refreshed, 0);
+    assert_eq!(
+        s.store
+            .get(&id)
+            .await
+            .unwrap()
+            .unwrap()
+            .connection
+            .last_refreshed_at,
+        Some(NOW + 86_400)
+    );
+}
+
+#[tokio::test]
+async fn key_rotation_reseals_every_connection_and_tokens_still_open() {
+    let (s, id) = setup(3600).await;
+    let rotated = Refresher {
+        vault: Vault::new(s.keys.clone(), "k2"),
+        ..refresher(
+            s.store.clone(),
+            s.keys.clone(),
+            s.client.clone(),
+            s.clock.clone(),
+            "admin",
+        )
+    };
+    assert_eq!(rotated.reseal_all().await.unwrap(), 1);
+    assert_eq!(rotated.reseal_all().await.unwrap(), 0, "idempotent");
+    let rec = s.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (rec.tokens.key_id.as_str(), rec.connection.key_id.as_str()),
+        ("k2", "k2")
+    );
+    assert_eq!(
+        rotated
+            .fresh_access_token(&id)
+            .await
+            .unwrap()
+            .expose_secret(),
+        "act-secret-0"
+    );
+}
