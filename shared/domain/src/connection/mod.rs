@@ -19,7 +19,7 @@ pub enum OAuthPlatform {
     Meta,
     /// Instagram API with Instagram Login: `ig_refresh_token`.
     Instagram,
-    /// TikTok Shop Partner API: access ~7 days, refresh with `refresh_token`.
+    /// TikTok Shop Partner API: access ~7 days, refresh with `refresh_token`; expiries are absolute.
     TiktokShop,
     /// TikTok Login Kit: refresh tokens rotate.
     Tiktok,
@@ -38,7 +38,7 @@ impl OAuthPlatform {
     /// Whether the old refresh token dies when a new one is issued: such refreshes must never run
     /// twice concurrently, and the new pair must be stored atomically.
     pub fn rotates_refresh_tokens(self) -> bool {
-        matches!(self, OAuthPlatform::Tiktok | OAuthPlatform::TiktokShop)
+        matches!(self, OAuthPlatform::Tiktok)
     }
 }
 

@@ -1,0 +1,597 @@
+//! Platform simulator. Nothing here can reach the real platforms, so the token endpoints of Meta
+//! (Graph), Instagram (Instagram Login), TikTok Shop and TikTok (Login Kit) are simulated as
+//! `spec/platforms.md` §3 describes them: lifetimes, absolute vs relative expiries, rotating refresh
+//! tokens (TikTok), the documented error shapes and codes, and throttling with `Retry-After`.
+//!
+//! Routes (one server, one base URL per platform in configuration):
+//! - TikTok Shop: `GET /api/v2/token/refresh`
+//! - TikTok: `POST /v2/oauth/token/` (form)
+//! - Meta: `GET /oauth/access_token?grant_type=fb_exchange_token`
+//! - Instagram: `GET /refresh_access_token?grant_type=ig_refresh_token`
+//! - control (tests, demo): `POST /_sim/grants`, `POST /_sim/revoke`, `POST /_sim/throttle`,
+//!   `POST /_sim/advance`, `GET /_sim/stats`
+
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// App credentials the simulator accepts (the same demo values the local stack uses).
+#[derive(Debug, Clone)]
+pub struct Apps {
+    pub tiktok_shop_app_key: String,
+    pub tiktok_shop_app_secret: String,
+    pub tiktok_client_key: String,
+    pub tiktok_client_secret: String,
+    pub meta_app_id: String,
+    pub meta_app_secret: String,
+}
+
+impl Default for Apps {
+    fn default() -> Self {
+        Self {
+            tiktok_shop_app_key: "demo-tts-app-key".into(),
+            tiktok_shop_app_secret: "demo-tts-app-secret".into(),
+            tiktok_client_key: "demo-client-key".into(),
+            tiktok_client_secret: "demo-tiktok-client-secret".into(),
+            meta_app_id: "1234567890".into(),
+            meta_app_secret: "demo-meta-app-secret".into(),
+        }
+    }
+}
+
+/// Token lifetimes. TikTok's sources disagree (24 h / 365 d vs 2 h / 180 d): configurable, and
+/// clients must schedule from what the endpoint returns.
+#[derive(Debug, Clone)]
+pub struct Lifetimes {
+    pub tiktok_shop_access: i64,
+    pub tiktok_shop_refresh: i64,
+    pub tiktok_access: i64,
+    pub tiktok_refresh: i64,
+    pub meta_long_lived: i64,
+    pub instagram: i64,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Self {
+            tiktok_shop_access: 7 * 86_400,
+            tiktok_shop_refresh: 60 * 86_400,
+            tiktok_access: 86_400,
+            tiktok_refresh: 365 * 86_400,
+            meta_long_lived: 5_183_944,
+            instagram: 5_184_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Grant {
+    platform: String,
+    account_id: String,
+    access_token: String,
+    refresh_token: Option<String>,
+    access_expires_at: i64,
+    refresh_expires_at: Option<i64>,
+    issued_at: i64,
+    scopes: Vec<String>,
+    revoked: bool,
+}
+
+#[derive(Debug, Default)]
+struct State_ {
+    grants: Vec<Grant>,
+    /// Platform → remaining throttled answers and their Retry-After.
+    throttle: HashMap<String, (u32, i64)>,
+    calls: HashMap<String, u64>,
+    counter: u64,
+}
+
+/// The simulator's state; cheap to clone (shared).
+#[derive(Debug, Clone, Default)]
+pub struct Sim {
+    state: Arc<Mutex<State_>>,
+    offset: Arc<AtomicI64>,
+    pub apps: Arc<Apps>,
+    pub lifetimes: Arc<Lifetimes>,
+}
+
+/// Tokens of a seeded grant, as a connect flow would have obtained them.
+#[derive(Debug, Clone, serde::Serialize, Deserialize, PartialEq, Eq)]
+pub struct SeededGrant {
+    pub access_token: String,
+    pub refresh_token: Option<String>,
+    pub expires_at: i64,
+    pub refresh_expires_at: Option<i64>,
+}
+
+impl Sim {
+    pub fn now(&self) -> i64 {
+        let real = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        real + self.offset.load(Ordering::SeqCst)
+    }
+
+    /// Move the simulator's clock forward (tokens expire on the simulator's clock).
+    pub fn advance(&self, secs: i64) {
+        self.offset.fetch_add(secs, Ordering::SeqCst);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State_> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn token(&self, state: &mut State_, prefix: &str) -> String {
+        state.counter += 1;
+        let r: u64 = rand::random();
+        format!("{prefix}.{:06}.{r:016x}", state.counter)
+    }
+
+    /// Create a grant (what a completed connect flow would hold). `access_ttl` overrides the
+    /// platform's lifetime (e.g. a token about to expire).
+    pub fn seed(&self, platform: &str, account_id: &str, access_ttl: Option<i64>) -> SeededGrant {
+        let now = self.now();
+        let l = &self.lifetimes;
+        let (access, refresh) = match platform {
+            "tiktok-shop" => (l.tiktok_shop_access, Some(l.tiktok_shop_refresh)),
+            "tiktok" => (l.tiktok_access, Some(l.tiktok_refresh)),
+            "instagram" => (l.instagram, None),
+            _ => (l.meta_long_lived, None),
+        };
+        let mut s = self.lock();
+        let prefix = match platform {
+            "tiktok-shop" => "TTP",
+            "tiktok" => "act",
+            "instagram" => "IGQ",
+            _ => "EAA",
+        };
+        let grant = Grant {
+            platform: platform.to_string(),
+            account_id: account_id.to_string(),
+            access_token: self.token(&mut s, prefix),
+            refresh_token: refresh.map(|_| self.token(&mut s, "rft")),
+            access_expires_at: now + access_ttl.unwrap_or(access),
+            refresh_expires_at: refresh.map(|r| now + r),
+            issued_at: now,
+            scopes: vec!["default".into()],
+            revoked: false,
+        };
+        let seeded = SeededGrant {
+            access_token: grant.access_token.clone(),
+            refresh_token: grant.refresh_token.clone(),
+            expires_at: grant.access_expires_at,
+            refresh_expires_at: grant.refresh_expires_at,
+        };
+        s.grants.push(grant);
+        seeded
+    }
+
+    /// The user removes the app: every token of the account stops working.
+    pub fn revoke(&self, platform: &str, account_id: &str) {
+        for g in self.lock().grants.iter_mut() {
+            if g.platform == platform && g.account_id == account_id {
+                g.revoked = true;
+            }
+        }
+    }
+
+    /// The next `count` token calls to `platform` are throttled.
+    pub fn throttle(&self, platform: &str, count: u32, retry_after: i64) {
+        self.lock()
+            .throttle
+            .insert(platform.to_string(), (count, retry_after));
+    }
+
+    /// Token-endpoint calls received per platform.
+    pub fn calls(&self, platform: &str) -> u64 {
+        self.lock().calls.get(platform).copied().unwrap_or(0)
+    }
+
+    /// Is `access_token` currently valid (what an API call with it would find)?
+    pub fn access_valid(&self, access_token: &str) -> bool {
+        let now = self.now();
+        self.lock()
+            .grants
+            .iter()
+            .any(|g| g.access_token == access_token && !g.revoked && g.access_expires_at > now)
+    }
+
+    fn count_and_throttle(&self, platform: &str) -> Option<i64> {
+        let mut s = self.lock();
+        *s.calls.entry(platform.to_string()).or_default() += 1;
+        match s.throttle.get_mut(platform) {
+            Some((n, retry)) if *n > 0 => {
+                *n -= 1;
+                Some(*retry)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/api/v2/token/refresh", get(tiktok_shop_refresh))
+            .route("/v2/oauth/token/", post(tiktok_token))
+            .route("/oauth/access_token", get(meta_exchange))
+            .route("/refresh_access_token", get(instagram_refresh))
+            .route("/_sim/grants", post(seed_grant))
+            .route("/_sim/revoke", post(revoke_grant))
+            .route("/_sim/throttle", post(throttle))
+            .route("/_sim/advance", post(advance))
+            .route("/_sim/stats", get(stats))
+            .with_state(self.clone())
+    }
+
+    /// Serve on `addr` (port 0 picks one); returns the bound address.
+    pub async fn serve(&self, addr: SocketAddr) -> anyhow::Result<SocketAddr> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let bound = listener.local_addr()?;
+        let app = self.router();
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "platform simulator stopped");
+            }
+        });
+        Ok(bound)
+    }
+}
+
+fn request_id() -> String {
+    format!("{:016X}", rand::random::<u64>())
+}
+
+// ---------------------------------------------------------------- TikTok Shop
+
+#[derive(Deserialize)]
+struct TtsRefresh {
+    app_key: Option<String>,
+    app_secret: Option<String>,
+    refresh_token: Option<String>,
+    grant_type: Option<String>,
+}
+
+fn tts_error(status: StatusCode, code: i64, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"code": code, "message": message, "request_id": request_id(), "data": {}})),
+    )
+        .into_response()
+}
+
+async fn tiktok_shop_refresh(State(sim): State<Sim>, Query(q): Query<TtsRefresh>) -> Response {
+    if let Some(retry) = sim.count_and_throttle("tiktok-shop") {
+        let mut r = tts_error(StatusCode::TOO_MANY_REQUESTS, 36009002, "Too many requests");
+        r.headers_mut()
+            .insert("retry-after", HeaderValue::from(retry));
+        return r;
+    }
+    let apps = &sim.apps;
+    if q.app_key.as_deref() != Some(&apps.tiktok_shop_app_key)
+        || q.app_secret.as_deref() != Some(&apps.tiktok_shop_app_secret)
+    {
+        return tts_error(
+            StatusCode::UNAUTHORIZED,
+            36009004,
+            "Invalid app credentials",
+        );
+    }
+    if q.grant_type.as_deref() != Some("refresh_token") {
+        return tts_error(
+            StatusCode::BAD_REQUEST,
+            36009004,
+            "grant_type must be refresh_token",
+        );
+    }
+    let now = sim.now();
+    let lifetimes = sim.lifetimes.clone();
+    let mut s = sim.lock();
+    let Some(i) = s.grants.iter().position(|g| {
+        g.platform == "tiktok-shop"
+            && g.refresh_token.is_some()
+            && g.refresh_token == q.refresh_token
+    }) else {
+        return tts_error(StatusCode::UNAUTHORIZED, 36009004, "Invalid refresh token");
+    };
+    let g = s.grants[i].clone();
+    if g.revoked || g.refresh_expires_at.is_some_and(|e| e <= now) {
+        return tts_error(StatusCode::OK, 105002, "Expired credentials");
+    }
+    // A new pair; the refresh token keeps its expiry. Expiries are absolute unix timestamps.
+    let access = sim.token(&mut s, "TTP");
+    let refresh = sim.token(&mut s, "rft");
+    let g = &mut s.grants[i];
+    g.access_token = access.clone();
+    g.refresh_token = Some(refresh.clone());
+    g.access_expires_at = now + lifetimes.tiktok_shop_access;
+    g.issued_at = now;
+    Json(json!({
+        "code": 0,
+        "message": "success",
+        "request_id": request_id(),
+        "data": {
+            "access_token": access,
+            "access_token_expire_in": g.access_expires_at,
+            "refresh_token": refresh,
+            "refresh_token_expire_in": g.refresh_expires_at,
+            "open_id": format!("open-{}", g.account_id),
+            "seller_name": "Reelcart Demo Shop",
+            "seller_base_region": "US",
+            "user_type": 0,
+            "granted_scopes": g.scopes,
+        }
+    }))
+    .into_response()
+}
+
+// ---------------------------------------------------------------- TikTok Login Kit
+
+#[derive(Deserialize)]
+struct TiktokToken {
+    client_key: Option<String>,
+    client_secret: Option<String>,
+    grant_type: Option<String>,
+    refresh_token: Option<String>,
+}
+
+fn tiktok_error(status: StatusCode, error: &str, description: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": error, "error_description": description, "log_id": request_id()})),
+    )
+        .into_response()
+}
+
+async fn tiktok_token(State(sim): State<Sim>, Form(f): Form<TiktokToken>) -> Response {
+    if let Some(retry) = sim.count_and_throttle("tiktok") {
+        let mut r = tiktok_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_exceeded",
+            "Too many requests",
+        );
+        r.headers_mut()
+            .insert("retry-after", HeaderValue::from(retry));
+        return r;
+    }
+    let apps = &sim.apps;
+    if f.client_key.as_deref() != Some(&apps.tiktok_client_key)
+        || f.client_secret.as_deref() != Some(&apps.tiktok_client_secret)
+    {
+        return tiktok_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "Client key or secret is incorrect.",
+        );
+    }
+    if f.grant_type.as_deref() != Some("refresh_token") {
+        return tiktok_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "Only refresh_token is simulated.",
+        );
+    }
+    let now = sim.now();
+    let lifetimes = sim.lifetimes.clone();
+    let mut s = sim.lock();
+    let Some(i) = s.grants.iter().position(|g| {
+        g.platform == "tiktok" && g.refresh_token.is_some() && g.refresh_token == f.refresh_token
+    }) else {
+        return tiktok_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "Refresh token is invalid or expired.",
+        );
+    };
+    let g = s.grants[i].clone();
+    if g.revoked || g.refresh_expires_at.is_some_and(|e| e <= now) {
+        return tiktok_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "Refresh token is invalid or expired.",
+        );
+    }
+    // Refresh tokens rotate: the old one dies now.
+    let access = sim.token(&mut s, "act");
+    let refresh = sim.token(&mut s, "rft");
+    let g = &mut s.grants[i];
+    g.access_token = access.clone();
+    g.refresh_token = Some(refresh.clone());
+    g.access_expires_at = now + lifetimes.tiktok_access;
+    g.refresh_expires_at = Some(now + lifetimes.tiktok_refresh);
+    g.issued_at = now;
+    Json(json!({
+        "access_token": access,
+        "expires_in": lifetimes.tiktok_access,
+        "open_id": g.account_id,
+        "refresh_expires_in": lifetimes.tiktok_refresh,
+        "refresh_token": refresh,
+        "scope": g.scopes.join(","),
+        "token_type": "Bearer",
+    }))
+    .into_response()
+}
+
+// ---------------------------------------------------------------- Meta and Instagram
+
+fn graph_error(code: i64, subcode: Option<i64>, message: &str) -> Response {
+    let mut err = json!({"message": message, "type": "OAuthException", "code": code, "fbtrace_id": request_id()});
+    if let Some(sub) = subcode {
+        err["error_subcode"] = json!(sub);
+    }
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": err }))).into_response()
+}
+
+fn graph_throttled(retry_minutes: i64) -> Response {
+    let mut r = graph_error(4, None, "(#4) Application request limit reached");
+    let usage = json!({"call_count": 100, "total_cputime": 20, "total_time": 20});
+    if let Ok(v) = HeaderValue::from_str(&usage.to_string()) {
+        r.headers_mut().insert("x-app-usage", v);
+    }
+    let buc = json!({"0": [{"type": "instagram", "call_count": 100, "total_cputime": 20, "total_time": 20, "estimated_time_to_regain_access": retry_minutes}]});
+    if let Ok(v) = HeaderValue::from_str(&buc.to_string()) {
+        r.headers_mut().insert("x-business-use-case-usage", v);
+    }
+    r
+}
+
+async fn meta_exchange(
+    State(sim): State<Sim>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(retry) = sim.count_and_throttle("meta") {
+        return graph_throttled((retry + 59) / 60);
+    }
+    if q.get("grant_type").map(String::as_str) != Some("fb_exchange_token") {
+        return graph_error(100, None, "Unsupported grant_type");
+    }
+    if q.get("client_id") != Some(&sim.apps.meta_app_id)
+        || q.get("client_secret") != Some(&sim.apps.meta_app_secret)
+    {
+        return graph_error(1, None, "Error validating client secret.");
+    }
+    exchange(
+        &sim,
+        "meta",
+        q.get("fb_exchange_token"),
+        sim.lifetimes.meta_long_lived,
+        false,
+    )
+}
+
+async fn instagram_refresh(
+    State(sim): State<Sim>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(retry) = sim.count_and_throttle("instagram") {
+        return graph_throttled((retry + 59) / 60);
+    }
+    if q.get("grant_type").map(String::as_str) != Some("ig_refresh_token") {
+        return graph_error(100, None, "Unsupported grant_type");
+    }
+    exchange(
+        &sim,
+        "instagram",
+        q.get("access_token"),
+        sim.lifetimes.instagram,
+        true,
+    )
+}
+
+/// Exchange a valid, unexpired token for a new long-lived one (an expired token cannot be
+/// exchanged; Instagram also wants the token to be at least 24 hours old).
+fn exchange(
+    sim: &Sim,
+    platform: &str,
+    token: Option<&String>,
+    lifetime: i64,
+    min_age_24h: bool,
+) -> Response {
+    let now = sim.now();
+    let mut s = sim.lock();
+    let Some(i) = s
+        .grants
+        .iter()
+        .position(|g| g.platform == platform && Some(&g.access_token) == token)
+    else {
+        return graph_error(
+            190,
+            None,
+            "Invalid OAuth access token - Cannot parse access token",
+        );
+    };
+    let g = s.grants[i].clone();
+    if g.revoked {
+        return graph_error(
+            190,
+            Some(458),
+            "Error validating access token: The user has not authorized application.",
+        );
+    }
+    if g.access_expires_at <= now {
+        return graph_error(
+            190,
+            Some(463),
+            "Error validating access token: Session has expired.",
+        );
+    }
+    if min_age_24h && now - g.issued_at < 86_400 {
+        // Simulator's choice of code for this case: the generic invalid-parameter error.
+        return graph_error(
+            100,
+            None,
+            "The access token must be at least 24 hours old to be refreshed.",
+        );
+    }
+    let prefix = if platform == "instagram" {
+        "IGQ"
+    } else {
+        "EAA"
+    };
+    let access = sim.token(&mut s, prefix);
+    let g = &mut s.grants[i];
+    g.access_token = access.clone();
+    g.access_expires_at = now + lifetime;
+    g.issued_at = now;
+    Json(json!({"access_token": access, "token_type": "bearer", "expires_in": lifetime}))
+        .into_response()
+}
+
+// ---------------------------------------------------------------- control
+
+#[derive(Deserialize)]
+struct SeedReq {
+    platform: String,
+    account_id: String,
+    access_ttl: Option<i64>,
+}
+
+async fn seed_grant(State(sim): State<Sim>, Json(r): Json<SeedReq>) -> Json<SeededGrant> {
+    Json(sim.seed(&r.platform, &r.account_id, r.access_ttl))
+}
+
+#[derive(Deserialize)]
+struct RevokeReq {
+    platform: String,
+    account_id: String,
+}
+
+async fn revoke_grant(State(sim): State<Sim>, Json(r): Json<RevokeReq>) -> StatusCode {
+    sim.revoke(&r.platform, &r.account_id);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct ThrottleReq {
+    platform: String,
+    count: u32,
+    retry_after: i64,
+}
+
+async fn throttle(State(sim): State<Sim>, Json(r): Json<ThrottleReq>) -> StatusCode {
+    sim.throttle(&r.platform, r.count, r.retry_after);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Deserialize)]
+struct AdvanceReq {
+    secs: i64,
+}
+
+async fn advance(State(sim): State<Sim>, Json(r): Json<AdvanceReq>) -> Json<Value> {
+    sim.advance(r.secs);
+    Json(json!({"now": sim.now()}))
+}
+
+async fn stats(State(sim): State<Sim>, _headers: HeaderMap) -> Json<Value> {
+    let s = sim.lock();
+    Json(json!({"token_calls": s.calls, "grants": s.grants.len()}))
+}

@@ -1,0 +1,253 @@
+//! Platform API clients. Each platform's base URL is configuration (`*_URL` settings), so these
+//! clients talk to the platform simulator locally and to the real hosts in AWS — no `if local`.
+
+use reelcart_connections::{TokenClient, TokenGrant};
+use reelcart_domain::connection::{ErrorClass, OAuthPlatform, Operation, PlatformError, classify};
+use reelcart_lambda::config::{ConfigError, Vars};
+use reelcart_vault::TokenSet;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::time::Duration;
+
+/// Where the platforms are, and the app's credentials with each.
+#[derive(Debug, Clone)]
+pub struct PlatformConfig {
+    /// `TIKTOK_SHOP_AUTH_URL` (default `https://auth.tiktok-shops.com`)
+    pub tiktok_shop_auth_url: String,
+    /// `TIKTOK_OPEN_URL` (default `https://open.tiktokapis.com`)
+    pub tiktok_open_url: String,
+    /// `META_GRAPH_URL` (default `https://graph.facebook.com`)
+    pub meta_graph_url: String,
+    /// `INSTAGRAM_GRAPH_URL` (default `https://graph.instagram.com`)
+    pub instagram_graph_url: String,
+    pub tiktok_shop_app_key: String,
+    pub tiktok_shop_app_secret: SecretString,
+    pub tiktok_client_key: String,
+    pub tiktok_client_secret: SecretString,
+    pub meta_app_id: String,
+    pub meta_app_secret: SecretString,
+}
+
+impl PlatformConfig {
+    /// URLs from settings; app credentials from the secrets document (`app` holds them).
+    pub fn from_vars<F: Fn(&str) -> Option<String>>(
+        v: &Vars<F>,
+        app: AppCredentials,
+    ) -> Result<Self, ConfigError> {
+        let url = |name: &'static str, default: &str| -> Result<String, ConfigError> {
+            let u = v.optional(name).unwrap_or_else(|| default.to_string());
+            if !(u.starts_with("https://")
+                || u.starts_with("http://127.0.0.1")
+                || u.starts_with("http://localhost"))
+            {
+                return Err(ConfigError::Invalid {
+                    name,
+                    reason: "must be https (or loopback http for the simulator)".into(),
+                });
+            }
+            Ok(u.trim_end_matches('/').to_string())
+        };
+        Ok(Self {
+            tiktok_shop_auth_url: url("TIKTOK_SHOP_AUTH_URL", "https://auth.tiktok-shops.com")?,
+            tiktok_open_url: url("TIKTOK_OPEN_URL", "https://open.tiktokapis.com")?,
+            meta_graph_url: url("META_GRAPH_URL", "https://graph.facebook.com")?,
+            instagram_graph_url: url("INSTAGRAM_GRAPH_URL", "https://graph.instagram.com")?,
+            tiktok_shop_app_key: app.tiktok_shop_app_key,
+            tiktok_shop_app_secret: app.tiktok_shop_app_secret,
+            tiktok_client_key: app.tiktok_client_key,
+            tiktok_client_secret: app.tiktok_client_secret,
+            meta_app_id: app.meta_app_id,
+            meta_app_secret: app.meta_app_secret,
+        })
+    }
+}
+
+/// The app's OAuth client credentials with each platform.
+#[derive(Debug, Clone)]
+pub struct AppCredentials {
+    pub tiktok_shop_app_key: String,
+    pub tiktok_shop_app_secret: SecretString,
+    pub tiktok_client_key: String,
+    pub tiktok_client_secret: SecretString,
+    pub meta_app_id: String,
+    pub meta_app_secret: SecretString,
+}
+
+/// The platforms' token endpoints over HTTPS.
+#[derive(Debug, Clone)]
+pub struct HttpTokenClient {
+    http: reqwest::Client,
+    cfg: PlatformConfig,
+}
+
+impl HttpTokenClient {
+    pub fn new(cfg: PlatformConfig) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(3))
+            .user_agent("reelcart/0.1")
+            .build()?;
+        Ok(Self { http, cfg })
+    }
+}
+
+fn transport(platform: OAuthPlatform, e: reqwest::Error) -> PlatformError {
+    // `without_url`: request URLs carry client secrets and tokens in their query strings.
+    let e = e.without_url();
+    tracing::debug!(%platform, error = %e, "token endpoint unreachable");
+    PlatformError {
+        class: ErrorClass::Transient,
+        code: if e.is_timeout() {
+            "timeout".into()
+        } else {
+            "network".into()
+        },
+        message: e.to_string(),
+        http_status: 0,
+        retry_after_secs: None,
+    }
+}
+
+fn malformed(platform: OAuthPlatform, status: u16, what: &str) -> PlatformError {
+    tracing::warn!(%platform, status, what, "unexpected token endpoint response");
+    PlatformError {
+        class: ErrorClass::Unknown,
+        code: "malformed_response".into(),
+        message: format!("token endpoint answered without {what}"),
+        http_status: status,
+        retry_after_secs: None,
+    }
+}
+
+#[derive(Deserialize)]
+struct TtsEnvelope {
+    code: i64,
+    data: Option<TtsTokens>,
+}
+#[derive(Deserialize)]
+struct TtsTokens {
+    access_token: String,
+    access_token_expire_in: i64,
+    refresh_token: String,
+    refresh_token_expire_in: i64,
+    #[serde(default)]
+    granted_scopes: Option<Vec<String>>,
+}
+#[derive(Deserialize)]
+struct OAuthTokens {
+    access_token: String,
+    expires_in: i64,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    refresh_expires_in: Option<i64>,
+    #[serde(default)]
+    scope: Option<String>,
+}
+
+impl HttpTokenClient {
+    async fn send(
+        &self,
+        platform: OAuthPlatform,
+        req: reqwest::RequestBuilder,
+    ) -> Result<(u16, http::HeaderMap, String), PlatformError> {
+        let resp = req.send().await.map_err(|e| transport(platform, e))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.text().await.map_err(|e| transport(platform, e))?;
+        Ok((status, headers, body))
+    }
+}
+
+impl TokenClient for HttpTokenClient {
+    async fn refresh(
+        &self,
+        platform: OAuthPlatform,
+        _account_id: &str,
+        tokens: &TokenSet,
+        now: i64,
+    ) -> Result<TokenGrant, PlatformError> {
+        let cfg = &self.cfg;
+        let refresh_token = tokens
+            .refresh_token
+            .as_ref()
+            .map(|t| t.expose_secret())
+            .unwrap_or_default();
+        let req = match platform {
+            OAuthPlatform::TiktokShop => self
+                .http
+                .get(format!("{}/api/v2/token/refresh", cfg.tiktok_shop_auth_url))
+                .query(&[
+                    ("app_key", cfg.tiktok_shop_app_key.as_str()),
+                    ("app_secret", cfg.tiktok_shop_app_secret.expose_secret()),
+                    ("refresh_token", refresh_token),
+                    ("grant_type", "refresh_token"),
+                ]),
+            OAuthPlatform::Tiktok => self
+                .http
+                .post(format!("{}/v2/oauth/token/", cfg.tiktok_open_url))
+                .form(&[
+                    ("client_key", cfg.tiktok_client_key.as_str()),
+                    ("client_secret", cfg.tiktok_client_secret.expose_secret()),
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh_token),
+                ]),
+            // Meta has no refresh token: a valid long-lived token is exchanged again before expiry.
+            OAuthPlatform::Meta => self
+                .http
+                .get(format!("{}/oauth/access_token", cfg.meta_graph_url))
+                .query(&[
+                    ("grant_type", "fb_exchange_token"),
+                    ("client_id", cfg.meta_app_id.as_str()),
+                    ("client_secret", cfg.meta_app_secret.expose_secret()),
+                    ("fb_exchange_token", tokens.access_token.expose_secret()),
+                ]),
+            OAuthPlatform::Instagram => self
+                .http
+                .get(format!("{}/refresh_access_token", cfg.instagram_graph_url))
+                .query(&[
+                    ("grant_type", "ig_refresh_token"),
+                    ("access_token", tokens.access_token.expose_secret()),
+                ]),
+        };
+        let (status, headers, body) = self.send(platform, req).await?;
+        let fail = || classify(platform, Operation::Refresh, status, &headers, &body);
+        match platform {
+            OAuthPlatform::TiktokShop => {
+                let env: TtsEnvelope = serde_json::from_str(&body).map_err(|_| fail())?;
+                if status != 200 || env.code != 0 {
+                    return Err(fail());
+                }
+                let d = env
+                    .data
+                    .ok_or_else(|| malformed(platform, status, "data"))?;
+                // TikTok Shop's `*_expire_in` are absolute unix timestamps, not durations.
+                Ok(TokenGrant {
+                    tokens: TokenSet {
+                        access_token: SecretString::from(d.access_token),
+                        refresh_token: Some(SecretString::from(d.refresh_token)),
+                    },
+                    expires_at: Some(d.access_token_expire_in),
+                    refresh_expires_at: Some(d.refresh_token_expire_in),
+                    scopes: d.granted_scopes,
+                })
+            }
+            _ => {
+                if status != 200 {
+                    return Err(fail());
+                }
+                let t: OAuthTokens = serde_json::from_str(&body).map_err(|_| fail())?;
+                Ok(TokenGrant {
+                    tokens: TokenSet {
+                        access_token: SecretString::from(t.access_token),
+                        // Meta and Instagram have no refresh token; TikTok's rotates.
+                        refresh_token: t.refresh_token.map(SecretString::from),
+                    },
+                    expires_at: Some(now + t.expires_in),
+                    refresh_expires_at: t.refresh_expires_in.map(|r| now + r),
+                    scopes: t.scope.map(|s| s.split(',').map(str::to_string).collect()),
+                })
+            }
+        }
+    }
+}
