@@ -46,11 +46,11 @@ async fn aws_adapters_meet_the_port_contracts() {
     );
 
     let secrets = SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk));
-    let arn = stack.physical("WebhookSecrets").unwrap();
+    let arn = stack.physical("PlatformSecrets").unwrap();
     contract::secret_source(
         &secrets,
         arn,
-        &reelcart_local::seed::webhook_secrets_json(),
+        &reelcart_local::seed::platform_secrets_json(),
         "reelcart/no-such-secret",
     )
     .await;

@@ -10,7 +10,7 @@ pub struct Config {
     pub event_queue_url: String,
     /// `PAYLOAD_BUCKET`: where bodies too large for one queue message are kept.
     pub payload_bucket: String,
-    /// `WEBHOOK_SECRETS_ID`: Secrets Manager id of the webhook secrets document.
+    /// `PLATFORM_SECRETS_ID`: Secrets Manager id of the webhook secrets document.
     pub secrets_id: String,
     /// `SECRETS_REFRESH_SECS` (default 300): how often rotated secrets are picked up.
     pub secrets_refresh_secs: i64,
@@ -39,7 +39,7 @@ impl Config {
             idempotency_table: v.required("IDEMPOTENCY_TABLE")?,
             event_queue_url: v.required("EVENT_QUEUE_URL")?,
             payload_bucket: v.required("PAYLOAD_BUCKET")?,
-            secrets_id: v.required("WEBHOOK_SECRETS_ID")?,
+            secrets_id: v.required("PLATFORM_SECRETS_ID")?,
             secrets_refresh_secs: v.parse_or("SECRETS_REFRESH_SECS", 300)?,
             s3_force_path_style: v.flag("S3_FORCE_PATH_STYLE")?,
             limits,

@@ -43,7 +43,7 @@ pub async fn run(stack: &Stack) -> Result<()> {
     let tag = format!("demo{}", now());
     let deliveries: Vec<_> = (0..5).map(|n| simulator::sample(n, &tag, now())).collect();
 
-    println!("\n[1/5] Meta subscription handshake");
+    println!("\n[1/6] Meta subscription handshake");
     let resp = client
         .get(format!(
             "{base}/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={}",
@@ -57,19 +57,19 @@ pub async fn run(stack: &Stack) -> Result<()> {
         resp.text().await?
     );
 
-    println!("\n[2/5] One signed webhook from every platform");
+    println!("\n[2/6] One signed webhook from every platform");
     for (d, name) in deliveries.iter().zip(PLATFORMS) {
         let (status, body) = post(&client, &base, d).await?;
         println!("      {name:<30} POST {:<28} → {status} {body}", d.path);
     }
 
-    println!("\n[3/5] The platforms retry: the same deliveries again");
+    println!("\n[3/6] The platforms retry: the same deliveries again");
     for (d, name) in deliveries.iter().zip(PLATFORMS) {
         let (status, body) = post(&client, &base, d).await?;
         println!("      {name:<30} → {status} {body}");
     }
 
-    println!("\n[4/5] A forged delivery (signed with the wrong secret) and a stale replay");
+    println!("\n[4/6] A forged delivery (signed with the wrong secret) and a stale replay");
     let forged = simulator::shopify(
         "not-the-secret",
         "reelcart-demo.myshopify.com",
@@ -83,7 +83,7 @@ pub async fn run(stack: &Stack) -> Result<()> {
     let (status, body) = post(&client, &base, &stale).await?;
     println!("      review signed an hour ago      → {status} {body}");
 
-    println!("\n[5/5] The processor normalizes, records and routes each event");
+    println!("\n[5/6] The processor normalizes, records and routes each event");
     let mut items = Vec::new();
     for _ in 0..100 {
         items = scan_tag(stack, "EventsTable", &tag).await?;
@@ -126,6 +126,7 @@ pub async fn run(stack: &Stack) -> Result<()> {
             println!("      {q:<18} holds {n} message(s) for its capability");
         }
     }
+    connections(stack).await?;
     Ok(())
 }
 
@@ -147,4 +148,86 @@ async fn scan_tag(stack: &Stack, table: &str, tag: &str) -> Result<Vec<(String, 
         }
     }
     Ok(out)
+}
+
+/// Step 6: a connected demo shop and creator, a scheduled refresh, a revoked grant.
+async fn connections(stack: &Stack) -> Result<()> {
+    use reelcart_domain::connection::OAuthPlatform;
+    println!("\n[6/6] Platform connections: tokens sealed with KMS, refreshed ahead of expiry");
+    let shop = stack
+        .connect_demo(OAuthPlatform::TiktokShop, "7494049642642441621", Some(300))
+        .await?;
+    let creator = stack
+        .connect_demo(OAuthPlatform::Tiktok, "act.demo-creator", Some(600))
+        .await?;
+    show(
+        stack,
+        "connected (shop token expires in 5 min, creator's in 10)",
+    )
+    .await?;
+    let fire = |name: &'static str| async move {
+        match stack.fire_schedule(name).await {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => Err(anyhow::anyhow!(e)),
+            None => Err(anyhow::anyhow!("no schedule {name}")),
+        }
+    };
+    fire("TokenRefresherFunction.Sweep").await?;
+    show(
+        stack,
+        "after the token-refresher schedule fired (both were within the 15-min margin)",
+    )
+    .await?;
+    stack.sim.revoke("tiktok", "act.demo-creator");
+    // The creator removes the app on TikTok; the next forced refresh finds out.
+    let spec_env = stack
+        .functions
+        .iter()
+        .find(|f| f.binary == "token-refresher")
+        .map(|f| f.env.clone())
+        .unwrap_or_default();
+    let vars = reelcart_lambda::config::Vars(|k: &str| spec_env.get(k).cloned());
+    let handler = token_refresher::from_aws(
+        &vars,
+        &stack.emulator.sdk,
+        std::sync::Arc::new(reelcart_domain::SystemClock),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    handler.refresher.refresh(&creator, true).await?;
+    show(
+        stack,
+        "the creator revoked the app on TikTok; the next refresh found out",
+    )
+    .await?;
+    println!("      ({shop} and {creator}: the raw DynamoDB items hold only sealed ciphertext)");
+    Ok(())
+}
+
+async fn show(stack: &Stack, heading: &str) -> Result<()> {
+    println!("      {heading}:");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    for item in stack.scan("ConnectionsTable").await? {
+        let s = |k: &str| match item.get(k) {
+            Some(AttributeValue::S(v)) | Some(AttributeValue::N(v)) => v.clone(),
+            _ => String::new(),
+        };
+        let expires = s("expires_at").parse::<i64>().map(|e| e - now).unwrap_or(0);
+        let remediation = match item.get("last_error") {
+            Some(AttributeValue::M(m)) => match m.get("remediation") {
+                Some(AttributeValue::S(r)) => format!(" — {r}"),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        };
+        println!(
+            "        {:<36} {:<13} token expires in {:>6} min{remediation}",
+            s("id"),
+            s("status"),
+            expires / 60
+        );
+    }
+    Ok(())
 }

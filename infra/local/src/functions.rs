@@ -177,6 +177,19 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
                 Box::pin(async move { p.handle(event).await.map_err(|e| e.to_string()) })
             }));
         }
+        "token-refresher" => {
+            let handler = Arc::new(token_refresher::from_aws(&v, sdk, clock).await?);
+            h.schedule = Some(Arc::new(move |event| {
+                let handler = handler.clone();
+                Box::pin(async move {
+                    handler
+                        .handle(event)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                })
+            }));
+        }
         other => bail!(
             "{}: no local handler for binary `{other}`; register it in infra/local/src/functions.rs",
             spec.logical_id

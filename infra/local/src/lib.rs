@@ -5,6 +5,7 @@
 //! binaries run, wired by the same `from_aws` constructors — behind one HTTP port, with SQS event
 //! sources delivering real `SqsEvent` batches and schedules firing on their timetable.
 
+pub mod connect;
 pub mod demo;
 pub mod emulator;
 pub mod functions;
@@ -67,6 +68,9 @@ pub struct Stack {
     pub functions: Vec<FunctionSpec>,
     pub clients: Clients,
     pub emulator: Emulator,
+    /// The platform simulator every function's platform base URLs point at.
+    pub sim: reelcart_platform_sim::Sim,
+    pub sim_url: String,
     routes: Arc<Routes>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -87,7 +91,21 @@ impl Stack {
         let clients = Clients::new(&emulator.sdk);
         let names =
             provision::provision(&template, &clients, &opts.prefix, &emulator.region).await?;
-        let functions = functions::specs(&template, &names)?;
+        // The platforms are simulated: their base URLs are configuration, pointed here.
+        let sim = reelcart_platform_sim::Sim::default();
+        let sim_addr = sim.serve(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        let sim_url = format!("http://{sim_addr}");
+        let mut functions = functions::specs(&template, &names)?;
+        for f in &mut functions {
+            for var in [
+                "TIKTOK_SHOP_AUTH_URL",
+                "TIKTOK_OPEN_URL",
+                "META_GRAPH_URL",
+                "INSTAGRAM_GRAPH_URL",
+            ] {
+                f.env.insert(var.to_string(), sim_url.clone());
+            }
+        }
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
         let mut routes = Routes::default();
@@ -186,6 +204,8 @@ impl Stack {
             functions,
             clients,
             emulator,
+            sim,
+            sim_url,
             routes,
             stop,
             tasks,

@@ -16,11 +16,12 @@ pub const ACCOUNT_ID: &str = "123456789012";
 
 /// Resource types the local stack provisions; everything else (API, alarms, topics, policies,
 /// functions) has no local counterpart or is served by the stack itself.
-const PROVISIONED: [&str; 4] = [
+const PROVISIONED: [&str; 5] = [
     "AWS::DynamoDB::Table",
     "AWS::SQS::Queue",
     "AWS::S3::Bucket",
     "AWS::SecretsManager::Secret",
+    "AWS::KMS::Key",
 ];
 
 #[derive(Debug, Clone)]
@@ -29,6 +30,7 @@ pub struct Clients {
     pub sqs: aws_sdk_sqs::Client,
     pub s3: aws_sdk_s3::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    pub kms: aws_sdk_kms::Client,
 }
 
 impl Clients {
@@ -38,6 +40,7 @@ impl Clients {
             sqs: aws_sdk_sqs::Client::new(sdk),
             s3: reelcart_aws::s3_client(sdk, true),
             secrets: aws_sdk_secretsmanager::Client::new(sdk),
+            kms: aws_sdk_kms::Client::new(sdk),
         }
     }
 }
@@ -127,10 +130,11 @@ async fn provision_one(
     res: &Resource,
 ) -> Result<Physical> {
     let name = format!("{prefix}-{id}");
-    let props = names.resolve(&res.properties)?;
     match res.kind.as_str() {
-        "AWS::DynamoDB::Table" => table(c, &name, &props, region).await,
-        "AWS::SQS::Queue" => queue(c, &name, &props, region).await,
+        "AWS::DynamoDB::Table" => table(c, &name, &names.resolve(&res.properties)?, region).await,
+        "AWS::SQS::Queue" => queue(c, &name, &names.resolve(&res.properties)?, region).await,
+        // The key policy names IAM roles, which have no local counterpart: not resolved.
+        "AWS::KMS::Key" => kms_key(c, &name).await,
         "AWS::S3::Bucket" => bucket(c, &name.to_lowercase()).await,
         "AWS::SecretsManager::Secret" => {
             let value =
@@ -292,6 +296,22 @@ async fn bucket(c: &Clients, name: &str) -> Result<Physical> {
             ("Arn".to_string(), format!("arn:aws:s3:::{name}")),
             ("DomainName".to_string(), format!("{name}.s3.amazonaws.com")),
         ]),
+    })
+}
+
+async fn kms_key(c: &Clients, name: &str) -> Result<Physical> {
+    let out = c
+        .kms
+        .create_key()
+        .description(name)
+        .send()
+        .await
+        .map_err(|e| anyhow!(aws_sdk_kms::error::DisplayErrorContext(e)))?;
+    let meta = out.key_metadata.ok_or_else(|| anyhow!("no key metadata"))?;
+    let arn = meta.arn.ok_or_else(|| anyhow!("no key arn"))?;
+    Ok(Physical {
+        reference: meta.key_id,
+        attributes: HashMap::from([("Arn".to_string(), arn)]),
     })
 }
 

@@ -1,13 +1,15 @@
-//! Local values of the template's secrets. The webhook secrets come from the same environment
+//! Local values of the template's secrets. The platform secrets come from the same environment
 //! variables an operator would set (`META_APP_SECRET`, ...), with demo defaults; in AWS the same
 //! document lives in Secrets Manager. Each variable may hold a comma-separated list (rotation).
 
 use serde_json::{Map, Value, json};
 
+pub const DEMO_META_APP_ID: &str = "1234567890";
 pub const DEMO_META_APP_SECRET: &str = "demo-meta-app-secret";
 pub const DEMO_META_VERIFY_TOKEN: &str = "demo-verify-token";
 pub const DEMO_TIKTOK_SHOP_APP_KEY: &str = "demo-tts-app-key";
 pub const DEMO_TIKTOK_SHOP_APP_SECRET: &str = "demo-tts-app-secret";
+pub const DEMO_TIKTOK_CLIENT_KEY: &str = "demo-client-key";
 pub const DEMO_TIKTOK_CLIENT_SECRET: &str = "demo-tiktok-client-secret";
 pub const DEMO_SHOPIFY_WEBHOOK_SECRET: &str = "demo-shopify-secret";
 /// `reviews=whsec_...`: the demo's Standard Webhooks source (base64 of "demo-standard-webhook-secret").
@@ -33,7 +35,7 @@ fn list(name: &str, default: &str) -> Value {
 }
 
 /// The webhook secrets document, from the environment.
-pub fn webhook_secrets_json() -> String {
+pub fn platform_secrets_json() -> String {
     let mut standard = Map::new();
     for pair in var("STANDARD_WEBHOOK_SECRETS", DEMO_STANDARD_WEBHOOK_SECRETS).split(',') {
         if let Some((source, secret)) = pair.trim().split_once('=') {
@@ -46,6 +48,8 @@ pub fn webhook_secrets_json() -> String {
         }
     }
     json!({
+        "meta_app_id": var("META_APP_ID", DEMO_META_APP_ID),
+        "tiktok_client_key": var("TIKTOK_CLIENT_KEY", DEMO_TIKTOK_CLIENT_KEY),
         "meta_app_secrets": list("META_APP_SECRET", DEMO_META_APP_SECRET),
         "meta_verify_token": var("META_VERIFY_TOKEN", DEMO_META_VERIFY_TOKEN),
         "tiktok_shop_app_key": var("TIKTOK_SHOP_APP_KEY", DEMO_TIKTOK_SHOP_APP_KEY),
@@ -60,7 +64,7 @@ pub fn webhook_secrets_json() -> String {
 /// The value to store for secret `logical_id`.
 pub fn secret_value(logical_id: &str, template_value: Option<String>) -> String {
     match logical_id {
-        "WebhookSecrets" => webhook_secrets_json(),
+        "PlatformSecrets" => platform_secrets_json(),
         _ => template_value.unwrap_or_else(|| "{}".to_string()),
     }
 }
@@ -71,7 +75,7 @@ mod tests {
 
     #[test]
     fn demo_document_is_accepted_by_the_domain_parser() {
-        let doc = webhook_secrets_json();
+        let doc = platform_secrets_json();
         let parsed = reelcart_domain::webhook::WebhookSecrets::from_json(&doc).unwrap();
         assert!(
             parsed.standard.contains_key("reviews")

@@ -73,6 +73,46 @@ pub struct AppCredentials {
     pub meta_app_secret: SecretString,
 }
 
+#[derive(Deserialize)]
+struct SecretsDoc {
+    #[serde(default)]
+    tiktok_shop_app_key: String,
+    #[serde(default)]
+    tiktok_shop_app_secrets: Vec<SecretString>,
+    #[serde(default)]
+    tiktok_client_key: String,
+    #[serde(default)]
+    tiktok_client_secrets: Vec<SecretString>,
+    #[serde(default)]
+    meta_app_id: String,
+    #[serde(default)]
+    meta_app_secrets: Vec<SecretString>,
+}
+
+impl AppCredentials {
+    /// From the platform secrets document (the first secret of each list is the current one).
+    /// A platform left out stays empty, and its refreshes fail as `not_configured`.
+    pub fn from_json(json: &str) -> Result<Self, ConfigError> {
+        let doc: SecretsDoc = serde_json::from_str(json).map_err(|e| ConfigError::Invalid {
+            name: "PLATFORM_SECRETS_ID",
+            reason: e.to_string(),
+        })?;
+        let first = |v: Vec<SecretString>| {
+            v.into_iter()
+                .next()
+                .unwrap_or_else(|| SecretString::from(String::new()))
+        };
+        Ok(Self {
+            tiktok_shop_app_key: doc.tiktok_shop_app_key,
+            tiktok_shop_app_secret: first(doc.tiktok_shop_app_secrets),
+            tiktok_client_key: doc.tiktok_client_key,
+            tiktok_client_secret: first(doc.tiktok_client_secrets),
+            meta_app_id: doc.meta_app_id,
+            meta_app_secret: first(doc.meta_app_secrets),
+        })
+    }
+}
+
 /// The platforms' token endpoints over HTTPS.
 #[derive(Debug, Clone)]
 pub struct HttpTokenClient {
@@ -168,6 +208,29 @@ impl TokenClient for HttpTokenClient {
         now: i64,
     ) -> Result<TokenGrant, PlatformError> {
         let cfg = &self.cfg;
+        let configured = match platform {
+            OAuthPlatform::TiktokShop => {
+                !cfg.tiktok_shop_app_key.is_empty()
+                    && !cfg.tiktok_shop_app_secret.expose_secret().is_empty()
+            }
+            OAuthPlatform::Tiktok => {
+                !cfg.tiktok_client_key.is_empty()
+                    && !cfg.tiktok_client_secret.expose_secret().is_empty()
+            }
+            OAuthPlatform::Meta => {
+                !cfg.meta_app_id.is_empty() && !cfg.meta_app_secret.expose_secret().is_empty()
+            }
+            OAuthPlatform::Instagram => true,
+        };
+        if !configured {
+            return Err(PlatformError {
+                class: ErrorClass::Unknown,
+                code: "not_configured".into(),
+                message: format!("no app credentials for {platform} in the platform secrets"),
+                http_status: 0,
+                retry_after_secs: None,
+            });
+        }
         let refresh_token = tokens
             .refresh_token
             .as_ref()

@@ -1,0 +1,60 @@
+//! Connecting demo accounts: the simulator issues a grant (what a completed OAuth callback holds)
+//! and the connection is stored exactly as the connect flow stores it — sealed under the stack's
+//! token key, through the same refresher wiring the `token-refresher` function uses.
+
+use crate::Stack;
+use anyhow::{Context, Result, anyhow};
+use reelcart_connections::TokenGrant;
+use reelcart_domain::connection::{Connection, ConnectionStatus, OAuthPlatform};
+use reelcart_domain::{Clock, SystemClock};
+use reelcart_vault::TokenSet;
+use secrecy::SecretString;
+use std::sync::Arc;
+
+impl Stack {
+    /// Connect `account_id` on `platform`, its access token expiring in `access_ttl` seconds
+    /// (`None`: the platform's own lifetime). Returns the connection id.
+    pub async fn connect_demo(
+        &self,
+        platform: OAuthPlatform,
+        account_id: &str,
+        access_ttl: Option<i64>,
+    ) -> Result<String> {
+        let seeded = self.sim.seed(platform.as_str(), account_id, access_ttl);
+        let spec = self
+            .functions
+            .iter()
+            .find(|f| f.binary == "token-refresher")
+            .context("token-refresher is not in the template")?;
+        let vars = reelcart_lambda::config::Vars(|k: &str| spec.env.get(k).cloned());
+        let handler = token_refresher::from_aws(&vars, &self.emulator.sdk, Arc::new(SystemClock))
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        let connection = Connection {
+            id: Connection::id_for(platform, account_id),
+            platform,
+            account_id: account_id.to_string(),
+            scopes: vec!["default".into()],
+            expires_at: Some(seeded.expires_at),
+            refresh_expires_at: seeded.refresh_expires_at,
+            status: ConnectionStatus::Active,
+            last_error: None,
+            failures: 0,
+            first_failure_at: None,
+            retry_after: None,
+            last_refreshed_at: Some(SystemClock.now_unix()),
+            key_id: String::new(),
+        };
+        let grant = TokenGrant {
+            tokens: TokenSet {
+                access_token: SecretString::from(seeded.access_token),
+                refresh_token: seeded.refresh_token.map(SecretString::from),
+            },
+            expires_at: Some(seeded.expires_at),
+            refresh_expires_at: seeded.refresh_expires_at,
+            scopes: None,
+        };
+        let record = handler.refresher.connect(connection, grant).await?;
+        Ok(record.connection.id)
+    }
+}
