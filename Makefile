@@ -17,7 +17,7 @@ CARGO_TEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo "cargo nex
 .PHONY: help venv demo up test lint fmt build bench clean
 
 help:
-	@echo "make demo   local stack + signed webhooks of every platform, accepted, deduped, processed (Ctrl-C stops)"
+	@echo "make demo   local stack: signed webhooks of every platform processed, demo connections refreshed (Ctrl-C stops)"
 	@echo "make up     the local stack alone, in the foreground (REELCART_PORT, default 3000)"
 	@echo "make test   fmt, clippy, template and OpenAPI lint, unit/handler/contract/end-to-end tests on the emulator"
 	@echo "make build  every Lambda with cargo-lambda, release, for arm64 (ARCH=x86-64 for Intel)"
