@@ -82,3 +82,56 @@ async fn the_schedule_refreshes_what_expires_and_marks_revoked_grants() {
     assert_eq!(stack.sim.calls("tiktok"), 1);
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_deauthorization_webhook_revokes_the_connection_end_to_end() {
+    let stack = start_stack().await;
+    let client = reqwest::Client::new();
+    let creator = stack
+        .connect_demo(OAuthPlatform::Tiktok, "act.leaving-creator", None)
+        .await
+        .unwrap();
+    let shop = stack
+        .connect_demo(OAuthPlatform::TiktokShop, "7494049642642449999", None)
+        .await
+        .unwrap();
+    let now = now();
+    let removed = reelcart_local::simulator::tiktok(
+        reelcart_local::seed::DEMO_TIKTOK_CLIENT_SECRET,
+        now,
+        &format!(
+            r#"{{"client_key":"demo-client-key","event":"authorization.removed","create_time":{now},"user_openid":"act.leaving-creator","content":"{{\"reason\":1}}"}}"#
+        ),
+    );
+    let deauthorized = reelcart_local::simulator::tiktok_shop(
+        reelcart_local::seed::DEMO_TIKTOK_SHOP_APP_KEY,
+        reelcart_local::seed::DEMO_TIKTOK_SHOP_APP_SECRET,
+        &format!(
+            r#"{{"type":6,"tts_notification_id":"deauth-{now}","shop_id":"7494049642642449999","timestamp":{now},"data":{{"message":"deauthorized"}}}}"#
+        ),
+    );
+    for d in [&removed, &deauthorized] {
+        assert_eq!(deliver(&client, &stack, d).await.1["status"], "accepted");
+    }
+    // receiver → WebhookEventQueue → processor → ConnectionsQueue → connection-events
+    eventually(
+        std::time::Duration::from_secs(30),
+        "both connections revoked",
+        || async {
+            let items = scan(&stack, "ConnectionsTable").await;
+            let revoked = items
+                .iter()
+                .filter(|i| attr(i, "status") == "revoked")
+                .count();
+            (revoked == 2).then_some(())
+        },
+    )
+    .await;
+    let items = scan(&stack, "ConnectionsTable").await;
+    for id in [&creator, &shop] {
+        let item = items.iter().find(|i| &attr(i, "id") == id).unwrap();
+        assert!(format!("{item:?}").contains("revoked"));
+    }
+    assert_eq!(queue_depth(&stack, "ConnectionsDLQ").await, 0);
+    stack.stop().await;
+}

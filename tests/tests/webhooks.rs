@@ -51,11 +51,28 @@ async fn thousand_deliveries_of_hundred_events_are_processed_exactly_once() {
     .await;
     assert_eq!(scan(&stack, "EventsTable").await.len(), 100);
     assert_eq!(queue_depth(&stack, "WebhookEventDLQ").await, 0);
-    // Routed once each: 20 Shopify orders + 20 TikTok Shop orders, 20 mentions, 20 revocations.
+    // Routed once each: 20 Shopify orders + 20 TikTok Shop orders, 20 mentions, 20 revocations
+    // (the revocations are consumed by connection-events: none of those creators is connected).
     assert_eq!(queue_depth(&stack, "OrdersQueue").await, 40);
     assert_eq!(queue_depth(&stack, "ContentQueue").await, 20);
-    assert_eq!(queue_depth(&stack, "ConnectionsQueue").await, 20);
     assert_eq!(queue_depth(&stack, "CatalogQueue").await, 0);
+    let routed_to_connections = scan(&stack, "EventsTable")
+        .await
+        .iter()
+        .filter(|i| {
+            i.get("routed_to")
+                .and_then(|v| v.as_s().ok())
+                .is_some_and(|r| r == "connections")
+        })
+        .count();
+    assert_eq!(routed_to_connections, 20);
+    eventually(
+        Duration::from_secs(20),
+        "connection events consumed",
+        || async { (queue_depth(&stack, "ConnectionsQueue").await == 0).then_some(()) },
+    )
+    .await;
+    assert_eq!(queue_depth(&stack, "ConnectionsDLQ").await, 0);
     stack.stop().await;
 }
 

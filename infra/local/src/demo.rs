@@ -178,26 +178,32 @@ async fn connections(stack: &Stack) -> Result<()> {
         "after the token-refresher schedule fired (both were within the 15-min margin)",
     )
     .await?;
+    // The creator removes the app on TikTok: TikTok revokes the grant and sends a signed
+    // authorization.removed webhook, which reaches connection-events through the webhook flow.
     stack.sim.revoke("tiktok", "act.demo-creator");
-    // The creator removes the app on TikTok; the next forced refresh finds out.
-    let spec_env = stack
-        .functions
-        .iter()
-        .find(|f| f.binary == "token-refresher")
-        .map(|f| f.env.clone())
-        .unwrap_or_default();
-    let vars = reelcart_lambda::config::Vars(|k: &str| spec_env.get(k).cloned());
-    let handler = token_refresher::from_aws(
-        &vars,
-        &stack.emulator.sdk,
-        std::sync::Arc::new(reelcart_domain::SystemClock),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    handler.refresher.refresh(&creator, true).await?;
+    let t = now();
+    let removed = simulator::tiktok(
+        crate::seed::DEMO_TIKTOK_CLIENT_SECRET,
+        t,
+        &format!(
+            r#"{{"client_key":"demo-client-key","event":"authorization.removed","create_time":{t},"user_openid":"act.demo-creator","content":"{{\"reason\":1}}"}}"#
+        ),
+    );
+    let (status, body) = post(&reqwest::Client::new(), &stack.url(), &removed).await?;
+    println!("      TikTok authorization.removed webhook → {status} {body}");
+    for _ in 0..100 {
+        let items = stack.scan("ConnectionsTable").await?;
+        let revoked = items
+            .iter()
+            .any(|i| matches!(i.get("status"), Some(AttributeValue::S(s)) if s == "revoked"));
+        if revoked {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     show(
         stack,
-        "the creator revoked the app on TikTok; the next refresh found out",
+        "after the webhook: receiver → processor → connection-events",
     )
     .await?;
     println!("      ({shop} and {creator}: the raw DynamoDB items hold only sealed ciphertext)");

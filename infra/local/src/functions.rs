@@ -190,6 +190,13 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
                 })
             }));
         }
+        "connection-events" => {
+            let handler = Arc::new(connection_events::from_aws(&v, sdk, clock)?);
+            h.sqs = Some(Arc::new(move |event| {
+                let handler = handler.clone();
+                Box::pin(async move { handler.handle(event).await.map_err(|e| e.to_string()) })
+            }));
+        }
         other => bail!(
             "{}: no local handler for binary `{other}`; register it in infra/local/src/functions.rs",
             spec.logical_id

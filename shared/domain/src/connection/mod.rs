@@ -183,6 +183,37 @@ impl Connection {
         self.key_id = key_id.to_string();
     }
 
+    /// The seller or user removed the app (a deauthorization webhook): nothing works until they
+    /// connect again.
+    pub fn revoked(&mut self, now: i64, what: &str) {
+        self.status = ConnectionStatus::Revoked;
+        self.retry_after = None;
+        self.last_error = Some(LastError {
+            class: ErrorClass::Reauthorize,
+            code: "revoked".into(),
+            message: what.chars().take(200).collect(),
+            remediation: ErrorClass::Reauthorize
+                .remediation(self.platform)
+                .to_string(),
+            at: now,
+        });
+    }
+
+    /// The platform announced that the grant itself expires at `at` (TikTok Shop type 7): refreshing
+    /// cannot extend it, so the refresh horizon is capped and an operator is told to re-authorize.
+    pub fn authorization_expiring(&mut self, now: i64, at: i64) {
+        self.refresh_expires_at = Some(self.refresh_expires_at.map_or(at, |r| r.min(at)));
+        self.last_error = Some(LastError {
+            class: ErrorClass::Reauthorize,
+            code: "authorization_expiring".into(),
+            message: format!("the platform authorization expires at {at}"),
+            remediation: ErrorClass::Reauthorize
+                .remediation(self.platform)
+                .to_string(),
+            at: now,
+        });
+    }
+
     /// A refresh failed. `jitter` in `0.0..1.0` spreads retries of many connections apart.
     pub fn refresh_failed(
         &mut self,

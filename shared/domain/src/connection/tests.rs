@@ -388,3 +388,23 @@ fn given_a_throttle_with_retry_after_then_the_wait_is_at_least_that() {
     c.refresh_failed(NOW, &e, &RefreshPolicy::default(), 0.0);
     assert_eq!(c.retry_after, Some(NOW + 900));
 }
+
+#[test]
+fn given_a_deauthorization_then_revoked_and_never_refreshed() {
+    let mut c = conn(OAuthPlatform::TiktokShop);
+    c.expires_at = Some(NOW);
+    c.revoked(NOW, "TikTok Shop type 6");
+    assert_eq!(c.status, ConnectionStatus::Revoked);
+    assert_eq!(c.last_error.as_ref().unwrap().code, "revoked");
+    assert!(!c.refresh_due(NOW, &RefreshPolicy::default()));
+}
+
+#[test]
+fn given_an_expiring_authorization_then_the_horizon_is_capped_and_flagged() {
+    let mut c = conn(OAuthPlatform::TiktokShop);
+    c.authorization_expiring(NOW, NOW + 86_400);
+    assert_eq!(c.refresh_expires_at, Some(NOW + 86_400));
+    assert_eq!(c.status, ConnectionStatus::Active, "still works until then");
+    c.authorization_expiring(NOW, NOW + 90 * 86_400);
+    assert_eq!(c.refresh_expires_at, Some(NOW + 86_400), "never extended");
+}

@@ -1,0 +1,128 @@
+//! `connection-events`: applies the platforms' authorization webhooks to connections. Consumes the
+//! `ConnectionsQueue` the webhook processor routes to: TikTok Shop type 6 (seller deauthorized) and
+//! TikTok `authorization.removed` revoke the connection; TikTok Shop type 7 (authorization expiring)
+//! caps its refresh horizon and flags it for re-authorization. Changes are made under the
+//! connection's lease, so they never interleave with a refresh.
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use reelcart_domain::Clock;
+use reelcart_domain::connection::{Connection, OAuthPlatform};
+use reelcart_domain::event::{DomainEvent, EventKind};
+use reelcart_domain::webhook::Platform;
+use reelcart_lambda::sqs::{MissingMessageId, process_batch};
+use reelcart_ports::{ConnectionStore, PortError};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("record is not a domain event: {0}")]
+    NotAnEvent(String),
+    #[error("connection {0} is being refreshed; retried later")]
+    Busy(String),
+    #[error(transparent)]
+    Store(#[from] PortError),
+}
+
+pub struct Handler<S> {
+    pub store: S,
+    pub clock: Arc<dyn Clock>,
+    pub owner: String,
+}
+
+impl<S> std::fmt::Debug for Handler<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handler")
+            .field("owner", &self.owner)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an event means for which connection.
+#[derive(Debug, PartialEq, Eq)]
+enum Change {
+    Revoke,
+    Expiring(i64),
+}
+
+fn change_of(event: &DomainEvent) -> Option<(OAuthPlatform, String, Change)> {
+    let platform = match event.platform {
+        Platform::TiktokShop => OAuthPlatform::TiktokShop,
+        Platform::Tiktok => OAuthPlatform::Tiktok,
+        _ => return None,
+    };
+    let account = event.account.clone()?;
+    let change = match event.kind {
+        EventKind::ConnectionRevoked => Change::Revoke,
+        EventKind::ConnectionExpiring => {
+            Change::Expiring(event.data["data"]["expiration_time"].as_i64()?)
+        }
+        _ => return None,
+    };
+    Some((platform, account, change))
+}
+
+impl<S: ConnectionStore> Handler<S> {
+    pub async fn handle(&self, event: SqsEvent) -> Result<SqsBatchResponse, MissingMessageId> {
+        process_batch(event, 4, |m| self.process(m)).await
+    }
+
+    async fn process(&self, msg: SqsMessage) -> Result<(), EventError> {
+        let event: DomainEvent = serde_json::from_str(msg.body.as_deref().unwrap_or_default())
+            .map_err(|e| EventError::NotAnEvent(e.to_string()))?;
+        let Some((platform, account, change)) = change_of(&event) else {
+            tracing::info!(event_id = %event.id, kind = %event.kind, platform = %event.platform, "not a connection change; ignored");
+            return Ok(());
+        };
+        let id = Connection::id_for(platform, &account);
+        let now = self.clock.now_unix();
+        let Some(mut rec) = self.store.acquire_lease(&id, &self.owner, now, 30).await? else {
+            return match self.store.get(&id).await? {
+                // Held by a refresher: fail the record, SQS redelivers it after the refresh.
+                Some(_) => Err(EventError::Busy(id)),
+                None => {
+                    tracing::warn!(connection = %id, event_id = %event.id, "authorization event for an unknown connection");
+                    Ok(())
+                }
+            };
+        };
+        match change {
+            Change::Revoke => rec.connection.revoked(
+                now,
+                &format!(
+                    "{} webhook {}",
+                    event.platform,
+                    event.topic.unwrap_or_default()
+                ),
+            ),
+            Change::Expiring(at) => rec.connection.authorization_expiring(now, at),
+        }
+        if !self.store.finish(&rec, &self.owner).await? {
+            return Err(EventError::Busy(id));
+        }
+        tracing::warn!(
+            connection = %id, status = ?rec.connection.status,
+            remediation = rec.connection.last_error.as_ref().map(|e| e.remediation.as_str()).unwrap_or_default(),
+            "connection changed by a platform webhook"
+        );
+        Ok(())
+    }
+}
+
+/// Build the handler (`CONNECTIONS_TABLE`): the one wiring `main` and the local stack share.
+pub fn from_aws<F: Fn(&str) -> Option<String>>(
+    v: &reelcart_lambda::config::Vars<F>,
+    sdk: &reelcart_aws::SdkConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<Handler<reelcart_aws::DynamoConnections>, reelcart_lambda::config::ConfigError> {
+    Ok(Handler {
+        store: reelcart_aws::DynamoConnections::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            v.required("CONNECTIONS_TABLE")?,
+        ),
+        clock,
+        owner: format!("connection-events-{:016x}", rand::random::<u64>()),
+    })
+}
+
+#[cfg(test)]
+mod tests;
