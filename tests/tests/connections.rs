@@ -14,7 +14,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-type AwsRefresher = Refresher<DynamoConnections, KmsKeys, Arc<Rotating>>;
+type AwsRefresher = Refresher<
+    DynamoConnections,
+    KmsKeys,
+    Arc<Rotating>,
+    Arc<reelcart_ports::memory::MemoryEventBus>,
+>;
 
 fn refresher(
     stack: &reelcart_local::Stack,
@@ -30,6 +35,7 @@ fn refresher(
         ),
         vault: Vault::new(KmsKeys::new(aws_sdk_kms::Client::new(sdk)), key),
         client,
+        events: Arc::new(reelcart_ports::memory::MemoryEventBus::default()),
         clock: Arc::new(SystemClock),
         policy: RefreshPolicy::default(),
         owner: owner.to_string(),

@@ -46,8 +46,69 @@ async fn the_schedule_refreshes_what_expires_and_marks_revoked_grants() {
         .await
         .unwrap();
     stack.sim.revoke("tiktok", "act.creator");
+    // An operator's rule: every connections event of the bus to a queue.
+    let inbox = stack
+        .clients
+        .sqs
+        .create_queue()
+        .queue_name(format!(
+            "{}-ops-inbox",
+            stack.physical("ConnectionsTable").unwrap()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let events = aws_sdk_eventbridge::Client::new(&stack.emulator.sdk);
+    let bus = stack.physical("EventBus").unwrap().to_string();
+    events
+        .put_rule()
+        .event_bus_name(&bus)
+        .name("ops")
+        .event_pattern(r#"{"source":["reelcart.connections"]}"#)
+        .send()
+        .await
+        .unwrap();
+    let inbox_arn = format!(
+        "arn:aws:sqs:us-east-1:123456789012:{}",
+        inbox.rsplit('/').next().unwrap()
+    );
+    events
+        .put_targets()
+        .event_bus_name(&bus)
+        .rule("ops")
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("inbox")
+                .arn(inbox_arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
 
     assert_eq!(fire(&client, &stack).await, 200);
+    let got = stack
+        .clients
+        .sqs
+        .receive_message()
+        .queue_url(&inbox)
+        .wait_time_seconds(2)
+        .send()
+        .await
+        .unwrap();
+    let body = got
+        .messages
+        .unwrap_or_default()
+        .first()
+        .and_then(|m| m.body.clone())
+        .unwrap_or_default();
+    assert!(
+        body.contains("Connection Needs Reauthorization") && body.contains("act.creator"),
+        "{body}"
+    );
     assert_eq!(
         stack.sim.calls("tiktok-shop"),
         1,

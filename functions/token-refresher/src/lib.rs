@@ -3,7 +3,7 @@
 //! `{"action":"reseal_all"}` it re-encrypts every connection under the current KMS key (the
 //! key-rotation command).
 
-use reelcart_aws::{DynamoConnections, KmsKeys, SecretsManager};
+use reelcart_aws::{DynamoConnections, EventBridgeBus, KmsKeys, SecretsManager};
 use reelcart_connections::{RefreshError, Refresher};
 use reelcart_domain::Clock;
 use reelcart_domain::connection::RefreshPolicy;
@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub type AwsRefresher = Refresher<DynamoConnections, KmsKeys, HttpTokenClient>;
+pub type AwsRefresher = Refresher<DynamoConnections, KmsKeys, HttpTokenClient, EventBridgeBus>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
@@ -77,7 +77,7 @@ impl Handler {
 }
 
 /// Build the handler from settings (`CONNECTIONS_TABLE`, `TOKEN_KEY_ARN`, `PLATFORM_SECRETS_ID`,
-/// `REFRESH_MARGIN_SECS`, `*_URL`): the one wiring `main` and the local stack share.
+/// `EVENT_BUS_NAME`, `REFRESH_MARGIN_SECS`, `*_URL`): the one wiring `main` and the local stack share.
 pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     v: &Vars<F>,
     sdk: &reelcart_aws::SdkConfig,
@@ -86,6 +86,7 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     let table = v.required("CONNECTIONS_TABLE")?;
     let key_arn = v.required("TOKEN_KEY_ARN")?;
     let secrets_id = v.required("PLATFORM_SECRETS_ID")?;
+    let bus = v.required("EVENT_BUS_NAME")?;
     let policy = RefreshPolicy {
         margin_secs: v.parse_or("REFRESH_MARGIN_SECS", RefreshPolicy::default().margin_secs)?,
         ..RefreshPolicy::default()
@@ -107,6 +108,11 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
             store: DynamoConnections::new(aws_sdk_dynamodb::Client::new(sdk), table),
             vault: Vault::new(KmsKeys::new(aws_sdk_kms::Client::new(sdk)), key_arn),
             client,
+            events: EventBridgeBus::new(
+                aws_sdk_eventbridge::Client::new(sdk),
+                bus,
+                "reelcart.connections",
+            ),
             clock,
             policy,
             owner,

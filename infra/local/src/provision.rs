@@ -16,12 +16,13 @@ pub const ACCOUNT_ID: &str = "123456789012";
 
 /// Resource types the local stack provisions; everything else (API, alarms, topics, policies,
 /// functions) has no local counterpart or is served by the stack itself.
-const PROVISIONED: [&str; 5] = [
+const PROVISIONED: [&str; 6] = [
     "AWS::DynamoDB::Table",
     "AWS::SQS::Queue",
     "AWS::S3::Bucket",
     "AWS::SecretsManager::Secret",
     "AWS::KMS::Key",
+    "AWS::Events::EventBus",
 ];
 
 #[derive(Debug, Clone)]
@@ -31,6 +32,7 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub kms: aws_sdk_kms::Client,
+    pub events: aws_sdk_eventbridge::Client,
 }
 
 impl Clients {
@@ -41,6 +43,7 @@ impl Clients {
             s3: reelcart_aws::s3_client(sdk, true),
             secrets: aws_sdk_secretsmanager::Client::new(sdk),
             kms: aws_sdk_kms::Client::new(sdk),
+            events: aws_sdk_eventbridge::Client::new(sdk),
         }
     }
 }
@@ -135,6 +138,7 @@ async fn provision_one(
         "AWS::SQS::Queue" => queue(c, &name, &names.resolve(&res.properties)?, region).await,
         // The key policy names IAM roles, which have no local counterpart: not resolved.
         "AWS::KMS::Key" => kms_key(c, &name).await,
+        "AWS::Events::EventBus" => event_bus(c, &name, region).await,
         "AWS::S3::Bucket" => bucket(c, &name.to_lowercase()).await,
         "AWS::SecretsManager::Secret" => {
             let value =
@@ -312,6 +316,23 @@ async fn kms_key(c: &Clients, name: &str) -> Result<Physical> {
     Ok(Physical {
         reference: meta.key_id,
         attributes: HashMap::from([("Arn".to_string(), arn)]),
+    })
+}
+
+async fn event_bus(c: &Clients, name: &str, region: &str) -> Result<Physical> {
+    match c.events.create_event_bus().name(name).send().await {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_already_exists_exception()) => {}
+        Err(e) => return Err(anyhow!(aws_sdk_eventbridge::error::DisplayErrorContext(e))),
+    }
+    Ok(Physical {
+        reference: name.to_string(),
+        attributes: HashMap::from([(
+            "Arn".to_string(),
+            format!("arn:aws:events:{region}:{ACCOUNT_ID}:event-bus/{name}"),
+        )]),
     })
 }
 

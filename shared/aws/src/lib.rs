@@ -3,6 +3,7 @@
 
 mod connections;
 mod dynamo;
+mod events;
 mod kms;
 mod s3;
 mod secrets;
@@ -10,6 +11,7 @@ mod sqs;
 
 pub use connections::DynamoConnections;
 pub use dynamo::{DynamoEvents, DynamoIdempotency};
+pub use events::EventBridgeBus;
 pub use kms::KmsKeys;
 pub use s3::S3Blobs;
 pub use secrets::SecretsManager;

@@ -9,7 +9,7 @@ use reelcart_domain::Clock;
 use reelcart_domain::connection::{
     Connection, ConnectionStatus, ErrorClass, OAuthPlatform, PlatformError, RefreshPolicy,
 };
-use reelcart_ports::{ConnectionStore, KeyService, PortError, StoredConnection};
+use reelcart_ports::{ConnectionStore, EventBus, KeyService, PortError, StoredConnection};
 use reelcart_vault::{TokenSet, Vault, VaultError};
 use secrecy::SecretString;
 use std::future::Future;
@@ -79,10 +79,12 @@ pub struct SweepReport {
     pub skipped: usize,
 }
 
-pub struct Refresher<S, K, T> {
+pub struct Refresher<S, K, T, E> {
     pub store: S,
     pub vault: Vault<K>,
     pub client: T,
+    /// Where `Connection Needs Reauthorization` events go (EventBridge in AWS).
+    pub events: E,
     pub clock: Arc<dyn Clock>,
     pub policy: RefreshPolicy,
     /// Unique per process (lease owner).
@@ -93,7 +95,7 @@ pub struct Refresher<S, K, T> {
     pub wait_for_other: Duration,
 }
 
-impl<S, K, T> std::fmt::Debug for Refresher<S, K, T> {
+impl<S, K, T, E> std::fmt::Debug for Refresher<S, K, T, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Refresher")
             .field("owner", &self.owner)
@@ -101,7 +103,10 @@ impl<S, K, T> std::fmt::Debug for Refresher<S, K, T> {
     }
 }
 
-impl<S: ConnectionStore, K: KeyService, T: TokenClient> Refresher<S, K, T> {
+/// The event published when a connection needs a person.
+pub const NEEDS_REAUTH_EVENT: &str = "Connection Needs Reauthorization";
+
+impl<S: ConnectionStore, K: KeyService, T: TokenClient, E: EventBus> Refresher<S, K, T, E> {
     /// Store a newly connected account (the connect flow's last step), sealed under the current key.
     pub async fn connect(
         &self,
@@ -197,7 +202,19 @@ impl<S: ConnectionStore, K: KeyService, T: TokenClient> Refresher<S, K, T> {
                         tracing::warn!(
                             connection = id, %platform, account = %rec.connection.account_id, code = %error.code,
                             ?status, remediation, "connection needs attention"
-                        )
+                        );
+                        let detail = serde_json::json!({
+                            "connection_id": id,
+                            "platform": platform.as_str(),
+                            "account_id": rec.connection.account_id,
+                            "status": status,
+                            "code": error.code,
+                            "remediation": remediation,
+                        });
+                        // The state is stored; a lost notification is logged, not retried here.
+                        if let Err(e) = self.events.publish(NEEDS_REAUTH_EVENT, &detail).await {
+                            tracing::error!(connection = id, error = %e, "could not publish the needs-reauthorization event");
+                        }
                     }
                     _ => tracing::info!(
                         connection = id, %platform, code = %error.code, class = ?error.class,

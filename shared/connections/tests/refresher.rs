@@ -80,17 +80,26 @@ async fn a_token_far_from_expiry_is_served_without_a_platform_call() {
 async fn a_revoked_grant_becomes_needs_reauth_with_remediation() {
     let (s, id) = setup(60).await;
     *s.client.current.lock().unwrap() = "revoked-elsewhere".into();
-    let r = refresher(
-        s.store.clone(),
-        s.keys.clone(),
-        s.client.clone(),
-        s.clock.clone(),
-        "w",
-    );
+    let bus = std::sync::Arc::new(reelcart_ports::memory::MemoryEventBus::default());
+    let r = Refresher {
+        events: bus.clone(),
+        ..refresher(
+            s.store.clone(),
+            s.keys.clone(),
+            s.client.clone(),
+            s.clock.clone(),
+            "w",
+        )
+    };
     assert_eq!(
         r.refresh(&id, false).await.unwrap(),
         Outcome::Failed(ErrorClass::Reauthorize)
     );
+    let published = bus.published();
+    assert_eq!(published.len(), 1, "one event for the operator's systems");
+    assert_eq!(published[0].0, reelcart_connections::NEEDS_REAUTH_EVENT);
+    assert_eq!(published[0].1["connection_id"], id.as_str());
+    assert_eq!(published[0].1["code"], "invalid_grant");
     let rec = s.store.get(&id).await.unwrap().unwrap();
     assert_eq!(rec.connection.status, ConnectionStatus::NeedsReauth);
     assert_eq!(

@@ -228,6 +228,7 @@ async fn ten_concurrent_refreshers_against_the_simulator_make_one_token_call() {
         store: store.clone(),
         vault: Vault::new(keys.clone(), "k1"),
         client: client.clone(),
+        events: Arc::new(reelcart_ports::memory::MemoryEventBus::default()),
         clock: Arc::new(SystemClock) as Arc<dyn Clock>,
         policy: RefreshPolicy::default(),
         owner: owner.to_string(),

@@ -106,6 +106,16 @@ pub trait SecretSource: Send + Sync {
     fn secret(&self, id: &str) -> impl Future<Output = PortResult<SecretString>> + Send;
 }
 
+/// Business events for other systems to react to (EventBridge in AWS).
+pub trait EventBus: Send + Sync {
+    /// Publish one event; `detail_type` names it (e.g. `Connection Needs Reauthorization`).
+    fn publish(
+        &self,
+        detail_type: &str,
+        detail: &serde_json::Value,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+}
+
 /// A data key from the key service: the plaintext (used once, never stored) and its wrapped form
 /// (stored next to the ciphertext), with the id of the key that wrapped it.
 #[derive(Debug)]
@@ -198,5 +208,15 @@ impl<T: KeyService + ?Sized> KeyService for std::sync::Arc<T> {
     }
     fn decrypt_data_key(&self, wrapped: &[u8]) -> impl Future<Output = PortResult<DataKey>> + Send {
         (**self).decrypt_data_key(wrapped)
+    }
+}
+
+impl<T: EventBus + ?Sized> EventBus for std::sync::Arc<T> {
+    fn publish(
+        &self,
+        detail_type: &str,
+        detail: &serde_json::Value,
+    ) -> impl Future<Output = PortResult<()>> + Send {
+        (**self).publish(detail_type, detail)
     }
 }

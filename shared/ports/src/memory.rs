@@ -2,7 +2,7 @@
 //! check both).
 
 use crate::{
-    BlobStore, Claim, ConnectionStore, DataKey, EventStore, IdempotencyStore, KeyService,
+    BlobStore, Claim, ConnectionStore, DataKey, EventBus, EventStore, IdempotencyStore, KeyService,
     MessageQueue, PortError, PortResult, SecretSource, StoredConnection, StoredEvent,
 };
 use bytes::Bytes;
@@ -308,5 +308,24 @@ impl ConnectionStore for MemoryConnections {
 
     async fn list(&self) -> PortResult<Vec<StoredConnection>> {
         Ok(lock(&self.items).values().cloned().collect())
+    }
+}
+
+/// An event bus that keeps what was published.
+#[derive(Debug, Default)]
+pub struct MemoryEventBus {
+    events: Mutex<Vec<(String, serde_json::Value)>>,
+}
+
+impl MemoryEventBus {
+    pub fn published(&self) -> Vec<(String, serde_json::Value)> {
+        lock(&self.events).clone()
+    }
+}
+
+impl EventBus for MemoryEventBus {
+    async fn publish(&self, detail_type: &str, detail: &serde_json::Value) -> PortResult<()> {
+        lock(&self.events).push((detail_type.to_string(), detail.clone()));
+        Ok(())
     }
 }

@@ -6,7 +6,7 @@ use reelcart_connections::testing::Rotating;
 use reelcart_connections::{Refresher, TokenGrant};
 use reelcart_domain::FixedClock;
 use reelcart_domain::connection::{Connection, ConnectionStatus, OAuthPlatform, RefreshPolicy};
-use reelcart_ports::memory::{MemoryConnections, MemoryKeys};
+use reelcart_ports::memory::{MemoryConnections, MemoryEventBus, MemoryKeys};
 use reelcart_vault::{TokenSet, Vault};
 use secrecy::SecretString;
 use std::sync::Arc;
@@ -14,7 +14,8 @@ use std::time::Duration;
 
 pub const NOW: i64 = 1_795_651_200;
 
-pub type TestRefresher = Refresher<Arc<MemoryConnections>, Arc<MemoryKeys>, Arc<Rotating>>;
+pub type TestRefresher =
+    Refresher<Arc<MemoryConnections>, Arc<MemoryKeys>, Arc<Rotating>, Arc<MemoryEventBus>>;
 
 pub fn refresher(
     store: Arc<MemoryConnections>,
@@ -27,6 +28,7 @@ pub fn refresher(
         store,
         vault: Vault::new(keys, "k1"),
         client,
+        events: Arc::new(MemoryEventBus::default()),
         clock,
         policy: RefreshPolicy::default(),
         owner: owner.to_string(),
