@@ -99,6 +99,7 @@ impl Stack {
         for f in &mut functions {
             for var in [
                 "TIKTOK_SHOP_AUTH_URL",
+                "TIKTOK_SHOP_API_URL",
                 "TIKTOK_OPEN_URL",
                 "META_GRAPH_URL",
                 "INSTAGRAM_GRAPH_URL",

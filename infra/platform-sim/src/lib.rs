@@ -8,6 +8,8 @@
 //! - TikTok: `POST /v2/oauth/token/` (form)
 //! - Meta: `GET /oauth/access_token?grant_type=fb_exchange_token`
 //! - Instagram: `GET /refresh_access_token?grant_type=ig_refresh_token`
+//! - TikTok Shop API: `GET /authorization/202309/shops` (signed request: `sign` verified, bad sign
+//!   → 106001; `timestamp` outside −5 min / +30 s → 36009004; token in `x-tts-access-token`)
 //! - control (tests, demo): `POST /_sim/grants`, `POST /_sim/revoke`, `POST /_sim/throttle`,
 //!   `POST /_sim/advance`, `GET /_sim/stats`
 
@@ -224,6 +226,10 @@ impl Sim {
             .route("/v2/oauth/token/", post(tiktok_token))
             .route("/oauth/access_token", get(meta_exchange))
             .route("/refresh_access_token", get(instagram_refresh))
+            .route(
+                "/authorization/202309/shops",
+                get(tiktok_shop_authorized_shops),
+            )
             .route("/_sim/grants", post(seed_grant))
             .route("/_sim/revoke", post(revoke_grant))
             .route("/_sim/throttle", post(throttle))
@@ -329,6 +335,95 @@ async fn tiktok_shop_refresh(State(sim): State<Sim>, Query(q): Query<TtsRefresh>
             "user_type": 0,
             "granted_scopes": g.scopes,
         }
+    }))
+    .into_response()
+}
+
+/// The signature TikTok Shop expects (spec/platforms.md §2), computed here independently of the
+/// client's implementation so that a signing bug on either side shows.
+fn tts_expected_sign(
+    secret: &str,
+    path: &str,
+    query: &HashMap<String, String>,
+    body: &[u8],
+) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut keys: Vec<&String> = query
+        .keys()
+        .filter(|k| *k != "sign" && *k != "access_token")
+        .collect();
+    keys.sort();
+    let mut plain = Vec::new();
+    plain.extend_from_slice(secret.as_bytes());
+    plain.extend_from_slice(path.as_bytes());
+    for k in keys {
+        plain.extend_from_slice(k.as_bytes());
+        plain.extend_from_slice(query[k].as_bytes());
+    }
+    plain.extend_from_slice(body);
+    plain.extend_from_slice(secret.as_bytes());
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(&plain);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+async fn tiktok_shop_authorized_shops(
+    State(sim): State<Sim>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    const PATH: &str = "/authorization/202309/shops";
+    if let Some(retry) = sim.count_and_throttle("tiktok-shop-api") {
+        let mut r = tts_error(StatusCode::TOO_MANY_REQUESTS, 36009002, "Too many requests");
+        r.headers_mut()
+            .insert("retry-after", HeaderValue::from(retry));
+        return r;
+    }
+    if q.get("app_key") != Some(&sim.apps.tiktok_shop_app_key) {
+        return tts_error(StatusCode::UNAUTHORIZED, 36009004, "Invalid app_key");
+    }
+    let now = sim.now();
+    let ts = q.get("timestamp").and_then(|t| t.parse::<i64>().ok());
+    if !ts.is_some_and(|t| t >= now - 300 && t <= now + 30) {
+        return tts_error(
+            StatusCode::UNAUTHORIZED,
+            36009004,
+            "Invalid timestamp: must be within -5 min / +30 s of server time",
+        );
+    }
+    let expected = tts_expected_sign(&sim.apps.tiktok_shop_app_secret, PATH, &q, b"");
+    if q.get("sign").map(String::as_str) != Some(expected.as_str()) {
+        return tts_error(StatusCode::UNAUTHORIZED, 106001, "Invalid signature");
+    }
+    let token = headers
+        .get("x-tts-access-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let s = sim.lock();
+    let Some(g) = s
+        .grants
+        .iter()
+        .find(|g| g.platform == "tiktok-shop" && g.access_token == token)
+    else {
+        return tts_error(StatusCode::UNAUTHORIZED, 36009004, "Invalid access token");
+    };
+    if g.revoked || g.access_expires_at <= now {
+        return tts_error(StatusCode::UNAUTHORIZED, 105002, "Expired credentials");
+    }
+    Json(json!({
+        "code": 0,
+        "message": "Success",
+        "request_id": request_id(),
+        "data": {"shops": [{
+            "id": g.account_id,
+            "name": "Reelcart Demo Shop",
+            "region": "US",
+            "seller_type": "LOCAL",
+            "cipher": format!("GCP_{}", g.account_id),
+            "code": "USLCDEMO01",
+        }]}
     }))
     .into_response()
 }

@@ -14,6 +14,8 @@ use std::time::Duration;
 pub struct PlatformConfig {
     /// `TIKTOK_SHOP_AUTH_URL` (default `https://auth.tiktok-shops.com`)
     pub tiktok_shop_auth_url: String,
+    /// `TIKTOK_SHOP_API_URL` (default `https://open-api.tiktokglobalshop.com`)
+    pub tiktok_shop_api_url: String,
     /// `TIKTOK_OPEN_URL` (default `https://open.tiktokapis.com`)
     pub tiktok_open_url: String,
     /// `META_GRAPH_URL` (default `https://graph.facebook.com`)
@@ -49,6 +51,10 @@ impl PlatformConfig {
         };
         Ok(Self {
             tiktok_shop_auth_url: url("TIKTOK_SHOP_AUTH_URL", "https://auth.tiktok-shops.com")?,
+            tiktok_shop_api_url: url(
+                "TIKTOK_SHOP_API_URL",
+                "https://open-api.tiktokglobalshop.com",
+            )?,
             tiktok_open_url: url("TIKTOK_OPEN_URL", "https://open.tiktokapis.com")?,
             meta_graph_url: url("META_GRAPH_URL", "https://graph.facebook.com")?,
             instagram_graph_url: url("INSTAGRAM_GRAPH_URL", "https://graph.instagram.com")?,
@@ -312,5 +318,67 @@ impl TokenClient for HttpTokenClient {
                 })
             }
         }
+    }
+}
+
+/// A shop the seller authorized the app for.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AuthorizedShop {
+    pub id: String,
+    pub name: String,
+    pub region: String,
+    /// Required on every shop-scoped API call (`shop_cipher`).
+    pub cipher: String,
+}
+
+#[derive(Deserialize)]
+struct ShopsEnvelope {
+    code: i64,
+    data: Option<ShopsData>,
+}
+#[derive(Deserialize)]
+struct ShopsData {
+    shops: Vec<AuthorizedShop>,
+}
+
+impl HttpTokenClient {
+    /// TikTok Shop `GET /authorization/202309/shops`: a signed API request (query `app_key`,
+    /// `timestamp`, `sign`; token in `x-tts-access-token`).
+    pub async fn tiktok_shop_authorized_shops(
+        &self,
+        access_token: &SecretString,
+        now: i64,
+    ) -> Result<Vec<AuthorizedShop>, PlatformError> {
+        const PATH: &str = "/authorization/202309/shops";
+        let platform = OAuthPlatform::TiktokShop;
+        let cfg = &self.cfg;
+        let timestamp = now.to_string();
+        let params = [
+            ("app_key", cfg.tiktok_shop_app_key.as_str()),
+            ("timestamp", timestamp.as_str()),
+        ];
+        let sign = reelcart_domain::connection::tiktok_shop_sign(
+            cfg.tiktok_shop_app_secret.expose_secret(),
+            PATH,
+            &params,
+            Some(b""),
+        );
+        let req = self
+            .http
+            .get(format!("{}{PATH}", cfg.tiktok_shop_api_url))
+            .query(&params)
+            .query(&[("sign", sign.as_str())])
+            .header("x-tts-access-token", access_token.expose_secret())
+            .header("content-type", "application/json");
+        let (status, headers, body) = self.send(platform, req).await?;
+        let fail = || classify(platform, Operation::Api, status, &headers, &body);
+        let env: ShopsEnvelope = serde_json::from_str(&body).map_err(|_| fail())?;
+        if status != 200 || env.code != 0 {
+            return Err(fail());
+        }
+        Ok(env
+            .data
+            .ok_or_else(|| malformed(platform, status, "data"))?
+            .shops)
     }
 }

@@ -20,6 +20,7 @@ fn config(base: &str) -> PlatformConfig {
     let apps = reelcart_platform_sim::Apps::default();
     PlatformConfig {
         tiktok_shop_auth_url: base.to_string(),
+        tiktok_shop_api_url: base.to_string(),
         tiktok_open_url: base.to_string(),
         meta_graph_url: base.to_string(),
         instagram_graph_url: base.to_string(),
@@ -276,4 +277,50 @@ async fn ten_concurrent_refreshers_against_the_simulator_make_one_token_call() {
     use reelcart_ports::ConnectionStore;
     let rec = store.get(&id).await.unwrap().unwrap();
     assert_eq!(rec.connection.status, ConnectionStatus::NeedsReauth);
+}
+
+#[tokio::test]
+async fn tiktok_shop_signed_requests_are_verified_by_the_simulator() {
+    let sim = Sim::default();
+    let base = format!(
+        "http://{}",
+        sim.serve(([127, 0, 0, 1], 0).into()).await.unwrap()
+    );
+    let client = HttpTokenClient::new(config(&base)).unwrap();
+    let seeded = sim.seed("tiktok-shop", "7494049642642441621", None);
+    let token = SecretString::from(seeded.access_token.clone());
+    let shops = client
+        .tiktok_shop_authorized_shops(&token, sim.now())
+        .await
+        .unwrap();
+    assert_eq!(shops[0].id, "7494049642642441621");
+    assert_eq!(shops[0].cipher, "GCP_7494049642642441621");
+
+    // Signed with the wrong app secret: 106001.
+    let mut wrong = config(&base);
+    wrong.tiktok_shop_app_secret = SecretString::from("not-the-secret".to_string());
+    let err = HttpTokenClient::new(wrong)
+        .unwrap()
+        .tiktok_shop_authorized_shops(&token, sim.now())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, "106001");
+    // A timestamp 6 minutes old, or 31 s ahead: rejected.
+    for skew in [-360, 31] {
+        let err = client
+            .tiktok_shop_authorized_shops(&token, sim.now() + skew)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, "36009004", "skew {skew}");
+    }
+    // An expired token: refresh first.
+    sim.advance(7 * 86_400 + 1);
+    let err = client
+        .tiktok_shop_authorized_shops(&token, sim.now())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.class, err.code.as_str()),
+        (ErrorClass::TokenInvalid, "105002")
+    );
 }
