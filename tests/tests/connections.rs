@@ -6,7 +6,7 @@ use reelcart_aws::{DynamoConnections, KmsKeys};
 use reelcart_connections::testing::Rotating;
 use reelcart_connections::{Refresher, TokenGrant};
 use reelcart_domain::SystemClock;
-use reelcart_domain::connection::{Connection, ConnectionStatus, OAuthPlatform, RefreshPolicy};
+use reelcart_domain::connection::{Connection, OAuthPlatform, RefreshPolicy};
 use reelcart_e2e::*;
 use reelcart_vault::{TokenSet, Vault};
 use secrecy::{ExposeSecret, SecretString};
@@ -62,21 +62,14 @@ async fn ten_concurrent_refreshers_on_dynamodb_and_kms_make_one_platform_call() 
     let key = kms_key(&stack).await;
     let platform = Arc::new(Rotating::new("rft-secret-0"));
     let now = now();
-    let connection = Connection {
-        id: Connection::id_for(OAuthPlatform::Tiktok, "act.creator-e2e"),
-        platform: OAuthPlatform::Tiktok,
-        account_id: "act.creator-e2e".into(),
-        scopes: vec!["user.info.basic".into()],
-        expires_at: Some(now + 120), // inside the 15-minute margin: due
-        refresh_expires_at: Some(now + 365 * 86_400),
-        status: ConnectionStatus::Active,
-        last_error: None,
-        failures: 0,
-        first_failure_at: None,
-        retry_after: None,
-        last_refreshed_at: Some(now),
-        key_id: String::new(),
-    };
+    let connection = Connection::new(
+        OAuthPlatform::Tiktok,
+        "act.creator-e2e",
+        vec!["user.info.basic".into()],
+        Some(now + 120), // inside the 15-minute margin: due
+        Some(now + 365 * 86_400),
+        now,
+    );
     let id = connection.id.clone();
     let grant = TokenGrant {
         tokens: TokenSet {

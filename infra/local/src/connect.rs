@@ -5,7 +5,7 @@
 use crate::Stack;
 use anyhow::{Context, Result, anyhow};
 use reelcart_connections::TokenGrant;
-use reelcart_domain::connection::{Connection, ConnectionStatus, OAuthPlatform};
+use reelcart_domain::connection::{Connection, OAuthPlatform};
 use reelcart_domain::{Clock, SystemClock};
 use reelcart_vault::TokenSet;
 use secrecy::SecretString;
@@ -30,21 +30,14 @@ impl Stack {
         let handler = token_refresher::from_aws(&vars, &self.emulator.sdk, Arc::new(SystemClock))
             .await
             .map_err(|e| anyhow!("{e}"))?;
-        let connection = Connection {
-            id: Connection::id_for(platform, account_id),
+        let connection = Connection::new(
             platform,
-            account_id: account_id.to_string(),
-            scopes: vec!["default".into()],
-            expires_at: Some(seeded.expires_at),
-            refresh_expires_at: seeded.refresh_expires_at,
-            status: ConnectionStatus::Active,
-            last_error: None,
-            failures: 0,
-            first_failure_at: None,
-            retry_after: None,
-            last_refreshed_at: Some(SystemClock.now_unix()),
-            key_id: String::new(),
-        };
+            account_id,
+            vec!["default".into()],
+            Some(seeded.expires_at),
+            seeded.refresh_expires_at,
+            SystemClock.now_unix(),
+        );
         let grant = TokenGrant {
             tokens: TokenSet {
                 access_token: SecretString::from(seeded.access_token),

@@ -22,12 +22,7 @@ pub struct PlatformConfig {
     pub meta_graph_url: String,
     /// `INSTAGRAM_GRAPH_URL` (default `https://graph.instagram.com`)
     pub instagram_graph_url: String,
-    pub tiktok_shop_app_key: String,
-    pub tiktok_shop_app_secret: SecretString,
-    pub tiktok_client_key: String,
-    pub tiktok_client_secret: SecretString,
-    pub meta_app_id: String,
-    pub meta_app_secret: SecretString,
+    pub apps: AppCredentials,
 }
 
 impl PlatformConfig {
@@ -58,12 +53,7 @@ impl PlatformConfig {
             tiktok_open_url: url("TIKTOK_OPEN_URL", "https://open.tiktokapis.com")?,
             meta_graph_url: url("META_GRAPH_URL", "https://graph.facebook.com")?,
             instagram_graph_url: url("INSTAGRAM_GRAPH_URL", "https://graph.instagram.com")?,
-            tiktok_shop_app_key: app.tiktok_shop_app_key,
-            tiktok_shop_app_secret: app.tiktok_shop_app_secret,
-            tiktok_client_key: app.tiktok_client_key,
-            tiktok_client_secret: app.tiktok_client_secret,
-            meta_app_id: app.meta_app_id,
-            meta_app_secret: app.meta_app_secret,
+            apps: app,
         })
     }
 }
@@ -216,15 +206,16 @@ impl TokenClient for HttpTokenClient {
         let cfg = &self.cfg;
         let configured = match platform {
             OAuthPlatform::TiktokShop => {
-                !cfg.tiktok_shop_app_key.is_empty()
-                    && !cfg.tiktok_shop_app_secret.expose_secret().is_empty()
+                !cfg.apps.tiktok_shop_app_key.is_empty()
+                    && !cfg.apps.tiktok_shop_app_secret.expose_secret().is_empty()
             }
             OAuthPlatform::Tiktok => {
-                !cfg.tiktok_client_key.is_empty()
-                    && !cfg.tiktok_client_secret.expose_secret().is_empty()
+                !cfg.apps.tiktok_client_key.is_empty()
+                    && !cfg.apps.tiktok_client_secret.expose_secret().is_empty()
             }
             OAuthPlatform::Meta => {
-                !cfg.meta_app_id.is_empty() && !cfg.meta_app_secret.expose_secret().is_empty()
+                !cfg.apps.meta_app_id.is_empty()
+                    && !cfg.apps.meta_app_secret.expose_secret().is_empty()
             }
             OAuthPlatform::Instagram => true,
         };
@@ -247,8 +238,11 @@ impl TokenClient for HttpTokenClient {
                 .http
                 .get(format!("{}/api/v2/token/refresh", cfg.tiktok_shop_auth_url))
                 .query(&[
-                    ("app_key", cfg.tiktok_shop_app_key.as_str()),
-                    ("app_secret", cfg.tiktok_shop_app_secret.expose_secret()),
+                    ("app_key", cfg.apps.tiktok_shop_app_key.as_str()),
+                    (
+                        "app_secret",
+                        cfg.apps.tiktok_shop_app_secret.expose_secret(),
+                    ),
                     ("refresh_token", refresh_token),
                     ("grant_type", "refresh_token"),
                 ]),
@@ -256,8 +250,11 @@ impl TokenClient for HttpTokenClient {
                 .http
                 .post(format!("{}/v2/oauth/token/", cfg.tiktok_open_url))
                 .form(&[
-                    ("client_key", cfg.tiktok_client_key.as_str()),
-                    ("client_secret", cfg.tiktok_client_secret.expose_secret()),
+                    ("client_key", cfg.apps.tiktok_client_key.as_str()),
+                    (
+                        "client_secret",
+                        cfg.apps.tiktok_client_secret.expose_secret(),
+                    ),
                     ("grant_type", "refresh_token"),
                     ("refresh_token", refresh_token),
                 ]),
@@ -267,8 +264,8 @@ impl TokenClient for HttpTokenClient {
                 .get(format!("{}/oauth/access_token", cfg.meta_graph_url))
                 .query(&[
                     ("grant_type", "fb_exchange_token"),
-                    ("client_id", cfg.meta_app_id.as_str()),
-                    ("client_secret", cfg.meta_app_secret.expose_secret()),
+                    ("client_id", cfg.apps.meta_app_id.as_str()),
+                    ("client_secret", cfg.apps.meta_app_secret.expose_secret()),
                     ("fb_exchange_token", tokens.access_token.expose_secret()),
                 ]),
             OAuthPlatform::Instagram => self
@@ -354,11 +351,11 @@ impl HttpTokenClient {
         let cfg = &self.cfg;
         let timestamp = now.to_string();
         let params = [
-            ("app_key", cfg.tiktok_shop_app_key.as_str()),
+            ("app_key", cfg.apps.tiktok_shop_app_key.as_str()),
             ("timestamp", timestamp.as_str()),
         ];
         let sign = reelcart_domain::connection::tiktok_shop_sign(
-            cfg.tiktok_shop_app_secret.expose_secret(),
+            cfg.apps.tiktok_shop_app_secret.expose_secret(),
             PATH,
             &params,
             Some(b""),

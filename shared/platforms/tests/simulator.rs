@@ -8,7 +8,7 @@ use reelcart_domain::connection::{
 };
 use reelcart_domain::{Clock, SystemClock};
 use reelcart_platform_sim::{SeededGrant, Sim};
-use reelcart_platforms::{HttpTokenClient, PlatformConfig};
+use reelcart_platforms::{AppCredentials, HttpTokenClient, PlatformConfig};
 use reelcart_ports::memory::{MemoryConnections, MemoryKeys};
 use reelcart_vault::{TokenSet, Vault};
 use secrecy::{ExposeSecret, SecretString};
@@ -24,12 +24,14 @@ fn config(base: &str) -> PlatformConfig {
         tiktok_open_url: base.to_string(),
         meta_graph_url: base.to_string(),
         instagram_graph_url: base.to_string(),
-        tiktok_shop_app_key: apps.tiktok_shop_app_key,
-        tiktok_shop_app_secret: SecretString::from(apps.tiktok_shop_app_secret),
-        tiktok_client_key: apps.tiktok_client_key,
-        tiktok_client_secret: SecretString::from(apps.tiktok_client_secret),
-        meta_app_id: apps.meta_app_id,
-        meta_app_secret: SecretString::from(apps.meta_app_secret),
+        apps: AppCredentials {
+            tiktok_shop_app_key: apps.tiktok_shop_app_key,
+            tiktok_shop_app_secret: SecretString::from(apps.tiktok_shop_app_secret),
+            tiktok_client_key: apps.tiktok_client_key,
+            tiktok_client_secret: SecretString::from(apps.tiktok_client_secret),
+            meta_app_id: apps.meta_app_id,
+            meta_app_secret: SecretString::from(apps.meta_app_secret),
+        },
     }
 }
 
@@ -236,21 +238,14 @@ async fn ten_concurrent_refreshers_against_the_simulator_make_one_token_call() {
         lease_secs: 30,
         wait_for_other: Duration::from_secs(10),
     };
-    let connection = Connection {
-        id: Connection::id_for(OAuthPlatform::Tiktok, "act.creator"),
-        platform: OAuthPlatform::Tiktok,
-        account_id: "act.creator".into(),
-        scopes: vec![],
-        expires_at: Some(seeded.expires_at),
-        refresh_expires_at: seeded.refresh_expires_at,
-        status: ConnectionStatus::Active,
-        last_error: None,
-        failures: 0,
-        first_failure_at: None,
-        retry_after: None,
-        last_refreshed_at: Some(SystemClock.now_unix()),
-        key_id: String::new(),
-    };
+    let connection = Connection::new(
+        OAuthPlatform::Tiktok,
+        "act.creator",
+        vec![],
+        Some(seeded.expires_at),
+        seeded.refresh_expires_at,
+        SystemClock.now_unix(),
+    );
     let id = connection.id.clone();
     let grant = TokenGrant {
         tokens: tokens(&seeded),
@@ -298,7 +293,7 @@ async fn tiktok_shop_signed_requests_are_verified_by_the_simulator() {
 
     // Signed with the wrong app secret: 106001.
     let mut wrong = config(&base);
-    wrong.tiktok_shop_app_secret = SecretString::from("not-the-secret".to_string());
+    wrong.apps.tiktok_shop_app_secret = SecretString::from("not-the-secret".to_string());
     let err = HttpTokenClient::new(wrong)
         .unwrap()
         .tiktok_shop_authorized_shops(&token, sim.now())

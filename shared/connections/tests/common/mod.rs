@@ -5,7 +5,7 @@
 use reelcart_connections::testing::Rotating;
 use reelcart_connections::{Refresher, TokenGrant};
 use reelcart_domain::FixedClock;
-use reelcart_domain::connection::{Connection, ConnectionStatus, OAuthPlatform, RefreshPolicy};
+use reelcart_domain::connection::{Connection, OAuthPlatform, RefreshPolicy};
 use reelcart_ports::memory::{MemoryConnections, MemoryEventBus, MemoryKeys};
 use reelcart_vault::{TokenSet, Vault};
 use secrecy::SecretString;
@@ -38,21 +38,14 @@ pub fn refresher(
 }
 
 pub fn connection(expires_in: i64) -> (Connection, TokenGrant) {
-    let c = Connection {
-        id: Connection::id_for(OAuthPlatform::Tiktok, "act.creator"),
-        platform: OAuthPlatform::Tiktok,
-        account_id: "act.creator".into(),
-        scopes: vec!["user.info.basic".into()],
-        expires_at: Some(NOW + expires_in),
-        refresh_expires_at: Some(NOW + 365 * 86_400),
-        status: ConnectionStatus::Active,
-        last_error: None,
-        failures: 0,
-        first_failure_at: None,
-        retry_after: None,
-        last_refreshed_at: Some(NOW),
-        key_id: String::new(),
-    };
+    let c = Connection::new(
+        OAuthPlatform::Tiktok,
+        "act.creator",
+        vec!["user.info.basic".into()],
+        Some(NOW + expires_in),
+        Some(NOW + 365 * 86_400),
+        NOW,
+    );
     let g = TokenGrant {
         tokens: TokenSet {
             access_token: SecretString::from("act-secret-0".to_string()),

@@ -136,6 +136,32 @@ impl Default for RefreshPolicy {
 }
 
 impl Connection {
+    /// A freshly connected account (the connect flow's result), active, refreshed `now`.
+    pub fn new(
+        platform: OAuthPlatform,
+        account_id: &str,
+        scopes: Vec<String>,
+        expires_at: Option<i64>,
+        refresh_expires_at: Option<i64>,
+        now: i64,
+    ) -> Self {
+        Self {
+            id: Self::id_for(platform, account_id),
+            platform,
+            account_id: account_id.to_string(),
+            scopes,
+            expires_at,
+            refresh_expires_at,
+            status: ConnectionStatus::Active,
+            last_error: None,
+            failures: 0,
+            first_failure_at: None,
+            retry_after: None,
+            last_refreshed_at: Some(now),
+            key_id: String::new(),
+        }
+    }
+
     pub fn id_for(platform: OAuthPlatform, account_id: &str) -> String {
         format!("{platform}#{account_id}")
     }
