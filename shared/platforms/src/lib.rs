@@ -33,10 +33,11 @@ impl PlatformConfig {
     ) -> Result<Self, ConfigError> {
         let url = |name: &'static str, default: &str| -> Result<String, ConfigError> {
             let u = v.optional(name).unwrap_or_else(|| default.to_string());
-            if !(u.starts_with("https://")
-                || u.starts_with("http://127.0.0.1")
-                || u.starts_with("http://localhost"))
-            {
+            let loopback = u
+                .strip_prefix("http://")
+                .map(|rest| rest.split(['/', ':']).next().unwrap_or_default())
+                .is_some_and(|host| host == "127.0.0.1" || host == "localhost");
+            if !(u.starts_with("https://") || loopback) {
                 return Err(ConfigError::Invalid {
                     name,
                     reason: "must be https (or loopback http for the simulator)".into(),
@@ -377,5 +378,47 @@ impl HttpTokenClient {
             .data
             .ok_or_else(|| malformed(platform, status, "data"))?
             .shops)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apps() -> AppCredentials {
+        AppCredentials::from_json(
+            r#"{"tiktok_shop_app_key":"k","tiktok_shop_app_secrets":["s1","s0"]}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn base_urls_must_be_https_or_loopback() {
+        let with = |url: &str| {
+            let url = url.to_string();
+            let v = Vars(move |k: &str| (k == "TIKTOK_OPEN_URL").then(|| url.clone()));
+            PlatformConfig::from_vars(&v, apps())
+        };
+        assert!(with("https://open.tiktokapis.com").is_ok());
+        assert!(with("http://127.0.0.1:8080").is_ok());
+        assert!(with("http://localhost:9/").is_ok());
+        assert!(with("http://open.tiktokapis.com").is_err());
+        assert!(with("http://127.0.0.1.evil.example").is_err());
+        assert_eq!(
+            with("https://x.example/").unwrap().tiktok_open_url,
+            "https://x.example"
+        );
+    }
+
+    #[test]
+    fn outbound_calls_use_the_first_secret_of_each_list() {
+        let a = apps();
+        assert_eq!(a.tiktok_shop_app_secret.expose_secret(), "s1");
+        assert_eq!(
+            a.meta_app_secret.expose_secret(),
+            "",
+            "absent platforms stay unconfigured"
+        );
+        assert!(!format!("{a:?}").contains("s1"));
     }
 }
