@@ -10,7 +10,7 @@ use reelcart_domain::connection::{Connection, OAuthPlatform};
 use reelcart_domain::event::{DomainEvent, EventKind};
 use reelcart_domain::webhook::Platform;
 use reelcart_lambda::sqs::{MissingMessageId, process_batch};
-use reelcart_ports::{ConnectionStore, PortError};
+use reelcart_ports::{ConnectionStore, EventBus, PortError};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -23,13 +23,18 @@ pub enum EventError {
     Store(#[from] PortError),
 }
 
-pub struct Handler<S> {
+/// Published when a platform webhook revoked a connection or announced its expiry.
+pub const CONNECTION_CHANGED_EVENT: &str = "Connection Changed By Platform";
+
+pub struct Handler<S, E> {
     pub store: S,
+    /// Where `Connection Changed By Platform` events go (EventBridge in AWS).
+    pub events: E,
     pub clock: Arc<dyn Clock>,
     pub owner: String,
 }
 
-impl<S> std::fmt::Debug for Handler<S> {
+impl<S, E> std::fmt::Debug for Handler<S, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Handler")
             .field("owner", &self.owner)
@@ -61,7 +66,7 @@ fn change_of(event: &DomainEvent) -> Option<(OAuthPlatform, String, Change)> {
     Some((platform, account, change))
 }
 
-impl<S: ConnectionStore> Handler<S> {
+impl<S: ConnectionStore, E: EventBus> Handler<S, E> {
     pub async fn handle(&self, event: SqsEvent) -> Result<SqsBatchResponse, MissingMessageId> {
         process_batch(event, 4, |m| self.process(m)).await
     }
@@ -99,25 +104,49 @@ impl<S: ConnectionStore> Handler<S> {
         if !self.store.finish(&rec, &self.owner).await? {
             return Err(EventError::Busy(id));
         }
-        tracing::warn!(
-            connection = %id, status = ?rec.connection.status,
-            remediation = rec.connection.last_error.as_ref().map(|e| e.remediation.as_str()).unwrap_or_default(),
-            "connection changed by a platform webhook"
-        );
+        let remediation = rec
+            .connection
+            .last_error
+            .as_ref()
+            .map(|e| e.remediation.as_str())
+            .unwrap_or_default();
+        tracing::warn!(connection = %id, status = ?rec.connection.status, remediation, "connection changed by a platform webhook");
+        let detail = serde_json::json!({
+            "connection_id": id,
+            "platform": platform.as_str(),
+            "account_id": account,
+            "status": rec.connection.status,
+            "refresh_expires_at": rec.connection.refresh_expires_at,
+            "remediation": remediation,
+            "event_id": event.id,
+        });
+        // The change is stored; a lost notification is logged, not retried (SQS would re-apply).
+        if let Err(e) = self.events.publish(CONNECTION_CHANGED_EVENT, &detail).await {
+            tracing::error!(connection = %id, error = %e, "could not publish the connection event");
+        }
         Ok(())
     }
 }
 
-/// Build the handler (`CONNECTIONS_TABLE`): the one wiring `main` and the local stack share.
+/// Build the handler (`CONNECTIONS_TABLE`, `EVENT_BUS_NAME`): the one wiring `main` and the local
+/// stack share.
 pub fn from_aws<F: Fn(&str) -> Option<String>>(
     v: &reelcart_lambda::config::Vars<F>,
     sdk: &reelcart_aws::SdkConfig,
     clock: Arc<dyn Clock>,
-) -> Result<Handler<reelcart_aws::DynamoConnections>, reelcart_lambda::config::ConfigError> {
+) -> Result<
+    Handler<reelcart_aws::DynamoConnections, reelcart_aws::EventBridgeBus>,
+    reelcart_lambda::config::ConfigError,
+> {
     Ok(Handler {
         store: reelcart_aws::DynamoConnections::new(
             aws_sdk_dynamodb::Client::new(sdk),
             v.required("CONNECTIONS_TABLE")?,
+        ),
+        events: reelcart_aws::EventBridgeBus::new(
+            aws_sdk_eventbridge::Client::new(sdk),
+            v.required("EVENT_BUS_NAME")?,
+            "reelcart.connections",
         ),
         clock,
         owner: format!("connection-events-{:016x}", rand::random::<u64>()),

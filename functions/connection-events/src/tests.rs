@@ -4,7 +4,7 @@ use super::*;
 use reelcart_domain::FixedClock;
 use reelcart_domain::connection::{ConnectionStatus, Sealed};
 use reelcart_ports::StoredConnection;
-use reelcart_ports::memory::MemoryConnections;
+use reelcart_ports::memory::{MemoryConnections, MemoryEventBus};
 
 const NOW: i64 = 1_764_115_260;
 
@@ -45,7 +45,7 @@ fn stored(platform: OAuthPlatform, account: &str) -> StoredConnection {
     }
 }
 
-async fn handler() -> Handler<MemoryConnections> {
+async fn handler() -> Handler<MemoryConnections, MemoryEventBus> {
     let store = MemoryConnections::default();
     for (p, a) in [
         (OAuthPlatform::TiktokShop, "7494049642642441621"),
@@ -56,12 +56,17 @@ async fn handler() -> Handler<MemoryConnections> {
     }
     Handler {
         store,
+        events: MemoryEventBus::default(),
         clock: Arc::new(FixedClock::at(NOW)),
         owner: "test".into(),
     }
 }
 
-async fn status(h: &Handler<MemoryConnections>, p: OAuthPlatform, a: &str) -> Connection {
+async fn status(
+    h: &Handler<MemoryConnections, MemoryEventBus>,
+    p: OAuthPlatform,
+    a: &str,
+) -> Connection {
     h.store
         .get(&Connection::id_for(p, a))
         .await
@@ -94,6 +99,14 @@ async fn deauthorizations_revoke_and_expiry_notices_cap_the_horizon() {
         Some(1_764_115_200 + 7 * 86_400)
     );
     assert_eq!(expiring.last_error.unwrap().code, "authorization_expiring");
+    let published = h.events.published();
+    assert_eq!(published.len(), 3, "one event per connection changed");
+    assert!(published.iter().all(|(t, _)| t == CONNECTION_CHANGED_EVENT));
+    assert!(
+        published
+            .iter()
+            .any(|(_, d)| d["status"] == "revoked" && d["account_id"] == "act.demo-creator")
+    );
 }
 
 #[tokio::test]
@@ -118,6 +131,7 @@ async fn a_connection_held_by_a_refresher_is_retried_not_lost() {
 async fn unknown_connections_and_other_platforms_are_acknowledged() {
     let h = Handler {
         store: MemoryConnections::default(),
+        events: MemoryEventBus::default(),
         clock: Arc::new(FixedClock::at(NOW)),
         owner: "t".into(),
     };
