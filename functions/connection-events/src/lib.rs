@@ -73,7 +73,9 @@ impl<S: ConnectionStore, E: EventBus> Handler<S, E> {
 
     async fn process(&self, msg: SqsMessage) -> Result<(), EventError> {
         let event: DomainEvent = serde_json::from_str(msg.body.as_deref().unwrap_or_default())
-            .map_err(|e| EventError::NotAnEvent(e.to_string()))?;
+            .map_err(|e| {
+                EventError::NotAnEvent(reelcart_domain::webhook::redacted_json_error(&e))
+            })?;
         let Some((platform, account, change)) = change_of(&event) else {
             tracing::info!(event_id = %event.id, kind = %event.kind, platform = %event.platform, "not a connection change; ignored");
             return Ok(());

@@ -115,8 +115,9 @@ impl<E: EventStore, Q: MessageQueue, B: BlobStore> Processor<E, Q, B> {
     #[tracing::instrument(skip_all, fields(message_id = msg.message_id.as_deref().unwrap_or("-")))]
     async fn process(&self, msg: SqsMessage) -> Result<(), ProcessError> {
         let raw = msg.body.as_deref().ok_or(ProcessError::EmptyRecord)?;
-        let envelope: WebhookEnvelope =
-            serde_json::from_str(raw).map_err(|e| ProcessError::BadEnvelope(e.to_string()))?;
+        let envelope: WebhookEnvelope = serde_json::from_str(raw).map_err(|e| {
+            ProcessError::BadEnvelope(reelcart_domain::webhook::redacted_json_error(&e))
+        })?;
         let body = self.body_of(&envelope).await?;
         for event in normalize(&envelope, &body)? {
             let outcome = self.record(event).await?;

@@ -114,8 +114,8 @@ pub fn normalize(env: &WebhookEnvelope, body: &str) -> Result<Vec<DomainEvent>, 
     if env.v != WebhookEnvelope::VERSION {
         return Err(NormalizeError::Version(env.v));
     }
-    let json: Value =
-        serde_json::from_str(body).map_err(|e| NormalizeError::NotJson(e.to_string()))?;
+    let json: Value = serde_json::from_str(body)
+        .map_err(|e| NormalizeError::NotJson(crate::webhook::redacted_json_error(&e)))?;
     let base = |kind, account: Option<String>, subject: Option<String>, data: Value| DomainEvent {
         id: env.dedupe_key.clone(),
         kind,

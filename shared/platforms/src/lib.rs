@@ -92,7 +92,7 @@ impl AppCredentials {
     pub fn from_json(json: &str) -> Result<Self, ConfigError> {
         let doc: SecretsDoc = serde_json::from_str(json).map_err(|e| ConfigError::Invalid {
             name: "PLATFORM_SECRETS_ID",
-            reason: e.to_string(),
+            reason: reelcart_domain::webhook::redacted_json_error(&e),
         })?;
         let first = |v: Vec<SecretString>| {
             v.into_iter()
@@ -408,6 +408,13 @@ mod tests {
             with("https://x.example/").unwrap().tiktok_open_url,
             "https://x.example"
         );
+    }
+
+    #[test]
+    fn a_wrongly_typed_secret_is_not_echoed_in_the_error() {
+        let err =
+            AppCredentials::from_json(r#"{"meta_app_secrets":"very-secret-value"}"#).unwrap_err();
+        assert!(!err.to_string().contains("very-secret-value"), "{err}");
     }
 
     #[test]

@@ -12,5 +12,5 @@ mod verify;
 pub use envelope::{BodyRef, WebhookEnvelope};
 pub use identify::{Delivery, MalformedError, identify, scalar_text, sha256_of};
 pub use platform::Platform;
-pub use secrets::{SecretsError, StandardKey, WebhookSecrets};
+pub use secrets::{SecretsError, StandardKey, WebhookSecrets, redacted_json_error};
 pub use verify::{VerifyError, meta_handshake, sign_hex, verify};

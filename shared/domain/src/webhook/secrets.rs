@@ -63,6 +63,18 @@ pub enum SecretsError {
     BadTolerance,
 }
 
+/// Where a secrets document is malformed, without its content: serde_json's messages quote the
+/// offending value ("invalid type: string \"…\""), which here would be a secret.
+pub fn redacted_json_error(e: &serde_json::Error) -> String {
+    let what = match e.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not valid JSON",
+        serde_json::error::Category::Data => "a field has the wrong type",
+        serde_json::error::Category::Eof => "truncated",
+    };
+    format!("{what} at line {} column {}", e.line(), e.column())
+}
+
 /// A Standard Webhooks signing key: the base64-decoded bytes after `whsec_`.
 #[derive(Debug)]
 pub struct StandardKey(SecretSlice<u8>);
@@ -84,10 +96,8 @@ impl StandardKey {
 impl WebhookSecrets {
     /// Parse the JSON document kept in Secrets Manager.
     pub fn from_json(json: &str) -> Result<Self, SecretsError> {
-        let raw: Raw = serde_json::from_str(json).map_err(|e| {
-            // serde_json errors name positions and expected types, never the secret values.
-            SecretsError::Json(e.to_string())
-        })?;
+        let raw: Raw =
+            serde_json::from_str(json).map_err(|e| SecretsError::Json(redacted_json_error(&e)))?;
         let mut standard = BTreeMap::new();
         for (source, secrets) in raw.standard_webhook_secrets {
             let mut keys = Vec::with_capacity(secrets.len());
@@ -161,6 +171,15 @@ mod tests {
         .unwrap_err();
         assert!(matches!(err, SecretsError::BadStandardSecret { .. }));
         assert!(!err.to_string().contains("not base64"));
+    }
+
+    #[test]
+    fn a_wrongly_typed_secret_is_not_echoed_in_the_error() {
+        let err = WebhookSecrets::from_json(r#"{"shopify_webhook_secrets":"shpss_very_secret"}"#)
+            .unwrap_err();
+        assert!(matches!(err, SecretsError::Json(_)));
+        assert!(!err.to_string().contains("shpss_very_secret"), "{err}");
+        assert!(err.to_string().contains("line 1"), "{err}");
     }
 
     #[test]
