@@ -31,13 +31,7 @@ async fn logs_of_a_whole_run_contain_no_token() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let (s, id) = setup(60).await;
-    let r = refresher(
-        s.store.clone(),
-        s.keys.clone(),
-        s.client.clone(),
-        s.clock.clone(),
-        "w",
-    );
+    let r = s.refresher("w");
     r.fresh_access_token(&id).await.unwrap();
     *s.client.current.lock().unwrap() = "gone".into();
     s.clock.advance(86_400);

@@ -17,17 +17,7 @@ use std::sync::atomic::Ordering;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn ten_concurrent_refreshers_make_exactly_one_platform_call() {
     let (s, id) = setup(60).await; // expires within the 15-minute margin
-    let workers: Vec<TestRefresher> = (0..10)
-        .map(|i| {
-            refresher(
-                s.store.clone(),
-                s.keys.clone(),
-                s.client.clone(),
-                s.clock.clone(),
-                &format!("w{i}"),
-            )
-        })
-        .collect();
+    let workers: Vec<TestRefresher> = (0..10).map(|i| s.refresher(&format!("w{i}"))).collect();
     let tokens = futures::future::join_all(workers.iter().map(|w| w.fresh_access_token(&id))).await;
     assert_eq!(
         s.client.calls.load(Ordering::SeqCst),
@@ -43,13 +33,7 @@ async fn ten_concurrent_refreshers_make_exactly_one_platform_call() {
     }
     // The stored pair is the rotated one: the next refresh presents rft-secret-1 and succeeds.
     s.clock.advance(86_400 - 60);
-    let r = refresher(
-        s.store.clone(),
-        s.keys.clone(),
-        s.client.clone(),
-        s.clock.clone(),
-        "later",
-    );
+    let r = s.refresher("later");
     assert_eq!(
         r.fresh_access_token(&id).await.unwrap().expose_secret(),
         "act-secret-2"
@@ -62,13 +46,7 @@ async fn ten_concurrent_refreshers_make_exactly_one_platform_call() {
 #[tokio::test]
 async fn a_token_far_from_expiry_is_served_without_a_platform_call() {
     let (s, id) = setup(3600).await;
-    let r = refresher(
-        s.store.clone(),
-        s.keys.clone(),
-        s.client.clone(),
-        s.clock.clone(),
-        "w",
-    );
+    let r = s.refresher("w");
     assert_eq!(
         r.fresh_access_token(&id).await.unwrap().expose_secret(),
         "act-secret-0"
@@ -83,13 +61,7 @@ async fn a_revoked_grant_becomes_needs_reauth_with_remediation() {
     let bus = std::sync::Arc::new(reelcart_ports::memory::MemoryEventBus::default());
     let r = Refresher {
         events: bus.clone(),
-        ..refresher(
-            s.store.clone(),
-            s.keys.clone(),
-            s.client.clone(),
-            s.clock.clone(),
-            "w",
-        )
+        ..s.refresher("w")
     };
     assert_eq!(
         r.refresh(&id, false).await.unwrap(),
@@ -129,13 +101,7 @@ async fn a_transient_failure_cools_down_and_serves_the_still_valid_token() {
         &http::HeaderMap::new(),
         r#"{"error":{"code":"internal_error"}}"#,
     ));
-    let r = refresher(
-        s.store.clone(),
-        s.keys.clone(),
-        s.client.clone(),
-        s.clock.clone(),
-        "w",
-    );
+    let r = s.refresher("w");
     assert_eq!(
         r.fresh_access_token(&id).await.unwrap().expose_secret(),
         "act-secret-0"
@@ -161,13 +127,7 @@ async fn a_transient_failure_cools_down_and_serves_the_still_valid_token() {
 #[tokio::test]
 async fn the_sweep_refreshes_what_is_due_and_touches_idle_connections_daily() {
     let (s, id) = setup(30 * 86_400).await;
-    let r = refresher(
-        s.store.clone(),
-        s.keys.clone(),
-        s.client.clone(),
-        s.clock.clone(),
-        "sweeper",
-    );
+    let r = s.refresher("sweeper");
     assert_eq!(r.sweep().await.unwrap().refreshed, 0);
     s.clock.advance(86_400);
     assert_eq!(r.sweep().await.unwrap().refreshed, 1, "idle for a day");
@@ -189,13 +149,7 @@ async fn key_rotation_reseals_every_connection_and_tokens_still_open() {
     let (s, id) = setup(3600).await;
     let rotated = Refresher {
         vault: Vault::new(s.keys.clone(), "k2"),
-        ..refresher(
-            s.store.clone(),
-            s.keys.clone(),
-            s.client.clone(),
-            s.clock.clone(),
-            "admin",
-        )
+        ..s.refresher("admin")
     };
     assert_eq!(rotated.reseal_all().await.unwrap(), 1);
     assert_eq!(rotated.reseal_all().await.unwrap(), 0, "idempotent");

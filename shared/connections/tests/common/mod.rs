@@ -65,6 +65,19 @@ pub struct Setup {
     pub clock: Arc<FixedClock>,
 }
 
+impl Setup {
+    /// A refresher over this setup's store, keys, platform and clock.
+    pub fn refresher(&self, owner: &str) -> TestRefresher {
+        refresher(
+            self.store.clone(),
+            self.keys.clone(),
+            self.client.clone(),
+            self.clock.clone(),
+            owner,
+        )
+    }
+}
+
 pub async fn setup(expires_in: i64) -> (Setup, String) {
     let s = Setup {
         store: Arc::new(MemoryConnections::default()),
