@@ -103,6 +103,7 @@ impl Stack {
                 "TIKTOK_OPEN_URL",
                 "META_GRAPH_URL",
                 "INSTAGRAM_GRAPH_URL",
+                "INSTAGRAM_API_URL",
             ] {
                 f.env.insert(var.to_string(), sim_url.clone());
             }

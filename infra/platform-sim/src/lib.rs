@@ -10,6 +10,11 @@
 //! - Instagram: `GET /refresh_access_token?grant_type=ig_refresh_token`
 //! - TikTok Shop API: `GET /authorization/202309/shops` (signed request: `sign` verified, bad sign
 //!   → 106001; `timestamp` outside −5 min / +30 s → 36009004; token in `x-tts-access-token`)
+//! - authorization codes: `GET /_sim/authorize` (the consent screen, auto-approved as the given
+//!   account) redirects with `code` and `state`; TikTok Shop `GET /api/v2/token/get` (single-use code,
+//!   30 minutes), TikTok `POST /v2/oauth/token/` with `authorization_code` (PKCE S256 checked when a
+//!   challenge was given), Meta `GET /oauth/access_token?code` (short-lived) and `GET /me`, Instagram
+//!   `POST /oauth/access_token` (short-lived) and `GET /access_token?grant_type=ig_exchange_token`
 //! - control (tests, demo): `POST /_sim/grants`, `POST /_sim/revoke`, `POST /_sim/throttle`,
 //!   `POST /_sim/advance`, `GET /_sim/stats`
 
@@ -87,9 +92,21 @@ struct Grant {
     revoked: bool,
 }
 
+#[derive(Debug, Clone)]
+struct AuthCode {
+    code: String,
+    platform: String,
+    account_id: String,
+    redirect_uri: String,
+    code_challenge: Option<String>,
+    issued_at: i64,
+    used: bool,
+}
+
 #[derive(Debug, Default)]
 struct State_ {
     grants: Vec<Grant>,
+    codes: Vec<AuthCode>,
     /// Platform → remaining throttled answers and their Retry-After.
     throttle: HashMap<String, (u32, i64)>,
     calls: HashMap<String, u64>,
@@ -178,6 +195,54 @@ impl Sim {
         seeded
     }
 
+    /// The consent screen: `account_id` approves the app; returns the authorization code the
+    /// platform would append to `redirect_uri`.
+    pub fn authorize(
+        &self,
+        platform: &str,
+        account_id: &str,
+        redirect_uri: &str,
+        code_challenge: Option<&str>,
+    ) -> String {
+        let now = self.now();
+        let mut s = self.lock();
+        let code = self.token(&mut s, "code");
+        s.codes.push(AuthCode {
+            code: code.clone(),
+            platform: platform.to_string(),
+            account_id: account_id.to_string(),
+            redirect_uri: redirect_uri.to_string(),
+            code_challenge: code_challenge.map(str::to_string),
+            issued_at: now,
+            used: false,
+        });
+        code
+    }
+
+    /// Redeem a code once, within `max_age` seconds, for the same redirect URI.
+    fn redeem(
+        &self,
+        platform: &str,
+        code: Option<&String>,
+        redirect_uri: Option<&String>,
+        max_age: i64,
+    ) -> Option<AuthCode> {
+        let now = self.now();
+        let mut s = self.lock();
+        let c = s
+            .codes
+            .iter_mut()
+            .find(|c| c.platform == platform && Some(&c.code) == code)?;
+        if c.used
+            || now - c.issued_at > max_age
+            || redirect_uri.is_some_and(|r| r != &c.redirect_uri)
+        {
+            return None;
+        }
+        c.used = true;
+        Some(c.clone())
+    }
+
     /// The user removes the app: every token of the account stops working.
     pub fn revoke(&self, platform: &str, account_id: &str) {
         for g in self.lock().grants.iter_mut() {
@@ -223,9 +288,16 @@ impl Sim {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/api/v2/token/refresh", get(tiktok_shop_refresh))
+            .route("/api/v2/token/get", get(tiktok_shop_token_get))
             .route("/v2/oauth/token/", post(tiktok_token))
-            .route("/oauth/access_token", get(meta_exchange))
+            .route(
+                "/oauth/access_token",
+                get(meta_exchange).post(instagram_code),
+            )
+            .route("/access_token", get(instagram_long_lived))
+            .route("/me", get(meta_me))
             .route("/refresh_access_token", get(instagram_refresh))
+            .route("/_sim/authorize", get(authorize))
             .route(
                 "/authorization/202309/shops",
                 get(tiktok_shop_authorized_shops),
@@ -428,6 +500,67 @@ async fn tiktok_shop_authorized_shops(
     .into_response()
 }
 
+#[derive(Deserialize)]
+struct TtsTokenGet {
+    app_key: Option<String>,
+    app_secret: Option<String>,
+    auth_code: Option<String>,
+    grant_type: Option<String>,
+}
+
+async fn tiktok_shop_token_get(State(sim): State<Sim>, Query(q): Query<TtsTokenGet>) -> Response {
+    if let Some(retry) = sim.count_and_throttle("tiktok-shop") {
+        let mut r = tts_error(StatusCode::TOO_MANY_REQUESTS, 36009002, "Too many requests");
+        r.headers_mut()
+            .insert("retry-after", HeaderValue::from(retry));
+        return r;
+    }
+    let apps = &sim.apps;
+    if q.app_key.as_deref() != Some(&apps.tiktok_shop_app_key)
+        || q.app_secret.as_deref() != Some(&apps.tiktok_shop_app_secret)
+    {
+        return tts_error(
+            StatusCode::UNAUTHORIZED,
+            36009004,
+            "Invalid app credentials",
+        );
+    }
+    if q.grant_type.as_deref() != Some("authorized_code") {
+        return tts_error(
+            StatusCode::BAD_REQUEST,
+            36009004,
+            "grant_type must be authorized_code",
+        );
+    }
+    // Auth codes are single use and live 30 minutes. (The error code for a bad code is the
+    // simulator's choice: the spec names none.)
+    let Some(code) = sim.redeem("tiktok-shop", q.auth_code.as_ref(), None, 30 * 60) else {
+        return tts_error(
+            StatusCode::BAD_REQUEST,
+            36009004,
+            "Invalid or expired auth_code",
+        );
+    };
+    let g = sim.seed("tiktok-shop", &code.account_id, None);
+    Json(json!({
+        "code": 0,
+        "message": "success",
+        "request_id": request_id(),
+        "data": {
+            "access_token": g.access_token,
+            "access_token_expire_in": g.expires_at,
+            "refresh_token": g.refresh_token,
+            "refresh_token_expire_in": g.refresh_expires_at,
+            "open_id": format!("open-{}", code.account_id),
+            "seller_name": "Reelcart Demo Shop",
+            "seller_base_region": "US",
+            "user_type": 0,
+            "granted_scopes": ["default"],
+        }
+    }))
+    .into_response()
+}
+
 // ---------------------------------------------------------------- TikTok Login Kit
 
 #[derive(Deserialize)]
@@ -436,6 +569,17 @@ struct TiktokToken {
     client_secret: Option<String>,
     grant_type: Option<String>,
     refresh_token: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+}
+
+/// RFC 7636 S256: base64url(sha256(verifier)) without padding.
+fn s256(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()))
 }
 
 fn tiktok_error(status: StatusCode, error: &str, description: &str) -> Response {
@@ -467,11 +611,42 @@ async fn tiktok_token(State(sim): State<Sim>, Form(f): Form<TiktokToken>) -> Res
             "Client key or secret is incorrect.",
         );
     }
+    if f.grant_type.as_deref() == Some("authorization_code") {
+        let Some(code) = sim.redeem("tiktok", f.code.as_ref(), f.redirect_uri.as_ref(), 10 * 60)
+        else {
+            return tiktok_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "Authorization code is invalid or expired.",
+            );
+        };
+        if let Some(challenge) = &code.code_challenge
+            && f.code_verifier.as_deref().map(s256).as_ref() != Some(challenge)
+        {
+            return tiktok_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_grant",
+                "Code verifier does not match the code challenge.",
+            );
+        }
+        let g = sim.seed("tiktok", &code.account_id, None);
+        let lifetimes = sim.lifetimes.clone();
+        return Json(json!({
+            "access_token": g.access_token,
+            "expires_in": lifetimes.tiktok_access,
+            "open_id": code.account_id,
+            "refresh_expires_in": lifetimes.tiktok_refresh,
+            "refresh_token": g.refresh_token,
+            "scope": "default",
+            "token_type": "Bearer",
+        }))
+        .into_response();
+    }
     if f.grant_type.as_deref() != Some("refresh_token") {
         return tiktok_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
-            "Only refresh_token is simulated.",
+            "Unsupported grant_type.",
         );
     }
     let now = sim.now();
@@ -545,13 +720,28 @@ async fn meta_exchange(
     if let Some(retry) = sim.count_and_throttle("meta") {
         return graph_throttled((retry + 59) / 60);
     }
-    if q.get("grant_type").map(String::as_str) != Some("fb_exchange_token") {
-        return graph_error(100, None, "Unsupported grant_type");
-    }
     if q.get("client_id") != Some(&sim.apps.meta_app_id)
         || q.get("client_secret") != Some(&sim.apps.meta_app_secret)
     {
         return graph_error(1, None, "Error validating client secret.");
+    }
+    if q.contains_key("code") {
+        // Facebook Login's code exchange gives a short-lived (1 h) user token.
+        let Some(code) = sim.redeem("meta", q.get("code"), q.get("redirect_uri"), 10 * 60) else {
+            return graph_error(
+                100,
+                None,
+                "This authorization code has expired or been used.",
+            );
+        };
+        let g = sim.seed("meta", &code.account_id, Some(3600));
+        return Json(
+            json!({"access_token": g.access_token, "token_type": "bearer", "expires_in": 3600}),
+        )
+        .into_response();
+    }
+    if q.get("grant_type").map(String::as_str) != Some("fb_exchange_token") {
+        return graph_error(100, None, "Unsupported grant_type");
     }
     exchange(
         &sim,
@@ -638,6 +828,117 @@ fn exchange(
     g.issued_at = now;
     Json(json!({"access_token": access, "token_type": "bearer", "expires_in": lifetime}))
         .into_response()
+}
+
+async fn meta_me(State(sim): State<Sim>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let now = sim.now();
+    let s = sim.lock();
+    match s.grants.iter().find(|g| {
+        (g.platform == "meta" || g.platform == "instagram")
+            && Some(&g.access_token) == q.get("access_token")
+    }) {
+        Some(g) if !g.revoked && g.access_expires_at > now => {
+            Json(json!({"id": g.account_id, "name": "Reelcart Demo"})).into_response()
+        }
+        Some(_) => graph_error(
+            190,
+            Some(463),
+            "Error validating access token: Session has expired.",
+        ),
+        None => graph_error(
+            190,
+            None,
+            "Invalid OAuth access token - Cannot parse access token",
+        ),
+    }
+}
+
+async fn instagram_code(
+    State(sim): State<Sim>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    if f.get("client_id") != Some(&sim.apps.meta_app_id)
+        || f.get("client_secret") != Some(&sim.apps.meta_app_secret)
+    {
+        return graph_error(1, None, "Error validating client secret.");
+    }
+    if f.get("grant_type").map(String::as_str) != Some("authorization_code") {
+        return graph_error(100, None, "Unsupported grant_type");
+    }
+    let Some(code) = sim.redeem("instagram", f.get("code"), f.get("redirect_uri"), 60 * 60) else {
+        return graph_error(
+            100,
+            None,
+            "This authorization code has expired or been used.",
+        );
+    };
+    // A short-lived (1 h) Instagram User token.
+    let g = sim.seed("instagram", &code.account_id, Some(3600));
+    Json(json!({"access_token": g.access_token, "user_id": code.account_id, "permissions": ["instagram_business_basic"]})).into_response()
+}
+
+async fn instagram_long_lived(
+    State(sim): State<Sim>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if q.get("grant_type").map(String::as_str) != Some("ig_exchange_token") {
+        return graph_error(100, None, "Unsupported grant_type");
+    }
+    if q.get("client_secret") != Some(&sim.apps.meta_app_secret) {
+        return graph_error(1, None, "Error validating client secret.");
+    }
+    // Exchange a valid short-lived token for a 60-day one (no minimum age for this exchange).
+    exchange(
+        &sim,
+        "instagram",
+        q.get("access_token"),
+        sim.lifetimes.instagram,
+        false,
+    )
+}
+
+#[derive(Deserialize)]
+struct AuthorizeReq {
+    platform: String,
+    account_id: String,
+    redirect_uri: String,
+    state: String,
+    code_challenge: Option<String>,
+}
+
+/// The consent screen, approved at once as `account_id`: redirects back with `code` and `state`.
+async fn authorize(State(sim): State<Sim>, Query(q): Query<AuthorizeReq>) -> Response {
+    let code = sim.authorize(
+        &q.platform,
+        &q.account_id,
+        &q.redirect_uri,
+        q.code_challenge.as_deref(),
+    );
+    let sep = if q.redirect_uri.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let location = format!(
+        "{}{sep}code={code}&state={}",
+        q.redirect_uri,
+        urlencode(&q.state)
+    );
+    match HeaderValue::from_str(&location) {
+        Ok(v) => (StatusCode::FOUND, [(axum::http::header::LOCATION, v)]).into_response(),
+        Err(_) => (StatusCode::BAD_REQUEST, "bad redirect_uri").into_response(),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------- control

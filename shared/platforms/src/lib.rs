@@ -22,6 +22,8 @@ pub struct PlatformConfig {
     pub meta_graph_url: String,
     /// `INSTAGRAM_GRAPH_URL` (default `https://graph.instagram.com`)
     pub instagram_graph_url: String,
+    /// `INSTAGRAM_API_URL` (default `https://api.instagram.com`): Instagram Login's code exchange.
+    pub instagram_api_url: String,
     pub apps: AppCredentials,
 }
 
@@ -54,6 +56,7 @@ impl PlatformConfig {
             tiktok_open_url: url("TIKTOK_OPEN_URL", "https://open.tiktokapis.com")?,
             meta_graph_url: url("META_GRAPH_URL", "https://graph.facebook.com")?,
             instagram_graph_url: url("INSTAGRAM_GRAPH_URL", "https://graph.instagram.com")?,
+            instagram_api_url: url("INSTAGRAM_API_URL", "https://api.instagram.com")?,
             apps: app,
         })
     }
@@ -277,46 +280,225 @@ impl TokenClient for HttpTokenClient {
                     ("access_token", tokens.access_token.expose_secret()),
                 ]),
         };
+        if platform == OAuthPlatform::TiktokShop {
+            return self.tiktok_shop_grant(req).await;
+        }
         let (status, headers, body) = self.send(platform, req).await?;
         let fail = || classify(platform, Operation::Refresh, status, &headers, &body);
+        if status != 200 {
+            return Err(fail());
+        }
+        // Meta and Instagram have no refresh token; TikTok's rotates.
+        oauth_grant(&body, now).ok_or_else(fail)
+    }
+}
+
+/// What a completed authorization yields: the account and its (long-lived) tokens.
+#[derive(Debug)]
+pub struct Authorized {
+    pub account_id: String,
+    pub grant: TokenGrant,
+}
+
+#[derive(Deserialize)]
+struct ShortLived {
+    access_token: String,
+    #[serde(default)]
+    user_id: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct Me {
+    id: String,
+}
+
+impl HttpTokenClient {
+    /// Exchange an authorization code (the OAuth callback's `code`) for the account's tokens:
+    /// TikTok Shop `token/get` (then its authorized shop), TikTok `authorization_code` (with the
+    /// PKCE verifier), Meta code → short-lived → long-lived (`fb_exchange_token`) + `/me`, Instagram
+    /// code → short-lived → long-lived (`ig_exchange_token`).
+    pub async fn exchange_code(
+        &self,
+        platform: OAuthPlatform,
+        code: &str,
+        redirect_uri: &str,
+        code_verifier: Option<&str>,
+        now: i64,
+    ) -> Result<Authorized, PlatformError> {
+        let cfg = &self.cfg;
+        let apps = &cfg.apps;
         match platform {
             OAuthPlatform::TiktokShop => {
-                let env: TtsEnvelope = serde_json::from_str(&body).map_err(|_| fail())?;
-                if status != 200 || env.code != 0 {
-                    return Err(fail());
-                }
-                let d = env
-                    .data
-                    .ok_or_else(|| malformed(platform, status, "data"))?;
-                // TikTok Shop's `*_expire_in` are absolute unix timestamps, not durations.
-                Ok(TokenGrant {
-                    tokens: TokenSet {
-                        access_token: SecretString::from(d.access_token),
-                        refresh_token: Some(SecretString::from(d.refresh_token)),
-                    },
-                    expires_at: Some(d.access_token_expire_in),
-                    refresh_expires_at: Some(d.refresh_token_expire_in),
-                    scopes: d.granted_scopes,
+                let req = self
+                    .http
+                    .get(format!("{}/api/v2/token/get", cfg.tiktok_shop_auth_url))
+                    .query(&[
+                        ("app_key", apps.tiktok_shop_app_key.as_str()),
+                        ("app_secret", apps.tiktok_shop_app_secret.expose_secret()),
+                        ("auth_code", code),
+                        ("grant_type", "authorized_code"),
+                    ]);
+                let grant = self.tiktok_shop_grant(req).await?;
+                let shops = self
+                    .tiktok_shop_authorized_shops(&grant.tokens.access_token, now)
+                    .await?;
+                let shop = shops
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| malformed(platform, 200, "an authorized shop"))?;
+                Ok(Authorized {
+                    account_id: shop.id,
+                    grant,
                 })
             }
-            _ => {
+            OAuthPlatform::Tiktok => {
+                let mut form = vec![
+                    ("client_key", apps.tiktok_client_key.as_str()),
+                    ("client_secret", apps.tiktok_client_secret.expose_secret()),
+                    ("grant_type", "authorization_code"),
+                    ("code", code),
+                    ("redirect_uri", redirect_uri),
+                ];
+                if let Some(v) = code_verifier {
+                    form.push(("code_verifier", v));
+                }
+                let req = self
+                    .http
+                    .post(format!("{}/v2/oauth/token/", cfg.tiktok_open_url))
+                    .form(&form);
+                let (status, headers, body) = self.send(platform, req).await?;
+                let fail = || classify(platform, Operation::Refresh, status, &headers, &body);
+                #[derive(Deserialize)]
+                struct WithOpenId {
+                    open_id: String,
+                }
                 if status != 200 {
                     return Err(fail());
                 }
-                let t: OAuthTokens = serde_json::from_str(&body).map_err(|_| fail())?;
-                Ok(TokenGrant {
-                    tokens: TokenSet {
-                        access_token: SecretString::from(t.access_token),
-                        // Meta and Instagram have no refresh token; TikTok's rotates.
-                        refresh_token: t.refresh_token.map(SecretString::from),
-                    },
-                    expires_at: Some(now + t.expires_in),
-                    refresh_expires_at: t.refresh_expires_in.map(|r| now + r),
-                    scopes: t.scope.map(|s| s.split(',').map(str::to_string).collect()),
+                let who: WithOpenId = serde_json::from_str(&body).map_err(|_| fail())?;
+                let grant = oauth_grant(&body, now).ok_or_else(fail)?;
+                Ok(Authorized {
+                    account_id: who.open_id,
+                    grant,
                 })
+            }
+            OAuthPlatform::Meta => {
+                let req = self
+                    .http
+                    .get(format!("{}/oauth/access_token", cfg.meta_graph_url))
+                    .query(&[
+                        ("client_id", apps.meta_app_id.as_str()),
+                        ("client_secret", apps.meta_app_secret.expose_secret()),
+                        ("redirect_uri", redirect_uri),
+                        ("code", code),
+                    ]);
+                let short = self.short_lived(platform, req).await?;
+                let me_req = self
+                    .http
+                    .get(format!("{}/me", cfg.meta_graph_url))
+                    .query(&[("access_token", short.access_token.as_str())]);
+                let (status, headers, body) = self.send(platform, me_req).await?;
+                let me: Me = serde_json::from_str(&body)
+                    .ok()
+                    .filter(|_| status == 200)
+                    .ok_or_else(|| classify(platform, Operation::Api, status, &headers, &body))?;
+                let tokens = TokenSet {
+                    access_token: SecretString::from(short.access_token),
+                    refresh_token: None,
+                };
+                let grant = self.refresh(platform, &me.id, &tokens, now).await?;
+                Ok(Authorized {
+                    account_id: me.id,
+                    grant,
+                })
+            }
+            OAuthPlatform::Instagram => {
+                let req = self
+                    .http
+                    .post(format!("{}/oauth/access_token", cfg.instagram_api_url))
+                    .form(&[
+                        ("client_id", apps.meta_app_id.as_str()),
+                        ("client_secret", apps.meta_app_secret.expose_secret()),
+                        ("grant_type", "authorization_code"),
+                        ("redirect_uri", redirect_uri),
+                        ("code", code),
+                    ]);
+                let short = self.short_lived(platform, req).await?;
+                let account_id = match short.user_id {
+                    Some(serde_json::Value::String(s)) => s,
+                    Some(serde_json::Value::Number(n)) => n.to_string(),
+                    _ => return Err(malformed(platform, 200, "user_id")),
+                };
+                let long_req = self
+                    .http
+                    .get(format!("{}/access_token", cfg.instagram_graph_url))
+                    .query(&[
+                        ("grant_type", "ig_exchange_token"),
+                        ("client_secret", apps.meta_app_secret.expose_secret()),
+                        ("access_token", short.access_token.as_str()),
+                    ]);
+                let (status, headers, body) = self.send(platform, long_req).await?;
+                let grant = oauth_grant(&body, now)
+                    .filter(|_| status == 200)
+                    .ok_or_else(|| {
+                        classify(platform, Operation::Refresh, status, &headers, &body)
+                    })?;
+                Ok(Authorized { account_id, grant })
             }
         }
     }
+
+    async fn short_lived(
+        &self,
+        platform: OAuthPlatform,
+        req: reqwest::RequestBuilder,
+    ) -> Result<ShortLived, PlatformError> {
+        let (status, headers, body) = self.send(platform, req).await?;
+        serde_json::from_str::<ShortLived>(&body)
+            .ok()
+            .filter(|_| status == 200)
+            .ok_or_else(|| classify(platform, Operation::Refresh, status, &headers, &body))
+    }
+
+    async fn tiktok_shop_grant(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<TokenGrant, PlatformError> {
+        let platform = OAuthPlatform::TiktokShop;
+        let (status, headers, body) = self.send(platform, req).await?;
+        let fail = || classify(platform, Operation::Refresh, status, &headers, &body);
+        let env: TtsEnvelope = serde_json::from_str(&body).map_err(|_| fail())?;
+        if status != 200 || env.code != 0 {
+            return Err(fail());
+        }
+        let d = env
+            .data
+            .ok_or_else(|| malformed(platform, status, "data"))?;
+        // TikTok Shop's `*_expire_in` are absolute unix timestamps, not durations.
+        Ok(TokenGrant {
+            tokens: TokenSet {
+                access_token: SecretString::from(d.access_token),
+                refresh_token: Some(SecretString::from(d.refresh_token)),
+            },
+            expires_at: Some(d.access_token_expire_in),
+            refresh_expires_at: Some(d.refresh_token_expire_in),
+            scopes: d.granted_scopes,
+        })
+    }
+}
+
+/// A standard OAuth token answer (`expires_in` relative) as a grant with absolute expiries.
+fn oauth_grant(body: &str, now: i64) -> Option<TokenGrant> {
+    let t: OAuthTokens = serde_json::from_str(body).ok()?;
+    Some(TokenGrant {
+        tokens: TokenSet {
+            access_token: SecretString::from(t.access_token),
+            refresh_token: t.refresh_token.map(SecretString::from),
+        },
+        expires_at: Some(now + t.expires_in),
+        refresh_expires_at: t.refresh_expires_in.map(|r| now + r),
+        scopes: t.scope.map(|s| s.split(',').map(str::to_string).collect()),
+    })
 }
 
 /// A shop the seller authorized the app for.

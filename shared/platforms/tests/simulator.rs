@@ -24,6 +24,7 @@ fn config(base: &str) -> PlatformConfig {
         tiktok_open_url: base.to_string(),
         meta_graph_url: base.to_string(),
         instagram_graph_url: base.to_string(),
+        instagram_api_url: base.to_string(),
         apps: AppCredentials {
             tiktok_shop_app_key: apps.tiktok_shop_app_key,
             tiktok_shop_app_secret: SecretString::from(apps.tiktok_shop_app_secret),
@@ -317,5 +318,91 @@ async fn tiktok_shop_signed_requests_are_verified_by_the_simulator() {
     assert_eq!(
         (err.class, err.code.as_str()),
         (ErrorClass::TokenInvalid, "105002")
+    );
+}
+
+const REDIRECT: &str = "https://brand.example/v1/connections/callback";
+
+#[tokio::test]
+async fn authorization_codes_are_exchanged_for_long_lived_grants_on_every_platform() {
+    let (sim, client) = sim_and_client().await;
+    let now = sim.now();
+
+    // TikTok Shop: single-use code; the account is the authorized shop; absolute expiries.
+    let code = sim.authorize("tiktok-shop", "7494049642642441621", REDIRECT, None);
+    let a = client
+        .exchange_code(OAuthPlatform::TiktokShop, &code, REDIRECT, None, now)
+        .await
+        .unwrap();
+    assert_eq!(a.account_id, "7494049642642441621");
+    assert!(sim.access_valid(a.grant.tokens.access_token.expose_secret()));
+    assert!(a.grant.expires_at.unwrap() >= now + 7 * 86_400 - 2);
+    let again = client
+        .exchange_code(OAuthPlatform::TiktokShop, &code, REDIRECT, None, now)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        again.class,
+        ErrorClass::Reauthorize,
+        "a used code cannot be redeemed again"
+    );
+
+    // TikTok: PKCE S256 — the right verifier works, a wrong one does not.
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"; // RFC 7636 appendix B
+    let code = sim.authorize("tiktok", "act.new-creator", REDIRECT, Some(challenge));
+    let bad = client
+        .exchange_code(
+            OAuthPlatform::Tiktok,
+            &code,
+            REDIRECT,
+            Some("wrong-verifier"),
+            now,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code, "invalid_grant");
+    let code = sim.authorize("tiktok", "act.new-creator", REDIRECT, Some(challenge));
+    let a = client
+        .exchange_code(OAuthPlatform::Tiktok, &code, REDIRECT, Some(verifier), now)
+        .await
+        .unwrap();
+    assert_eq!(a.account_id, "act.new-creator");
+    assert!(a.grant.tokens.refresh_token.is_some());
+
+    // Meta: code → short-lived → long-lived (about 60 days), account from /me.
+    let code = sim.authorize("meta", "1784140000", REDIRECT, None);
+    let a = client
+        .exchange_code(OAuthPlatform::Meta, &code, REDIRECT, None, now)
+        .await
+        .unwrap();
+    assert_eq!(a.account_id, "1784140000");
+    assert_eq!(a.grant.expires_at, Some(now + 5_183_944));
+
+    // Instagram Login: code → short-lived → long-lived (60 days).
+    let code = sim.authorize("instagram", "17841400000000001", REDIRECT, None);
+    let a = client
+        .exchange_code(OAuthPlatform::Instagram, &code, REDIRECT, None, now)
+        .await
+        .unwrap();
+    assert_eq!(a.account_id, "17841400000000001");
+    assert_eq!(a.grant.expires_at, Some(now + 5_184_000));
+    assert!(sim.access_valid(a.grant.tokens.access_token.expose_secret()));
+
+    // A code for another redirect URI, or older than 30 minutes (TikTok Shop), is refused.
+    let code = sim.authorize("meta", "1784140000", "https://elsewhere.example/cb", None);
+    assert!(
+        client
+            .exchange_code(OAuthPlatform::Meta, &code, REDIRECT, None, now)
+            .await
+            .is_err()
+    );
+    let code = sim.authorize("tiktok-shop", "7494049642642441621", REDIRECT, None);
+    sim.advance(30 * 60 + 1);
+    assert!(
+        client
+            .exchange_code(OAuthPlatform::TiktokShop, &code, REDIRECT, None, sim.now())
+            .await
+            .is_err()
     );
 }
