@@ -324,51 +324,93 @@ impl Sim {
     }
 }
 
+/// A throttled answer carries `Retry-After` (seconds).
+fn with_retry_after(mut r: Response, retry: i64) -> Response {
+    r.headers_mut()
+        .insert("retry-after", HeaderValue::from(retry));
+    r
+}
+
 fn request_id() -> String {
     format!("{:016X}", rand::random::<u64>())
 }
 
 // ---------------------------------------------------------------- TikTok Shop
 
+fn tts_error(status: StatusCode, code: i64, message: &str) -> Response {
+    let body = json!({"code": code, "message": message, "request_id": request_id(), "data": {}});
+    (status, Json(body)).into_response()
+}
+
+/// Query of TikTok Shop's token endpoints (`token/get` and `token/refresh`).
 #[derive(Deserialize)]
-struct TtsRefresh {
+struct TtsTokenQuery {
     app_key: Option<String>,
     app_secret: Option<String>,
-    refresh_token: Option<String>,
     grant_type: Option<String>,
+    refresh_token: Option<String>,
+    auth_code: Option<String>,
 }
 
-fn tts_error(status: StatusCode, code: i64, message: &str) -> Response {
-    (
-        status,
-        Json(json!({"code": code, "message": message, "request_id": request_id(), "data": {}})),
-    )
-        .into_response()
-}
-
-async fn tiktok_shop_refresh(State(sim): State<Sim>, Query(q): Query<TtsRefresh>) -> Response {
+/// Throttling, app credentials and grant type, common to both token endpoints.
+fn tts_token_checks(sim: &Sim, q: &TtsTokenQuery, grant_type: &str) -> Option<Response> {
     if let Some(retry) = sim.count_and_throttle("tiktok-shop") {
-        let mut r = tts_error(StatusCode::TOO_MANY_REQUESTS, 36009002, "Too many requests");
-        r.headers_mut()
-            .insert("retry-after", HeaderValue::from(retry));
-        return r;
+        return Some(with_retry_after(
+            tts_error(StatusCode::TOO_MANY_REQUESTS, 36009002, "Too many requests"),
+            retry,
+        ));
     }
     let apps = &sim.apps;
     if q.app_key.as_deref() != Some(&apps.tiktok_shop_app_key)
         || q.app_secret.as_deref() != Some(&apps.tiktok_shop_app_secret)
     {
-        return tts_error(
+        return Some(tts_error(
             StatusCode::UNAUTHORIZED,
             36009004,
             "Invalid app credentials",
-        );
+        ));
     }
-    if q.grant_type.as_deref() != Some("refresh_token") {
-        return tts_error(
+    if q.grant_type.as_deref() != Some(grant_type) {
+        return Some(tts_error(
             StatusCode::BAD_REQUEST,
             36009004,
-            "grant_type must be refresh_token",
-        );
+            &format!("grant_type must be {grant_type}"),
+        ));
+    }
+    None
+}
+
+/// A token pair answer; expiries are absolute unix timestamps.
+fn tts_tokens(
+    account_id: &str,
+    access: &str,
+    access_expires_at: i64,
+    refresh: Option<&str>,
+    refresh_expires_at: Option<i64>,
+    scopes: &[String],
+) -> Response {
+    Json(json!({
+        "code": 0,
+        "message": "success",
+        "request_id": request_id(),
+        "data": {
+            "access_token": access,
+            "access_token_expire_in": access_expires_at,
+            "refresh_token": refresh,
+            "refresh_token_expire_in": refresh_expires_at,
+            "open_id": format!("open-{account_id}"),
+            "seller_name": "Reelcart Demo Shop",
+            "seller_base_region": "US",
+            "user_type": 0,
+            "granted_scopes": scopes,
+        }
+    }))
+    .into_response()
+}
+
+async fn tiktok_shop_refresh(State(sim): State<Sim>, Query(q): Query<TtsTokenQuery>) -> Response {
+    if let Some(r) = tts_token_checks(&sim, &q, "refresh_token") {
+        return r;
     }
     let now = sim.now();
     let lifetimes = sim.lifetimes.clone();
@@ -384,7 +426,7 @@ async fn tiktok_shop_refresh(State(sim): State<Sim>, Query(q): Query<TtsRefresh>
     if g.revoked || g.refresh_expires_at.is_some_and(|e| e <= now) {
         return tts_error(StatusCode::OK, 105002, "Expired credentials");
     }
-    // A new pair; the refresh token keeps its expiry. Expiries are absolute unix timestamps.
+    // A new pair; the refresh token keeps its expiry.
     let access = sim.token(&mut s, "TTP");
     let refresh = sim.token(&mut s, "rft");
     let g = &mut s.grants[i];
@@ -392,23 +434,14 @@ async fn tiktok_shop_refresh(State(sim): State<Sim>, Query(q): Query<TtsRefresh>
     g.refresh_token = Some(refresh.clone());
     g.access_expires_at = now + lifetimes.tiktok_shop_access;
     g.issued_at = now;
-    Json(json!({
-        "code": 0,
-        "message": "success",
-        "request_id": request_id(),
-        "data": {
-            "access_token": access,
-            "access_token_expire_in": g.access_expires_at,
-            "refresh_token": refresh,
-            "refresh_token_expire_in": g.refresh_expires_at,
-            "open_id": format!("open-{}", g.account_id),
-            "seller_name": "Reelcart Demo Shop",
-            "seller_base_region": "US",
-            "user_type": 0,
-            "granted_scopes": g.scopes,
-        }
-    }))
-    .into_response()
+    tts_tokens(
+        &g.account_id,
+        &access,
+        g.access_expires_at,
+        Some(&refresh),
+        g.refresh_expires_at,
+        &g.scopes,
+    )
 }
 
 /// The signature TikTok Shop expects (spec/platforms.md §2), computed here independently of the
@@ -448,10 +481,10 @@ async fn tiktok_shop_authorized_shops(
 ) -> Response {
     const PATH: &str = "/authorization/202309/shops";
     if let Some(retry) = sim.count_and_throttle("tiktok-shop-api") {
-        let mut r = tts_error(StatusCode::TOO_MANY_REQUESTS, 36009002, "Too many requests");
-        r.headers_mut()
-            .insert("retry-after", HeaderValue::from(retry));
-        return r;
+        return with_retry_after(
+            tts_error(StatusCode::TOO_MANY_REQUESTS, 36009002, "Too many requests"),
+            retry,
+        );
     }
     if q.get("app_key") != Some(&sim.apps.tiktok_shop_app_key) {
         return tts_error(StatusCode::UNAUTHORIZED, 36009004, "Invalid app_key");
@@ -500,37 +533,9 @@ async fn tiktok_shop_authorized_shops(
     .into_response()
 }
 
-#[derive(Deserialize)]
-struct TtsTokenGet {
-    app_key: Option<String>,
-    app_secret: Option<String>,
-    auth_code: Option<String>,
-    grant_type: Option<String>,
-}
-
-async fn tiktok_shop_token_get(State(sim): State<Sim>, Query(q): Query<TtsTokenGet>) -> Response {
-    if let Some(retry) = sim.count_and_throttle("tiktok-shop") {
-        let mut r = tts_error(StatusCode::TOO_MANY_REQUESTS, 36009002, "Too many requests");
-        r.headers_mut()
-            .insert("retry-after", HeaderValue::from(retry));
+async fn tiktok_shop_token_get(State(sim): State<Sim>, Query(q): Query<TtsTokenQuery>) -> Response {
+    if let Some(r) = tts_token_checks(&sim, &q, "authorized_code") {
         return r;
-    }
-    let apps = &sim.apps;
-    if q.app_key.as_deref() != Some(&apps.tiktok_shop_app_key)
-        || q.app_secret.as_deref() != Some(&apps.tiktok_shop_app_secret)
-    {
-        return tts_error(
-            StatusCode::UNAUTHORIZED,
-            36009004,
-            "Invalid app credentials",
-        );
-    }
-    if q.grant_type.as_deref() != Some("authorized_code") {
-        return tts_error(
-            StatusCode::BAD_REQUEST,
-            36009004,
-            "grant_type must be authorized_code",
-        );
     }
     // Auth codes are single use and live 30 minutes. (The error code for a bad code is the
     // simulator's choice: the spec names none.)
@@ -542,23 +547,14 @@ async fn tiktok_shop_token_get(State(sim): State<Sim>, Query(q): Query<TtsTokenG
         );
     };
     let g = sim.seed("tiktok-shop", &code.account_id, None);
-    Json(json!({
-        "code": 0,
-        "message": "success",
-        "request_id": request_id(),
-        "data": {
-            "access_token": g.access_token,
-            "access_token_expire_in": g.expires_at,
-            "refresh_token": g.refresh_token,
-            "refresh_token_expire_in": g.refresh_expires_at,
-            "open_id": format!("open-{}", code.account_id),
-            "seller_name": "Reelcart Demo Shop",
-            "seller_base_region": "US",
-            "user_type": 0,
-            "granted_scopes": ["default"],
-        }
-    }))
-    .into_response()
+    tts_tokens(
+        &code.account_id,
+        &g.access_token,
+        g.expires_at,
+        g.refresh_token.as_deref(),
+        g.refresh_expires_at,
+        &["default".to_string()],
+    )
 }
 
 // ---------------------------------------------------------------- TikTok Login Kit
@@ -592,14 +588,14 @@ fn tiktok_error(status: StatusCode, error: &str, description: &str) -> Response 
 
 async fn tiktok_token(State(sim): State<Sim>, Form(f): Form<TiktokToken>) -> Response {
     if let Some(retry) = sim.count_and_throttle("tiktok") {
-        let mut r = tiktok_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limit_exceeded",
-            "Too many requests",
+        return with_retry_after(
+            tiktok_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_exceeded",
+                "Too many requests",
+            ),
+            retry,
         );
-        r.headers_mut()
-            .insert("retry-after", HeaderValue::from(retry));
-        return r;
     }
     let apps = &sim.apps;
     if f.client_key.as_deref() != Some(&apps.tiktok_client_key)
