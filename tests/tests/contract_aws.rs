@@ -2,7 +2,9 @@
 //! in-memory fakes pass, so the fakes cannot drift from the real thing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use reelcart_aws::{DynamoEvents, DynamoIdempotency, S3Blobs, SecretsManager, SqsQueue};
+use reelcart_aws::{
+    DynamoEvents, DynamoIdempotency, DynamoPendingAuthorizations, S3Blobs, SecretsManager, SqsQueue,
+};
 use reelcart_e2e::*;
 use reelcart_ports::contract;
 
@@ -18,7 +20,15 @@ async fn aws_adapters_meet_the_port_contracts() {
     )
     .await;
     contract::event_store(
-        &DynamoEvents::new(dynamo, stack.physical("EventsTable").unwrap()),
+        &DynamoEvents::new(dynamo.clone(), stack.physical("EventsTable").unwrap()),
+        "c",
+    )
+    .await;
+    contract::pending_authorizations(
+        &DynamoPendingAuthorizations::new(
+            dynamo,
+            stack.physical("PendingAuthorizationsTable").unwrap(),
+        ),
         "c",
     )
     .await;

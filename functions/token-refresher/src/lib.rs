@@ -3,30 +3,13 @@
 //! `{"action":"reseal_all"}` it re-encrypts every connection under the current KMS key (the
 //! key-rotation command).
 
-use reelcart_aws::{DynamoConnections, EventBridgeBus, KmsKeys, SecretsManager};
-use reelcart_connections::{RefreshError, Refresher};
+use reelcart_connections::RefreshError;
 use reelcart_domain::Clock;
-use reelcart_domain::connection::RefreshPolicy;
-use reelcart_lambda::config::{ConfigError, Vars};
-use reelcart_platforms::{AppCredentials, HttpTokenClient, PlatformConfig};
-use reelcart_ports::{PortError, SecretSource};
-use reelcart_vault::Vault;
-use secrecy::ExposeSecret;
+use reelcart_lambda::config::Vars;
+use reelcart_platforms::aws::aws_refresher;
+pub use reelcart_platforms::aws::{AwsRefresher, InitError};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::Duration;
-
-pub type AwsRefresher = Refresher<DynamoConnections, KmsKeys, HttpTokenClient, EventBridgeBus>;
-
-#[derive(Debug, thiserror::Error)]
-pub enum InitError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error("reading platform secrets: {0}")]
-    Secrets(#[from] PortError),
-    #[error("building the HTTP client: {0}")]
-    Http(String),
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
@@ -83,41 +66,7 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     sdk: &reelcart_aws::SdkConfig,
     clock: Arc<dyn Clock>,
 ) -> Result<Handler, InitError> {
-    let table = v.required("CONNECTIONS_TABLE")?;
-    let key_arn = v.required("TOKEN_KEY_ARN")?;
-    let secrets_id = v.required("PLATFORM_SECRETS_ID")?;
-    let bus = v.required("EVENT_BUS_NAME")?;
-    let policy = RefreshPolicy {
-        margin_secs: v.parse_or("REFRESH_MARGIN_SECS", RefreshPolicy::default().margin_secs)?,
-        ..RefreshPolicy::default()
-    };
-    let secrets = SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk))
-        .secret(&secrets_id)
-        .await?;
-    let apps = AppCredentials::from_json(secrets.expose_secret())?;
-    let client = HttpTokenClient::new(PlatformConfig::from_vars(v, apps)?)
-        .map_err(|e| InitError::Http(e.without_url().to_string()))?;
-    let owner = format!(
-        "{}-{:016x}",
-        v.optional("AWS_LAMBDA_LOG_STREAM_NAME")
-            .unwrap_or_else(|| "token-refresher".into()),
-        rand::random::<u64>()
-    );
     Ok(Handler {
-        refresher: Refresher {
-            store: DynamoConnections::new(aws_sdk_dynamodb::Client::new(sdk), table),
-            vault: Vault::new(KmsKeys::new(aws_sdk_kms::Client::new(sdk)), key_arn),
-            client,
-            events: EventBridgeBus::new(
-                aws_sdk_eventbridge::Client::new(sdk),
-                bus,
-                "reelcart.connections",
-            ),
-            clock,
-            policy,
-            owner,
-            lease_secs: 60,
-            wait_for_other: Duration::from_secs(20),
-        },
+        refresher: aws_refresher(v, sdk, clock, "token-refresher").await?,
     })
 }

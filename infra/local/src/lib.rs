@@ -96,18 +96,23 @@ impl Stack {
         let sim_addr = sim.serve(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
         let sim_url = format!("http://{sim_addr}");
         let mut functions = functions::specs(&template, &names)?;
+        // Browsers reach the functions' routes at the stack's one port: bound now, served below.
+        let listener = tokio::net::TcpListener::bind(opts.bind)
+            .await
+            .with_context(|| format!("binding {}", opts.bind))?;
+        let addr = listener.local_addr()?;
         for f in &mut functions {
-            for var in [
-                "TIKTOK_SHOP_AUTH_URL",
-                "TIKTOK_SHOP_API_URL",
-                "TIKTOK_OPEN_URL",
-                "META_GRAPH_URL",
-                "INSTAGRAM_GRAPH_URL",
-                "INSTAGRAM_API_URL",
-            ] {
-                f.env.insert(var.to_string(), sim_url.clone());
+            for (var, url) in reelcart_platform_sim::platform_vars(&sim_url) {
+                f.env.insert(var.to_string(), url);
             }
+            f.env
+                .insert("PUBLIC_BASE_URL".to_string(), format!("http://{addr}"));
         }
+        // TikTok Shop sends sellers back to the redirect URI registered for the app.
+        sim.register_redirect(
+            "tiktok-shop",
+            &format!("http://{addr}/v1/connections/tiktok-shop/callback"),
+        );
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
         let mut routes = Routes::default();
@@ -181,10 +186,6 @@ impl Stack {
             }
         }
 
-        let listener = tokio::net::TcpListener::bind(opts.bind)
-            .await
-            .with_context(|| format!("binding {}", opts.bind))?;
-        let addr = listener.local_addr()?;
         let app = server::router(routes.clone());
         let mut server_stop = stop_rx.clone();
         tasks.push(tokio::spawn(async move {

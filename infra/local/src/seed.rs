@@ -9,6 +9,9 @@ pub const DEMO_META_APP_SECRET: &str = "demo-meta-app-secret";
 pub const DEMO_META_VERIFY_TOKEN: &str = "demo-verify-token";
 pub const DEMO_TIKTOK_SHOP_APP_KEY: &str = "demo-tts-app-key";
 pub const DEMO_TIKTOK_SHOP_APP_SECRET: &str = "demo-tts-app-secret";
+pub const DEMO_TIKTOK_SHOP_SERVICE_ID: &str = "demo-tts-service-id";
+/// Signs the connect flow's `state` (local only; in AWS a random value in the secret).
+pub const DEMO_OAUTH_STATE_KEY: &str = "demo-oauth-state-key-change-me-0123456789";
 pub const DEMO_TIKTOK_CLIENT_KEY: &str = "demo-client-key";
 pub const DEMO_TIKTOK_CLIENT_SECRET: &str = "demo-tiktok-client-secret";
 pub const DEMO_SHOPIFY_WEBHOOK_SECRET: &str = "demo-shopify-secret";
@@ -53,6 +56,7 @@ pub fn platform_secrets_json() -> String {
         "meta_app_secrets": list("META_APP_SECRET", DEMO_META_APP_SECRET),
         "meta_verify_token": var("META_VERIFY_TOKEN", DEMO_META_VERIFY_TOKEN),
         "tiktok_shop_app_key": var("TIKTOK_SHOP_APP_KEY", DEMO_TIKTOK_SHOP_APP_KEY),
+        "tiktok_shop_service_id": var("TIKTOK_SHOP_SERVICE_ID", DEMO_TIKTOK_SHOP_SERVICE_ID),
         "tiktok_shop_app_secrets": list("TIKTOK_SHOP_APP_SECRET", DEMO_TIKTOK_SHOP_APP_SECRET),
         "tiktok_client_secrets": list("TIKTOK_CLIENT_SECRET", DEMO_TIKTOK_CLIENT_SECRET),
         "shopify_webhook_secrets": list("SHOPIFY_WEBHOOK_SECRET", DEMO_SHOPIFY_WEBHOOK_SECRET),
@@ -65,6 +69,9 @@ pub fn platform_secrets_json() -> String {
 pub fn secret_value(logical_id: &str, template_value: Option<String>) -> String {
     match logical_id {
         "PlatformSecrets" => platform_secrets_json(),
+        "OAuthStateSecret" => {
+            json!({"oauth_state_keys": list("OAUTH_STATE_KEYS", DEMO_OAUTH_STATE_KEY)}).to_string()
+        }
         _ => template_value.unwrap_or_else(|| "{}".to_string()),
     }
 }

@@ -10,15 +10,19 @@
 //! - Instagram: `GET /refresh_access_token?grant_type=ig_refresh_token`
 //! - TikTok Shop API: `GET /authorization/202309/shops` (signed request: `sign` verified, bad sign
 //!   → 106001; `timestamp` outside −5 min / +30 s → 36009004; token in `x-tts-access-token`)
-//! - authorization codes: `GET /_sim/authorize` (the consent screen, auto-approved as the given
-//!   account) redirects with `code` and `state`; TikTok Shop `GET /api/v2/token/get` (single-use code,
+//! - consent screens, at the platforms' own paths and with their own parameters: TikTok Shop
+//!   `GET /open/authorize?service_id&state` (to the redirect URI registered for the app), TikTok
+//!   `GET /v2/auth/authorize/` (client_key, scope, redirect_uri, state, PKCE challenge), Meta
+//!   `GET /{version}/dialog/oauth`, Instagram `GET /oauth/authorize`. Each answers at once as the
+//!   account set with `POST /_sim/consent` (or a default one), redirecting with `code` and `state`,
+//!   or with `error=access_denied` when set to deny; TikTok Shop `GET /api/v2/token/get` (single-use code,
 //!   30 minutes), TikTok `POST /v2/oauth/token/` with `authorization_code` (PKCE S256 checked when a
 //!   challenge was given), Meta `GET /oauth/access_token?code` (short-lived) and `GET /me`, Instagram
 //!   `POST /oauth/access_token` (short-lived) and `GET /access_token?grant_type=ig_exchange_token`
 //! - control (tests, demo): `POST /_sim/grants`, `POST /_sim/revoke`, `POST /_sim/throttle`,
 //!   `POST /_sim/advance`, `GET /_sim/stats`
 
-use axum::extract::{Form, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -52,6 +56,42 @@ impl Default for Apps {
             meta_app_secret: "demo-meta-app-secret".into(),
         }
     }
+}
+
+impl Apps {
+    /// The platform secrets document (the shape Secrets Manager holds in AWS) for these apps.
+    pub fn secrets_json(&self) -> String {
+        json!({
+            "tiktok_shop_app_key": self.tiktok_shop_app_key,
+            "tiktok_shop_service_id": "demo-tts-service-id",
+            "tiktok_shop_app_secrets": [self.tiktok_shop_app_secret],
+            "tiktok_client_key": self.tiktok_client_key,
+            "tiktok_client_secrets": [self.tiktok_client_secret],
+            "meta_app_id": self.meta_app_id,
+            "meta_app_secrets": [self.meta_app_secret],
+        })
+        .to_string()
+    }
+}
+
+/// The platform settings (`*_URL`, `*_AUTHORIZE_URL`) that point every client at a simulator
+/// served at `base`: the one list the local stack and the tests use.
+pub fn platform_vars(base: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("TIKTOK_SHOP_AUTH_URL", base.to_string()),
+        ("TIKTOK_SHOP_API_URL", base.to_string()),
+        ("TIKTOK_OPEN_URL", base.to_string()),
+        ("META_GRAPH_URL", base.to_string()),
+        ("INSTAGRAM_GRAPH_URL", base.to_string()),
+        ("INSTAGRAM_API_URL", base.to_string()),
+        (
+            "TIKTOK_SHOP_AUTHORIZE_URL",
+            format!("{base}/open/authorize"),
+        ),
+        ("TIKTOK_AUTHORIZE_URL", format!("{base}/v2/auth/authorize/")),
+        ("META_AUTHORIZE_URL", format!("{base}/v21.0/dialog/oauth")),
+        ("INSTAGRAM_AUTHORIZE_URL", format!("{base}/oauth/authorize")),
+    ]
 }
 
 /// Token lifetimes. TikTok's sources disagree (24 h / 365 d vs 2 h / 180 d): configurable, and
@@ -111,6 +151,26 @@ struct State_ {
     throttle: HashMap<String, (u32, i64)>,
     calls: HashMap<String, u64>,
     counter: u64,
+    /// Platform → what the next visitor of its consent screen does.
+    consent: HashMap<String, Consent>,
+    /// Platform → redirect URI registered for the app (TikTok Shop takes none in the URL).
+    redirects: HashMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+struct Consent {
+    account_id: String,
+    approve: bool,
+}
+
+/// The account a consent screen approves as when none was set.
+pub fn default_account(platform: &str) -> &'static str {
+    match platform {
+        "tiktok-shop" => "7494000000000000001",
+        "tiktok" => "act.sim-creator-0001",
+        "instagram" => "17841400000000001",
+        _ => "1000000000000001",
+    }
 }
 
 /// The simulator's state; cheap to clone (shared).
@@ -219,6 +279,24 @@ impl Sim {
         code
     }
 
+    /// What the next visitors of `platform`'s consent screen do: approve as `account_id`, or deny.
+    pub fn set_consent(&self, platform: &str, account_id: &str, approve: bool) {
+        self.lock().consent.insert(
+            platform.to_string(),
+            Consent {
+                account_id: account_id.to_string(),
+                approve,
+            },
+        );
+    }
+
+    /// Register the app's redirect URI for `platform` (as in TikTok Shop Partner Center).
+    pub fn register_redirect(&self, platform: &str, uri: &str) {
+        self.lock()
+            .redirects
+            .insert(platform.to_string(), uri.to_string());
+    }
+
     /// Redeem a code once, within `max_age` seconds, for the same redirect URI.
     fn redeem(
         &self,
@@ -297,7 +375,11 @@ impl Sim {
             .route("/access_token", get(instagram_long_lived))
             .route("/me", get(meta_me))
             .route("/refresh_access_token", get(instagram_refresh))
-            .route("/_sim/authorize", get(authorize))
+            .route("/open/authorize", get(consent_tiktok_shop))
+            .route("/v2/auth/authorize/", get(consent_tiktok))
+            .route("/{version}/dialog/oauth", get(consent_meta))
+            .route("/oauth/authorize", get(consent_instagram))
+            .route("/_sim/consent", post(set_consent))
             .route(
                 "/authorization/202309/shops",
                 get(tiktok_shop_authorized_shops),
@@ -893,37 +975,129 @@ async fn instagram_long_lived(
     )
 }
 
-#[derive(Deserialize)]
-struct AuthorizeReq {
-    platform: String,
-    account_id: String,
-    redirect_uri: String,
-    state: String,
-    code_challenge: Option<String>,
+type Query_ = HashMap<String, String>;
+
+fn bad_request(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, message.to_string()).into_response()
 }
 
-/// The consent screen, approved at once as `account_id`: redirects back with `code` and `state`.
-async fn authorize(State(sim): State<Sim>, Query(q): Query<AuthorizeReq>) -> Response {
-    let code = sim.authorize(
-        &q.platform,
-        &q.account_id,
-        &q.redirect_uri,
-        q.code_challenge.as_deref(),
-    );
-    let sep = if q.redirect_uri.contains('?') {
-        '&'
+/// A consent screen's answer: approve (a code for the redirect URI) or deny, as configured.
+fn consent(
+    sim: &Sim,
+    platform: &str,
+    redirect_uri: &str,
+    state: Option<&String>,
+    code_challenge: Option<&str>,
+) -> Response {
+    let decision = sim.lock().consent.get(platform).cloned();
+    let decision = decision.unwrap_or_else(|| Consent {
+        account_id: default_account(platform).to_string(),
+        approve: true,
+    });
+    let mut params: Vec<(&str, String)> = Vec::new();
+    if decision.approve {
+        let code = sim.authorize(platform, &decision.account_id, redirect_uri, code_challenge);
+        params.push(("code", code));
     } else {
-        '?'
-    };
-    let location = format!(
-        "{}{sep}code={code}&state={}",
-        q.redirect_uri,
-        urlencode(&q.state)
-    );
+        params.push(("error", "access_denied".into()));
+        if matches!(platform, "meta" | "instagram") {
+            params.push(("error_reason", "user_denied".into()));
+        }
+        params.push(("error_description", "The user denied your request.".into()));
+    }
+    if let Some(state) = state {
+        params.push(("state", state.clone()));
+    }
+    let query: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect();
+    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+    // Instagram appends `#_` to the redirect.
+    let tail = if platform == "instagram" { "#_" } else { "" };
+    let location = format!("{redirect_uri}{sep}{}{tail}", query.join("&"));
     match HeaderValue::from_str(&location) {
         Ok(v) => (StatusCode::FOUND, [(axum::http::header::LOCATION, v)]).into_response(),
-        Err(_) => (StatusCode::BAD_REQUEST, "bad redirect_uri").into_response(),
+        Err(_) => bad_request("bad redirect_uri"),
     }
+}
+
+async fn consent_tiktok_shop(State(sim): State<Sim>, Query(q): Query<Query_>) -> Response {
+    if q.get("service_id").is_none_or(String::is_empty) {
+        return bad_request("service_id is required");
+    }
+    let Some(redirect) = sim.lock().redirects.get("tiktok-shop").cloned() else {
+        return bad_request("the app has no redirect URI registered");
+    };
+    consent(&sim, "tiktok-shop", &redirect, q.get("state"), None)
+}
+
+async fn consent_tiktok(State(sim): State<Sim>, Query(q): Query<Query_>) -> Response {
+    if q.get("client_key") != Some(&sim.apps.tiktok_client_key) {
+        return bad_request("client_key is invalid");
+    }
+    if q.get("response_type").map(String::as_str) != Some("code")
+        || q.get("scope").is_none_or(String::is_empty)
+    {
+        return bad_request("response_type=code and scope are required");
+    }
+    let Some(redirect) = q.get("redirect_uri") else {
+        return bad_request("redirect_uri is required");
+    };
+    let challenge = match (q.get("code_challenge"), q.get("code_challenge_method")) {
+        (Some(c), Some(m)) if m == "S256" => Some(c.as_str()),
+        (None, None) => None,
+        _ => return bad_request("code_challenge_method must be S256"),
+    };
+    consent(&sim, "tiktok", redirect, q.get("state"), challenge)
+}
+
+fn consent_meta_like(sim: &Sim, platform: &str, q: &Query_) -> Response {
+    if q.get("client_id") != Some(&sim.apps.meta_app_id) {
+        return bad_request("Invalid App ID");
+    }
+    let Some(redirect) = q.get("redirect_uri") else {
+        return bad_request("redirect_uri is required");
+    };
+    if platform == "instagram" && q.get("response_type").map(String::as_str) != Some("code") {
+        return bad_request("response_type must be code");
+    }
+    consent(sim, platform, redirect, q.get("state"), None)
+}
+
+async fn consent_meta(
+    State(sim): State<Sim>,
+    Path(version): Path<String>,
+    Query(q): Query<Query_>,
+) -> Response {
+    if !version.starts_with('v') {
+        return bad_request("unknown path");
+    }
+    consent_meta_like(&sim, "meta", &q)
+}
+
+async fn consent_instagram(State(sim): State<Sim>, Query(q): Query<Query_>) -> Response {
+    consent_meta_like(&sim, "instagram", &q)
+}
+
+#[derive(Deserialize)]
+struct ConsentReq {
+    platform: String,
+    account_id: Option<String>,
+    #[serde(default = "yes")]
+    approve: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn set_consent(State(sim): State<Sim>, Json(r): Json<ConsentReq>) -> StatusCode {
+    let account = r
+        .account_id
+        .unwrap_or_else(|| default_account(&r.platform).to_string());
+    sim.set_consent(&r.platform, &account, r.approve);
+    StatusCode::NO_CONTENT
 }
 
 fn urlencode(s: &str) -> String {

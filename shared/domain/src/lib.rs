@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod connection;
 pub mod event;
+pub mod oauth;
 pub mod webhook;
 
 pub use clock::{Clock, FixedClock, SystemClock};

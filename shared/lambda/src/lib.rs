@@ -1,6 +1,7 @@
 //! Lambda glue shared by every Reelcart function: logging, SQS partial batch failures, HTTP error
 //! responses, and configuration from environment variables.
 
+pub mod auth;
 pub mod config;
 pub mod http;
 pub mod sqs;

@@ -1,6 +1,8 @@
 //! Platform API clients. Each platform's base URL is configuration (`*_URL` settings), so these
 //! clients talk to the platform simulator locally and to the real hosts in AWS — no `if local`.
 
+pub mod aws;
+
 use reelcart_connections::{TokenClient, TokenGrant};
 use reelcart_domain::connection::{ErrorClass, OAuthPlatform, Operation, PlatformError, classify};
 use reelcart_lambda::config::{ConfigError, Vars};
@@ -24,7 +26,122 @@ pub struct PlatformConfig {
     pub instagram_graph_url: String,
     /// `INSTAGRAM_API_URL` (default `https://api.instagram.com`): Instagram Login's code exchange.
     pub instagram_api_url: String,
+    /// Consent screens, where an admin's browser is sent to authorize the app.
+    pub authorize: AuthorizeUrls,
     pub apps: AppCredentials,
+}
+
+/// The platforms' consent screens and the scopes asked for.
+#[derive(Debug, Clone)]
+pub struct AuthorizeUrls {
+    /// `TIKTOK_SHOP_AUTHORIZE_URL` (default `https://services.tiktokshop.com/open/authorize`):
+    /// takes the app's `service_id`; the redirect URI is the one registered in Partner Center.
+    pub tiktok_shop: String,
+    /// `TIKTOK_AUTHORIZE_URL` (default `https://www.tiktok.com/v2/auth/authorize/`).
+    pub tiktok: String,
+    /// `META_AUTHORIZE_URL` (default `https://www.facebook.com/v21.0/dialog/oauth`).
+    pub meta: String,
+    /// `INSTAGRAM_AUTHORIZE_URL` (default `https://www.instagram.com/oauth/authorize`).
+    pub instagram: String,
+    /// `TIKTOK_SCOPES` (comma-separated; default `user.info.basic,video.list`).
+    pub tiktok_scopes: String,
+    /// `META_SCOPES` (default: catalog management and the Instagram content permissions).
+    pub meta_scopes: String,
+    /// `INSTAGRAM_SCOPES` (default `instagram_business_basic,instagram_business_manage_comments`).
+    pub instagram_scopes: String,
+}
+
+/// A platform answered the start of an authorization with nothing to build a URL from.
+#[derive(Debug, thiserror::Error)]
+#[error("{platform} is not configured: {missing} is empty in the platform secrets")]
+pub struct NotConfigured {
+    pub platform: OAuthPlatform,
+    pub missing: &'static str,
+}
+
+impl PlatformConfig {
+    /// The consent-screen URL an admin's browser opens to connect an account of `platform`.
+    /// `code_challenge` is the PKCE S256 challenge (sent where the platform takes one: TikTok).
+    pub fn authorize_url(
+        &self,
+        platform: OAuthPlatform,
+        state: &str,
+        redirect_uri: &str,
+        code_challenge: Option<&str>,
+    ) -> Result<String, NotConfigured> {
+        let a = &self.authorize;
+        let apps = &self.apps;
+        let need = |value: &str, missing: &'static str| {
+            if value.is_empty() {
+                Err(NotConfigured { platform, missing })
+            } else {
+                Ok(())
+            }
+        };
+        let (base, params): (&str, Vec<(&str, &str)>) = match platform {
+            OAuthPlatform::TiktokShop => {
+                need(&apps.tiktok_shop_service_id, "tiktok_shop_service_id")?;
+                (
+                    &a.tiktok_shop,
+                    vec![
+                        ("service_id", apps.tiktok_shop_service_id.as_str()),
+                        ("state", state),
+                    ],
+                )
+            }
+            OAuthPlatform::Tiktok => {
+                need(&apps.tiktok_client_key, "tiktok_client_key")?;
+                let mut p = vec![
+                    ("client_key", apps.tiktok_client_key.as_str()),
+                    ("response_type", "code"),
+                    ("scope", a.tiktok_scopes.as_str()),
+                    ("redirect_uri", redirect_uri),
+                    ("state", state),
+                ];
+                if let Some(c) = code_challenge {
+                    p.extend([("code_challenge", c), ("code_challenge_method", "S256")]);
+                }
+                (&a.tiktok, p)
+            }
+            OAuthPlatform::Meta => {
+                need(&apps.meta_app_id, "meta_app_id")?;
+                (
+                    &a.meta,
+                    vec![
+                        ("client_id", apps.meta_app_id.as_str()),
+                        ("redirect_uri", redirect_uri),
+                        ("response_type", "code"),
+                        ("scope", a.meta_scopes.as_str()),
+                        ("state", state),
+                    ],
+                )
+            }
+            OAuthPlatform::Instagram => {
+                need(&apps.meta_app_id, "meta_app_id")?;
+                (
+                    &a.instagram,
+                    vec![
+                        ("client_id", apps.meta_app_id.as_str()),
+                        ("redirect_uri", redirect_uri),
+                        ("response_type", "code"),
+                        ("scope", a.instagram_scopes.as_str()),
+                        ("state", state),
+                    ],
+                )
+            }
+        };
+        let query: String = reqwest::Url::parse_with_params("http://q", &params)
+            .ok()
+            .and_then(|u| u.query().map(str::to_string))
+            .unwrap_or_default();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        Ok(format!("{base}{sep}{query}"))
+    }
+
+    /// Whether the platform's consent screen takes a PKCE challenge.
+    pub fn uses_pkce(platform: OAuthPlatform) -> bool {
+        matches!(platform, OAuthPlatform::Tiktok)
+    }
 }
 
 impl PlatformConfig {
@@ -33,7 +150,8 @@ impl PlatformConfig {
         v: &Vars<F>,
         app: AppCredentials,
     ) -> Result<Self, ConfigError> {
-        let url = |name: &'static str, default: &str| -> Result<String, ConfigError> {
+        // A page (consent screen) is kept exactly as configured; an API base loses its final `/`.
+        let page = |name: &'static str, default: &str| -> Result<String, ConfigError> {
             let u = v.optional(name).unwrap_or_else(|| default.to_string());
             let loopback = u
                 .strip_prefix("http://")
@@ -45,7 +163,10 @@ impl PlatformConfig {
                     reason: "must be https (or loopback http for the simulator)".into(),
                 });
             }
-            Ok(u.trim_end_matches('/').to_string())
+            Ok(u)
+        };
+        let url = |name: &'static str, default: &str| -> Result<String, ConfigError> {
+            Ok(page(name, default)?.trim_end_matches('/').to_string())
         };
         Ok(Self {
             tiktok_shop_auth_url: url("TIKTOK_SHOP_AUTH_URL", "https://auth.tiktok-shops.com")?,
@@ -57,6 +178,35 @@ impl PlatformConfig {
             meta_graph_url: url("META_GRAPH_URL", "https://graph.facebook.com")?,
             instagram_graph_url: url("INSTAGRAM_GRAPH_URL", "https://graph.instagram.com")?,
             instagram_api_url: url("INSTAGRAM_API_URL", "https://api.instagram.com")?,
+            authorize: AuthorizeUrls {
+                tiktok_shop: page(
+                    "TIKTOK_SHOP_AUTHORIZE_URL",
+                    "https://services.tiktokshop.com/open/authorize",
+                )?,
+                tiktok: page(
+                    "TIKTOK_AUTHORIZE_URL",
+                    "https://www.tiktok.com/v2/auth/authorize/",
+                )?,
+                meta: page(
+                    "META_AUTHORIZE_URL",
+                    "https://www.facebook.com/v21.0/dialog/oauth",
+                )?,
+                instagram: page(
+                    "INSTAGRAM_AUTHORIZE_URL",
+                    "https://www.instagram.com/oauth/authorize",
+                )?,
+                tiktok_scopes: v
+                    .optional("TIKTOK_SCOPES")
+                    .unwrap_or_else(|| "user.info.basic,video.list".into()),
+                meta_scopes: v.optional("META_SCOPES").unwrap_or_else(|| {
+                    "catalog_management,business_management,instagram_basic,\
+                     instagram_manage_comments,pages_show_list,pages_read_engagement"
+                        .into()
+                }),
+                instagram_scopes: v.optional("INSTAGRAM_SCOPES").unwrap_or_else(|| {
+                    "instagram_business_basic,instagram_business_manage_comments".into()
+                }),
+            },
             apps: app,
         })
     }
@@ -66,6 +216,8 @@ impl PlatformConfig {
 #[derive(Debug, Clone)]
 pub struct AppCredentials {
     pub tiktok_shop_app_key: String,
+    /// The app's service id in TikTok Shop Partner Center (its authorization link takes it).
+    pub tiktok_shop_service_id: String,
     pub tiktok_shop_app_secret: SecretString,
     pub tiktok_client_key: String,
     pub tiktok_client_secret: SecretString,
@@ -77,6 +229,8 @@ pub struct AppCredentials {
 struct SecretsDoc {
     #[serde(default)]
     tiktok_shop_app_key: String,
+    #[serde(default)]
+    tiktok_shop_service_id: String,
     #[serde(default)]
     tiktok_shop_app_secrets: Vec<SecretString>,
     #[serde(default)]
@@ -104,6 +258,7 @@ impl AppCredentials {
         };
         Ok(Self {
             tiktok_shop_app_key: doc.tiktok_shop_app_key,
+            tiktok_shop_service_id: doc.tiktok_shop_service_id,
             tiktok_shop_app_secret: first(doc.tiktok_shop_app_secrets),
             tiktok_client_key: doc.tiktok_client_key,
             tiktok_client_secret: first(doc.tiktok_client_secrets),
@@ -128,6 +283,11 @@ impl HttpTokenClient {
             .user_agent("reelcart/0.1")
             .build()?;
         Ok(Self { http, cfg })
+    }
+
+    /// The configuration this client was built with (URLs, consent screens, app ids).
+    pub fn config(&self) -> &PlatformConfig {
+        &self.cfg
     }
 }
 

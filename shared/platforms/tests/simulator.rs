@@ -17,23 +17,13 @@ use std::time::Duration;
 
 /// The client's configuration with every platform at `base` and the simulator's app credentials.
 fn config(base: &str) -> PlatformConfig {
-    let apps = reelcart_platform_sim::Apps::default();
-    PlatformConfig {
-        tiktok_shop_auth_url: base.to_string(),
-        tiktok_shop_api_url: base.to_string(),
-        tiktok_open_url: base.to_string(),
-        meta_graph_url: base.to_string(),
-        instagram_graph_url: base.to_string(),
-        instagram_api_url: base.to_string(),
-        apps: AppCredentials {
-            tiktok_shop_app_key: apps.tiktok_shop_app_key,
-            tiktok_shop_app_secret: SecretString::from(apps.tiktok_shop_app_secret),
-            tiktok_client_key: apps.tiktok_client_key,
-            tiktok_client_secret: SecretString::from(apps.tiktok_client_secret),
-            meta_app_id: apps.meta_app_id,
-            meta_app_secret: SecretString::from(apps.meta_app_secret),
-        },
-    }
+    let vars = reelcart_platform_sim::platform_vars(base);
+    let apps =
+        AppCredentials::from_json(&reelcart_platform_sim::Apps::default().secrets_json()).unwrap();
+    let v = reelcart_lambda::config::Vars(|k: &str| {
+        vars.iter().find(|(n, _)| *n == k).map(|(_, u)| u.clone())
+    });
+    PlatformConfig::from_vars(&v, apps).unwrap()
 }
 
 async fn sim_and_client() -> (Sim, HttpTokenClient) {

@@ -4,7 +4,7 @@
 
 use crate::{
     BlobStore, Claim, ConnectionStore, EventStore, IdempotencyStore, KeyService, MessageQueue,
-    SecretSource, StoredConnection, StoredEvent,
+    PendingAuthorization, PendingAuthorizations, SecretSource, StoredConnection, StoredEvent,
 };
 use bytes::Bytes;
 use reelcart_domain::event::{DomainEvent, EventKind};
@@ -311,4 +311,40 @@ pub async fn connection_store<S: ConnectionStore>(store: &S, ns: &str) {
     .await;
     let winners = results.iter().filter(|r| matches!(r, Ok(Some(_)))).count();
     assert_eq!(winners, 1, "{results:?}");
+}
+
+pub async fn pending_authorizations<S: PendingAuthorizations>(store: &S, ns: &str) {
+    use reelcart_domain::connection::OAuthPlatform;
+    let now = 1_700_000_000;
+    let pending = |nonce: &str, expires_at: i64| PendingAuthorization {
+        nonce: format!("{ns}-{nonce}"),
+        platform: OAuthPlatform::Tiktok,
+        subject: "admin-1".into(),
+        redirect_uri: "https://example.com/cb".into(),
+        code_verifier: Some("v".repeat(43)),
+        expires_at,
+    };
+    let a = pending("a", now + 600);
+    store.put(&a).await.unwrap();
+    // Taken once; a replay finds nothing.
+    assert_eq!(store.take(&a.nonce, now).await.unwrap(), Some(a.clone()));
+    assert_eq!(store.take(&a.nonce, now).await.unwrap(), None);
+    // Expired but not yet deleted: refused.
+    let b = pending("b", now - 1);
+    store.put(&b).await.unwrap();
+    assert_eq!(store.take(&b.nonce, now).await.unwrap(), None);
+    // Unknown nonce.
+    assert_eq!(store.take(&format!("{ns}-zzz"), now).await.unwrap(), None);
+    // Concurrent callbacks with the same state: exactly one wins.
+    let c = pending("c", now + 600);
+    store.put(&c).await.unwrap();
+    let results = futures::future::join_all((0..8).map(|_| store.take(&c.nonce, now))).await;
+    let won = results
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(Option::is_some)
+        .count();
+    assert_eq!(won, 1);
+    // No secret in Debug output.
+    assert!(!format!("{c:?}").contains(&"v".repeat(43)));
 }

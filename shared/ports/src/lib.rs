@@ -173,6 +173,50 @@ pub trait ConnectionStore: Send + Sync {
     fn list(&self) -> impl Future<Output = PortResult<Vec<StoredConnection>>> + Send;
 }
 
+/// An OAuth authorization that was started and not yet completed: what the callback needs besides
+/// the code (the PKCE verifier never leaves the server; the redirect URI must match exactly).
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PendingAuthorization {
+    /// The state's nonce (random, single use).
+    pub nonce: String,
+    pub platform: reelcart_domain::connection::OAuthPlatform,
+    /// The admin who started it.
+    pub subject: String,
+    pub redirect_uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_verifier: Option<String>,
+    /// Unix seconds; the record's TTL attribute as well.
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for PendingAuthorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingAuthorization")
+            .field("nonce", &self.nonce)
+            .field("platform", &self.platform)
+            .field("subject", &self.subject)
+            .field("redirect_uri", &self.redirect_uri)
+            .field(
+                "code_verifier",
+                &self.code_verifier.as_ref().map(|_| "[REDACTED]"),
+            )
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// Started OAuth authorizations, each redeemable once (DynamoDB with TTL in AWS).
+pub trait PendingAuthorizations: Send + Sync {
+    fn put(&self, pending: &PendingAuthorization) -> impl Future<Output = PortResult<()>> + Send;
+    /// Remove and return the authorization of `nonce`: exactly one caller gets it, however many
+    /// replay the callback; an expired one (not yet deleted by TTL) is `None`.
+    fn take(
+        &self,
+        nonce: &str,
+        now: i64,
+    ) -> impl Future<Output = PortResult<Option<PendingAuthorization>>> + Send;
+}
+
 // Shared handles: several workers (or a worker and a test) can hold one store or key service.
 impl<T: ConnectionStore + ?Sized> ConnectionStore for std::sync::Arc<T> {
     fn get(&self, id: &str) -> impl Future<Output = PortResult<Option<StoredConnection>>> + Send {

@@ -3,13 +3,14 @@
 
 use crate::{
     BlobStore, Claim, ConnectionStore, DataKey, EventBus, EventStore, IdempotencyStore, KeyService,
-    MessageQueue, PortError, PortResult, SecretSource, StoredConnection, StoredEvent,
+    MessageQueue, PendingAuthorization, PendingAuthorizations, PortError, PortResult, SecretSource,
+    StoredConnection, StoredEvent,
 };
 use bytes::Bytes;
 use secrecy::{SecretSlice, SecretString};
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while holding the lock only happens in a failing test; keep the data usable.
@@ -327,5 +328,24 @@ impl EventBus for MemoryEventBus {
     async fn publish(&self, detail_type: &str, detail: &serde_json::Value) -> PortResult<()> {
         lock(&self.events).push((detail_type.to_string(), detail.clone()));
         Ok(())
+    }
+}
+
+/// Pending OAuth authorizations in memory.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryPendingAuthorizations {
+    items: Arc<Mutex<HashMap<String, PendingAuthorization>>>,
+}
+
+impl PendingAuthorizations for MemoryPendingAuthorizations {
+    async fn put(&self, pending: &PendingAuthorization) -> PortResult<()> {
+        lock(&self.items).insert(pending.nonce.clone(), pending.clone());
+        Ok(())
+    }
+
+    async fn take(&self, nonce: &str, now: i64) -> PortResult<Option<PendingAuthorization>> {
+        Ok(lock(&self.items)
+            .remove(nonce)
+            .filter(|p| p.expires_at >= now))
     }
 }

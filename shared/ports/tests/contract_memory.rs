@@ -42,3 +42,8 @@ async fn memory_keys_meet_the_contract() {
 async fn memory_connections_meet_the_contract() {
     contract::connection_store(&MemoryConnections::default(), "t").await;
 }
+
+#[tokio::test]
+async fn memory_pending_authorizations_meet_the_contract() {
+    contract::pending_authorizations(&MemoryPendingAuthorizations::default(), "t").await;
+}

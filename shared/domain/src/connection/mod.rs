@@ -26,6 +26,18 @@ pub enum OAuthPlatform {
 }
 
 impl OAuthPlatform {
+    pub const ALL: [OAuthPlatform; 4] = [
+        OAuthPlatform::Meta,
+        OAuthPlatform::Instagram,
+        OAuthPlatform::TiktokShop,
+        OAuthPlatform::Tiktok,
+    ];
+
+    /// From its name in paths and records (`meta`, `instagram`, `tiktok-shop`, `tiktok`).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             OAuthPlatform::Meta => "meta",

@@ -1,0 +1,490 @@
+//! `connections-api`: how an admin connects the brand's platform accounts, and sees their health.
+//!
+//! - `POST /v1/connections/{platform}/authorize` (JWT, role `admin`): a consent-screen URL with a
+//!   signed, expiring `state`; the state's nonce and (TikTok) the PKCE verifier are kept
+//!   server-side, single use, for 15 minutes.
+//! - `GET /v1/connections/{platform}/callback` (public: the platform redirects the admin's browser
+//!   here; the signed state is the protection): verify the state, redeem its nonce once, exchange
+//!   the code, seal and store the connection.
+//! - `GET /v1/connections` (JWT, role `admin`): every connection's state, expiries, last error and
+//!   remediation. Never a token.
+
+use lambda_http::http::{Method, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use reelcart_connections::Refresher;
+use reelcart_domain::Clock;
+use reelcart_domain::connection::{Connection, ConnectionStatus, OAuthPlatform};
+use reelcart_domain::oauth::{self, STATE_TTL_SECS, StateClaims, StateError};
+use reelcart_lambda::auth::Principal;
+use reelcart_lambda::config::{ConfigError, Vars};
+use reelcart_lambda::http::{ApiError, json};
+use reelcart_platforms::{HttpTokenClient, PlatformConfig};
+use reelcart_ports::{
+    ConnectionStore, EventBus, KeyService, PendingAuthorization, PendingAuthorizations,
+    SecretSource,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tracing::Span;
+
+#[cfg(test)]
+mod tests;
+
+/// The role every admin route needs.
+pub const ADMIN: &str = "admin";
+
+/// Published when an account is connected (or reconnected after `needs_reauth`).
+pub const CONNECTED_EVENT: &str = "Connection Connected";
+
+/// The function's state: the connection layer, where pending authorizations live, and the keys
+/// that sign `state`.
+pub struct Api<S, K, E, P> {
+    pub refresher: Refresher<S, K, HttpTokenClient, E>,
+    pub pending: P,
+    /// The first signs; every one verifies (rotation).
+    pub state_keys: Vec<SecretString>,
+    /// Where browsers reach this API (`PUBLIC_BASE_URL`); callbacks are
+    /// `{base}/v1/connections/{platform}/callback`, registered with each platform.
+    pub public_base_url: String,
+    /// Where the callback sends the admin's browser afterwards (`CONNECT_RETURN_URL`, the console),
+    /// with `connection` and `status` (or `error`) in the query; unset: the callback answers JSON.
+    pub return_url: Option<String>,
+}
+
+impl<S, K, E, P> std::fmt::Debug for Api<S, K, E, P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api")
+            .field("public_base_url", &self.public_base_url)
+            .field("return_url", &self.return_url)
+            .field("state_keys", &self.state_keys.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Route {
+    List,
+    Authorize(OAuthPlatform),
+    Callback(OAuthPlatform),
+}
+
+fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let not_found = || ApiError::client(StatusCode::NOT_FOUND, "not_found", "no such route");
+    let platform = |s: &str| {
+        OAuthPlatform::parse(s).ok_or_else(|| {
+            ApiError::client(
+                StatusCode::NOT_FOUND,
+                "unknown_platform",
+                "platform must be one of meta, instagram, tiktok-shop, tiktok",
+            )
+        })
+    };
+    match (method, segments.as_slice()) {
+        (&Method::GET, ["", "v1", "connections"]) => Ok(Route::List),
+        (&Method::POST, ["", "v1", "connections", p, "authorize"]) => {
+            Ok(Route::Authorize(platform(p)?))
+        }
+        (&Method::GET, ["", "v1", "connections", p, "callback"]) => {
+            Ok(Route::Callback(platform(p)?))
+        }
+        _ => Err(not_found()),
+    }
+}
+
+/// A connection as the console shows it.
+#[derive(Debug, Serialize)]
+pub struct ConnectionView {
+    #[serde(flatten)]
+    pub connection: Connection,
+    /// A person must act (connect again), or refreshes keep failing.
+    pub needs_attention: bool,
+    /// What to do about it, when something is wrong.
+    pub remediation: Option<String>,
+}
+
+impl From<Connection> for ConnectionView {
+    fn from(connection: Connection) -> Self {
+        let needs_attention = !matches!(
+            connection.status,
+            ConnectionStatus::Active | ConnectionStatus::Refreshing
+        ) || connection.failures > 0;
+        let remediation = connection
+            .last_error
+            .as_ref()
+            .map(|e| e.remediation.clone());
+        Self {
+            connection,
+            needs_attention,
+            remediation,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AuthorizeAnswer {
+    pub platform: OAuthPlatform,
+    pub authorize_url: String,
+    pub expires_at: i64,
+}
+
+impl<S, K, E, P> Api<S, K, E, P>
+where
+    S: ConnectionStore,
+    K: KeyService,
+    E: EventBus,
+    P: PendingAuthorizations,
+{
+    #[tracing::instrument(skip_all, fields(method = %req.method(), path = %req.uri().path(), outcome))]
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let result = match route(req.method(), req.uri().path()) {
+            Ok(Route::List) => self.list(&req).await,
+            Ok(Route::Authorize(p)) => self.authorize(&req, p).await,
+            Ok(Route::Callback(p)) => self.callback(&req, p).await,
+            Err(e) => Err(e),
+        };
+        let response = result.unwrap_or_else(|e| e.into_response());
+        Span::current().record("outcome", response.status().as_u16());
+        response
+    }
+
+    async fn list(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        Principal::require(req, &[ADMIN])?;
+        let mut all = self
+            .refresher
+            .store
+            .list()
+            .await
+            .map_err(ApiError::internal)?;
+        all.sort_by(|a, b| a.connection.id.cmp(&b.connection.id));
+        let views: Vec<ConnectionView> = all
+            .into_iter()
+            .map(|r| ConnectionView::from(r.connection))
+            .collect();
+        Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({ "connections": views }),
+        ))
+    }
+
+    fn redirect_uri(&self, platform: OAuthPlatform) -> String {
+        format!(
+            "{}/v1/connections/{platform}/callback",
+            self.public_base_url
+        )
+    }
+
+    async fn authorize(
+        &self,
+        req: &Request,
+        platform: OAuthPlatform,
+    ) -> Result<Response<Body>, ApiError> {
+        let admin = Principal::require(req, &[ADMIN])?;
+        let now = self.refresher.clock.now_unix();
+        let key = self
+            .state_keys
+            .first()
+            .ok_or_else(|| ApiError::internal("no OAuth state key"))?;
+        let claims = StateClaims {
+            platform,
+            nonce: random_token(32),
+            subject: admin.subject.clone(),
+            expires_at: now + STATE_TTL_SECS,
+        };
+        let state = oauth::sign_state(&claims, key)
+            .ok_or_else(|| ApiError::internal("empty OAuth state key"))?;
+        let code_verifier = PlatformConfig::uses_pkce(platform).then(|| random_token(64));
+        let challenge = code_verifier.as_deref().map(oauth::pkce_challenge);
+        let redirect_uri = self.redirect_uri(platform);
+        let authorize_url = self
+            .refresher
+            .client
+            .config()
+            .authorize_url(platform, &state, &redirect_uri, challenge.as_deref())
+            .map_err(|e| {
+                ApiError::client(
+                    StatusCode::CONFLICT,
+                    "platform_not_configured",
+                    e.to_string(),
+                )
+            })?;
+        self.pending
+            .put(&PendingAuthorization {
+                nonce: claims.nonce,
+                platform,
+                subject: admin.subject.clone(),
+                redirect_uri,
+                code_verifier,
+                expires_at: claims.expires_at,
+            })
+            .await
+            .map_err(ApiError::internal)?;
+        tracing::info!(%platform, admin = %admin.subject, "authorization started");
+        Ok(json(
+            StatusCode::OK,
+            &AuthorizeAnswer {
+                platform,
+                authorize_url,
+                expires_at: claims.expires_at,
+            },
+        ))
+    }
+
+    async fn callback(
+        &self,
+        req: &Request,
+        platform: OAuthPlatform,
+    ) -> Result<Response<Body>, ApiError> {
+        match self.complete(req, platform).await {
+            Ok(connection) => {
+                let id = connection.id.clone();
+                Ok(self.finish(
+                    StatusCode::OK,
+                    &[("connection", id.as_str()), ("status", "connected")],
+                    serde_json::json!({ "connection": ConnectionView::from(connection) }),
+                ))
+            }
+            Err(e @ ApiError::Client { .. }) if self.return_url.is_some() => {
+                let code = match &e {
+                    ApiError::Client { code, .. } => *code,
+                    ApiError::Internal(_) => "internal",
+                };
+                tracing::warn!(%platform, error = %e, "authorization not completed");
+                Ok(self.finish(e.status(), &[("error", code)], serde_json::Value::Null))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Answer the browser: to the console when one is configured, else JSON.
+    fn finish(
+        &self,
+        status: StatusCode,
+        query: &[(&str, &str)],
+        body: serde_json::Value,
+    ) -> Response<Body> {
+        let Some(base) = &self.return_url else {
+            return json(status, &body);
+        };
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        Response::builder()
+            .status(StatusCode::SEE_OTHER)
+            .header(header::LOCATION, format!("{base}{sep}{query}"))
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(Body::Empty)
+            .unwrap_or_else(|e| ApiError::internal(e).into_response())
+    }
+
+    async fn complete(
+        &self,
+        req: &Request,
+        platform: OAuthPlatform,
+    ) -> Result<Connection, ApiError> {
+        let q: HashMap<String, String> =
+            form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect();
+        let bad = |code: &'static str, message: &str| {
+            ApiError::client(StatusCode::BAD_REQUEST, code, message.to_string())
+        };
+        if let Some(error) = q.get("error") {
+            tracing::info!(%platform, platform_error = %error, "authorization refused at the platform");
+            return Err(bad(
+                "authorization_denied",
+                "the account owner did not authorize the app; start again to retry",
+            ));
+        }
+        let state = q
+            .get("state")
+            .ok_or_else(|| bad("invalid_request", "state is missing"))?;
+        let code = q
+            .get("code")
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| bad("invalid_request", "code is missing"))?;
+        let now = self.refresher.clock.now_unix();
+        let claims = oauth::verify_state(state, &self.state_keys, platform, now).map_err(|e| {
+            tracing::warn!(%platform, error = %e, "callback with a bad state");
+            match e {
+                StateError::Expired => bad(
+                    "state_expired",
+                    "this authorization took too long; start again",
+                ),
+                _ => bad("invalid_state", "state is not one this API issued"),
+            }
+        })?;
+        let pending = self
+            .pending
+            .take(&claims.nonce, now)
+            .await
+            .map_err(ApiError::internal)?
+            .filter(|p| p.platform == platform && p.subject == claims.subject)
+            .ok_or_else(|| {
+                bad(
+                    "state_used",
+                    "this authorization was already completed or has expired; start again",
+                )
+            })?;
+        let authorized = self
+            .refresher
+            .client
+            .exchange_code(
+                platform,
+                code,
+                &pending.redirect_uri,
+                pending.code_verifier.as_deref(),
+                now,
+            )
+            .await
+            .map_err(|e| {
+                tracing::warn!(%platform, class = ?e.class, code = %e.code, "code exchange failed");
+                ApiError::client(
+                    StatusCode::BAD_GATEWAY,
+                    "exchange_failed",
+                    format!(
+                        "{platform} refused the authorization code ({}): {}",
+                        e.code,
+                        e.class.remediation(platform)
+                    ),
+                )
+            })?;
+        let config = self.refresher.client.config();
+        let scopes = authorized.grant.scopes.clone().unwrap_or_else(|| {
+            let requested = match platform {
+                OAuthPlatform::Tiktok => config.authorize.tiktok_scopes.as_str(),
+                OAuthPlatform::Meta => config.authorize.meta_scopes.as_str(),
+                OAuthPlatform::Instagram => config.authorize.instagram_scopes.as_str(),
+                OAuthPlatform::TiktokShop => "",
+            };
+            requested
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        });
+        let connection = Connection::new(
+            platform,
+            &authorized.account_id,
+            scopes,
+            authorized.grant.expires_at,
+            authorized.grant.refresh_expires_at,
+            now,
+        );
+        let stored = self
+            .refresher
+            .connect(connection, authorized.grant)
+            .await
+            .map_err(ApiError::internal)?;
+        let c = stored.connection;
+        tracing::info!(
+            connection = %c.id,
+            %platform,
+            account = %c.account_id,
+            admin = %pending.subject,
+            "account connected"
+        );
+        self.refresher
+            .events
+            .publish(
+                CONNECTED_EVENT,
+                &serde_json::json!({
+                    "connection_id": c.id,
+                    "platform": platform,
+                    "account_id": c.account_id,
+                    "connected_by": pending.subject,
+                }),
+            )
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(c)
+    }
+}
+
+/// `len` random characters of the RFC 7636 unreserved set (nonces, PKCE verifiers).
+fn random_token(len: usize) -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| char::from(CHARS[rng.random_range(0..CHARS.len())]))
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct StateKeysDoc {
+    /// During a rotation: the new key first, the old ones after.
+    #[serde(default)]
+    oauth_state_keys: Vec<SecretString>,
+    /// As the template generates it (one random key).
+    #[serde(default)]
+    oauth_state_key: Option<SecretString>,
+}
+
+/// The state-signing keys from their secret (`OAUTH_STATE_SECRET_ID`): `oauth_state_keys`
+/// (current first), then `oauth_state_key`. Each must be at least 32 characters.
+pub fn state_keys(secret: &SecretString) -> Result<Vec<SecretString>, ConfigError> {
+    let invalid = |reason: &str| ConfigError::Invalid {
+        name: "OAUTH_STATE_SECRET_ID",
+        reason: reason.to_string(),
+    };
+    let doc: StateKeysDoc = serde_json::from_str(secret.expose_secret())
+        .map_err(|e| invalid(&reelcart_domain::webhook::redacted_json_error(&e)))?;
+    let keys: Vec<SecretString> = doc
+        .oauth_state_keys
+        .into_iter()
+        .chain(doc.oauth_state_key)
+        .collect();
+    if keys.is_empty() {
+        return Err(invalid(
+            "neither oauth_state_keys nor oauth_state_key is set",
+        ));
+    }
+    if keys.iter().any(|k| k.expose_secret().len() < 32) {
+        return Err(invalid("every OAuth state key needs 32 characters or more"));
+    }
+    Ok(keys)
+}
+
+pub type AwsApi = Api<
+    reelcart_aws::DynamoConnections,
+    reelcart_aws::KmsKeys,
+    reelcart_aws::EventBridgeBus,
+    reelcart_aws::DynamoPendingAuthorizations,
+>;
+
+/// Build from settings (those of the connection layer, plus `OAUTH_STATE_SECRET_ID`,
+/// `PENDING_AUTHORIZATIONS_TABLE`,
+/// `PUBLIC_BASE_URL`, optional `CONNECT_RETURN_URL`): the wiring `main` and the local stack share.
+pub async fn from_aws<F: Fn(&str) -> Option<String>>(
+    v: &Vars<F>,
+    sdk: &reelcart_aws::SdkConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<AwsApi, reelcart_platforms::aws::InitError> {
+    let refresher =
+        reelcart_platforms::aws::aws_refresher(v, sdk, clock, "connections-api").await?;
+    let state_secret = reelcart_aws::SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk))
+        .secret(&v.required("OAUTH_STATE_SECRET_ID")?)
+        .await
+        .map_err(reelcart_platforms::aws::InitError::Secrets)?;
+    let state_keys = state_keys(&state_secret)?;
+    let pending = reelcart_aws::DynamoPendingAuthorizations::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        v.required("PENDING_AUTHORIZATIONS_TABLE")?,
+    );
+    let public_base_url = v
+        .required("PUBLIC_BASE_URL")?
+        .trim_end_matches('/')
+        .to_string();
+    Ok(Api {
+        refresher,
+        pending,
+        state_keys,
+        public_base_url,
+        return_url: v.optional("CONNECT_RETURN_URL").filter(|u| !u.is_empty()),
+    })
+}

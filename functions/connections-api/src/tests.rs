@@ -1,0 +1,390 @@
+//! The connect flow against the platform simulator over real HTTP (consent screens, code
+//! exchanges, PKCE), with the in-memory stores.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::*;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, RequestExt};
+use reelcart_domain::FixedClock;
+use reelcart_platform_sim::Sim;
+use reelcart_platforms::AppCredentials;
+use reelcart_ports::memory::{
+    MemoryConnections, MemoryEventBus, MemoryKeys, MemoryPendingAuthorizations,
+};
+use reelcart_vault::Vault;
+
+type TestApi =
+    Api<Arc<MemoryConnections>, MemoryKeys, Arc<MemoryEventBus>, MemoryPendingAuthorizations>;
+
+struct Setup {
+    sim: Sim,
+    api: TestApi,
+    store: Arc<MemoryConnections>,
+    events: Arc<MemoryEventBus>,
+    clock: Arc<FixedClock>,
+    browser: reqwest::Client,
+}
+
+const BASE: &str = "https://reelcart.example.com";
+
+async fn setup(return_url: Option<&str>) -> Setup {
+    let sim = Sim::default();
+    let addr = sim.serve(([127, 0, 0, 1], 0).into()).await.unwrap();
+    let sim_url = format!("http://{addr}");
+    sim.register_redirect(
+        "tiktok-shop",
+        &format!("{BASE}/v1/connections/tiktok-shop/callback"),
+    );
+    let vars = reelcart_platform_sim::platform_vars(&sim_url);
+    let v = Vars(|k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, u)| u.clone()));
+    let apps = AppCredentials::from_json(&sim.apps.secrets_json()).unwrap();
+    let client = HttpTokenClient::new(PlatformConfig::from_vars(&v, apps).unwrap()).unwrap();
+    let store = Arc::new(MemoryConnections::default());
+    let events = Arc::new(MemoryEventBus::default());
+    let clock = Arc::new(FixedClock::at(sim.now()));
+    let api = Api {
+        refresher: Refresher {
+            store: store.clone(),
+            vault: Vault::new(MemoryKeys::with_keys(&["k1"]), "k1".to_string()),
+            client,
+            events: events.clone(),
+            clock: clock.clone(),
+            policy: Default::default(),
+            owner: "test".into(),
+            lease_secs: 60,
+            wait_for_other: std::time::Duration::from_secs(1),
+        },
+        pending: MemoryPendingAuthorizations::default(),
+        state_keys: vec![SecretString::from(
+            "test-state-key-0123456789-abcdefghij".to_string(),
+        )],
+        public_base_url: BASE.into(),
+        return_url: return_url.map(str::to_string),
+    };
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Setup {
+        sim,
+        api,
+        store,
+        events,
+        clock,
+        browser,
+    }
+}
+
+/// A request as API Gateway hands it over: `claims` are those its JWT authorizer validated.
+fn request(method: &str, uri: &str, claims: Option<serde_json::Value>) -> Request {
+    let mut ctx = serde_json::json!({"http": {"method": method}, "timeEpoch": 0});
+    if let Some(c) = claims {
+        ctx["authorizer"] = serde_json::json!({"jwt": {"claims": c, "scopes": null}});
+    }
+    let ctx: ApiGatewayV2httpRequestContext = serde_json::from_value(ctx).unwrap();
+    lambda_http::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::Empty)
+        .unwrap()
+        .with_request_context(RequestContext::ApiGatewayV2(ctx))
+}
+
+fn admin() -> Option<serde_json::Value> {
+    Some(serde_json::json!({"sub": "admin-7", "cognito:groups": "[admin]"}))
+}
+
+fn body(r: &Response<Body>) -> serde_json::Value {
+    serde_json::from_slice(r.body().as_ref()).unwrap()
+}
+
+impl Setup {
+    async fn start(&self, platform: &str) -> AuthorizeAnswer {
+        let r = self
+            .api
+            .handle(request(
+                "POST",
+                &format!("{BASE}/v1/connections/{platform}/authorize"),
+                admin(),
+            ))
+            .await;
+        assert_eq!(r.status(), 200, "{:?}", r.body());
+        serde_json::from_value(body(&r)).unwrap()
+    }
+
+    /// The admin's browser at the consent screen: where the platform sends it back.
+    async fn consent(&self, authorize_url: &str) -> String {
+        let r = self.browser.get(authorize_url).send().await.unwrap();
+        assert_eq!(r.status(), 302, "{}", r.text().await.unwrap());
+        r.headers()["location"].to_str().unwrap().to_string()
+    }
+
+    /// Follow the platform's redirect into the callback (the fragment stays in the browser).
+    async fn callback(&self, location: &str) -> Response<Body> {
+        let uri = location.split('#').next().unwrap();
+        assert!(uri.starts_with(BASE), "{uri}");
+        self.api.handle(request("GET", uri, None)).await
+    }
+}
+
+#[tokio::test]
+async fn every_platform_connects_through_consent_and_code_exchange() {
+    let s = setup(None).await;
+    for (platform, account) in [
+        ("tiktok-shop", "7494000000000000001"),
+        ("tiktok", "act.sim-creator-0001"),
+        ("meta", "1000000000000001"),
+        ("instagram", "17841400000000001"),
+    ] {
+        let start = s.start(platform).await;
+        let url = reqwest::Url::parse(&start.authorize_url).unwrap();
+        let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
+        assert!(q.contains_key("state"));
+        // PKCE only where the platform takes it; the verifier never leaves the server.
+        assert_eq!(q.contains_key("code_challenge"), platform == "tiktok");
+        assert!(!start.authorize_url.contains("verifier"));
+        let location = s.consent(&start.authorize_url).await;
+        let r = s.callback(&location).await;
+        assert_eq!(r.status(), 200, "{platform}: {:?}", r.body());
+        let c = &body(&r)["connection"];
+        assert_eq!(c["id"], format!("{platform}#{account}"));
+        assert_eq!(c["status"], "active");
+        assert_eq!(c["needs_attention"], false);
+        // Stored sealed: nothing in the record is a token the simulator issued.
+        let stored = s
+            .store
+            .get(&format!("{platform}#{account}"))
+            .await
+            .unwrap()
+            .unwrap();
+        let raw = serde_json::to_string(&stored).unwrap();
+        for prefix in ["TTP.", "act.0", "EAA.", "IGQ.", "rft."] {
+            assert!(!raw.contains(prefix), "{platform}: token at rest: {raw}");
+        }
+        assert!(stored.connection.expires_at.unwrap() > s.sim.now());
+    }
+    assert_eq!(s.events.published().len(), 4);
+    assert!(
+        s.events
+            .published()
+            .iter()
+            .all(|(t, _)| t == CONNECTED_EVENT)
+    );
+
+    let r = s
+        .api
+        .handle(request("GET", &format!("{BASE}/v1/connections"), admin()))
+        .await;
+    assert_eq!(r.status(), 200);
+    let list = body(&r);
+    let ids: Vec<&str> = list["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "instagram#17841400000000001",
+            "meta#1000000000000001",
+            "tiktok#act.sim-creator-0001",
+            "tiktok-shop#7494000000000000001"
+        ]
+    );
+    assert!(!list.to_string().contains("ciphertext"));
+}
+
+#[tokio::test]
+async fn admin_routes_refuse_no_token_and_wrong_role() {
+    let s = setup(None).await;
+    let moderator = Some(serde_json::json!({"sub": "m-1", "cognito:groups": "[moderator]"}));
+    for (method, path) in [
+        ("GET", "/v1/connections"),
+        ("POST", "/v1/connections/tiktok/authorize"),
+    ] {
+        let uri = format!("{BASE}{path}");
+        assert_eq!(
+            s.api.handle(request(method, &uri, None)).await.status(),
+            401
+        );
+        assert_eq!(
+            s.api
+                .handle(request(method, &uri, moderator.clone()))
+                .await
+                .status(),
+            403
+        );
+        assert_eq!(
+            s.api.handle(request(method, &uri, admin())).await.status(),
+            200
+        );
+    }
+    let r = s
+        .api
+        .handle(request(
+            "POST",
+            &format!("{BASE}/v1/connections/myspace/authorize"),
+            admin(),
+        ))
+        .await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(body(&r)["error"]["code"], "unknown_platform");
+}
+
+#[tokio::test]
+async fn callbacks_refuse_replay_forgery_expiry_other_platform_and_denial() {
+    let s = setup(None).await;
+    let code = |r: &Response<Body>| body(r)["error"]["code"].as_str().unwrap().to_string();
+
+    // Replay: the same redirect twice connects once.
+    let start = s.start("tiktok").await;
+    let location = s.consent(&start.authorize_url).await;
+    assert_eq!(s.callback(&location).await.status(), 200);
+    let again = s.callback(&location).await;
+    assert_eq!(
+        (again.status().as_u16(), code(&again)),
+        (400, "state_used".into())
+    );
+
+    // Forged: a state this API did not sign.
+    let start = s.start("meta").await;
+    let location = s.consent(&start.authorize_url).await;
+    let forged = location.replace("state=", "state=x");
+    let r = s.callback(&forged).await;
+    assert_eq!(
+        (r.status().as_u16(), code(&r)),
+        (400, "invalid_state".into())
+    );
+
+    // A state issued for Meta presented at Instagram's callback.
+    let elsewhere = location.replace("/meta/callback", "/instagram/callback");
+    let r = s.callback(&elsewhere).await;
+    assert_eq!(
+        (r.status().as_u16(), code(&r)),
+        (400, "invalid_state".into())
+    );
+
+    // Expired: 15 minutes at the consent screen.
+    s.clock.advance(STATE_TTL_SECS + 1);
+    let r = s.callback(&location).await;
+    assert_eq!(
+        (r.status().as_u16(), code(&r)),
+        (400, "state_expired".into())
+    );
+    s.clock.set(s.sim.now());
+
+    // Denied at the platform.
+    s.sim.set_consent("instagram", "17841400000000001", false);
+    let start = s.start("instagram").await;
+    let location = s.consent(&start.authorize_url).await;
+    assert!(location.contains("error=access_denied"));
+    let r = s.callback(&location).await;
+    assert_eq!(
+        (r.status().as_u16(), code(&r)),
+        (400, "authorization_denied".into())
+    );
+
+    // Missing code or state.
+    let r = s
+        .api
+        .handle(request(
+            "GET",
+            &format!("{BASE}/v1/connections/tiktok/callback"),
+            None,
+        ))
+        .await;
+    assert_eq!(
+        (r.status().as_u16(), code(&r)),
+        (400, "invalid_request".into())
+    );
+
+    // Only the first (tiktok) authorization connected anything.
+    assert_eq!(s.store.list().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_wrong_pkce_verifier_is_refused_by_the_platform() {
+    let s = setup(None).await;
+    let start = s.start("tiktok").await;
+    let location = s.consent(&start.authorize_url).await;
+    // Swap the stored verifier for another one: TikTok refuses the exchange.
+    let nonce = {
+        let state = reqwest::Url::parse(&location)
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .unwrap()
+            .1
+            .into_owned();
+        oauth::verify_state(
+            &state,
+            &s.api.state_keys,
+            OAuthPlatform::Tiktok,
+            s.sim.now(),
+        )
+        .unwrap()
+        .nonce
+    };
+    let mut pending = s
+        .api
+        .pending
+        .take(&nonce, s.sim.now())
+        .await
+        .unwrap()
+        .unwrap();
+    pending.code_verifier = Some("w".repeat(64));
+    s.api.pending.put(&pending).await.unwrap();
+    let r = s.callback(&location).await;
+    assert_eq!(r.status(), 502, "{:?}", r.body());
+    assert_eq!(body(&r)["error"]["code"], "exchange_failed");
+    assert!(s.store.list().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn with_a_console_the_browser_is_sent_back_to_it() {
+    let s = setup(Some("https://console.example.com/connections")).await;
+    let start = s.start("tiktok-shop").await;
+    let location = s.consent(&start.authorize_url).await;
+    let r = s.callback(&location).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        "https://console.example.com/connections?connection=tiktok-shop%237494000000000000001&status=connected"
+    );
+    let r = s.callback(&location).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        "https://console.example.com/connections?error=state_used"
+    );
+}
+
+#[test]
+fn state_keys_come_from_the_generated_secret_or_a_rotation_list() {
+    let secret = |s: &str| SecretString::from(s.to_string());
+    let k = "k".repeat(40);
+    assert_eq!(
+        state_keys(&secret(&format!(r#"{{"oauth_state_key":"{k}"}}"#)))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        state_keys(&secret(&format!(
+            r#"{{"oauth_state_keys":["{k}","{k}x"],"oauth_state_key":"{k}y"}}"#
+        )))
+        .unwrap()
+        .len(),
+        3
+    );
+    assert!(state_keys(&secret("{}")).is_err());
+    assert!(state_keys(&secret(r#"{"oauth_state_key":"short"}"#)).is_err());
+    let err = state_keys(&secret(
+        r#"{"oauth_state_key": 12345678901234567890123456789012345}"#,
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(!err.contains("12345678901234567890"), "{err}");
+}
