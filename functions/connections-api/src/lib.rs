@@ -45,9 +45,10 @@ pub struct Api<S, K, E, P> {
     pub pending: P,
     /// The first signs; every one verifies (rotation).
     pub state_keys: Vec<SecretString>,
-    /// Where browsers reach this API (`PUBLIC_BASE_URL`); callbacks are
-    /// `{base}/v1/connections/{platform}/callback`, registered with each platform.
-    pub public_base_url: String,
+    /// Where browsers reach this API (`PUBLIC_BASE_URL`, for a custom domain); unset: the URL
+    /// the authorize request came in at (API Gateway's `Host` and `X-Forwarded-Proto`).
+    /// Callbacks are `{base}/v1/connections/{platform}/callback`, registered with each platform.
+    pub public_base_url: Option<String>,
     /// Where the callback sends the admin's browser afterwards (`CONNECT_RETURN_URL`, the console),
     /// with `connection` and `status` (or `error`) in the query; unset: the callback answers JSON.
     pub return_url: Option<String>,
@@ -169,11 +170,26 @@ where
         ))
     }
 
-    fn redirect_uri(&self, platform: OAuthPlatform) -> String {
-        format!(
-            "{}/v1/connections/{platform}/callback",
-            self.public_base_url
-        )
+    fn redirect_uri(&self, req: &Request, platform: OAuthPlatform) -> Result<String, ApiError> {
+        let base = match &self.public_base_url {
+            Some(base) => base.clone(),
+            None => {
+                let header = |name: &str| {
+                    req.headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .filter(|v| !v.is_empty())
+                };
+                let host = header("host").or_else(|| req.uri().host()).ok_or_else(|| {
+                    ApiError::client(StatusCode::BAD_REQUEST, "invalid_request", "no Host")
+                })?;
+                let scheme = header("x-forwarded-proto")
+                    .or_else(|| req.uri().scheme_str())
+                    .unwrap_or("https");
+                format!("{scheme}://{host}")
+            }
+        };
+        Ok(format!("{base}/v1/connections/{platform}/callback"))
     }
 
     async fn authorize(
@@ -197,7 +213,7 @@ where
             .ok_or_else(|| ApiError::internal("empty OAuth state key"))?;
         let code_verifier = PlatformConfig::uses_pkce(platform).then(|| random_token(64));
         let challenge = code_verifier.as_deref().map(oauth::pkce_challenge);
-        let redirect_uri = self.redirect_uri(platform);
+        let redirect_uri = self.redirect_uri(req, platform)?;
         let authorize_url = self
             .refresher
             .client
@@ -458,8 +474,7 @@ pub type AwsApi = Api<
 >;
 
 /// Build from settings (those of the connection layer, plus `OAUTH_STATE_SECRET_ID`,
-/// `PENDING_AUTHORIZATIONS_TABLE`,
-/// `PUBLIC_BASE_URL`, optional `CONNECT_RETURN_URL`): the wiring `main` and the local stack share.
+/// `PENDING_AUTHORIZATIONS_TABLE`, optional `PUBLIC_BASE_URL` and `CONNECT_RETURN_URL`): the wiring `main` and the local stack share.
 pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     v: &Vars<F>,
     sdk: &reelcart_aws::SdkConfig,
@@ -477,9 +492,9 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
         v.required("PENDING_AUTHORIZATIONS_TABLE")?,
     );
     let public_base_url = v
-        .required("PUBLIC_BASE_URL")?
-        .trim_end_matches('/')
-        .to_string();
+        .optional("PUBLIC_BASE_URL")
+        .filter(|u| !u.is_empty())
+        .map(|u| u.trim_end_matches('/').to_string());
     Ok(Api {
         refresher,
         pending,

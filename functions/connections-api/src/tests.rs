@@ -59,7 +59,7 @@ async fn setup(return_url: Option<&str>) -> Setup {
         state_keys: vec![SecretString::from(
             "test-state-key-0123456789-abcdefghij".to_string(),
         )],
-        public_base_url: BASE.into(),
+        public_base_url: None,
         return_url: return_url.map(str::to_string),
     };
     let browser = reqwest::Client::builder()
@@ -83,9 +83,12 @@ fn request(method: &str, uri: &str, claims: Option<serde_json::Value>) -> Reques
         ctx["authorizer"] = serde_json::json!({"jwt": {"claims": c, "scopes": null}});
     }
     let ctx: ApiGatewayV2httpRequestContext = serde_json::from_value(ctx).unwrap();
+    // As API Gateway delivers it: the host and scheme the browser used.
     lambda_http::http::Request::builder()
         .method(method)
         .uri(uri)
+        .header("host", "reelcart.example.com")
+        .header("x-forwarded-proto", "https")
         .body(Body::Empty)
         .unwrap()
         .with_request_context(RequestContext::ApiGatewayV2(ctx))

@@ -24,9 +24,18 @@ pub struct FunctionSpec {
     pub logical_id: String,
     pub binary: String,
     pub env: HashMap<String, String>,
-    pub routes: Vec<(String, String)>,
+    pub routes: Vec<HttpRoute>,
     pub sqs: Vec<SqsSource>,
     pub schedules: Vec<ScheduleSpec>,
+}
+
+/// An API Gateway route of a function.
+#[derive(Debug, Clone)]
+pub struct HttpRoute {
+    pub method: String,
+    pub path: String,
+    /// The authorizer the template puts the route behind (`Auth.Authorizer`), if any.
+    pub authorizer: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -106,7 +115,15 @@ pub fn specs(template: &Template, names: &Names) -> Result<Vec<FunctionSpec>> {
                         let path = props["Path"]
                             .as_str()
                             .ok_or_else(|| anyhow!("{id}.{name}: no Path"))?;
-                        spec.routes.push((method, path.to_string()));
+                        let authorizer = props["Auth"]["Authorizer"]
+                            .as_str()
+                            .filter(|a| *a != "NONE")
+                            .map(str::to_string);
+                        spec.routes.push(HttpRoute {
+                            method,
+                            path: path.to_string(),
+                            authorizer,
+                        });
                     }
                     "SQS" => {
                         let queue_arn = resolved_str(names, props.get("Queue"))?
@@ -188,6 +205,17 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
                         .map(|_| ())
                         .map_err(|e| e.to_string())
                 })
+            }));
+        }
+        "connections-api" => {
+            let api = Arc::new(
+                connections_api::from_aws(&v, sdk, clock)
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?,
+            );
+            h.http = Some(Arc::new(move |req| {
+                let api = api.clone();
+                Box::pin(async move { api.handle(req).await })
             }));
         }
         "connection-events" => {

@@ -9,6 +9,7 @@ pub mod connect;
 pub mod demo;
 pub mod emulator;
 pub mod functions;
+pub mod idp;
 pub mod provision;
 pub mod pump;
 pub mod schedule;
@@ -71,6 +72,8 @@ pub struct Stack {
     /// The platform simulator every function's platform base URLs point at.
     pub sim: reelcart_platform_sim::Sim,
     pub sim_url: String,
+    /// Issues the tokens the admin, moderator and creator routes take (see [`idp`]).
+    pub idp: idp::Idp,
     routes: Arc<Routes>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -105,8 +108,6 @@ impl Stack {
             for (var, url) in reelcart_platform_sim::platform_vars(&sim_url) {
                 f.env.insert(var.to_string(), url);
             }
-            f.env
-                .insert("PUBLIC_BASE_URL".to_string(), format!("http://{addr}"));
         }
         // TikTok Shop sends sellers back to the redirect URI registered for the app.
         sim.register_redirect(
@@ -115,7 +116,11 @@ impl Stack {
         );
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
-        let mut routes = Routes::default();
+        let idp = idp::Idp::new(format!("http://{addr}/_local/idp"))?;
+        let mut routes = Routes {
+            idp: Some(idp.clone()),
+            ..Routes::default()
+        };
         let queue_urls: HashMap<String, String> = names
             .resources
             .values()
@@ -131,15 +136,16 @@ impl Stack {
             let handlers = functions::build(spec, &emulator.sdk)
                 .await
                 .with_context(|| format!("building {}", spec.logical_id))?;
-            for (method, pattern) in &spec.routes {
+            for r in &spec.routes {
                 let handler = handlers
                     .http
                     .clone()
                     .ok_or_else(|| anyhow!("{} has routes but no HTTP handler", spec.logical_id))?;
                 routes.http.push(Route {
-                    method: method.clone(),
-                    pattern: pattern.clone(),
+                    method: r.method.clone(),
+                    pattern: r.path.clone(),
                     function: spec.logical_id.clone(),
+                    authorizer: r.authorizer.clone(),
                     handler,
                 });
             }
@@ -209,10 +215,17 @@ impl Stack {
             emulator,
             sim,
             sim_url,
+            idp,
             routes,
             stop,
             tasks,
         })
+    }
+
+    /// A token for `sub` with `groups` (roles), as the stack's identity provider signs them.
+    pub fn token(&self, sub: &str, groups: &[&str]) -> Result<String> {
+        let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+        self.idp.issue(sub, &groups, 3600)
     }
 
     pub fn url(&self) -> String {

@@ -2,6 +2,7 @@
 //! serve them), plus `/healthz` and `/_local/schedules/{name}` to fire a schedule now.
 
 use crate::functions::{HttpFn, ScheduleFn};
+use crate::idp::Idp;
 use axum::Router;
 use axum::extract::{Path, Request, State};
 use axum::http::{Method, StatusCode};
@@ -19,18 +20,25 @@ pub struct Route {
     pub method: String,
     pub pattern: String,
     pub function: String,
+    /// Behind API Gateway's JWT authorizer (emulated with the stack's [`Idp`]).
+    pub authorizer: Option<String>,
     pub handler: HttpFn,
 }
 
 #[derive(Clone, Default)]
 pub struct Routes {
     pub http: Vec<Route>,
+    pub idp: Option<Idp>,
     pub schedules: BTreeMap<String, (ScheduleFn, Option<String>)>,
 }
 
 impl std::fmt::Debug for Route {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} → {}", self.method, self.pattern, self.function)
+        write!(f, "{} {} → {}", self.method, self.pattern, self.function)?;
+        match &self.authorizer {
+            Some(a) => write!(f, " ({a})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -49,6 +57,8 @@ pub fn router(routes: Arc<Routes>) -> Router {
             "/healthz",
             get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
         )
+        .route("/_local/idp/jwks.json", get(jwks))
+        .route("/_local/idp/token", post(issue_token))
         .route("/_local/schedules", get(list_schedules))
         .route("/_local/schedules/{name}", post(fire_schedule))
         .fallback(dispatch)
@@ -61,6 +71,45 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
         axum::Json(serde_json::json!({"error": {"code": code, "message": message}})),
     )
         .into_response()
+}
+
+async fn jwks(State(routes): State<Arc<Routes>>) -> Response {
+    match &routes.idp {
+        Some(idp) => axum::Json(idp.jwks()).into_response(),
+        None => error(StatusCode::NOT_FOUND, "not_found", "no identity provider"),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct TokenRequest {
+    sub: String,
+    #[serde(default)]
+    groups: Vec<String>,
+    #[serde(default = "hour")]
+    ttl_secs: i64,
+}
+
+fn hour() -> i64 {
+    3600
+}
+
+/// A token for anyone: the local stack has no login (its port is on loopback only).
+async fn issue_token(
+    State(routes): State<Arc<Routes>>,
+    axum::Json(r): axum::Json<TokenRequest>,
+) -> Response {
+    let Some(idp) = &routes.idp else {
+        return error(StatusCode::NOT_FOUND, "not_found", "no identity provider");
+    };
+    match idp.issue(&r.sub, &r.groups, r.ttl_secs) {
+        Ok(token) => axum::Json(serde_json::json!({
+            "token": token,
+            "token_type": "Bearer",
+            "expires_in": r.ttl_secs,
+        }))
+        .into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "idp", &e.to_string()),
+    }
 }
 
 async fn list_schedules(State(routes): State<Arc<Routes>>) -> Response {
@@ -125,12 +174,46 @@ async fn dispatch(State(routes): State<Arc<Routes>>, req: Request) -> Response {
             );
         }
     };
+    // What API Gateway adds: the request context (with the authorizer's claims) and the scheme.
+    let claims = match &route.authorizer {
+        None => None,
+        Some(_) => {
+            let header = parts
+                .headers
+                .get(http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok());
+            match routes.idp.as_ref().and_then(|idp| idp.authorize(header)) {
+                Some(claims) => Some(claims),
+                // API Gateway's own answer, before any function runs.
+                None => {
+                    return (
+                        StatusCode::UNAUTHORIZED,
+                        [(http::header::WWW_AUTHENTICATE, "Bearer")],
+                        axum::Json(serde_json::json!({"message": "Unauthorized"})),
+                    )
+                        .into_response();
+                }
+            }
+        }
+    };
+    let context = match request_context(&parts.method, &path, claims) {
+        Ok(c) => c,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "local", &e),
+    };
+    let mut parts = parts;
+    parts
+        .headers
+        .insert("x-forwarded-proto", http::HeaderValue::from_static("http"));
     let body = if bytes.is_empty() {
         Body::Empty
     } else {
         Body::Binary(bytes.to_vec())
     };
-    let response = (route.handler)(lambda_http::http::Request::from_parts(parts, body)).await;
+    let request = lambda_http::RequestExt::with_request_context(
+        lambda_http::http::Request::from_parts(parts, body),
+        lambda_http::request::RequestContext::ApiGatewayV2(context),
+    );
+    let response = (route.handler)(request).await;
     let (parts, body) = response.into_parts();
     let bytes = match body {
         Body::Empty => Vec::new(),
@@ -139,4 +222,22 @@ async fn dispatch(State(routes): State<Arc<Routes>>, req: Request) -> Response {
         _ => Vec::new(),
     };
     Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// An HTTP API (payload 2.0) request context, as API Gateway builds it.
+fn request_context(
+    method: &Method,
+    path: &str,
+    claims: Option<std::collections::HashMap<String, String>>,
+) -> Result<aws_lambda_events::apigw::ApiGatewayV2httpRequestContext, String> {
+    let mut ctx = serde_json::json!({
+        "http": {"method": method.as_str(), "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
+        "stage": "$default",
+        "requestId": format!("local-{:016x}", rand::random::<u64>()),
+        "timeEpoch": 0,
+    });
+    if let Some(claims) = claims {
+        ctx["authorizer"] = serde_json::json!({"jwt": {"claims": claims, "scopes": null}});
+    }
+    serde_json::from_value(ctx).map_err(|e| e.to_string())
 }

@@ -1,0 +1,117 @@
+//! The admin connect flow on the local stack, as a browser and an admin would drive it: a token
+//! from the stack's identity provider, API Gateway's JWT check (emulated), the function's role
+//! check, the simulator's consent screens and token endpoints, DynamoDB and KMS underneath.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use reelcart_e2e::*;
+use serde_json::Value;
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_connects_tiktok_shop_and_tiktok_and_sees_their_health() {
+    let stack = start_stack().await;
+    let http = browser();
+    let admin = stack.token("admin-1", &["admin"]).unwrap();
+    let base = stack.url();
+
+    for (platform, account) in [
+        ("tiktok-shop", "7494000000000000001"),
+        ("tiktok", "act.sim-creator-0001"),
+    ] {
+        let r = http
+            .post(format!("{base}/v1/connections/{platform}/authorize"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let start: Value = r.json().await.unwrap();
+        let consent_url = start["authorize_url"].as_str().unwrap();
+        assert!(consent_url.starts_with(&stack.sim_url), "{consent_url}");
+
+        // The consent screen sends the browser back to this stack's callback.
+        let r = http.get(consent_url).send().await.unwrap();
+        assert_eq!(r.status(), 302);
+        let back = r.headers()["location"].to_str().unwrap().to_string();
+        assert!(
+            back.starts_with(&format!("{base}/v1/connections/{platform}/callback?")),
+            "{back}"
+        );
+        let r = http.get(&back).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["connection"]["id"], format!("{platform}#{account}"));
+
+        // A second visit with the same code and state changes nothing.
+        let r = http.get(&back).send().await.unwrap();
+        assert_eq!(r.status(), 400);
+    }
+
+    let r = http
+        .get(format!("{base}/v1/connections"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let list: Value = r.json().await.unwrap();
+    let list = list["connections"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(list.iter().all(|c| c["status"] == "active"));
+
+    // At rest: sealed under KMS, no token the simulator issued.
+    let raw = format!("{:?}", scan(&stack, "ConnectionsTable").await);
+    assert!(!raw.contains("TTP.") && !raw.contains("act.0") && !raw.contains("rft."));
+    // Pending authorizations are gone once used.
+    assert!(scan(&stack, "PendingAuthorizationsTable").await.is_empty());
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_routes_need_a_valid_token_and_the_admin_role() {
+    let stack = start_stack().await;
+    let http = browser();
+    let base = stack.url();
+    let moderator = stack.token("mod-1", &["moderator"]).unwrap();
+    let admin = stack.token("admin-1", &["moderator", "admin"]).unwrap();
+    // Signed by another issuer's key: API Gateway refuses it.
+    let foreign = reelcart_local::idp::Idp::new(stack.idp.issuer.clone())
+        .unwrap()
+        .issue("admin-1", &["admin".into()], 600)
+        .unwrap();
+    for (method, path) in [
+        ("GET", "/v1/connections"),
+        ("POST", "/v1/connections/meta/authorize"),
+    ] {
+        let call = |token: Option<&str>| {
+            let mut r = http.request(method.parse().unwrap(), format!("{base}{path}"));
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            async move { r.send().await.unwrap().status().as_u16() }
+        };
+        assert_eq!(call(None).await, 401, "{path}: no token");
+        assert_eq!(call(Some("not-a-jwt")).await, 401, "{path}: garbage");
+        assert_eq!(call(Some(&foreign)).await, 401, "{path}: foreign key");
+        assert_eq!(call(Some(&moderator)).await, 403, "{path}: moderator");
+        assert_eq!(call(Some(&admin)).await, 200, "{path}: admin");
+    }
+    // The callback is public: the signed state protects it.
+    let r = http
+        .get(format!(
+            "{base}/v1/connections/meta/callback?code=x&state=forged"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_state");
+    stack.stop().await;
+}
