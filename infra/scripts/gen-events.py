@@ -62,4 +62,29 @@ for i, e in enumerate(envs):
         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:reelcart-WebhookEventQueue", "awsRegion": "us-east-1"})
 with open("events/webhook-processor/sqs-batch.json", "w") as f:
     json.dump({"Records": records}, f, indent=2); f.write("\n")
-print("wrote", ", ".join(sorted(out)), "and sqs-batch.json")
+# connections-api: requests as API Gateway delivers them after its JWT authorizer (claims as
+# strings, groups as "[a b]").
+import os
+os.makedirs("events/connections-api", exist_ok=True)
+def authed(method, path, route, claims, query=""):
+    r = req(method, path, {"User-Agent": "Mozilla/5.0"}, None, query=query)
+    r["routeKey"] = f"{method} {route}"
+    r["requestContext"]["routeKey"] = f"{method} {route}"
+    r["headers"]["x-forwarded-proto"] = "https"
+    if claims is not None:
+        r["requestContext"]["authorizer"] = {"jwt": {"claims": {"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example",
+            "aud": "4example0client0id", "token_use": "id", "iat": str(T), "exp": str(T + 3600), **claims}, "scopes": None}}
+    return r
+admin = {"sub": "8f2c1e4a-0000-4000-8000-00000000a001", "cognito:groups": "[admin]", "email": "admin@example.com"}
+conn = {
+    "list-connections": authed("GET", "/v1/connections", "/v1/connections", admin),
+    "authorize-tiktok": authed("POST", "/v1/connections/tiktok/authorize", "/v1/connections/{platform}/authorize", admin),
+    "authorize-as-moderator": authed("POST", "/v1/connections/meta/authorize", "/v1/connections/{platform}/authorize",
+        {"sub": "8f2c1e4a-0000-4000-8000-00000000b002", "cognito:groups": "[moderator]"}),
+    "callback-denied": authed("GET", "/v1/connections/instagram/callback", "/v1/connections/{platform}/callback", None,
+        query="error=access_denied&error_reason=user_denied&error_description=The+user+denied+your+request.&state=eyJwIjoiaW5zdGFncmFtIn0.c2ln"),
+}
+for name, ev in conn.items():
+    with open(f"events/connections-api/{name}.json", "w") as f:
+        json.dump(ev, f, indent=2); f.write("\n")
+print("wrote", ", ".join(sorted(out) + sorted(conn)), "and sqs-batch.json")

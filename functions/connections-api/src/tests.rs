@@ -391,3 +391,44 @@ fn state_keys_come_from_the_generated_secret_or_a_rotation_list() {
     .to_string();
     assert!(!err.contains("12345678901234567890"), "{err}");
 }
+
+fn fixture(name: &str) -> Request {
+    let json = match name {
+        "list-connections" => include_str!("../../../events/connections-api/list-connections.json"),
+        "authorize-tiktok" => include_str!("../../../events/connections-api/authorize-tiktok.json"),
+        "authorize-as-moderator" => {
+            include_str!("../../../events/connections-api/authorize-as-moderator.json")
+        }
+        "callback-denied" => include_str!("../../../events/connections-api/callback-denied.json"),
+        other => panic!("no fixture {other}"),
+    };
+    lambda_http::request::from_str(json).unwrap()
+}
+
+#[tokio::test]
+async fn the_sample_events_get_the_documented_answers() {
+    let s = setup(None).await;
+    let r = s.api.handle(fixture("list-connections")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(body(&r)["connections"], serde_json::json!([]));
+
+    let r = s.api.handle(fixture("authorize-tiktok")).await;
+    assert_eq!(r.status(), 200);
+    let start: AuthorizeAnswer = serde_json::from_value(body(&r)).unwrap();
+    // The redirect URI is where API Gateway received the request.
+    assert!(start.authorize_url.contains(
+        "redirect_uri=https%3A%2F%2Fabc123.execute-api.us-east-1.amazonaws.com%2Fv1%2Fconnections%2Ftiktok%2Fcallback"
+    ), "{}", start.authorize_url);
+
+    assert_eq!(
+        s.api
+            .handle(fixture("authorize-as-moderator"))
+            .await
+            .status(),
+        403
+    );
+
+    let r = s.api.handle(fixture("callback-denied")).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(body(&r)["error"]["code"], "authorization_denied");
+}

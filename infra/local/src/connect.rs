@@ -11,7 +11,66 @@ use reelcart_vault::TokenSet;
 use secrecy::SecretString;
 use std::sync::Arc;
 
+/// One admin connect flow, as a browser drives it.
+#[derive(Debug)]
+pub struct ConsentFlow {
+    pub authorize_url: String,
+    pub callback_url: String,
+    pub connection_id: String,
+}
+
 impl Stack {
+    /// Connect `platform` the way an admin does: a token from the stack's identity provider,
+    /// `POST /v1/connections/{platform}/authorize`, the platform's consent screen (the simulator
+    /// approves), its redirect to the callback. Returns each URL the browser visited.
+    pub async fn connect_as_admin(&self, platform: OAuthPlatform) -> Result<ConsentFlow> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let token = self.token("demo-admin", &["admin"])?;
+        let start: serde_json::Value = http
+            .post(format!(
+                "{}/v1/connections/{platform}/authorize",
+                self.url()
+            ))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let authorize_url = start["authorize_url"]
+            .as_str()
+            .context("no authorize_url")?
+            .to_string();
+        let consent = http.get(&authorize_url).send().await?;
+        let callback_url = consent
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .context("the consent screen did not redirect")?
+            .split('#')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let done: serde_json::Value = http
+            .get(&callback_url)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let connection_id = done["connection"]["id"]
+            .as_str()
+            .context("callback answered no connection")?
+            .to_string();
+        Ok(ConsentFlow {
+            authorize_url,
+            callback_url,
+            connection_id,
+        })
+    }
+
     /// Connect `account_id` on `platform`, its access token expiring in `access_ttl` seconds
     /// (`None`: the platform's own lifetime). Returns the connection id.
     pub async fn connect_demo(

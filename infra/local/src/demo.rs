@@ -154,6 +154,15 @@ async fn scan_tag(stack: &Stack, table: &str, tag: &str) -> Result<Vec<(String, 
 async fn connections(stack: &Stack) -> Result<()> {
     use reelcart_domain::connection::OAuthPlatform;
     println!("\n[6/6] Platform connections: tokens sealed with KMS, refreshed ahead of expiry");
+    let flow = stack.connect_as_admin(OAuthPlatform::Instagram).await?;
+    println!("      an admin connects Instagram (JWT role admin):");
+    println!(
+        "        POST {}/v1/connections/instagram/authorize",
+        stack.url()
+    );
+    println!("        consent screen  {}", shorten(&flow.authorize_url));
+    println!("        callback        {}", shorten(&flow.callback_url));
+    println!("        connected       {}", flow.connection_id);
     let shop = stack
         .connect_demo(OAuthPlatform::TiktokShop, "7494049642642441621", Some(300))
         .await?;
@@ -208,6 +217,25 @@ async fn connections(stack: &Stack) -> Result<()> {
     .await?;
     println!("      ({shop} and {creator}: the raw DynamoDB items hold only sealed ciphertext)");
     Ok(())
+}
+
+/// A URL with its long query values cut, for the console.
+fn shorten(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, query)) => {
+            let q: Vec<String> = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, v)) if v.len() > 16 => {
+                        format!("{k}={}…", v.chars().take(12).collect::<String>())
+                    }
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("{base}?{}", q.join("&"))
+        }
+        None => url.to_string(),
+    }
 }
 
 async fn show(stack: &Stack, heading: &str) -> Result<()> {
