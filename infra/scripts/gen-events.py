@@ -40,6 +40,13 @@ out["meta-verify-handshake"] = req("GET", "/webhooks/meta", {}, None, query=f"hu
 std_body = json.dumps({"type": "review.created", "timestamp": "2025-11-26T00:00:00Z", "data": {"review_id": "rev_01", "rating": 5, "sku": "TEE-BLK-M", "text": "Great fit", "media": ["https://reviews.example/rev_01.jpg"]}}, separators=(",", ":"))
 std_id = "msg_2Kq0yJ7mJ1n6Zr2p3VdYbC4nX9A"
 out["standard-review-created"] = req("POST", "/webhooks/standard/reviews", {"webhook-id": std_id, "webhook-timestamp": str(T), "webhook-signature": "v1," + b64(STD, f"{std_id}.{T}.{std_body}".encode())}, std_body)
+def signed_request(secret, payload):
+    b = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    sig = base64.urlsafe_b64encode(hmac.new(secret, b.encode(), hashlib.sha256).digest()).decode().rstrip("=")
+    return f"{sig}.{b}"
+deauth = signed_request(META, json.dumps({"algorithm": "HMAC-SHA256", "issued_at": T, "user_id": "1000000000000001"}, separators=(",", ":")))
+out["meta-deauthorize"] = req("POST", "/webhooks/meta/deauthorize", {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "facebookplatform/1.0 (+http://developers.facebook.com)"},
+    "signed_request=" + deauth)
 for name, ev in out.items():
     with open(f"events/webhook-receiver/{name}.json", "w") as f:
         json.dump(ev, f, indent=2); f.write("\n")

@@ -34,8 +34,14 @@ pub async fn post(
 ) -> (u16, serde_json::Value) {
     let mut req = client
         .post(format!("{}{}", stack.url(), d.path))
-        .header("content-type", "application/json")
         .body(d.body.clone());
+    if !d
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        req = req.header("content-type", "application/json");
+    }
     for (k, v) in &d.headers {
         req = req.header(k, v);
     }

@@ -115,3 +115,42 @@ async fn admin_routes_need_a_valid_token_and_the_admin_role() {
     assert_eq!(body["error"]["code"], "invalid_state");
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meta_and_instagram_deauthorize_callbacks_revoke_their_connections() {
+    let stack = start_stack().await;
+    let meta = stack
+        .connect_as_admin(reelcart_domain::connection::OAuthPlatform::Meta)
+        .await
+        .unwrap();
+    let ig = stack
+        .connect_as_admin(reelcart_domain::connection::OAuthPlatform::Instagram)
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let secret = reelcart_local::seed::DEMO_META_APP_SECRET;
+    for (connection, user, instagram) in [
+        (&meta.connection_id, "1000000000000001", false),
+        (&ig.connection_id, "17841400000000001", true),
+    ] {
+        let d = reelcart_local::simulator::meta_deauthorize(secret, user, now(), instagram);
+        let (status, body) = deliver(&http, &stack, &d).await;
+        assert_eq!(status, 200, "{body}");
+        let forged = reelcart_local::simulator::meta_deauthorize("wrong", user, now(), instagram);
+        assert_eq!(post(&http, &stack, &forged).await.0, 401);
+        eventually(
+            std::time::Duration::from_secs(20),
+            "connection revoked",
+            || async {
+                let items = scan(&stack, "ConnectionsTable").await;
+                items
+                    .iter()
+                    .find(|i| i["id"].as_s().ok() == Some(connection))
+                    .filter(|i| i["status"].as_s().ok().map(String::as_str) == Some("revoked"))
+                    .map(|_| ())
+            },
+        )
+        .await;
+    }
+    stack.stop().await;
+}

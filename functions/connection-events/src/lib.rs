@@ -50,9 +50,11 @@ enum Change {
 }
 
 fn change_of(event: &DomainEvent) -> Option<(OAuthPlatform, String, Change)> {
-    let platform = match event.platform {
-        Platform::TiktokShop => OAuthPlatform::TiktokShop,
-        Platform::Tiktok => OAuthPlatform::Tiktok,
+    let platform = match (event.platform, event.topic.as_deref()) {
+        (Platform::TiktokShop, _) => OAuthPlatform::TiktokShop,
+        (Platform::Tiktok, _) => OAuthPlatform::Tiktok,
+        (Platform::Meta, Some("deauthorize")) => OAuthPlatform::Meta,
+        (Platform::Meta, Some("instagram/deauthorize")) => OAuthPlatform::Instagram,
         _ => return None,
     };
     let account = event.account.clone()?;

@@ -29,6 +29,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tracing::Span;
 
+#[cfg(feature = "testing")]
+pub mod testing;
 #[cfg(test)]
 mod tests;
 

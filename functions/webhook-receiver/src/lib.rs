@@ -20,8 +20,8 @@ use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use reelcart_domain::Clock;
 use reelcart_domain::webhook::{
-    BodyRef, MalformedError, Platform, VerifyError, WebhookEnvelope, identify, meta_handshake,
-    verify,
+    BodyRef, Delivery, MalformedError, Platform, VerifyError, WebhookEnvelope, identify,
+    meta_handshake, verify, verify_signed_request,
 };
 use reelcart_lambda::http::{ApiError, json, text};
 use reelcart_ports::{BlobStore, Claim, IdempotencyStore, MessageQueue, SecretSource};
@@ -80,6 +80,11 @@ struct Accepted<'a> {
 enum Route {
     MetaHandshake,
     Deliver(Platform, Option<String>),
+    /// Meta's deauthorize callback (`signed_request`) of Facebook Login or, with `instagram`,
+    /// of Instagram Login.
+    Deauthorize {
+        instagram: bool,
+    },
 }
 
 fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
@@ -88,6 +93,12 @@ fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         .strip_prefix("/webhooks/")
         .ok_or_else(|| not_found(path))?;
     let (platform, source) = match rest.split_once('/') {
+        Some(("meta", "deauthorize")) if method == Method::POST => {
+            return Ok(Route::Deauthorize { instagram: false });
+        }
+        Some(("instagram", "deauthorize")) if method == Method::POST => {
+            return Ok(Route::Deauthorize { instagram: true });
+        }
         Some(("standard", source)) if !source.is_empty() && !source.contains('/') => {
             (Platform::Standard, Some(source.to_string()))
         }
@@ -119,7 +130,7 @@ fn not_found(path: &str) -> ApiError {
 fn unauthorized(e: &VerifyError) -> ApiError {
     let code = match e {
         VerifyError::MissingHeader(_) => "missing_signature",
-        VerifyError::MalformedHeader(_) => "malformed_signature",
+        VerifyError::MalformedHeader(_) | VerifyError::MalformedField(_) => "malformed_signature",
         VerifyError::InvalidSignature => "invalid_signature",
         VerifyError::TimestampTooOld | VerifyError::TimestampTooNew => "timestamp_out_of_tolerance",
         VerifyError::NotConfigured => "not_configured",
@@ -154,6 +165,7 @@ where
         match route(req.method(), req.uri().path())? {
             Route::MetaHandshake => self.meta_handshake(req).await,
             Route::Deliver(platform, source) => self.deliver(req, platform, source).await,
+            Route::Deauthorize { instagram } => self.deauthorize(req, instagram).await,
         }
     }
 
@@ -213,6 +225,63 @@ where
         })?;
         let delivery = identify(platform, source.as_deref(), req.headers(), body)
             .map_err(|e| malformed(&e))?;
+        self.accept(&delivery, text_body, now).await
+    }
+
+    /// Meta's deauthorize callback: a form with `signed_request`, signed with the app secret.
+    /// Accepted like any delivery; the processor turns it into `ConnectionRevoked` for the user.
+    async fn deauthorize(
+        &self,
+        req: &Request,
+        instagram: bool,
+    ) -> Result<Response<Body>, ApiError> {
+        Span::current().record("platform", "meta");
+        let body: &[u8] = req.body().as_ref();
+        if body.len() > self.limits.max_body_bytes {
+            return Err(ApiError::client(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("body is over {} bytes", self.limits.max_body_bytes),
+            ));
+        }
+        let now = self.clock.now_unix();
+        let signed = form_urlencoded::parse(body)
+            .find(|(k, _)| k == "signed_request")
+            .map(|(_, v)| v.into_owned())
+            .ok_or_else(|| unauthorized(&VerifyError::MalformedField("signed_request")))?;
+        let secrets = self.secrets.current(now).await;
+        let payload = verify_signed_request(&signed, &secrets.meta_app_secrets)
+            .map_err(|e| unauthorized(&e))?;
+        let user = payload
+            .get("user_id")
+            .map(reelcart_domain::webhook::scalar_text)
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| ApiError::client(StatusCode::BAD_REQUEST, "malformed", "no user_id"))?;
+        let issued_at = payload
+            .get("issued_at")
+            .map(reelcart_domain::webhook::scalar_text)
+            .unwrap_or_default();
+        let topic = if instagram {
+            "instagram/deauthorize"
+        } else {
+            "deauthorize"
+        };
+        let delivery = Delivery {
+            platform: Platform::Meta,
+            source: None,
+            delivery_id: format!("{topic}#{user}#{issued_at}"),
+            topic: Some(topic.to_string()),
+        };
+        self.accept(&delivery, &payload.to_string(), now).await
+    }
+
+    /// Dedupe and enqueue a verified delivery.
+    async fn accept(
+        &self,
+        delivery: &Delivery,
+        text_body: &str,
+        now: i64,
+    ) -> Result<Response<Body>, ApiError> {
         let key = delivery.dedupe_key();
         Span::current().record("id", key.as_str());
 
@@ -253,8 +322,8 @@ where
             Claim::Acquired => {}
         }
 
-        let envelope = WebhookEnvelope::new(&delivery, now, text_body.to_string());
-        match self.enqueue(envelope, body).await {
+        let envelope = WebhookEnvelope::new(delivery, now, text_body.to_string());
+        match self.enqueue(envelope, text_body.as_bytes()).await {
             Ok(()) => {
                 if let Err(e) = self.idempotency.complete(&key, now).await {
                     // Enqueued but not marked done: a redelivery after the lease is enqueued again

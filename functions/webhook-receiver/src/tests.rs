@@ -53,6 +53,9 @@ fn fixture(name: &str) -> Request {
         "standard-review-created" => {
             include_str!("../../../events/webhook-receiver/standard-review-created.json")
         }
+        "meta-deauthorize" => {
+            include_str!("../../../events/webhook-receiver/meta-deauthorize.json")
+        }
         other => panic!("no fixture {other}"),
     };
     lambda_http::request::from_str(json).unwrap()
@@ -306,4 +309,43 @@ impl TestReceiver {
     fn secrets_source_set(&self, json: &str) {
         self.secrets.source().set("webhooks", json);
     }
+}
+
+#[tokio::test]
+async fn meta_deauthorize_is_verified_then_enqueued_as_a_revocation_once() {
+    let (r, _) = receiver().await;
+    let first = r.handle(fixture("meta-deauthorize")).await;
+    assert_eq!(first.status(), 200, "{:?}", first.body());
+    assert_eq!(
+        body_json(&first)["id"],
+        "wh#meta#deauthorize#1000000000000001#1764115200"
+    );
+    let again = r.handle(fixture("meta-deauthorize")).await;
+    assert_eq!(body_json(&again)["status"], "duplicate");
+    let sent = r.queue.messages();
+    assert_eq!(sent.len(), 1);
+    let env: WebhookEnvelope = serde_json::from_str(&sent[0]).unwrap();
+    assert_eq!(env.topic.as_deref(), Some("deauthorize"));
+    let events = reelcart_domain::event::normalize(&env, env.body.as_deref().unwrap()).unwrap();
+    assert_eq!(
+        events[0].kind,
+        reelcart_domain::event::EventKind::ConnectionRevoked
+    );
+    assert_eq!(events[0].account.as_deref(), Some("1000000000000001"));
+
+    // The same form signed with another secret, or with the payload changed, or without it.
+    let req = fixture("meta-deauthorize");
+    let form = String::from_utf8(req.body().to_vec()).unwrap();
+    let (sig, payload) = form
+        .trim_start_matches("signed_request=")
+        .split_once('.')
+        .unwrap();
+    let tampered = format!("signed_request={sig}.{}x", &payload[..payload.len() - 1]);
+    for body in [tampered.as_str(), "signed_request=abc", "other=1", ""] {
+        let resp = r
+            .handle(with_body(fixture("meta-deauthorize"), body.as_bytes()))
+            .await;
+        assert_eq!(resp.status(), 401, "{body}");
+    }
+    assert_eq!(r.queue.messages().len(), 1);
 }

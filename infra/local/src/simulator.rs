@@ -49,6 +49,26 @@ pub fn tiktok_shop(app_key: &str, secret: &str, body: &str) -> Delivery {
     }
 }
 
+/// Meta's deauthorize callback (Facebook Login; `instagram` for Instagram Login): a form with a
+/// `signed_request` = base64url(HMAC-SHA256(app secret, payload part)) "." base64url(payload).
+pub fn meta_deauthorize(secret: &str, user_id: &str, issued_at: i64, instagram: bool) -> Delivery {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let payload =
+        serde_json::json!({"algorithm": "HMAC-SHA256", "issued_at": issued_at, "user_id": user_id});
+    let part = URL_SAFE_NO_PAD.encode(payload.to_string());
+    let sig = URL_SAFE_NO_PAD
+        .encode(hex::decode(sign_hex(secret.as_bytes(), &[part.as_bytes()])).unwrap_or_default());
+    let which = if instagram { "instagram" } else { "meta" };
+    Delivery {
+        path: format!("/webhooks/{which}/deauthorize"),
+        headers: vec![(
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded".into(),
+        )],
+        body: format!("signed_request={sig}.{part}"),
+    }
+}
+
 pub fn tiktok(secret: &str, t: i64, body: &str) -> Delivery {
     let ts = t.to_string();
     let sig = sign_hex(secret.as_bytes(), &[ts.as_bytes(), b".", body.as_bytes()]);

@@ -161,6 +161,11 @@ pub fn normalize(env: &WebhookEnvelope, body: &str) -> Result<Vec<DomainEvent>, 
             let account = json.get("user_openid").map(text);
             vec![base(kind, account, None, json)]
         }
+        // Deauthorize callbacks (the receiver verified the `signed_request` and kept its payload).
+        Platform::Meta if matches!(topic, "deauthorize" | "instagram/deauthorize") => {
+            let account = json.get("user_id").map(text);
+            vec![base(EventKind::ConnectionRevoked, account, None, json)]
+        }
         Platform::Meta => meta_changes(env, &json),
         Platform::Standard => vec![base(EventKind::Unknown, env.source.clone(), None, json)],
     };

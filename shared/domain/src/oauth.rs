@@ -49,23 +49,21 @@ pub enum StateError {
     },
 }
 
-/// HMAC takes keys of any length, so this is `None` only for an empty key (refused: a state
-/// signed with no secret would be forgeable).
-fn mac(key: &SecretString, data: &[u8]) -> Option<Hmac<Sha256>> {
-    let key = key.expose_secret().as_bytes();
-    if key.is_empty() {
-        return None;
-    }
-    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(key).ok()?;
-    m.update(data);
-    Some(m)
+/// Non-empty keys only: a state signed with an empty secret would be forgeable.
+fn usable(keys: &[SecretString]) -> impl Iterator<Item = &[u8]> {
+    keys.iter()
+        .map(|k| k.expose_secret().as_bytes())
+        .filter(|k| !k.is_empty())
 }
 
 /// Sign `claims` with the current state key; `None` when the key is empty.
 pub fn sign_state(claims: &StateClaims, key: &SecretString) -> Option<String> {
+    let key = usable(std::slice::from_ref(key)).next()?;
     let json = serde_json::to_vec(claims).ok()?;
     let body = URL_SAFE_NO_PAD.encode(json);
-    let sig = mac(key, body.as_bytes())?.finalize().into_bytes();
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).ok()?;
+    mac.update(body.as_bytes());
+    let sig = mac.finalize().into_bytes();
     Some(format!("{body}.{}", URL_SAFE_NO_PAD.encode(sig)))
 }
 
@@ -82,10 +80,7 @@ pub fn verify_state(
         .decode(sig)
         .map_err(|_| StateError::Malformed)?;
     // Every key is tried, so timing does not tell which one matched.
-    let matched = keys.iter().fold(false, |ok, key| {
-        mac(key, body.as_bytes()).is_some_and(|m| m.verify_slice(&sig).is_ok()) | ok
-    });
-    if !matched {
+    if !crate::webhook::any_key_matches(usable(keys), &[body.as_bytes()], &sig) {
         return Err(StateError::BadSignature);
     }
     let json = URL_SAFE_NO_PAD

@@ -13,4 +13,5 @@ pub use envelope::{BodyRef, WebhookEnvelope};
 pub use identify::{Delivery, MalformedError, identify, scalar_text, sha256_of};
 pub use platform::Platform;
 pub use secrets::{SecretsError, StandardKey, WebhookSecrets, redacted_json_error};
-pub use verify::{VerifyError, meta_handshake, sign_hex, verify};
+pub(crate) use verify::any_key_matches;
+pub use verify::{VerifyError, meta_handshake, sign_hex, verify, verify_signed_request};

@@ -18,6 +18,8 @@ pub enum VerifyError {
     MissingHeader(&'static str),
     #[error("malformed header `{0}`")]
     MalformedHeader(&'static str),
+    #[error("malformed field `{0}`")]
+    MalformedField(&'static str),
     #[error("no signature matched")]
     InvalidSignature,
     #[error("signed timestamp is older than the tolerance")]
@@ -101,7 +103,7 @@ fn mac(key: &[u8], parts: &[&[u8]]) -> Option<HmacSha256> {
 }
 
 /// True when any of `keys` signs `parts` to `signature` (constant-time per comparison).
-fn any_key_matches<'k>(
+pub(crate) fn any_key_matches<'k>(
     keys: impl IntoIterator<Item = &'k [u8]>,
     parts: &[&[u8]],
     signature: &[u8],
@@ -114,6 +116,47 @@ fn any_key_matches<'k>(
 
 fn secret_bytes(secrets: &[SecretString]) -> impl Iterator<Item = &[u8]> {
     secrets.iter().map(|s| s.expose_secret().as_bytes())
+}
+
+/// Verify Meta's `signed_request` (the deauthorize and data-deletion callbacks of Facebook Login
+/// and Instagram Login): `base64url(signature) "." base64url(payload)`, the signature being
+/// HMAC-SHA256 under the app secret of the payload part exactly as sent; the payload is JSON with
+/// `"algorithm": "HMAC-SHA256"`, `user_id` and `issued_at`. Returns the payload.
+pub fn verify_signed_request(
+    signed_request: &str,
+    secrets: &[SecretString],
+) -> Result<serde_json::Value, VerifyError> {
+    use base64::alphabet::URL_SAFE;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const F: &str = "signed_request";
+    // Meta sends base64url without padding; accept it either way.
+    const B64URL: GeneralPurpose = GeneralPurpose::new(
+        &URL_SAFE,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    if secrets.is_empty() {
+        return Err(VerifyError::NotConfigured);
+    }
+    let (sig, payload) = signed_request
+        .trim()
+        .split_once('.')
+        .ok_or(VerifyError::MalformedField(F))?;
+    let sig = B64URL
+        .decode(sig)
+        .map_err(|_| VerifyError::MalformedField(F))?;
+    if !any_key_matches(secret_bytes(secrets), &[payload.as_bytes()], &sig) {
+        return Err(VerifyError::InvalidSignature);
+    }
+    let json = B64URL
+        .decode(payload)
+        .map_err(|_| VerifyError::MalformedField(F))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&json).map_err(|_| VerifyError::MalformedField(F))?;
+    let algorithm = value.get("algorithm").and_then(serde_json::Value::as_str);
+    if !algorithm.is_some_and(|a| a.eq_ignore_ascii_case("HMAC-SHA256")) {
+        return Err(VerifyError::MalformedField(F));
+    }
+    Ok(value)
 }
 
 /// Lowercase hex HMAC-SHA256, as Meta, TikTok Shop and TikTok send it (also used to sign in tests

@@ -470,3 +470,60 @@ mod props {
         }
     }
 }
+
+fn signed_request(secret: &[u8], payload: &str, pad: bool) -> String {
+    use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
+    let body = URL_SAFE_NO_PAD.encode(payload);
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret).unwrap();
+    mac.update(body.as_bytes());
+    let sig = mac.finalize().into_bytes();
+    let sig = if pad {
+        URL_SAFE.encode(sig)
+    } else {
+        URL_SAFE_NO_PAD.encode(sig)
+    };
+    format!("{sig}.{body}")
+}
+
+#[test]
+fn meta_signed_request_verifies_under_the_app_secret_only() {
+    let secrets = vec![SecretString::from("meta-app-secret".to_string())];
+    let payload =
+        r#"{"algorithm":"HMAC-SHA256","issued_at":1764115200,"user_id":"1000000000000001"}"#;
+    for pad in [false, true] {
+        let sr = signed_request(b"meta-app-secret", payload, pad);
+        let v = verify_signed_request(&sr, &secrets).unwrap();
+        assert_eq!(v["user_id"], "1000000000000001");
+    }
+    let sr = signed_request(b"another-secret", payload, false);
+    assert_eq!(
+        verify_signed_request(&sr, &secrets),
+        Err(VerifyError::InvalidSignature)
+    );
+    // The payload swapped under a valid signature.
+    let good = signed_request(b"meta-app-secret", payload, false);
+    let (sig, _) = good.split_once('.').unwrap();
+    let other = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(r#"{"algorithm":"HMAC-SHA256","issued_at":1,"user_id":"2"}"#);
+    assert_eq!(
+        verify_signed_request(&format!("{sig}.{other}"), &secrets),
+        Err(VerifyError::InvalidSignature)
+    );
+    // Signed, but not the algorithm Meta names.
+    let weak = signed_request(
+        b"meta-app-secret",
+        r#"{"algorithm":"none","user_id":"1"}"#,
+        false,
+    );
+    assert_eq!(
+        verify_signed_request(&weak, &secrets),
+        Err(VerifyError::MalformedField("signed_request"))
+    );
+    for junk in ["", "abc", "!!.??"] {
+        assert!(verify_signed_request(junk, &secrets).is_err());
+    }
+    assert_eq!(
+        verify_signed_request(&good, &[]),
+        Err(VerifyError::NotConfigured)
+    );
+}
