@@ -11,7 +11,7 @@ use reelcart_domain::connection::{
 };
 use reelcart_ports::{ConnectionStore, EventBus, KeyService, PortError, StoredConnection};
 use reelcart_vault::{TokenSet, Vault, VaultError};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -103,6 +103,34 @@ impl<S, K, T, E> std::fmt::Debug for Refresher<S, K, T, E> {
     }
 }
 
+/// When a leased refresh goes ahead.
+#[derive(Clone, Copy)]
+enum When<'a> {
+    /// Only if due (within the margin, or idle for a day).
+    Due,
+    Always,
+    /// Only if the stored access token is still this rejected one.
+    StillIs(&'a SecretString),
+}
+
+/// The error for a connection only a person can fix, if it is one.
+fn needs_person(c: &Connection) -> Option<RefreshError> {
+    matches!(
+        c.status,
+        ConnectionStatus::NeedsReauth
+            | ConnectionStatus::Revoked
+            | ConnectionStatus::RefreshExhausted
+    )
+    .then(|| RefreshError::NeedsReauth {
+        id: c.id.clone(),
+        remediation: c
+            .last_error
+            .as_ref()
+            .map(|e| e.remediation.clone())
+            .unwrap_or_else(|| "connect the account again".into()),
+    })
+}
+
 /// The event published when a connection needs a person.
 pub const NEEDS_REAUTH_EVENT: &str = "Connection Needs Reauthorization";
 
@@ -130,6 +158,11 @@ impl<S: ConnectionStore, K: KeyService, T: TokenClient, E: EventBus> Refresher<S
     /// Refresh one connection under its lease. `force` refreshes even when not due.
     #[tracing::instrument(skip(self), fields(owner = %self.owner))]
     pub async fn refresh(&self, id: &str, force: bool) -> Result<Outcome, RefreshError> {
+        self.refresh_when(id, if force { When::Always } else { When::Due })
+            .await
+    }
+
+    async fn refresh_when(&self, id: &str, when: When<'_>) -> Result<Outcome, RefreshError> {
         let now = self.clock.now_unix();
         let Some(mut rec) = self
             .store
@@ -146,7 +179,7 @@ impl<S: ConnectionStore, K: KeyService, T: TokenClient, E: EventBus> Refresher<S
             return Ok(Outcome::NotRefreshable);
         }
         // Checked again under the lease: the previous holder may have just refreshed it.
-        if !force && !rec.connection.refresh_due(now, &self.policy) {
+        if matches!(when, When::Due) && !rec.connection.refresh_due(now, &self.policy) {
             self.release(&rec).await?;
             return Ok(Outcome::NotDue);
         }
@@ -157,6 +190,13 @@ impl<S: ConnectionStore, K: KeyService, T: TokenClient, E: EventBus> Refresher<S
                 return Err(e.into());
             }
         };
+        if let When::StillIs(rejected) = when
+            && tokens.access_token.expose_secret() != rejected.expose_secret()
+        {
+            // Someone refreshed since the caller's token was rejected: theirs is the answer.
+            self.release(&rec).await?;
+            return Ok(Outcome::NotDue);
+        }
         let platform = rec.connection.platform;
         match self
             .client
@@ -266,20 +306,8 @@ impl<S: ConnectionStore, K: KeyService, T: TokenClient, E: EventBus> Refresher<S
                 .await?
                 .ok_or_else(|| RefreshError::NotFound(id.to_string()))?;
             let c = &rec.connection;
-            if matches!(
-                c.status,
-                ConnectionStatus::NeedsReauth
-                    | ConnectionStatus::Revoked
-                    | ConnectionStatus::RefreshExhausted
-            ) {
-                return Err(RefreshError::NeedsReauth {
-                    id: id.to_string(),
-                    remediation: c
-                        .last_error
-                        .as_ref()
-                        .map(|e| e.remediation.clone())
-                        .unwrap_or_else(|| "connect the account again".into()),
-                });
+            if let Some(e) = needs_person(c) {
+                return Err(e);
             }
             let now = self.clock.now_unix();
             let expiring = c
@@ -299,6 +327,53 @@ impl<S: ConnectionStore, K: KeyService, T: TokenClient, E: EventBus> Refresher<S
                     | Outcome::NotDue
                     | Outcome::Failed(_)
                     | Outcome::NotRefreshable => continue,
+                    Outcome::HeldElsewhere => {}
+                }
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(RefreshError::Busy(id.to_string()));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The access token to use after the platform rejected `rejected` as expired or invalid (a 401
+    /// to an API call): refreshed once under the lease however many callers report the same
+    /// token, or the newer token when another caller already refreshed it.
+    pub async fn access_token_after_rejection(
+        &self,
+        id: &str,
+        rejected: &SecretString,
+    ) -> Result<SecretString, RefreshError> {
+        let deadline = tokio::time::Instant::now() + self.wait_for_other;
+        loop {
+            let rec = self
+                .store
+                .get(id)
+                .await?
+                .ok_or_else(|| RefreshError::NotFound(id.to_string()))?;
+            if let Some(e) = needs_person(&rec.connection) {
+                return Err(e);
+            }
+            let current = self.vault.open(id, &rec.tokens).await?.access_token;
+            if current.expose_secret() != rejected.expose_secret() {
+                return Ok(current);
+            }
+            if !rec.connection.refreshable() {
+                return Err(RefreshError::NeedsReauth {
+                    id: id.to_string(),
+                    remediation: "the platform rejected a token that cannot be refreshed: connect \
+                                  the account again"
+                        .into(),
+                });
+            }
+            let now = self.clock.now_unix();
+            if !rec.lease_until.is_some_and(|u| u >= now) {
+                match self.refresh_when(id, When::StillIs(rejected)).await? {
+                    Outcome::Refreshed | Outcome::NotDue | Outcome::NotRefreshable => continue,
+                    // Stored as a failure (with its cooldown or needs_reauth); not retried inline.
+                    Outcome::Failed(ErrorClass::Reauthorize) => continue,
+                    Outcome::Failed(_) => return Err(RefreshError::Unavailable(id.to_string())),
                     Outcome::HeldElsewhere => {}
                 }
             }

@@ -167,3 +167,45 @@ async fn key_rotation_reseals_every_connection_and_tokens_still_open() {
         "act-secret-0"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_callers_reporting_the_same_rejected_token_cause_one_refresh() {
+    // Far from expiry: nothing is due, but the platform answered 401 to this token.
+    let (s, id) = setup(3600).await;
+    let rejected = secrecy::SecretString::from("act-secret-0".to_string());
+    let workers: Vec<TestRefresher> = (0..10).map(|i| s.refresher(&format!("w{i}"))).collect();
+    let tokens = futures::future::join_all(
+        workers
+            .iter()
+            .map(|w| w.access_token_after_rejection(&id, &rejected)),
+    )
+    .await;
+    assert_eq!(s.client.calls.load(Ordering::SeqCst), 1);
+    for t in tokens {
+        assert_eq!(t.unwrap().expose_secret(), "act-secret-1");
+    }
+    // A late report of the old token gets the new one without another platform call.
+    let late = s.refresher("late");
+    assert_eq!(
+        late.access_token_after_rejection(&id, &rejected)
+            .await
+            .unwrap()
+            .expose_secret(),
+        "act-secret-1"
+    );
+    assert_eq!(s.client.calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_rejected_token_whose_grant_is_gone_needs_reauthorization() {
+    let (s, id) = setup(3600).await;
+    *s.client.current.lock().unwrap() = "revoked-elsewhere".into();
+    let r = s.refresher("w");
+    let rejected = secrecy::SecretString::from("act-secret-0".to_string());
+    assert!(matches!(
+        r.access_token_after_rejection(&id, &rejected).await,
+        Err(RefreshError::NeedsReauth { .. })
+    ));
+    let rec = s.store.get(&id).await.unwrap().unwrap();
+    assert_eq!(rec.connection.status, ConnectionStatus::NeedsReauth);
+}
