@@ -368,7 +368,7 @@ impl<S: ConnectionStore, K: KeyService, T: TokenClient, E: EventBus> Refresher<S
                 });
             }
             let now = self.clock.now_unix();
-            if !rec.lease_until.is_some_and(|u| u >= now) {
+            if rec.lease_until.is_none_or(|u| u < now) {
                 match self.refresh_when(id, When::StillIs(rejected)).await? {
                     Outcome::Refreshed | Outcome::NotDue | Outcome::NotRefreshable => continue,
                     // Stored as a failure (with its cooldown or needs_reauth); not retried inline.
