@@ -228,6 +228,15 @@ fn sqs_batch(first: usize, tag: &str, now: i64) -> String {
     serde_json::json!({ "Records": records }).to_string()
 }
 
+/// Every Lambda function (the workspace's default members), measured side by side.
+const FUNCTIONS: [&str; 5] = [
+    "webhook-receiver",
+    "webhook-processor",
+    "token-refresher",
+    "connection-events",
+    "connections-api",
+];
+
 #[tokio::main]
 async fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -252,47 +261,43 @@ async fn main() {
                 env.insert(k.to_string(), v);
             }
         }
-        envs.insert(
-            if f.binary == "webhook-receiver" {
-                "webhook-receiver"
-            } else {
-                "webhook-processor"
-            },
-            env,
-        );
+        envs.insert(f.binary.as_str(), env);
     }
     let base_env: HashMap<String, String> = HashMap::new();
 
     println!("\n== Lambda init: process start → first Runtime API poll (median of 15) ==");
     let runs = 15;
-    let mut hello = Vec::new();
-    let mut receiver = Vec::new();
-    let mut processor = Vec::new();
+    let mut times: HashMap<&str, Vec<Duration>> = HashMap::new();
     for _ in 0..runs {
-        hello.push(init_time("hello-lambda", &base_env).await);
-        receiver.push(init_time("webhook-receiver", &envs["webhook-receiver"]).await);
-        processor.push(init_time("webhook-processor", &envs["webhook-processor"]).await);
+        times
+            .entry("hello-lambda")
+            .or_default()
+            .push(init_time("hello-lambda", &base_env).await);
+        for f in FUNCTIONS {
+            times
+                .entry(f)
+                .or_default()
+                .push(init_time(f, &envs[f]).await);
+        }
     }
-    let (h, r, p) = (median(hello), median(receiver), median(processor));
+    let h = median(times.remove("hello-lambda").unwrap_or_default());
     println!(
         "hello-lambda (baseline)   {:>8.2} ms",
         h.as_secs_f64() * 1e3
     );
-    println!(
-        "webhook-receiver          {:>8.2} ms   ({:.1}× baseline; reads its secret from Secrets Manager at init)",
-        r.as_secs_f64() * 1e3,
-        r.as_secs_f64() / h.as_secs_f64()
-    );
-    println!(
-        "webhook-processor         {:>8.2} ms   ({:.1}× baseline)",
-        p.as_secs_f64() * 1e3,
-        p.as_secs_f64() / h.as_secs_f64()
-    );
+    for f in FUNCTIONS {
+        let t = median(times.remove(f).unwrap_or_default());
+        println!(
+            "{f:<25} {:>8.2} ms   ({:.1}× baseline)",
+            t.as_secs_f64() * 1e3,
+            t.as_secs_f64() / h.as_secs_f64()
+        );
+    }
 
     println!(
         "\n== Release binary size (host target; arm64 Lambda builds come from `make build`) =="
     );
-    for b in ["hello-lambda", "webhook-receiver", "webhook-processor"] {
+    for b in std::iter::once("hello-lambda").chain(FUNCTIONS) {
         let size = std::fs::metadata(release_dir().join(b))
             .map(|m| m.len())
             .unwrap_or(0);
