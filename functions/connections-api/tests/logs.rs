@@ -5,30 +5,10 @@
 
 use connections_api::testing::*;
 use reelcart_ports::ConnectionStore;
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn logs_of_connect_flows_hold_no_secret() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = reelcart_lambda::testing::capture();
 
     let s = setup(None).await;
     let mut secrets: Vec<String> = Vec::new();
@@ -60,7 +40,7 @@ async fn logs_of_connect_flows_hold_no_secret() {
             secrets.push(r.expose_secret().to_string());
         }
     }
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(
         logs.contains("account connected") && logs.contains("authorization started"),
         "{logs}"

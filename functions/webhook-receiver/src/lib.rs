@@ -203,14 +203,7 @@ where
         source: Option<String>,
     ) -> Result<Response<Body>, ApiError> {
         Span::current().record("platform", platform.as_str());
-        let body: &[u8] = req.body().as_ref();
-        if body.len() > self.limits.max_body_bytes {
-            return Err(ApiError::client(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("body is over {} bytes", self.limits.max_body_bytes),
-            ));
-        }
+        let body = self.body(req)?;
         let now = self.clock.now_unix();
         let secrets = self.secrets.current(now).await;
         // Verify the raw bytes exactly as received, before anything looks inside them.
@@ -228,14 +221,8 @@ where
         self.accept(&delivery, text_body, now).await
     }
 
-    /// Meta's deauthorize callback: a form with `signed_request`, signed with the app secret.
-    /// Accepted like any delivery; the processor turns it into `ConnectionRevoked` for the user.
-    async fn deauthorize(
-        &self,
-        req: &Request,
-        instagram: bool,
-    ) -> Result<Response<Body>, ApiError> {
-        Span::current().record("platform", "meta");
+    /// The raw body, refused with `413` over the limit (before any verification).
+    fn body<'r>(&self, req: &'r Request) -> Result<&'r [u8], ApiError> {
         let body: &[u8] = req.body().as_ref();
         if body.len() > self.limits.max_body_bytes {
             return Err(ApiError::client(
@@ -244,6 +231,18 @@ where
                 format!("body is over {} bytes", self.limits.max_body_bytes),
             ));
         }
+        Ok(body)
+    }
+
+    /// Meta's deauthorize callback: a form with `signed_request`, signed with the app secret.
+    /// Accepted like any delivery; the processor turns it into `ConnectionRevoked` for the user.
+    async fn deauthorize(
+        &self,
+        req: &Request,
+        instagram: bool,
+    ) -> Result<Response<Body>, ApiError> {
+        Span::current().record("platform", "meta");
+        let body = self.body(req)?;
         let now = self.clock.now_unix();
         let signed = form_urlencoded::parse(body)
             .find(|(k, _)| k == "signed_request")

@@ -295,20 +295,26 @@ impl<S: ConnectionStore, K: KeyService, T: TokenClient, E: EventBus> Refresher<S
         Ok(())
     }
 
+    /// The connection's record, unless it is missing or only a person can fix it.
+    async fn usable(&self, id: &str) -> Result<StoredConnection, RefreshError> {
+        let rec = self
+            .store
+            .get(id)
+            .await?
+            .ok_or_else(|| RefreshError::NotFound(id.to_string()))?;
+        match needs_person(&rec.connection) {
+            Some(e) => Err(e),
+            None => Ok(rec),
+        }
+    }
+
     /// The access token of a connection, refreshed first (under the lease) when it is about to
     /// expire. Every platform client gets its token here.
     pub async fn fresh_access_token(&self, id: &str) -> Result<SecretString, RefreshError> {
         let deadline = tokio::time::Instant::now() + self.wait_for_other;
         loop {
-            let rec = self
-                .store
-                .get(id)
-                .await?
-                .ok_or_else(|| RefreshError::NotFound(id.to_string()))?;
+            let rec = self.usable(id).await?;
             let c = &rec.connection;
-            if let Some(e) = needs_person(c) {
-                return Err(e);
-            }
             let now = self.clock.now_unix();
             let expiring = c
                 .expires_at
@@ -347,14 +353,7 @@ impl<S: ConnectionStore, K: KeyService, T: TokenClient, E: EventBus> Refresher<S
     ) -> Result<SecretString, RefreshError> {
         let deadline = tokio::time::Instant::now() + self.wait_for_other;
         loop {
-            let rec = self
-                .store
-                .get(id)
-                .await?
-                .ok_or_else(|| RefreshError::NotFound(id.to_string()))?;
-            if let Some(e) = needs_person(&rec.connection) {
-                return Err(e);
-            }
+            let rec = self.usable(id).await?;
             let current = self.vault.open(id, &rec.tokens).await?.access_token;
             if current.expose_secret() != rejected.expose_secret() {
                 return Ok(current);

@@ -5,30 +5,10 @@
 mod common;
 
 use common::*;
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn logs_of_a_whole_run_contain_no_token() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = reelcart_lambda::testing::capture();
 
     let (s, id) = setup(60).await;
     let r = s.refresher("w");
@@ -36,7 +16,7 @@ async fn logs_of_a_whole_run_contain_no_token() {
     *s.client.current.lock().unwrap() = "gone".into();
     s.clock.advance(86_400);
     assert!(r.fresh_access_token(&id).await.is_err());
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(
         logs.contains("token refreshed") && logs.contains("needs attention"),
         "{logs}"

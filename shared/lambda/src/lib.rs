@@ -5,6 +5,8 @@ pub mod auth;
 pub mod config;
 pub mod http;
 pub mod sqs;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 /// JSON logs (one object per line, as CloudWatch and the local stack expect), level from
 /// `RUST_LOG` or `AWS_LAMBDA_LOG_LEVEL`, default `info`. Safe to call more than once.

@@ -103,28 +103,20 @@ impl PlatformConfig {
                 }
                 (&a.tiktok, p)
             }
-            OAuthPlatform::Meta => {
+            OAuthPlatform::Meta | OAuthPlatform::Instagram => {
                 need(&apps.meta_app_id, "meta_app_id")?;
+                let (base, scopes) = if platform == OAuthPlatform::Meta {
+                    (&a.meta, &a.meta_scopes)
+                } else {
+                    (&a.instagram, &a.instagram_scopes)
+                };
                 (
-                    &a.meta,
+                    base,
                     vec![
                         ("client_id", apps.meta_app_id.as_str()),
                         ("redirect_uri", redirect_uri),
                         ("response_type", "code"),
-                        ("scope", a.meta_scopes.as_str()),
-                        ("state", state),
-                    ],
-                )
-            }
-            OAuthPlatform::Instagram => {
-                need(&apps.meta_app_id, "meta_app_id")?;
-                (
-                    &a.instagram,
-                    vec![
-                        ("client_id", apps.meta_app_id.as_str()),
-                        ("redirect_uri", redirect_uri),
-                        ("response_type", "code"),
-                        ("scope", a.instagram_scopes.as_str()),
+                        ("scope", scopes.as_str()),
                         ("state", state),
                     ],
                 )
