@@ -1,0 +1,388 @@
+//! Projection and validation per channel (one broken product per rule, each with its reason), and
+//! the diff.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::diff::{Action, Hashes, Now, plan};
+use super::*;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+fn money(s: &str) -> Money {
+    Money {
+        amount: Decimal::from_str(s).unwrap(),
+        currency: "USD".into(),
+    }
+}
+
+fn image(px: u32) -> Image {
+    Image {
+        url: format!("https://cdn.example.com/{px}.jpg"),
+        width: px,
+        height: px,
+    }
+}
+
+/// A product valid on both channels.
+pub fn good() -> Product {
+    Product {
+        id: "p1".into(),
+        title: "Organic cotton crew-neck tee".into(),
+        description: "Heavyweight organic cotton, garment dyed.".into(),
+        brand: Some("Acme".into()),
+        link: "https://shop.example.com/products/tee".into(),
+        images: vec![image(1000), image(800)],
+        variants: vec![
+            Variant {
+                id: "v1".into(),
+                sku: "TEE-BLK-M".into(),
+                options: vec![OptionValue {
+                    name: "Size".into(),
+                    value: "M".into(),
+                }],
+                price: money("29.9"),
+                compare_at_price: None,
+                inventory: 12,
+                continue_selling: false,
+                gtin: Some("6291041500213".into()),
+                mpn: None,
+                image: None,
+                weight: Some(Weight {
+                    value: Decimal::from_str("0.25").unwrap(),
+                    unit: "KILOGRAM".into(),
+                }),
+            },
+            Variant {
+                id: "v2".into(),
+                sku: "TEE-BLK-L".into(),
+                options: vec![OptionValue {
+                    name: "Size".into(),
+                    value: "L".into(),
+                }],
+                price: money("29.90"),
+                compare_at_price: None,
+                inventory: 0,
+                continue_selling: false,
+                gtin: None,
+                mpn: Some("TEE-L-01".into()),
+                image: None,
+                weight: Some(Weight {
+                    value: Decimal::from_str("0.3").unwrap(),
+                    unit: "KILOGRAM".into(),
+                }),
+            },
+        ],
+        status: ProductStatus::Active,
+        tiktok_category_id: Some("601226".into()),
+        updated_at: 0,
+    }
+}
+
+fn rules(region: &str) -> tiktok::Rules {
+    tiktok::Rules {
+        region: region.into(),
+        warehouse_id: "WH1".into(),
+    }
+}
+
+fn meta_codes(p: &Product) -> Vec<(String, String)> {
+    meta::project(p)
+        .into_iter()
+        .flat_map(|(_, r)| r.err().unwrap_or_default())
+        .map(|pr| (pr.field, pr.code))
+        .collect()
+}
+
+fn tiktok_codes(p: &Product, region: &str) -> Vec<(String, String)> {
+    tiktok::project(p, &rules(region))
+        .err()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|pr| (pr.field, pr.code))
+        .collect()
+}
+
+fn has(codes: &[(String, String)], field: &str, code: &str) -> bool {
+    codes.iter().any(|(f, c)| f == field && c == code)
+}
+
+#[test]
+fn a_good_product_projects_onto_both_channels() {
+    let p = good();
+    let items = meta::project(&p);
+    assert_eq!(items.len(), 2);
+    let m = items[0].1.as_ref().unwrap();
+    assert_eq!(m.id, "TEE-BLK-M");
+    assert_eq!(m.item_group_id, "p1");
+    assert_eq!(m.price, "29.90 USD");
+    assert_eq!(m.availability, "in stock");
+    assert_eq!(m.title, "Organic cotton crew-neck tee - M");
+    assert_eq!(m.additional_image_link, ["https://cdn.example.com/800.jpg"]);
+    let l = items[1].1.as_ref().unwrap();
+    assert_eq!(l.availability, "out of stock");
+    assert_eq!(l.mpn.as_deref(), Some("TEE-L-01"));
+
+    let t = tiktok::project(&p, &rules("US")).unwrap();
+    assert_eq!(t.content.package_weight.value, "0.3");
+    assert_eq!(t.prices["TEE-BLK-M"].amount, "29.90");
+    assert_eq!(t.inventory["TEE-BLK-L"], 0);
+    assert_eq!(t.content.skus[0].sales_attributes[0].value_name, "M");
+}
+
+#[test]
+fn every_meta_rule_quarantines_with_its_reason() {
+    let cases: Vec<(&str, &str, Box<dyn Fn(&mut Product)>)> = vec![
+        (
+            "id",
+            "missing",
+            Box::new(|p| p.variants[0].sku = String::new()),
+        ),
+        (
+            "id",
+            "too_long",
+            Box::new(|p| p.variants[0].sku = "S".repeat(101)),
+        ),
+        ("title", "missing", Box::new(|p| p.title = " ".into())),
+        ("title", "too_long", Box::new(|p| p.title = "T".repeat(201))),
+        (
+            "description",
+            "missing",
+            Box::new(|p| p.description = String::new()),
+        ),
+        (
+            "description",
+            "too_long",
+            Box::new(|p| p.description = "d".repeat(10_000)),
+        ),
+        (
+            "price",
+            "not_positive",
+            Box::new(|p| p.variants[0].price = money("0")),
+        ),
+        (
+            "price",
+            "currency",
+            Box::new(|p| p.variants[0].price.currency = "usd".into()),
+        ),
+        (
+            "link",
+            "not_a_url",
+            Box::new(|p| p.link = "/products/tee".into()),
+        ),
+        ("image_link", "missing", Box::new(|p| p.images.clear())),
+        (
+            "image_link",
+            "not_a_url",
+            Box::new(|p| p.images[0].url = "cdn/x.jpg".into()),
+        ),
+        (
+            "image_link",
+            "image_too_small",
+            Box::new(|p| p.images[0] = image(499)),
+        ),
+        (
+            "gtin",
+            "gtin_check_digit",
+            Box::new(|p| p.variants[0].gtin = Some("6291041500214".into())),
+        ),
+        (
+            "gtin",
+            "gtin_length",
+            Box::new(|p| p.variants[0].gtin = Some("12345".into())),
+        ),
+        (
+            "gtin",
+            "gtin_not_digits",
+            Box::new(|p| p.variants[0].gtin = Some("62910415002x3".into())),
+        ),
+        ("gtin", "identifier_missing", Box::new(|p| p.brand = None)), // variant 2: MPN without brand
+    ];
+    for (field, code, break_it) in cases {
+        let mut p = good();
+        break_it(&mut p);
+        let codes = meta_codes(&p);
+        assert!(has(&codes, field, code), "{field}/{code}: got {codes:?}");
+    }
+}
+
+#[test]
+fn every_tiktok_rule_quarantines_with_its_reason() {
+    let cases: Vec<(&str, &str, Box<dyn Fn(&mut Product)>)> = vec![
+        ("title", "length", Box::new(|p| p.title = "T".repeat(256))),
+        (
+            "description",
+            "missing",
+            Box::new(|p| p.description = String::new()),
+        ),
+        (
+            "category_id",
+            "missing",
+            Box::new(|p| p.tiktok_category_id = None),
+        ),
+        ("main_images", "missing", Box::new(|p| p.images.clear())),
+        (
+            "main_images[0]",
+            "image_size",
+            Box::new(|p| p.images[0] = image(299)),
+        ),
+        (
+            "main_images[0]",
+            "image_size",
+            Box::new(|p| p.images[0] = image(4001)),
+        ),
+        (
+            "main_images[0]",
+            "not_a_url",
+            Box::new(|p| p.images[0].url = "x".into()),
+        ),
+        (
+            "package_weight",
+            "missing",
+            Box::new(|p| p.variants.iter_mut().for_each(|v| v.weight = None)),
+        ),
+        ("skus", "missing", Box::new(|p| p.variants.clear())),
+        (
+            "skus",
+            "too_many",
+            Box::new(|p| {
+                let v = p.variants[0].clone();
+                p.variants = (0..301)
+                    .map(|i| Variant {
+                        sku: format!("S{i}"),
+                        ..v.clone()
+                    })
+                    .collect();
+            }),
+        ),
+        (
+            "skus.sales_attributes",
+            "too_many",
+            Box::new(|p| {
+                for (i, n) in ["Color", "Fit", "Length"].into_iter().enumerate() {
+                    p.variants[0].options.push(OptionValue {
+                        name: n.into(),
+                        value: format!("{i}"),
+                    });
+                }
+            }),
+        ),
+        (
+            "skus[0].seller_sku",
+            "missing",
+            Box::new(|p| p.variants[0].sku = String::new()),
+        ),
+        (
+            "skus[0].seller_sku",
+            "too_long",
+            Box::new(|p| p.variants[0].sku = "S".repeat(51)),
+        ),
+        (
+            "skus[0].seller_sku",
+            "whitespace",
+            Box::new(|p| p.variants[0].sku = "TEE BLK M".into()),
+        ),
+        (
+            "skus[1].seller_sku",
+            "duplicate",
+            Box::new(|p| p.variants[1].sku = "TEE-BLK-M".into()),
+        ),
+        (
+            "skus[0].price",
+            "not_positive",
+            Box::new(|p| p.variants[0].price = money("-1")),
+        ),
+        (
+            "skus[0].gtin",
+            "gtin_check_digit",
+            Box::new(|p| p.variants[0].gtin = Some("6291041500214".into())),
+        ),
+    ];
+    for (field, code, break_it) in cases {
+        let mut p = good();
+        break_it(&mut p);
+        let codes = tiktok_codes(&p, "US");
+        assert!(has(&codes, field, code), "{field}/{code}: got {codes:?}");
+    }
+}
+
+#[test]
+fn tiktok_title_length_depends_on_the_region() {
+    let mut p = good();
+    p.title = "Short tee".into(); // 9 characters
+    assert!(tiktok::project(&p, &rules("US")).is_ok());
+    assert!(tiktok::project(&p, &rules("UK")).is_ok());
+    let codes = tiktok_codes(&p, "ID");
+    assert!(has(&codes, "title", "length"), "{codes:?}");
+}
+
+#[test]
+fn hashes_separate_price_and_stock_from_content_on_tiktok() {
+    let base = tiktok::hashes(&tiktok::project(&good(), &rules("US")).unwrap());
+    let with = |f: &dyn Fn(&mut Product)| {
+        let mut p = good();
+        f(&mut p);
+        tiktok::hashes(&tiktok::project(&p, &rules("US")).unwrap())
+    };
+    let price = with(&|p| p.variants[0].price = money("24.90"));
+    assert_eq!(
+        (price.content == base.content, price.price == base.price),
+        (true, false)
+    );
+    assert_eq!(price.inventory, base.inventory);
+    let stock = with(&|p| p.variants[1].inventory = 5);
+    assert_eq!(
+        (
+            stock.content == base.content,
+            stock.inventory == base.inventory
+        ),
+        (true, false)
+    );
+    let title = with(&|p| p.title.push_str(" (2-pack)"));
+    assert_ne!(title.content, base.content);
+    // Exact decimals: 29.9 and 29.90 are the same price.
+    let same = with(&|p| p.variants[0].price = money("29.900"));
+    assert_eq!(same, base);
+}
+
+fn h(c: &str, p: Option<&str>, i: Option<&str>) -> Hashes {
+    Hashes {
+        content: c.into(),
+        price: p.map(str::to_string),
+        inventory: i.map(str::to_string),
+    }
+}
+
+#[test]
+fn the_plan_sends_only_real_changes_and_holds_quarantined_items() {
+    let now: BTreeMap<String, Now> = [
+        ("a", Now::Valid(h("1", Some("p"), Some("i")))), // unchanged
+        ("b", Now::Valid(h("2", Some("p"), Some("i")))), // content changed
+        ("c", Now::Valid(h("1", Some("p2"), Some("i")))), // price only
+        ("d", Now::Valid(h("1", Some("p"), Some("i2")))), // stock only
+        ("e", Now::Valid(h("1", Some("p2"), Some("i2")))), // both
+        ("f", Now::Valid(h("1", None, None))),           // new
+        ("g", Now::Quarantined),                         // broken since the last sync: held
+        ("h", Now::Quarantined),                         // broken and never synced
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let synced: BTreeMap<String, Hashes> = ["a", "b", "c", "d", "e", "g", "z"]
+        .into_iter()
+        .map(|k| (k.to_string(), h("1", Some("p"), Some("i"))))
+        .collect();
+    let got = plan(&now, &synced);
+    let want: Vec<(String, Action)> = [
+        ("b", Action::Update),
+        ("c", Action::Price),
+        ("d", Action::Inventory),
+        ("e", Action::PriceAndInventory),
+        ("f", Action::Create),
+        ("z", Action::Delete),
+    ]
+    .into_iter()
+    .map(|(k, a)| (k.to_string(), a))
+    .collect();
+    assert_eq!(got, want);
+    assert!(plan(&BTreeMap::new(), &BTreeMap::new()).is_empty());
+}
