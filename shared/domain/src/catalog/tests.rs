@@ -102,6 +102,9 @@ fn tiktok_codes(p: &Product, region: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A field, the code it must get, and how to break a good product that way.
+type Case = (&'static str, &'static str, Box<dyn Fn(&mut Product)>);
+
 fn has(codes: &[(String, String)], field: &str, code: &str) -> bool {
     codes.iter().any(|(f, c)| f == field && c == code)
 }
@@ -131,7 +134,7 @@ fn a_good_product_projects_onto_both_channels() {
 
 #[test]
 fn every_meta_rule_quarantines_with_its_reason() {
-    let cases: Vec<(&str, &str, Box<dyn Fn(&mut Product)>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "id",
             "missing",
@@ -207,7 +210,7 @@ fn every_meta_rule_quarantines_with_its_reason() {
 
 #[test]
 fn every_tiktok_rule_quarantines_with_its_reason() {
-    let cases: Vec<(&str, &str, Box<dyn Fn(&mut Product)>)> = vec![
+    let cases: Vec<Case> = vec![
         ("title", "length", Box::new(|p| p.title = "T".repeat(256))),
         (
             "description",
