@@ -3,7 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use reelcart_aws::{
-    DynamoEvents, DynamoIdempotency, DynamoPendingAuthorizations, S3Blobs, SecretsManager, SqsQueue,
+    DynamoCatalog, DynamoEvents, DynamoIdempotency, DynamoPendingAuthorizations, S3Blobs,
+    SecretsManager, SqsQueue,
 };
 use reelcart_e2e::*;
 use reelcart_ports::contract;
@@ -21,6 +22,11 @@ async fn aws_adapters_meet_the_port_contracts() {
     .await;
     contract::event_store(
         &DynamoEvents::new(dynamo.clone(), stack.physical("EventsTable").unwrap()),
+        "c",
+    )
+    .await;
+    contract::catalog_store(
+        &DynamoCatalog::new(dynamo.clone(), stack.physical("CatalogTable").unwrap()),
         "c",
     )
     .await;

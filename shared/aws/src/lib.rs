@@ -1,6 +1,7 @@
 //! AWS adapters for Reelcart's ports. The same code talks to AWS and to a local emulator: the SDK
 //! reads its endpoint from `AWS_ENDPOINT_URL`; nothing here knows which one it is.
 
+mod catalog;
 mod connections;
 mod dynamo;
 mod events;
@@ -10,6 +11,7 @@ mod s3;
 mod secrets;
 mod sqs;
 
+pub use catalog::DynamoCatalog;
 pub use connections::DynamoConnections;
 pub use dynamo::{DynamoEvents, DynamoIdempotency};
 pub use events::EventBridgeBus;

@@ -3,8 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::{
-    BlobStore, Claim, ConnectionStore, EventStore, IdempotencyStore, KeyService, MessageQueue,
-    PendingAuthorization, PendingAuthorizations, SecretSource, StoredConnection, StoredEvent,
+    BlobStore, CatalogStore, Claim, ConnectionStore, EventStore, IdempotencyStore, KeyService,
+    MessageQueue, PendingAuthorization, PendingAuthorizations, QuarantinedItem, SecretSource,
+    StoredConnection, StoredEvent, SyncRun, SyncedItem,
 };
 use bytes::Bytes;
 use reelcart_domain::event::{DomainEvent, EventKind};
@@ -347,4 +348,161 @@ pub async fn pending_authorizations<S: PendingAuthorizations>(store: &S, ns: &st
     assert_eq!(won, 1);
     // No secret in Debug output.
     assert!(!format!("{c:?}").contains(&"v".repeat(43)));
+}
+
+/// A product of the contract suite (`ns` keeps runs apart).
+pub fn sample_product(ns: &str, i: usize) -> reelcart_domain::catalog::Product {
+    use reelcart_domain::catalog::*;
+    use std::str::FromStr;
+    Product {
+        id: format!("{ns}-p{i:05}"),
+        title: format!("Product {i}"),
+        description: "Plain text, «quoted» — and unicode.".into(),
+        brand: Some("Acme".into()),
+        link: format!("https://shop.example.com/products/{i}"),
+        images: vec![Image {
+            url: format!("https://cdn.example.com/{i}.jpg"),
+            width: 1000,
+            height: 1000,
+        }],
+        variants: vec![Variant {
+            id: format!("v{i}"),
+            sku: format!("{ns}-SKU-{i:05}"),
+            options: vec![],
+            price: Money {
+                amount: rust_decimal::Decimal::from_str("19.90").unwrap(),
+                currency: "USD".into(),
+            },
+            compare_at_price: None,
+            inventory: i as i64,
+            continue_selling: false,
+            gtin: None,
+            mpn: Some(format!("MPN{i}")),
+            image: None,
+            weight: None,
+        }],
+        status: ProductStatus::Active,
+        tiktok_category_id: None,
+        updated_at: 1_700_000_000,
+    }
+}
+
+pub async fn catalog_store<S: CatalogStore>(store: &S, ns: &str) {
+    use reelcart_domain::catalog::Channel;
+    use reelcart_domain::catalog::diff::Hashes;
+    let mine = |all: Vec<reelcart_domain::catalog::Product>| -> Vec<_> {
+        all.into_iter().filter(|p| p.id.starts_with(ns)).collect()
+    };
+    // More than one batch write of 25, and more than one page is not needed to be correct.
+    let products: Vec<_> = (0..60).map(|i| sample_product(ns, i)).collect();
+    store.put_products(&products).await.unwrap();
+    let mut got = mine(store.products().await.unwrap());
+    got.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(
+        got, products,
+        "products round-trip exactly (decimals included)"
+    );
+    let mut changed = products[3].clone();
+    changed.title = "Changed".into();
+    store
+        .put_products(std::slice::from_ref(&changed))
+        .await
+        .unwrap();
+    store
+        .delete_products(&[products[0].id.clone(), products[1].id.clone()])
+        .await
+        .unwrap();
+    let got = mine(store.products().await.unwrap());
+    assert_eq!(got.len(), 58);
+    assert!(got.iter().any(|p| p.title == "Changed"));
+
+    let item = |k: &str| SyncedItem {
+        key: format!("{ns}-{k}"),
+        hashes: Hashes {
+            content: "c".into(),
+            price: Some("p".into()),
+            inventory: None,
+        },
+        remote_id: Some("1729".into()),
+        remote_skus: [("SKU".to_string(), "17290001".to_string())].into(),
+        synced_at: 5,
+    };
+    let synced: Vec<_> = (0..30).map(|i| item(&format!("{i:02}"))).collect();
+    store
+        .record_synced(Channel::TiktokShop, &synced, &[])
+        .await
+        .unwrap();
+    store
+        .record_synced(Channel::Meta, &[item("meta-only")], &[])
+        .await
+        .unwrap();
+    let tts: Vec<_> = store
+        .synced(Channel::TiktokShop)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.key.starts_with(ns))
+        .collect();
+    assert_eq!(tts.len(), 30, "channels are kept apart");
+    assert!(tts.contains(&synced[7]));
+    store
+        .record_synced(Channel::TiktokShop, &[], &[synced[0].key.clone()])
+        .await
+        .unwrap();
+    let n = store
+        .synced(Channel::TiktokShop)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.key.starts_with(ns))
+        .count();
+    assert_eq!(n, 29);
+
+    let q = QuarantinedItem {
+        key: format!("{ns}-bad"),
+        product_id: format!("{ns}-p1"),
+        problems: vec![reelcart_domain::catalog::Problem::new(
+            "gtin",
+            "gtin_check_digit",
+            "GTIN check digit is 4; GS1 mod-10 gives 3",
+        )],
+        source: "validation".into(),
+        since: 9,
+    };
+    store
+        .record_quarantine(Channel::Meta, std::slice::from_ref(&q), &[])
+        .await
+        .unwrap();
+    let got: Vec<_> = store
+        .quarantined(Channel::Meta)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|x| x.key.starts_with(ns))
+        .collect();
+    assert_eq!(got, vec![q.clone()]);
+    store
+        .record_quarantine(Channel::Meta, &[], &[q.key.clone()])
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .quarantined(Channel::Meta)
+            .await
+            .unwrap()
+            .iter()
+            .any(|x| x.key == q.key)
+    );
+
+    let run = SyncRun {
+        run_id: format!("{ns}-run"),
+        started_at: 1,
+        planned: 10,
+        done: 4,
+        batches: 2,
+        status: "incomplete".into(),
+        ..SyncRun::default()
+    };
+    store.put_run(Channel::TiktokShop, &run).await.unwrap();
+    assert_eq!(store.run(Channel::TiktokShop).await.unwrap(), Some(run));
 }

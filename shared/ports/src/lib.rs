@@ -217,6 +217,97 @@ pub trait PendingAuthorizations: Send + Sync {
     ) -> impl Future<Output = PortResult<Option<PendingAuthorization>>> + Send;
 }
 
+/// An item as last synced to a channel: the hashes that were sent and the platform's ids.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SyncedItem {
+    /// The item's key on the channel (Meta: the SKU / retailer id; TikTok Shop: the product id).
+    pub key: String,
+    pub hashes: reelcart_domain::catalog::diff::Hashes,
+    /// The platform's id (TikTok Shop `product_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_id: Option<String>,
+    /// seller_sku → the platform's SKU id (TikTok Shop price and stock updates name SKUs by id).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub remote_skus: std::collections::BTreeMap<String, String>,
+    pub synced_at: i64,
+}
+
+/// An item held back from a channel, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct QuarantinedItem {
+    pub key: String,
+    pub product_id: String,
+    pub problems: Vec<reelcart_domain::catalog::Problem>,
+    /// `validation` (our rules) or `platform` (the platform refused it).
+    pub source: String,
+    pub since: i64,
+}
+
+/// The state of a channel's current or last sync run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SyncRun {
+    pub run_id: String,
+    pub started_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<i64>,
+    /// Items the plan held when the run (re)started.
+    pub planned: usize,
+    /// Items done (sent and recorded, or refused by the platform).
+    pub done: usize,
+    pub batches: usize,
+    /// Seconds spent waiting for rate limits.
+    pub waited_secs: u64,
+    /// `running`, `incomplete` (stopped at its deadline; the next invocation resumes), `finished`,
+    /// `failed`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// The store's catalog and, per channel, what was synced, what is quarantined, and the run.
+pub trait CatalogStore: Send + Sync {
+    /// Create or replace products.
+    fn put_products(
+        &self,
+        products: &[reelcart_domain::catalog::Product],
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    fn delete_products(&self, ids: &[String]) -> impl Future<Output = PortResult<()>> + Send;
+    fn products(
+        &self,
+    ) -> impl Future<Output = PortResult<Vec<reelcart_domain::catalog::Product>>> + Send;
+    fn synced(
+        &self,
+        channel: reelcart_domain::catalog::Channel,
+    ) -> impl Future<Output = PortResult<Vec<SyncedItem>>> + Send;
+    /// Record items as synced (`put`) and forget deleted ones (`remove`).
+    fn record_synced(
+        &self,
+        channel: reelcart_domain::catalog::Channel,
+        put: &[SyncedItem],
+        remove: &[String],
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    fn quarantined(
+        &self,
+        channel: reelcart_domain::catalog::Channel,
+    ) -> impl Future<Output = PortResult<Vec<QuarantinedItem>>> + Send;
+    /// Quarantine `put`, release `release`.
+    fn record_quarantine(
+        &self,
+        channel: reelcart_domain::catalog::Channel,
+        put: &[QuarantinedItem],
+        release: &[String],
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    fn run(
+        &self,
+        channel: reelcart_domain::catalog::Channel,
+    ) -> impl Future<Output = PortResult<Option<SyncRun>>> + Send;
+    fn put_run(
+        &self,
+        channel: reelcart_domain::catalog::Channel,
+        run: &SyncRun,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+}
+
 // Shared handles: several workers (or a worker and a test) can hold one store or key service.
 impl<T: ConnectionStore + ?Sized> ConnectionStore for std::sync::Arc<T> {
     fn get(&self, id: &str) -> impl Future<Output = PortResult<Option<StoredConnection>>> + Send {

@@ -2,12 +2,15 @@
 //! check both).
 
 use crate::{
-    BlobStore, Claim, ConnectionStore, DataKey, EventBus, EventStore, IdempotencyStore, KeyService,
-    MessageQueue, PendingAuthorization, PendingAuthorizations, PortError, PortResult, SecretSource,
-    StoredConnection, StoredEvent,
+    BlobStore, CatalogStore, Claim, ConnectionStore, DataKey, EventBus, EventStore,
+    IdempotencyStore, KeyService, MessageQueue, PendingAuthorization, PendingAuthorizations,
+    PortError, PortResult, QuarantinedItem, SecretSource, StoredConnection, StoredEvent, SyncRun,
+    SyncedItem,
 };
 use bytes::Bytes;
+use reelcart_domain::catalog::{Channel, Product};
 use secrecy::{SecretSlice, SecretString};
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -347,5 +350,101 @@ impl PendingAuthorizations for MemoryPendingAuthorizations {
         Ok(lock(&self.items)
             .remove(nonce)
             .filter(|p| p.expires_at >= now))
+    }
+}
+
+#[derive(Debug, Default)]
+struct CatalogState {
+    products: BTreeMap<String, Product>,
+    synced: BTreeMap<(Channel, String), SyncedItem>,
+    quarantined: BTreeMap<(Channel, String), QuarantinedItem>,
+    runs: BTreeMap<Channel, SyncRun>,
+}
+
+/// The catalog and its sync state in memory.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryCatalog {
+    state: Arc<Mutex<CatalogState>>,
+}
+
+impl CatalogStore for MemoryCatalog {
+    async fn put_products(&self, products: &[Product]) -> PortResult<()> {
+        let mut s = lock(&self.state);
+        for p in products {
+            s.products.insert(p.id.clone(), p.clone());
+        }
+        Ok(())
+    }
+
+    async fn delete_products(&self, ids: &[String]) -> PortResult<()> {
+        let mut s = lock(&self.state);
+        for id in ids {
+            s.products.remove(id);
+        }
+        Ok(())
+    }
+
+    async fn products(&self) -> PortResult<Vec<Product>> {
+        Ok(lock(&self.state).products.values().cloned().collect())
+    }
+
+    async fn synced(&self, channel: Channel) -> PortResult<Vec<SyncedItem>> {
+        Ok(lock(&self.state)
+            .synced
+            .iter()
+            .filter(|((c, _), _)| *c == channel)
+            .map(|(_, v)| v.clone())
+            .collect())
+    }
+
+    async fn record_synced(
+        &self,
+        channel: Channel,
+        put: &[SyncedItem],
+        remove: &[String],
+    ) -> PortResult<()> {
+        let mut s = lock(&self.state);
+        for item in put {
+            s.synced.insert((channel, item.key.clone()), item.clone());
+        }
+        for key in remove {
+            s.synced.remove(&(channel, key.clone()));
+        }
+        Ok(())
+    }
+
+    async fn quarantined(&self, channel: Channel) -> PortResult<Vec<QuarantinedItem>> {
+        Ok(lock(&self.state)
+            .quarantined
+            .iter()
+            .filter(|((c, _), _)| *c == channel)
+            .map(|(_, v)| v.clone())
+            .collect())
+    }
+
+    async fn record_quarantine(
+        &self,
+        channel: Channel,
+        put: &[QuarantinedItem],
+        release: &[String],
+    ) -> PortResult<()> {
+        let mut s = lock(&self.state);
+        for item in put {
+            s.quarantined
+                .insert((channel, item.key.clone()), item.clone());
+        }
+        for key in release {
+            s.quarantined.remove(&(channel, key.clone()));
+        }
+        Ok(())
+    }
+
+    async fn run(&self, channel: Channel) -> PortResult<Option<SyncRun>> {
+        Ok(lock(&self.state).runs.get(&channel).cloned())
+    }
+
+    async fn put_run(&self, channel: Channel, run: &SyncRun) -> PortResult<()> {
+        lock(&self.state).runs.insert(channel, run.clone());
+        Ok(())
     }
 }

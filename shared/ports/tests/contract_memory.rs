@@ -47,3 +47,8 @@ async fn memory_connections_meet_the_contract() {
 async fn memory_pending_authorizations_meet_the_contract() {
     contract::pending_authorizations(&MemoryPendingAuthorizations::default(), "t").await;
 }
+
+#[tokio::test]
+async fn memory_catalog_meets_the_contract() {
+    contract::catalog_store(&MemoryCatalog::default(), "t").await;
+}

@@ -1,0 +1,219 @@
+//! The catalog and its per-channel sync state in one DynamoDB table (`pk` hash, `sk` range):
+//!
+//! | pk | sk | doc |
+//! |---|---|---|
+//! | `product` | product id | the canonical product |
+//! | `synced#{channel}` | item key | hashes and remote ids last sent |
+//! | `quarantine#{channel}` | item key | problems |
+//! | `run#{channel}` | `current` | the run record |
+//!
+//! Each item's content is a JSON document (`doc`); writes go 25 at a time (`BatchWriteItem`, with
+//! unprocessed items retried), reads page through `Query`.
+
+use crate::sdk_error;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
+use reelcart_domain::catalog::{Channel, Product};
+use reelcart_ports::{CatalogStore, PortError, PortResult, QuarantinedItem, SyncRun, SyncedItem};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct DynamoCatalog {
+    client: Client,
+    table: String,
+}
+
+impl DynamoCatalog {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn key(pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            ("pk".to_string(), AttributeValue::S(pk.to_string())),
+            ("sk".to_string(), AttributeValue::S(sk.to_string())),
+        ])
+    }
+
+    fn put<T: Serialize>(pk: &str, sk: &str, doc: &T) -> PortResult<WriteRequest> {
+        let mut item = Self::key(pk, sk);
+        let json = serde_json::to_string(doc).map_err(|e| PortError::new("catalog.encode", e))?;
+        item.insert("doc".into(), AttributeValue::S(json));
+        let put = PutRequest::builder()
+            .set_item(Some(item))
+            .build()
+            .map_err(|e| PortError::new("catalog.encode", e))?;
+        Ok(WriteRequest::builder().put_request(put).build())
+    }
+
+    fn delete(pk: &str, sk: &str) -> PortResult<WriteRequest> {
+        let del = DeleteRequest::builder()
+            .set_key(Some(Self::key(pk, sk)))
+            .build()
+            .map_err(|e| PortError::new("catalog.encode", e))?;
+        Ok(WriteRequest::builder().delete_request(del).build())
+    }
+
+    /// Write everything, 25 per call, retrying what DynamoDB leaves unprocessed.
+    async fn write(&self, requests: Vec<WriteRequest>) -> PortResult<()> {
+        for chunk in requests.chunks(25) {
+            let mut pending = chunk.to_vec();
+            let mut attempt = 0u32;
+            while !pending.is_empty() {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("catalog.write", e))?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut m| m.remove(&self.table))
+                    .unwrap_or_default();
+                if !pending.is_empty() {
+                    attempt += 1;
+                    if attempt > 8 {
+                        return Err(PortError::new(
+                            "catalog.write",
+                            "items left unprocessed after 8 attempts",
+                        ));
+                    }
+                    tokio::time::sleep(Duration::from_millis(50 << attempt.min(5))).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every document under `pk`.
+    async fn query<T: DeserializeOwned>(&self, pk: &str) -> PortResult<Vec<T>> {
+        let mut out = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(pk.to_string()))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("catalog.query", e))?;
+            for item in page.items.unwrap_or_default() {
+                let Some(AttributeValue::S(doc)) = item.get("doc") else {
+                    return Err(PortError::new("catalog.decode", "item without doc"));
+                };
+                out.push(
+                    serde_json::from_str(doc).map_err(|e| PortError::new("catalog.decode", e))?,
+                );
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+fn synced_pk(c: Channel) -> String {
+    format!("synced#{c}")
+}
+
+fn quarantine_pk(c: Channel) -> String {
+    format!("quarantine#{c}")
+}
+
+impl CatalogStore for DynamoCatalog {
+    async fn put_products(&self, products: &[Product]) -> PortResult<()> {
+        let reqs = products
+            .iter()
+            .map(|p| Self::put("product", &p.id, p))
+            .collect::<PortResult<Vec<_>>>()?;
+        self.write(reqs).await
+    }
+
+    async fn delete_products(&self, ids: &[String]) -> PortResult<()> {
+        let reqs = ids
+            .iter()
+            .map(|id| Self::delete("product", id))
+            .collect::<PortResult<Vec<_>>>()?;
+        self.write(reqs).await
+    }
+
+    async fn products(&self) -> PortResult<Vec<Product>> {
+        self.query("product").await
+    }
+
+    async fn synced(&self, channel: Channel) -> PortResult<Vec<SyncedItem>> {
+        self.query(&synced_pk(channel)).await
+    }
+
+    async fn record_synced(
+        &self,
+        channel: Channel,
+        put: &[SyncedItem],
+        remove: &[String],
+    ) -> PortResult<()> {
+        let pk = synced_pk(channel);
+        let mut reqs = put
+            .iter()
+            .map(|i| Self::put(&pk, &i.key, i))
+            .collect::<PortResult<Vec<_>>>()?;
+        for key in remove {
+            reqs.push(Self::delete(&pk, key)?);
+        }
+        self.write(reqs).await
+    }
+
+    async fn quarantined(&self, channel: Channel) -> PortResult<Vec<QuarantinedItem>> {
+        self.query(&quarantine_pk(channel)).await
+    }
+
+    async fn record_quarantine(
+        &self,
+        channel: Channel,
+        put: &[QuarantinedItem],
+        release: &[String],
+    ) -> PortResult<()> {
+        let pk = quarantine_pk(channel);
+        let mut reqs = put
+            .iter()
+            .map(|i| Self::put(&pk, &i.key, i))
+            .collect::<PortResult<Vec<_>>>()?;
+        for key in release {
+            reqs.push(Self::delete(&pk, key)?);
+        }
+        self.write(reqs).await
+    }
+
+    async fn run(&self, channel: Channel) -> PortResult<Option<SyncRun>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(&format!("run#{channel}"), "current")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("catalog.run", e))?;
+        match out.item.as_ref().and_then(|i| i.get("doc")) {
+            Some(AttributeValue::S(doc)) => serde_json::from_str(doc)
+                .map(Some)
+                .map_err(|e| PortError::new("catalog.decode", e)),
+            _ => Ok(None),
+        }
+    }
+
+    async fn put_run(&self, channel: Channel, run: &SyncRun) -> PortResult<()> {
+        self.write(vec![Self::put(&format!("run#{channel}"), "current", run)?])
+            .await
+    }
+}
