@@ -22,6 +22,8 @@
 //! - control (tests, demo): `POST /_sim/grants`, `POST /_sim/revoke`, `POST /_sim/throttle`,
 //!   `POST /_sim/advance`, `GET /_sim/stats`
 
+mod catalog;
+
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -155,6 +157,7 @@ struct State_ {
     consent: HashMap<String, Consent>,
     /// Platform → redirect URI registered for the app (TikTok Shop takes none in the URL).
     redirects: HashMap<String, String>,
+    catalog: catalog::CatalogState,
 }
 
 #[derive(Debug, Clone)]
@@ -204,7 +207,7 @@ impl Sim {
         self.offset.fetch_add(secs, Ordering::SeqCst);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State_> {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, State_> {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -351,7 +354,7 @@ impl Sim {
             .any(|g| g.access_token == access_token && !g.revoked && g.access_expires_at > now)
     }
 
-    fn count_and_throttle(&self, platform: &str) -> Option<i64> {
+    pub(crate) fn count_and_throttle(&self, platform: &str) -> Option<i64> {
         let mut s = self.lock();
         *s.calls.entry(platform.to_string()).or_default() += 1;
         match s.throttle.get_mut(platform) {
@@ -380,6 +383,34 @@ impl Sim {
             .route("/{version}/dialog/oauth", get(consent_meta))
             .route("/oauth/authorize", get(consent_instagram))
             .route("/_sim/consent", post(set_consent))
+            .route("/{catalog_id}/items_batch", post(catalog::meta_items_batch))
+            .route(
+                "/{catalog_id}/check_batch_request_status",
+                get(catalog::meta_batch_status),
+            )
+            .route(
+                "/product/202309/images/upload",
+                post(catalog::tts_image_upload),
+            )
+            .route(
+                "/product/202309/products",
+                post(catalog::tts_create).delete(catalog::tts_delete),
+            )
+            .route(
+                "/product/202309/products/{product_id}",
+                axum::routing::put(catalog::tts_edit),
+            )
+            .route(
+                "/product/202309/products/{product_id}/prices/update",
+                post(catalog::tts_prices),
+            )
+            .route(
+                "/product/202309/products/{product_id}/inventory/update",
+                post(catalog::tts_inventory),
+            )
+            .route("/_sim/catalog", get(catalog::catalog_state))
+            .route("/_sim/usage", post(catalog::set_usage))
+            .route("/_sim/cdn/{name}", get(catalog::cdn))
             .route(
                 "/authorization/202309/shops",
                 get(tiktok_shop_authorized_shops),
@@ -407,19 +438,19 @@ impl Sim {
 }
 
 /// A throttled answer carries `Retry-After` (seconds).
-fn with_retry_after(mut r: Response, retry: i64) -> Response {
+pub(crate) fn with_retry_after(mut r: Response, retry: i64) -> Response {
     r.headers_mut()
         .insert("retry-after", HeaderValue::from(retry));
     r
 }
 
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     format!("{:016X}", rand::random::<u64>())
 }
 
 // ---------------------------------------------------------------- TikTok Shop
 
-fn tts_error(status: StatusCode, code: i64, message: &str) -> Response {
+pub(crate) fn tts_error(status: StatusCode, code: i64, message: &str) -> Response {
     let body = json!({"code": code, "message": message, "request_id": request_id(), "data": {}});
     (status, Json(body)).into_response()
 }
@@ -556,33 +587,45 @@ fn tts_expected_sign(
     hex::encode(mac.finalize().into_bytes())
 }
 
-async fn tiktok_shop_authorized_shops(
-    State(sim): State<Sim>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    const PATH: &str = "/authorization/202309/shops";
+/// The checks of every signed TikTok Shop API call: throttling, `app_key`, `timestamp` (−5 min /
+/// +30 s), `sign` over path, sorted query and body (106001 when wrong), and the access token in
+/// `x-tts-access-token`. The authorizing shop's id, or the error answer.
+pub(crate) fn tts_api_auth(
+    sim: &Sim,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+    path: &str,
+    body: &[u8],
+) -> Result<String, Response> {
     if let Some(retry) = sim.count_and_throttle("tiktok-shop-api") {
-        return with_retry_after(
+        return Err(with_retry_after(
             tts_error(StatusCode::TOO_MANY_REQUESTS, 36009002, "Too many requests"),
             retry,
-        );
+        ));
     }
     if q.get("app_key") != Some(&sim.apps.tiktok_shop_app_key) {
-        return tts_error(StatusCode::UNAUTHORIZED, 36009004, "Invalid app_key");
+        return Err(tts_error(
+            StatusCode::UNAUTHORIZED,
+            36009004,
+            "Invalid app_key",
+        ));
     }
     let now = sim.now();
     let ts = q.get("timestamp").and_then(|t| t.parse::<i64>().ok());
     if !ts.is_some_and(|t| t >= now - 300 && t <= now + 30) {
-        return tts_error(
+        return Err(tts_error(
             StatusCode::UNAUTHORIZED,
             36009004,
             "Invalid timestamp: must be within -5 min / +30 s of server time",
-        );
+        ));
     }
-    let expected = tts_expected_sign(&sim.apps.tiktok_shop_app_secret, PATH, &q, b"");
+    let expected = tts_expected_sign(&sim.apps.tiktok_shop_app_secret, path, q, body);
     if q.get("sign").map(String::as_str) != Some(expected.as_str()) {
-        return tts_error(StatusCode::UNAUTHORIZED, 106001, "Invalid signature");
+        return Err(tts_error(
+            StatusCode::UNAUTHORIZED,
+            106001,
+            "Invalid signature",
+        ));
     }
     let token = headers
         .get("x-tts-access-token")
@@ -594,21 +637,47 @@ async fn tiktok_shop_authorized_shops(
         .iter()
         .find(|g| g.platform == "tiktok-shop" && g.access_token == token)
     else {
-        return tts_error(StatusCode::UNAUTHORIZED, 36009004, "Invalid access token");
+        return Err(tts_error(
+            StatusCode::UNAUTHORIZED,
+            36009004,
+            "Invalid access token",
+        ));
     };
     if g.revoked || g.access_expires_at <= now {
-        return tts_error(StatusCode::UNAUTHORIZED, 105002, "Expired credentials");
+        return Err(tts_error(
+            StatusCode::UNAUTHORIZED,
+            105002,
+            "Expired credentials",
+        ));
     }
+    Ok(g.account_id.clone())
+}
+
+/// The shop cipher the simulator issues for a shop.
+pub(crate) fn shop_cipher(shop_id: &str) -> String {
+    format!("GCP_{shop_id}")
+}
+
+async fn tiktok_shop_authorized_shops(
+    State(sim): State<Sim>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    const PATH: &str = "/authorization/202309/shops";
+    let shop = match tts_api_auth(&sim, &headers, &q, PATH, b"") {
+        Ok(shop) => shop,
+        Err(r) => return r,
+    };
     Json(json!({
         "code": 0,
         "message": "Success",
         "request_id": request_id(),
         "data": {"shops": [{
-            "id": g.account_id,
+            "id": shop,
             "name": "Reelcart Demo Shop",
             "region": "US",
             "seller_type": "LOCAL",
-            "cipher": format!("GCP_{}", g.account_id),
+            "cipher": shop_cipher(&shop),
             "code": "USLCDEMO01",
         }]}
     }))
@@ -770,7 +839,7 @@ async fn tiktok_token(State(sim): State<Sim>, Form(f): Form<TiktokToken>) -> Res
 
 // ---------------------------------------------------------------- Meta and Instagram
 
-fn graph_error(code: i64, subcode: Option<i64>, message: &str) -> Response {
+pub(crate) fn graph_error(code: i64, subcode: Option<i64>, message: &str) -> Response {
     let mut err = json!({"message": message, "type": "OAuthException", "code": code, "fbtrace_id": request_id()});
     if let Some(sub) = subcode {
         err["error_subcode"] = json!(sub);
@@ -778,7 +847,7 @@ fn graph_error(code: i64, subcode: Option<i64>, message: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": err }))).into_response()
 }
 
-fn graph_throttled(retry_minutes: i64) -> Response {
+pub(crate) fn graph_throttled(retry_minutes: i64) -> Response {
     let mut r = graph_error(4, None, "(#4) Application request limit reached");
     let usage = json!({"call_count": 100, "total_cputime": 20, "total_time": 20});
     if let Ok(v) = HeaderValue::from_str(&usage.to_string()) {
