@@ -468,6 +468,7 @@ pub async fn catalog_store<S: CatalogStore>(store: &S, ns: &str) {
         )],
         source: "validation".into(),
         since: 9,
+        hash: None,
     };
     store
         .record_quarantine(Channel::Meta, std::slice::from_ref(&q), &[])

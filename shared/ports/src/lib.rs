@@ -241,6 +241,9 @@ pub struct QuarantinedItem {
     /// `validation` (our rules) or `platform` (the platform refused it).
     pub source: String,
     pub since: i64,
+    /// For `platform`: the content hash that was refused (held until the content changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
 }
 
 /// The state of a channel's current or last sync run.
