@@ -483,7 +483,7 @@ pub async fn catalog_store<S: CatalogStore>(store: &S, ns: &str) {
         .collect();
     assert_eq!(got, vec![q.clone()]);
     store
-        .record_quarantine(Channel::Meta, &[], &[q.key.clone()])
+        .record_quarantine(Channel::Meta, &[], std::slice::from_ref(&q.key))
         .await
         .unwrap();
     assert!(
