@@ -12,6 +12,8 @@
 //!   (with `idempotency_key`: a repeated key returns the first product instead of a duplicate),
 //!   `PUT /product/202309/products/{id}`, `POST /product/202309/products/{id}/prices/update`,
 //!   `POST /product/202309/products/{id}/inventory/update`, `DELETE /product/202309/products`.
+//!   A malformed request answers 40006 (the simulator's choice; the spec names no code for it —
+//!   36009003 is the spec's internal error, which clients retry).
 //! - `GET /_sim/catalog` (remote state and call counts), `GET /_sim/cdn/{name}` (image bytes for
 //!   the store's image URLs), `POST /_sim/usage`.
 
@@ -265,7 +267,7 @@ fn tts_shop(
     if q.get("shop_cipher") != Some(&shop_cipher(&shop)) {
         return Err(tts_error(
             StatusCode::BAD_REQUEST,
-            36009003,
+            40006,
             "Invalid shop_cipher",
         ));
     }
@@ -383,7 +385,7 @@ pub(crate) async fn tts_create(
         Err(r) => return r,
     };
     let Ok(p) = serde_json::from_slice::<Value>(&body) else {
-        return tts_error(StatusCode::BAD_REQUEST, 36009003, "body is not JSON");
+        return tts_error(StatusCode::BAD_REQUEST, 40006, "body is not JSON");
     };
     if let Some(e) = tts_product_error(&p) {
         return tts_error(StatusCode::BAD_REQUEST, 12019010, e);
@@ -425,7 +427,7 @@ pub(crate) async fn tts_edit(
         return r;
     }
     let Ok(p) = serde_json::from_slice::<Value>(&body) else {
-        return tts_error(StatusCode::BAD_REQUEST, 36009003, "body is not JSON");
+        return tts_error(StatusCode::BAD_REQUEST, 40006, "body is not JSON");
     };
     if let Some(e) = tts_product_error(&p) {
         return tts_error(StatusCode::BAD_REQUEST, 12019010, e);
@@ -458,7 +460,7 @@ fn tts_sku_update(
         return r;
     }
     let Ok(req) = serde_json::from_slice::<Value>(body) else {
-        return tts_error(StatusCode::BAD_REQUEST, 36009003, "body is not JSON");
+        return tts_error(StatusCode::BAD_REQUEST, 40006, "body is not JSON");
     };
     let mut s = sim.lock();
     let st = &mut s.catalog;
@@ -519,7 +521,7 @@ pub(crate) async fn tts_delete(
     if ids.is_empty() || ids.len() > 20 {
         return tts_error(
             StatusCode::BAD_REQUEST,
-            36009003,
+            40006,
             "product_ids takes 1 to 20 ids",
         );
     }
@@ -539,13 +541,7 @@ pub(crate) async fn tts_delete(
 
 /// Remote state and counts, for tests and the demo.
 pub(crate) async fn catalog_state(State(sim): State<Sim>) -> Json<Value> {
-    let s = sim.lock();
-    let st = &s.catalog;
-    Json(json!({
-        "meta": st.meta_items,
-        "tiktok_shop": st.tts_products,
-        "counts": st.counts,
-    }))
+    Json(sim.catalog_json())
 }
 
 #[derive(Deserialize)]
@@ -563,4 +559,17 @@ pub(crate) async fn cdn(Path(name): Path<String>) -> Response {
     let mut bytes = b"\xFF\xD8\xFF\xE0simulated-jpeg:".to_vec();
     bytes.extend_from_slice(name.as_bytes());
     ([("content-type", "image/jpeg")], bytes).into_response()
+}
+
+impl Sim {
+    /// The remote catalogs and call counts (what `GET /_sim/catalog` answers).
+    pub fn catalog_json(&self) -> Value {
+        let s = self.lock();
+        let st = &s.catalog;
+        json!({
+            "meta": st.meta_items,
+            "tiktok_shop": st.tts_products,
+            "counts": st.counts,
+        })
+    }
 }

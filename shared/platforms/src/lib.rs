@@ -2,6 +2,7 @@
 //! clients talk to the platform simulator locally and to the real hosts in AWS — no `if local`.
 
 pub mod aws;
+pub mod catalog;
 
 use reelcart_connections::{TokenClient, TokenGrant};
 use reelcart_domain::connection::{ErrorClass, OAuthPlatform, Operation, PlatformError, classify};

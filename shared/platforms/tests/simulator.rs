@@ -8,23 +8,15 @@ use reelcart_domain::connection::{
 };
 use reelcart_domain::{Clock, SystemClock};
 use reelcart_platform_sim::{SeededGrant, Sim};
-use reelcart_platforms::{AppCredentials, HttpTokenClient, PlatformConfig};
+use reelcart_platforms::HttpTokenClient;
 use reelcart_ports::memory::{MemoryConnections, MemoryKeys};
 use reelcart_vault::{TokenSet, Vault};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The client's configuration with every platform at `base` and the simulator's app credentials.
-fn config(base: &str) -> PlatformConfig {
-    let vars = reelcart_platform_sim::platform_vars(base);
-    let apps =
-        AppCredentials::from_json(&reelcart_platform_sim::Apps::default().secrets_json()).unwrap();
-    let v = reelcart_lambda::config::Vars(|k: &str| {
-        vars.iter().find(|(n, _)| *n == k).map(|(_, u)| u.clone())
-    });
-    PlatformConfig::from_vars(&v, apps).unwrap()
-}
+mod common;
+use common::config;
 
 async fn sim_and_client() -> (Sim, HttpTokenClient) {
     let sim = Sim::default();
