@@ -6,6 +6,7 @@
 
 pub mod diff;
 pub mod gtin;
+pub mod import;
 pub mod meta;
 mod model;
 pub mod tiktok;

@@ -389,3 +389,69 @@ fn the_plan_sends_only_real_changes_and_holds_quarantined_items() {
     assert_eq!(got, want);
     assert!(plan(&BTreeMap::new(), &BTreeMap::new()).is_empty());
 }
+
+const SHOPIFY: &str = r#"{"id":632910392,"title":"IPod Nano - 8GB","body_html":"<p>It's the small iPod with one very big idea: <strong>Video</strong>. &amp; more</p>","vendor":"Apple","product_type":"Cult Products","handle":"ipod-nano","status":"active","tags":"Emotive, Flash Memory, tiktok-category:601226","options":[{"id":594680422,"name":"Color","position":1}],"images":[{"id":850703190,"src":"https://cdn.shopify.com/s/files/1/0005/4838/0009/products/ipod-nano.png","width":1000,"height":1000}],"variants":[{"id":808950810,"title":"Pink","price":"199.00","sku":"IPOD2008PINK","inventory_policy":"continue","compare_at_price":null,"option1":"Pink","option2":null,"option3":null,"barcode":"1234_pink","grams":567,"image_id":850703190,"inventory_quantity":10},{"id":49148385,"title":"Red","price":"199.00","sku":"IPOD2008RED","inventory_policy":"deny","option1":"Red","barcode":"","grams":567,"inventory_quantity":0}]}"#;
+
+#[test]
+fn shopify_products_become_canonical_products() {
+    let s = import::StoreSettings {
+        store_url: "https://shop.example.com/".into(),
+        currency: "USD".into(),
+    };
+    let p = import::from_shopify(SHOPIFY, &s).unwrap();
+    assert_eq!(p.id, "632910392");
+    assert_eq!(p.link, "https://shop.example.com/products/ipod-nano");
+    assert_eq!(
+        p.description,
+        "It's the small iPod with one very big idea: Video. & more"
+    );
+    assert_eq!(p.brand.as_deref(), Some("Apple"));
+    assert_eq!(p.tiktok_category_id.as_deref(), Some("601226"));
+    assert_eq!(p.variants.len(), 2);
+    let pink = &p.variants[0];
+    assert_eq!(pink.price, money("199.00"));
+    assert_eq!(pink.options[0].name, "Color");
+    assert!(pink.continue_selling);
+    assert_eq!(pink.weight.as_ref().unwrap().value.to_string(), "0.567");
+    assert_eq!(pink.image.as_ref().unwrap().width, 1000);
+    assert_eq!(p.variants[1].gtin, None, "an empty barcode is no GTIN");
+    // The barcode `1234_pink` is not a GTIN: Meta quarantines the variant with that reason.
+    let codes = meta_codes(&p);
+    assert!(has(&codes, "gtin", "gtin_not_digits"), "{codes:?}");
+}
+
+#[test]
+fn json_lines_and_csv_imports() {
+    let lines = format!(
+        "{}\n\n{}\n",
+        serde_json::to_string(&good()).unwrap(),
+        serde_json::to_string(&Product {
+            id: "p2".into(),
+            ..good()
+        })
+        .unwrap()
+    );
+    let ps = import::from_json_lines(&lines).unwrap();
+    assert_eq!(ps.len(), 2);
+    assert_eq!(ps[0], good());
+    let err = import::from_json_lines("{\"id\": 1}\nnot json").unwrap_err();
+    assert!(
+        matches!(err, import::ImportError::Line { line: 1, .. }),
+        "{err}"
+    );
+
+    let csv = "product_id,title,description,brand,link,image_url,image_width,image_height,tiktok_category_id,variant_id,sku,price,currency,inventory,gtin,mpn,weight_kg,option_name,option_value\n\
+        p1,Tee,Soft tee,Acme,https://s.example/p1,https://cdn.example/1.jpg,1000,1000,601226,v1,TEE-M,19.90,USD,5,6291041500213,,0.2,Size,M\n\
+        p1,Tee,Soft tee,Acme,https://s.example/p1,https://cdn.example/1.jpg,1000,1000,601226,v2,TEE-L,19.90,USD,,,,0.25,Size,L\n\
+        p2,Cap,A cap,Acme,https://s.example/p2,,,,,v3,CAP,9.5,EUR,1,,M-CAP,,,\n";
+    let ps = import::from_csv(csv).unwrap();
+    assert_eq!(ps.len(), 2);
+    assert_eq!(ps[0].variants.len(), 2);
+    assert_eq!(ps[0].variants[1].inventory, 0);
+    assert_eq!(ps[0].variants[0].options[0].value, "M");
+    assert_eq!(ps[1].variants[0].price.amount_2dp(), "9.50");
+    assert!(ps[1].images.is_empty());
+    let bad = "product_id,title,link,variant_id,sku,price,currency\np1,T,https://x,v1,S,nine,USD\n";
+    let err = import::from_csv(bad).unwrap_err();
+    assert!(err.to_string().starts_with("line 2:"), "{err}");
+}
