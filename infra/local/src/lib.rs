@@ -9,6 +9,9 @@ pub mod connect;
 pub mod demo;
 pub mod emulator;
 pub mod functions;
+
+/// The Meta catalog id the local stack's catalog sync uses.
+pub const LOCAL_META_CATALOG: &str = "local-catalog";
 pub mod idp;
 pub mod provision;
 pub mod pump;
@@ -107,6 +110,13 @@ impl Stack {
         for f in &mut functions {
             for (var, url) in reelcart_platform_sim::platform_vars(&sim_url) {
                 f.env.insert(var.to_string(), url);
+            }
+            // The simulated Meta catalog the demo shop syncs to (a template parameter in AWS).
+            if f.env.get("META_CATALOG_ID").is_some_and(String::is_empty) {
+                f.env.insert(
+                    "META_CATALOG_ID".to_string(),
+                    LOCAL_META_CATALOG.to_string(),
+                );
             }
         }
         // TikTok Shop sends sellers back to the redirect URI registered for the app.

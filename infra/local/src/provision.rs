@@ -139,7 +139,11 @@ async fn provision_one(
         // The key policy names IAM roles, which have no local counterpart: not resolved.
         "AWS::KMS::Key" => kms_key(c, &name).await,
         "AWS::Events::EventBus" => event_bus(c, &name, region).await,
-        "AWS::S3::Bucket" => bucket(c, &name.to_lowercase()).await,
+        "AWS::S3::Bucket" => {
+            let physical = bucket(c, &name.to_lowercase()).await?;
+            notifications(c, &physical.reference, &names.resolve(&res.properties)?).await?;
+            Ok(physical)
+        }
         "AWS::SecretsManager::Secret" => {
             let value =
                 seed::secret_value(id, resolved_str(names, res.properties.get("SecretString"))?);
@@ -283,6 +287,55 @@ async fn queue(c: &Clients, name: &str, props: &Value, region: &str) -> Result<P
             ("QueueUrl".to_string(), url),
         ]),
     })
+}
+
+/// The bucket's `NotificationConfiguration.QueueConfigurations` (object events to SQS), as S3
+/// would deliver them (the emulator sends them to its queues).
+async fn notifications(c: &Clients, bucket: &str, props: &Value) -> Result<()> {
+    use aws_sdk_s3::types::{
+        Event, FilterRule, FilterRuleName, NotificationConfiguration,
+        NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
+    };
+    let Some(queues) = props["NotificationConfiguration"]["QueueConfigurations"].as_sequence()
+    else {
+        return Ok(());
+    };
+    let mut config = NotificationConfiguration::builder();
+    for q in queues {
+        let mut rules = Vec::new();
+        for r in q["Filter"]["S3Key"]["Rules"]
+            .as_sequence()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            rules.push(
+                FilterRule::builder()
+                    .name(FilterRuleName::from(
+                        str_of(r, "Name")?.to_lowercase().as_str(),
+                    ))
+                    .value(str_of(r, "Value")?)
+                    .build(),
+            );
+        }
+        let mut qc = QueueConfiguration::builder()
+            .queue_arn(str_of(q, "Queue")?)
+            .events(Event::from(str_of(q, "Event")?));
+        if !rules.is_empty() {
+            qc = qc.filter(
+                NotificationConfigurationFilter::builder()
+                    .key(S3KeyFilter::builder().set_filter_rules(Some(rules)).build())
+                    .build(),
+            );
+        }
+        config = config.queue_configurations(qc.build().map_err(|e| anyhow!("{e}"))?);
+    }
+    c.s3.put_bucket_notification_configuration()
+        .bucket(bucket)
+        .notification_configuration(config.build())
+        .send()
+        .await
+        .map_err(|e| anyhow!(aws_sdk_s3::error::DisplayErrorContext(e)))?;
+    Ok(())
 }
 
 async fn bucket(c: &Clients, name: &str) -> Result<Physical> {

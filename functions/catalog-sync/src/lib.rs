@@ -1,0 +1,397 @@
+//! `catalog-sync`: keeps the store's catalog and pushes it, by diff, to Meta and TikTok Shop.
+//!
+//! - SQS (`CatalogQueue`): Shopify `products/create|update|delete` webhooks (as the processor routes
+//!   them) update the catalog; `{"sync": "<channel>"}` continues a run that stopped at its deadline.
+//! - SQS (`CatalogImportQueue`): S3 notifications of files dropped under `imports/` in the import
+//!   bucket — JSON lines (`.jsonl`, `.ndjson`) of canonical products, or CSV (`.csv`, one row per
+//!   variant) — are read and merged into the catalog.
+//! - EventBridge schedule: a sync run per channel that has a connected account (Meta also needs
+//!   `META_CATALOG_ID`). A run that reaches its deadline records where it is and queues its own
+//!   continuation.
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use reelcart_catalog::{CatalogSync, SyncConfig, SyncError, TokioSleeper};
+use reelcart_connections::Refresher;
+use reelcart_domain::Clock;
+use reelcart_domain::catalog::import::{self, StoreSettings};
+use reelcart_domain::catalog::tiktok::Rules;
+use reelcart_domain::catalog::{Channel, Product};
+use reelcart_domain::connection::{ConnectionStatus, OAuthPlatform};
+use reelcart_domain::event::{DomainEvent, EventKind};
+use reelcart_domain::webhook::Platform;
+use reelcart_lambda::sqs::{MissingMessageId, process_batch};
+use reelcart_platforms::HttpTokenClient;
+use reelcart_platforms::catalog::{MetaCatalog, RefresherTokens, TiktokShopCatalog};
+use reelcart_ports::{
+    BlobStore, CatalogStore, ConnectionStore, EventBus, KeyService, MessageQueue, PortError,
+    SyncRun,
+};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[cfg(test)]
+mod tests;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("record is not a catalog message: {0}")]
+    Unrecognized(String),
+    #[error("import {key}: {reason}")]
+    Import { key: String, reason: String },
+    #[error(transparent)]
+    Store(#[from] PortError),
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+}
+
+/// Products per catalog write during an import.
+const IMPORT_CHUNK: usize = 500;
+
+pub struct Handler<S, B, Q, CS, K, E> {
+    pub store: S,
+    /// The import bucket.
+    pub imports: B,
+    pub import_bucket: String,
+    /// Where a run queues its continuation (`CatalogQueue`).
+    pub queue: Q,
+    pub connections: Arc<Refresher<CS, K, HttpTokenClient, E>>,
+    pub settings: StoreSettings,
+    /// `META_CATALOG_ID`: the Meta catalog the store syncs to.
+    pub meta_catalog_id: Option<String>,
+    /// `TIKTOK_SHOP_WAREHOUSE_ID`: the warehouse stock is reported for.
+    pub warehouse_id: String,
+    pub sync: SyncConfig,
+    /// The longest a run goes on before handing over to its continuation.
+    pub max_run: Duration,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl<S, B, Q, CS, K, E> std::fmt::Debug for Handler<S, B, Q, CS, K, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handler")
+            .field("import_bucket", &self.import_bucket)
+            .field("meta_catalog_id", &self.meta_catalog_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, B, Q, CS, K, E> Handler<S, B, Q, CS, K, E>
+where
+    S: CatalogStore + Clone,
+    B: BlobStore,
+    Q: MessageQueue,
+    CS: ConnectionStore,
+    K: KeyService,
+    E: EventBus,
+{
+    /// An SQS batch (catalog events, import notifications, continuations), partial failures
+    /// reported.
+    pub async fn handle_sqs(&self, event: SqsEvent) -> Result<SqsBatchResponse, MissingMessageId> {
+        process_batch(event, 1, |m| self.process(m)).await
+    }
+
+    async fn process(&self, msg: SqsMessage) -> Result<(), RecordError> {
+        let body: Value =
+            serde_json::from_str(msg.body.as_deref().unwrap_or_default()).map_err(|e| {
+                RecordError::Unrecognized(reelcart_domain::webhook::redacted_json_error(&e))
+            })?;
+        if let Some(channel) = body.get("sync").and_then(Value::as_str) {
+            let channel = Channel::parse(channel)
+                .ok_or_else(|| RecordError::Unrecognized(format!("channel `{channel}`")))?;
+            return self.run_channel(channel, None).await.map(|_| ());
+        }
+        if body.get("Records").is_some() || body.get("Event").is_some() {
+            return self.import(&body).await;
+        }
+        let event: DomainEvent = serde_json::from_value(body).map_err(|e| {
+            RecordError::Unrecognized(reelcart_domain::webhook::redacted_json_error(&e))
+        })?;
+        self.apply(event).await
+    }
+
+    /// A catalog event of the store.
+    async fn apply(&self, event: DomainEvent) -> Result<(), RecordError> {
+        match (event.platform, event.kind) {
+            (Platform::Shopify, EventKind::ProductChanged) => {
+                let product = import::from_shopify(&event.data.to_string(), &self.settings)
+                    .map_err(|e| RecordError::Unrecognized(e.to_string()))?;
+                tracing::info!(product = %product.id, event_id = %event.id, "product updated from the store");
+                self.store.put_products(&[product]).await?;
+            }
+            (Platform::Shopify, EventKind::ProductDeleted) => {
+                let id = event
+                    .subject
+                    .ok_or_else(|| RecordError::Unrecognized("delete without id".into()))?;
+                tracing::info!(product = %id, event_id = %event.id, "product deleted in the store");
+                self.store.delete_products(&[id]).await?;
+            }
+            _ => {
+                tracing::info!(event_id = %event.id, kind = %event.kind, platform = %event.platform, "not a store catalog change; ignored");
+            }
+        }
+        Ok(())
+    }
+
+    /// An S3 notification: read each new import file into the catalog.
+    async fn import(&self, notification: &Value) -> Result<(), RecordError> {
+        let records = notification["Records"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for r in records {
+            let bucket = r["s3"]["bucket"]["name"].as_str().unwrap_or_default();
+            // Keys arrive URL-encoded (spaces as `+`).
+            let raw_key = r["s3"]["object"]["key"].as_str().unwrap_or_default();
+            let key = decode_key(raw_key);
+            if bucket != self.import_bucket {
+                tracing::warn!(bucket, key, "notification for another bucket; ignored");
+                continue;
+            }
+            let fail = |reason: String| RecordError::Import {
+                key: key.clone(),
+                reason,
+            };
+            let Some(bytes) = self.imports.get(&key).await? else {
+                tracing::warn!(key, "import file is gone; nothing to import");
+                continue;
+            };
+            let text = std::str::from_utf8(&bytes).map_err(|_| fail("not UTF-8".into()))?;
+            let lower = key.to_ascii_lowercase();
+            let products: Vec<Product> = if lower.ends_with(".csv") {
+                import::from_csv(text).map_err(|e| fail(e.to_string()))?
+            } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+                import::from_json_lines(text).map_err(|e| fail(e.to_string()))?
+            } else {
+                return Err(fail("unknown format (use .jsonl, .ndjson or .csv)".into()));
+            };
+            for chunk in products.chunks(IMPORT_CHUNK) {
+                self.store.put_products(chunk).await?;
+            }
+            tracing::info!(key, products = products.len(), "catalog import merged");
+        }
+        Ok(())
+    }
+
+    /// The scheduled sync: every channel with a connected account, until `deadline`.
+    pub async fn handle_schedule(&self, deadline: Option<Instant>) -> Result<Value, RecordError> {
+        let mut out = serde_json::Map::new();
+        let mut first_error = None;
+        for channel in Channel::ALL {
+            match self.run_channel(channel, deadline).await {
+                Ok(Some(run)) => {
+                    out.insert(
+                        channel.to_string(),
+                        serde_json::to_value(&run).unwrap_or(Value::Null),
+                    );
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(%channel, error = %e, "catalog sync failed");
+                    out.insert(channel.to_string(), Value::String(e.to_string()));
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(Value::Object(out)),
+        }
+    }
+
+    /// The active connection of `platform` (the first, by id, when several are connected).
+    async fn connection(&self, platform: OAuthPlatform) -> Result<Option<String>, RecordError> {
+        let mut ids: Vec<String> = self
+            .connections
+            .store
+            .list()
+            .await?
+            .into_iter()
+            .filter(|r| {
+                r.connection.platform == platform
+                    && matches!(
+                        r.connection.status,
+                        ConnectionStatus::Active | ConnectionStatus::Refreshing
+                    )
+            })
+            .map(|r| r.connection.id)
+            .collect();
+        ids.sort();
+        Ok(ids.into_iter().next())
+    }
+
+    /// One channel's run (`None`: the channel is not connected or not configured).
+    pub async fn run_channel(
+        &self,
+        channel: Channel,
+        deadline: Option<Instant>,
+    ) -> Result<Option<SyncRun>, RecordError> {
+        let deadline = Some(deadline.unwrap_or_else(|| Instant::now() + self.max_run));
+        let cfg = self.connections.client.config();
+        let platform = match channel {
+            Channel::Meta => OAuthPlatform::Meta,
+            Channel::TiktokShop => OAuthPlatform::TiktokShop,
+        };
+        let Some(connection_id) = self.connection(platform).await? else {
+            tracing::info!(%channel, "no connected account: channel not synced");
+            return Ok(None);
+        };
+        let tokens = RefresherTokens {
+            refresher: self.connections.clone(),
+            connection_id: connection_id.clone(),
+        };
+        let http_error = |e: reqwest::Error| {
+            RecordError::Sync(SyncError::Push {
+                channel,
+                error: reelcart_catalog::PushError::Fatal(e.without_url().to_string()),
+            })
+        };
+        let run = match channel {
+            Channel::Meta => {
+                let Some(catalog_id) = &self.meta_catalog_id else {
+                    tracing::info!(%channel, "META_CATALOG_ID is not set: channel not synced");
+                    return Ok(None);
+                };
+                let client =
+                    MetaCatalog::new(cfg, catalog_id.clone(), tokens).map_err(http_error)?;
+                self.sync_with(client).run(deadline).await?
+            }
+            Channel::TiktokShop => {
+                let token = self
+                    .connections
+                    .fresh_access_token(&connection_id)
+                    .await
+                    .map_err(|e| {
+                        RecordError::Sync(SyncError::Push {
+                            channel,
+                            error: reelcart_catalog::PushError::Auth(e.to_string()),
+                        })
+                    })?;
+                let shops = self
+                    .connections
+                    .client
+                    .tiktok_shop_authorized_shops(&token, self.clock.now_unix())
+                    .await
+                    .map_err(|e| {
+                        RecordError::Sync(SyncError::Push {
+                            channel,
+                            error: reelcart_catalog::PushError::Transient(format!(
+                                "authorized shops: {} {}",
+                                e.code, e.message
+                            )),
+                        })
+                    })?;
+                let account = connection_id.split_once('#').map_or("", |(_, a)| a);
+                let Some(shop) = shops
+                    .iter()
+                    .find(|s| s.id == account)
+                    .or(shops.first())
+                    .cloned()
+                else {
+                    tracing::warn!(%channel, "the connection authorizes no shop");
+                    return Ok(None);
+                };
+                let rules = Rules {
+                    region: shop.region.clone(),
+                    warehouse_id: self.warehouse_id.clone(),
+                };
+                let client =
+                    TiktokShopCatalog::new(cfg, shop.cipher, rules, tokens).map_err(http_error)?;
+                self.sync_with(client).run(deadline).await?
+            }
+        };
+        if run.status == "incomplete" {
+            let body = serde_json::json!({ "sync": channel }).to_string();
+            self.queue.send(&body).await?;
+            tracing::info!(%channel, run = %run.run_id, "continuation queued");
+        }
+        Ok(Some(run))
+    }
+
+    fn sync_with<C: reelcart_catalog::ChannelClient>(
+        &self,
+        client: C,
+    ) -> CatalogSync<S, C, TokioSleeper> {
+        CatalogSync {
+            store: self.store.clone(),
+            client,
+            sleeper: TokioSleeper,
+            clock: self.clock.clone(),
+            config: self.sync.clone(),
+        }
+    }
+}
+
+/// An S3 event key: `+` is a space, `%XX` a byte.
+pub fn decode_key(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'+', _) => out.push(b' '),
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 2;
+            }
+            (b, _) => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub type AwsHandler = Handler<
+    reelcart_aws::DynamoCatalog,
+    reelcart_aws::S3Blobs,
+    reelcart_aws::SqsQueue,
+    reelcart_aws::DynamoConnections,
+    reelcart_aws::KmsKeys,
+    reelcart_aws::EventBridgeBus,
+>;
+
+/// Build from settings: the connection layer's, plus `CATALOG_TABLE`, `IMPORT_BUCKET`,
+/// `CATALOG_QUEUE_URL`, `STORE_URL`, `STORE_CURRENCY` (USD), optional `META_CATALOG_ID`,
+/// `TIKTOK_SHOP_WAREHOUSE_ID` (`default`), `MAX_RUN_SECS` (780), `S3_FORCE_PATH_STYLE`.
+pub async fn from_aws<F: Fn(&str) -> Option<String>>(
+    v: &reelcart_lambda::config::Vars<F>,
+    sdk: &reelcart_aws::SdkConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<AwsHandler, reelcart_platforms::aws::InitError> {
+    let refresher =
+        reelcart_platforms::aws::aws_refresher(v, sdk, clock.clone(), "catalog-sync").await?;
+    let import_bucket = v.required("IMPORT_BUCKET")?;
+    let force_path_style = v.parse_or("S3_FORCE_PATH_STYLE", false)?;
+    Ok(Handler {
+        store: reelcart_aws::DynamoCatalog::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            v.required("CATALOG_TABLE")?,
+        ),
+        imports: reelcart_aws::S3Blobs::new(
+            reelcart_aws::s3_client(sdk, force_path_style),
+            import_bucket.clone(),
+        ),
+        import_bucket,
+        queue: reelcart_aws::SqsQueue::new(
+            aws_sdk_sqs::Client::new(sdk),
+            v.required("CATALOG_QUEUE_URL")?,
+        ),
+        connections: Arc::new(refresher),
+        settings: StoreSettings {
+            store_url: v.required("STORE_URL")?,
+            currency: v.optional("STORE_CURRENCY").unwrap_or_else(|| "USD".into()),
+        },
+        meta_catalog_id: v.optional("META_CATALOG_ID").filter(|c| !c.is_empty()),
+        warehouse_id: v
+            .optional("TIKTOK_SHOP_WAREHOUSE_ID")
+            .filter(|w| !w.is_empty())
+            .unwrap_or_else(|| "default".into()),
+        sync: SyncConfig::default(),
+        max_run: Duration::from_secs(v.parse_or("MAX_RUN_SECS", 780u64)?),
+        clock,
+    })
+}
