@@ -232,14 +232,12 @@ where
             Channel::Meta => OAuthPlatform::Meta,
             Channel::TiktokShop => OAuthPlatform::TiktokShop,
         };
+        let t = Instant::now();
         let Some(connection_id) = self.connection(platform).await? else {
             tracing::info!(%channel, "no connected account: channel not synced");
             return Ok(None);
         };
-        let tokens = RefresherTokens {
-            refresher: self.connections.clone(),
-            connection_id: connection_id.clone(),
-        };
+        let tokens = RefresherTokens::new(self.connections.clone(), connection_id.clone());
         let http_error = |e: reqwest::Error| {
             RecordError::Sync(SyncError::Push {
                 channel,
@@ -291,6 +289,7 @@ where
                     tracing::warn!(%channel, "the connection authorizes no shop");
                     return Ok(None);
                 };
+                tracing::info!(%channel, ms = t.elapsed().as_millis() as u64, "shop resolved");
                 let rules = Rules {
                     region: shop.region.clone(),
                     warehouse_id: self.warehouse_id.clone(),

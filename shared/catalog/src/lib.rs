@@ -195,7 +195,9 @@ struct Snapshot {
 impl<S: CatalogStore, C: ChannelClient, Z: Sleeper> CatalogSync<S, C, Z> {
     /// Project, quarantine, and remember what each key is now.
     async fn snapshot(&self, channel: Channel, now_ts: i64) -> Result<Snapshot, SyncError> {
+        let t = Instant::now();
         let products = self.store.products().await?;
+        tracing::info!(%channel, products = products.len(), ms = t.elapsed().as_millis() as u64, "catalog read");
         let mut now = BTreeMap::new();
         let mut items = HashMap::new();
         let mut invalid: BTreeMap<String, QuarantinedItem> = BTreeMap::new();
@@ -266,6 +268,7 @@ impl<S: CatalogStore, C: ChannelClient, Z: Sleeper> CatalogSync<S, C, Z> {
                 .record_quarantine(channel, &put, &release)
                 .await?;
         }
+        tracing::info!(%channel, ms = t.elapsed().as_millis() as u64, "projected and quarantined");
         let quarantined = now.values().filter(|n| **n == Now::Quarantined).count();
         let synced = self
             .store

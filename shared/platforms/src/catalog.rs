@@ -4,6 +4,7 @@
 //! stops and the connection shows why).
 
 use crate::PlatformConfig;
+use futures::StreamExt;
 use reelcart_catalog::{ChannelClient, ChannelItem, Op, Outcome, PushError, Pushed, Tokens};
 use reelcart_connections::{RefreshError, Refresher, TokenClient};
 use reelcart_domain::catalog::diff::Action;
@@ -17,9 +18,33 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A connection's tokens, through the refresher (one refresh however many callers are refused).
+/// The token is kept for a minute: opening it means a store read and a KMS decrypt, and the
+/// refresher keeps every token valid for 15 minutes past that.
 pub struct RefresherTokens<S, K, T, E> {
     pub refresher: Arc<Refresher<S, K, T, E>>,
     pub connection_id: String,
+    cached: Mutex<Option<(SecretString, std::time::Instant)>>,
+}
+
+/// How long a token opened from the vault is reused.
+const TOKEN_REUSE: Duration = Duration::from_secs(60);
+
+impl<S, K, T, E> RefresherTokens<S, K, T, E> {
+    pub fn new(refresher: Arc<Refresher<S, K, T, E>>, connection_id: impl Into<String>) -> Self {
+        Self {
+            refresher,
+            connection_id: connection_id.into(),
+            cached: Mutex::new(None),
+        }
+    }
+
+    fn remember(&self, token: &SecretString) {
+        *self
+            .cached
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((token.clone(), std::time::Instant::now()));
+    }
 }
 
 impl<S, K, T, E> std::fmt::Debug for RefresherTokens<S, K, T, E> {
@@ -45,17 +70,33 @@ where
     E: EventBus,
 {
     async fn token(&self) -> Result<SecretString, PushError> {
-        self.refresher
+        let cached = self
+            .cached
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let Some((token, at)) = cached
+            && at.elapsed() < TOKEN_REUSE
+        {
+            return Ok(token);
+        }
+        let token = self
+            .refresher
             .fresh_access_token(&self.connection_id)
             .await
-            .map_err(auth_error)
+            .map_err(auth_error)?;
+        self.remember(&token);
+        Ok(token)
     }
 
     async fn after_rejection(&self, rejected: &SecretString) -> Result<SecretString, PushError> {
-        self.refresher
+        let token = self
+            .refresher
             .access_token_after_rejection(&self.connection_id, rejected)
             .await
-            .map_err(auth_error)
+            .map_err(auth_error)?;
+        self.remember(&token);
+        Ok(token)
     }
 }
 
@@ -129,8 +170,10 @@ pub struct MetaCatalog<T> {
     catalog_id: String,
     tokens: T,
     pub batch_size: usize,
-    /// How often `check_batch_request_status` is polled.
+    /// The first wait before polling `check_batch_request_status` again; it doubles up to
+    /// `max_poll_interval`.
     pub poll_interval: Duration,
+    pub max_poll_interval: Duration,
 }
 
 impl<T> std::fmt::Debug for MetaCatalog<T> {
@@ -160,7 +203,8 @@ impl<T: Tokens> MetaCatalog<T> {
             tokens,
             // Meta accepts 5000; fewer than 3000 is its recommendation.
             batch_size: 1000,
-            poll_interval: Duration::from_secs(2),
+            poll_interval: Duration::from_millis(100),
+            max_poll_interval: Duration::from_secs(5),
         })
     }
 
@@ -282,6 +326,7 @@ impl<T: Tokens> ChannelClient for MetaCatalog<T> {
         );
         let mut errors: Vec<Value> = Vec::new();
         let mut finished = false;
+        let mut wait = self.poll_interval;
         for _ in 0..300 {
             match self
                 .graph(|t| {
@@ -300,7 +345,10 @@ impl<T: Tokens> ChannelClient for MetaCatalog<T> {
                     finished = true;
                     break;
                 }
-                Answer::Ok(..) => tokio::time::sleep(self.poll_interval).await,
+                Answer::Ok(..) => {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(self.max_poll_interval);
+                }
                 Answer::Err(e) => {
                     return Pushed {
                         error: Some(e),
@@ -370,6 +418,8 @@ pub struct TiktokShopCatalog<T> {
     /// Source image URL → uploaded `uri`.
     images: Mutex<HashMap<String, String>>,
     pub batch_size: usize,
+    /// Products sent at once within a push.
+    pub concurrency: usize,
 }
 
 impl<T> std::fmt::Debug for TiktokShopCatalog<T> {
@@ -404,7 +454,8 @@ impl<T: Tokens> TiktokShopCatalog<T> {
             rules,
             tokens,
             images: Mutex::new(HashMap::new()),
-            batch_size: 20,
+            batch_size: 100,
+            concurrency: 4,
         })
     }
 
@@ -750,16 +801,25 @@ impl<T: Tokens> ChannelClient for TiktokShopCatalog<T> {
             out.outcomes
                 .extend(chunk.iter().map(|(k, _)| Outcome::Removed(k.clone())));
         }
-        for op in others {
-            match self.apply(&op).await {
+        // A few products at a time: TikTok Shop limits per app and shop, not per connection.
+        let results: Vec<(Op, Result<SyncedItem, TtsFail>)> = futures::stream::iter(others)
+            .map(|op| async move {
+                let r = self.apply(&op).await;
+                (op, r)
+            })
+            .buffered(self.concurrency.max(1))
+            .collect()
+            .await;
+        for (op, r) in results {
+            match r {
                 Ok(s) => out.outcomes.push(Outcome::Synced(s)),
                 Err(TtsFail::Refused(problem)) => out.outcomes.push(Outcome::Refused {
                     key: op.key,
                     problems: vec![problem],
                 }),
+                // The first stop wins; ops without an outcome are pushed again by the run.
                 Err(TtsFail::Stop(e)) => {
-                    out.error = Some(e);
-                    return out;
+                    out.error.get_or_insert(e);
                 }
             }
         }

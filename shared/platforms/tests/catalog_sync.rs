@@ -96,10 +96,7 @@ async fn setup() -> Setup {
         "7494000000000000001",
     )
     .await;
-    let tokens = |id: &str| RefresherTokens {
-        refresher: refresher.clone(),
-        connection_id: id.to_string(),
-    };
+    let tokens = |id: &str| RefresherTokens::new(refresher.clone(), id);
     let mut meta = MetaCatalog::new(&cfg, "cat-1", tokens(&meta_id)).unwrap();
     meta.poll_interval = Duration::from_millis(5);
     meta.batch_size = 50;

@@ -1,0 +1,230 @@
+//! Catalog sync end to end on the local stack: 10,000 products imported from a file dropped in
+//! the import bucket, synced to the simulated Meta catalog and TikTok Shop by the scheduled
+//! function, both remotes equal to the catalog; a 1 % change sends only those items; products
+//! deleted in the store (Shopify webhooks) are deleted remotely; broken products are quarantined
+//! with their reasons and never sent.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use reelcart_aws::DynamoCatalog;
+use reelcart_domain::catalog::{Channel, Image, Product, Weight};
+use reelcart_domain::connection::OAuthPlatform;
+use reelcart_e2e::*;
+use reelcart_ports::CatalogStore;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+const N: usize = 10_000;
+const BROKEN: usize = 10;
+
+fn product(sim_url: &str, i: usize) -> Product {
+    let mut p = reelcart_ports::contract::sample_product("e2e", i);
+    p.id = format!("{}", 7_000_000 + i);
+    // Products share their images, as variants of a line do: 50 distinct files.
+    p.images = vec![Image {
+        url: format!("{sim_url}/_sim/cdn/line-{}.jpg", i % 50),
+        width: 1200,
+        height: 1200,
+    }];
+    p.tiktok_category_id = Some("601226".into());
+    p.variants[0].weight = Some(Weight {
+        value: "0.35".parse().unwrap(),
+        unit: "KILOGRAM".into(),
+    });
+    if i < BROKEN {
+        // A GTIN with a wrong check digit: quarantined on both channels.
+        p.variants[0].gtin = Some("6291041500214".into());
+    }
+    p
+}
+
+fn jsonl(products: &[Product]) -> String {
+    products
+        .iter()
+        .map(|p| serde_json::to_string(p).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn drop_file(stack: &reelcart_local::Stack, key: &str, body: String) {
+    let s3 = reelcart_aws::s3_client(&stack.emulator.sdk, true);
+    s3.put_object()
+        .bucket(stack.physical("ImportBucket").unwrap())
+        .key(key)
+        .content_type("application/x-ndjson")
+        .body(body.into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn sync(stack: &reelcart_local::Stack) {
+    stack
+        .fire_schedule("CatalogSyncFunction.Sync")
+        .await
+        .expect("the schedule exists")
+        .expect("the sync succeeds");
+}
+
+fn counts(stack: &reelcart_local::Stack) -> Value {
+    stack.sim.catalog_json()["counts"].clone()
+}
+
+fn delta(before: &Value, after: &Value, k: &str) -> u64 {
+    after[k].as_u64().unwrap_or(0) - before[k].as_u64().unwrap_or(0)
+}
+
+/// Both remotes hold exactly the valid products, with their current titles, prices and stock.
+async fn assert_remotes_equal_catalog(stack: &reelcart_local::Stack, catalog: &DynamoCatalog) {
+    let products = catalog.products().await.unwrap();
+    let remote = stack.sim.catalog_json();
+    let meta = remote["meta"][reelcart_local::LOCAL_META_CATALOG]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let tts: std::collections::HashMap<String, Value> = remote["tiktok_shop"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| {
+            (
+                p["skus"][0]["seller_sku"].as_str().unwrap().to_string(),
+                p.clone(),
+            )
+        })
+        .collect();
+    let valid: Vec<&Product> = products
+        .iter()
+        .filter(|p| p.variants[0].gtin.is_none())
+        .collect();
+    assert_eq!(meta.len(), valid.len());
+    assert_eq!(tts.len(), valid.len());
+    for p in valid {
+        let v = &p.variants[0];
+        assert_eq!(meta[&v.sku]["price"], v.price.meta_format(), "{}", p.id);
+        assert_eq!(meta[&v.sku]["title"], p.title);
+        let t = &tts[&v.sku];
+        assert_eq!(t["title"], p.title);
+        assert_eq!(t["skus"][0]["price"]["amount"], v.price.amount_2dp());
+        assert_eq!(t["skus"][0]["inventory"][0]["quantity"], v.inventory);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_products_sync_by_diff_to_both_channels() {
+    reelcart_lambda::init_tracing();
+    let stack = start_stack().await;
+    stack.connect_as_admin(OAuthPlatform::Meta).await.unwrap();
+    stack
+        .connect_as_admin(OAuthPlatform::TiktokShop)
+        .await
+        .unwrap();
+    let catalog = DynamoCatalog::new(
+        aws_sdk_dynamodb::Client::new(&stack.emulator.sdk),
+        stack.physical("CatalogTable").unwrap(),
+    );
+
+    // Import: a JSON-lines file dropped under imports/ reaches the catalog through S3 → SQS.
+    let products: Vec<Product> = (0..N).map(|i| product(&stack.sim_url, i)).collect();
+    let t = Instant::now();
+    drop_file(&stack, "imports/catalog 2026-11-26.jsonl", jsonl(&products)).await;
+    eventually(
+        Duration::from_secs(120),
+        "10,000 products imported",
+        || async { (catalog.products().await.unwrap().len() == N).then_some(()) },
+    )
+    .await;
+    eprintln!("import of {N} products: {:.1} s", t.elapsed().as_secs_f64());
+
+    let t = Instant::now();
+    sync(&stack).await;
+    eprintln!(
+        "first sync, both channels: {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let c = counts(&stack);
+    assert_eq!(c["meta.create"], (N - BROKEN) as u64);
+    assert_eq!(c["tts.create"], (N - BROKEN) as u64);
+    assert_eq!(c["tts.images"], 50, "each distinct image uploaded once");
+    assert_remotes_equal_catalog(&stack, &catalog).await;
+    // The broken ones are quarantined on both channels, with their reason.
+    for channel in Channel::ALL {
+        let q = catalog.quarantined(channel).await.unwrap();
+        assert_eq!(q.len(), BROKEN, "{channel}");
+        assert!(
+            q.iter()
+                .all(|q| q.problems.iter().any(|p| p.code == "gtin_check_digit")),
+            "{q:?}"
+        );
+    }
+
+    // 1 %: 50 price changes and 50 title changes, re-imported.
+    let mut changed = Vec::new();
+    for i in (1000..1100).step_by(1) {
+        let mut p = product(&stack.sim_url, i);
+        if i % 2 == 0 {
+            p.variants[0].price.amount = "21.40".parse().unwrap();
+        } else {
+            p.title = format!("Product {i} (new season)");
+        }
+        changed.push(p);
+    }
+    drop_file(&stack, "imports/changes.jsonl", jsonl(&changed)).await;
+    eventually(Duration::from_secs(60), "changes imported", || async {
+        let all = catalog.products().await.unwrap();
+        all.iter()
+            .any(|p| p.title == "Product 1099 (new season)")
+            .then_some(())
+    })
+    .await;
+    // Three products deleted in the store: Shopify's products/delete webhooks.
+    let http = reqwest::Client::new();
+    for i in [2000, 2001, 2002] {
+        let id = 7_000_000 + i;
+        let d = reelcart_local::simulator::shopify(
+            reelcart_local::seed::DEMO_SHOPIFY_WEBHOOK_SECRET,
+            "reelcart-demo.myshopify.com",
+            "products/delete",
+            &format!("del-{id}"),
+            &format!(r#"{{"id":{id}}}"#),
+        );
+        assert_eq!(deliver(&http, &stack, &d).await.0, 200);
+    }
+    eventually(Duration::from_secs(30), "deletions applied", || async {
+        (catalog.products().await.unwrap().len() == N - 3).then_some(())
+    })
+    .await;
+
+    let before = counts(&stack);
+    let t = Instant::now();
+    sync(&stack).await;
+    eprintln!(
+        "1 % sync, both channels: {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let after = counts(&stack);
+    assert_eq!(
+        delta(&before, &after, "meta.update"),
+        100,
+        "only the changed items"
+    );
+    assert_eq!(delta(&before, &after, "meta.create"), 0);
+    assert_eq!(delta(&before, &after, "meta.delete"), 3);
+    assert_eq!(
+        delta(&before, &after, "tts.prices"),
+        50,
+        "price-only → price endpoint"
+    );
+    assert_eq!(delta(&before, &after, "tts.edit"), 50);
+    assert_eq!(delta(&before, &after, "tts.inventory"), 0);
+    assert_eq!(delta(&before, &after, "tts.create"), 0);
+    assert_eq!(delta(&before, &after, "tts.delete"), 3);
+    assert_remotes_equal_catalog(&stack, &catalog).await;
+
+    // Nothing changed: nothing sent.
+    let before = counts(&stack);
+    sync(&stack).await;
+    assert_eq!(counts(&stack), before);
+    let run = catalog.run(Channel::TiktokShop).await.unwrap().unwrap();
+    assert_eq!((run.status.as_str(), run.planned), ("finished", 0));
+    stack.stop().await;
+}
