@@ -111,7 +111,6 @@ async fn assert_remotes_equal_catalog(stack: &reelcart_local::Stack, catalog: &D
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_products_sync_by_diff_to_both_channels() {
-    reelcart_lambda::init_tracing();
     let stack = start_stack().await;
     stack.connect_as_admin(OAuthPlatform::Meta).await.unwrap();
     stack
@@ -155,6 +154,31 @@ async fn ten_thousand_products_sync_by_diff_to_both_channels() {
                 .all(|q| q.problems.iter().any(|p| p.code == "gtin_check_digit")),
             "{q:?}"
         );
+    }
+
+    // The report an operator reads: the same, through the API (role moderator or admin).
+    let token = stack.token("ops-1", &["moderator"]).unwrap();
+    let report: Value = reqwest::Client::new()
+        .get(format!("{}/v1/catalog/quarantine", stack.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for channel in ["meta", "tiktok-shop"] {
+        let items = report["quarantine"][channel].as_array().unwrap();
+        assert_eq!(items.len(), BROKEN, "{report}");
+        assert_eq!(
+            items[0]["problems"][0]["field"],
+            if channel == "meta" {
+                "gtin"
+            } else {
+                "skus[0].gtin"
+            }
+        );
+        assert_eq!(items[0]["problems"][0]["code"], "gtin_check_digit");
     }
 
     // 1 %: 50 price changes and 50 title changes, re-imported.

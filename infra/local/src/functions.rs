@@ -218,6 +218,13 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
                 Box::pin(async move { api.handle(req).await })
             }));
         }
+        "catalog-api" => {
+            let api = Arc::new(catalog_api::from_aws(&v, sdk)?);
+            h.http = Some(Arc::new(move |req| {
+                let api = api.clone();
+                Box::pin(async move { api.handle(req).await })
+            }));
+        }
         "catalog-sync" => {
             let handler = Arc::new(
                 catalog_sync::from_aws(&v, sdk, clock)
