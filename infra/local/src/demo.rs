@@ -43,7 +43,7 @@ pub async fn run(stack: &Stack) -> Result<()> {
     let tag = format!("demo{}", now());
     let deliveries: Vec<_> = (0..5).map(|n| simulator::sample(n, &tag, now())).collect();
 
-    println!("\n[1/6] Meta subscription handshake");
+    println!("\n[1/7] Meta subscription handshake");
     let resp = client
         .get(format!(
             "{base}/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={}",
@@ -57,19 +57,19 @@ pub async fn run(stack: &Stack) -> Result<()> {
         resp.text().await?
     );
 
-    println!("\n[2/6] One signed webhook from every platform");
+    println!("\n[2/7] One signed webhook from every platform");
     for (d, name) in deliveries.iter().zip(PLATFORMS) {
         let (status, body) = post(&client, &base, d).await?;
         println!("      {name:<30} POST {:<28} → {status} {body}", d.path);
     }
 
-    println!("\n[3/6] The platforms retry: the same deliveries again");
+    println!("\n[3/7] The platforms retry: the same deliveries again");
     for (d, name) in deliveries.iter().zip(PLATFORMS) {
         let (status, body) = post(&client, &base, d).await?;
         println!("      {name:<30} → {status} {body}");
     }
 
-    println!("\n[4/6] A forged delivery (signed with the wrong secret) and a stale replay");
+    println!("\n[4/7] A forged delivery (signed with the wrong secret) and a stale replay");
     let forged = simulator::shopify(
         "not-the-secret",
         "reelcart-demo.myshopify.com",
@@ -83,7 +83,7 @@ pub async fn run(stack: &Stack) -> Result<()> {
     let (status, body) = post(&client, &base, &stale).await?;
     println!("      review signed an hour ago      → {status} {body}");
 
-    println!("\n[5/6] The processor normalizes, records and routes each event");
+    println!("\n[5/7] The processor normalizes, records and routes each event");
     let mut items = Vec::new();
     for _ in 0..100 {
         items = scan_tag(stack, "EventsTable", &tag).await?;
@@ -127,6 +127,7 @@ pub async fn run(stack: &Stack) -> Result<()> {
         }
     }
     connections(stack).await?;
+    catalog(stack).await?;
     Ok(())
 }
 
@@ -153,7 +154,7 @@ async fn scan_tag(stack: &Stack, table: &str, tag: &str) -> Result<Vec<(String, 
 /// Step 6: a connected demo shop and creator, a scheduled refresh, a revoked grant.
 async fn connections(stack: &Stack) -> Result<()> {
     use reelcart_domain::connection::OAuthPlatform;
-    println!("\n[6/6] Platform connections: tokens sealed with KMS, refreshed ahead of expiry");
+    println!("\n[6/7] Platform connections: tokens sealed with KMS, refreshed ahead of expiry");
     let flow = stack.connect_as_admin(OAuthPlatform::Instagram).await?;
     println!("      an admin connects Instagram (JWT role admin):");
     println!(
@@ -263,5 +264,127 @@ async fn show(stack: &Stack, heading: &str) -> Result<()> {
             expires / 60
         );
     }
+    Ok(())
+}
+
+/// Step 7: a catalog imported from a file, synced by diff to Meta and TikTok Shop.
+async fn catalog(stack: &Stack) -> Result<()> {
+    use reelcart_domain::catalog::Product;
+    use reelcart_domain::connection::OAuthPlatform;
+    use reelcart_ports::CatalogStore;
+    println!("\n[7/7] Catalog sync: the store's catalog to Meta and TikTok Shop, by diff");
+    stack.connect_as_admin(OAuthPlatform::Meta).await?;
+    let catalog = reelcart_aws::DynamoCatalog::new(
+        stack.clients.dynamodb.clone(),
+        stack
+            .physical("CatalogTable")
+            .ok_or_else(|| anyhow::anyhow!("no CatalogTable"))?,
+    );
+    let product = |i: usize| -> Result<Product> {
+        let mut p = crate::seed::catalog_product(i, &stack.sim_url);
+        if i < 3 {
+            p.variants[0].gtin = Some("6291041500214".into()); // wrong check digit
+        }
+        Ok(p)
+    };
+    let products = (0..500).map(product).collect::<Result<Vec<_>>>()?;
+    let file = |ps: &[Product]| -> Result<String> {
+        Ok(ps
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<Vec<_>, _>>()?
+            .join("\n"))
+    };
+    let s3 = reelcart_aws::s3_client(&stack.emulator.sdk, true);
+    let bucket = stack
+        .physical("ImportBucket")
+        .ok_or_else(|| anyhow::anyhow!("no ImportBucket"))?;
+    let drop_file = |key: &'static str, body: String| {
+        let s3 = s3.clone();
+        async move {
+            s3.put_object()
+                .bucket(bucket)
+                .key(key)
+                .content_type("application/x-ndjson")
+                .body(body.into_bytes().into())
+                .send()
+                .await
+                .map_err(|e| anyhow::anyhow!(aws_sdk_s3::error::DisplayErrorContext(e)))
+        }
+    };
+    drop_file("imports/demo-catalog.jsonl", file(&products)?).await?;
+    let wait_for = |n: usize| {
+        let catalog = catalog.clone();
+        async move {
+            for _ in 0..300 {
+                if catalog.products().await?.len() >= n {
+                    return Ok(());
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(anyhow::anyhow!("the import did not arrive"))
+        }
+    };
+    wait_for(500).await?;
+    println!(
+        "      imports/demo-catalog.jsonl → 500 products in the catalog (S3 → SQS → catalog-sync)"
+    );
+    let sync = || async {
+        match stack.fire_schedule("CatalogSyncFunction.Sync").await {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => Err(anyhow::anyhow!(e)),
+            None => Err(anyhow::anyhow!("no catalog sync schedule")),
+        }
+    };
+    let counts = || stack.sim.catalog_json()["counts"].clone();
+    sync().await?;
+    let c = counts();
+    println!(
+        "      first sync: Meta {} items created in {} batches, TikTok Shop {} products created ({} images uploaded)",
+        c["meta.create"], c["meta.batches"], c["tts.create"], c["tts.images"]
+    );
+    for q in catalog
+        .quarantined(reelcart_domain::catalog::Channel::Meta)
+        .await?
+    {
+        let reasons: Vec<String> = q
+            .problems
+            .iter()
+            .map(|p| format!("{} {}", p.field, p.code))
+            .collect();
+        println!("      quarantined {}: {}", q.key, reasons.join(", "));
+    }
+    let mut changed = Vec::new();
+    for i in 100..105 {
+        let mut p = product(i)?;
+        p.variants[0].price.amount = rust_decimal::Decimal::new(1490, 2);
+        changed.push(p);
+    }
+    drop_file("imports/demo-prices.jsonl", file(&changed)?).await?;
+    for _ in 0..300 {
+        let ps = catalog.products().await?;
+        if ps
+            .iter()
+            .any(|p| p.id == "8000104" && p.variants[0].price.amount_2dp() == "14.90")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let before = counts();
+    sync().await?;
+    let after = counts();
+    let d = |k: &str| after[k].as_u64().unwrap_or(0) - before[k].as_u64().unwrap_or(0);
+    println!(
+        "      5 prices changed → Meta {} updates, TikTok Shop {} price-only updates, {} creates, {} full edits",
+        d("meta.update"),
+        d("tts.prices"),
+        d("meta.create") + d("tts.create"),
+        d("tts.edit")
+    );
+    println!(
+        "      report: GET {}/v1/catalog/quarantine and /v1/catalog/sync (JWT, admin or moderator)",
+        stack.url()
+    );
     Ok(())
 }

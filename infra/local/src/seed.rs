@@ -76,6 +76,48 @@ pub fn secret_value(logical_id: &str, template_value: Option<String>) -> String 
     }
 }
 
+/// A product of the demo store: valid on both channels (image on the simulator's CDN at
+/// `image_base`, a TikTok Shop category, a weight, an MPN and a brand), numbered `i`.
+pub fn catalog_product(i: usize, image_base: &str) -> reelcart_domain::catalog::Product {
+    use reelcart_domain::catalog::*;
+    use rust_decimal::Decimal;
+    Product {
+        id: format!("{}", 8_000_000 + i),
+        title: format!("Organic cotton tee no. {i}"),
+        description: "Heavyweight organic cotton, garment dyed, relaxed fit.".into(),
+        brand: Some("Reelcart Demo".into()),
+        link: format!("https://shop.example.com/products/tee-{i}"),
+        images: vec![Image {
+            url: format!("{image_base}/_sim/cdn/tee-{}.jpg", i % 20),
+            width: 1200,
+            height: 1200,
+        }],
+        variants: vec![Variant {
+            id: format!("v{i}"),
+            sku: format!("TEE-{i:05}"),
+            options: vec![],
+            // 19.90 plus i cents: exact decimals, never floats.
+            price: Money {
+                amount: Decimal::new(1990 + (i % 100) as i64, 2),
+                currency: "USD".into(),
+            },
+            compare_at_price: None,
+            inventory: (i % 40) as i64,
+            continue_selling: false,
+            gtin: None,
+            mpn: Some(format!("MPN-TEE-{i:05}")),
+            image: None,
+            weight: Some(Weight {
+                value: Decimal::new(35, 2),
+                unit: "KILOGRAM".into(),
+            }),
+        }],
+        status: ProductStatus::Active,
+        tiktok_category_id: Some("601226".into()),
+        updated_at: 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -92,6 +92,23 @@ impl DynamoCatalog {
         Ok(())
     }
 
+    /// Write `put` and delete `remove` under `pk`.
+    async fn put_and_delete<T: Serialize>(
+        &self,
+        pk: &str,
+        put: &[(&str, &T)],
+        remove: &[String],
+    ) -> PortResult<()> {
+        let mut reqs = put
+            .iter()
+            .map(|(sk, doc)| Self::put(pk, sk, doc))
+            .collect::<PortResult<Vec<_>>>()?;
+        for sk in remove {
+            reqs.push(Self::delete(pk, sk)?);
+        }
+        self.write(reqs).await
+    }
+
     /// Every document under `pk`.
     async fn query<T: DeserializeOwned>(&self, pk: &str) -> PortResult<Vec<T>> {
         let mut out = Vec::new();
@@ -162,15 +179,9 @@ impl CatalogStore for DynamoCatalog {
         put: &[SyncedItem],
         remove: &[String],
     ) -> PortResult<()> {
-        let pk = synced_pk(channel);
-        let mut reqs = put
-            .iter()
-            .map(|i| Self::put(&pk, &i.key, i))
-            .collect::<PortResult<Vec<_>>>()?;
-        for key in remove {
-            reqs.push(Self::delete(&pk, key)?);
-        }
-        self.write(reqs).await
+        let docs: Vec<(&str, &SyncedItem)> = put.iter().map(|i| (i.key.as_str(), i)).collect();
+        self.put_and_delete(&synced_pk(channel), &docs, remove)
+            .await
     }
 
     async fn quarantined(&self, channel: Channel) -> PortResult<Vec<QuarantinedItem>> {
@@ -183,15 +194,9 @@ impl CatalogStore for DynamoCatalog {
         put: &[QuarantinedItem],
         release: &[String],
     ) -> PortResult<()> {
-        let pk = quarantine_pk(channel);
-        let mut reqs = put
-            .iter()
-            .map(|i| Self::put(&pk, &i.key, i))
-            .collect::<PortResult<Vec<_>>>()?;
-        for key in release {
-            reqs.push(Self::delete(&pk, key)?);
-        }
-        self.write(reqs).await
+        let docs: Vec<(&str, &QuarantinedItem)> = put.iter().map(|i| (i.key.as_str(), i)).collect();
+        self.put_and_delete(&quarantine_pk(channel), &docs, release)
+            .await
     }
 
     async fn run(&self, channel: Channel) -> PortResult<Option<SyncRun>> {
