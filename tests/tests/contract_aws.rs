@@ -47,12 +47,13 @@ async fn aws_adapters_meet_the_port_contracts() {
     )
     .await;
 
+    // A dead-letter queue: nothing consumes it, so what arrives stays for the check.
     let queue = SqsQueue::new(
         aws_sdk_sqs::Client::new(sdk),
-        stack.physical("CatalogQueue").unwrap(),
+        stack.physical("CatalogDLQ").unwrap(),
     );
     let sent = contract::message_queue(&queue, "c").await;
-    let mut received = drain(&stack, "CatalogQueue").await;
+    let mut received = drain(&stack, "CatalogDLQ").await;
     received.sort();
     let mut sent = sent;
     sent.sort();
