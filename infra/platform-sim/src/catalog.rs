@@ -550,7 +550,7 @@ pub(crate) struct UsageReq {
 }
 
 pub(crate) async fn set_usage(State(sim): State<Sim>, Json(r): Json<UsageReq>) -> StatusCode {
-    sim.lock().catalog.usage_percent = r.percent;
+    sim.set_meta_usage(r.percent);
     StatusCode::NO_CONTENT
 }
 
@@ -571,5 +571,13 @@ impl Sim {
             "tiktok_shop": st.tts_products,
             "counts": st.counts,
         })
+    }
+}
+
+impl Sim {
+    /// The usage percentage Meta's catalog answers report (`X-App-Usage`,
+    /// `X-Business-Use-Case-Usage`).
+    pub fn set_meta_usage(&self, percent: u64) {
+        self.lock().catalog.usage_percent = percent;
     }
 }

@@ -802,25 +802,36 @@ impl<T: Tokens> ChannelClient for TiktokShopCatalog<T> {
                 .extend(chunk.iter().map(|(k, _)| Outcome::Removed(k.clone())));
         }
         // A few products at a time: TikTok Shop limits per app and shop, not per connection.
-        let results: Vec<(Op, Result<SyncedItem, TtsFail>)> = futures::stream::iter(others)
+        // After a stop (throttled, token refused, ...) no further product is started: the run
+        // waits or stops, and pushes the rest again.
+        let stopped = std::sync::atomic::AtomicBool::new(false);
+        let stopped = &stopped;
+        let results: Vec<(Op, Option<Result<SyncedItem, TtsFail>>)> = futures::stream::iter(others)
             .map(|op| async move {
+                if stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                    return (op, None);
+                }
                 let r = self.apply(&op).await;
-                (op, r)
+                if matches!(r, Err(TtsFail::Stop(_))) {
+                    stopped.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+                (op, Some(r))
             })
             .buffered(self.concurrency.max(1))
             .collect()
             .await;
         for (op, r) in results {
             match r {
-                Ok(s) => out.outcomes.push(Outcome::Synced(s)),
-                Err(TtsFail::Refused(problem)) => out.outcomes.push(Outcome::Refused {
+                Some(Ok(s)) => out.outcomes.push(Outcome::Synced(s)),
+                Some(Err(TtsFail::Refused(problem))) => out.outcomes.push(Outcome::Refused {
                     key: op.key,
                     problems: vec![problem],
                 }),
                 // The first stop wins; ops without an outcome are pushed again by the run.
-                Err(TtsFail::Stop(e)) => {
+                Some(Err(TtsFail::Stop(e))) => {
                     out.error.get_or_insert(e);
                 }
+                None => {}
             }
         }
         out

@@ -273,3 +273,23 @@ async fn throttling_waits_and_a_killed_run_resumes_without_duplicates() {
     assert!(s.slept.0.lock().unwrap().contains(&Duration::from_secs(3)));
     s.assert_in_sync().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meta_usage_near_the_limit_slows_the_run_down() {
+    let s = setup().await;
+    let products: Vec<Product> = (0..120).map(|i| s.product(i)).collect();
+    s.store.put_products(&products).await.unwrap();
+    // 92 % of the app's limit: a minute's pause after each batch, before Meta throttles.
+    s.sim.set_meta_usage(92);
+    let run = s.sync(s.meta.clone()).run(None).await.unwrap();
+    assert_eq!(run.status, "finished");
+    assert_eq!(s.count("meta.batches"), 3);
+    assert_eq!(run.waited_secs, 3 * 60);
+    // At 50 % nothing waits.
+    s.sim.set_meta_usage(50);
+    let mut p = products[0].clone();
+    p.title = "Changed".into();
+    s.store.put_products(&[p]).await.unwrap();
+    let run = s.sync(s.meta.clone()).run(None).await.unwrap();
+    assert_eq!(run.waited_secs, 0, "no wait");
+}
