@@ -252,3 +252,69 @@ async fn ten_thousand_products_sync_by_diff_to_both_channels() {
     assert_eq!((run.status.as_str(), run.planned), ("finished", 0));
     stack.stop().await;
 }
+
+/// A product as Shopify's Admin API lists it (a valid GTIN as the barcode).
+fn shopify_product(sim_url: &str, i: usize) -> Value {
+    let data = format!("{:012}", 400_000_000_000u64 + i as u64);
+    let gtin = format!(
+        "{data}{}",
+        reelcart_domain::catalog::gtin::check_digit(&data).unwrap()
+    );
+    serde_json::json!({
+        "id": 9_100_000 + i,
+        "title": format!("Linen shirt {i}"),
+        "body_html": "<p>Washed <strong>linen</strong>, relaxed fit.</p>",
+        "vendor": "Reelcart Demo",
+        "handle": format!("linen-shirt-{i}"),
+        "status": "active",
+        "tags": "summer, tiktok-category:601226",
+        "options": [{"name": "Title"}],
+        "images": [{"id": 1, "src": format!("{sim_url}/_sim/cdn/shirt-{}.jpg", i % 10), "width": 1600, "height": 1600}],
+        "variants": [{"id": 7_100_000 + i, "sku": format!("SHIRT-{i:04}"), "price": "49.00",
+            "inventory_quantity": 7, "inventory_policy": "deny", "barcode": gtin, "grams": 300,
+            "option1": "Default Title"}],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_pull_reads_the_store_through_its_admin_api_and_syncs_it() {
+    let stack = start_stack().await;
+    stack.connect_as_admin(OAuthPlatform::Meta).await.unwrap();
+    let catalog = DynamoCatalog::new(
+        aws_sdk_dynamodb::Client::new(&stack.emulator.sdk),
+        stack.physical("CatalogTable").unwrap(),
+    );
+    let n = 600; // three pages of 250
+    stack
+        .sim
+        .set_shopify_products((0..n).map(|i| shopify_product(&stack.sim_url, i)).collect());
+    // The first request is throttled (429, Retry-After: 1): the pull waits and goes on.
+    stack.sim.throttle("shopify-admin", 1, 1);
+    stack
+        .fire_schedule("CatalogSyncFunction.Pull")
+        .await
+        .expect("the pull schedule exists")
+        .expect("the pull succeeds");
+    assert_eq!(
+        stack.sim.calls("shopify-admin"),
+        4,
+        "three pages and one throttled request"
+    );
+    let products = catalog.products().await.unwrap();
+    assert_eq!(products.len(), n);
+    let p = products.iter().find(|p| p.id == "9100007").unwrap();
+    assert_eq!(p.description, "Washed linen, relaxed fit.");
+    assert_eq!(p.variants[0].price.amount_2dp(), "49.00");
+    assert!(p.link.ends_with("/products/linen-shirt-7"));
+    sync(&stack).await;
+    let remote = stack.sim.catalog_json();
+    assert_eq!(
+        remote["meta"][reelcart_local::LOCAL_META_CATALOG]
+            .as_object()
+            .unwrap()
+            .len(),
+        n,
+        "every pulled product is valid for Meta (GTIN barcodes)"
+    );
+    stack.stop().await;
+}

@@ -5,6 +5,8 @@
 //! - SQS (`CatalogImportQueue`): S3 notifications of files dropped under `imports/` in the import
 //!   bucket — JSON lines (`.jsonl`, `.ndjson`) of canonical products, or CSV (`.csv`, one row per
 //!   variant) — are read and merged into the catalog.
+//! - EventBridge schedule `{"action": "pull_shopify"}` (daily) or SQS `{"pull": "shopify"}`: the
+//!   whole catalog read from the store's Admin API (`SHOPIFY_ADMIN_URL`).
 //! - EventBridge schedule: a sync run per channel that has a connected account (Meta also needs
 //!   `META_CATALOG_ID`). A run that reaches its deadline records where it is and queues its own
 //!   continuation.
@@ -64,6 +66,9 @@ pub struct Handler<S, B, Q, CS, K, E> {
     pub sync: SyncConfig,
     /// The longest a run goes on before handing over to its continuation.
     pub max_run: Duration,
+    /// The store's Admin API, for a full pull (`SHOPIFY_ADMIN_URL` and the secrets document's
+    /// `shopify_admin_token`); `None`: not configured.
+    pub shopify: Option<reelcart_platforms::shopify::ShopifyAdmin>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -96,6 +101,9 @@ where
             serde_json::from_str(msg.body.as_deref().unwrap_or_default()).map_err(|e| {
                 RecordError::Unrecognized(reelcart_domain::webhook::redacted_json_error(&e))
             })?;
+        if body.get("pull").and_then(Value::as_str) == Some("shopify") {
+            return self.pull_shopify().await.map(|_| ());
+        }
         if let Some(channel) = body.get("sync").and_then(Value::as_str) {
             let channel = Channel::parse(channel)
                 .ok_or_else(|| RecordError::Unrecognized(format!("channel `{channel}`")))?;
@@ -171,6 +179,59 @@ where
             tracing::info!(key, products = products.len(), "catalog import merged");
         }
         Ok(())
+    }
+
+    /// A scheduled invocation: `{"action": "pull_shopify"}` pulls the store's catalog; anything
+    /// else (EventBridge's scheduled event) syncs.
+    pub async fn handle_schedule_event(
+        &self,
+        event: &Value,
+        deadline: Option<Instant>,
+    ) -> Result<Value, RecordError> {
+        match event.get("action").and_then(Value::as_str) {
+            Some("pull_shopify") => {
+                let n = self.pull_shopify().await?;
+                Ok(serde_json::json!({ "pulled": n }))
+            }
+            Some("sync") | None => self.handle_schedule(deadline).await,
+            Some(other) => Err(RecordError::Unrecognized(format!("action `{other}`"))),
+        }
+    }
+
+    /// Read every product from the store's Admin API into the catalog (products the store no
+    /// longer has leave the catalog through its `products/delete` webhooks).
+    pub async fn pull_shopify(&self) -> Result<usize, RecordError> {
+        let Some(admin) = &self.shopify else {
+            tracing::info!("SHOPIFY_ADMIN_URL or shopify_admin_token is not set: nothing to pull");
+            return Ok(0);
+        };
+        let mut skipped = 0usize;
+        let total = admin
+            .products(|page| {
+                let mut products = Vec::with_capacity(page.len());
+                for p in page {
+                    match import::from_shopify(&p.to_string(), &self.settings) {
+                        Ok(product) => products.push(product),
+                        Err(e) => {
+                            skipped += 1;
+                            tracing::warn!(error = %e, "a Shopify product could not be read; skipped");
+                        }
+                    }
+                }
+                let store = self.store.clone();
+                async move { store.put_products(&products).await }
+            })
+            .await
+            .map_err(|e| RecordError::Import {
+                key: "shopify".into(),
+                reason: e.to_string(),
+            })?;
+        tracing::info!(
+            products = total,
+            skipped,
+            "catalog pulled from the store's Admin API"
+        );
+        Ok(total - skipped)
     }
 
     /// The scheduled sync: every channel with a connected account, until `deadline`.
@@ -355,7 +416,8 @@ pub type AwsHandler = Handler<
 
 /// Build from settings: the connection layer's, plus `CATALOG_TABLE`, `IMPORT_BUCKET`,
 /// `CATALOG_QUEUE_URL`, `STORE_URL`, `STORE_CURRENCY` (USD), optional `META_CATALOG_ID`,
-/// `TIKTOK_SHOP_WAREHOUSE_ID` (`default`), `MAX_RUN_SECS` (780), `S3_FORCE_PATH_STYLE`.
+/// `TIKTOK_SHOP_WAREHOUSE_ID` (`default`), `MAX_RUN_SECS` (780), `SHOPIFY_ADMIN_URL`,
+/// `S3_FORCE_PATH_STYLE`.
 pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     v: &reelcart_lambda::config::Vars<F>,
     sdk: &reelcart_aws::SdkConfig,
@@ -363,6 +425,37 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
 ) -> Result<AwsHandler, reelcart_platforms::aws::InitError> {
     let refresher =
         reelcart_platforms::aws::aws_refresher(v, sdk, clock.clone(), "catalog-sync").await?;
+    let shopify = match v.optional("SHOPIFY_ADMIN_URL").filter(|u| !u.is_empty()) {
+        None => None,
+        Some(url) => {
+            use reelcart_ports::SecretSource;
+            use secrecy::ExposeSecret;
+            let doc = reelcart_aws::SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk))
+                .secret(&v.required("PLATFORM_SECRETS_ID")?)
+                .await?;
+            let token = serde_json::from_str::<Value>(doc.expose_secret())
+                .ok()
+                .and_then(|d| d["shopify_admin_token"].as_str().map(str::to_string))
+                .filter(|t| !t.is_empty());
+            match token {
+                Some(t) => Some(
+                    reelcart_platforms::shopify::ShopifyAdmin::new(
+                        &url,
+                        secrecy::SecretString::from(t),
+                    )
+                    .map_err(|e| {
+                        reelcart_platforms::aws::InitError::Http(e.without_url().to_string())
+                    })?,
+                ),
+                None => {
+                    tracing::warn!(
+                        "SHOPIFY_ADMIN_URL is set but shopify_admin_token is not: no pull"
+                    );
+                    None
+                }
+            }
+        }
+    };
     let import_bucket = v.required("IMPORT_BUCKET")?;
     let force_path_style = v.parse_or("S3_FORCE_PATH_STYLE", false)?;
     Ok(Handler {
@@ -391,6 +484,7 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
             .unwrap_or_else(|| "default".into()),
         sync: SyncConfig::default(),
         max_run: Duration::from_secs(v.parse_or("MAX_RUN_SECS", 780u64)?),
+        shopify,
         clock,
     })
 }

@@ -29,7 +29,9 @@ async fn main() -> Result<(), Error> {
             let response = handler.handle_sqs(batch).await?;
             Ok::<Value, Error>(serde_json::to_value(response)?)
         } else {
-            Ok(handler.handle_schedule(Some(deadline)).await?)
+            Ok(handler
+                .handle_schedule_event(&event.payload, Some(deadline))
+                .await?)
         }
     }))
     .await

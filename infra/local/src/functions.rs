@@ -236,11 +236,11 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
                 let handler = sqs.clone();
                 Box::pin(async move { handler.handle_sqs(event).await.map_err(|e| e.to_string()) })
             }));
-            h.schedule = Some(Arc::new(move |_event| {
+            h.schedule = Some(Arc::new(move |event| {
                 let handler = handler.clone();
                 Box::pin(async move {
                     handler
-                        .handle_schedule(None)
+                        .handle_schedule_event(&event, None)
                         .await
                         .map(|_| ())
                         .map_err(|e| e.to_string())

@@ -60,6 +60,7 @@ pub fn platform_secrets_json() -> String {
         "tiktok_shop_app_secrets": list("TIKTOK_SHOP_APP_SECRET", DEMO_TIKTOK_SHOP_APP_SECRET),
         "tiktok_client_secrets": list("TIKTOK_CLIENT_SECRET", DEMO_TIKTOK_CLIENT_SECRET),
         "shopify_webhook_secrets": list("SHOPIFY_WEBHOOK_SECRET", DEMO_SHOPIFY_WEBHOOK_SECRET),
+        "shopify_admin_token": var("SHOPIFY_ADMIN_TOKEN", reelcart_platform_sim::SHOPIFY_ADMIN_TOKEN),
         "standard_webhook_secrets": standard,
     })
     .to_string()

@@ -26,6 +26,9 @@
 #![allow(clippy::result_large_err)]
 
 mod catalog;
+mod shopify;
+
+pub use shopify::SHOPIFY_ADMIN_TOKEN;
 
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -96,6 +99,7 @@ pub fn platform_vars(base: &str) -> Vec<(&'static str, String)> {
         ("TIKTOK_AUTHORIZE_URL", format!("{base}/v2/auth/authorize/")),
         ("META_AUTHORIZE_URL", format!("{base}/v21.0/dialog/oauth")),
         ("INSTAGRAM_AUTHORIZE_URL", format!("{base}/oauth/authorize")),
+        ("SHOPIFY_ADMIN_URL", base.to_string()),
     ]
 }
 
@@ -161,6 +165,8 @@ struct State_ {
     /// Platform → redirect URI registered for the app (TikTok Shop takes none in the URL).
     redirects: HashMap<String, String>,
     catalog: catalog::CatalogState,
+    /// The store's products, as Shopify's Admin API lists them.
+    shopify_products: Vec<Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -343,7 +349,8 @@ impl Sim {
             .insert(platform.to_string(), (count, retry_after));
     }
 
-    /// Token-endpoint calls received per platform.
+    /// Calls received per throttling bucket (each platform's token endpoint, `tiktok-shop-api`,
+    /// `meta-catalog`, `shopify-admin`), throttled answers included.
     pub fn calls(&self, platform: &str) -> u64 {
         self.lock().calls.get(platform).copied().unwrap_or(0)
     }
@@ -414,6 +421,8 @@ impl Sim {
             .route("/_sim/catalog", get(catalog::catalog_state))
             .route("/_sim/usage", post(catalog::set_usage))
             .route("/_sim/cdn/{name}", get(catalog::cdn))
+            .route("/admin/api/{version}/products.json", get(shopify::products))
+            .route("/_sim/shopify/products", post(shopify::seed))
             .route(
                 "/authorization/202309/shops",
                 get(tiktok_shop_authorized_shops),

@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod catalog;
+pub mod shopify;
 
 use reelcart_connections::{TokenClient, TokenGrant};
 use reelcart_domain::connection::{ErrorClass, OAuthPlatform, Operation, PlatformError, classify};
