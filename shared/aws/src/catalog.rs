@@ -6,6 +6,7 @@
 //! | `synced#{channel}` | item key | hashes and remote ids last sent |
 //! | `quarantine#{channel}` | item key | problems |
 //! | `run#{channel}` | `current` | the run record |
+//! | `lease#{channel}` | `current` | — (`owner`, `until`: one run per channel at a time) |
 //!
 //! Each item's content is a JSON document (`doc`); writes go 25 at a time (`BatchWriteItem`, with
 //! unprocessed items retried), reads page through `Query`.
@@ -220,5 +221,66 @@ impl CatalogStore for DynamoCatalog {
     async fn put_run(&self, channel: Channel, run: &SyncRun) -> PortResult<()> {
         self.write(vec![Self::put(&format!("run#{channel}"), "current", run)?])
             .await
+    }
+
+    async fn acquire_sync_lease(
+        &self,
+        channel: Channel,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> PortResult<bool> {
+        let mut item = Self::key(&format!("lease#{channel}"), "current");
+        item.insert("owner".into(), AttributeValue::S(owner.to_string()));
+        item.insert(
+            "until".into(),
+            AttributeValue::N((now + lease_secs).to_string()),
+        );
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR #until < :now OR #owner = :me")
+            .expression_attribute_names("#until", "until")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .expression_attribute_values(":me", AttributeValue::S(owner.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(sdk_error("catalog.lease", e)),
+        }
+    }
+
+    async fn release_sync_lease(&self, channel: Channel, owner: &str) -> PortResult<()> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key(&format!("lease#{channel}"), "current")))
+            .condition_expression("#owner = :me")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":me", AttributeValue::S(owner.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Held by someone else, or already gone: nothing of ours to release.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(sdk_error("catalog.lease", e)),
+        }
     }
 }

@@ -154,6 +154,9 @@ pub struct SyncConfig {
     pub max_wait: Duration,
     /// Stop (`incomplete`) when less than this remains before the deadline.
     pub deadline_margin: Duration,
+    /// How long a run holds its channel's lease (longer than any run; a crashed run's lease
+    /// expires after it).
+    pub lease: Duration,
 }
 
 impl Default for SyncConfig {
@@ -163,6 +166,7 @@ impl Default for SyncConfig {
             backoff: Duration::from_millis(500),
             max_wait: Duration::from_secs(300),
             deadline_margin: Duration::from_secs(30),
+            lease: Duration::from_secs(900),
         }
     }
 }
@@ -286,9 +290,37 @@ impl<S: CatalogStore, C: ChannelClient, Z: Sleeper> CatalogSync<S, C, Z> {
     }
 
     /// One run: plan, then push batch after batch until done, or until `deadline` (then the run
-    /// is `incomplete` and the next invocation resumes it).
+    /// is `incomplete` and the next invocation resumes it). One run per channel at a time: while
+    /// another holds the channel's lease, this answers its run record (`running`) and does nothing.
     pub async fn run(&self, deadline: Option<Instant>) -> Result<SyncRun, SyncError> {
         let channel = self.client.channel();
+        let owner = format!("run-{:016x}", rand::random::<u64>());
+        let now = self.clock.now_unix();
+        let lease = self.config.lease.as_secs() as i64;
+        if !self
+            .store
+            .acquire_sync_lease(channel, &owner, now, lease)
+            .await?
+        {
+            tracing::info!(%channel, "another run of this channel is in progress; not starting");
+            return Ok(self.store.run(channel).await?.unwrap_or_else(|| SyncRun {
+                status: "running".into(),
+                ..SyncRun::default()
+            }));
+        }
+        let result = self.run_leased(channel, deadline).await;
+        if let Err(e) = self.store.release_sync_lease(channel, &owner).await {
+            // It expires on its own; the next run waits for that.
+            tracing::warn!(%channel, error = %e, "could not release the sync lease");
+        }
+        result
+    }
+
+    async fn run_leased(
+        &self,
+        channel: Channel,
+        deadline: Option<Instant>,
+    ) -> Result<SyncRun, SyncError> {
         let started = self.clock.now_unix();
         let snap = self.snapshot(channel, started).await?;
         let synced_hashes: BTreeMap<String, Hashes> = snap

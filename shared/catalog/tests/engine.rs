@@ -115,11 +115,14 @@ impl T {
         }
     }
     fn sync(&self) -> CatalogSync<MemoryCatalog, Arc<FakeChannel>, Arc<Recorded>> {
+        self.sync_at(1_700_000_000)
+    }
+    fn sync_at(&self, now: i64) -> CatalogSync<MemoryCatalog, Arc<FakeChannel>, Arc<Recorded>> {
         CatalogSync {
             store: self.store.clone(),
             client: self.channel.clone(),
             sleeper: self.slept.clone(),
-            clock: std::sync::Arc::new(FixedClock::at(1_700_000_000)),
+            clock: std::sync::Arc::new(FixedClock::at(now)),
             config: SyncConfig {
                 backoff: Duration::from_millis(1),
                 ..SyncConfig::default()
@@ -248,7 +251,12 @@ async fn a_run_stopped_at_its_deadline_is_resumed_without_repeats() {
     }
     let before = t.sent().len();
     assert!((5..23).contains(&before), "{before}");
-    let run = t.sync().run(None).await.unwrap();
+    // The killed run still holds the channel's lease: a run now does nothing ...
+    let busy = t.sync().run(None).await.unwrap();
+    assert_eq!(busy.status, "running");
+    assert!(t.sent().is_empty());
+    // ... until the lease expires; the next run resumes.
+    let run = t.sync_at(1_700_000_000 + 901).run(None).await.unwrap();
     assert_eq!(run.status, "finished");
     assert_eq!(run.run_id, stopped.run_id, "the same run, resumed");
     let after = t.sent();
@@ -300,4 +308,27 @@ async fn a_connection_needing_attention_fails_the_run_and_keeps_what_was_done() 
     // Later (reconnected), a new run does it all.
     let run = t.sync().run(None).await.unwrap();
     assert_eq!((run.status.as_str(), run.done), ("finished", 10));
+}
+
+#[tokio::test]
+async fn two_runs_of_one_channel_never_overlap() {
+    let t = T::new(5);
+    t.store
+        .put_products(&(0..20).map(product).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let (first, second) = (t.sync(), t.sync());
+    let (a, b) = tokio::join!(first.run(None), second.run(None));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    // One did the work; the other saw it running and did nothing.
+    assert_eq!(t.sent().len(), 20, "each item sent once");
+    assert!(
+        (a.status == "finished") ^ (b.status == "finished"),
+        "{} / {}",
+        a.status,
+        b.status
+    );
+    // The lease is given back: the next run starts.
+    let run = t.sync().run(None).await.unwrap();
+    assert_eq!((run.status.as_str(), run.planned), ("finished", 0));
 }

@@ -141,11 +141,22 @@ impl Setup {
     }
 
     fn sync<C>(&self, client: Arc<C>) -> CatalogSync<MemoryCatalog, Arc<C>, Arc<Recorded>> {
+        self.sync_later(client, 0)
+    }
+
+    /// A sync whose clock is `secs` ahead (past a killed run's lease).
+    fn sync_later<C>(
+        &self,
+        client: Arc<C>,
+        secs: i64,
+    ) -> CatalogSync<MemoryCatalog, Arc<C>, Arc<Recorded>> {
         CatalogSync {
             store: self.store.clone(),
             client,
             sleeper: self.slept.clone(),
-            clock: Arc::new(SystemClock),
+            clock: Arc::new(reelcart_domain::FixedClock::at(
+                SystemClock.now_unix() + secs,
+            )),
             config: SyncConfig::default(),
         }
     }
@@ -267,7 +278,8 @@ async fn throttling_waits_and_a_killed_run_resumes_without_duplicates() {
     }
     let killed_at = s.count("tts.create");
     assert!(killed_at < 60);
-    let run = s.sync(s.tts.clone()).run(None).await.unwrap();
+    // The next run, after the killed run's lease expired.
+    let run = s.sync_later(s.tts.clone(), 901).run(None).await.unwrap();
     assert_eq!(run.status, "finished");
     assert_eq!(s.count("tts.create"), 60, "no duplicate creates");
     assert!(s.slept.0.lock().unwrap().contains(&Duration::from_secs(3)));

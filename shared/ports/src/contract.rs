@@ -506,4 +506,53 @@ pub async fn catalog_store<S: CatalogStore>(store: &S, ns: &str) {
     };
     store.put_run(Channel::TiktokShop, &run).await.unwrap();
     assert_eq!(store.run(Channel::TiktokShop).await.unwrap(), Some(run));
+
+    // One run per channel at a time; a crashed holder's lease expires; only the holder releases.
+    let (a, b) = (format!("{ns}-a"), format!("{ns}-b"));
+    let now = 1_800_000_000;
+    // Leases are per store, not per namespace: start from a free lease.
+    store.release_sync_lease(Channel::Meta, &a).await.unwrap();
+    assert!(
+        store
+            .acquire_sync_lease(Channel::Meta, &a, now, 60)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .acquire_sync_lease(Channel::Meta, &b, now + 1, 60)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .acquire_sync_lease(Channel::Meta, &a, now + 2, 60)
+            .await
+            .unwrap(),
+        "renewed by its holder"
+    );
+    store.release_sync_lease(Channel::Meta, &b).await.unwrap();
+    assert!(
+        !store
+            .acquire_sync_lease(Channel::Meta, &b, now + 3, 60)
+            .await
+            .unwrap(),
+        "not released by another"
+    );
+    assert!(
+        store
+            .acquire_sync_lease(Channel::Meta, &b, now + 63, 60)
+            .await
+            .unwrap(),
+        "expired"
+    );
+    store.release_sync_lease(Channel::Meta, &b).await.unwrap();
+    assert!(
+        store
+            .acquire_sync_lease(Channel::Meta, &a, now + 64, 60)
+            .await
+            .unwrap(),
+        "released"
+    );
+    store.release_sync_lease(Channel::Meta, &a).await.unwrap();
 }

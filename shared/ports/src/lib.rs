@@ -309,6 +309,21 @@ pub trait CatalogStore: Send + Sync {
         channel: reelcart_domain::catalog::Channel,
         run: &SyncRun,
     ) -> impl Future<Output = PortResult<()>> + Send;
+    /// Take the channel's sync lease (one run at a time) unless another owner holds an unexpired
+    /// one; `true` when taken (or already held by `owner`).
+    fn acquire_sync_lease(
+        &self,
+        channel: reelcart_domain::catalog::Channel,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+    /// Give the lease back (only if `owner` holds it).
+    fn release_sync_lease(
+        &self,
+        channel: reelcart_domain::catalog::Channel,
+        owner: &str,
+    ) -> impl Future<Output = PortResult<()>> + Send;
 }
 
 // Shared handles: several workers (or a worker and a test) can hold one store or key service.

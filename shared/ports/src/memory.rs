@@ -359,6 +359,7 @@ struct CatalogState {
     synced: BTreeMap<(Channel, String), SyncedItem>,
     quarantined: BTreeMap<(Channel, String), QuarantinedItem>,
     runs: BTreeMap<Channel, SyncRun>,
+    leases: BTreeMap<Channel, (String, i64)>,
 }
 
 /// The catalog and its sync state in memory.
@@ -445,6 +446,35 @@ impl CatalogStore for MemoryCatalog {
 
     async fn put_run(&self, channel: Channel, run: &SyncRun) -> PortResult<()> {
         lock(&self.state).runs.insert(channel, run.clone());
+        Ok(())
+    }
+
+    async fn acquire_sync_lease(
+        &self,
+        channel: Channel,
+        owner: &str,
+        now: i64,
+        lease_secs: i64,
+    ) -> PortResult<bool> {
+        let mut s = lock(&self.state);
+        match s.leases.get(&channel) {
+            Some((holder, until)) if holder != owner && *until >= now => Ok(false),
+            _ => {
+                s.leases
+                    .insert(channel, (owner.to_string(), now + lease_secs));
+                Ok(true)
+            }
+        }
+    }
+
+    async fn release_sync_lease(&self, channel: Channel, owner: &str) -> PortResult<()> {
+        let mut s = lock(&self.state);
+        if s.leases
+            .get(&channel)
+            .is_some_and(|(holder, _)| holder == owner)
+        {
+            s.leases.remove(&channel);
+        }
         Ok(())
     }
 }
