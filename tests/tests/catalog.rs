@@ -318,3 +318,87 @@ async fn the_daily_pull_reads_the_store_through_its_admin_api_and_syncs_it() {
     );
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_sync_resumes_without_duplicates_and_throttling_is_waited_out() {
+    let stack = start_stack().await;
+    stack.connect_as_admin(OAuthPlatform::Meta).await.unwrap();
+    stack
+        .connect_as_admin(OAuthPlatform::TiktokShop)
+        .await
+        .unwrap();
+    let catalog = DynamoCatalog::new(
+        aws_sdk_dynamodb::Client::new(&stack.emulator.sdk),
+        stack.physical("CatalogTable").unwrap(),
+    );
+    let n = 1000;
+    let products: Vec<Product> = (BROKEN..BROKEN + n)
+        .map(|i| product(&stack.sim_url, i))
+        .collect();
+    catalog.put_products(&products).await.unwrap();
+    // The function as deployed, with a short lease so that a killed run's lease expires quickly.
+    let spec = stack
+        .functions
+        .iter()
+        .find(|f| f.binary == "catalog-sync")
+        .unwrap();
+    let mut env = spec.env.clone();
+    env.insert("SYNC_LEASE_SECS".into(), "2".into());
+    let handler = std::sync::Arc::new(
+        catalog_sync::from_aws(
+            &reelcart_lambda::config::Vars(|k: &str| env.get(k).cloned()),
+            &stack.emulator.sdk,
+            std::sync::Arc::new(reelcart_domain::SystemClock),
+        )
+        .await
+        .unwrap(),
+    );
+
+    // TikTok Shop answers 429 (Retry-After: 1) three times; the run is killed mid-way.
+    stack.sim.throttle("tiktok-shop-products", 3, 1);
+    let task = {
+        let h = handler.clone();
+        tokio::spawn(async move { h.run_channel(Channel::TiktokShop, None).await })
+    };
+    eventually(Duration::from_secs(60), "some creates", || async {
+        (counts(&stack)["tts.create"].as_u64().unwrap_or(0) >= 200).then_some(())
+    })
+    .await;
+    task.abort();
+    let killed_at = counts(&stack)["tts.create"].as_u64().unwrap();
+    assert!(killed_at < n as u64, "killed before the end ({killed_at})");
+    tokio::time::sleep(Duration::from_millis(2100)).await; // the killed run's lease expires
+    let killed = catalog.run(Channel::TiktokShop).await.unwrap().unwrap();
+    assert_eq!(killed.status, "running", "killed mid-run: {killed:?}");
+    let run = handler
+        .run_channel(Channel::TiktokShop, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(run.status, "finished");
+    assert!(
+        run.waited_secs >= 1,
+        "the throttling was waited out: {run:?}"
+    );
+    let c = counts(&stack);
+    assert_eq!(c["tts.create"], n as u64, "no duplicate creates");
+    assert_eq!(
+        stack.sim.catalog_json()["tiktok_shop"]
+            .as_object()
+            .unwrap()
+            .len(),
+        n
+    );
+
+    // Meta throttles a batch (80014, access regained "now"): the run pauses and completes.
+    stack.sim.throttle("meta-catalog", 1, 0);
+    let run = handler
+        .run_channel(Channel::Meta, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((run.status.as_str(), run.done), ("finished", n));
+    assert_eq!(run.waited_secs, 10);
+    assert_eq!(counts(&stack)["meta.create"], n as u64);
+    stack.stop().await;
+}

@@ -326,20 +326,7 @@ where
                             error: reelcart_catalog::PushError::Auth(e.to_string()),
                         })
                     })?;
-                let shops = self
-                    .connections
-                    .client
-                    .tiktok_shop_authorized_shops(&token, self.clock.now_unix())
-                    .await
-                    .map_err(|e| {
-                        RecordError::Sync(SyncError::Push {
-                            channel,
-                            error: reelcart_catalog::PushError::Transient(format!(
-                                "authorized shops: {} {}",
-                                e.code, e.message
-                            )),
-                        })
-                    })?;
+                let shops = self.authorized_shops(&token).await?;
                 let account = connection_id.split_once('#').map_or("", |(_, a)| a);
                 let Some(shop) = shops
                     .iter()
@@ -366,6 +353,43 @@ where
             tracing::info!(%channel, run = %run.run_id, "continuation queued");
         }
         Ok(Some(run))
+    }
+
+    /// The shops a TikTok Shop token may act for, waiting out throttling and transient failures.
+    async fn authorized_shops(
+        &self,
+        token: &secrecy::SecretString,
+    ) -> Result<Vec<reelcart_platforms::AuthorizedShop>, RecordError> {
+        use reelcart_domain::connection::ErrorClass;
+        let mut attempt = 0u32;
+        loop {
+            match self
+                .connections
+                .client
+                .tiktok_shop_authorized_shops(token, self.clock.now_unix())
+                .await
+            {
+                Ok(shops) => return Ok(shops),
+                Err(e)
+                    if attempt < 5
+                        && matches!(e.class, ErrorClass::Throttled | ErrorClass::Transient) =>
+                {
+                    attempt += 1;
+                    let wait = e.retry_after_secs.unwrap_or(1 << attempt).clamp(1, 60);
+                    tracing::info!(code = %e.code, wait_secs = wait, "authorized shops: retrying");
+                    tokio::time::sleep(Duration::from_secs(wait as u64)).await;
+                }
+                Err(e) => {
+                    return Err(RecordError::Sync(SyncError::Push {
+                        channel: Channel::TiktokShop,
+                        error: reelcart_catalog::PushError::Transient(format!(
+                            "authorized shops: {} {}",
+                            e.code, e.message
+                        )),
+                    }));
+                }
+            }
+        }
     }
 
     fn sync_with<C: reelcart_catalog::ChannelClient>(
@@ -416,7 +440,8 @@ pub type AwsHandler = Handler<
 
 /// Build from settings: the connection layer's, plus `CATALOG_TABLE`, `IMPORT_BUCKET`,
 /// `CATALOG_QUEUE_URL`, `STORE_URL`, `STORE_CURRENCY` (USD), optional `META_CATALOG_ID`,
-/// `TIKTOK_SHOP_WAREHOUSE_ID` (`default`), `MAX_RUN_SECS` (780), `SHOPIFY_ADMIN_URL`,
+/// `TIKTOK_SHOP_WAREHOUSE_ID` (`default`), `MAX_RUN_SECS` (780), `SYNC_LEASE_SECS` (900),
+/// `SHOPIFY_ADMIN_URL`,
 /// `S3_FORCE_PATH_STYLE`.
 pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     v: &reelcart_lambda::config::Vars<F>,
@@ -482,7 +507,10 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
             .optional("TIKTOK_SHOP_WAREHOUSE_ID")
             .filter(|w| !w.is_empty())
             .unwrap_or_else(|| "default".into()),
-        sync: SyncConfig::default(),
+        sync: SyncConfig {
+            lease: Duration::from_secs(v.parse_or("SYNC_LEASE_SECS", 900u64)?),
+            ..SyncConfig::default()
+        },
         max_run: Duration::from_secs(v.parse_or("MAX_RUN_SECS", 780u64)?),
         shopify,
         clock,

@@ -7,7 +7,8 @@
 //!   `link` or `image_link` are refused there, as Meta does. Usage headers
 //!   (`X-Business-Use-Case-Usage`, `X-App-Usage`) follow `POST /_sim/usage`; throttling answers
 //!   code 80014 with `estimated_time_to_regain_access`.
-//! - TikTok Shop products 202309 (signed, like every TikTok Shop API call, with `shop_cipher`):
+//! - TikTok Shop products 202309 (signed, like every TikTok Shop API call, with `shop_cipher`;
+//!   throttled apart from the other APIs, bucket `tiktok-shop-products`):
 //!   `POST /product/202309/images/upload` (multipart `data`), `POST /product/202309/products`
 //!   (with `idempotency_key`: a repeated key returns the first product instead of a duplicate),
 //!   `PUT /product/202309/products/{id}`, `POST /product/202309/products/{id}/prices/update`,
@@ -263,7 +264,7 @@ fn tts_shop(
     path: &str,
     body: &[u8],
 ) -> Result<String, Response> {
-    let shop = tts_api_auth(sim, headers, q, path, body)?;
+    let shop = tts_api_auth(sim, "tiktok-shop-products", headers, q, path, body)?;
     if q.get("shop_cipher") != Some(&shop_cipher(&shop)) {
         return Err(tts_error(
             StatusCode::BAD_REQUEST,

@@ -599,17 +599,19 @@ fn tts_expected_sign(
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// The checks of every signed TikTok Shop API call: throttling, `app_key`, `timestamp` (−5 min /
+/// The checks of every signed TikTok Shop API call: throttling (per `bucket`: TikTok Shop limits
+/// each API apart), `app_key`, `timestamp` (−5 min /
 /// +30 s), `sign` over path, sorted query and body (106001 when wrong), and the access token in
 /// `x-tts-access-token`. The authorizing shop's id, or the error answer.
 pub(crate) fn tts_api_auth(
     sim: &Sim,
+    bucket: &str,
     headers: &HeaderMap,
     q: &HashMap<String, String>,
     path: &str,
     body: &[u8],
 ) -> Result<String, Response> {
-    if let Some(retry) = sim.count_and_throttle("tiktok-shop-api") {
+    if let Some(retry) = sim.count_and_throttle(bucket) {
         return Err(with_retry_after(
             tts_error(StatusCode::TOO_MANY_REQUESTS, 36009002, "Too many requests"),
             retry,
@@ -676,7 +678,7 @@ async fn tiktok_shop_authorized_shops(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     const PATH: &str = "/authorization/202309/shops";
-    let shop = match tts_api_auth(&sim, &headers, &q, PATH, b"") {
+    let shop = match tts_api_auth(&sim, "tiktok-shop-api", &headers, &q, PATH, b"") {
         Ok(shop) => shop,
         Err(r) => return r,
     };

@@ -237,9 +237,14 @@ impl<T: Tokens> MetaCatalog<T> {
             return Answer::Err(match code {
                 190 | 102 => PushError::Auth(format!("Meta refused the token ({code}): {message}")),
                 c if META_THROTTLED.contains(&c) => {
+                    // Meta's estimate is in minutes; 0 means "about now": a short pause.
                     let (_, regain) = meta_usage(&headers);
                     PushError::Throttled {
-                        wait_secs: regain.unwrap_or(1).max(1) * 60,
+                        wait_secs: match regain {
+                            Some(0) => 10,
+                            Some(m) => m * 60,
+                            None => 60,
+                        },
                     }
                 }
                 1 => PushError::TooLarge,

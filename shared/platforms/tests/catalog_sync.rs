@@ -256,7 +256,7 @@ async fn throttling_waits_and_a_killed_run_resumes_without_duplicates() {
     // Meta throttles the second batch (80014 with 2 minutes to regain access); TikTok Shop
     // answers 429 twice.
     s.sim.throttle("meta-catalog", 1, 120);
-    s.sim.throttle("tiktok-shop-api", 2, 3);
+    s.sim.throttle("tiktok-shop-products", 2, 3);
     s.sync(s.meta.clone()).run(None).await.unwrap();
     let waits = s.slept.0.lock().unwrap().clone();
     assert!(waits.contains(&Duration::from_secs(120)), "{waits:?}");
