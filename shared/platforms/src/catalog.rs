@@ -281,9 +281,9 @@ impl<T: Tokens> ChannelClient for MetaCatalog<T> {
     }
 
     async fn push(&self, ops: Vec<Op>) -> Pushed {
-        let requests: Vec<Value> = ops
-            .iter()
-            .map(|op| match (&op.action, &op.item) {
+        let mut requests: Vec<Value> = Vec::with_capacity(ops.len());
+        for op in &ops {
+            requests.push(match (&op.action, &op.item) {
                 (Action::Delete, _) | (_, None) => {
                     json!({"method": "DELETE", "data": {"id": op.key}})
                 }
@@ -291,9 +291,17 @@ impl<T: Tokens> ChannelClient for MetaCatalog<T> {
                     json!({"method": "CREATE", "data": item})
                 }
                 (_, Some(ChannelItem::Meta(item))) => json!({"method": "UPDATE", "data": item}),
-                (_, Some(other)) => json!({"method": "UPDATE", "data": format!("{other:?}")}),
-            })
-            .collect();
+                (_, Some(ChannelItem::Tiktok(_))) => {
+                    return Pushed {
+                        error: Some(PushError::Fatal(format!(
+                            "{}: a TikTok Shop product cannot go to a Meta catalog",
+                            op.key
+                        ))),
+                        ..Pushed::default()
+                    };
+                }
+            });
+        }
         let url = format!("{}/{}/items_batch", self.graph_url, self.catalog_id);
         let form = [
             ("item_type", "PRODUCT_ITEM".to_string()),
