@@ -406,6 +406,8 @@ impl<S: CatalogStore, C: ChannelClient, Z: Sleeper> CatalogSync<S, C, Z> {
     ) -> Result<(), SyncError> {
         let mut work = vec![ops];
         let mut attempts = 0u32;
+        // Throttled again and again on the same ops: back off exponentially, with jitter.
+        let mut throttles = 0u32;
         while let Some(ops) = work.pop() {
             if ops.is_empty() {
                 continue;
@@ -424,7 +426,16 @@ impl<S: CatalogStore, C: ChannelClient, Z: Sleeper> CatalogSync<S, C, Z> {
                 .await?;
             }
             if let Some(PushError::Throttled { wait_secs }) = pushed.error {
-                self.wait(channel, wait_secs, run, "throttled").await?;
+                throttles += 1;
+                let wait = if throttles == 1 {
+                    wait_secs
+                } else {
+                    let base = wait_secs.max(1).saturating_mul(1 << (throttles - 1).min(6));
+                    base + rand::random::<u64>() % (base / 4 + 1)
+                };
+                self.wait(channel, wait, run, "throttled").await?;
+            } else if !done.is_empty() {
+                throttles = 0;
             }
             if remaining.is_empty() {
                 attempts = 0;

@@ -332,3 +332,32 @@ async fn two_runs_of_one_channel_never_overlap() {
     let run = t.sync().run(None).await.unwrap();
     assert_eq!((run.status.as_str(), run.planned), ("finished", 0));
 }
+
+#[tokio::test]
+async fn repeated_throttling_backs_off_exponentially() {
+    let t = T::new(10);
+    t.store
+        .put_products(&(0..10).map(product).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    // Three throttled answers in a row with nothing done, each saying "2 s".
+    t.channel.script.lock().unwrap().extend([
+        (0, PushError::Throttled { wait_secs: 2 }),
+        (0, PushError::Throttled { wait_secs: 2 }),
+        (0, PushError::Throttled { wait_secs: 2 }),
+    ]);
+    let run = t.sync().run(None).await.unwrap();
+    assert_eq!(run.status, "finished");
+    let waits: Vec<u64> = t
+        .slept
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_secs())
+        .collect();
+    assert_eq!(waits[0], 2, "the platform's own figure first");
+    assert!((4..=5).contains(&waits[1]), "{waits:?}");
+    assert!((8..=10).contains(&waits[2]), "{waits:?}");
+    assert_eq!(t.sent().len(), 10);
+}
