@@ -94,7 +94,12 @@ async fn assert_remotes_equal_catalog(stack: &reelcart_local::Stack, catalog: &D
         .collect();
     let valid: Vec<&Product> = products
         .iter()
-        .filter(|p| p.variants[0].gtin.is_none())
+        .filter(|p| {
+            p.variants[0]
+                .gtin
+                .as_deref()
+                .is_none_or(|g| reelcart_domain::catalog::gtin::validate(g).is_ok())
+        })
         .collect();
     assert_eq!(meta.len(), valid.len());
     assert_eq!(tts.len(), valid.len());
@@ -331,7 +336,7 @@ async fn a_killed_sync_resumes_without_duplicates_and_throttling_is_waited_out()
         aws_sdk_dynamodb::Client::new(&stack.emulator.sdk),
         stack.physical("CatalogTable").unwrap(),
     );
-    let n = 1000;
+    let n = N;
     let products: Vec<Product> = (BROKEN..BROKEN + n)
         .map(|i| product(&stack.sim_url, i))
         .collect();
@@ -361,7 +366,7 @@ async fn a_killed_sync_resumes_without_duplicates_and_throttling_is_waited_out()
         tokio::spawn(async move { h.run_channel(Channel::TiktokShop, None).await })
     };
     eventually(Duration::from_secs(60), "some creates", || async {
-        (counts(&stack)["tts.create"].as_u64().unwrap_or(0) >= 200).then_some(())
+        (counts(&stack)["tts.create"].as_u64().unwrap_or(0) >= 1500).then_some(())
     })
     .await;
     task.abort();
@@ -400,5 +405,63 @@ async fn a_killed_sync_resumes_without_duplicates_and_throttling_is_waited_out()
     assert_eq!((run.status.as_str(), run.done), ("finished", n));
     assert_eq!(run.waited_secs, 10);
     assert_eq!(counts(&stack)["meta.create"], n as u64);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shopify_product_webhooks_update_the_catalog_and_the_channels() {
+    let stack = start_stack().await;
+    stack.connect_as_admin(OAuthPlatform::Meta).await.unwrap();
+    stack
+        .connect_as_admin(OAuthPlatform::TiktokShop)
+        .await
+        .unwrap();
+    let catalog = DynamoCatalog::new(
+        aws_sdk_dynamodb::Client::new(&stack.emulator.sdk),
+        stack.physical("CatalogTable").unwrap(),
+    );
+    let http = reqwest::Client::new();
+    let send = |topic: &'static str, id: &str, body: Value| {
+        reelcart_local::simulator::shopify(
+            reelcart_local::seed::DEMO_SHOPIFY_WEBHOOK_SECRET,
+            "reelcart-demo.myshopify.com",
+            topic,
+            id,
+            &body.to_string(),
+        )
+    };
+    // products/create → catalog → both channels.
+    let mut p = shopify_product(&stack.sim_url, 1);
+    assert_eq!(
+        deliver(&http, &stack, &send("products/create", "e1", p.clone()))
+            .await
+            .0,
+        200
+    );
+    eventually(Duration::from_secs(30), "product created", || async {
+        (catalog.products().await.unwrap().len() == 1).then_some(())
+    })
+    .await;
+    sync(&stack).await;
+    // products/update with a new price → a Meta update and a TikTok Shop price-only call.
+    p["variants"][0]["price"] = Value::String("39.00".into());
+    assert_eq!(
+        deliver(&http, &stack, &send("products/update", "e2", p))
+            .await
+            .0,
+        200
+    );
+    eventually(Duration::from_secs(30), "price updated", || async {
+        let ps = catalog.products().await.unwrap();
+        (ps[0].variants[0].price.amount_2dp() == "39.00").then_some(())
+    })
+    .await;
+    let before = counts(&stack);
+    sync(&stack).await;
+    let after = counts(&stack);
+    assert_eq!(delta(&before, &after, "meta.update"), 1);
+    assert_eq!(delta(&before, &after, "tts.prices"), 1);
+    assert_eq!(delta(&before, &after, "tts.edit"), 0);
+    assert_remotes_equal_catalog(&stack, &catalog).await;
     stack.stop().await;
 }
