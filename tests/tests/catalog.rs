@@ -45,6 +45,24 @@ fn jsonl(products: &[Product]) -> String {
         .join("\n")
 }
 
+/// A stack with a Meta account (and a TikTok Shop, with `tiktok_shop`) connected through the
+/// admin consent flow, and its catalog table.
+async fn connected_stack(tiktok_shop: bool) -> (reelcart_local::Stack, DynamoCatalog) {
+    let stack = start_stack().await;
+    stack.connect_as_admin(OAuthPlatform::Meta).await.unwrap();
+    if tiktok_shop {
+        stack
+            .connect_as_admin(OAuthPlatform::TiktokShop)
+            .await
+            .unwrap();
+    }
+    let catalog = DynamoCatalog::new(
+        aws_sdk_dynamodb::Client::new(&stack.emulator.sdk),
+        stack.physical("CatalogTable").unwrap(),
+    );
+    (stack, catalog)
+}
+
 async fn drop_file(stack: &reelcart_local::Stack, key: &str, body: String) {
     let s3 = reelcart_aws::s3_client(&stack.emulator.sdk, true);
     s3.put_object()
@@ -116,16 +134,7 @@ async fn assert_remotes_equal_catalog(stack: &reelcart_local::Stack, catalog: &D
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_products_sync_by_diff_to_both_channels() {
-    let stack = start_stack().await;
-    stack.connect_as_admin(OAuthPlatform::Meta).await.unwrap();
-    stack
-        .connect_as_admin(OAuthPlatform::TiktokShop)
-        .await
-        .unwrap();
-    let catalog = DynamoCatalog::new(
-        aws_sdk_dynamodb::Client::new(&stack.emulator.sdk),
-        stack.physical("CatalogTable").unwrap(),
-    );
+    let (stack, catalog) = connected_stack(true).await;
 
     // Import: a JSON-lines file dropped under imports/ reaches the catalog through S3 → SQS.
     let products: Vec<Product> = (0..N).map(|i| product(&stack.sim_url, i)).collect();
@@ -283,12 +292,7 @@ fn shopify_product(sim_url: &str, i: usize) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daily_pull_reads_the_store_through_its_admin_api_and_syncs_it() {
-    let stack = start_stack().await;
-    stack.connect_as_admin(OAuthPlatform::Meta).await.unwrap();
-    let catalog = DynamoCatalog::new(
-        aws_sdk_dynamodb::Client::new(&stack.emulator.sdk),
-        stack.physical("CatalogTable").unwrap(),
-    );
+    let (stack, catalog) = connected_stack(false).await;
     let n = 600; // three pages of 250
     stack
         .sim
@@ -326,16 +330,7 @@ async fn the_daily_pull_reads_the_store_through_its_admin_api_and_syncs_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_sync_resumes_without_duplicates_and_throttling_is_waited_out() {
-    let stack = start_stack().await;
-    stack.connect_as_admin(OAuthPlatform::Meta).await.unwrap();
-    stack
-        .connect_as_admin(OAuthPlatform::TiktokShop)
-        .await
-        .unwrap();
-    let catalog = DynamoCatalog::new(
-        aws_sdk_dynamodb::Client::new(&stack.emulator.sdk),
-        stack.physical("CatalogTable").unwrap(),
-    );
+    let (stack, catalog) = connected_stack(true).await;
     let n = N;
     let products: Vec<Product> = (BROKEN..BROKEN + n)
         .map(|i| product(&stack.sim_url, i))
@@ -410,16 +405,7 @@ async fn a_killed_sync_resumes_without_duplicates_and_throttling_is_waited_out()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shopify_product_webhooks_update_the_catalog_and_the_channels() {
-    let stack = start_stack().await;
-    stack.connect_as_admin(OAuthPlatform::Meta).await.unwrap();
-    stack
-        .connect_as_admin(OAuthPlatform::TiktokShop)
-        .await
-        .unwrap();
-    let catalog = DynamoCatalog::new(
-        aws_sdk_dynamodb::Client::new(&stack.emulator.sdk),
-        stack.physical("CatalogTable").unwrap(),
-    );
+    let (stack, catalog) = connected_stack(true).await;
     let http = reqwest::Client::new();
     let send = |topic: &'static str, id: &str, body: Value| {
         reelcart_local::simulator::shopify(
