@@ -94,4 +94,36 @@ conn = {
 for name, ev in conn.items():
     with open(f"events/connections-api/{name}.json", "w") as f:
         json.dump(ev, f, indent=2); f.write("\n")
-print("wrote", ", ".join(sorted(out) + sorted(conn)), "and sqs-batch.json")
+# catalog-sync: an SQS batch of what reaches it — a Shopify product update and delete as the
+# processor routes them, an S3 notification of an import file (key URL-encoded), a continuation.
+os.makedirs("events/catalog-sync", exist_ok=True)
+product = {"id": 632910392, "title": "IPod Nano - 8GB", "body_html": "<p>It's the small iPod.</p>", "vendor": "Apple",
+    "handle": "ipod-nano", "status": "active", "tags": "tiktok-category:601226", "options": [{"name": "Color"}],
+    "images": [{"id": 850703190, "src": "https://cdn.shopify.com/s/files/1/ipod-nano.png", "width": 1000, "height": 1000}],
+    "variants": [{"id": 808950810, "sku": "IPOD2008PINK", "price": "199.00", "inventory_quantity": 10,
+        "inventory_policy": "deny", "barcode": "6291041500213", "grams": 567, "option1": "Pink"}]}
+def event(eid, kind, topic, subject, data):
+    return {"id": eid, "kind": kind, "platform": "shopify", "topic": topic, "account": "reelcart-demo.myshopify.com",
+        "subject": subject, "received_at": T, "data": data}
+s3 = {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventTime": "2025-11-26T00:00:00.000Z",
+    "eventName": "ObjectCreated:Put", "s3": {"s3SchemaVersion": "1.0", "configurationId": "imports",
+    "bucket": {"name": "reelcart-importbucket", "arn": "arn:aws:s3:::reelcart-importbucket"},
+    "object": {"key": "imports/spring+catalog.csv", "size": 420, "eTag": "0123456789abcdef"}}}]}
+bodies = [event("wh#shopify#reelcart-demo.myshopify.com#e-upd-1", "product_changed", "products/update", "632910392", product),
+    event("wh#shopify#reelcart-demo.myshopify.com#e-del-1", "product_deleted", "products/delete", "921728736", {"id": 921728736}),
+    s3, {"sync": "tiktok-shop"}]
+records = []
+for i, b in enumerate(bodies):
+    body = json.dumps(b, separators=(",", ":"))
+    records.append({"messageId": f"7b0e3f4c-1a2b-4c5d-8e9f-00000000000{i}", "receiptHandle": f"AQEBcatalog{i}", "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(T * 1000), "SenderId": "AROAEXAMPLE:webhook-processor",
+            "ApproximateFirstReceiveTimestamp": str(T * 1000)}, "messageAttributes": {}, "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:reelcart-CatalogQueue", "awsRegion": "us-east-1"})
+with open("events/catalog-sync/sqs-batch.json", "w") as f:
+    json.dump({"Records": records}, f, indent=2); f.write("\n")
+with open("events/catalog-sync/schedule.json", "w") as f:
+    json.dump({"version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event", "source": "aws.scheduler",
+        "account": "123456789012", "time": "2025-11-26T00:15:00Z", "region": "us-east-1", "resources": [], "detail": {}}, f, indent=2); f.write("\n")
+with open("events/catalog-sync/pull-shopify.json", "w") as f:
+    json.dump({"action": "pull_shopify"}, f, indent=2); f.write("\n")
+print("wrote", ", ".join(sorted(out) + sorted(conn)), "sqs-batch.json and the catalog-sync events")

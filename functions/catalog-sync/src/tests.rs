@@ -1,1 +1,125 @@
-//! Handler tests.
+//! Handler tests: the SQS batch fixture in `events/catalog-sync` (a Shopify product update and
+//! delete, an S3 import notification, a continuation) over in-memory ports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::*;
+use reelcart_ports::memory::{
+    MemoryBlobs, MemoryCatalog, MemoryConnections, MemoryEventBus, MemoryKeys, MemoryQueue,
+};
+
+type TestHandler = Handler<
+    MemoryCatalog,
+    MemoryBlobs,
+    MemoryQueue,
+    Arc<MemoryConnections>,
+    MemoryKeys,
+    Arc<MemoryEventBus>,
+>;
+
+fn handler() -> TestHandler {
+    let vars = reelcart_lambda::config::Vars(|_: &str| None);
+    let apps = reelcart_platforms::AppCredentials::from_json("{}").unwrap();
+    let client =
+        HttpTokenClient::new(reelcart_platforms::PlatformConfig::from_vars(&vars, apps).unwrap())
+            .unwrap();
+    Handler {
+        store: MemoryCatalog::default(),
+        imports: MemoryBlobs::default(),
+        import_bucket: "reelcart-importbucket".into(),
+        queue: MemoryQueue::default(),
+        connections: Arc::new(Refresher {
+            store: Arc::new(MemoryConnections::default()),
+            vault: reelcart_vault::Vault::new(MemoryKeys::with_keys(&["k"]), "k".to_string()),
+            client,
+            events: Arc::new(MemoryEventBus::default()),
+            clock: Arc::new(reelcart_domain::SystemClock),
+            policy: Default::default(),
+            owner: "t".into(),
+            lease_secs: 60,
+            wait_for_other: Duration::from_secs(1),
+        }),
+        settings: StoreSettings {
+            store_url: "https://shop.example.com".into(),
+            currency: "USD".into(),
+        },
+        meta_catalog_id: Some("cat".into()),
+        warehouse_id: "WH".into(),
+        sync: SyncConfig::default(),
+        max_run: Duration::from_secs(60),
+        shopify: None,
+        clock: Arc::new(reelcart_domain::SystemClock),
+    }
+}
+
+const CSV: &str = "product_id,title,link,variant_id,sku,price,currency,inventory\n\
+    921728736,Old tee,https://shop.example.com/products/old,v1,OLD-1,9.00,USD,1\n\
+    555,Spring jacket,https://shop.example.com/products/jacket,v2,JKT-1,120.00,USD,4\n";
+
+#[tokio::test]
+async fn the_fixture_batch_updates_the_catalog_and_reports_no_failure() {
+    let h = handler();
+    // The import file is in the bucket (the notification's key is URL-encoded).
+    h.imports
+        .put("imports/spring catalog.csv", bytes_of(CSV), "text/csv")
+        .await
+        .unwrap();
+    let event: SqsEvent =
+        serde_json::from_str(include_str!("../../../events/catalog-sync/sqs-batch.json")).unwrap();
+    // Records run in order, one at a time: update, delete (of a product not in the catalog yet),
+    // the import (which brings 921728736 and 555), the continuation.
+    let resp = h.handle_sqs(event).await.unwrap();
+    assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
+    let mut ids: Vec<String> = h
+        .store
+        .products()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["555", "632910392", "921728736"]);
+    let ipod = h
+        .store
+        .products()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.id == "632910392")
+        .unwrap();
+    assert_eq!(ipod.variants[0].price.amount_2dp(), "199.00");
+    assert_eq!(ipod.tiktok_category_id.as_deref(), Some("601226"));
+    // The continuation found no connected TikTok Shop: nothing queued.
+    assert!(h.queue.messages().is_empty());
+}
+
+#[tokio::test]
+async fn unreadable_records_fail_alone() {
+    let h = handler();
+    let mut event: SqsEvent =
+        serde_json::from_str(include_str!("../../../events/catalog-sync/sqs-batch.json")).unwrap();
+    // The import file is missing (skipped, not an error); a record that is nothing we know fails.
+    event.records[1].body = Some(r#"{"what": "is this"}"#.into());
+    let resp = h.handle_sqs(event).await.unwrap();
+    let failed: Vec<&str> = resp
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, ["7b0e3f4c-1a2b-4c5d-8e9f-000000000001"]);
+    assert_eq!(h.store.products().await.unwrap().len(), 1);
+}
+
+#[test]
+fn s3_keys_are_url_decoded() {
+    assert_eq!(
+        decode_key("imports/spring+catalog%202026.csv"),
+        "imports/spring catalog 2026.csv"
+    );
+    assert_eq!(decode_key("imports/caf%C3%A9.jsonl"), "imports/café.jsonl");
+    assert_eq!(decode_key("imports/100%.csv"), "imports/100%.csv");
+}
+
+fn bytes_of(s: &str) -> bytes::Bytes {
+    bytes::Bytes::copy_from_slice(s.as_bytes())
+}
