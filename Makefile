@@ -63,7 +63,7 @@ build: $(LAMBDA)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(ARCH)
 
 bench: venv
-	cargo build --release -p webhook-receiver -p webhook-processor -p token-refresher -p connection-events -p connections-api -p reelcart-bench
+	cargo build --release -p webhook-receiver -p webhook-processor -p token-refresher -p connection-events -p connections-api -p catalog-sync -p catalog-api -p reelcart-bench
 	infra/scripts/with-moto.sh cargo bench -p reelcart-bench
 
 clean:

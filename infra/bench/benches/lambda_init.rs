@@ -229,12 +229,14 @@ fn sqs_batch(first: usize, tag: &str, now: i64) -> String {
 }
 
 /// Every Lambda function (the workspace's default members), measured side by side.
-const FUNCTIONS: [&str; 5] = [
+const FUNCTIONS: [&str; 7] = [
     "webhook-receiver",
     "webhook-processor",
     "token-refresher",
     "connection-events",
     "connections-api",
+    "catalog-sync",
+    "catalog-api",
 ];
 
 #[tokio::main]
