@@ -28,6 +28,7 @@ use reelcart_ports::{
     BlobStore, CatalogStore, ConnectionStore, EventBus, KeyService, MessageQueue, PortError,
     SyncRun,
 };
+use secrecy::ExposeSecret;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -406,27 +407,11 @@ where
     }
 }
 
-/// An S3 event key: `+` is a space, `%XX` a byte.
+/// An S3 event key: `+` is a space, `%XX` a byte (a literal `+` arrives as `%2B`).
 pub fn decode_key(raw: &str) -> String {
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'+', _) => out.push(b' '),
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 2;
-            }
-            (b, _) => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(&raw.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 pub type AwsHandler = Handler<
@@ -450,36 +435,19 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
 ) -> Result<AwsHandler, reelcart_platforms::aws::InitError> {
     let refresher =
         reelcart_platforms::aws::aws_refresher(v, sdk, clock.clone(), "catalog-sync").await?;
+    // The Admin token comes with the other app credentials (one read of the secret at init).
+    let admin_token = refresher.client.config().apps.shopify_admin_token.clone();
     let shopify = match v.optional("SHOPIFY_ADMIN_URL").filter(|u| !u.is_empty()) {
         None => None,
-        Some(url) => {
-            use reelcart_ports::SecretSource;
-            use secrecy::ExposeSecret;
-            let doc = reelcart_aws::SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk))
-                .secret(&v.required("PLATFORM_SECRETS_ID")?)
-                .await?;
-            let token = serde_json::from_str::<Value>(doc.expose_secret())
-                .ok()
-                .and_then(|d| d["shopify_admin_token"].as_str().map(str::to_string))
-                .filter(|t| !t.is_empty());
-            match token {
-                Some(t) => Some(
-                    reelcart_platforms::shopify::ShopifyAdmin::new(
-                        &url,
-                        secrecy::SecretString::from(t),
-                    )
-                    .map_err(|e| {
-                        reelcart_platforms::aws::InitError::Http(e.without_url().to_string())
-                    })?,
-                ),
-                None => {
-                    tracing::warn!(
-                        "SHOPIFY_ADMIN_URL is set but shopify_admin_token is not: no pull"
-                    );
-                    None
-                }
-            }
+        Some(_) if admin_token.expose_secret().is_empty() => {
+            tracing::warn!("SHOPIFY_ADMIN_URL is set but shopify_admin_token is not: no pull");
+            None
         }
+        Some(url) => Some(
+            reelcart_platforms::shopify::ShopifyAdmin::new(&url, admin_token).map_err(|e| {
+                reelcart_platforms::aws::InitError::Http(e.without_url().to_string())
+            })?,
+        ),
     };
     let import_bucket = v.required("IMPORT_BUCKET")?;
     let force_path_style = v.parse_or("S3_FORCE_PATH_STYLE", false)?;

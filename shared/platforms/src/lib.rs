@@ -217,6 +217,8 @@ pub struct AppCredentials {
     pub tiktok_client_secret: SecretString,
     pub meta_app_id: String,
     pub meta_app_secret: SecretString,
+    /// The store's Shopify Admin API token (a custom app's), for the catalog pull; empty: none.
+    pub shopify_admin_token: SecretString,
 }
 
 #[derive(Deserialize)]
@@ -235,6 +237,8 @@ struct SecretsDoc {
     meta_app_id: String,
     #[serde(default)]
     meta_app_secrets: Vec<SecretString>,
+    #[serde(default)]
+    shopify_admin_token: Option<SecretString>,
 }
 
 impl AppCredentials {
@@ -258,6 +262,9 @@ impl AppCredentials {
             tiktok_client_secret: first(doc.tiktok_client_secrets),
             meta_app_id: doc.meta_app_id,
             meta_app_secret: first(doc.meta_app_secrets),
+            shopify_admin_token: doc
+                .shopify_admin_token
+                .unwrap_or_else(|| SecretString::from(String::new())),
         })
     }
 }

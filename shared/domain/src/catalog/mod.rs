@@ -73,6 +73,8 @@ pub type Projection<T> = Result<T, Vec<Problem>>;
 /// (struct fields serialize in declaration order; maps used here are ordered).
 pub fn content_hash<T: Serialize>(value: &T) -> String {
     use sha2::{Digest, Sha256};
+    // The hashed types are plain structs, strings and string-keyed ordered maps: serializing them
+    // to a Vec cannot fail.
     let json = serde_json::to_vec(value).unwrap_or_default();
     hex::encode(&Sha256::digest(&json)[..16])
 }
