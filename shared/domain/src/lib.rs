@@ -9,6 +9,7 @@ pub mod clock;
 pub mod connection;
 pub mod event;
 pub mod oauth;
+pub mod video;
 pub mod webhook;
 
 pub use clock::{Clock, FixedClock, SystemClock};
