@@ -1,0 +1,68 @@
+//! Synthetic sources for tests, the demo and the benchmark, made with FFmpeg's test patterns: a
+//! moving picture with a clock and a tone, encoded as a phone would (H.264 + AAC in MP4).
+
+use std::path::Path;
+use tokio::process::Command;
+
+/// What to make.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    pub width: u32,
+    pub height: u32,
+    pub secs: f64,
+    pub audio: bool,
+    /// Stored with a 90° display rotation (stored landscape, displayed portrait).
+    pub rotate_90: bool,
+    /// Video bitrate; phones record 10–20 Mbit/s at 1080p.
+    pub kbps: u32,
+}
+
+impl Sample {
+    pub fn new(width: u32, height: u32, secs: f64) -> Self {
+        Self {
+            width,
+            height,
+            secs,
+            audio: true,
+            rotate_90: false,
+            kbps: 8_000,
+        }
+    }
+}
+
+/// Write `sample` to `path` (an `.mp4`).
+pub async fn generate(ffmpeg: &Path, sample: Sample, path: &Path) -> std::io::Result<()> {
+    let mut cmd = Command::new(ffmpeg);
+    cmd.args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!(
+            "testsrc2=size={}x{}:rate=30:duration={}",
+            sample.width, sample.height, sample.secs
+        ));
+    if sample.audio {
+        cmd.args(["-f", "lavfi", "-i"])
+            .arg(format!("sine=frequency=440:duration={}", sample.secs));
+    }
+    // A little noise so the encoder works as hard as on camera footage.
+    cmd.args(["-vf", "noise=alls=12:allf=t", "-c:v", "libx264", "-preset", "veryfast"])
+        .args(["-b:v", &format!("{}k", sample.kbps), "-pix_fmt", "yuv420p"]);
+    if sample.audio {
+        cmd.args(["-c:a", "aac", "-b:a", "128k", "-shortest"]);
+    }
+    if sample.rotate_90 {
+        cmd.args(["-metadata:s:v:0", "rotate=90"]);
+    }
+    let status = cmd.arg(path).kill_on_drop(true).status().await?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(format!("ffmpeg exited with {status}")))
+    }
+}
+
+/// A file that starts like an MP4 and then is cut off (the index is missing): corrupt.
+pub fn corrupt(valid_mp4: &[u8]) -> Vec<u8> {
+    let keep = valid_mp4.len() / 3;
+    let mut out = valid_mp4[..keep.min(valid_mp4.len())].to_vec();
+    out.extend(std::iter::repeat_n(0x5a, 4096));
+    out
+}
