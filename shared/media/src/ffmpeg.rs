@@ -187,7 +187,8 @@ impl Ffmpeg {
     ) -> Result<u64, MediaError> {
         create_dirs(out, ladder.rungs.len()).await?;
         let args = ladder_args(&self.preset, input, probe, ladder, out);
-        self.ffmpeg(&args, Some(probe.duration_secs), "encoding").await
+        self.ffmpeg(&args, Some(probe.duration_secs), "encoding")
+            .await
     }
 
     /// The naive way, for comparison: one FFmpeg process per rung, each decoding the source.
@@ -209,7 +210,12 @@ impl Ffmpeg {
 
     /// The poster (JPEG, the most representative of the frames after `poster_at_secs`) and the
     /// preview loop (MP4, muted, the lowest rung, `preview_secs` long, `faststart`).
-    pub async fn stills(&self, input: &Path, ladder: &Ladder, out: &Path) -> Result<u64, MediaError> {
+    pub async fn stills(
+        &self,
+        input: &Path,
+        ladder: &Ladder,
+        out: &Path,
+    ) -> Result<u64, MediaError> {
         let (poster_args, preview_args) = (
             poster_args(input, ladder, out),
             preview_args(&self.preset, input, ladder, out),
@@ -298,7 +304,12 @@ fn video_codec_args(preset: &str, ladder: &Ladder) -> Vec<String> {
     ]
 }
 
-fn hls_args(ladder: &Ladder, out: &Path, var_stream_map: Option<String>, playlist: String) -> Vec<String> {
+fn hls_args(
+    ladder: &Ladder,
+    out: &Path,
+    var_stream_map: Option<String>,
+    playlist: String,
+) -> Vec<String> {
     let mut a = vec![
         s("-f"),
         s("hls"),
@@ -332,7 +343,13 @@ fn hls_args(ladder: &Ladder, out: &Path, var_stream_map: Option<String>, playlis
 
 /// One FFmpeg process for the whole ladder: decode once, `fps` to a constant rate, `split`, one
 /// `scale` per rung, every rung encoded in parallel by x264's threads.
-pub fn ladder_args(preset: &str, input: &Path, probe: &Probe, ladder: &Ladder, out: &Path) -> Vec<String> {
+pub fn ladder_args(
+    preset: &str,
+    input: &Path,
+    probe: &Probe,
+    ladder: &Ladder,
+    out: &Path,
+) -> Vec<String> {
     let n = ladder.rungs.len();
     let mut graph = format!(
         "[0:v:0]fps={},format=yuv420p,split={n}",

@@ -2,7 +2,9 @@
 //! the media manifest, and list every file with its content type.
 
 use crate::{EncodeJob, MediaError, OutputFile};
-use reelcart_domain::video::hls::{Variant, master_playlist, measure, parse_media_playlist, start_rung};
+use reelcart_domain::video::hls::{
+    Variant, master_playlist, measure, parse_media_playlist, start_rung,
+};
 use reelcart_domain::video::manifest::aspect_label;
 use reelcart_domain::video::{MediaManifest, PIPELINE_VERSION, Rendition, content_type};
 use std::collections::HashMap;
@@ -70,7 +72,9 @@ pub async fn package(
         if let Some(init) = &playlist.init
             && !sizes.contains_key(&format!("v{i}/{init}"))
         {
-            return Err(MediaError::Transient(format!("{uri}: {init} was not written")));
+            return Err(MediaError::Transient(format!(
+                "{uri}: {init} was not written"
+            )));
         }
         let (peak, average) = measure(&playlist, |seg| sizes.get(&format!("v{i}/{seg}")).copied())
             .map_err(|e| MediaError::Transient(format!("{uri}: {e}")))?;

@@ -33,18 +33,34 @@ impl Sample {
 /// Write `sample` to `path` (an `.mp4`).
 pub async fn generate(ffmpeg: &Path, sample: Sample, path: &Path) -> std::io::Result<()> {
     let mut cmd = Command::new(ffmpeg);
-    cmd.args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i"])
-        .arg(format!(
-            "testsrc2=size={}x{}:rate=30:duration={}",
-            sample.width, sample.height, sample.secs
-        ));
+    cmd.args([
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+    ])
+    .arg(format!(
+        "testsrc2=size={}x{}:rate=30:duration={}",
+        sample.width, sample.height, sample.secs
+    ));
     if sample.audio {
         cmd.args(["-f", "lavfi", "-i"])
             .arg(format!("sine=frequency=440:duration={}", sample.secs));
     }
     // A little noise so the encoder works as hard as on camera footage.
-    cmd.args(["-vf", "noise=alls=12:allf=t", "-c:v", "libx264", "-preset", "veryfast"])
-        .args(["-b:v", &format!("{}k", sample.kbps), "-pix_fmt", "yuv420p"]);
+    cmd.args([
+        "-vf",
+        "noise=alls=12:allf=t",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+    ])
+    .args(["-b:v", &format!("{}k", sample.kbps), "-pix_fmt", "yuv420p"]);
     if sample.audio {
         cmd.args(["-c:a", "aac", "-b:a", "128k", "-shortest"]);
     }
@@ -55,7 +71,9 @@ pub async fn generate(ffmpeg: &Path, sample: Sample, path: &Path) -> std::io::Re
     if status.success() {
         Ok(())
     } else {
-        Err(std::io::Error::other(format!("ffmpeg exited with {status}")))
+        Err(std::io::Error::other(format!(
+            "ffmpeg exited with {status}"
+        )))
     }
 }
 

@@ -14,7 +14,14 @@ async fn ffprobe_size(ff: &Ffmpeg, path: &Path) -> (u32, u32) {
 /// A still's size (the probe refuses stills as videos, rightly).
 fn image_size(path: &Path) -> (u32, u32) {
     let out = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0"])
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=width,height",
+            "-of",
+            "csv=p=0",
+        ])
         .arg(path)
         .output()
         .unwrap();
@@ -28,7 +35,9 @@ async fn a_portrait_clip_becomes_a_playable_ladder() {
     let ff = Ffmpeg::default();
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("in.mp4");
-    generate(&ff.ffmpeg, Sample::new(1080, 1920, 5.0), &src).await.unwrap();
+    generate(&ff.ffmpeg, Sample::new(1080, 1920, 5.0), &src)
+        .await
+        .unwrap();
     let probe = ff.probe(&src).await.unwrap();
     probe.check(&Limits::default()).unwrap();
     let ladder = plan(&probe);
@@ -45,7 +54,13 @@ async fn a_portrait_clip_becomes_a_playable_ladder() {
         work_dir: &work,
         now: 1_700_000_000,
     };
-    let Encoded::Ready { dir: out, files, manifest, .. } = ff.encode(&job).await.unwrap() else {
+    let Encoded::Ready {
+        dir: out,
+        files,
+        manifest,
+        ..
+    } = ff.encode(&job).await.unwrap()
+    else {
         panic!("ffmpeg is synchronous");
     };
     // The master playlist and every variant are readable, at the planned sizes.
@@ -65,11 +80,29 @@ async fn a_portrait_clip_becomes_a_playable_ladder() {
     assert_eq!((preview.display_width, preview.display_height), (360, 640));
     assert_eq!(manifest.renditions.len(), 4);
     assert_eq!(manifest.aspect_ratio, "9:16");
-    assert_eq!(manifest.master, "https://cdn.example/media/item-1/abc-v1/master.m3u8");
-    assert!(manifest.renditions.iter().all(|r| r.bandwidth >= r.average_bandwidth));
-    assert!(files.iter().any(|f| f.relative == "v0/init_0.mp4" && f.content_type == "video/mp4"));
+    assert_eq!(
+        manifest.master,
+        "https://cdn.example/media/item-1/abc-v1/master.m3u8"
+    );
+    assert!(
+        manifest
+            .renditions
+            .iter()
+            .all(|r| r.bandwidth >= r.average_bandwidth)
+    );
+    assert!(
+        files
+            .iter()
+            .any(|f| f.relative == "v0/init_0.mp4" && f.content_type == "video/mp4")
+    );
     assert!(files.iter().any(|f| f.relative == "media_manifest.json"));
-    assert!(files.iter().filter(|f| f.relative.ends_with(".m4s")).count() >= 4 * 3);
+    assert!(
+        files
+            .iter()
+            .filter(|f| f.relative.ends_with(".m4s"))
+            .count()
+            >= 4 * 3
+    );
 }
 
 #[tokio::test]
@@ -77,7 +110,9 @@ async fn what_ffprobe_cannot_read_is_refused_as_corrupt() {
     let ff = Ffmpeg::default();
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("in.mp4");
-    generate(&ff.ffmpeg, Sample::new(640, 360, 2.0), &src).await.unwrap();
+    generate(&ff.ffmpeg, Sample::new(640, 360, 2.0), &src)
+        .await
+        .unwrap();
     let bad = dir.path().join("bad.mp4");
     std::fs::write(&bad, corrupt(&std::fs::read(&src).unwrap())).unwrap();
     match ff.probe(&bad).await {
@@ -86,5 +121,8 @@ async fn what_ffprobe_cannot_read_is_refused_as_corrupt() {
     }
     let text = dir.path().join("notes.mp4");
     std::fs::write(&text, b"just some text, not a video").unwrap();
-    assert!(matches!(ff.probe(&text).await, Err(MediaError::Rejected(_))));
+    assert!(matches!(
+        ff.probe(&text).await,
+        Err(MediaError::Rejected(_))
+    ));
 }

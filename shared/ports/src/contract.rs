@@ -4,8 +4,8 @@
 
 use crate::{
     BlobStore, CatalogStore, Claim, ConnectionStore, EventStore, IdempotencyStore, KeyService,
-    MessageQueue, PendingAuthorization, PendingAuthorizations, QuarantinedItem, SecretSource,
-    StoredConnection, StoredEvent, SyncRun, SyncedItem,
+    MediaRecords, MessageQueue, PendingAuthorization, PendingAuthorizations, QuarantinedItem,
+    SecretSource, StoredConnection, StoredEvent, SyncRun, SyncedItem,
 };
 use bytes::Bytes;
 use reelcart_domain::event::{DomainEvent, EventKind};
@@ -555,4 +555,66 @@ pub async fn catalog_store<S: CatalogStore>(store: &S, ns: &str) {
         "released"
     );
     store.release_sync_lease(Channel::Meta, &a).await.unwrap();
+}
+
+pub async fn media_records<S: MediaRecords>(store: &S, ns: &str) {
+    use reelcart_domain::video::{MediaRecord, MediaStatus, SourceRef};
+    let now = 1_700_000_000;
+    let item = format!("{ns}-media-1");
+    let record = |attempts: u32, status: MediaStatus, lease: Option<i64>| MediaRecord {
+        item_id: item.clone(),
+        status,
+        source: SourceRef {
+            bucket: "raw".into(),
+            key: format!("{ns}/a.mp4"),
+            etag: "\"e1\"".into(),
+        },
+        attempts,
+        lease_until: lease,
+        probe: None,
+        ladder: None,
+        manifest: None,
+        manifest_key: None,
+        failure: None,
+        job_id: None,
+        timings_ms: Default::default(),
+        updated_at: now,
+    };
+    assert_eq!(store.get(&item).await.unwrap(), None);
+    let first = record(1, MediaStatus::Transcoding, Some(now + 900));
+    assert!(store.begin(&first, now).await.unwrap());
+    assert_eq!(store.get(&item).await.unwrap(), Some(first.clone()));
+    // A live lease keeps a second attempt out…
+    assert!(
+        !store
+            .begin(
+                &record(2, MediaStatus::Transcoding, Some(now + 1000)),
+                now + 10
+            )
+            .await
+            .unwrap()
+    );
+    // …until it expires.
+    let second = record(2, MediaStatus::Transcoding, Some(now + 2000));
+    assert!(store.begin(&second, now + 900).await.unwrap());
+    // The first attempt finishing late does not overwrite the second.
+    assert!(
+        !store
+            .finish(&record(1, MediaStatus::Transcoded, None))
+            .await
+            .unwrap()
+    );
+    let done = record(2, MediaStatus::Transcoded, None);
+    assert!(store.finish(&done).await.unwrap());
+    assert_eq!(store.get(&item).await.unwrap(), Some(done));
+    // A settled record has no lease: a new source may begin at once.
+    assert!(
+        store
+            .begin(
+                &record(3, MediaStatus::Transcoding, Some(now + 3000)),
+                now + 901
+            )
+            .await
+            .unwrap()
+    );
 }

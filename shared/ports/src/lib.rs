@@ -373,3 +373,24 @@ impl<T: EventBus + ?Sized> EventBus for std::sync::Arc<T> {
         (**self).publish(detail_type, detail)
     }
 }
+
+/// The transcoding state of items, one record per item (`reelcart_domain::video::MediaRecord`).
+pub trait MediaRecords: Send + Sync {
+    fn get(
+        &self,
+        item_id: &str,
+    ) -> impl Future<Output = PortResult<Option<reelcart_domain::video::MediaRecord>>> + Send;
+    /// Start an attempt: write `record` (transcoding or submitted, with its lease) unless another
+    /// attempt holds a live lease at `now` — then `false` and nothing is written.
+    fn begin(
+        &self,
+        record: &reelcart_domain::video::MediaRecord,
+        now: i64,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+    /// Record the outcome of attempt `record.attempts`; `false` (nothing written) if a later
+    /// attempt has taken the item over since.
+    fn finish(
+        &self,
+        record: &reelcart_domain::video::MediaRecord,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+}

@@ -3,9 +3,9 @@
 
 use crate::{
     BlobStore, CatalogStore, Claim, ConnectionStore, DataKey, EventBus, EventStore,
-    IdempotencyStore, KeyService, MessageQueue, PendingAuthorization, PendingAuthorizations,
-    PortError, PortResult, QuarantinedItem, SecretSource, StoredConnection, StoredEvent, SyncRun,
-    SyncedItem,
+    IdempotencyStore, KeyService, MediaRecords, MessageQueue, PendingAuthorization,
+    PendingAuthorizations, PortError, PortResult, QuarantinedItem, SecretSource, StoredConnection,
+    StoredEvent, SyncRun, SyncedItem,
 };
 use bytes::Bytes;
 use reelcart_domain::catalog::{Channel, Product};
@@ -476,5 +476,42 @@ impl CatalogStore for MemoryCatalog {
             s.leases.remove(&channel);
         }
         Ok(())
+    }
+}
+
+/// Media records in memory, with the same conditions as the DynamoDB adapter.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryMediaRecords {
+    records: Arc<Mutex<BTreeMap<String, reelcart_domain::video::MediaRecord>>>,
+}
+
+impl MediaRecords for MemoryMediaRecords {
+    async fn get(&self, item_id: &str) -> PortResult<Option<reelcart_domain::video::MediaRecord>> {
+        Ok(lock(&self.records).get(item_id).cloned())
+    }
+
+    async fn begin(
+        &self,
+        record: &reelcart_domain::video::MediaRecord,
+        now: i64,
+    ) -> PortResult<bool> {
+        let mut records = lock(&self.records);
+        if records.get(&record.item_id).is_some_and(|r| r.busy_at(now)) {
+            return Ok(false);
+        }
+        records.insert(record.item_id.clone(), record.clone());
+        Ok(true)
+    }
+
+    async fn finish(&self, record: &reelcart_domain::video::MediaRecord) -> PortResult<bool> {
+        let mut records = lock(&self.records);
+        if records
+            .get(&record.item_id)
+            .is_some_and(|r| r.attempts != record.attempts)
+        {
+            return Ok(false);
+        }
+        records.insert(record.item_id.clone(), record.clone());
+        Ok(true)
     }
 }

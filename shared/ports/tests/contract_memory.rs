@@ -52,3 +52,8 @@ async fn memory_pending_authorizations_meet_the_contract() {
 async fn memory_catalog_meets_the_contract() {
     contract::catalog_store(&MemoryCatalog::default(), "t").await;
 }
+
+#[tokio::test]
+async fn memory_media_records_meet_the_contract() {
+    contract::media_records(&MemoryMediaRecords::default(), "t").await;
+}
