@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum infra/requirements.txt | cut -c1-
 LAMBDA := $(VENV)/.cargo-lambda
 CARGO_TEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo "cargo nextest run --workspace --no-fail-fast" || echo "cargo test --workspace --no-fail-fast")
 
-.PHONY: help venv demo up test lint fmt build bench clean
+.PHONY: help venv tools demo up test lint fmt build bench clean
 
 help:
 	@echo "make demo   local stack: signed webhooks of every platform processed, demo connections refreshed (Ctrl-C stops)"
@@ -30,11 +30,20 @@ $(STAMP): infra/requirements.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-demo: venv
+# FFmpeg from Debian: the transcoder runs it locally (in AWS its container image brings its own).
+tools:
+	@if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -q ffmpeg >/dev/null || \
+		{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q ffmpeg >/dev/null; }; \
+	fi
+	@ffmpeg -hide_banner -version | head -1
+
+demo: venv tools
 	cargo build -p reelcart-local
 	$(CARGO_TARGET_DIR)/debug/reelcart-local demo
 
-up: venv
+up: venv tools
 	cargo build -p reelcart-local
 	$(CARGO_TARGET_DIR)/debug/reelcart-local up
 
@@ -45,7 +54,7 @@ lint: venv
 	$(VENV)/bin/sam validate --lint --template template.yaml
 	$(VENV)/bin/openapi-spec-validator docs/openapi.yaml
 
-test: lint
+test: lint tools
 	infra/scripts/with-moto.sh $(CARGO_TEST)
 
 fmt:
@@ -62,8 +71,8 @@ build: $(LAMBDA)
 	@if [ "$(ARCH)" = arm64 ]; then rustup target add aarch64-unknown-linux-gnu; fi
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(ARCH)
 
-bench: venv
-	cargo build --release -p webhook-receiver -p webhook-processor -p token-refresher -p connection-events -p connections-api -p catalog-sync -p catalog-api -p reelcart-bench
+bench: venv tools
+	cargo build --release -p transcoder -p webhook-receiver -p webhook-processor -p token-refresher -p connection-events -p connections-api -p catalog-sync -p catalog-api -p reelcart-bench
 	infra/scripts/with-moto.sh cargo bench -p reelcart-bench
 
 clean:

@@ -401,7 +401,7 @@ impl<R: MediaRecords> Handler<R> {
                     .timings_ms
                     .insert("upload".into(), started.elapsed().as_millis() as u64);
                 tracing::info!(item_id = %record.item_id, files = files.len(), bytes, prefix = %prefix, "published");
-                record.manifest = Some(manifest);
+                record.manifest = Some(*manifest);
                 record.manifest_key = Some(pointer.clone());
                 Ok(Outcome::Transcoded {
                     manifest_key: pointer,
@@ -454,13 +454,19 @@ impl<R: MediaRecords> Handler<R> {
         prefix: &str,
         files: &[OutputFile],
     ) -> Result<(), MediaError> {
-        let results: Vec<Result<(), MediaError>> = futures::stream::iter(files)
+        let uploads: Vec<(String, PathBuf, String)> = files
+            .iter()
             .map(|f| {
-                let key = format!("{prefix}{}", f.relative);
-                async move {
-                    self.upload(&dir.join(&f.relative), &key, f.content_type, true)
-                        .await
-                }
+                (
+                    format!("{prefix}{}", f.relative),
+                    dir.join(&f.relative),
+                    f.content_type.to_string(),
+                )
+            })
+            .collect();
+        let results: Vec<Result<(), MediaError>> = futures::stream::iter(uploads)
+            .map(|(key, path, content_type)| async move {
+                self.upload(&path, &key, &content_type, true).await
             })
             .buffer_unordered(self.config.upload_concurrency.max(1))
             .collect()

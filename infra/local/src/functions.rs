@@ -74,9 +74,16 @@ impl std::fmt::Debug for Handlers {
 pub fn specs(template: &Template, names: &Names) -> Result<Vec<FunctionSpec>> {
     let mut out = Vec::new();
     for (id, res) in template.of_kind("AWS::Serverless::Function") {
+        // Zip functions name their binary for cargo-lambda; image functions pass it to the
+        // Dockerfile.
         let binary = res.metadata["BuildProperties"]["Binary"]
             .as_str()
-            .ok_or_else(|| anyhow!("{id}: Metadata.BuildProperties.Binary is required"))?
+            .or_else(|| res.metadata["DockerBuildArgs"]["BINARY"].as_str())
+            .ok_or_else(|| {
+                anyhow!(
+                    "{id}: Metadata.BuildProperties.Binary (or DockerBuildArgs.BINARY) is required"
+                )
+            })?
             .to_string();
         let mut env = HashMap::new();
         for source in [
@@ -158,6 +165,8 @@ pub fn specs(template: &Template, names: &Names) -> Result<Vec<FunctionSpec>> {
                             });
                         }
                     }
+                    // MediaConvert's job-state events: no MediaConvert locally, so none arrive.
+                    "EventBridgeRule" => {}
                     other => bail!("{id}.{name}: event type {other} is not supported locally"),
                 }
             }
@@ -245,6 +254,13 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
                         .map(|_| ())
                         .map_err(|e| e.to_string())
                 })
+            }));
+        }
+        "transcoder" => {
+            let handler = Arc::new(transcoder::from_aws(&v, sdk, clock)?);
+            h.sqs = Some(Arc::new(move |event| {
+                let handler = handler.clone();
+                Box::pin(async move { handler.handle_sqs(event).await.map_err(|e| e.to_string()) })
             }));
         }
         "connection-events" => {

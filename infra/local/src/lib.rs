@@ -111,6 +111,13 @@ impl Stack {
             for (var, url) in reelcart_platform_sim::platform_vars(&sim_url) {
                 f.env.insert(var.to_string(), url);
             }
+            // CloudFront's stand-in: the stack serves the media bucket at /_local/cdn/.
+            if f.env.contains_key("MEDIA_BASE_URL") {
+                f.env.insert(
+                    "MEDIA_BASE_URL".to_string(),
+                    format!("http://{addr}/_local/cdn"),
+                );
+            }
             // The simulated Meta catalog the demo shop syncs to (a template parameter in AWS).
             if f.env.get("META_CATALOG_ID").is_some_and(String::is_empty) {
                 f.env.insert(
@@ -127,8 +134,14 @@ impl Stack {
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
         let idp = idp::Idp::new(format!("http://{addr}/_local/idp"))?;
+        let cdn_bucket = template
+            .of_kind("AWS::CloudFront::Distribution")
+            .filter_map(|(id, _)| names.resources.get(id)?.attributes.get("OriginBucket"))
+            .next()
+            .cloned();
         let mut routes = Routes {
             idp: Some(idp.clone()),
+            cdn: cdn_bucket.map(|b| (clients.s3.clone(), b)),
             ..Routes::default()
         };
         let queue_urls: HashMap<String, String> = names

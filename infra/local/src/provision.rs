@@ -16,13 +16,15 @@ pub const ACCOUNT_ID: &str = "123456789012";
 
 /// Resource types the local stack provisions; everything else (API, alarms, topics, policies,
 /// functions) has no local counterpart or is served by the stack itself.
-const PROVISIONED: [&str; 6] = [
+const PROVISIONED: [&str; 7] = [
     "AWS::DynamoDB::Table",
     "AWS::SQS::Queue",
     "AWS::S3::Bucket",
     "AWS::SecretsManager::Secret",
     "AWS::KMS::Key",
     "AWS::Events::EventBus",
+    // Stands for the local stack's CDN route, `/_local/cdn/`, over its origin bucket.
+    "AWS::CloudFront::Distribution",
 ];
 
 #[derive(Debug, Clone)]
@@ -58,6 +60,7 @@ pub async fn provision(
     check_prefix(prefix)?;
     let mut names = Names {
         parameters: template.parameters.clone(),
+        conditions: template.conditions.clone(),
         ..Names::default()
     };
     for (k, v) in [
@@ -148,6 +151,33 @@ async fn provision_one(
             let value =
                 seed::secret_value(id, resolved_str(names, res.properties.get("SecretString"))?);
             secret(c, &format!("{prefix}/{id}"), &value).await
+        }
+        "AWS::CloudFront::Distribution" => {
+            let mut origins = BTreeSet::new();
+            references(
+                &res.properties["DistributionConfig"]["Origins"],
+                &mut origins,
+            );
+            let bucket = origins
+                .iter()
+                .filter_map(|o| names.resources.get(o))
+                .find(|p| {
+                    p.attributes
+                        .get("Arn")
+                        .is_some_and(|a| a.starts_with("arn:aws:s3:::"))
+                })
+                .ok_or_else(|| anyhow!("{id}: no S3 bucket origin"))?;
+            Ok(Physical {
+                reference: name.clone(),
+                attributes: HashMap::from([
+                    // Replaced by the stack's own address once it listens (see `Stack::start`).
+                    (
+                        "DomainName".to_string(),
+                        format!("{}.cdn.localhost", name.to_lowercase()),
+                    ),
+                    ("OriginBucket".to_string(), bucket.reference.clone()),
+                ]),
+            })
         }
         other => Err(anyhow!("unsupported type {other}")),
     }

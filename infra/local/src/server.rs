@@ -30,6 +30,8 @@ pub struct Routes {
     pub http: Vec<Route>,
     pub idp: Option<Idp>,
     pub schedules: BTreeMap<String, (ScheduleFn, Option<String>)>,
+    /// The CDN's origin bucket, served at `/_local/cdn/{key}` as CloudFront serves it.
+    pub cdn: Option<(aws_sdk_s3::Client, String)>,
 }
 
 impl std::fmt::Debug for Route {
@@ -61,6 +63,7 @@ pub fn router(routes: Arc<Routes>) -> Router {
         .route("/_local/idp/token", post(issue_token))
         .route("/_local/schedules", get(list_schedules))
         .route("/_local/schedules/{name}", post(fire_schedule))
+        .route("/_local/cdn/{*key}", get(cdn).head(cdn))
         .fallback(dispatch)
         .with_state(routes)
 }
@@ -109,6 +112,71 @@ async fn issue_token(
         }))
         .into_response(),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "idp", &e.to_string()),
+    }
+}
+
+/// CloudFront's stand-in: the object with its own Content-Type and Cache-Control, CORS as the
+/// distribution's SimpleCORS policy adds it, byte ranges for video elements.
+async fn cdn(
+    State(routes): State<Arc<Routes>>,
+    Path(key): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let Some((s3, bucket)) = &routes.cdn else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no CDN in this template",
+        );
+    };
+    let range = headers
+        .get(axum::http::header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let out = match s3
+        .get_object()
+        .bucket(bucket)
+        .key(&key)
+        .set_range(range.clone())
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
+            return error(StatusCode::NOT_FOUND, "not_found", "no such object");
+        }
+        Err(e) => {
+            return error(
+                StatusCode::BAD_GATEWAY,
+                "origin",
+                &aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+            );
+        }
+    };
+    let status = if out.content_range().is_some() {
+        StatusCode::PARTIAL_CONTENT
+    } else {
+        StatusCode::OK
+    };
+    let mut resp = axum::http::Response::builder()
+        .status(status)
+        .header("access-control-allow-origin", "*")
+        .header("accept-ranges", "bytes");
+    for (name, value) in [
+        ("content-type", out.content_type()),
+        ("cache-control", out.cache_control()),
+        ("content-range", out.content_range()),
+        ("etag", out.e_tag()),
+    ] {
+        if let Some(v) = value {
+            resp = resp.header(name, v);
+        }
+    }
+    match out.body.collect().await {
+        Ok(body) => resp
+            .body(axum::body::Body::from(body.into_bytes()))
+            .unwrap_or_else(|e| error(StatusCode::INTERNAL_SERVER_ERROR, "cdn", &e.to_string())),
+        Err(e) => error(StatusCode::BAD_GATEWAY, "origin", &e.to_string()),
     }
 }
 

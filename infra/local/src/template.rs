@@ -18,6 +18,8 @@ pub struct Resource {
 pub struct Template {
     pub resources: BTreeMap<String, Resource>,
     pub parameters: HashMap<String, String>,
+    /// `Conditions`, evaluated when an `Fn::If` names one.
+    pub conditions: HashMap<String, Value>,
     pub globals_function: Value,
 }
 
@@ -34,6 +36,7 @@ pub struct Names {
     pub resources: HashMap<String, Physical>,
     pub pseudo: HashMap<String, String>,
     pub parameters: HashMap<String, String>,
+    pub conditions: HashMap<String, Value>,
 }
 
 impl Template {
@@ -74,6 +77,14 @@ impl Template {
                 }
             }
         }
+        let mut conditions = HashMap::new();
+        if let Some(conds) = doc.get("Conditions").and_then(Value::as_mapping) {
+            for (k, v) in conds {
+                if let Some(name) = k.as_str() {
+                    conditions.insert(name.to_string(), v.clone());
+                }
+            }
+        }
         let globals_function = doc
             .get("Globals")
             .and_then(|g| g.get("Function"))
@@ -82,6 +93,7 @@ impl Template {
         Ok(Self {
             resources,
             parameters,
+            conditions,
             globals_function,
         })
     }
@@ -224,7 +236,65 @@ impl Names {
         })
     }
 
+    /// Evaluate a condition (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`).
+    fn condition(&self, v: &Value) -> Result<bool> {
+        let (name, arg) = match v {
+            Value::Tagged(t) => (
+                t.tag.to_string().trim_start_matches('!').to_string(),
+                &t.value,
+            ),
+            Value::Mapping(m) if m.len() == 1 => match m.iter().next() {
+                Some((Value::String(k), arg)) => (k.trim_start_matches("Fn::").to_string(), arg),
+                _ => bail!("bad condition"),
+            },
+            _ => bail!("bad condition"),
+        };
+        let list = || arg.as_sequence().cloned().unwrap_or_default();
+        Ok(match name.as_str() {
+            "Condition" => {
+                let n = arg.as_str().ok_or_else(|| anyhow!("bad Condition"))?;
+                self.named_condition(n)?
+            }
+            "Equals" => {
+                let l = list();
+                let (a, b) = (l.first(), l.get(1));
+                resolved_str(self, a)? == resolved_str(self, b)?
+            }
+            "Not" => !self.condition(list().first().ok_or_else(|| anyhow!("bad Not"))?)?,
+            "And" => list()
+                .iter()
+                .map(|c| self.condition(c))
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .all(|b| b),
+            "Or" => list()
+                .iter()
+                .map(|c| self.condition(c))
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .any(|b| b),
+            other => bail!("condition function `{other}` is not supported locally"),
+        })
+    }
+
+    fn named_condition(&self, name: &str) -> Result<bool> {
+        let c = self
+            .conditions
+            .get(name)
+            .ok_or_else(|| anyhow!("no condition `{name}`"))?;
+        self.condition(c)
+    }
+
     fn intrinsic(&self, name: &str, arg: &Value) -> Result<Value> {
+        if name == "If" {
+            let l = arg.as_sequence().cloned().unwrap_or_default();
+            let (Some(cond), Some(a), Some(b)) =
+                (l.first().and_then(Value::as_str), l.get(1), l.get(2))
+            else {
+                bail!("bad Fn::If");
+            };
+            return self.resolve(if self.named_condition(cond)? { a } else { b });
+        }
         let s = match (name, arg) {
             ("Ref", Value::String(r)) => self.lookup_ref(r)?,
             ("GetAtt", Value::String(s)) => {

@@ -503,7 +503,7 @@ impl Encoder for Ffmpeg {
         Ok(Encoded::Ready {
             dir,
             files,
-            manifest,
+            manifest: Box::new(manifest),
             timings_ms: vec![
                 ("encode", encode_ms),
                 ("stills", stills_ms),

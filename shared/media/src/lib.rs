@@ -47,7 +47,7 @@ pub enum Encoded {
     Ready {
         dir: PathBuf,
         files: Vec<OutputFile>,
-        manifest: MediaManifest,
+        manifest: Box<MediaManifest>,
         /// Milliseconds per step.
         timings_ms: Vec<(&'static str, u64)>,
     },

@@ -64,10 +64,29 @@ pub async fn generate(ffmpeg: &Path, sample: Sample, path: &Path) -> std::io::Re
     if sample.audio {
         cmd.args(["-c:a", "aac", "-b:a", "128k", "-shortest"]);
     }
+    let encoded = if sample.rotate_90 {
+        path.with_extension("unrotated.mp4")
+    } else {
+        path.to_path_buf()
+    };
+    check(cmd.arg(&encoded).kill_on_drop(true).status().await?)?;
     if sample.rotate_90 {
-        cmd.args(["-metadata:s:v:0", "rotate=90"]);
+        // The display matrix is written when remuxing (an encode drops the `rotate` tag).
+        let status = Command::new(ffmpeg)
+            .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i"])
+            .arg(&encoded)
+            .args(["-c", "copy", "-metadata:s:v:0", "rotate=90"])
+            .arg(path)
+            .kill_on_drop(true)
+            .status()
+            .await?;
+        check(status)?;
+        tokio::fs::remove_file(&encoded).await?;
     }
-    let status = cmd.arg(path).kill_on_drop(true).status().await?;
+    Ok(())
+}
+
+fn check(status: std::process::ExitStatus) -> std::io::Result<()> {
     if status.success() {
         Ok(())
     } else {

@@ -1,4 +1,5 @@
 //! The FFmpeg backend on real video: one process, every rung, playable output.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use reelcart_domain::video::{Limits, Orientation, RejectCode, plan};
 use reelcart_media::ffmpeg::Ffmpeg;
@@ -125,4 +126,19 @@ async fn what_ffprobe_cannot_read_is_refused_as_corrupt() {
         ff.probe(&text).await,
         Err(MediaError::Rejected(_))
     ));
+}
+
+#[tokio::test]
+async fn rotated_samples_carry_a_display_matrix() {
+    let ff = Ffmpeg::default();
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("rotated.mp4");
+    let sample = Sample {
+        rotate_90: true,
+        ..Sample::new(640, 360, 1.0)
+    };
+    generate(&ff.ffmpeg, sample, &src).await.unwrap();
+    let p = ff.probe(&src).await.unwrap();
+    assert_eq!(p.rotation, 90, "{p:?}");
+    assert_eq!((p.display_width, p.display_height), (360, 640));
 }
