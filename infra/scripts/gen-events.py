@@ -126,4 +126,28 @@ with open("events/catalog-sync/schedule.json", "w") as f:
         "account": "123456789012", "time": "2025-11-26T00:15:00Z", "region": "us-east-1", "resources": [], "detail": {}}, f, indent=2); f.write("\n")
 with open("events/catalog-sync/pull-shopify.json", "w") as f:
     json.dump({"action": "pull_shopify"}, f, indent=2); f.write("\n")
+# transcoder: a transcode request as ingestion sends it, and MediaConvert's job-state events.
+os.makedirs("events/transcoder", exist_ok=True)
+body = json.dumps({"item_id": "ugc_01HZX3", "bucket": "reelcart-rawmediabucket", "key": "uploads/ugc_01HZX3/clip.mov"}, separators=(",", ":"))
+with open("events/transcoder/sqs-batch.json", "w") as f:
+    json.dump({"Records": [{"messageId": "3c1f8b2e-5d6a-4e7f-9a0b-000000000001", "receiptHandle": "AQEBtranscode0", "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(T * 1000), "SenderId": "AROAEXAMPLE:ugc-ingest",
+            "ApproximateFirstReceiveTimestamp": str(T * 1000)}, "messageAttributes": {}, "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:reelcart-TranscodeQueue", "awsRegion": "us-east-1"}]}, f, indent=2); f.write("\n")
+prefix = "media/ugc_01HZX3/9f86d081884c7d65-v1/"
+def mc(status, extra):
+    return {"version": "0", "id": "1b4a2c3d-0000-4000-8000-00000000c001", "detail-type": "MediaConvert Job State Change", "source": "aws.mediaconvert",
+        "account": "123456789012", "time": "2025-11-26T00:03:00Z", "region": "us-east-1",
+        "resources": ["arn:aws:mediaconvert:us-east-1:123456789012:jobs/1764115200000-abc123"],
+        "detail": {"timestamp": T * 1000 + 180000, "accountId": "123456789012", "queue": "arn:aws:mediaconvert:us-east-1:123456789012:queues/Default",
+            "jobId": "1764115200000-abc123", "status": status, "userMetadata": {"item_id": "ugc_01HZX3", "prefix": prefix, "version": "1"}, **extra}}
+b = "s3://reelcart-mediabucket/" + prefix
+complete = mc("COMPLETE", {"outputGroupDetails": [
+    {"outputDetails": [{"outputFilePaths": [b + "master_1080p.m3u8"], "durationInMs": 12000, "videoDetails": {"widthInPx": 1080, "heightInPx": 1920}}],
+     "playlistFilePaths": [b + "master.m3u8"], "type": "CMAF_GROUP"},
+    {"outputDetails": [{"outputFilePaths": [b + "poster.0000000.jpg"], "durationInMs": 12000, "videoDetails": {"widthInPx": 720, "heightInPx": 1280}}], "type": "FILE_GROUP"}]})
+error = mc("ERROR", {"errorCode": 1010, "errorMessage": "Couldn't parse input file: s3://reelcart-rawmediabucket/uploads/ugc_01HZX3/clip.mov"})
+for name, ev in [("mediaconvert-complete", complete), ("mediaconvert-error", error)]:
+    with open(f"events/transcoder/{name}.json", "w") as f:
+        json.dump(ev, f, indent=2); f.write("\n")
 print("wrote", ", ".join(sorted(out) + sorted(conn)), "sqs-batch.json and the catalog-sync events")

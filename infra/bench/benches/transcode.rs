@@ -43,7 +43,9 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("source.mp4");
     let secs = 30.0;
-    generate(&ff.ffmpeg, Sample::new(1080, 1920, secs), &src).await.unwrap();
+    generate(&ff.ffmpeg, Sample::new(1080, 1920, secs), &src)
+        .await
+        .unwrap();
     let probe = ff.probe(&src).await.unwrap();
     let ladder = plan(&probe);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -51,7 +53,11 @@ async fn main() {
         "transcode: {secs:.0} s source {}x{} with audio, ladder {:?}, x264 preset {}, {cores} cores",
         probe.display_width,
         probe.display_height,
-        ladder.rungs.iter().map(|r| r.resolution()).collect::<Vec<_>>(),
+        ladder
+            .rungs
+            .iter()
+            .map(|r| r.resolution())
+            .collect::<Vec<_>>(),
         ff.preset
     );
     let one = dir.path().join("one");
@@ -61,10 +67,15 @@ async fn main() {
     .await;
     let naive_dir = dir.path().join("naive");
     let naive = measure(async {
-        ff.encode_per_rung(&src, &probe, &ladder, &naive_dir).await.unwrap();
+        ff.encode_per_rung(&src, &probe, &ladder, &naive_dir)
+            .await
+            .unwrap();
     })
     .await;
-    for (name, f) in [("one process, every rung", &pipeline), ("one process per rung (naive)", &naive)] {
+    for (name, f) in [
+        ("one process, every rung", &pipeline),
+        ("one process per rung (naive)", &naive),
+    ] {
         println!(
             "transcode/{name}: wall {:.2} s, cores busy {:.0} %, realtime factor {:.2}x",
             f.wall,

@@ -43,7 +43,7 @@ pub async fn run(stack: &Stack) -> Result<()> {
     let tag = format!("demo{}", now());
     let deliveries: Vec<_> = (0..5).map(|n| simulator::sample(n, &tag, now())).collect();
 
-    println!("\n[1/7] Meta subscription handshake");
+    println!("\n[1/8] Meta subscription handshake");
     let resp = client
         .get(format!(
             "{base}/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={}",
@@ -57,19 +57,19 @@ pub async fn run(stack: &Stack) -> Result<()> {
         resp.text().await?
     );
 
-    println!("\n[2/7] One signed webhook from every platform");
+    println!("\n[2/8] One signed webhook from every platform");
     for (d, name) in deliveries.iter().zip(PLATFORMS) {
         let (status, body) = post(&client, &base, d).await?;
         println!("      {name:<30} POST {:<28} → {status} {body}", d.path);
     }
 
-    println!("\n[3/7] The platforms retry: the same deliveries again");
+    println!("\n[3/8] The platforms retry: the same deliveries again");
     for (d, name) in deliveries.iter().zip(PLATFORMS) {
         let (status, body) = post(&client, &base, d).await?;
         println!("      {name:<30} → {status} {body}");
     }
 
-    println!("\n[4/7] A forged delivery (signed with the wrong secret) and a stale replay");
+    println!("\n[4/8] A forged delivery (signed with the wrong secret) and a stale replay");
     let forged = simulator::shopify(
         "not-the-secret",
         "reelcart-demo.myshopify.com",
@@ -83,7 +83,7 @@ pub async fn run(stack: &Stack) -> Result<()> {
     let (status, body) = post(&client, &base, &stale).await?;
     println!("      review signed an hour ago      → {status} {body}");
 
-    println!("\n[5/7] The processor normalizes, records and routes each event");
+    println!("\n[5/8] The processor normalizes, records and routes each event");
     let mut items = Vec::new();
     for _ in 0..100 {
         items = scan_tag(stack, "EventsTable", &tag).await?;
@@ -128,6 +128,111 @@ pub async fn run(stack: &Stack) -> Result<()> {
     }
     connections(stack).await?;
     catalog(stack).await?;
+    video(stack).await?;
+    Ok(())
+}
+
+/// Step 8: a phone-shaped clip through the transcode queue, and a corrupt one.
+async fn video(stack: &Stack) -> Result<()> {
+    use reelcart_domain::video::MediaStatus;
+    use reelcart_ports::MediaRecords;
+    println!(
+        "\n[8/8] Video pipeline: an upload becomes a vertical HLS ladder, poster, preview and manifest"
+    );
+    let s3 = reelcart_aws::s3_client(&stack.emulator.sdk, true);
+    let raw = stack
+        .physical("RawMediaBucket")
+        .ok_or_else(|| anyhow::anyhow!("no RawMediaBucket"))?
+        .to_string();
+    let queue = stack
+        .physical("TranscodeQueue")
+        .ok_or_else(|| anyhow::anyhow!("no TranscodeQueue"))?
+        .to_string();
+    let records = reelcart_aws::DynamoMediaRecords::new(
+        aws_sdk_dynamodb::Client::new(&stack.emulator.sdk),
+        stack
+            .physical("ContentTable")
+            .ok_or_else(|| anyhow::anyhow!("no ContentTable"))?,
+    );
+    let dir = std::env::temp_dir().join(format!("reelcart-demo-{}", std::process::id()));
+    tokio::fs::create_dir_all(&dir).await?;
+    let clip = dir.join("clip.mp4");
+    reelcart_media::samples::generate(
+        std::path::Path::new("ffmpeg"),
+        reelcart_media::samples::Sample::new(1080, 1920, 8.0),
+        &clip,
+    )
+    .await?;
+    let bytes = tokio::fs::read(&clip).await?;
+    tokio::fs::remove_dir_all(&dir).await?;
+    let items = [
+        ("demo_clip", bytes.clone()),
+        ("demo_corrupt", reelcart_media::samples::corrupt(&bytes)),
+    ];
+    for (item, body) in &items {
+        let key = format!("uploads/{item}/clip.mp4");
+        s3.put_object()
+            .bucket(&raw)
+            .key(&key)
+            .content_type("video/mp4")
+            .body(aws_sdk_s3::primitives::ByteStream::from(body.clone()))
+            .send()
+            .await?;
+        stack
+            .clients
+            .sqs
+            .send_message()
+            .queue_url(&queue)
+            .message_body(
+                serde_json::json!({"item_id": item, "bucket": raw, "key": key}).to_string(),
+            )
+            .send()
+            .await?;
+        println!("      {key} ({} KiB) → TranscodeQueue", body.len() / 1024);
+    }
+    for (item, _) in &items {
+        let mut settled = None;
+        for _ in 0..600 {
+            if let Some(r) = records.get(item).await?
+                && matches!(r.status, MediaStatus::Transcoded | MediaStatus::Failed)
+            {
+                settled = Some(r);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let r = settled.ok_or_else(|| anyhow::anyhow!("{item} was not transcoded in 2 minutes"))?;
+        match (&r.manifest, &r.failure) {
+            (Some(m), _) => {
+                let rungs: Vec<String> = m
+                    .renditions
+                    .iter()
+                    .map(|x| {
+                        format!(
+                            "{}x{} {:.1} Mbit/s",
+                            x.width,
+                            x.height,
+                            x.bandwidth as f64 / 1e6
+                        )
+                    })
+                    .collect();
+                println!(
+                    "      {item}: {} {:.1} s, {}",
+                    m.aspect_ratio,
+                    m.duration_secs,
+                    rungs.join(" / ")
+                );
+                println!("      timings (ms): {:?}", r.timings_ms);
+                println!("      master:   {}", m.master);
+                println!("      poster:   {}", m.poster);
+                if let Some(p) = &m.preview {
+                    println!("      preview:  {p}");
+                }
+            }
+            (None, Some(reason)) => println!("      {item}: refused — {reason}"),
+            (None, None) => println!("      {item}: {:?}", r.status),
+        }
+    }
     Ok(())
 }
 
@@ -154,7 +259,7 @@ async fn scan_tag(stack: &Stack, table: &str, tag: &str) -> Result<Vec<(String, 
 /// Step 6: a connected demo shop and creator, a scheduled refresh, a revoked grant.
 async fn connections(stack: &Stack) -> Result<()> {
     use reelcart_domain::connection::OAuthPlatform;
-    println!("\n[6/7] Platform connections: tokens sealed with KMS, refreshed ahead of expiry");
+    println!("\n[6/8] Platform connections: tokens sealed with KMS, refreshed ahead of expiry");
     let flow = stack.connect_as_admin(OAuthPlatform::Instagram).await?;
     println!("      an admin connects Instagram (JWT role admin):");
     println!(
@@ -272,7 +377,7 @@ async fn catalog(stack: &Stack) -> Result<()> {
     use reelcart_domain::catalog::Product;
     use reelcart_domain::connection::OAuthPlatform;
     use reelcart_ports::CatalogStore;
-    println!("\n[7/7] Catalog sync: the store's catalog to Meta and TikTok Shop, by diff");
+    println!("\n[7/8] Catalog sync: the store's catalog to Meta and TikTok Shop, by diff");
     stack.connect_as_admin(OAuthPlatform::Meta).await?;
     let catalog = reelcart_aws::DynamoCatalog::new(
         stack.clients.dynamodb.clone(),
