@@ -39,20 +39,29 @@ async fn measure<F: std::future::Future<Output = ()>>(f: F) -> Figures {
 
 #[tokio::main]
 async fn main() {
-    let ff = Ffmpeg::default();
+    // `X264_PRESET` as the function reads it; `BENCH_SOURCE_KBPS` for the source's bitrate (phones
+    // record 1080p at 10-20 Mbit/s; the default is 8).
+    let ff = Ffmpeg::from_vars(|k| std::env::var(k).ok());
+    let kbps: u32 = std::env::var("BENCH_SOURCE_KBPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8_000);
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("source.mp4");
     let secs = 30.0;
-    generate(&ff.ffmpeg, Sample::new(1080, 1920, secs), &src)
-        .await
-        .unwrap();
+    let sample = Sample {
+        kbps,
+        ..Sample::new(1080, 1920, secs)
+    };
+    generate(&ff.ffmpeg, sample, &src).await.unwrap();
     let probe = ff.probe(&src).await.unwrap();
     let ladder = plan(&probe);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "transcode: {secs:.0} s source {}x{} with audio, ladder {:?}, x264 preset {}, {cores} cores",
+        "transcode: {secs:.0} s source {}x{} H.264 {} kbit/s with audio, ladder {:?}, x264 preset {}, {cores} cores",
         probe.display_width,
         probe.display_height,
+        kbps,
         ladder
             .rungs
             .iter()

@@ -1,5 +1,5 @@
 //! FFmpeg on the function's own cores: one process decodes the source once and encodes every rung
-//! (`split` + `scale`), with keyframes every segment so all rungs switch cleanly, into fMP4 HLS;
+//! (`split` + `scale`, cascading), with keyframes every segment so all rungs switch cleanly, into fMP4 HLS;
 //! then a poster frame and a muted preview loop.
 
 use crate::package::package;
@@ -36,6 +36,14 @@ pub struct Run {
     pub stdout: Vec<u8>,
     pub stderr: String,
     pub millis: u64,
+}
+
+/// Tool messages name the scratch file; the item's reason should not.
+fn scrub(message: &str, input: &Path) -> String {
+    let path = input.display().to_string();
+    message
+        .replace(&format!("{path}: "), "")
+        .replace(&path, "the source")
 }
 
 fn last_line(stderr: &str) -> String {
@@ -151,7 +159,10 @@ impl Ffmpeg {
             Ok(run) => Ok(Probe::parse(&run.stdout)?),
             Err((Some(_), message)) => Err(MediaError::Rejected(Rejection::new(
                 RejectCode::Corrupt,
-                format!("the file cannot be read as media: {message}"),
+                format!(
+                    "the file cannot be read as media: {}",
+                    scrub(&message, input)
+                ),
             ))),
             Err((None, message)) => Err(MediaError::Transient(message)),
         }
@@ -161,6 +172,7 @@ impl Ffmpeg {
     /// data), unless the machine ran out of room or the process was killed.
     async fn ffmpeg(
         &self,
+        input: &Path,
         args: &[String],
         duration_secs: Option<f64>,
         what: &str,
@@ -170,7 +182,7 @@ impl Ffmpeg {
             Err((Some(_), message)) if !message.contains("No space left") => {
                 Err(MediaError::Rejected(Rejection::new(
                     RejectCode::Corrupt,
-                    format!("{what} failed: {message}"),
+                    format!("{what} failed: {}", scrub(&message, input)),
                 )))
             }
             Err((_, message)) => Err(MediaError::Transient(format!("{what}: {message}"))),
@@ -187,7 +199,7 @@ impl Ffmpeg {
     ) -> Result<u64, MediaError> {
         create_dirs(out, ladder.rungs.len()).await?;
         let args = ladder_args(&self.preset, input, probe, ladder, out);
-        self.ffmpeg(&args, Some(probe.duration_secs), "encoding")
+        self.ffmpeg(input, &args, Some(probe.duration_secs), "encoding")
             .await
     }
 
@@ -203,7 +215,7 @@ impl Ffmpeg {
         let mut millis = 0;
         for i in 0..ladder.rungs.len() {
             let args = single_rung_args(&self.preset, input, probe, ladder, i, out);
-            millis += self.ffmpeg(&args, None, "encoding one rung").await?;
+            millis += self.ffmpeg(input, &args, None, "encoding one rung").await?;
         }
         Ok(millis)
     }
@@ -220,8 +232,8 @@ impl Ffmpeg {
             poster_args(input, ladder, out),
             preview_args(&self.preset, input, ladder, out),
         );
-        let poster = self.ffmpeg(&poster_args, None, "poster");
-        let preview = self.ffmpeg(&preview_args, None, "preview");
+        let poster = self.ffmpeg(input, &poster_args, None, "poster");
+        let preview = self.ffmpeg(input, &preview_args, None, "preview");
         let (a, b) = tokio::join!(poster, preview);
         Ok(a?.max(b?))
     }
@@ -341,8 +353,32 @@ fn hls_args(
     a
 }
 
-/// One FFmpeg process for the whole ladder: decode once, `fps` to a constant rate, `split`, one
-/// `scale` per rung, every rung encoded in parallel by x264's threads.
+/// The filter graph: constant frame rate, then a cascade — each rung scaled from the one above
+/// (cheaper than scaling every rung from the full-size source), split off as it passes.
+pub fn ladder_graph(ladder: &Ladder) -> String {
+    let n = ladder.rungs.len();
+    let mut graph = format!(
+        "[0:v:0]fps={},format=yuv420p[c]",
+        ladder.frame_rate.ffmpeg()
+    );
+    let mut from = s("c");
+    for (i, r) in ladder.rungs.iter().enumerate() {
+        let scaled = format!(
+            "[{from}]scale={}:{}:flags=bicubic,setsar=1",
+            r.width, r.height
+        );
+        if i + 1 < n {
+            graph.push_str(&format!(";{scaled},split=2[v{i}][c{i}]"));
+            from = format!("c{i}");
+        } else {
+            graph.push_str(&format!(";{scaled}[v{i}]"));
+        }
+    }
+    graph
+}
+
+/// One FFmpeg process for the whole ladder: decode once, `fps` to a constant rate, the scaling
+/// cascade of [`ladder_graph`], every rung encoded in parallel by x264's threads.
 pub fn ladder_args(
     preset: &str,
     input: &Path,
@@ -351,19 +387,7 @@ pub fn ladder_args(
     out: &Path,
 ) -> Vec<String> {
     let n = ladder.rungs.len();
-    let mut graph = format!(
-        "[0:v:0]fps={},format=yuv420p,split={n}",
-        ladder.frame_rate.ffmpeg()
-    );
-    for i in 0..n {
-        graph.push_str(&format!("[s{i}]"));
-    }
-    for (i, r) in ladder.rungs.iter().enumerate() {
-        graph.push_str(&format!(
-            ";[s{i}]scale={}:{}:flags=bicubic,setsar=1[v{i}]",
-            r.width, r.height
-        ));
-    }
+    let graph = ladder_graph(ladder);
     let mut a = common_input(input);
     a.extend([s("-filter_complex"), graph]);
     for i in 0..n {

@@ -117,7 +117,11 @@ async fn what_ffprobe_cannot_read_is_refused_as_corrupt() {
     let bad = dir.path().join("bad.mp4");
     std::fs::write(&bad, corrupt(&std::fs::read(&src).unwrap())).unwrap();
     match ff.probe(&bad).await {
-        Err(MediaError::Rejected(r)) => assert_eq!(r.code, RejectCode::Corrupt, "{r}"),
+        Err(MediaError::Rejected(r)) => {
+            assert_eq!(r.code, RejectCode::Corrupt, "{r}");
+            // The reason names no scratch path.
+            assert!(!r.message.contains(&*bad.to_string_lossy()), "{r}");
+        }
         other => panic!("{other:?}"),
     }
     let text = dir.path().join("notes.mp4");
@@ -141,4 +145,22 @@ async fn rotated_samples_carry_a_display_matrix() {
     let p = ff.probe(&src).await.unwrap();
     assert_eq!(p.rotation, 90, "{p:?}");
     assert_eq!((p.display_width, p.display_height), (360, 640));
+}
+
+#[test]
+fn the_filter_graph_cascades_from_rung_to_rung() {
+    let p = reelcart_domain::video::Probe::parse(
+        br#"{"streams":[{"codec_type":"video","codec_name":"h264","width":1080,"height":1920,
+        "avg_frame_rate":"30/1","r_frame_rate":"30/1"}],"format":{"format_name":"mov","duration":"10"}}"#,
+    )
+    .unwrap();
+    let g = reelcart_media::ffmpeg::ladder_graph(&plan(&p));
+    assert_eq!(
+        g,
+        "[0:v:0]fps=30/1,format=yuv420p[c];\
+         [c]scale=1080:1920:flags=bicubic,setsar=1,split=2[v0][c0];\
+         [c0]scale=720:1280:flags=bicubic,setsar=1,split=2[v1][c1];\
+         [c1]scale=540:960:flags=bicubic,setsar=1,split=2[v2][c2];\
+         [c2]scale=360:640:flags=bicubic,setsar=1[v3]"
+    );
 }
