@@ -229,7 +229,7 @@ fn sqs_batch(first: usize, tag: &str, now: i64) -> String {
 }
 
 /// Every Lambda function (the workspace's default members), measured side by side.
-const FUNCTIONS: [&str; 7] = [
+const FUNCTIONS: [&str; 8] = [
     "webhook-receiver",
     "webhook-processor",
     "token-refresher",
@@ -237,6 +237,7 @@ const FUNCTIONS: [&str; 7] = [
     "connections-api",
     "catalog-sync",
     "catalog-api",
+    "transcoder",
 ];
 
 #[tokio::main]

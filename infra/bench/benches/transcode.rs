@@ -49,8 +49,11 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("source.mp4");
     let secs = 30.0;
+    // `BENCH_SOURCE_CODEC=hevc` for HEVC, as iPhones record by default.
+    let hevc = std::env::var("BENCH_SOURCE_CODEC").is_ok_and(|c| c == "hevc");
     let sample = Sample {
         kbps,
+        hevc,
         ..Sample::new(1080, 1920, secs)
     };
     generate(&ff.ffmpeg, sample, &src).await.unwrap();
@@ -58,9 +61,10 @@ async fn main() {
     let ladder = plan(&probe);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "transcode: {secs:.0} s source {}x{} H.264 {} kbit/s with audio, ladder {:?}, x264 preset {}, {cores} cores",
+        "transcode: {secs:.0} s source {}x{} {} {} kbit/s with audio, ladder {:?}, x264 preset {}, {cores} cores",
         probe.display_width,
         probe.display_height,
+        probe.video_codec,
         kbps,
         ladder
             .rungs

@@ -15,6 +15,8 @@ pub struct Sample {
     pub rotate_90: bool,
     /// Video bitrate; phones record 10–20 Mbit/s at 1080p.
     pub kbps: u32,
+    /// HEVC instead of H.264 (iPhones record HEVC by default).
+    pub hevc: bool,
 }
 
 impl Sample {
@@ -26,6 +28,7 @@ impl Sample {
             audio: true,
             rotate_90: false,
             kbps: 8_000,
+            hevc: false,
         }
     }
 }
@@ -56,11 +59,14 @@ pub async fn generate(ffmpeg: &Path, sample: Sample, path: &Path) -> std::io::Re
         "-vf",
         "noise=alls=12:allf=t",
         "-c:v",
-        "libx264",
+        if sample.hevc { "libx265" } else { "libx264" },
         "-preset",
-        "veryfast",
+        if sample.hevc { "ultrafast" } else { "veryfast" },
     ])
     .args(["-b:v", &format!("{}k", sample.kbps), "-pix_fmt", "yuv420p"]);
+    if sample.hevc {
+        cmd.args(["-tag:v", "hvc1", "-x265-params", "log-level=error"]);
+    }
     if sample.audio {
         cmd.args(["-c:a", "aac", "-b:a", "128k", "-shortest"]);
     }
