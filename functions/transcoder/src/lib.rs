@@ -27,7 +27,6 @@ use reelcart_media::{EncodeJob, Encoded, Encoder, MediaError, OutputFile};
 use reelcart_ports::MediaRecords;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -245,21 +244,13 @@ impl<R: MediaRecords> Handler<R> {
                 return Err(Error::Busy(req.item_id.clone()));
             }
         }
-        let mut record = MediaRecord {
-            item_id: req.item_id.clone(),
-            status: MediaStatus::Transcoding,
-            source: source.clone(),
-            attempts: existing.as_ref().map_or(0, |r| r.attempts) + 1,
-            lease_until: Some(now + self.config.lease_secs),
-            probe: None,
-            ladder: None,
-            manifest: None,
-            manifest_key: None,
-            failure: None,
-            job_id: None,
-            timings_ms: BTreeMap::new(),
-            updated_at: now,
-        };
+        let mut record = MediaRecord::attempt(
+            &req.item_id,
+            source.clone(),
+            existing.as_ref().map_or(0, |r| r.attempts) + 1,
+            now + self.config.lease_secs,
+            now,
+        );
         if !self.records.begin(&record, now).await? {
             return Err(Error::Busy(req.item_id.clone()));
         }

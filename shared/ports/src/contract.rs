@@ -561,24 +561,15 @@ pub async fn media_records<S: MediaRecords>(store: &S, ns: &str) {
     use reelcart_domain::video::{MediaRecord, MediaStatus, SourceRef};
     let now = 1_700_000_000;
     let item = format!("{ns}-media-1");
+    let source = SourceRef {
+        bucket: "raw".into(),
+        key: format!("{ns}/a.mp4"),
+        etag: "\"e1\"".into(),
+    };
     let record = |attempts: u32, status: MediaStatus, lease: Option<i64>| MediaRecord {
-        item_id: item.clone(),
         status,
-        source: SourceRef {
-            bucket: "raw".into(),
-            key: format!("{ns}/a.mp4"),
-            etag: "\"e1\"".into(),
-        },
-        attempts,
         lease_until: lease,
-        probe: None,
-        ladder: None,
-        manifest: None,
-        manifest_key: None,
-        failure: None,
-        job_id: None,
-        timings_ms: Default::default(),
-        updated_at: now,
+        ..MediaRecord::attempt(&item, source.clone(), attempts, 0, now)
     };
     assert_eq!(store.get(&item).await.unwrap(), None);
     let first = record(1, MediaStatus::Transcoding, Some(now + 900));

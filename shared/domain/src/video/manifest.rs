@@ -111,6 +111,31 @@ pub struct MediaRecord {
 }
 
 impl MediaRecord {
+    /// A new attempt on `source`: transcoding, leased until `lease_until`, nothing known yet.
+    pub fn attempt(
+        item_id: impl Into<String>,
+        source: SourceRef,
+        attempts: u32,
+        lease_until: i64,
+        now: i64,
+    ) -> Self {
+        Self {
+            item_id: item_id.into(),
+            status: MediaStatus::Transcoding,
+            source,
+            attempts,
+            lease_until: Some(lease_until),
+            probe: None,
+            ladder: None,
+            manifest: None,
+            manifest_key: None,
+            failure: None,
+            job_id: None,
+            timings_ms: Default::default(),
+            updated_at: now,
+        }
+    }
+
     /// Done with this very source (transcoded, or refused for good): a redelivery has nothing to do.
     pub fn settled_for(&self, source: &SourceRef) -> bool {
         self.source == *source

@@ -389,21 +389,7 @@ fn records_know_when_a_redelivery_has_nothing_to_do() {
         key: "uploads/a.mp4".into(),
         etag: "\"e1\"".into(),
     };
-    let mut r = MediaRecord {
-        item_id: "i1".into(),
-        status: MediaStatus::Transcoding,
-        source: source.clone(),
-        attempts: 1,
-        lease_until: Some(100),
-        probe: None,
-        ladder: None,
-        manifest: None,
-        manifest_key: None,
-        failure: None,
-        job_id: None,
-        timings_ms: Default::default(),
-        updated_at: 0,
-    };
+    let mut r = MediaRecord::attempt("i1", source.clone(), 1, 100, 0);
     assert!(r.busy_at(99));
     assert!(!r.busy_at(100));
     assert!(!r.settled_for(&source));
