@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod clock;
 pub mod connection;
+pub mod content;
 pub mod event;
 pub mod oauth;
 pub mod video;

@@ -1,0 +1,66 @@
+//! Media is downloaded only from the platforms' CDNs: a `media_url` is fetched only if it is
+//! HTTPS on the default port, names a host (not an address) on the allow-list, and carries no
+//! credentials — so a crafted URL cannot make Reelcart fetch from its own network (SSRF). The
+//! fetcher must also refuse a host that resolves to a private address and must not follow
+//! redirects off the list.
+
+/// The platforms' media hosts: Instagram (`cdninstagram.com`, `fbcdn.net`) and TikTok.
+pub const DEFAULT_HOSTS: &[&str] = &[
+    "*.cdninstagram.com",
+    "*.fbcdn.net",
+    "*.tiktokcdn.com",
+    "*.tiktokcdn-us.com",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlRefusal {
+    #[error("not a URL")]
+    Unparsable,
+    #[error("only https is fetched")]
+    NotHttps,
+    #[error("URLs with credentials are refused")]
+    Credentials,
+    #[error("only the default port is allowed")]
+    Port,
+    #[error("an IP address is not a media host")]
+    Address,
+    #[error("host `{0}` is not on the media allow-list")]
+    HostNotAllowed(String),
+}
+
+/// Does `host` match an entry (`example.com` exactly, `*.example.com` any subdomain)?
+fn host_matches(host: &str, entry: &str) -> bool {
+    let entry = entry.trim().to_ascii_lowercase();
+    match entry.strip_prefix("*.") {
+        Some(domain) => host.len() > domain.len() + 1 && host.ends_with(&format!(".{domain}")),
+        None => host == entry,
+    }
+}
+
+/// Check `url` against `allowed` hosts; the lowercased host on success.
+pub fn check(url: &str, allowed: &[impl AsRef<str>]) -> Result<String, UrlRefusal> {
+    let uri: http::Uri = url.trim().parse().map_err(|_| UrlRefusal::Unparsable)?;
+    if uri.scheme_str() != Some("https") {
+        return Err(UrlRefusal::NotHttps);
+    }
+    let authority = uri.authority().ok_or(UrlRefusal::Unparsable)?;
+    if authority.as_str().contains('@') {
+        return Err(UrlRefusal::Credentials);
+    }
+    if authority.port_u16().is_some_and(|p| p != 443) {
+        return Err(UrlRefusal::Port);
+    }
+    let host = authority.host().to_ascii_lowercase();
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::IpAddr>().is_ok()
+        || host
+            .split('.')
+            .all(|p| p.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(UrlRefusal::Address);
+    }
+    if host.ends_with('.') || !allowed.iter().any(|e| host_matches(&host, e.as_ref())) {
+        return Err(UrlRefusal::HostNotAllowed(host));
+    }
+    Ok(host)
+}

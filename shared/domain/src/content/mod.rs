@@ -1,0 +1,230 @@
+//! UGC content: items as ingested, the rights that let them be shown, where they are mapped to
+//! products, and the moderation state machine every change goes through. Pure: stores, HTTP and
+//! schedules are elsewhere.
+//!
+//! Nothing is shown without rights valid for that channel at that moment ([`Rights::valid_for`]),
+//! and nothing is published without them ([`transition`]): the rule is in one place, and every
+//! read path that shows content filters through [`showable`].
+
+pub mod blocklist;
+pub mod media_url;
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Where an item came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    InstagramHashtag,
+    InstagramMention,
+    InstagramTag,
+    Tiktok,
+    Upload,
+    Review,
+}
+
+/// The moderation states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Queued,
+    Reviewing,
+    Approved,
+    Published,
+    Archived,
+    Rejected,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Queued,
+        Status::Reviewing,
+        Status::Approved,
+        Status::Published,
+        Status::Archived,
+        Status::Rejected,
+    ];
+
+    /// The state machine: queued → reviewing → approved → published → archived, and rejected
+    /// (with a reason) from anything not yet published. Nothing else.
+    pub fn can_become(self, to: Status) -> bool {
+        use Status::*;
+        matches!(
+            (self, to),
+            (Queued, Reviewing)
+                | (Reviewing, Approved)
+                | (Approved, Published)
+                | (Published, Archived)
+                | (Queued | Reviewing | Approved, Rejected)
+        )
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Queued => "queued",
+            Status::Reviewing => "reviewing",
+            Status::Approved => "approved",
+            Status::Published => "published",
+            Status::Archived => "archived",
+            Status::Rejected => "rejected",
+        }
+    }
+}
+
+/// Where content may be shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Site,
+    Email,
+    Ads,
+    Instagram,
+    Tiktok,
+}
+
+/// How consent was given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Consent {
+    /// The creator's reply with the approval hashtag to the brand's rights-request comment.
+    CommentReply {
+        comment_id: String,
+        author: String,
+        text: String,
+        permalink: String,
+        replied_at: i64,
+    },
+    /// The creator accepted the portal's terms (a version of them) when uploading.
+    PortalTerms {
+        creator_id: String,
+        terms_version: String,
+        accepted_at: i64,
+    },
+}
+
+/// A license to show an item: the consent it rests on (an immutable artifact in the rights
+/// bucket), the channels, and the period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rights {
+    pub id: String,
+    pub item_id: String,
+    pub license: String,
+    pub channels: BTreeSet<Channel>,
+    pub starts_at: i64,
+    /// `None`: no end date.
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub consent: Consent,
+    /// Key of the consent artifact (who, what, when, permalink, text) in the private bucket.
+    pub artifact_key: String,
+}
+
+impl Rights {
+    /// Valid for `channel` at `now`: granted for it, started, not expired, not revoked.
+    pub fn valid_for(&self, channel: Channel, now: i64) -> bool {
+        self.channels.contains(&channel)
+            && self.starts_at <= now
+            && self.expires_at.is_none_or(|t| now < t)
+            && self.revoked_at.is_none_or(|t| now < t)
+    }
+}
+
+/// Any of `rights` valid for `channel` at `now`.
+pub fn rights_valid(rights: &[Rights], channel: Channel, now: i64) -> bool {
+    rights.iter().any(|r| r.valid_for(channel, now))
+}
+
+/// Whether an item may be shown on `channel` now: published, and rights valid for that channel.
+/// Every read path that shows content (feed, exports) goes through this.
+pub fn showable(status: Status, rights: &[Rights], channel: Channel, now: i64) -> bool {
+    status == Status::Published && rights_valid(rights, channel, now)
+}
+
+/// An item mapped to a product.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductMapping {
+    pub sku: String,
+    /// `pdp`, `collection`, `home`, …
+    pub placement: String,
+    /// 0.0–1.0 (1.0 for a moderator's own mapping).
+    pub confidence: f64,
+    pub pinned: bool,
+}
+
+/// What publishing needs besides the state.
+#[derive(Debug, Clone, Copy)]
+pub struct PublishCheck<'a> {
+    pub rights: &'a [Rights],
+    pub mappings: &'a [ProductMapping],
+    /// The channel publishing shows the item on.
+    pub channel: Channel,
+    /// Shoppable placements need at least one product mapping.
+    pub shoppable: bool,
+    pub now: i64,
+}
+
+/// Why a transition is refused (the API answers 409 with it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("an item cannot go from {} to {}", .from.as_str(), .to.as_str())]
+    Illegal { from: Status, to: Status },
+    #[error("a rejection needs a reason")]
+    ReasonRequired,
+    #[error("no rights valid for the {0:?} channel now: nothing publishes without them")]
+    NoValidRights(Channel),
+    #[error("a shoppable item needs at least one product mapping before it is published")]
+    NoMapping,
+}
+
+/// One change of state, as the audit trail keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub item_id: String,
+    pub actor: String,
+    pub from: Status,
+    pub to: Status,
+    pub reason: Option<String>,
+    pub at: i64,
+}
+
+/// Check a transition; `publish` is consulted when the target is `published`.
+pub fn transition(
+    item_id: &str,
+    from: Status,
+    to: Status,
+    actor: &str,
+    reason: Option<&str>,
+    publish: Option<&PublishCheck<'_>>,
+    now: i64,
+) -> Result<AuditEntry, TransitionError> {
+    if !from.can_become(to) {
+        return Err(TransitionError::Illegal { from, to });
+    }
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if to == Status::Rejected && reason.is_none() {
+        return Err(TransitionError::ReasonRequired);
+    }
+    if to == Status::Published {
+        let Some(p) = publish else {
+            return Err(TransitionError::NoValidRights(Channel::Site));
+        };
+        if !rights_valid(p.rights, p.channel, p.now) {
+            return Err(TransitionError::NoValidRights(p.channel));
+        }
+        if p.shoppable && p.mappings.is_empty() {
+            return Err(TransitionError::NoMapping);
+        }
+    }
+    Ok(AuditEntry {
+        item_id: item_id.to_string(),
+        actor: actor.to_string(),
+        from,
+        to,
+        reason: reason.map(str::to_string),
+        at: now,
+    })
+}
+
+#[cfg(test)]
+mod tests;
