@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use reelcart_aws::{
-    DynamoCatalog, DynamoEvents, DynamoIdempotency, DynamoMediaRecords,
+    DynamoCatalog, DynamoContent, DynamoEvents, DynamoIdempotency, DynamoMediaRecords,
     DynamoPendingAuthorizations, S3Blobs, SecretsManager, SqsQueue,
 };
 use reelcart_e2e::*;
@@ -27,6 +27,11 @@ async fn aws_adapters_meet_the_port_contracts() {
     .await;
     contract::catalog_store(
         &DynamoCatalog::new(dynamo.clone(), stack.physical("CatalogTable").unwrap()),
+        "c",
+    )
+    .await;
+    contract::content_store(
+        &DynamoContent::new(dynamo.clone(), stack.physical("ContentTable").unwrap()),
         "c",
     )
     .await;

@@ -3,6 +3,7 @@
 
 mod catalog;
 mod connections;
+mod content;
 mod dynamo;
 mod events;
 mod kms;
@@ -14,6 +15,7 @@ mod sqs;
 
 pub use catalog::DynamoCatalog;
 pub use connections::DynamoConnections;
+pub use content::DynamoContent;
 pub use dynamo::{DynamoEvents, DynamoIdempotency};
 pub use events::EventBridgeBus;
 pub use kms::KmsKeys;

@@ -3,9 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::{
-    BlobStore, CatalogStore, Claim, ConnectionStore, EventStore, IdempotencyStore, KeyService,
-    MediaRecords, MessageQueue, PendingAuthorization, PendingAuthorizations, QuarantinedItem,
-    SecretSource, StoredConnection, StoredEvent, SyncRun, SyncedItem,
+    BlobStore, CatalogStore, Claim, ConnectionStore, ContentStore, EventStore, IdempotencyStore,
+    KeyService, MediaRecords, MessageQueue, PendingAuthorization, PendingAuthorizations,
+    QuarantinedItem, SecretSource, StoredConnection, StoredEvent, SyncRun, SyncedItem,
 };
 use bytes::Bytes;
 use reelcart_domain::event::{DomainEvent, EventKind};
@@ -608,4 +608,143 @@ pub async fn media_records<S: MediaRecords>(store: &S, ns: &str) {
             .await
             .unwrap()
     );
+}
+
+pub async fn content_store<S: ContentStore>(store: &S, ns: &str) {
+    use reelcart_domain::content::blocklist::{Blocklist, OnHit};
+    use reelcart_domain::content::*;
+    let now = 1_700_000_000;
+    let item = |n: usize, at: i64| UgcItem {
+        id: UgcItem::id_for(Source::InstagramHashtag, &format!("{ns}-{n}")),
+        source: Source::InstagramHashtag,
+        external_id: format!("{ns}-{n}"),
+        media_type: MediaType::Video,
+        media_key: Some(format!("ugc/{ns}/{n}.mp4")),
+        permalink: Some(format!("https://www.instagram.com/p/{ns}{n}/")),
+        caption: format!("post {n} #acme"),
+        author: Author::default(),
+        status: Status::Queued,
+        rejection: None,
+        flags: vec![],
+        publish_at: None,
+        shoppable: true,
+        created_at: at,
+        updated_at: at,
+    };
+    // Created once; the same (source, external id) again is refused.
+    let items: Vec<UgcItem> = (0..5).map(|n| item(n, now + n as i64)).collect();
+    for i in &items {
+        assert!(store.create_item(i).await.unwrap());
+    }
+    assert!(!store.create_item(&items[0]).await.unwrap());
+    assert_eq!(
+        store.item(&items[2].id).await.unwrap().as_ref(),
+        Some(&items[2])
+    );
+    assert_eq!(store.item(&format!("{ns}-none")).await.unwrap(), None);
+
+    // A transition is written with its audit entry, once.
+    let mut reviewing = items[0].clone();
+    reviewing.status = Status::Reviewing;
+    reviewing.updated_at = now + 100;
+    let entry = AuditEntry {
+        item_id: reviewing.id.clone(),
+        actor: "mod-1".into(),
+        from: Status::Queued,
+        to: Status::Reviewing,
+        reason: None,
+        at: now + 100,
+    };
+    assert!(store.record_transition(&reviewing, &entry).await.unwrap());
+    assert!(
+        !store.record_transition(&reviewing, &entry).await.unwrap(),
+        "stale from-state"
+    );
+    assert_eq!(store.audit(&reviewing.id).await.unwrap(), vec![entry]);
+    assert_eq!(
+        store.item(&reviewing.id).await.unwrap().unwrap().status,
+        Status::Reviewing
+    );
+
+    // The queue pages through the rest, oldest first (other tests' items may share the store).
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store
+            .items_by_status(Status::Queued, 2, cursor.as_deref())
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 2);
+        seen.extend(
+            page.items
+                .into_iter()
+                .filter(|i| i.external_id.starts_with(&format!("{ns}-")))
+                .map(|i| i.id),
+        );
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = items[1..].iter().map(|i| i.id.clone()).collect();
+    assert_eq!(seen, expected);
+
+    // Rights and mappings by item.
+    let rights = Rights {
+        id: "r1".into(),
+        item_id: items[1].id.clone(),
+        license: "social-and-site".into(),
+        channels: [Channel::Site, Channel::Email].into_iter().collect(),
+        starts_at: now,
+        expires_at: Some(now + 86_400),
+        revoked_at: None,
+        consent: Consent::PortalTerms {
+            creator_id: "cr-1".into(),
+            terms_version: "2026-01".into(),
+            accepted_at: now,
+        },
+        artifact_key: format!("consent/{}/r1.json", items[1].id),
+    };
+    store.put_rights(&rights).await.unwrap();
+    assert_eq!(store.rights(&items[1].id).await.unwrap(), vec![rights]);
+    assert!(store.rights(&items[2].id).await.unwrap().is_empty());
+    let m = ProductMapping {
+        sku: "TEE-BLK-M".into(),
+        placement: "pdp".into(),
+        confidence: 0.9,
+        pinned: true,
+    };
+    store.put_mapping(&items[1].id, &m).await.unwrap();
+    store
+        .put_mapping(
+            &items[1].id,
+            &ProductMapping {
+                placement: "home".into(),
+                ..m.clone()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.mappings(&items[1].id).await.unwrap().len(), 2);
+    assert!(
+        store
+            .delete_mapping(&items[1].id, "home", "TEE-BLK-M")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_mapping(&items[1].id, "home", "TEE-BLK-M")
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.mappings(&items[1].id).await.unwrap(), vec![m]);
+
+    let b = Blocklist {
+        words: vec!["spam".into()],
+        handles: vec!["bot".into()],
+        on_hit: OnHit::Reject,
+    };
+    store.put_blocklist(&b).await.unwrap();
+    assert_eq!(store.blocklist().await.unwrap(), b);
 }

@@ -394,3 +394,92 @@ pub trait MediaRecords: Send + Sync {
         record: &reelcart_domain::video::MediaRecord,
     ) -> impl Future<Output = PortResult<bool>> + Send;
 }
+
+/// One page of a listing and the cursor of the next (`None`: the last page).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub cursor: Option<String>,
+}
+
+/// The listing order of items of one status — oldest change first, a review queue — as
+/// `{updated_at:020}#{id}`; also the cursor format.
+pub fn status_sort_key(item: &reelcart_domain::content::UgcItem) -> String {
+    format!("{:020}#{}", item.updated_at.max(0), item.id)
+}
+
+/// Is `cursor` a sort key this listing made?
+pub fn valid_status_cursor(cursor: &str) -> bool {
+    cursor.split_once('#').is_some_and(|(t, id)| {
+        t.len() == 20
+            && t.bytes().all(|b| b.is_ascii_digit())
+            && !id.is_empty()
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    })
+}
+
+/// UGC items and what is kept about them: rights, product mappings, the audit trail, blocklists.
+pub trait ContentStore: Send + Sync {
+    /// Insert a new item; `false` if its id (the same source and external id) is taken.
+    fn create_item(
+        &self,
+        item: &reelcart_domain::content::UgcItem,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+    fn item(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = PortResult<Option<reelcart_domain::content::UgcItem>>> + Send;
+    /// Items in `status`, oldest change first, at most `limit`, after `cursor` (a
+    /// [`status_sort_key`]).
+    fn items_by_status(
+        &self,
+        status: reelcart_domain::content::Status,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = PortResult<Page<reelcart_domain::content::UgcItem>>> + Send;
+    /// Write `item` (in its new state) and `entry` together if the stored status is still
+    /// `entry.from`; `false` (nothing written) if it changed meanwhile.
+    fn record_transition(
+        &self,
+        item: &reelcart_domain::content::UgcItem,
+        entry: &reelcart_domain::content::AuditEntry,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+    /// Oldest first.
+    fn audit(
+        &self,
+        item_id: &str,
+    ) -> impl Future<Output = PortResult<Vec<reelcart_domain::content::AuditEntry>>> + Send;
+    fn put_rights(
+        &self,
+        rights: &reelcart_domain::content::Rights,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    fn rights(
+        &self,
+        item_id: &str,
+    ) -> impl Future<Output = PortResult<Vec<reelcart_domain::content::Rights>>> + Send;
+    fn put_mapping(
+        &self,
+        item_id: &str,
+        mapping: &reelcart_domain::content::ProductMapping,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// `false` if there was no such mapping.
+    fn delete_mapping(
+        &self,
+        item_id: &str,
+        placement: &str,
+        sku: &str,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+    fn mappings(
+        &self,
+        item_id: &str,
+    ) -> impl Future<Output = PortResult<Vec<reelcart_domain::content::ProductMapping>>> + Send;
+    fn blocklist(
+        &self,
+    ) -> impl Future<Output = PortResult<reelcart_domain::content::blocklist::Blocklist>> + Send;
+    fn put_blocklist(
+        &self,
+        blocklist: &reelcart_domain::content::blocklist::Blocklist,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+}

@@ -2,10 +2,10 @@
 //! check both).
 
 use crate::{
-    BlobStore, CatalogStore, Claim, ConnectionStore, DataKey, EventBus, EventStore,
-    IdempotencyStore, KeyService, MediaRecords, MessageQueue, PendingAuthorization,
+    BlobStore, CatalogStore, Claim, ConnectionStore, ContentStore, DataKey, EventBus, EventStore,
+    IdempotencyStore, KeyService, MediaRecords, MessageQueue, Page, PendingAuthorization,
     PendingAuthorizations, PortError, PortResult, QuarantinedItem, SecretSource, StoredConnection,
-    StoredEvent, SyncRun, SyncedItem,
+    StoredEvent, SyncRun, SyncedItem, status_sort_key,
 };
 use bytes::Bytes;
 use reelcart_domain::catalog::{Channel, Product};
@@ -513,5 +513,153 @@ impl MediaRecords for MemoryMediaRecords {
         }
         records.insert(record.item_id.clone(), record.clone());
         Ok(true)
+    }
+}
+
+#[derive(Debug, Default)]
+struct ContentState {
+    items: BTreeMap<String, reelcart_domain::content::UgcItem>,
+    audit: BTreeMap<String, Vec<reelcart_domain::content::AuditEntry>>,
+    rights: BTreeMap<(String, String), reelcart_domain::content::Rights>,
+    mappings: BTreeMap<(String, String, String), reelcart_domain::content::ProductMapping>,
+    blocklist: reelcart_domain::content::blocklist::Blocklist,
+}
+
+/// Content in memory, with the same conditions and orders as the DynamoDB adapter.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryContent {
+    state: Arc<Mutex<ContentState>>,
+}
+
+impl ContentStore for MemoryContent {
+    async fn create_item(&self, item: &reelcart_domain::content::UgcItem) -> PortResult<bool> {
+        let mut s = lock(&self.state);
+        if s.items.contains_key(&item.id) {
+            return Ok(false);
+        }
+        s.items.insert(item.id.clone(), item.clone());
+        Ok(true)
+    }
+
+    async fn item(&self, id: &str) -> PortResult<Option<reelcart_domain::content::UgcItem>> {
+        Ok(lock(&self.state).items.get(id).cloned())
+    }
+
+    async fn items_by_status(
+        &self,
+        status: reelcart_domain::content::Status,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> PortResult<Page<reelcart_domain::content::UgcItem>> {
+        let s = lock(&self.state);
+        let mut items: Vec<(String, reelcart_domain::content::UgcItem)> = s
+            .items
+            .values()
+            .filter(|i| i.status == status)
+            .map(|i| (status_sort_key(i), i.clone()))
+            .filter(|(k, _)| cursor.is_none_or(|c| k.as_str() > c))
+            .collect();
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let cursor = if more {
+            items.last().map(|(k, _)| k.clone())
+        } else {
+            None
+        };
+        Ok(Page {
+            items: items.into_iter().map(|(_, i)| i).collect(),
+            cursor,
+        })
+    }
+
+    async fn record_transition(
+        &self,
+        item: &reelcart_domain::content::UgcItem,
+        entry: &reelcart_domain::content::AuditEntry,
+    ) -> PortResult<bool> {
+        let mut s = lock(&self.state);
+        if s.items.get(&item.id).map(|i| i.status) != Some(entry.from) {
+            return Ok(false);
+        }
+        s.items.insert(item.id.clone(), item.clone());
+        s.audit
+            .entry(item.id.clone())
+            .or_default()
+            .push(entry.clone());
+        Ok(true)
+    }
+
+    async fn audit(&self, item_id: &str) -> PortResult<Vec<reelcart_domain::content::AuditEntry>> {
+        let mut v = lock(&self.state)
+            .audit
+            .get(item_id)
+            .cloned()
+            .unwrap_or_default();
+        v.sort_by_key(|e| e.at);
+        Ok(v)
+    }
+
+    async fn put_rights(&self, rights: &reelcart_domain::content::Rights) -> PortResult<()> {
+        lock(&self.state)
+            .rights
+            .insert((rights.item_id.clone(), rights.id.clone()), rights.clone());
+        Ok(())
+    }
+
+    async fn rights(&self, item_id: &str) -> PortResult<Vec<reelcart_domain::content::Rights>> {
+        Ok(lock(&self.state)
+            .rights
+            .iter()
+            .filter(|((i, _), _)| i == item_id)
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
+
+    async fn put_mapping(
+        &self,
+        item_id: &str,
+        mapping: &reelcart_domain::content::ProductMapping,
+    ) -> PortResult<()> {
+        lock(&self.state).mappings.insert(
+            (
+                item_id.to_string(),
+                mapping.placement.clone(),
+                mapping.sku.clone(),
+            ),
+            mapping.clone(),
+        );
+        Ok(())
+    }
+
+    async fn delete_mapping(&self, item_id: &str, placement: &str, sku: &str) -> PortResult<bool> {
+        Ok(lock(&self.state)
+            .mappings
+            .remove(&(item_id.to_string(), placement.to_string(), sku.to_string()))
+            .is_some())
+    }
+
+    async fn mappings(
+        &self,
+        item_id: &str,
+    ) -> PortResult<Vec<reelcart_domain::content::ProductMapping>> {
+        Ok(lock(&self.state)
+            .mappings
+            .iter()
+            .filter(|((i, _, _), _)| i == item_id)
+            .map(|(_, m)| m.clone())
+            .collect())
+    }
+
+    async fn blocklist(&self) -> PortResult<reelcart_domain::content::blocklist::Blocklist> {
+        Ok(lock(&self.state).blocklist.clone())
+    }
+
+    async fn put_blocklist(
+        &self,
+        blocklist: &reelcart_domain::content::blocklist::Blocklist,
+    ) -> PortResult<()> {
+        lock(&self.state).blocklist = blocklist.clone();
+        Ok(())
     }
 }

@@ -57,3 +57,8 @@ async fn memory_catalog_meets_the_contract() {
 async fn memory_media_records_meet_the_contract() {
     contract::media_records(&MemoryMediaRecords::default(), "t").await;
 }
+
+#[tokio::test]
+async fn memory_content_meets_the_contract() {
+    contract::content_store(&MemoryContent::default(), "t").await;
+}

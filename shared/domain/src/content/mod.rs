@@ -24,6 +24,62 @@ pub enum Source {
     Review,
 }
 
+/// What an item's media is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaType {
+    Video,
+    Image,
+    Carousel,
+}
+
+/// Who made an item. Instagram hashtag search gives no username; uploads carry the creator.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Author {
+    pub handle: Option<String>,
+    pub creator_id: Option<String>,
+}
+
+/// A piece of UGC (`ugc_item`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UgcItem {
+    pub id: String,
+    pub source: Source,
+    /// The platform's id (media id, video id, upload id, review id).
+    pub external_id: String,
+    pub media_type: MediaType,
+    /// Key of the media as ingested, in the raw media bucket.
+    pub media_key: Option<String>,
+    pub permalink: Option<String>,
+    pub caption: String,
+    pub author: Author,
+    pub status: Status,
+    /// Why it was rejected.
+    pub rejection: Option<String>,
+    /// Why it needs a person's look (blocklist hits, automated checks).
+    #[serde(default)]
+    pub flags: Vec<String>,
+    /// Approved items with a date are published by the scheduled publisher.
+    pub publish_at: Option<i64>,
+    /// Shown with products (publishing then needs a mapping).
+    pub shoppable: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl UgcItem {
+    /// The item id of `(source, external id)`: the same post ingested twice is the same item.
+    pub fn id_for(source: Source, external_id: &str) -> String {
+        use sha2::Digest;
+        let source = serde_json::to_value(source)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let digest = sha2::Sha256::digest(format!("{source}\n{external_id}").as_bytes());
+        format!("ugc_{}", &hex::encode(digest)[..20])
+    }
+}
+
 /// The moderation states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -256,3 +256,18 @@ fn media_urls_only_from_allowed_cdns() {
     assert!(check("https://SCONTENT.CDNINSTAGRAM.COM/a.jpg", DEFAULT_HOSTS).is_ok());
     assert!(check("https://media.example/a.jpg", &["media.example"]).is_ok());
 }
+
+#[test]
+fn item_ids_are_stable_per_source_and_external_id() {
+    let a = UgcItem::id_for(Source::InstagramHashtag, "17895695668004550");
+    assert_eq!(
+        a,
+        UgcItem::id_for(Source::InstagramHashtag, "17895695668004550")
+    );
+    assert_ne!(
+        a,
+        UgcItem::id_for(Source::InstagramMention, "17895695668004550")
+    );
+    assert!(a.starts_with("ugc_") && a.len() == 24);
+    assert!(a[4..].bytes().all(|b| b.is_ascii_hexdigit()));
+}

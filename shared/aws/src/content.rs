@@ -1,0 +1,307 @@
+//! UGC items and what is kept about them, in the content table (`pk` hash, `sk` range), beside
+//! each item's media record:
+//!
+//! | pk | sk | attributes |
+//! |---|---|---|
+//! | `ITEM#{id}` | `ITEM` | `doc` (the item), `status`, `status_key` (`{updated_at:020}#{id}`: GSI `by_status`) |
+//! | `ITEM#{id}` | `AUDIT#{at:020}#{uuid}` | `doc` (an audit entry) |
+//! | `ITEM#{id}` | `RIGHTS#{rights id}` | `doc` |
+//! | `ITEM#{id}` | `MAP#{placement}#{sku}` | `doc`, `sku` |
+//! | `CONFIG` | `BLOCKLIST` | `doc` |
+//!
+//! A transition writes the item (conditional on its stored status) and its audit entry in one
+//! transaction. Only `ITEM` rows carry `status_key`, so only they are in the `by_status` index (the
+//! media record's own `status` is not enough to be indexed).
+
+use crate::sdk_error;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use reelcart_domain::content::blocklist::Blocklist;
+use reelcart_domain::content::{AuditEntry, ProductMapping, Rights, Status, UgcItem};
+use reelcart_ports::{ContentStore, Page, PortError, PortResult, status_sort_key};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone)]
+pub struct DynamoContent {
+    client: Client,
+    table: String,
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn row<T: Serialize>(pk: &str, sk: &str, doc: &T) -> PortResult<Item> {
+    let json = serde_json::to_string(doc).map_err(|e| PortError::new("content.encode", e))?;
+    Ok(HashMap::from([
+        ("pk".to_string(), s(pk)),
+        ("sk".to_string(), s(sk)),
+        ("doc".to_string(), s(json)),
+    ]))
+}
+
+fn doc<T: DeserializeOwned>(item: &Item) -> PortResult<T> {
+    match item.get("doc") {
+        Some(AttributeValue::S(d)) => {
+            serde_json::from_str(d).map_err(|e| PortError::new("content.decode", e))
+        }
+        _ => Err(PortError::new("content.decode", "row without doc")),
+    }
+}
+
+fn item_pk(id: &str) -> String {
+    format!("ITEM#{id}")
+}
+
+fn item_row(item: &UgcItem) -> PortResult<Item> {
+    let mut r = row(&item_pk(&item.id), "ITEM", item)?;
+    r.insert("status".into(), s(item.status.as_str()));
+    r.insert("status_key".into(), s(status_sort_key(item)));
+    Ok(r)
+}
+
+fn conditional_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &E) -> bool {
+    matches!(
+        e.code(),
+        Some("ConditionalCheckFailedException") | Some("TransactionCanceledException")
+    )
+}
+
+impl DynamoContent {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    async fn put(&self, r: Item) -> PortResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(r))
+            .send()
+            .await
+            .map_err(|e| sdk_error("content.put", e))?;
+        Ok(())
+    }
+
+    async fn get(&self, pk: &str, sk: &str) -> PortResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("content.get", e))?;
+        Ok(out.item)
+    }
+
+    /// Every row of `pk` whose sort key starts with `prefix`, in sort-key order.
+    async fn rows<T: DeserializeOwned>(&self, pk: &str, prefix: &str) -> PortResult<Vec<T>> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":prefix", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("content.query", e))?;
+            for r in page.items() {
+                out.push(doc(r)?);
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+impl ContentStore for DynamoContent {
+    async fn create_item(&self, item: &UgcItem) -> PortResult<bool> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item_row(item)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(conditional_failed) => Ok(false),
+            Err(e) => Err(sdk_error("content.create", e)),
+        }
+    }
+
+    async fn item(&self, id: &str) -> PortResult<Option<UgcItem>> {
+        self.get(&item_pk(id), "ITEM")
+            .await?
+            .as_ref()
+            .map(doc)
+            .transpose()
+    }
+
+    async fn items_by_status(
+        &self,
+        status: Status,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> PortResult<Page<UgcItem>> {
+        // The index key of the last item seen, rebuilt from the cursor (`{time}#{id}`).
+        let start = cursor.and_then(|c| {
+            let (_, id) = c.split_once('#')?;
+            Some(HashMap::from([
+                ("pk".to_string(), s(item_pk(id))),
+                ("sk".to_string(), s("ITEM")),
+                ("status".to_string(), s(status.as_str())),
+                ("status_key".to_string(), s(c)),
+            ]))
+        });
+        let mut items = Vec::new();
+        let mut start = start;
+        // An index query may stop short of `limit` (1 MB pages): read on until full or done.
+        loop {
+            let want = limit.saturating_sub(items.len()).max(1);
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("by_status")
+                .key_condition_expression("#status = :status")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", s(status.as_str()))
+                .limit(i32::try_from(want).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("content.by_status", e))?;
+            for r in page.items() {
+                items.push(doc::<UgcItem>(r)?);
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => {
+                    if items.len() >= limit {
+                        // A full page: there may be more (the next query answers empty if not).
+                        let cursor = items.last().map(status_sort_key);
+                        return Ok(Page { items, cursor });
+                    }
+                    start = Some(k);
+                }
+                _ => {
+                    return Ok(Page {
+                        items,
+                        cursor: None,
+                    });
+                }
+            }
+        }
+    }
+
+    async fn record_transition(&self, item: &UgcItem, entry: &AuditEntry) -> PortResult<bool> {
+        let update = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item_row(item)?))
+            .condition_expression("#status = :from")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":from", s(entry.from.as_str()))
+            .build()
+            .map_err(|e| PortError::new("content.encode", e))?;
+        let audit = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(row(
+                &item_pk(&item.id),
+                &format!(
+                    "AUDIT#{:020}#{}",
+                    entry.at.max(0),
+                    uuid::Uuid::new_v4().simple()
+                ),
+                entry,
+            )?))
+            .build()
+            .map_err(|e| PortError::new("content.encode", e))?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(update).build())
+            .transact_items(TransactWriteItem::builder().put(audit).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(conditional_failed) => Ok(false),
+            Err(e) => Err(sdk_error("content.transition", e)),
+        }
+    }
+
+    async fn audit(&self, item_id: &str) -> PortResult<Vec<AuditEntry>> {
+        self.rows(&item_pk(item_id), "AUDIT#").await
+    }
+
+    async fn put_rights(&self, rights: &Rights) -> PortResult<()> {
+        self.put(row(
+            &item_pk(&rights.item_id),
+            &format!("RIGHTS#{}", rights.id),
+            rights,
+        )?)
+        .await
+    }
+
+    async fn rights(&self, item_id: &str) -> PortResult<Vec<Rights>> {
+        self.rows(&item_pk(item_id), "RIGHTS#").await
+    }
+
+    async fn put_mapping(&self, item_id: &str, mapping: &ProductMapping) -> PortResult<()> {
+        let mut r = row(
+            &item_pk(item_id),
+            &format!("MAP#{}#{}", mapping.placement, mapping.sku),
+            mapping,
+        )?;
+        r.insert("sku".into(), s(&mapping.sku));
+        self.put(r).await
+    }
+
+    async fn delete_mapping(&self, item_id: &str, placement: &str, sku: &str) -> PortResult<bool> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(item_pk(item_id)))
+            .key("sk", s(format!("MAP#{placement}#{sku}")))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| sdk_error("content.unmap", e))?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
+    }
+
+    async fn mappings(&self, item_id: &str) -> PortResult<Vec<ProductMapping>> {
+        self.rows(&item_pk(item_id), "MAP#").await
+    }
+
+    async fn blocklist(&self) -> PortResult<Blocklist> {
+        Ok(match self.get("CONFIG", "BLOCKLIST").await? {
+            Some(r) => doc(&r)?,
+            None => Blocklist::default(),
+        })
+    }
+
+    async fn put_blocklist(&self, blocklist: &Blocklist) -> PortResult<()> {
+        self.put(row("CONFIG", "BLOCKLIST", blocklist)?).await
+    }
+}
