@@ -256,6 +256,13 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
                 })
             }));
         }
+        "moderation-api" => {
+            let api = Arc::new(moderation_api::from_aws(&v, sdk, clock)?);
+            h.http = Some(Arc::new(move |req| {
+                let api = api.clone();
+                Box::pin(async move { api.handle(req).await })
+            }));
+        }
         "transcoder" => {
             let handler = Arc::new(transcoder::from_aws(&v, sdk, clock)?);
             h.sqs = Some(Arc::new(move |event| {

@@ -1,0 +1,499 @@
+//! `moderation-api`: the moderation console's API (JWT; role `moderator` or `admin`).
+//!
+//! - `GET /v1/moderation/items?status=queued&limit=20&cursor=…` — the queue of one status, oldest
+//!   change first, with a cursor to the next page.
+//! - `GET /v1/moderation/items/{id}` — the item, its rights (each with whether it is valid per
+//!   channel now), product mappings and audit history.
+//! - `POST /v1/moderation/items/{id}/transitions` `{"to": "approved", "reason": "…"}` — one step
+//!   of the state machine; anything else is `409` with the reason (`illegal_transition`,
+//!   `no_valid_rights`, `no_mapping`, `conflict` when someone else moved it first); a rejection
+//!   without a reason is `422`. Each step is an audit entry (actor from the token).
+//! - `GET /v1/moderation/items/{id}/audit`.
+//! - `PUT /v1/moderation/items/{id}/mappings` `{"sku", "placement", "pinned"?, "confidence"?}` and
+//!   `DELETE /v1/moderation/items/{id}/mappings/{placement}/{sku}`; `POST /v1/moderation/mappings`
+//!   maps in bulk (JSON array, or CSV `item_id,sku,placement[,pinned]`): all or nothing, and a
+//!   SKU the catalog does not know is refused (`422 unknown_sku`, every offending row listed).
+//! - `GET /v1/moderation/blocklist`, `PUT /v1/moderation/blocklist` (admin).
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use reelcart_domain::Clock;
+use reelcart_domain::content::blocklist::Blocklist;
+use reelcart_domain::content::{
+    Channel, ProductMapping, PublishCheck, Status, TransitionError, UgcItem, transition,
+};
+use reelcart_lambda::auth::Principal;
+use reelcart_lambda::config::{ConfigError, Vars};
+use reelcart_lambda::http::{ApiError, json};
+use reelcart_ports::{CatalogStore, ContentStore, valid_status_cursor};
+use serde::Deserialize;
+use serde_json::{Value, json as j};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Who may moderate.
+pub const ROLES: [&str; 2] = ["moderator", "admin"];
+pub const MAX_PAGE: usize = 100;
+/// Bulk mappings per request.
+pub const MAX_BULK: usize = 5_000;
+const MAX_BODY: usize = 1 << 20;
+
+pub struct Api<S, C> {
+    pub content: S,
+    pub catalog: C,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl<S, C> std::fmt::Debug for Api<S, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api").finish_non_exhaustive()
+    }
+}
+
+fn client(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::client(status, code, message)
+}
+
+fn not_found() -> ApiError {
+    client(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+fn query(req: &Request, name: &str) -> Option<String> {
+    let q = req.uri().query().unwrap_or_default();
+    form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn body_bytes(req: &Request) -> Result<&[u8], ApiError> {
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => &[],
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    };
+    if bytes.len() > MAX_BODY {
+        return Err(client(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "the body is over 1 MiB",
+        ));
+    }
+    Ok(bytes)
+}
+
+fn parse_body<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, ApiError> {
+    serde_json::from_slice(body_bytes(req)?)
+        .map_err(|e| client(StatusCode::BAD_REQUEST, "malformed", format!("body: {e}")))
+}
+
+fn parse_status(s: &str) -> Result<Status, ApiError> {
+    Status::ALL
+        .into_iter()
+        .find(|st| st.as_str() == s)
+        .ok_or_else(|| {
+            client(
+                StatusCode::BAD_REQUEST,
+                "unknown_status",
+                "status must be one of queued, reviewing, approved, published, archived, rejected",
+            )
+        })
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(e)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransitionBody {
+    to: String,
+    reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MappingBody {
+    #[serde(default)]
+    item_id: Option<String>,
+    sku: String,
+    placement: String,
+    #[serde(default)]
+    pinned: bool,
+    #[serde(default)]
+    confidence: Option<f64>,
+}
+
+const PLACEMENTS: [&str; 3] = ["pdp", "collection", "home"];
+
+impl MappingBody {
+    fn mapping(&self) -> Result<ProductMapping, String> {
+        let sku = self.sku.trim();
+        if sku.is_empty() || sku.len() > 100 {
+            return Err("sku must be 1-100 characters".into());
+        }
+        if !PLACEMENTS.contains(&self.placement.as_str()) {
+            return Err(format!(
+                "placement must be one of {}",
+                PLACEMENTS.join(", ")
+            ));
+        }
+        let confidence = self.confidence.unwrap_or(1.0);
+        if !(0.0..=1.0).contains(&confidence) {
+            return Err("confidence must be between 0 and 1".into());
+        }
+        Ok(ProductMapping {
+            sku: sku.to_string(),
+            placement: self.placement.clone(),
+            confidence,
+            pinned: self.pinned,
+        })
+    }
+}
+
+impl<S: ContentStore, C: CatalogStore> Api<S, C> {
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        self.dispatch(&req)
+            .await
+            .unwrap_or_else(|e| e.into_response())
+    }
+
+    async fn dispatch(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        let path = req.uri().path().trim_end_matches('/').to_string();
+        let Some(rest) = path.strip_prefix("/v1/moderation/") else {
+            return Err(not_found());
+        };
+        let parts: Vec<&str> = rest.split('/').collect();
+        let method = req.method().clone();
+        // Known routes only; then the role.
+        let admin_only = matches!((&method, parts.as_slice()), (&Method::PUT, ["blocklist"]));
+        let known = matches!(
+            (&method, parts.as_slice()),
+            (&Method::GET, ["items"])
+                | (&Method::GET, ["items", _])
+                | (&Method::POST, ["items", _, "transitions"])
+                | (&Method::GET, ["items", _, "audit"])
+                | (&Method::PUT, ["items", _, "mappings"])
+                | (&Method::DELETE, ["items", _, "mappings", _, _])
+                | (&Method::POST, ["mappings"])
+                | (&Method::GET | &Method::PUT, ["blocklist"])
+        );
+        if !known {
+            return Err(not_found());
+        }
+        let who = if admin_only {
+            Principal::require(req, &["admin"])?
+        } else {
+            Principal::require(req, &ROLES)?
+        };
+        match (&method, parts.as_slice()) {
+            (&Method::GET, ["items"]) => self.list(req).await,
+            (&Method::GET, ["items", id]) => self.detail(id).await,
+            (&Method::POST, ["items", id, "transitions"]) => {
+                self.transition(id, &who.subject, parse_body(req)?).await
+            }
+            (&Method::GET, ["items", id, "audit"]) => {
+                self.existing(id).await?;
+                let audit = self.content.audit(id).await.map_err(internal)?;
+                Ok(json(StatusCode::OK, &j!({ "audit": audit })))
+            }
+            (&Method::PUT, ["items", id, "mappings"]) => {
+                let mut body: MappingBody = parse_body(req)?;
+                body.item_id = Some((*id).to_string());
+                self.map(vec![body]).await
+            }
+            (&Method::DELETE, ["items", id, "mappings", placement, sku]) => {
+                self.existing(id).await?;
+                if self
+                    .content
+                    .delete_mapping(id, placement, sku)
+                    .await
+                    .map_err(internal)?
+                {
+                    Ok(json(StatusCode::OK, &j!({ "deleted": true })))
+                } else {
+                    Err(client(
+                        StatusCode::NOT_FOUND,
+                        "not_found",
+                        "no such mapping",
+                    ))
+                }
+            }
+            (&Method::POST, ["mappings"]) => self.map(bulk(req)?).await,
+            (&Method::GET, ["blocklist"]) => {
+                let b = self.content.blocklist().await.map_err(internal)?;
+                Ok(json(StatusCode::OK, &j!({ "blocklist": b })))
+            }
+            (&Method::PUT, ["blocklist"]) => {
+                let b: Blocklist = parse_body(req)?;
+                self.content.put_blocklist(&b).await.map_err(internal)?;
+                Ok(json(StatusCode::OK, &j!({ "blocklist": b })))
+            }
+            _ => Err(not_found()),
+        }
+    }
+
+    async fn existing(&self, id: &str) -> Result<UgcItem, ApiError> {
+        self.content
+            .item(id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| client(StatusCode::NOT_FOUND, "not_found", "no such item"))
+    }
+
+    async fn list(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        let status = parse_status(&query(req, "status").unwrap_or_else(|| "queued".into()))?;
+        let limit = match query(req, "limit") {
+            None => 20,
+            Some(l) => l
+                .parse::<usize>()
+                .ok()
+                .filter(|l| (1..=MAX_PAGE).contains(l))
+                .ok_or_else(|| {
+                    client(
+                        StatusCode::BAD_REQUEST,
+                        "bad_limit",
+                        format!("limit must be 1-{MAX_PAGE}"),
+                    )
+                })?,
+        };
+        let cursor = query(req, "cursor");
+        if cursor.as_deref().is_some_and(|c| !valid_status_cursor(c)) {
+            return Err(client(
+                StatusCode::BAD_REQUEST,
+                "bad_cursor",
+                "cursor is not one this API gave",
+            ));
+        }
+        let page = self
+            .content
+            .items_by_status(status, limit, cursor.as_deref())
+            .await
+            .map_err(internal)?;
+        Ok(json(
+            StatusCode::OK,
+            &j!({ "items": page.items, "cursor": page.cursor }),
+        ))
+    }
+
+    async fn detail(&self, id: &str) -> Result<Response<Body>, ApiError> {
+        let item = self.existing(id).await?;
+        let now = self.clock.now_unix();
+        let rights = self.content.rights(id).await.map_err(internal)?;
+        let rights: Vec<Value> = rights
+            .iter()
+            .map(|r| {
+                let valid: Vec<Channel> = r
+                    .channels
+                    .iter()
+                    .copied()
+                    .filter(|c| r.valid_for(*c, now))
+                    .collect();
+                j!({ "rights": r, "valid_now_for": valid })
+            })
+            .collect();
+        let mappings = self.content.mappings(id).await.map_err(internal)?;
+        let audit = self.content.audit(id).await.map_err(internal)?;
+        Ok(json(
+            StatusCode::OK,
+            &j!({ "item": item, "rights": rights, "mappings": mappings, "audit": audit }),
+        ))
+    }
+
+    async fn transition(
+        &self,
+        id: &str,
+        actor: &str,
+        body: TransitionBody,
+    ) -> Result<Response<Body>, ApiError> {
+        let to = parse_status(&body.to)?;
+        let item = self.existing(id).await?;
+        let now = self.clock.now_unix();
+        let (rights, mappings) = if to == Status::Published {
+            (
+                self.content.rights(id).await.map_err(internal)?,
+                self.content.mappings(id).await.map_err(internal)?,
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let check = PublishCheck {
+            rights: &rights,
+            mappings: &mappings,
+            channel: Channel::Site,
+            shoppable: item.shoppable,
+            now,
+        };
+        let entry = transition(
+            id,
+            item.status,
+            to,
+            actor,
+            body.reason.as_deref(),
+            Some(&check),
+            now,
+        )
+        .map_err(|e| {
+            let code = match e {
+                TransitionError::Illegal { .. } => "illegal_transition",
+                TransitionError::ReasonRequired => "reason_required",
+                TransitionError::NoValidRights(_) => "no_valid_rights",
+                TransitionError::NoMapping => "no_mapping",
+            };
+            let status = if e == TransitionError::ReasonRequired {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::CONFLICT
+            };
+            client(status, code, e.to_string())
+        })?;
+        let mut updated = item.clone();
+        updated.status = to;
+        updated.updated_at = now;
+        if to == Status::Rejected {
+            updated.rejection = entry.reason.clone();
+        }
+        if !self
+            .content
+            .record_transition(&updated, &entry)
+            .await
+            .map_err(internal)?
+        {
+            return Err(client(
+                StatusCode::CONFLICT,
+                "conflict",
+                "the item changed meanwhile; reload it",
+            ));
+        }
+        tracing::info!(item_id = %id, from = entry.from.as_str(), to = entry.to.as_str(), actor = %actor, "transition");
+        Ok(json(
+            StatusCode::OK,
+            &j!({ "item": updated, "audit_entry": entry }),
+        ))
+    }
+
+    /// Validate every mapping (item exists, SKU in the catalog, fields) before writing any.
+    async fn map(&self, rows: Vec<MappingBody>) -> Result<Response<Body>, ApiError> {
+        if rows.is_empty() || rows.len() > MAX_BULK {
+            return Err(client(
+                StatusCode::BAD_REQUEST,
+                "bad_count",
+                format!("1-{MAX_BULK} mappings per request"),
+            ));
+        }
+        let skus: HashSet<String> = self
+            .catalog
+            .products()
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .flat_map(|p| p.variants.into_iter().map(|v| v.sku))
+            .collect();
+        let mut problems = Vec::new();
+        let mut valid = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            let item_id = row.item_id.clone().unwrap_or_default();
+            let mapping = match row.mapping() {
+                Ok(m) => m,
+                Err(e) => {
+                    problems.push(j!({"row": i, "code": "invalid", "message": e}));
+                    continue;
+                }
+            };
+            if !skus.contains(&mapping.sku) {
+                problems.push(j!({"row": i, "code": "unknown_sku", "message": format!("SKU `{}` is not in the catalog", mapping.sku)}));
+                continue;
+            }
+            if self
+                .content
+                .item(&item_id)
+                .await
+                .map_err(internal)?
+                .is_none()
+            {
+                problems.push(j!({"row": i, "code": "unknown_item", "message": format!("no item `{item_id}`")}));
+                continue;
+            }
+            valid.push((item_id, mapping));
+        }
+        if !problems.is_empty() {
+            let code = if problems.iter().all(|p| p["code"] == "unknown_sku") {
+                "unknown_sku"
+            } else {
+                "invalid_mappings"
+            };
+            let body = j!({"error": {"code": code, "message": format!("{} of {} mappings refused; nothing was written", problems.len(), rows.len()), "problems": problems}});
+            return Ok(json(StatusCode::UNPROCESSABLE_ENTITY, &body));
+        }
+        for (item_id, m) in &valid {
+            self.content
+                .put_mapping(item_id, m)
+                .await
+                .map_err(internal)?;
+        }
+        Ok(json(StatusCode::OK, &j!({ "mapped": valid.len() })))
+    }
+}
+
+/// A bulk body: a JSON array of mappings, or CSV with a header `item_id,sku,placement[,pinned]`.
+fn bulk(req: &Request) -> Result<Vec<MappingBody>, ApiError> {
+    let bytes = body_bytes(req)?;
+    let is_csv = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("text/csv"));
+    if !is_csv {
+        return serde_json::from_slice(bytes)
+            .map_err(|e| client(StatusCode::BAD_REQUEST, "malformed", format!("body: {e}")));
+    }
+    #[derive(Deserialize)]
+    struct Row {
+        item_id: String,
+        sku: String,
+        placement: String,
+        #[serde(default)]
+        pinned: Option<String>,
+    }
+    let mut out = Vec::new();
+    for (i, row) in csv::Reader::from_reader(bytes)
+        .deserialize::<Row>()
+        .enumerate()
+    {
+        let row = row.map_err(|e| {
+            client(
+                StatusCode::BAD_REQUEST,
+                "malformed",
+                format!("CSV row {}: {e}", i + 1),
+            )
+        })?;
+        out.push(MappingBody {
+            item_id: Some(row.item_id),
+            sku: row.sku,
+            placement: row.placement,
+            pinned: matches!(
+                row.pinned.as_deref().map(str::trim),
+                Some("true" | "1" | "yes")
+            ),
+            confidence: None,
+        });
+    }
+    Ok(out)
+}
+
+/// Build from settings (`CONTENT_TABLE`, `CATALOG_TABLE`).
+pub fn from_aws<F: Fn(&str) -> Option<String>>(
+    v: &Vars<F>,
+    sdk: &reelcart_aws::SdkConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<Api<reelcart_aws::DynamoContent, reelcart_aws::DynamoCatalog>, ConfigError> {
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    Ok(Api {
+        content: reelcart_aws::DynamoContent::new(dynamo.clone(), v.required("CONTENT_TABLE")?),
+        catalog: reelcart_aws::DynamoCatalog::new(dynamo, v.required("CATALOG_TABLE")?),
+        clock,
+    })
+}
+
+#[cfg(test)]
+mod tests;

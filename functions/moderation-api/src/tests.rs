@@ -1,0 +1,421 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+use super::*;
+use lambda_http::RequestExt;
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+use lambda_http::request::RequestContext;
+use reelcart_domain::FixedClock;
+use reelcart_domain::catalog::{Money, Product, ProductStatus, Variant};
+use reelcart_domain::content::{Author, Consent, MediaType, Rights, Source};
+use reelcart_ports::memory::{MemoryCatalog, MemoryContent};
+
+const NOW: i64 = 1_780_000_000;
+
+fn request(method: &str, uri: &str, groups: Option<&str>, body: Option<&str>) -> Request {
+    let mut ctx = serde_json::json!({"http": {"method": method}, "timeEpoch": 0});
+    if let Some(g) = groups {
+        ctx["authorizer"] = serde_json::json!({"jwt": {"claims": {"sub": "mod-7", "cognito:groups": g}, "scopes": null}});
+    }
+    let ctx: ApiGatewayV2httpRequestContext = serde_json::from_value(ctx).unwrap();
+    let mut b = lambda_http::http::Request::builder()
+        .method(method)
+        .uri(uri);
+    if body.is_some_and(|b| b.starts_with("item_id,")) {
+        b = b.header("content-type", "text/csv");
+    }
+    b.body(body.map_or(Body::Empty, |t| Body::Text(t.to_string())))
+        .unwrap()
+        .with_request_context(RequestContext::ApiGatewayV2(ctx))
+}
+
+fn product(sku: &str) -> Product {
+    Product {
+        id: format!("p-{sku}"),
+        title: "Tee".into(),
+        description: "A tee".into(),
+        brand: Some("Acme".into()),
+        link: "https://shop.example.com/products/tee".into(),
+        images: vec![],
+        variants: vec![Variant {
+            id: format!("v-{sku}"),
+            sku: sku.into(),
+            options: vec![],
+            price: Money {
+                amount: rust_decimal::Decimal::new(1990, 2),
+                currency: "USD".into(),
+            },
+            compare_at_price: None,
+            inventory: 3,
+            continue_selling: false,
+            gtin: None,
+            mpn: None,
+            image: None,
+            weight: None,
+        }],
+        status: ProductStatus::Active,
+        tiktok_category_id: None,
+        updated_at: 0,
+    }
+}
+
+fn item(n: usize) -> UgcItem {
+    UgcItem {
+        id: UgcItem::id_for(Source::InstagramHashtag, &n.to_string()),
+        source: Source::InstagramHashtag,
+        external_id: n.to_string(),
+        media_type: MediaType::Video,
+        media_key: None,
+        permalink: None,
+        caption: "love it #acme".into(),
+        author: Author::default(),
+        status: Status::Queued,
+        rejection: None,
+        flags: vec![],
+        publish_at: None,
+        shoppable: true,
+        created_at: NOW - 100 + n as i64,
+        updated_at: NOW - 100 + n as i64,
+    }
+}
+
+async fn api() -> Api<MemoryContent, MemoryCatalog> {
+    let catalog = MemoryCatalog::default();
+    catalog.put_products(&[product("TEE-BLK-M")]).await.unwrap();
+    Api {
+        content: MemoryContent::default(),
+        catalog,
+        clock: Arc::new(FixedClock::at(NOW)),
+    }
+}
+
+async fn call(api: &Api<MemoryContent, MemoryCatalog>, r: Request) -> (u16, Value) {
+    let resp = api.handle(r).await;
+    let status = resp.status().as_u16();
+    let body = match resp.body() {
+        Body::Text(t) => serde_json::from_str(t).unwrap_or(Value::Null),
+        Body::Binary(b) => serde_json::from_slice(b).unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    (status, body)
+}
+
+fn step(id: &str, to: &str, reason: Option<&str>) -> Request {
+    let body = j!({"to": to, "reason": reason}).to_string();
+    request(
+        "POST",
+        &format!("/v1/moderation/items/{id}/transitions"),
+        Some("[moderator]"),
+        Some(&body),
+    )
+}
+
+#[tokio::test]
+async fn routes_by_role() {
+    let api = api().await;
+    for (method, uri, body) in [
+        ("GET", "/v1/moderation/items", None),
+        ("GET", "/v1/moderation/blocklist", None),
+        (
+            "POST",
+            "/v1/moderation/items/x/transitions",
+            Some(r#"{"to":"reviewing"}"#),
+        ),
+    ] {
+        assert_eq!(
+            call(&api, request(method, uri, None, body)).await.0,
+            401,
+            "{uri}"
+        );
+        assert_eq!(
+            call(&api, request(method, uri, Some("[creator]"), body))
+                .await
+                .0,
+            403,
+            "{uri}"
+        );
+    }
+    assert_eq!(
+        call(
+            &api,
+            request("GET", "/v1/moderation/items", Some("[moderator]"), None)
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        call(
+            &api,
+            request("GET", "/v1/moderation/items", Some("[admin]"), None)
+        )
+        .await
+        .0,
+        200
+    );
+    let b = r#"{"words":["spam"],"handles":["bot"],"on_hit":"reject"}"#;
+    assert_eq!(
+        call(
+            &api,
+            request(
+                "PUT",
+                "/v1/moderation/blocklist",
+                Some("[moderator]"),
+                Some(b)
+            )
+        )
+        .await
+        .0,
+        403
+    );
+    let (s, v) = call(
+        &api,
+        request("PUT", "/v1/moderation/blocklist", Some("[admin]"), Some(b)),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(v["blocklist"]["on_hit"], "reject");
+    assert_eq!(
+        call(
+            &api,
+            request("GET", "/v1/moderation/nope", Some("[admin]"), None)
+        )
+        .await
+        .0,
+        404
+    );
+}
+
+#[tokio::test]
+async fn an_item_is_published_only_with_rights_and_a_mapping() {
+    let api = api().await;
+    let it = item(1);
+    api.content.create_item(&it).await.unwrap();
+    let id = it.id.as_str();
+    assert_eq!(call(&api, step(id, "reviewing", None)).await.0, 200);
+    assert_eq!(call(&api, step(id, "approved", None)).await.0, 200);
+
+    let (s, v) = call(&api, step(id, "published", None)).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (409, Some("no_valid_rights"))
+    );
+
+    // Rights that start tomorrow do not count today.
+    let mut rights = Rights {
+        id: "r1".into(),
+        item_id: id.into(),
+        license: "site-and-social".into(),
+        channels: [Channel::Site].into_iter().collect(),
+        starts_at: NOW + 86_400,
+        expires_at: None,
+        revoked_at: None,
+        consent: Consent::CommentReply {
+            comment_id: "c9".into(),
+            author: "creator".into(),
+            text: "#YesAcme".into(),
+            permalink: "https://www.instagram.com/p/abc/".into(),
+            replied_at: NOW - 50,
+        },
+        artifact_key: "consent/x.json".into(),
+    };
+    api.content.put_rights(&rights).await.unwrap();
+    assert_eq!(
+        call(&api, step(id, "published", None)).await.1["error"]["code"],
+        "no_valid_rights"
+    );
+    rights.starts_at = NOW - 10;
+    api.content.put_rights(&rights).await.unwrap();
+    assert_eq!(
+        call(&api, step(id, "published", None)).await.1["error"]["code"],
+        "no_mapping"
+    );
+
+    // A SKU the catalog does not know is refused; a known one maps.
+    let unknown = r#"{"sku":"NOPE-1","placement":"pdp"}"#;
+    let put = |b: &str| {
+        request(
+            "PUT",
+            &format!("/v1/moderation/items/{id}/mappings"),
+            Some("[moderator]"),
+            Some(b),
+        )
+        .clone()
+    };
+    let (s, v) = call(&api, put(unknown)).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (422, Some("unknown_sku")));
+    assert_eq!(
+        call(
+            &api,
+            put(r#"{"sku":"TEE-BLK-M","placement":"pdp","pinned":true}"#)
+        )
+        .await
+        .0,
+        200
+    );
+
+    let (s, v) = call(&api, step(id, "published", None)).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["item"]["status"], "published");
+
+    // Everything after is audited, with the actor from the token.
+    let (_, v) = call(
+        &api,
+        request(
+            "GET",
+            &format!("/v1/moderation/items/{id}"),
+            Some("[moderator]"),
+            None,
+        ),
+    )
+    .await;
+    let audit = v["audit"].as_array().unwrap();
+    let path: Vec<&str> = audit.iter().map(|e| e["to"].as_str().unwrap()).collect();
+    assert_eq!(path, ["reviewing", "approved", "published"]);
+    assert!(audit.iter().all(|e| e["actor"] == "mod-7"));
+    assert_eq!(v["rights"][0]["valid_now_for"], j!(["site"]));
+    assert_eq!(v["mappings"][0]["sku"], "TEE-BLK-M");
+
+    // Illegal steps are 409s; nothing changes.
+    for to in ["queued", "reviewing", "approved", "rejected", "published"] {
+        let (s, v) = call(&api, step(id, to, Some("why"))).await;
+        assert_eq!(
+            (s, v["error"]["code"].as_str()),
+            (409, Some("illegal_transition")),
+            "{to}"
+        );
+    }
+    assert_eq!(call(&api, step(id, "archived", None)).await.0, 200);
+}
+
+#[tokio::test]
+async fn rejections_need_a_reason_and_record_it() {
+    let api = api().await;
+    let it = item(2);
+    api.content.create_item(&it).await.unwrap();
+    let (s, v) = call(&api, step(&it.id, "rejected", None)).await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (422, Some("reason_required"))
+    );
+    let (s, v) = call(&api, step(&it.id, "rejected", Some("blurry"))).await;
+    assert_eq!(s, 200);
+    assert_eq!(v["item"]["rejection"], "blurry");
+    assert_eq!(
+        call(&api, step(&it.id, "bogus", None)).await.1["error"]["code"],
+        "unknown_status"
+    );
+    assert_eq!(
+        call(&api, step("ugc_missing", "reviewing", None)).await.0,
+        404
+    );
+}
+
+#[tokio::test]
+async fn the_queue_pages_with_a_cursor() {
+    let api = api().await;
+    for n in 0..5 {
+        api.content.create_item(&item(n)).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut uri = "/v1/moderation/items?status=queued&limit=2".to_string();
+    for _ in 0..5 {
+        let (s, v) = call(&api, request("GET", &uri, Some("[moderator]"), None)).await;
+        assert_eq!(s, 200);
+        seen.extend(
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["external_id"].as_str().unwrap().to_string()),
+        );
+        match v["cursor"].as_str() {
+            Some(c) => {
+                uri = format!(
+                    "/v1/moderation/items?status=queued&limit=2&cursor={}",
+                    form_urlencoded::byte_serialize(c.as_bytes()).collect::<String>()
+                )
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["0", "1", "2", "3", "4"]);
+    for bad in ["?cursor=zzz", "?limit=0", "?limit=101", "?status=lost"] {
+        let (s, _) = call(
+            &api,
+            request(
+                "GET",
+                &format!("/v1/moderation/items{bad}"),
+                Some("[moderator]"),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(s, 400, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn bulk_mapping_is_all_or_nothing() {
+    let api = api().await;
+    let (a, b) = (item(3), item(4));
+    api.content.create_item(&a).await.unwrap();
+    api.content.create_item(&b).await.unwrap();
+    let csv = format!(
+        "item_id,sku,placement,pinned\n{},TEE-BLK-M,pdp,true\n{},GONE-9,home,\n",
+        a.id, b.id
+    );
+    let (s, v) = call(
+        &api,
+        request(
+            "POST",
+            "/v1/moderation/mappings",
+            Some("[moderator]"),
+            Some(&csv),
+        ),
+    )
+    .await;
+    assert_eq!((s, v["error"]["code"].as_str()), (422, Some("unknown_sku")));
+    assert_eq!(v["error"]["problems"][0]["row"], 1);
+    assert!(
+        api.content.mappings(&a.id).await.unwrap().is_empty(),
+        "nothing written"
+    );
+    let json_body = j!([
+        {"item_id": a.id, "sku": "TEE-BLK-M", "placement": "pdp", "pinned": true},
+        {"item_id": b.id, "sku": "TEE-BLK-M", "placement": "home"}
+    ])
+    .to_string();
+    let (s, v) = call(
+        &api,
+        request(
+            "POST",
+            "/v1/moderation/mappings",
+            Some("[moderator]"),
+            Some(&json_body),
+        ),
+    )
+    .await;
+    assert_eq!((s, v["mapped"].as_u64()), (200, Some(2)));
+    assert!(api.content.mappings(&b.id).await.unwrap()[0].placement == "home");
+    let (s, _) = call(
+        &api,
+        request(
+            "DELETE",
+            &format!("/v1/moderation/items/{}/mappings/home/TEE-BLK-M", b.id),
+            Some("[moderator]"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, _) = call(
+        &api,
+        request(
+            "DELETE",
+            &format!("/v1/moderation/items/{}/mappings/home/TEE-BLK-M", b.id),
+            Some("[moderator]"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(s, 404);
+}

@@ -1,0 +1,195 @@
+//! The moderation API on the local stack: API Gateway's JWT check, the roles, and the state
+//! machine over DynamoDB (queue index, transactions with the audit trail).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use reelcart_aws::{DynamoCatalog, DynamoContent};
+use reelcart_domain::content::{
+    Author, Channel, Consent, MediaType, Rights, Source, Status, UgcItem,
+};
+use reelcart_e2e::*;
+use reelcart_ports::{CatalogStore, ContentStore};
+use serde_json::{Value, json};
+
+fn item(n: usize, now: i64) -> UgcItem {
+    UgcItem {
+        id: UgcItem::id_for(Source::InstagramHashtag, &format!("e2e-{n}")),
+        source: Source::InstagramHashtag,
+        external_id: format!("e2e-{n}"),
+        media_type: MediaType::Video,
+        media_key: None,
+        permalink: Some(format!("https://www.instagram.com/p/e2e{n}/")),
+        caption: "wearing it every day #acme".into(),
+        author: Author::default(),
+        status: Status::Queued,
+        rejection: None,
+        flags: vec![],
+        publish_at: None,
+        shoppable: true,
+        created_at: now + n as i64,
+        updated_at: now + n as i64,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderators_work_the_queue_and_only_rights_holders_publish() {
+    let stack = start_stack().await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.emulator.sdk);
+    let content = DynamoContent::new(dynamo.clone(), stack.physical("ContentTable").unwrap());
+    let catalog = DynamoCatalog::new(dynamo, stack.physical("CatalogTable").unwrap());
+    catalog
+        .put_products(&[reelcart_local::seed::catalog_product(
+            7,
+            "https://cdn.example",
+        )])
+        .await
+        .unwrap();
+    let sku = "TEE-00007";
+    let t = now() - 1000;
+    let items: Vec<UgcItem> = (0..3).map(|n| item(n, t)).collect();
+    for i in &items {
+        assert!(content.create_item(i).await.unwrap());
+    }
+    let http = reqwest::Client::new();
+    let base = stack.url();
+    let moderator = stack.token("mod-1", &["moderator"]).unwrap();
+    let admin = stack.token("admin-1", &["admin"]).unwrap();
+    let creator = stack.token("cr-1", &["creator"]).unwrap();
+    let id = items[0].id.clone();
+
+    // Route × role: no token and garbage stop at API Gateway (401), a creator is 403.
+    let routes = [
+        ("GET", "/v1/moderation/items".to_string(), None),
+        ("GET", format!("/v1/moderation/items/{id}"), None),
+        ("GET", format!("/v1/moderation/items/{id}/audit"), None),
+        ("GET", "/v1/moderation/blocklist".to_string(), None),
+        (
+            "PUT",
+            "/v1/moderation/blocklist".to_string(),
+            Some(json!({"words": ["spam"]})),
+        ),
+    ];
+    for (method, path, body) in &routes {
+        let call = |token: Option<&str>| {
+            let mut r = http.request(method.parse().unwrap(), format!("{base}{path}"));
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            if let Some(b) = body {
+                r = r.json(b);
+            }
+            async move { r.send().await.unwrap().status().as_u16() }
+        };
+        assert_eq!(call(None).await, 401, "{path}: no token");
+        assert_eq!(call(Some("garbage")).await, 401, "{path}: garbage");
+        assert_eq!(call(Some(&creator)).await, 403, "{path}: creator");
+        let as_moderator = if *method == "PUT" { 403 } else { 200 };
+        assert_eq!(
+            call(Some(&moderator)).await,
+            as_moderator,
+            "{path}: moderator"
+        );
+        assert_eq!(call(Some(&admin)).await, 200, "{path}: admin");
+    }
+
+    let step = |to: &str, reason: Option<&str>| {
+        let r = http
+            .post(format!("{base}/v1/moderation/items/{id}/transitions"))
+            .bearer_auth(&moderator)
+            .json(&json!({"to": to, "reason": reason}));
+        async move {
+            let resp = r.send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap())
+        }
+    };
+    // The queue pages oldest first.
+    let page: Value = http
+        .get(format!("{base}/v1/moderation/items?status=queued&limit=2"))
+        .bearer_auth(&moderator)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert_eq!(page["items"][0]["id"], id.as_str());
+    assert!(page["cursor"].is_string());
+
+    assert_eq!(
+        step("approved", None).await.1["error"]["code"],
+        "illegal_transition"
+    );
+    assert_eq!(step("reviewing", None).await.0, 200);
+    assert_eq!(step("approved", None).await.0, 200);
+    // A mention without rights stays unpublishable.
+    assert_eq!(
+        step("published", None).await.1["error"]["code"],
+        "no_valid_rights"
+    );
+    content
+        .put_rights(&Rights {
+            id: "r1".into(),
+            item_id: id.clone(),
+            license: "site".into(),
+            channels: [Channel::Site].into_iter().collect(),
+            starts_at: t,
+            expires_at: Some(now() + 86_400),
+            revoked_at: None,
+            consent: Consent::CommentReply {
+                comment_id: "c1".into(),
+                author: "creator".into(),
+                text: "#YesAcme".into(),
+                permalink: "https://www.instagram.com/p/e2e0/".into(),
+                replied_at: t,
+            },
+            artifact_key: "consent/r1.json".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        step("published", None).await.1["error"]["code"],
+        "no_mapping"
+    );
+    let map = |sku: &str| {
+        http.put(format!("{base}/v1/moderation/items/{id}/mappings"))
+            .bearer_auth(&moderator)
+            .json(&json!({"sku": sku, "placement": "pdp"}))
+            .send()
+    };
+    assert_eq!(map("NOT-IN-CATALOG").await.unwrap().status(), 422);
+    assert_eq!(map(sku).await.unwrap().status(), 200);
+    let (s, v) = step("published", None).await;
+    assert_eq!(s, 200, "{v}");
+
+    let detail: Value = http
+        .get(format!("{base}/v1/moderation/items/{id}"))
+        .bearer_auth(&moderator)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["item"]["status"], "published");
+    let path: Vec<&str> = detail["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(path, ["reviewing", "approved", "published"]);
+    assert_eq!(detail["audit"][0]["actor"], "mod-1");
+    // Published items leave the queue of their old status.
+    let approved = content
+        .items_by_status(Status::Approved, 10, None)
+        .await
+        .unwrap();
+    assert!(approved.items.iter().all(|i| i.id != id));
+    let published = content
+        .items_by_status(Status::Published, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(published.items.len(), 1);
+    stack.stop().await;
+}
