@@ -193,3 +193,96 @@ async fn moderators_work_the_queue_and_only_rights_holders_publish() {
     assert_eq!(published.items.len(), 1);
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_rights_take_an_item_down_in_one_enforcer_run() {
+    let stack = start_stack().await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.emulator.sdk);
+    let table = stack.physical("ContentTable").unwrap().to_string();
+    let content = DynamoContent::new(dynamo.clone(), &table);
+    let s3 = reelcart_aws::s3_client(&stack.emulator.sdk, true);
+    let media = stack.physical("MediaBucket").unwrap().to_string();
+    let t = now();
+    let (mut live, mut expired) = (item(10, t - 500), item(11, t - 400));
+    live.status = Status::Published;
+    expired.status = Status::Published;
+    for (i, expires) in [(&live, t + 86_400), (&expired, t - 1)] {
+        assert!(content.create_item(i).await.unwrap());
+        content
+            .put_rights(&Rights {
+                id: "r".into(),
+                item_id: i.id.clone(),
+                license: "site".into(),
+                channels: [Channel::Site].into_iter().collect(),
+                starts_at: t - 86_400,
+                expires_at: Some(expires),
+                revoked_at: None,
+                consent: Consent::PortalTerms {
+                    creator_id: "cr".into(),
+                    terms_version: "1".into(),
+                    accepted_at: t - 86_400,
+                },
+                artifact_key: "consent/r.json".into(),
+            })
+            .await
+            .unwrap();
+        for f in ["v1/master.m3u8", "v1/poster.jpg", "media_manifest.json"] {
+            s3.put_object()
+                .bucket(&media)
+                .key(format!("media/{}/{f}", i.id))
+                .content_type("application/octet-stream")
+                .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    let cdn = |id: String| {
+        let url = format!("{}/_local/cdn/media/{id}/v1/master.m3u8", stack.url());
+        async move { reqwest::get(url).await.unwrap().status().as_u16() }
+    };
+    assert_eq!(cdn(expired.id.clone()).await, 200);
+
+    stack
+        .fire_schedule("RightsEnforcerFunction.Enforce")
+        .await
+        .unwrap()
+        .unwrap();
+
+    let gone = content.item(&expired.id).await.unwrap().unwrap();
+    assert_eq!(gone.status, Status::Archived);
+    let audit = content.audit(&expired.id).await.unwrap();
+    assert_eq!(audit[0].actor, "rights-enforcer");
+    assert!(
+        audit[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .starts_with("rights expired")
+    );
+    assert_eq!(cdn(expired.id.clone()).await, 404, "media deleted");
+    assert_eq!(
+        content.item(&live.id).await.unwrap().unwrap().status,
+        Status::Published
+    );
+    assert_eq!(cdn(live.id.clone()).await, 200);
+    let recorded = reelcart_aws::RecordedInvalidations::new(dynamo, &table)
+        .recorded()
+        .await
+        .unwrap();
+    assert_eq!(recorded, [vec![format!("/media/{}/*", expired.id)]]);
+    // Published lists no longer hold it.
+    let published = content
+        .items_by_status(Status::Published, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        published
+            .items
+            .iter()
+            .map(|i| i.id.clone())
+            .collect::<Vec<_>>(),
+        [live.id.clone()]
+    );
+    stack.stop().await;
+}

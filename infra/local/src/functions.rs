@@ -263,6 +263,13 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
                 Box::pin(async move { api.handle(req).await })
             }));
         }
+        "rights-enforcer" => {
+            let enforcer = Arc::new(rights_enforcer::from_aws(&v, sdk, clock)?);
+            h.schedule = Some(Arc::new(move |_event| {
+                let enforcer = enforcer.clone();
+                Box::pin(async move { enforcer.run().await.map(|_| ()).map_err(|e| e.to_string()) })
+            }));
+        }
         "transcoder" => {
             let handler = Arc::new(transcoder::from_aws(&v, sdk, clock)?);
             h.sqs = Some(Arc::new(move |event| {

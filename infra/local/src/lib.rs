@@ -118,6 +118,11 @@ impl Stack {
                     format!("http://{addr}/_local/cdn"),
                 );
             }
+            // No CloudFront locally: invalidations are recorded in the content table instead.
+            if f.env.contains_key("CDN_DISTRIBUTION_ID") {
+                f.env
+                    .insert("CDN_INVALIDATIONS".to_string(), "record".to_string());
+            }
             // The simulated Meta catalog the demo shop syncs to (a template parameter in AWS).
             if f.env.get("META_CATALOG_ID").is_some_and(String::is_empty) {
                 f.env.insert(

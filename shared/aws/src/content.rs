@@ -4,7 +4,7 @@
 //! | pk | sk | attributes |
 //! |---|---|---|
 //! | `ITEM#{id}` | `ITEM` | `doc` (the item), `status`, `status_key` (`{updated_at:020}#{id}`: GSI `by_status`) |
-//! | `ITEM#{id}` | `AUDIT#{at:020}#{uuid}` | `doc` (an audit entry) |
+//! | `ITEM#{id}` | `AUDIT#{at:020}#{nanos:020}#{uuid8}` | `doc` (an audit entry) |
 //! | `ITEM#{id}` | `RIGHTS#{rights id}` | `doc` |
 //! | `ITEM#{id}` | `MAP#{placement}#{sku}` | `doc`, `sku` |
 //! | `CONFIG` | `BLOCKLIST` | `doc` |
@@ -122,11 +122,19 @@ impl DynamoContent {
                 .await
                 .map_err(|e| sdk_error("content.query", e))?;
             for r in page.items() {
-                out.push(doc(r)?);
+                let sk = match r.get("sk") {
+                    Some(AttributeValue::S(sk)) => sk.clone(),
+                    _ => String::new(),
+                };
+                out.push((sk, doc(r)?));
             }
             match page.last_evaluated_key {
                 Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(out),
+                _ => {
+                    // DynamoDB answers in sort-key order; emulators do not always.
+                    out.sort_by(|a, b| a.0.cmp(&b.0));
+                    return Ok(out.into_iter().map(|(_, d)| d).collect());
+                }
             }
         }
     }
@@ -226,10 +234,15 @@ impl ContentStore for DynamoContent {
             .table_name(&self.table)
             .set_item(Some(row(
                 &item_pk(&item.id),
+                // Ordered by time, then by the writer's clock to the nanosecond: transitions of one
+                // item are serialized by the status condition, so this is their order.
                 &format!(
-                    "AUDIT#{:020}#{}",
+                    "AUDIT#{:020}#{:020}#{}",
                     entry.at.max(0),
-                    uuid::Uuid::new_v4().simple()
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_nanos()),
+                    &uuid::Uuid::new_v4().simple().to_string()[..8]
                 ),
                 entry,
             )?))

@@ -2,6 +2,7 @@
 //! reads its endpoint from `AWS_ENDPOINT_URL`; nothing here knows which one it is.
 
 mod catalog;
+mod cdn;
 mod connections;
 mod content;
 mod dynamo;
@@ -14,6 +15,7 @@ mod secrets;
 mod sqs;
 
 pub use catalog::DynamoCatalog;
+pub use cdn::{CloudFrontInvalidator, RecordedInvalidations};
 pub use connections::DynamoConnections;
 pub use content::DynamoContent;
 pub use dynamo::{DynamoEvents, DynamoIdempotency};

@@ -483,3 +483,9 @@ pub trait ContentStore: Send + Sync {
         blocklist: &reelcart_domain::content::blocklist::Blocklist,
     ) -> impl Future<Output = PortResult<()>> + Send;
 }
+
+/// Tells the CDN to forget cached paths (CloudFront invalidations).
+pub trait CdnInvalidator: Send + Sync {
+    /// Invalidate `paths` (`/media/{item}/*`); the invalidation's id.
+    fn invalidate(&self, paths: &[String]) -> impl Future<Output = PortResult<String>> + Send;
+}

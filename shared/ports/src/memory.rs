@@ -663,3 +663,24 @@ impl ContentStore for MemoryContent {
         Ok(())
     }
 }
+
+/// Records invalidations instead of making them.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryCdn {
+    calls: Arc<Mutex<Vec<Vec<String>>>>,
+}
+
+impl MemoryCdn {
+    /// Every call's paths, in order.
+    pub fn calls(&self) -> Vec<Vec<String>> {
+        lock(&self.calls).clone()
+    }
+}
+
+impl crate::CdnInvalidator for MemoryCdn {
+    async fn invalidate(&self, paths: &[String]) -> PortResult<String> {
+        let mut calls = lock(&self.calls);
+        calls.push(paths.to_vec());
+        Ok(format!("memory-{}", calls.len()))
+    }
+}

@@ -1,0 +1,258 @@
+//! `rights-enforcer` (scheduled): a published item whose rights for the site are no longer valid —
+//! expired, revoked, or never granted — is archived (an audit entry by `rights-enforcer` with the
+//! reason), its public media is deleted from the media bucket (it can be transcoded again from the
+//! raw upload if rights are granted anew), and the CDN is told to forget its paths. After one run
+//! nothing of it is shown anywhere.
+
+use reelcart_domain::Clock;
+use reelcart_domain::content::{Channel, Rights, Status, UgcItem, rights_valid, transition};
+use reelcart_lambda::config::{ConfigError, Vars};
+use reelcart_ports::{CdnInvalidator, ContentStore, PortError};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// The actor of the enforcer's audit entries.
+pub const ACTOR: &str = "rights-enforcer";
+/// CloudFront allows 15 wildcard paths in progress; more items than this invalidate all media.
+pub const MAX_WILDCARDS: usize = 15;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("store: {0}")]
+    Store(#[from] PortError),
+    #[error("media: {0}")]
+    Media(String),
+}
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub checked: usize,
+    pub archived: Vec<Archived>,
+    pub invalidation: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Archived {
+    pub item_id: String,
+    pub reason: String,
+    pub media_objects_deleted: usize,
+}
+
+/// Why rights are not valid for the site now.
+pub fn why_not_valid(rights: &[Rights], now: i64) -> String {
+    let site: Vec<&Rights> = rights
+        .iter()
+        .filter(|r| r.channels.contains(&Channel::Site))
+        .collect();
+    if let Some(t) = site
+        .iter()
+        .filter_map(|r| r.revoked_at)
+        .filter(|t| *t <= now)
+        .max()
+    {
+        return format!("rights revoked at {t}");
+    }
+    if let Some(t) = site
+        .iter()
+        .filter_map(|r| r.expires_at)
+        .filter(|t| *t <= now)
+        .max()
+    {
+        return format!("rights expired at {t}");
+    }
+    "no rights valid for the site channel".to_string()
+}
+
+/// Deletes an item's public media (`media/{item}/…`) from the media bucket.
+#[derive(Debug, Clone)]
+pub struct MediaPurge {
+    pub s3: aws_sdk_s3::Client,
+    pub bucket: String,
+}
+
+impl MediaPurge {
+    async fn purge(&self, item_id: &str) -> Result<usize, Error> {
+        let prefix = format!("media/{item_id}/");
+        let mut deleted = 0;
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .s3
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(&prefix)
+                .set_continuation_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| Error::Media(format!("list {prefix}: {e}")))?;
+            for o in page.contents() {
+                if let Some(key) = o.key() {
+                    self.s3
+                        .delete_object()
+                        .bucket(&self.bucket)
+                        .key(key)
+                        .send()
+                        .await
+                        .map_err(|e| Error::Media(format!("delete {key}: {e}")))?;
+                    deleted += 1;
+                }
+            }
+            match page.next_continuation_token() {
+                Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
+                _ => return Ok(deleted),
+            }
+        }
+    }
+}
+
+pub struct Enforcer<S, I> {
+    pub content: S,
+    pub cdn: I,
+    pub media: Option<MediaPurge>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl<S, I> std::fmt::Debug for Enforcer<S, I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enforcer").finish_non_exhaustive()
+    }
+}
+
+impl<S: ContentStore, I: CdnInvalidator> Enforcer<S, I> {
+    pub async fn run(&self) -> Result<Report, Error> {
+        let now = self.clock.now_unix();
+        let mut published: Vec<UgcItem> = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self
+                .content
+                .items_by_status(Status::Published, 100, cursor.as_deref())
+                .await?;
+            published.extend(page.items);
+            match page.cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        let mut archived = Vec::new();
+        for item in &published {
+            let rights = self.content.rights(&item.id).await?;
+            if rights_valid(&rights, Channel::Site, now) {
+                continue;
+            }
+            let reason = why_not_valid(&rights, now);
+            let Ok(entry) = transition(
+                &item.id,
+                Status::Published,
+                Status::Archived,
+                ACTOR,
+                Some(&reason),
+                None,
+                now,
+            ) else {
+                continue;
+            };
+            let mut updated = item.clone();
+            updated.status = Status::Archived;
+            updated.updated_at = now;
+            if !self.content.record_transition(&updated, &entry).await? {
+                // Moved by a moderator meanwhile; the next run looks again.
+                continue;
+            }
+            let media_objects_deleted = match &self.media {
+                Some(m) => m.purge(&item.id).await?,
+                None => 0,
+            };
+            tracing::warn!(item_id = %item.id, reason = %reason, media_objects_deleted, "archived: rights no longer valid");
+            archived.push(Archived {
+                item_id: item.id.clone(),
+                reason,
+                media_objects_deleted,
+            });
+        }
+        let invalidation = if archived.is_empty() {
+            None
+        } else {
+            let paths: Vec<String> = if archived.len() > MAX_WILDCARDS {
+                vec!["/media/*".to_string()]
+            } else {
+                archived
+                    .iter()
+                    .map(|a| format!("/media/{}/*", a.item_id))
+                    .collect()
+            };
+            Some(self.cdn.invalidate(&paths).await?)
+        };
+        tracing::info!(
+            checked = published.len(),
+            archived = archived.len(),
+            "rights enforced"
+        );
+        Ok(Report {
+            checked: published.len(),
+            archived,
+            invalidation,
+        })
+    }
+}
+
+/// The CDN the deployment has: CloudFront (`CDN_DISTRIBUTION_ID`), or, with
+/// `CDN_INVALIDATIONS=record` (the local stack), a log of what would have been invalidated.
+#[derive(Debug, Clone)]
+pub enum Cdn {
+    CloudFront(reelcart_aws::CloudFrontInvalidator),
+    Recorded(reelcart_aws::RecordedInvalidations),
+}
+
+impl CdnInvalidator for Cdn {
+    async fn invalidate(&self, paths: &[String]) -> reelcart_ports::PortResult<String> {
+        match self {
+            Cdn::CloudFront(c) => c.invalidate(paths).await,
+            Cdn::Recorded(r) => r.invalidate(paths).await,
+        }
+    }
+}
+
+/// Wire from settings: `CONTENT_TABLE`, `MEDIA_BUCKET`, `CDN_DISTRIBUTION_ID`,
+/// `CDN_INVALIDATIONS` (`cloudfront`, the default, or `record`), `S3_FORCE_PATH_STYLE`.
+pub fn from_aws<F: Fn(&str) -> Option<String>>(
+    v: &Vars<F>,
+    sdk: &reelcart_aws::SdkConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<Enforcer<reelcart_aws::DynamoContent, Cdn>, ConfigError> {
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    let table = v.required("CONTENT_TABLE")?;
+    let cdn = match v
+        .optional("CDN_INVALIDATIONS")
+        .as_deref()
+        .unwrap_or("cloudfront")
+    {
+        "cloudfront" => Cdn::CloudFront(reelcart_aws::CloudFrontInvalidator::new(
+            aws_sdk_cloudfront::Client::new(sdk),
+            v.required("CDN_DISTRIBUTION_ID")?,
+        )),
+        "record" => Cdn::Recorded(reelcart_aws::RecordedInvalidations::new(
+            dynamo.clone(),
+            table.clone(),
+        )),
+        other => {
+            return Err(ConfigError::Invalid {
+                name: "CDN_INVALIDATIONS",
+                reason: format!("`{other}`: expected cloudfront or record"),
+            });
+        }
+    };
+    Ok(Enforcer {
+        content: reelcart_aws::DynamoContent::new(dynamo, table),
+        cdn,
+        media: Some(MediaPurge {
+            s3: reelcart_aws::s3_client(sdk, v.parse_or("S3_FORCE_PATH_STYLE", false)?),
+            bucket: v.required("MEDIA_BUCKET")?,
+        }),
+        clock,
+    })
+}
+
+#[cfg(test)]
+mod tests;
