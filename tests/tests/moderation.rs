@@ -3,30 +3,21 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use reelcart_aws::{DynamoCatalog, DynamoContent};
-use reelcart_domain::content::{
-    Author, Channel, Consent, MediaType, Rights, Source, Status, UgcItem,
-};
+use reelcart_domain::content::{Channel, Consent, MediaType, Rights, Source, Status, UgcItem};
 use reelcart_e2e::*;
 use reelcart_ports::{CatalogStore, ContentStore};
 use serde_json::{Value, json};
 
 fn item(n: usize, now: i64) -> UgcItem {
     UgcItem {
-        id: UgcItem::id_for(Source::InstagramHashtag, &format!("e2e-{n}")),
-        source: Source::InstagramHashtag,
-        external_id: format!("e2e-{n}"),
-        media_type: MediaType::Video,
-        media_key: None,
         permalink: Some(format!("https://www.instagram.com/p/e2e{n}/")),
-        caption: "wearing it every day #acme".into(),
-        author: Author::default(),
-        status: Status::Queued,
-        rejection: None,
-        flags: vec![],
-        publish_at: None,
-        shoppable: true,
-        created_at: now + n as i64,
-        updated_at: now + n as i64,
+        ..UgcItem::new(
+            Source::InstagramHashtag,
+            &format!("e2e-{n}"),
+            MediaType::Video,
+            "wearing it every day #acme",
+            now + n as i64,
+        )
     }
 }
 

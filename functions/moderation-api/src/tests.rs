@@ -5,7 +5,7 @@ use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::request::RequestContext;
 use reelcart_domain::FixedClock;
 use reelcart_domain::catalog::{Money, Product, ProductStatus, Variant};
-use reelcart_domain::content::{Author, Consent, MediaType, Rights, Source};
+use reelcart_domain::content::{Consent, MediaType, Rights, Source};
 use reelcart_ports::memory::{MemoryCatalog, MemoryContent};
 
 const NOW: i64 = 1_780_000_000;
@@ -58,23 +58,13 @@ fn product(sku: &str) -> Product {
 }
 
 fn item(n: usize) -> UgcItem {
-    UgcItem {
-        id: UgcItem::id_for(Source::InstagramHashtag, &n.to_string()),
-        source: Source::InstagramHashtag,
-        external_id: n.to_string(),
-        media_type: MediaType::Video,
-        media_key: None,
-        permalink: None,
-        caption: "love it #acme".into(),
-        author: Author::default(),
-        status: Status::Queued,
-        rejection: None,
-        flags: vec![],
-        publish_at: None,
-        shoppable: true,
-        created_at: NOW - 100 + n as i64,
-        updated_at: NOW - 100 + n as i64,
-    }
+    UgcItem::new(
+        Source::InstagramHashtag,
+        &n.to_string(),
+        MediaType::Video,
+        "love it #acme",
+        NOW - 100 + n as i64,
+    )
 }
 
 async fn api() -> Api<MemoryContent, MemoryCatalog> {

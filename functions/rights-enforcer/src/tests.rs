@@ -1,28 +1,23 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use super::*;
 use reelcart_domain::FixedClock;
-use reelcart_domain::content::{Author, Consent, MediaType, Source};
+use reelcart_domain::content::{Consent, MediaType, Source};
 use reelcart_ports::memory::{MemoryCdn, MemoryContent};
 
 const NOW: i64 = 1_780_000_000;
 
 fn item(n: usize) -> UgcItem {
     UgcItem {
-        id: UgcItem::id_for(Source::InstagramMention, &n.to_string()),
-        source: Source::InstagramMention,
-        external_id: n.to_string(),
-        media_type: MediaType::Video,
-        media_key: None,
-        permalink: None,
-        caption: String::new(),
-        author: Author::default(),
         status: Status::Published,
-        rejection: None,
-        flags: vec![],
-        publish_at: None,
         shoppable: false,
         created_at: NOW - 1000,
-        updated_at: NOW - 1000 + n as i64,
+        ..UgcItem::new(
+            Source::InstagramMention,
+            &n.to_string(),
+            MediaType::Video,
+            "",
+            NOW - 1000 + n as i64,
+        )
     }
 }
 

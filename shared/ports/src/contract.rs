@@ -615,21 +615,15 @@ pub async fn content_store<S: ContentStore>(store: &S, ns: &str) {
     use reelcart_domain::content::*;
     let now = 1_700_000_000;
     let item = |n: usize, at: i64| UgcItem {
-        id: UgcItem::id_for(Source::InstagramHashtag, &format!("{ns}-{n}")),
-        source: Source::InstagramHashtag,
-        external_id: format!("{ns}-{n}"),
-        media_type: MediaType::Video,
         media_key: Some(format!("ugc/{ns}/{n}.mp4")),
         permalink: Some(format!("https://www.instagram.com/p/{ns}{n}/")),
-        caption: format!("post {n} #acme"),
-        author: Author::default(),
-        status: Status::Queued,
-        rejection: None,
-        flags: vec![],
-        publish_at: None,
-        shoppable: true,
-        created_at: at,
-        updated_at: at,
+        ..UgcItem::new(
+            Source::InstagramHashtag,
+            &format!("{ns}-{n}"),
+            MediaType::Video,
+            &format!("post {n} #acme"),
+            at,
+        )
     };
     // Created once; the same (source, external id) again is refused.
     let items: Vec<UgcItem> = (0..5).map(|n| item(n, now + n as i64)).collect();

@@ -68,6 +68,33 @@ pub struct UgcItem {
 }
 
 impl UgcItem {
+    /// A newly ingested item: queued, shoppable, no media or author yet.
+    pub fn new(
+        source: Source,
+        external_id: &str,
+        media_type: MediaType,
+        caption: &str,
+        now: i64,
+    ) -> Self {
+        Self {
+            id: Self::id_for(source, external_id),
+            source,
+            external_id: external_id.to_string(),
+            media_type,
+            media_key: None,
+            permalink: None,
+            caption: caption.to_string(),
+            author: Author::default(),
+            status: Status::Queued,
+            rejection: None,
+            flags: Vec::new(),
+            publish_at: None,
+            shoppable: true,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     /// The item id of `(source, external id)`: the same post ingested twice is the same item.
     pub fn id_for(source: Source, external_id: &str) -> String {
         use sha2::Digest;
