@@ -277,3 +277,71 @@ async fn expired_rights_take_an_item_down_in_one_enforcer_run() {
     );
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_publisher_publishes_due_items_that_may_be_published() {
+    let stack = start_stack().await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.emulator.sdk);
+    let content = DynamoContent::new(dynamo, stack.physical("ContentTable").unwrap());
+    let t = now();
+    let mut due = item(20, t - 300);
+    due.status = Status::Approved;
+    due.publish_at = Some(t - 60);
+    let mut without_rights = item(21, t - 200);
+    without_rights.status = Status::Approved;
+    without_rights.publish_at = Some(t - 60);
+    for i in [&due, &without_rights] {
+        assert!(content.create_item(i).await.unwrap());
+        content
+            .put_mapping(
+                &i.id,
+                &reelcart_domain::content::ProductMapping {
+                    sku: "TEE-00007".into(),
+                    placement: "pdp".into(),
+                    confidence: 1.0,
+                    pinned: false,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    content
+        .put_rights(&Rights {
+            id: "r".into(),
+            item_id: due.id.clone(),
+            license: "site".into(),
+            channels: [Channel::Site].into_iter().collect(),
+            starts_at: t - 3600,
+            expires_at: None,
+            revoked_at: None,
+            consent: Consent::PortalTerms {
+                creator_id: "cr".into(),
+                terms_version: "1".into(),
+                accepted_at: t - 3600,
+            },
+            artifact_key: "consent/r.json".into(),
+        })
+        .await
+        .unwrap();
+    stack
+        .fire_schedule("PublisherFunction.Publish")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        content.item(&due.id).await.unwrap().unwrap().status,
+        Status::Published
+    );
+    assert_eq!(content.audit(&due.id).await.unwrap()[0].actor, "publisher");
+    assert_eq!(
+        content
+            .item(&without_rights.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        Status::Approved,
+        "no rights: held"
+    );
+    stack.stop().await;
+}

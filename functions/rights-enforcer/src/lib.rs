@@ -5,7 +5,7 @@
 //! nothing of it is shown anywhere.
 
 use reelcart_domain::Clock;
-use reelcart_domain::content::{Channel, Rights, Status, UgcItem, rights_valid, transition};
+use reelcart_domain::content::{Channel, Rights, Status, rights_valid, transition};
 use reelcart_lambda::config::{ConfigError, Vars};
 use reelcart_ports::{CdnInvalidator, ContentStore, PortError};
 use serde::Serialize;
@@ -122,19 +122,7 @@ impl<S, I> std::fmt::Debug for Enforcer<S, I> {
 impl<S: ContentStore, I: CdnInvalidator> Enforcer<S, I> {
     pub async fn run(&self) -> Result<Report, Error> {
         let now = self.clock.now_unix();
-        let mut published: Vec<UgcItem> = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let page = self
-                .content
-                .items_by_status(Status::Published, 100, cursor.as_deref())
-                .await?;
-            published.extend(page.items);
-            match page.cursor {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
+        let published = reelcart_ports::all_by_status(&self.content, Status::Published).await?;
         let mut archived = Vec::new();
         for item in &published {
             let rights = self.content.rights(&item.id).await?;

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use super::*;
 use reelcart_domain::FixedClock;
-use reelcart_domain::content::{Consent, MediaType, Source};
+use reelcart_domain::content::{Consent, MediaType, Source, UgcItem};
 use reelcart_ports::memory::{MemoryCdn, MemoryContent};
 
 const NOW: i64 = 1_780_000_000;

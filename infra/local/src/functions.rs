@@ -270,6 +270,15 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
                 Box::pin(async move { enforcer.run().await.map(|_| ()).map_err(|e| e.to_string()) })
             }));
         }
+        "publisher" => {
+            let publisher = Arc::new(publisher::from_aws(&v, sdk, clock)?);
+            h.schedule = Some(Arc::new(move |_event| {
+                let publisher = publisher.clone();
+                Box::pin(
+                    async move { publisher.run().await.map(|_| ()).map_err(|e| e.to_string()) },
+                )
+            }));
+        }
         "transcoder" => {
             let handler = Arc::new(transcoder::from_aws(&v, sdk, clock)?);
             h.sqs = Some(Arc::new(move |event| {

@@ -489,3 +489,22 @@ pub trait CdnInvalidator: Send + Sync {
     /// Invalidate `paths` (`/media/{item}/*`); the invalidation's id.
     fn invalidate(&self, paths: &[String]) -> impl Future<Output = PortResult<String>> + Send;
 }
+
+/// Every item in `status`, oldest change first, read a page at a time.
+pub async fn all_by_status<S: ContentStore>(
+    store: &S,
+    status: reelcart_domain::content::Status,
+) -> PortResult<Vec<reelcart_domain::content::UgcItem>> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store
+            .items_by_status(status, 100, cursor.as_deref())
+            .await?;
+        out.extend(page.items);
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}

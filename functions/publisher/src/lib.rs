@@ -1,0 +1,102 @@
+//! `publisher` (scheduled): approved items whose `publish_at` has come are published — through
+//! the same state machine and checks as a moderator's publish (rights valid for the site now, a
+//! product mapping when shoppable). One that fails a check stays approved, is reported (and
+//! logged) with why, and is tried again on the next run.
+
+use reelcart_domain::Clock;
+use reelcart_domain::content::{Channel, PublishCheck, Status, transition};
+use reelcart_lambda::config::{ConfigError, Vars};
+use reelcart_ports::{ContentStore, PortError};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// The actor of the publisher's audit entries.
+pub const ACTOR: &str = "publisher";
+
+#[derive(Debug, thiserror::Error)]
+#[error("store: {0}")]
+pub struct Error(#[from] PortError);
+
+/// What a run did.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Report {
+    pub due: usize,
+    pub published: Vec<String>,
+    /// Items due but not publishable, with why.
+    pub held: Vec<(String, String)>,
+}
+
+pub struct Publisher<S> {
+    pub content: S,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl<S> std::fmt::Debug for Publisher<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publisher").finish_non_exhaustive()
+    }
+}
+
+impl<S: ContentStore> Publisher<S> {
+    pub async fn run(&self) -> Result<Report, Error> {
+        let now = self.clock.now_unix();
+        let mut report = Report::default();
+        for item in reelcart_ports::all_by_status(&self.content, Status::Approved).await? {
+            if item.publish_at.is_none_or(|t| t > now) {
+                continue;
+            }
+            report.due += 1;
+            let rights = self.content.rights(&item.id).await?;
+            let mappings = self.content.mappings(&item.id).await?;
+            let check = PublishCheck {
+                rights: &rights,
+                mappings: &mappings,
+                channel: Channel::Site,
+                shoppable: item.shoppable,
+                now,
+            };
+            let mut updated = item.clone();
+            updated.updated_at = now;
+            match transition(
+                &item.id,
+                Status::Approved,
+                Status::Published,
+                ACTOR,
+                None,
+                Some(&check),
+                now,
+            ) {
+                Ok(entry) => {
+                    updated.status = Status::Published;
+                    if self.content.record_transition(&updated, &entry).await? {
+                        tracing::info!(item_id = %item.id, "published on schedule");
+                        report.published.push(item.id.clone());
+                    }
+                }
+                Err(why) => {
+                    tracing::warn!(item_id = %item.id, reason = %why, "due but not publishable; held");
+                    report.held.push((item.id.clone(), why.to_string()));
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// Wire from settings: `CONTENT_TABLE`.
+pub fn from_aws<F: Fn(&str) -> Option<String>>(
+    v: &Vars<F>,
+    sdk: &reelcart_aws::SdkConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<Publisher<reelcart_aws::DynamoContent>, ConfigError> {
+    Ok(Publisher {
+        content: reelcart_aws::DynamoContent::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            v.required("CONTENT_TABLE")?,
+        ),
+        clock,
+    })
+}
+
+#[cfg(test)]
+mod tests;
