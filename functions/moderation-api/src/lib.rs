@@ -14,6 +14,8 @@
 //!   maps in bulk (JSON array, or CSV `item_id,sku,placement[,pinned]`): all or nothing, and a
 //!   SKU the catalog does not know is refused (`422 unknown_sku`, every offending row listed).
 //! - `GET /v1/moderation/blocklist`, `PUT /v1/moderation/blocklist` (admin).
+//! - `GET /v1/moderation/qa` — what needs fixing: published shoppable items without a product
+//!   mapping, and approved or published items mapped to a SKU the catalog no longer has.
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -177,6 +179,7 @@ impl<S: ContentStore, C: CatalogStore> Api<S, C> {
                 | (&Method::DELETE, ["items", _, "mappings", _, _])
                 | (&Method::POST, ["mappings"])
                 | (&Method::GET | &Method::PUT, ["blocklist"])
+                | (&Method::GET, ["qa"])
         );
         if !known {
             return Err(not_found());
@@ -220,6 +223,7 @@ impl<S: ContentStore, C: CatalogStore> Api<S, C> {
                 }
             }
             (&Method::POST, ["mappings"]) => self.map(bulk(req)?).await,
+            (&Method::GET, ["qa"]) => self.qa().await,
             (&Method::GET, ["blocklist"]) => {
                 let b = self.content.blocklist().await.map_err(internal)?;
                 Ok(json(StatusCode::OK, &j!({ "blocklist": b })))
@@ -372,6 +376,43 @@ impl<S: ContentStore, C: CatalogStore> Api<S, C> {
         ))
     }
 
+    async fn catalog_skus(&self) -> Result<HashSet<String>, ApiError> {
+        Ok(self
+            .catalog
+            .products()
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .flat_map(|p| p.variants.into_iter().map(|v| v.sku))
+            .collect())
+    }
+
+    /// Published shoppable items without a mapping; shown or showable items mapped to a SKU that
+    /// left the catalog.
+    async fn qa(&self) -> Result<Response<Body>, ApiError> {
+        let skus = self.catalog_skus().await?;
+        let mut unmapped = Vec::new();
+        let mut missing = Vec::new();
+        for status in [Status::Approved, Status::Published] {
+            for item in reelcart_ports::all_by_status(&self.content, status)
+                .await
+                .map_err(internal)?
+            {
+                let mappings = self.content.mappings(&item.id).await.map_err(internal)?;
+                if status == Status::Published && item.shoppable && mappings.is_empty() {
+                    unmapped.push(j!({"item_id": item.id}));
+                }
+                for m in mappings.iter().filter(|m| !skus.contains(&m.sku)) {
+                    missing.push(j!({"item_id": item.id, "status": status.as_str(), "sku": m.sku, "placement": m.placement}));
+                }
+            }
+        }
+        Ok(json(
+            StatusCode::OK,
+            &j!({ "published_without_mapping": unmapped, "mapped_to_missing_sku": missing }),
+        ))
+    }
+
     /// Validate every mapping (item exists, SKU in the catalog, fields) before writing any.
     async fn map(&self, rows: Vec<MappingBody>) -> Result<Response<Body>, ApiError> {
         if rows.is_empty() || rows.len() > MAX_BULK {
@@ -381,14 +422,7 @@ impl<S: ContentStore, C: CatalogStore> Api<S, C> {
                 format!("1-{MAX_BULK} mappings per request"),
             ));
         }
-        let skus: HashSet<String> = self
-            .catalog
-            .products()
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .flat_map(|p| p.variants.into_iter().map(|v| v.sku))
-            .collect();
+        let skus = self.catalog_skus().await?;
         let mut problems = Vec::new();
         let mut valid = Vec::new();
         for (i, row) in rows.iter().enumerate() {

@@ -409,3 +409,51 @@ async fn bulk_mapping_is_all_or_nothing() {
     .await;
     assert_eq!(s, 404);
 }
+
+#[tokio::test]
+async fn qa_lists_unmapped_published_items_and_skus_gone_from_the_catalog() {
+    let api = api().await;
+    let mut unmapped = item(5);
+    unmapped.status = Status::Published;
+    let mut gone = item(6);
+    gone.status = Status::Approved;
+    let mut fine = item(7);
+    fine.status = Status::Published;
+    for i in [&unmapped, &gone, &fine] {
+        api.content.create_item(i).await.unwrap();
+    }
+    let m = |sku: &str| ProductMapping {
+        sku: sku.into(),
+        placement: "pdp".into(),
+        confidence: 1.0,
+        pinned: false,
+    };
+    api.content
+        .put_mapping(&gone.id, &m("DELETED-SKU"))
+        .await
+        .unwrap();
+    api.content
+        .put_mapping(&fine.id, &m("TEE-BLK-M"))
+        .await
+        .unwrap();
+    let (s, v) = call(
+        &api,
+        request("GET", "/v1/moderation/qa", Some("[moderator]"), None),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        v["published_without_mapping"],
+        j!([{"item_id": unmapped.id}])
+    );
+    assert_eq!(
+        v["mapped_to_missing_sku"],
+        j!([{"item_id": gone.id, "status": "approved", "sku": "DELETED-SKU", "placement": "pdp"}])
+    );
+    assert_eq!(
+        call(&api, request("GET", "/v1/moderation/qa", None, None))
+            .await
+            .0,
+        401
+    );
+}
