@@ -277,4 +277,24 @@ async fn every_kind_of_clip_becomes_a_ladder_or_a_reason() {
     assert_eq!(records.get("corrupt").await.unwrap().unwrap().attempts, 1);
     assert_eq!(listing(s3.clone(), media.clone()).await, before);
     assert_eq!(drain(&stack, "TranscodeDLQ").await.len(), 0);
+
+    // A source outside the raw media bucket is refused (and kept in the DLQ), never read.
+    let body = serde_json::json!({"item_id": "elsewhere", "bucket": media, "key": "media/portrait/media_manifest.json"});
+    sqs.send_message()
+        .queue_url(&queue)
+        .message_body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let dead = eventually(
+        Duration::from_secs(60),
+        "refused message in the DLQ",
+        || async {
+            let d = drain(&stack, "TranscodeDLQ").await;
+            (!d.is_empty()).then_some(d)
+        },
+    )
+    .await;
+    assert!(dead[0].contains("elsewhere"));
+    assert!(records.get("elsewhere").await.unwrap().is_none());
 }

@@ -66,6 +66,8 @@ pub enum Error {
 
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The only bucket sources are read from (`RAW_MEDIA_BUCKET`); unset: any the role may read.
+    pub raw_bucket: Option<String>,
     pub media_bucket: String,
     /// Public base URL of the media bucket (CloudFront), no trailing `/`.
     pub media_base_url: String,
@@ -83,6 +85,7 @@ impl Config {
     pub fn from_vars<F: Fn(&str) -> Option<String>>(v: &Vars<F>) -> Result<Self, ConfigError> {
         let d = Limits::default();
         Ok(Self {
+            raw_bucket: v.optional("RAW_MEDIA_BUCKET").filter(|b| !b.is_empty()),
             media_bucket: v.required("MEDIA_BUCKET")?,
             media_base_url: v
                 .required("MEDIA_BASE_URL")?
@@ -212,6 +215,14 @@ impl<R: MediaRecords> Handler<R> {
             return Err(Error::Malformed(format!(
                 "item_id `{}` must be 1-128 of [A-Za-z0-9_-]",
                 req.item_id.chars().take(140).collect::<String>()
+            )));
+        }
+        if let Some(raw) = &self.config.raw_bucket
+            && *raw != req.bucket
+        {
+            return Err(Error::Malformed(format!(
+                "sources are read from the raw media bucket only, not `{}`",
+                req.bucket
             )));
         }
         let head = self

@@ -466,6 +466,7 @@ async fn handler(server: &MockServer, records: MemoryMediaRecords) -> Handler<Me
         .build();
     Handler {
         config: Config {
+            raw_bucket: None,
             media_bucket: BUCKET.into(),
             media_base_url: "https://cdn.example".into(),
             work_dir: std::env::temp_dir(),
