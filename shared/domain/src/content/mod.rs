@@ -7,6 +7,7 @@
 //! read path that shows content filters through [`showable`].
 
 pub mod blocklist;
+pub mod checks;
 pub mod media_url;
 
 use serde::{Deserialize, Serialize};

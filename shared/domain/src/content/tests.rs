@@ -271,3 +271,120 @@ fn item_ids_are_stable_per_source_and_external_id() {
     assert!(a.starts_with("ugc_") && a.len() == 24);
     assert!(a[4..].bytes().all(|b| b.is_ascii_hexdigit()));
 }
+
+mod automated_checks {
+    use super::super::blocklist::{Blocklist, OnHit};
+    use super::super::checks::*;
+    use super::super::*;
+    use crate::video::{MediaRecord, MediaStatus, Probe, RejectCode, Rejection, SourceRef};
+
+    fn probe(w: u32, h: u32, secs: f64, audio: bool) -> Probe {
+        Probe {
+            container: "mov".into(),
+            duration_secs: secs,
+            video_codec: "h264".into(),
+            width: w,
+            height: h,
+            rotation: 0,
+            sample_aspect: (1, 1),
+            display_width: w,
+            display_height: h,
+            frame_rate: 30.0,
+            variable_frame_rate: false,
+            has_audio: audio,
+            audio_codec: None,
+            bit_rate: None,
+            size_bytes: None,
+        }
+    }
+
+    fn media(p: Option<Probe>, status: MediaStatus) -> MediaRecord {
+        let source = SourceRef {
+            bucket: "b".into(),
+            key: "k".into(),
+            etag: "e".into(),
+        };
+        MediaRecord {
+            status,
+            probe: p,
+            ..MediaRecord::attempt("i", source, 1, 0, 0)
+        }
+    }
+
+    #[test]
+    fn the_strictest_verdict_wins_with_its_reasons() {
+        let mut item = UgcItem::new(
+            Source::InstagramHashtag,
+            "1",
+            MediaType::Video,
+            "free money here",
+            0,
+        );
+        item.author.handle = Some("@bot".into());
+        let flag_words = TextCheck(Blocklist {
+            words: vec!["free money".into()],
+            handles: vec![],
+            on_hit: OnHit::Flag,
+        });
+        let reject_handles = TextCheck(Blocklist {
+            words: vec![],
+            handles: vec!["bot".into()],
+            on_hit: OnHit::Reject,
+        });
+        let sanity = MediaSanity::default();
+        let m = media(Some(probe(360, 640, 120.0, false)), MediaStatus::Transcoded);
+        let subject = Subject {
+            item: &item,
+            media: Some(&m),
+        };
+
+        assert_eq!(
+            sanity.check(&subject),
+            Verdict::Flag("long video (120 s), low resolution (360×640), no audio".into())
+        );
+        assert_eq!(
+            run_checks(&[&flag_words, &sanity], &subject),
+            Verdict::Flag("blocklist: blocked word `free money`; media: long video (120 s), low resolution (360×640), no audio".into())
+        );
+        assert_eq!(
+            run_checks(&[&flag_words, &reject_handles, &sanity], &subject),
+            Verdict::Reject("blocklist: blocked handle @bot".into())
+        );
+        let clean = UgcItem::new(Source::Upload, "2", MediaType::Video, "my new tee", 0);
+        let good = media(Some(probe(1080, 1920, 20.0, true)), MediaStatus::Transcoded);
+        assert_eq!(
+            run_checks(
+                &[&flag_words, &sanity],
+                &Subject {
+                    item: &clean,
+                    media: Some(&good)
+                }
+            ),
+            Verdict::Pass
+        );
+        assert_eq!(
+            run_checks(
+                &[],
+                &Subject {
+                    item: &clean,
+                    media: None
+                }
+            ),
+            Verdict::Pass
+        );
+    }
+
+    #[test]
+    fn a_video_the_transcoder_refused_is_rejected_with_its_reason() {
+        let item = UgcItem::new(Source::Upload, "3", MediaType::Video, "", 0);
+        let mut m = media(None, MediaStatus::Failed);
+        m.failure = Some(Rejection::new(RejectCode::Corrupt, "cannot be read"));
+        assert_eq!(
+            MediaSanity::default().check(&Subject {
+                item: &item,
+                media: Some(&m)
+            }),
+            Verdict::Reject("unusable video: corrupt: cannot be read".into())
+        );
+    }
+}
