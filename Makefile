@@ -72,7 +72,7 @@ build: $(LAMBDA)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(ARCH)
 
 bench: venv tools
-	cargo build --release -p transcoder -p webhook-receiver -p webhook-processor -p token-refresher -p connection-events -p connections-api -p catalog-sync -p catalog-api -p reelcart-bench
+	cargo build --release -p transcoder -p moderation-api -p rights-enforcer -p publisher -p webhook-receiver -p webhook-processor -p token-refresher -p connection-events -p connections-api -p catalog-sync -p catalog-api -p reelcart-bench
 	infra/scripts/with-moto.sh cargo bench -p reelcart-bench
 
 clean:

@@ -229,7 +229,7 @@ fn sqs_batch(first: usize, tag: &str, now: i64) -> String {
 }
 
 /// Every Lambda function (the workspace's default members), measured side by side.
-const FUNCTIONS: [&str; 8] = [
+const FUNCTIONS: [&str; 11] = [
     "webhook-receiver",
     "webhook-processor",
     "token-refresher",
@@ -238,6 +238,9 @@ const FUNCTIONS: [&str; 8] = [
     "catalog-sync",
     "catalog-api",
     "transcoder",
+    "moderation-api",
+    "rights-enforcer",
+    "publisher",
 ];
 
 #[tokio::main]
