@@ -118,26 +118,33 @@ async fn moderators_work_the_queue_and_only_rights_holders_publish() {
         step("published", None).await.1["error"]["code"],
         "no_valid_rights"
     );
-    content
-        .put_rights(&Rights {
-            id: "r1".into(),
-            item_id: id.clone(),
-            license: "site".into(),
-            channels: [Channel::Site].into_iter().collect(),
-            starts_at: t,
-            expires_at: Some(now() + 86_400),
-            revoked_at: None,
-            consent: Consent::CommentReply {
-                comment_id: "c1".into(),
-                author: "creator".into(),
-                text: "#YesAcme".into(),
-                permalink: "https://www.instagram.com/p/e2e0/".into(),
-                replied_at: t,
-            },
-            artifact_key: "consent/r1.json".into(),
-        })
+    // An admin records the rights; the consent proof lands in the consent bucket first.
+    let recorded: Value = http
+        .post(format!("{base}/v1/moderation/items/{id}/rights"))
+        .bearer_auth(&admin)
+        .json(&json!({
+            "license": "site",
+            "channels": ["site"],
+            "starts_at": t,
+            "expires_at": now() + 86_400,
+            "consent": {"kind": "comment_reply", "comment_id": "c1", "author": "creator",
+                        "text": "#YesAcme", "permalink": "https://www.instagram.com/p/e2e0/", "replied_at": t}
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
         .await
         .unwrap();
+    let artifact_key = recorded["rights"]["artifact_key"].as_str().unwrap();
+    let artifact = reelcart_aws::s3_client(&stack.emulator.sdk, true)
+        .get_object()
+        .bucket(stack.physical("ConsentBucket").unwrap())
+        .key(artifact_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(artifact.content_type(), Some("application/json"));
     assert_eq!(
         step("published", None).await.1["error"]["code"],
         "no_mapping"

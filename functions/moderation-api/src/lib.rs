@@ -14,6 +14,11 @@
 //!   maps in bulk (JSON array, or CSV `item_id,sku,placement[,pinned]`): all or nothing, and a
 //!   SKU the catalog does not know is refused (`422 unknown_sku`, every offending row listed).
 //! - `GET /v1/moderation/blocklist`, `PUT /v1/moderation/blocklist` (admin).
+//! - `POST /v1/moderation/items/{id}/rights` (admin) — record rights obtained elsewhere (a signed
+//!   agreement, a creator's off-platform consent): the consent proof is written first as an
+//!   immutable artifact in the consent bucket, then the rights record points at it.
+//!   `POST /v1/moderation/items/{id}/rights/{rights_id}/revoke` (admin) ends them now; the rights
+//!   enforcer takes the item down on its next run.
 //! - `GET /v1/moderation/qa` — what needs fixing: published shoppable items without a product
 //!   mapping, and approved or published items mapped to a SKU the catalog no longer has.
 
@@ -27,7 +32,7 @@ use reelcart_domain::content::{
 use reelcart_lambda::auth::Principal;
 use reelcart_lambda::config::{ConfigError, Vars};
 use reelcart_lambda::http::{ApiError, json};
-use reelcart_ports::{CatalogStore, ContentStore, valid_status_cursor};
+use reelcart_ports::{BlobStore, CatalogStore, ContentStore, valid_status_cursor};
 use serde::Deserialize;
 use serde_json::{Value, json as j};
 use std::collections::HashSet;
@@ -40,13 +45,15 @@ pub const MAX_PAGE: usize = 100;
 pub const MAX_BULK: usize = 5_000;
 const MAX_BODY: usize = 1 << 20;
 
-pub struct Api<S, C> {
+pub struct Api<S, C, B> {
     pub content: S,
     pub catalog: C,
+    /// Consent artifacts (private, versioned, object-locked in AWS).
+    pub consent: B,
     pub clock: Arc<dyn Clock>,
 }
 
-impl<S, C> std::fmt::Debug for Api<S, C> {
+impl<S, C, B> std::fmt::Debug for Api<S, C, B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Api").finish_non_exhaustive()
     }
@@ -153,7 +160,17 @@ impl MappingBody {
     }
 }
 
-impl<S: ContentStore, C: CatalogStore> Api<S, C> {
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RightsBody {
+    license: String,
+    channels: std::collections::BTreeSet<Channel>,
+    starts_at: i64,
+    expires_at: Option<i64>,
+    consent: reelcart_domain::content::Consent,
+}
+
+impl<S: ContentStore, C: CatalogStore, B: BlobStore> Api<S, C, B> {
     pub async fn handle(&self, req: Request) -> Response<Body> {
         self.dispatch(&req)
             .await
@@ -168,7 +185,12 @@ impl<S: ContentStore, C: CatalogStore> Api<S, C> {
         let parts: Vec<&str> = rest.split('/').collect();
         let method = req.method().clone();
         // Known routes only; then the role.
-        let admin_only = matches!((&method, parts.as_slice()), (&Method::PUT, ["blocklist"]));
+        let admin_only = matches!(
+            (&method, parts.as_slice()),
+            (&Method::PUT, ["blocklist"])
+                | (&Method::POST, ["items", _, "rights"])
+                | (&Method::POST, ["items", _, "rights", _, "revoke"])
+        );
         let known = matches!(
             (&method, parts.as_slice()),
             (&Method::GET, ["items"])
@@ -180,6 +202,8 @@ impl<S: ContentStore, C: CatalogStore> Api<S, C> {
                 | (&Method::POST, ["mappings"])
                 | (&Method::GET | &Method::PUT, ["blocklist"])
                 | (&Method::GET, ["qa"])
+                | (&Method::POST, ["items", _, "rights"])
+                | (&Method::POST, ["items", _, "rights", _, "revoke"])
         );
         if !known {
             return Err(not_found());
@@ -224,6 +248,12 @@ impl<S: ContentStore, C: CatalogStore> Api<S, C> {
             }
             (&Method::POST, ["mappings"]) => self.map(bulk(req)?).await,
             (&Method::GET, ["qa"]) => self.qa().await,
+            (&Method::POST, ["items", id, "rights"]) => {
+                self.record_rights(id, &who.subject, parse_body(req)?).await
+            }
+            (&Method::POST, ["items", id, "rights", rights_id, "revoke"]) => {
+                self.revoke(id, rights_id, &who.subject).await
+            }
             (&Method::GET, ["blocklist"]) => {
                 let b = self.content.blocklist().await.map_err(internal)?;
                 Ok(json(StatusCode::OK, &j!({ "blocklist": b })))
@@ -376,6 +406,86 @@ impl<S: ContentStore, C: CatalogStore> Api<S, C> {
         ))
     }
 
+    async fn record_rights(
+        &self,
+        id: &str,
+        actor: &str,
+        body: RightsBody,
+    ) -> Result<Response<Body>, ApiError> {
+        self.existing(id).await?;
+        let now = self.clock.now_unix();
+        let invalid = |m: &str| client(StatusCode::UNPROCESSABLE_ENTITY, "invalid_rights", m);
+        if body.channels.is_empty() {
+            return Err(invalid("rights name at least one channel"));
+        }
+        if body.expires_at.is_some_and(|e| e <= body.starts_at) {
+            return Err(invalid("rights must expire after they start"));
+        }
+        let license = body.license.trim();
+        if license.is_empty() || license.len() > 200 {
+            return Err(invalid("license must be 1-200 characters"));
+        }
+        let rights_id = format!("r{}", uuid::Uuid::new_v4().simple());
+        let artifact_key = format!("consent/{id}/{rights_id}.json");
+        // The proof first: rights never point at an artifact that was not written.
+        let artifact = j!({
+            "item_id": id,
+            "rights_id": rights_id,
+            "consent": body.consent,
+            "license": license,
+            "channels": body.channels,
+            "starts_at": body.starts_at,
+            "expires_at": body.expires_at,
+            "recorded_by": actor,
+            "recorded_at": now,
+        });
+        self.consent
+            .put(
+                &artifact_key,
+                serde_json::to_vec(&artifact).map_err(internal)?.into(),
+                "application/json",
+            )
+            .await
+            .map_err(internal)?;
+        let rights = reelcart_domain::content::Rights {
+            id: rights_id,
+            item_id: id.to_string(),
+            license: license.to_string(),
+            channels: body.channels,
+            starts_at: body.starts_at,
+            expires_at: body.expires_at,
+            revoked_at: None,
+            consent: body.consent,
+            artifact_key,
+        };
+        self.content.put_rights(&rights).await.map_err(internal)?;
+        tracing::info!(item_id = %id, rights_id = %rights.id, actor = %actor, "rights recorded");
+        Ok(json(StatusCode::CREATED, &j!({ "rights": rights })))
+    }
+
+    async fn revoke(
+        &self,
+        id: &str,
+        rights_id: &str,
+        actor: &str,
+    ) -> Result<Response<Body>, ApiError> {
+        let mut rights = self
+            .content
+            .rights(id)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .find(|r| r.id == rights_id)
+            .ok_or_else(|| client(StatusCode::NOT_FOUND, "not_found", "no such rights"))?;
+        let now = self.clock.now_unix();
+        if rights.revoked_at.is_none_or(|t| t > now) {
+            rights.revoked_at = Some(now);
+            self.content.put_rights(&rights).await.map_err(internal)?;
+            tracing::warn!(item_id = %id, rights_id = %rights_id, actor = %actor, "rights revoked");
+        }
+        Ok(json(StatusCode::OK, &j!({ "rights": rights })))
+    }
+
     async fn catalog_skus(&self) -> Result<HashSet<String>, ApiError> {
         Ok(self
             .catalog
@@ -515,16 +625,24 @@ fn bulk(req: &Request) -> Result<Vec<MappingBody>, ApiError> {
     Ok(out)
 }
 
-/// Build from settings (`CONTENT_TABLE`, `CATALOG_TABLE`).
+/// The API as deployed.
+pub type AwsApi =
+    Api<reelcart_aws::DynamoContent, reelcart_aws::DynamoCatalog, reelcart_aws::S3Blobs>;
+
+/// Build from settings (`CONTENT_TABLE`, `CATALOG_TABLE`, `CONSENT_BUCKET`, `S3_FORCE_PATH_STYLE`).
 pub fn from_aws<F: Fn(&str) -> Option<String>>(
     v: &Vars<F>,
     sdk: &reelcart_aws::SdkConfig,
     clock: Arc<dyn Clock>,
-) -> Result<Api<reelcart_aws::DynamoContent, reelcart_aws::DynamoCatalog>, ConfigError> {
+) -> Result<AwsApi, ConfigError> {
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     Ok(Api {
         content: reelcart_aws::DynamoContent::new(dynamo.clone(), v.required("CONTENT_TABLE")?),
         catalog: reelcart_aws::DynamoCatalog::new(dynamo, v.required("CATALOG_TABLE")?),
+        consent: reelcart_aws::S3Blobs::new(
+            reelcart_aws::s3_client(sdk, v.parse_or("S3_FORCE_PATH_STYLE", false)?),
+            v.required("CONSENT_BUCKET")?,
+        ),
         clock,
     })
 }

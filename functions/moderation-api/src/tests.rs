@@ -6,7 +6,7 @@ use lambda_http::request::RequestContext;
 use reelcart_domain::FixedClock;
 use reelcart_domain::catalog::{Money, Product, ProductStatus, Variant};
 use reelcart_domain::content::{Consent, MediaType, Rights, Source};
-use reelcart_ports::memory::{MemoryCatalog, MemoryContent};
+use reelcart_ports::memory::{MemoryBlobs, MemoryCatalog, MemoryContent};
 
 const NOW: i64 = 1_780_000_000;
 
@@ -67,17 +67,18 @@ fn item(n: usize) -> UgcItem {
     )
 }
 
-async fn api() -> Api<MemoryContent, MemoryCatalog> {
+async fn api() -> Api<MemoryContent, MemoryCatalog, MemoryBlobs> {
     let catalog = MemoryCatalog::default();
     catalog.put_products(&[product("TEE-BLK-M")]).await.unwrap();
     Api {
         content: MemoryContent::default(),
         catalog,
+        consent: MemoryBlobs::default(),
         clock: Arc::new(FixedClock::at(NOW)),
     }
 }
 
-async fn call(api: &Api<MemoryContent, MemoryCatalog>, r: Request) -> (u16, Value) {
+async fn call(api: &Api<MemoryContent, MemoryCatalog, MemoryBlobs>, r: Request) -> (u16, Value) {
     let resp = api.handle(r).await;
     let status = resp.status().as_u16();
     let body = match resp.body() {
@@ -455,5 +456,101 @@ async fn qa_lists_unmapped_published_items_and_skus_gone_from_the_catalog() {
             .await
             .0,
         401
+    );
+}
+
+#[tokio::test]
+async fn admins_record_rights_with_their_consent_artifact_and_revoke_them() {
+    use reelcart_ports::BlobStore;
+    let api = api().await;
+    let it = item(8);
+    api.content.create_item(&it).await.unwrap();
+    let body = j!({
+        "license": "site and email, 12 months",
+        "channels": ["site", "email"],
+        "starts_at": NOW - 10,
+        "expires_at": NOW + 365 * 86_400,
+        "consent": {"kind": "portal_terms", "creator_id": "cr-9", "terms_version": "2026-01", "accepted_at": NOW - 20}
+    })
+    .to_string();
+    let uri = format!("/v1/moderation/items/{}/rights", it.id);
+    assert_eq!(
+        call(
+            &api,
+            request("POST", &uri, Some("[moderator]"), Some(&body))
+        )
+        .await
+        .0,
+        403
+    );
+    let (s, v) = call(&api, request("POST", &uri, Some("[admin]"), Some(&body))).await;
+    assert_eq!(s, 201, "{v}");
+    let key = v["rights"]["artifact_key"].as_str().unwrap().to_string();
+    let artifact: Value =
+        serde_json::from_slice(&api.consent.get(&key).await.unwrap().unwrap()).unwrap();
+    assert_eq!(artifact["recorded_by"], "mod-7");
+    assert_eq!(artifact["consent"]["creator_id"], "cr-9");
+    let detail_uri = format!("/v1/moderation/items/{}", it.id);
+    let detail = || request("GET", &detail_uri, Some("[moderator]"), None);
+    assert_eq!(
+        call(&api, detail()).await.1["rights"][0]["valid_now_for"],
+        j!(["site", "email"])
+    );
+
+    let rid = v["rights"]["id"].as_str().unwrap();
+    let revoke = format!("/v1/moderation/items/{}/rights/{rid}/revoke", it.id);
+    assert_eq!(
+        call(&api, request("POST", &revoke, Some("[admin]"), None))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        call(&api, detail()).await.1["rights"][0]["valid_now_for"],
+        j!([])
+    );
+    assert_eq!(
+        call(
+            &api,
+            request(
+                "POST",
+                &format!("/v1/moderation/items/{}/rights/nope/revoke", it.id),
+                Some("[admin]"),
+                None
+            )
+        )
+        .await
+        .0,
+        404
+    );
+
+    // Nonsense is refused before anything is written.
+    for bad in [
+        j!({"license": "x", "channels": [], "starts_at": 0, "expires_at": null, "consent": {"kind": "portal_terms", "creator_id": "c", "terms_version": "1", "accepted_at": 0}}),
+        j!({"license": "x", "channels": ["site"], "starts_at": 10, "expires_at": 5, "consent": {"kind": "portal_terms", "creator_id": "c", "terms_version": "1", "accepted_at": 0}}),
+    ] {
+        assert_eq!(
+            call(
+                &api,
+                request("POST", &uri, Some("[admin]"), Some(&bad.to_string()))
+            )
+            .await
+            .0,
+            422
+        );
+    }
+    assert_eq!(
+        call(
+            &api,
+            request(
+                "POST",
+                &uri,
+                Some("[admin]"),
+                Some(r#"{"license":"x","channels":["tv"]}"#)
+            )
+        )
+        .await
+        .0,
+        400
     );
 }
