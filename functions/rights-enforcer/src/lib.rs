@@ -1,7 +1,7 @@
 //! `rights-enforcer` (scheduled): a published item whose rights for the site are no longer valid —
-//! expired, revoked, or never granted — is archived (an audit entry by `rights-enforcer` with the
-//! reason), its public media is deleted from the media bucket (it can be transcoded again from the
-//! raw upload if rights are granted anew), and the CDN is told to forget its paths. After one run
+//! expired, revoked, or never granted — has its public media deleted from the media bucket (it can
+//! be transcoded again from the raw upload if rights are granted anew), the CDN told to forget its
+//! paths, and is then archived (an audit entry by `rights-enforcer` with the reason). After one run
 //! nothing of it is shown anywhere.
 
 use reelcart_domain::Clock;
@@ -120,16 +120,45 @@ impl<S, I> std::fmt::Debug for Enforcer<S, I> {
 }
 
 impl<S: ContentStore, I: CdnInvalidator> Enforcer<S, I> {
+    /// Take-down happens media first, the state last: the media is deleted and the CDN told to
+    /// forget it before the item is archived, so a run that fails half-way leaves the item
+    /// published and the next run does it all again (deleting and invalidating twice is harmless;
+    /// an archived item whose media was never taken down would be missed for good).
     pub async fn run(&self) -> Result<Report, Error> {
         let now = self.clock.now_unix();
         let published = reelcart_ports::all_by_status(&self.content, Status::Published).await?;
-        let mut archived = Vec::new();
+        let mut due = Vec::new();
         for item in &published {
             let rights = self.content.rights(&item.id).await?;
-            if rights_valid(&rights, Channel::Site, now) {
-                continue;
+            if !rights_valid(&rights, Channel::Site, now) {
+                due.push((item, why_not_valid(&rights, now)));
             }
-            let reason = why_not_valid(&rights, now);
+        }
+        if due.is_empty() {
+            tracing::info!(checked = published.len(), archived = 0, "rights enforced");
+            return Ok(Report {
+                checked: published.len(),
+                archived: Vec::new(),
+                invalidation: None,
+            });
+        }
+        let mut deleted = Vec::with_capacity(due.len());
+        for (item, _) in &due {
+            deleted.push(match &self.media {
+                Some(m) => m.purge(&item.id).await?,
+                None => 0,
+            });
+        }
+        let paths: Vec<String> = if due.len() > MAX_WILDCARDS {
+            vec!["/media/*".to_string()]
+        } else {
+            due.iter()
+                .map(|(item, _)| format!("/media/{}/*", item.id))
+                .collect()
+        };
+        let invalidation = self.cdn.invalidate(&paths).await?;
+        let mut archived = Vec::new();
+        for ((item, reason), media_objects_deleted) in due.into_iter().zip(deleted) {
             let Ok(entry) = transition(
                 &item.id,
                 Status::Published,
@@ -145,13 +174,10 @@ impl<S: ContentStore, I: CdnInvalidator> Enforcer<S, I> {
             updated.status = Status::Archived;
             updated.updated_at = now;
             if !self.content.record_transition(&updated, &entry).await? {
-                // Moved by a moderator meanwhile; the next run looks again.
+                // Moved by a moderator meanwhile (its media is gone all the same: its rights are
+                // not valid); the next run looks again.
                 continue;
             }
-            let media_objects_deleted = match &self.media {
-                Some(m) => m.purge(&item.id).await?,
-                None => 0,
-            };
             tracing::warn!(item_id = %item.id, reason = %reason, media_objects_deleted, "archived: rights no longer valid");
             archived.push(Archived {
                 item_id: item.id.clone(),
@@ -159,19 +185,6 @@ impl<S: ContentStore, I: CdnInvalidator> Enforcer<S, I> {
                 media_objects_deleted,
             });
         }
-        let invalidation = if archived.is_empty() {
-            None
-        } else {
-            let paths: Vec<String> = if archived.len() > MAX_WILDCARDS {
-                vec!["/media/*".to_string()]
-            } else {
-                archived
-                    .iter()
-                    .map(|a| format!("/media/{}/*", a.item_id))
-                    .collect()
-            };
-            Some(self.cdn.invalidate(&paths).await?)
-        };
         tracing::info!(
             checked = published.len(),
             archived = archived.len(),
@@ -180,7 +193,7 @@ impl<S: ContentStore, I: CdnInvalidator> Enforcer<S, I> {
         Ok(Report {
             checked: published.len(),
             archived,
-            invalidation,
+            invalidation: Some(invalidation),
         })
     }
 }

@@ -153,3 +153,43 @@ async fn many_expiries_invalidate_all_media_at_once() {
     assert_eq!(report.archived.len(), MAX_WILDCARDS + 1);
     assert_eq!(e.cdn.calls(), [vec!["/media/*".to_string()]]);
 }
+
+/// A CDN that fails once, then records.
+#[derive(Default)]
+struct FlakyCdn {
+    failed: std::sync::atomic::AtomicBool,
+    inner: MemoryCdn,
+}
+
+impl CdnInvalidator for FlakyCdn {
+    async fn invalidate(&self, paths: &[String]) -> reelcart_ports::PortResult<String> {
+        if !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Err(PortError::new("cdn", "unavailable"));
+        }
+        self.inner.invalidate(paths).await
+    }
+}
+
+#[tokio::test]
+async fn a_failed_invalidation_leaves_the_item_for_the_next_run() {
+    let e = Enforcer {
+        content: MemoryContent::default(),
+        cdn: FlakyCdn::default(),
+        media: None,
+        clock: Arc::new(FixedClock::at(NOW)),
+    };
+    let it = item(1);
+    e.content.create_item(&it).await.unwrap();
+    assert!(e.run().await.is_err());
+    assert_eq!(
+        e.content.item(&it.id).await.unwrap().unwrap().status,
+        Status::Published
+    );
+    let report = e.run().await.unwrap();
+    assert_eq!(report.archived.len(), 1);
+    assert_eq!(e.cdn.inner.calls(), [vec![format!("/media/{}/*", it.id)]]);
+    assert_eq!(
+        e.content.item(&it.id).await.unwrap().unwrap().status,
+        Status::Archived
+    );
+}
