@@ -27,12 +27,12 @@ use lambda_http::{Body, Request, Response};
 use reelcart_domain::Clock;
 use reelcart_domain::content::blocklist::Blocklist;
 use reelcart_domain::content::{
-    Channel, ProductMapping, PublishCheck, Status, TransitionError, UgcItem, transition,
+    Channel, ProductMapping, Status, TransitionError, UgcItem, transition,
 };
 use reelcart_lambda::auth::Principal;
 use reelcart_lambda::config::{ConfigError, Vars};
 use reelcart_lambda::http::{ApiError, json};
-use reelcart_ports::{BlobStore, CatalogStore, ContentStore, valid_status_cursor};
+use reelcart_ports::{BlobStore, CatalogStore, ContentStore, PublishInputs, valid_status_cursor};
 use serde::Deserialize;
 use serde_json::{Value, json as j};
 use std::collections::HashSet;
@@ -343,21 +343,14 @@ impl<S: ContentStore, C: CatalogStore, B: BlobStore> Api<S, C, B> {
         let to = parse_status(&body.to)?;
         let item = self.existing(id).await?;
         let now = self.clock.now_unix();
-        let (rights, mappings) = if to == Status::Published {
-            (
-                self.content.rights(id).await.map_err(internal)?,
-                self.content.mappings(id).await.map_err(internal)?,
-            )
+        let inputs = if to == Status::Published {
+            PublishInputs::load(&self.content, id)
+                .await
+                .map_err(internal)?
         } else {
-            (Vec::new(), Vec::new())
+            PublishInputs::default()
         };
-        let check = PublishCheck {
-            rights: &rights,
-            mappings: &mappings,
-            channel: Channel::Site,
-            shoppable: item.shoppable,
-            now,
-        };
+        let check = inputs.check(&item, now);
         let entry = transition(
             id,
             item.status,

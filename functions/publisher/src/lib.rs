@@ -4,7 +4,7 @@
 //! logged) with why, and is tried again on the next run.
 
 use reelcart_domain::Clock;
-use reelcart_domain::content::{Channel, PublishCheck, Status, transition};
+use reelcart_domain::content::{Status, transition};
 use reelcart_lambda::config::{ConfigError, Vars};
 use reelcart_ports::{ContentStore, PortError};
 use serde::Serialize;
@@ -46,15 +46,8 @@ impl<S: ContentStore> Publisher<S> {
                 continue;
             }
             report.due += 1;
-            let rights = self.content.rights(&item.id).await?;
-            let mappings = self.content.mappings(&item.id).await?;
-            let check = PublishCheck {
-                rights: &rights,
-                mappings: &mappings,
-                channel: Channel::Site,
-                shoppable: item.shoppable,
-                now,
-            };
+            let inputs = reelcart_ports::PublishInputs::load(&self.content, &item.id).await?;
+            let check = inputs.check(&item, now);
             let mut updated = item.clone();
             updated.updated_at = now;
             match transition(

@@ -1,7 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use super::*;
 use reelcart_domain::FixedClock;
-use reelcart_domain::content::{Consent, MediaType, ProductMapping, Rights, Source, UgcItem};
+use reelcart_domain::content::{
+    Channel, Consent, MediaType, ProductMapping, Rights, Source, UgcItem,
+};
 use reelcart_ports::memory::MemoryContent;
 
 const NOW: i64 = 1_780_000_000;

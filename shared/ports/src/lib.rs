@@ -508,3 +508,34 @@ pub async fn all_by_status<S: ContentStore>(
         }
     }
 }
+
+/// What publishing an item is checked against (its rights and product mappings), read once.
+#[derive(Debug, Clone, Default)]
+pub struct PublishInputs {
+    pub rights: Vec<reelcart_domain::content::Rights>,
+    pub mappings: Vec<reelcart_domain::content::ProductMapping>,
+}
+
+impl PublishInputs {
+    pub async fn load<S: ContentStore>(store: &S, item_id: &str) -> PortResult<Self> {
+        Ok(Self {
+            rights: store.rights(item_id).await?,
+            mappings: store.mappings(item_id).await?,
+        })
+    }
+
+    /// The check for publishing `item` on the site at `now`.
+    pub fn check(
+        &self,
+        item: &reelcart_domain::content::UgcItem,
+        now: i64,
+    ) -> reelcart_domain::content::PublishCheck<'_> {
+        reelcart_domain::content::PublishCheck {
+            rights: &self.rights,
+            mappings: &self.mappings,
+            channel: reelcart_domain::content::Channel::Site,
+            shoppable: item.shoppable,
+            now,
+        }
+    }
+}
