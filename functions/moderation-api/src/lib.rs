@@ -19,6 +19,13 @@
 //!   immutable artifact in the consent bucket, then the rights record points at it.
 //!   `POST /v1/moderation/items/{id}/rights/{rights_id}/revoke` (admin) ends them now; the rights
 //!   enforcer takes the item down on its next run.
+//! - `POST /v1/moderation/items/{id}/rights-requests` `{"license", "channels", "duration_days"?}` —
+//!   ask the creator (Instagram items): the comment asks for a reply with the brand's approval
+//!   hashtag and `@brand`. On mentioned or tagged media `ugc-ingest` posts it through the API; on
+//!   media found by hashtag (where Instagram allows no API comment) the answer carries the text
+//!   and permalink for a person to post it. The reply, when it comes, is the consent: `ugc-ingest`
+//!   records the rights. `GET` lists an item's requests. `422 no_comment_channel` for TikTok,
+//!   uploads and reviews; `409 request_pending` while one is open.
 //! - `GET /v1/moderation/qa` — what needs fixing: published shoppable items without a product
 //!   mapping, and approved or published items mapped to a SKU the catalog no longer has.
 
@@ -32,7 +39,13 @@ use reelcart_domain::content::{
 use reelcart_lambda::auth::Principal;
 use reelcart_lambda::config::{ConfigError, Vars};
 use reelcart_lambda::http::{ApiError, json};
-use reelcart_ports::{BlobStore, CatalogStore, ContentStore, PublishInputs, valid_status_cursor};
+use reelcart_domain::content::rights_request::{
+    BrandRights, ContentCommand, Delivery, RequestState, RightsRequest, Terms, comment_text,
+    delivery_for,
+};
+use reelcart_ports::{
+    BlobStore, CatalogStore, ContentStore, MessageQueue, PublishInputs, valid_status_cursor,
+};
 use serde::Deserialize;
 use serde_json::{Value, json as j};
 use std::collections::HashSet;
@@ -45,15 +58,18 @@ pub const MAX_PAGE: usize = 100;
 pub const MAX_BULK: usize = 5_000;
 const MAX_BODY: usize = 1 << 20;
 
-pub struct Api<S, C, B> {
+pub struct Api<S, C, B, Q> {
     pub content: S,
     pub catalog: C,
     /// Consent artifacts (private, versioned, object-locked in AWS).
     pub consent: B,
+    /// The content queue: rights-request comments for `ugc-ingest` to post.
+    pub commands: Q,
+    pub brand: BrandRights,
     pub clock: Arc<dyn Clock>,
 }
 
-impl<S, C, B> std::fmt::Debug for Api<S, C, B> {
+impl<S, C, B, Q> std::fmt::Debug for Api<S, C, B, Q> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Api").finish_non_exhaustive()
     }
@@ -170,7 +186,15 @@ struct RightsBody {
     consent: reelcart_domain::content::Consent,
 }
 
-impl<S: ContentStore, C: CatalogStore, B: BlobStore> Api<S, C, B> {
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestBody {
+    license: String,
+    channels: std::collections::BTreeSet<Channel>,
+    duration_days: Option<u32>,
+}
+
+impl<S: ContentStore, C: CatalogStore, B: BlobStore, Q: MessageQueue> Api<S, C, B, Q> {
     pub async fn handle(&self, req: Request) -> Response<Body> {
         self.dispatch(&req)
             .await
@@ -204,6 +228,7 @@ impl<S: ContentStore, C: CatalogStore, B: BlobStore> Api<S, C, B> {
                 | (&Method::GET, ["qa"])
                 | (&Method::POST, ["items", _, "rights"])
                 | (&Method::POST, ["items", _, "rights", _, "revoke"])
+                | (&Method::GET | &Method::POST, ["items", _, "rights-requests"])
         );
         if !known {
             return Err(not_found());
@@ -253,6 +278,15 @@ impl<S: ContentStore, C: CatalogStore, B: BlobStore> Api<S, C, B> {
             }
             (&Method::POST, ["items", id, "rights", rights_id, "revoke"]) => {
                 self.revoke(id, rights_id, &who.subject).await
+            }
+            (&Method::POST, ["items", id, "rights-requests"]) => {
+                self.request_rights(id, &who.subject, parse_body(req)?)
+                    .await
+            }
+            (&Method::GET, ["items", id, "rights-requests"]) => {
+                self.existing(id).await?;
+                let requests = self.content.rights_requests(id).await.map_err(internal)?;
+                Ok(json(StatusCode::OK, &j!({ "requests": requests })))
             }
             (&Method::GET, ["blocklist"]) => {
                 let b = self.content.blocklist().await.map_err(internal)?;
@@ -407,53 +441,107 @@ impl<S: ContentStore, C: CatalogStore, B: BlobStore> Api<S, C, B> {
     ) -> Result<Response<Body>, ApiError> {
         self.existing(id).await?;
         let now = self.clock.now_unix();
-        let invalid = |m: &str| client(StatusCode::UNPROCESSABLE_ENTITY, "invalid_rights", m);
-        if body.channels.is_empty() {
-            return Err(invalid("rights name at least one channel"));
-        }
-        if body.expires_at.is_some_and(|e| e <= body.starts_at) {
-            return Err(invalid("rights must expire after they start"));
-        }
-        let license = body.license.trim();
-        if license.is_empty() || license.len() > 200 {
-            return Err(invalid("license must be 1-200 characters"));
-        }
-        let rights_id = format!("r{}", uuid::Uuid::new_v4().simple());
-        let artifact_key = format!("consent/{id}/{rights_id}.json");
-        // The proof first: rights never point at an artifact that was not written.
-        let artifact = j!({
-            "item_id": id,
-            "rights_id": rights_id,
-            "consent": body.consent,
-            "license": license,
-            "channels": body.channels,
-            "starts_at": body.starts_at,
-            "expires_at": body.expires_at,
-            "recorded_by": actor,
-            "recorded_at": now,
-        });
-        self.consent
-            .put(
-                &artifact_key,
-                serde_json::to_vec(&artifact).map_err(internal)?.into(),
-                "application/json",
-            )
-            .await
-            .map_err(internal)?;
-        let rights = reelcart_domain::content::Rights {
-            id: rights_id,
+        let grant = reelcart_domain::content::RightsGrant {
             item_id: id.to_string(),
-            license: license.to_string(),
+            license: body.license,
             channels: body.channels,
             starts_at: body.starts_at,
             expires_at: body.expires_at,
-            revoked_at: None,
             consent: body.consent,
-            artifact_key,
         };
-        self.content.put_rights(&rights).await.map_err(internal)?;
+        if let Some(problem) = grant.problem() {
+            return Err(client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_rights",
+                problem,
+            ));
+        }
+        let rights = reelcart_ports::record_rights(&self.content, &self.consent, grant, actor, now)
+            .await
+            .map_err(internal)?;
         tracing::info!(item_id = %id, rights_id = %rights.id, actor = %actor, "rights recorded");
         Ok(json(StatusCode::CREATED, &j!({ "rights": rights })))
+    }
+
+    async fn request_rights(
+        &self,
+        id: &str,
+        actor: &str,
+        body: RequestBody,
+    ) -> Result<Response<Body>, ApiError> {
+        let item = self.existing(id).await?;
+        let terms = Terms {
+            license: body.license.trim().to_string(),
+            channels: body.channels,
+            duration_days: body.duration_days,
+        };
+        if let Some(problem) = terms.problem() {
+            return Err(client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_rights",
+                problem,
+            ));
+        }
+        let Some(delivery) = delivery_for(item.source) else {
+            return Err(client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "no_comment_channel",
+                "only Instagram posts are asked in a comment: TikTok videos, uploads and reviews carry consent through the creator portal's terms or a recorded agreement",
+            ));
+        };
+        let existing = self.content.rights_requests(id).await.map_err(internal)?;
+        if existing.iter().any(|r| r.state == RequestState::Pending) {
+            return Err(client(
+                StatusCode::CONFLICT,
+                "request_pending",
+                "a rights request for this item is still waiting for the creator's reply",
+            ));
+        }
+        let request = RightsRequest {
+            id: format!("rq{}", uuid::Uuid::new_v4().simple()),
+            item_id: id.to_string(),
+            media_id: item.external_id.clone(),
+            permalink: item.permalink.clone(),
+            hashtag: self.brand.hashtag.clone(),
+            brand_handle: self.brand.handle.clone(),
+            text: comment_text(
+                &self.brand.hashtag,
+                &self.brand.handle,
+                &terms,
+                &self.brand.terms_url,
+            ),
+            terms,
+            delivery,
+            state: RequestState::Pending,
+            requested_by: actor.to_string(),
+            requested_at: self.clock.now_unix(),
+        };
+        self.content
+            .put_rights_request(&request)
+            .await
+            .map_err(internal)?;
+        let next = match request.delivery {
+            Delivery::Api { .. } => {
+                let command = ContentCommand::PostRightsRequest {
+                    item_id: id.to_string(),
+                    request_id: request.id.clone(),
+                };
+                self.commands
+                    .send(&serde_json::to_string(&command).map_err(internal)?)
+                    .await
+                    .map_err(internal)?;
+                "the comment is being posted on the creator's post".to_string()
+            }
+            Delivery::Manual => format!(
+                "Instagram allows no API comment on media found by hashtag: post the text as the brand on {}",
+                request.permalink.as_deref().unwrap_or("the post")
+            ),
+        };
+        tracing::info!(item_id = %id, request_id = %request.id, actor = %actor, "rights requested");
+        Ok(json(
+            StatusCode::CREATED,
+            &j!({ "request": request, "next": next }),
+        ))
     }
 
     async fn revoke(
@@ -619,10 +707,15 @@ fn bulk(req: &Request) -> Result<Vec<MappingBody>, ApiError> {
 }
 
 /// The API as deployed.
-pub type AwsApi =
-    Api<reelcart_aws::DynamoContent, reelcart_aws::DynamoCatalog, reelcart_aws::S3Blobs>;
+pub type AwsApi = Api<
+    reelcart_aws::DynamoContent,
+    reelcart_aws::DynamoCatalog,
+    reelcart_aws::S3Blobs,
+    reelcart_aws::SqsQueue,
+>;
 
-/// Build from settings (`CONTENT_TABLE`, `CATALOG_TABLE`, `CONSENT_BUCKET`, `S3_FORCE_PATH_STYLE`).
+/// Build from settings (`CONTENT_TABLE`, `CATALOG_TABLE`, `CONSENT_BUCKET`, `CONTENT_QUEUE_URL`,
+/// `BRAND_HANDLE`, `APPROVAL_HASHTAG`, `RIGHTS_TERMS_URL`, `S3_FORCE_PATH_STYLE`).
 pub fn from_aws<F: Fn(&str) -> Option<String>>(
     v: &Vars<F>,
     sdk: &reelcart_aws::SdkConfig,
@@ -636,6 +729,19 @@ pub fn from_aws<F: Fn(&str) -> Option<String>>(
             reelcart_aws::s3_client(sdk, v.parse_or("S3_FORCE_PATH_STYLE", false)?),
             v.required("CONSENT_BUCKET")?,
         ),
+        commands: reelcart_aws::SqsQueue::new(
+            aws_sdk_sqs::Client::new(sdk),
+            v.required("CONTENT_QUEUE_URL")?,
+        ),
+        brand: BrandRights::new(
+            &v.required("BRAND_HANDLE")?,
+            v.optional("APPROVAL_HASHTAG").as_deref(),
+            &v.required("RIGHTS_TERMS_URL")?,
+        )
+        .map_err(|reason| ConfigError::Invalid {
+            name: "BRAND_HANDLE",
+            reason,
+        })?,
         clock,
     })
 }

@@ -6,7 +6,7 @@ use lambda_http::request::RequestContext;
 use reelcart_domain::FixedClock;
 use reelcart_domain::catalog::{Money, Product, ProductStatus, Variant};
 use reelcart_domain::content::{Consent, MediaType, Rights, Source};
-use reelcart_ports::memory::{MemoryBlobs, MemoryCatalog, MemoryContent};
+use reelcart_ports::memory::{MemoryBlobs, MemoryCatalog, MemoryContent, MemoryQueue};
 
 const NOW: i64 = 1_780_000_000;
 
@@ -67,18 +67,27 @@ fn item(n: usize) -> UgcItem {
     )
 }
 
-async fn api() -> Api<MemoryContent, MemoryCatalog, MemoryBlobs> {
+type TestApi = Api<MemoryContent, MemoryCatalog, MemoryBlobs, MemoryQueue>;
+
+async fn api() -> TestApi {
     let catalog = MemoryCatalog::default();
     catalog.put_products(&[product("TEE-BLK-M")]).await.unwrap();
     Api {
         content: MemoryContent::default(),
         catalog,
         consent: MemoryBlobs::default(),
+        commands: MemoryQueue::default(),
+        brand: reelcart_domain::content::rights_request::BrandRights::new(
+            "acme",
+            None,
+            "https://acme.example/ugc-terms",
+        )
+        .unwrap(),
         clock: Arc::new(FixedClock::at(NOW)),
     }
 }
 
-async fn call(api: &Api<MemoryContent, MemoryCatalog, MemoryBlobs>, r: Request) -> (u16, Value) {
+async fn call(api: &TestApi, r: Request) -> (u16, Value) {
     let resp = api.handle(r).await;
     let status = resp.status().as_u16();
     let body = match resp.body() {
@@ -553,4 +562,75 @@ async fn admins_record_rights_with_their_consent_artifact_and_revoke_them() {
         .0,
         400
     );
+}
+
+#[tokio::test]
+async fn rights_requests_go_by_api_where_instagram_allows_and_by_hand_elsewhere() {
+    let api = api().await;
+    let hashtag = item(1);
+    let mention = UgcItem::new(
+        Source::InstagramMention,
+        "m-2",
+        MediaType::Video,
+        "hi @acme",
+        NOW,
+    );
+    let tiktok = UgcItem::new(Source::Tiktok, "t-3", MediaType::Video, "hi", NOW);
+    for i in [&hashtag, &mention, &tiktok] {
+        api.content.create_item(i).await.unwrap();
+    }
+    let body = j!({"license": "social and site", "channels": ["site", "instagram"], "duration_days": 365}).to_string();
+    let ask = |id: &str| {
+        request(
+            "POST",
+            &format!("/v1/moderation/items/{id}/rights-requests"),
+            Some("[moderator]"),
+            Some(&body),
+        )
+    };
+
+    // Hashtag media: no API comment; the text and permalink are for a person.
+    let (status, out) = call(&api, ask(&hashtag.id)).await;
+    assert_eq!(status, 201, "{out}");
+    assert_eq!(out["request"]["delivery"]["kind"], "manual");
+    assert_eq!(out["request"]["hashtag"], "#YesAcme");
+    let text = out["request"]["text"].as_str().unwrap();
+    assert!(text.contains("#YesAcme @acme") && text.contains("https://acme.example/ugc-terms"));
+    assert!(api.commands.messages().is_empty());
+    // One open request at a time.
+    assert_eq!(call(&api, ask(&hashtag.id)).await.0, 409);
+
+    // Mentioned media: ugc-ingest posts the comment.
+    let (status, out) = call(&api, ask(&mention.id)).await;
+    assert_eq!(status, 201, "{out}");
+    assert_eq!(out["request"]["delivery"]["kind"], "api");
+    let sent: Value = serde_json::from_str(&api.commands.messages()[0]).unwrap();
+    assert_eq!(sent["command"], "post_rights_request");
+    assert_eq!(sent["item_id"], mention.id.as_str());
+    assert_eq!(sent["request_id"], out["request"]["id"]);
+
+    // TikTok: off-platform consent only.
+    let (status, out) = call(&api, ask(&tiktok.id)).await;
+    assert_eq!((status, out["error"]["code"].as_str()), (422, Some("no_comment_channel")));
+
+    let (status, out) = call(
+        &api,
+        request(
+            "GET",
+            &format!("/v1/moderation/items/{}/rights-requests", hashtag.id),
+            Some("[moderator]"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(out["requests"].as_array().unwrap().len(), 1);
+    // Bad terms are refused.
+    let bad = request(
+        "POST",
+        &format!("/v1/moderation/items/{}/rights-requests", tiktok.id),
+        Some("[moderator]"),
+        Some(r#"{"license":"x","channels":[]}"#),
+    );
+    assert_eq!(call(&api, bad).await.0, 422);
 }

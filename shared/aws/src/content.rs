@@ -7,7 +7,9 @@
 //! | `ITEM#{id}` | `AUDIT#{at:020}#{nanos:020}#{uuid8}` | `doc` (an audit entry) |
 //! | `ITEM#{id}` | `RIGHTS#{rights id}` | `doc` |
 //! | `ITEM#{id}` | `MAP#{placement}#{sku}` | `doc`, `sku` |
+//! | `ITEM#{id}` | `RREQ#{request id}` | `doc` (a rights request) |
 //! | `CONFIG` | `BLOCKLIST` | `doc` |
+//! | `CONFIG` | `HASHTAGS` | `doc` (the hashtag budget and ids) |
 //!
 //! A transition writes the item (conditional on its stored status) and its audit entry in one
 //! transaction. Only `ITEM` rows carry `status_key`, so only they are in the `by_status` index (the
@@ -17,6 +19,8 @@ use crate::sdk_error;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use reelcart_domain::content::blocklist::Blocklist;
+use reelcart_domain::content::hashtag_budget::HashtagBudget;
+use reelcart_domain::content::rights_request::RightsRequest;
 use reelcart_domain::content::{AuditEntry, ProductMapping, Rights, Status, UgcItem};
 use reelcart_ports::{ContentStore, Page, PortError, PortResult, status_sort_key};
 use serde::Serialize;
@@ -316,5 +320,29 @@ impl ContentStore for DynamoContent {
 
     async fn put_blocklist(&self, blocklist: &Blocklist) -> PortResult<()> {
         self.put(row("CONFIG", "BLOCKLIST", blocklist)?).await
+    }
+
+    async fn put_rights_request(&self, request: &RightsRequest) -> PortResult<()> {
+        self.put(row(
+            &item_pk(&request.item_id),
+            &format!("RREQ#{}", request.id),
+            request,
+        )?)
+        .await
+    }
+
+    async fn rights_requests(&self, item_id: &str) -> PortResult<Vec<RightsRequest>> {
+        self.rows(&item_pk(item_id), "RREQ#").await
+    }
+
+    async fn hashtag_budget(&self) -> PortResult<HashtagBudget> {
+        Ok(match self.get("CONFIG", "HASHTAGS").await? {
+            Some(r) => doc(&r)?,
+            None => HashtagBudget::default(),
+        })
+    }
+
+    async fn put_hashtag_budget(&self, budget: &HashtagBudget) -> PortResult<()> {
+        self.put(row("CONFIG", "HASHTAGS", budget)?).await
     }
 }

@@ -741,4 +741,43 @@ pub async fn content_store<S: ContentStore>(store: &S, ns: &str) {
     };
     store.put_blocklist(&b).await.unwrap();
     assert_eq!(store.blocklist().await.unwrap(), b);
+
+    // Rights requests: per item, replaced by id.
+    use reelcart_domain::content::rights_request::*;
+    let mut request = RightsRequest {
+        id: format!("rq-{ns}"),
+        item_id: items[2].id.clone(),
+        media_id: format!("m-{ns}"),
+        permalink: None,
+        hashtag: "#YesAcme".into(),
+        brand_handle: "acme".into(),
+        text: "May we?".into(),
+        terms: Terms {
+            license: "social".into(),
+            channels: [Channel::Site].into(),
+            duration_days: Some(30),
+        },
+        delivery: Delivery::Manual,
+        state: RequestState::Pending,
+        requested_by: "mod".into(),
+        requested_at: now,
+    };
+    assert!(store.rights_requests(&items[2].id).await.unwrap().is_empty());
+    store.put_rights_request(&request).await.unwrap();
+    request.state = RequestState::Granted {
+        rights_id: "r1".into(),
+        at: now + 5,
+    };
+    store.put_rights_request(&request).await.unwrap();
+    assert_eq!(
+        store.rights_requests(&items[2].id).await.unwrap(),
+        vec![request]
+    );
+    assert!(store.rights_requests(&items[1].id).await.unwrap().is_empty());
+
+    let mut budget = store.hashtag_budget().await.unwrap();
+    budget.admit(&format!("#{ns}"), now).unwrap();
+    budget.ids.insert(ns.to_lowercase(), "178431".into());
+    store.put_hashtag_budget(&budget).await.unwrap();
+    assert_eq!(store.hashtag_budget().await.unwrap(), budget);
 }

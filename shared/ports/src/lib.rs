@@ -482,6 +482,46 @@ pub trait ContentStore: Send + Sync {
         &self,
         blocklist: &reelcart_domain::content::blocklist::Blocklist,
     ) -> impl Future<Output = PortResult<()>> + Send;
+    /// Insert or replace a rights request.
+    fn put_rights_request(
+        &self,
+        request: &reelcart_domain::content::rights_request::RightsRequest,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// An item's rights requests, by id.
+    fn rights_requests(
+        &self,
+        item_id: &str,
+    ) -> impl Future<
+        Output = PortResult<Vec<reelcart_domain::content::rights_request::RightsRequest>>,
+    > + Send;
+    /// The hashtag budget (one scheduled ingest at a time reads and writes it).
+    fn hashtag_budget(
+        &self,
+    ) -> impl Future<Output = PortResult<reelcart_domain::content::hashtag_budget::HashtagBudget>> + Send;
+    fn put_hashtag_budget(
+        &self,
+        budget: &reelcart_domain::content::hashtag_budget::HashtagBudget,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+}
+
+/// Record rights: the consent artifact first (to `artifacts`, object-locked in AWS), then the
+/// rights record pointing at it — rights never point at a proof that was not written.
+pub async fn record_rights<S: ContentStore, B: BlobStore>(
+    store: &S,
+    artifacts: &B,
+    grant: reelcart_domain::content::RightsGrant,
+    recorded_by: &str,
+    now: i64,
+) -> PortResult<reelcart_domain::content::Rights> {
+    let rights_id = format!("r{}", uuid::Uuid::new_v4().simple());
+    let artifact = grant.artifact(&rights_id, recorded_by, now);
+    let bytes = serde_json::to_vec(&artifact).map_err(|e| PortError::new("rights.encode", e))?;
+    artifacts
+        .put(&grant.artifact_key(&rights_id), bytes.into(), "application/json")
+        .await?;
+    let rights = grant.into_rights(rights_id);
+    store.put_rights(&rights).await?;
+    Ok(rights)
 }
 
 /// Tells the CDN to forget cached paths (CloudFront invalidations).

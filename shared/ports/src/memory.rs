@@ -523,6 +523,8 @@ struct ContentState {
     rights: BTreeMap<(String, String), reelcart_domain::content::Rights>,
     mappings: BTreeMap<(String, String, String), reelcart_domain::content::ProductMapping>,
     blocklist: reelcart_domain::content::blocklist::Blocklist,
+    requests: BTreeMap<(String, String), reelcart_domain::content::rights_request::RightsRequest>,
+    hashtags: reelcart_domain::content::hashtag_budget::HashtagBudget,
 }
 
 /// Content in memory, with the same conditions and orders as the DynamoDB adapter.
@@ -660,6 +662,43 @@ impl ContentStore for MemoryContent {
         blocklist: &reelcart_domain::content::blocklist::Blocklist,
     ) -> PortResult<()> {
         lock(&self.state).blocklist = blocklist.clone();
+        Ok(())
+    }
+
+    async fn put_rights_request(
+        &self,
+        request: &reelcart_domain::content::rights_request::RightsRequest,
+    ) -> PortResult<()> {
+        lock(&self.state).requests.insert(
+            (request.item_id.clone(), request.id.clone()),
+            request.clone(),
+        );
+        Ok(())
+    }
+
+    async fn rights_requests(
+        &self,
+        item_id: &str,
+    ) -> PortResult<Vec<reelcart_domain::content::rights_request::RightsRequest>> {
+        Ok(lock(&self.state)
+            .requests
+            .iter()
+            .filter(|((i, _), _)| i == item_id)
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
+
+    async fn hashtag_budget(
+        &self,
+    ) -> PortResult<reelcart_domain::content::hashtag_budget::HashtagBudget> {
+        Ok(lock(&self.state).hashtags.clone())
+    }
+
+    async fn put_hashtag_budget(
+        &self,
+        budget: &reelcart_domain::content::hashtag_budget::HashtagBudget,
+    ) -> PortResult<()> {
+        lock(&self.state).hashtags = budget.clone();
         Ok(())
     }
 }

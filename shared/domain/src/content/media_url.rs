@@ -3,6 +3,10 @@
 //! credentials — so a crafted URL cannot make Reelcart fetch from its own network (SSRF). The
 //! fetcher must also refuse a host that resolves to a private address and must not follow
 //! redirects off the list.
+//!
+//! An allow-list entry is a host (`cdn.example.com`), a subdomain pattern (`*.cdninstagram.com`),
+//! or a whole origin (`http://127.0.0.1:4010`), which allows exactly that origin — how the local
+//! stack lets the platform simulator serve media.
 
 /// The platforms' media hosts: Instagram (`cdninstagram.com`, `fbcdn.net`) and TikTok.
 pub const DEFAULT_HOSTS: &[&str] = &[
@@ -40,6 +44,17 @@ fn host_matches(host: &str, entry: &str) -> bool {
 /// Check `url` against `allowed` hosts; the lowercased host on success.
 pub fn check(url: &str, allowed: &[impl AsRef<str>]) -> Result<String, UrlRefusal> {
     let uri: http::Uri = url.trim().parse().map_err(|_| UrlRefusal::Unparsable)?;
+    // An entry that is a whole origin (`http://127.0.0.1:4010`, the local platform simulator)
+    // allows exactly that origin: configuration, never a default.
+    if let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) {
+        let origin = format!("{scheme}://{}", authority.as_str()).to_ascii_lowercase();
+        if allowed
+            .iter()
+            .any(|e| e.as_ref().trim().trim_end_matches('/').eq_ignore_ascii_case(&origin))
+        {
+            return Ok(authority.host().to_ascii_lowercase());
+        }
+    }
     if uri.scheme_str() != Some("https") {
         return Err(UrlRefusal::NotHttps);
     }

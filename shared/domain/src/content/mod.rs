@@ -8,7 +8,9 @@
 
 pub mod blocklist;
 pub mod checks;
+pub mod hashtag_budget;
 pub mod media_url;
+pub mod rights_request;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -211,6 +213,69 @@ impl Rights {
             && self.starts_at <= now
             && self.expires_at.is_none_or(|t| now < t)
             && self.revoked_at.is_none_or(|t| now < t)
+    }
+}
+
+/// Rights about to be recorded: checked, then written as an artifact (the proof) and a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RightsGrant {
+    pub item_id: String,
+    pub license: String,
+    pub channels: BTreeSet<Channel>,
+    pub starts_at: i64,
+    pub expires_at: Option<i64>,
+    pub consent: Consent,
+}
+
+impl RightsGrant {
+    /// Why these rights cannot be recorded, if they cannot.
+    pub fn problem(&self) -> Option<&'static str> {
+        if self.channels.is_empty() {
+            return Some("rights name at least one channel");
+        }
+        if self.expires_at.is_some_and(|e| e <= self.starts_at) {
+            return Some("rights must expire after they start");
+        }
+        let license = self.license.trim();
+        if license.is_empty() || license.len() > 200 {
+            return Some("license must be 1-200 characters");
+        }
+        None
+    }
+
+    /// Where the consent artifact of rights `rights_id` is kept.
+    pub fn artifact_key(&self, rights_id: &str) -> String {
+        format!("consent/{}/{rights_id}.json", self.item_id)
+    }
+
+    /// The consent artifact: who consented to what, when, where, and who recorded it.
+    pub fn artifact(&self, rights_id: &str, recorded_by: &str, now: i64) -> serde_json::Value {
+        serde_json::json!({
+            "item_id": self.item_id,
+            "rights_id": rights_id,
+            "consent": self.consent,
+            "license": self.license.trim(),
+            "channels": self.channels,
+            "starts_at": self.starts_at,
+            "expires_at": self.expires_at,
+            "recorded_by": recorded_by,
+            "recorded_at": now,
+        })
+    }
+
+    pub fn into_rights(self, rights_id: String) -> Rights {
+        let artifact_key = self.artifact_key(&rights_id);
+        Rights {
+            id: rights_id,
+            item_id: self.item_id,
+            license: self.license.trim().to_string(),
+            channels: self.channels,
+            starts_at: self.starts_at,
+            expires_at: self.expires_at,
+            revoked_at: None,
+            consent: self.consent,
+            artifact_key,
+        }
     }
 }
 

@@ -255,6 +255,24 @@ fn media_urls_only_from_allowed_cdns() {
     }
     assert!(check("https://SCONTENT.CDNINSTAGRAM.COM/a.jpg", DEFAULT_HOSTS).is_ok());
     assert!(check("https://media.example/a.jpg", &["media.example"]).is_ok());
+    // A whole-origin entry allows that origin exactly: not another port, scheme or address.
+    let local = ["http://127.0.0.1:4010"];
+    assert_eq!(
+        check("http://127.0.0.1:4010/_sim/ig-cdn/a.mp4", &local),
+        Ok("127.0.0.1".into())
+    );
+    assert_eq!(
+        check("http://127.0.0.1:4011/a.mp4", &local),
+        Err(UrlRefusal::NotHttps)
+    );
+    assert_eq!(
+        check("https://127.0.0.1:4010/a.mp4", &local),
+        Err(UrlRefusal::Port)
+    );
+    assert_eq!(
+        check("http://169.254.169.254/latest/meta-data/", &local),
+        Err(UrlRefusal::NotHttps)
+    );
 }
 
 #[test]
