@@ -33,16 +33,16 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use reelcart_domain::Clock;
 use reelcart_domain::content::blocklist::Blocklist;
+use reelcart_domain::content::rights_request::{
+    BrandRights, ContentCommand, Delivery, RequestState, RightsRequest, Terms, comment_text,
+    delivery_for,
+};
 use reelcart_domain::content::{
     Channel, ProductMapping, Status, TransitionError, UgcItem, transition,
 };
 use reelcart_lambda::auth::Principal;
 use reelcart_lambda::config::{ConfigError, Vars};
 use reelcart_lambda::http::{ApiError, json};
-use reelcart_domain::content::rights_request::{
-    BrandRights, ContentCommand, Delivery, RequestState, RightsRequest, Terms, comment_text,
-    delivery_for,
-};
 use reelcart_ports::{
     BlobStore, CatalogStore, ContentStore, MessageQueue, PublishInputs, valid_status_cursor,
 };
@@ -228,7 +228,10 @@ impl<S: ContentStore, C: CatalogStore, B: BlobStore, Q: MessageQueue> Api<S, C, 
                 | (&Method::GET, ["qa"])
                 | (&Method::POST, ["items", _, "rights"])
                 | (&Method::POST, ["items", _, "rights", _, "revoke"])
-                | (&Method::GET | &Method::POST, ["items", _, "rights-requests"])
+                | (
+                    &Method::GET | &Method::POST,
+                    ["items", _, "rights-requests"]
+                )
         );
         if !known {
             return Err(not_found());

@@ -579,7 +579,9 @@ async fn rights_requests_go_by_api_where_instagram_allows_and_by_hand_elsewhere(
     for i in [&hashtag, &mention, &tiktok] {
         api.content.create_item(i).await.unwrap();
     }
-    let body = j!({"license": "social and site", "channels": ["site", "instagram"], "duration_days": 365}).to_string();
+    let body =
+        j!({"license": "social and site", "channels": ["site", "instagram"], "duration_days": 365})
+            .to_string();
     let ask = |id: &str| {
         request(
             "POST",
@@ -611,7 +613,10 @@ async fn rights_requests_go_by_api_where_instagram_allows_and_by_hand_elsewhere(
 
     // TikTok: off-platform consent only.
     let (status, out) = call(&api, ask(&tiktok.id)).await;
-    assert_eq!((status, out["error"]["code"].as_str()), (422, Some("no_comment_channel")));
+    assert_eq!(
+        (status, out["error"]["code"].as_str()),
+        (422, Some("no_comment_channel"))
+    );
 
     let (status, out) = call(
         &api,

@@ -25,21 +25,13 @@ use reelcart_media::ffmpeg::Ffmpeg;
 use reelcart_media::package::MANIFEST;
 use reelcart_media::{EncodeJob, Encoded, Encoder, MediaError, OutputFile};
 use reelcart_ports::MediaRecords;
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::AsyncWriteExt;
 
-/// A transcode request.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TranscodeRequest {
-    pub item_id: String,
-    pub bucket: String,
-    pub key: String,
-}
+pub use reelcart_domain::video::TranscodeRequest;
 
 /// Item ids become object keys and directory names: letters, digits, `-` and `_` only.
 pub fn valid_item_id(id: &str) -> bool {

@@ -57,7 +57,7 @@ impl CatalogState {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -65,7 +65,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The live Meta grant a token belongs to, or Graph's error.
-fn meta_account(sim: &Sim, token: Option<&str>) -> Result<String, Response> {
+pub(crate) fn meta_account(sim: &Sim, token: Option<&str>) -> Result<String, Response> {
     let now = sim.now();
     let s = sim.lock();
     match s

@@ -19,6 +19,15 @@
 //!   30 minutes), TikTok `POST /v2/oauth/token/` with `authorization_code` (PKCE S256 checked when a
 //!   challenge was given), Meta `GET /oauth/access_token?code` (short-lived) and `GET /me`, Instagram
 //!   `POST /oauth/access_token` (short-lived) and `GET /access_token?grant_type=ig_exchange_token`
+//! - catalogs (`catalog.rs`): Meta Catalog Batch API, TikTok Shop products 202309; Shopify Admin
+//!   products (`shopify.rs`)
+//! - UGC sources (`ugc.rs`, §6): Instagram `GET /ig_hashtag_search`,
+//!   `GET /{hashtag_id}/recent_media|top_media`, `GET /{ig_user_id}?fields=mentioned_media…|
+//!   mentioned_comment…`, `GET /{ig_user_id}/tags`, `POST /{ig_user_id}/mentions`; TikTok Display
+//!   API `POST /v2/video/list/`; control `PUT /_sim/media-files/{name}`, `GET /_sim/ig-cdn/{name}`,
+//!   `POST /_sim/instagram/brand`, `POST /_sim/subscriptions` (signed `mentions` webhooks),
+//!   `POST /_sim/instagram/media`, `POST /_sim/instagram/comments`, `POST /_sim/tiktok/videos`,
+//!   `GET /_sim/ugc`
 //! - control (tests, demo): `POST /_sim/grants`, `POST /_sim/revoke`, `POST /_sim/throttle`,
 //!   `POST /_sim/advance`, `GET /_sim/stats`
 // Request checks return the platform's own error answer as `Err(Response)`: a test double,
@@ -27,6 +36,7 @@
 
 mod catalog;
 mod shopify;
+mod ugc;
 
 pub use shopify::SHOPIFY_ADMIN_TOKEN;
 
@@ -167,6 +177,7 @@ struct State_ {
     catalog: catalog::CatalogState,
     /// The store's products, as Shopify's Admin API lists them.
     shopify_products: Vec<Value>,
+    ugc: ugc::UgcState,
 }
 
 #[derive(Debug, Clone)]
@@ -427,6 +438,23 @@ impl Sim {
                 "/authorization/202309/shops",
                 get(tiktok_shop_authorized_shops),
             )
+            .route("/ig_hashtag_search", get(ugc::hashtag_search))
+            .route("/{id}", get(ugc::node))
+            .route("/{id}/{edge}", get(ugc::node_edge))
+            .route("/{ig_user_id}/mentions", post(ugc::reply_mention))
+            .route("/v2/video/list/", post(ugc::video_list))
+            .route(
+                "/_sim/media-files/{name}",
+                axum::routing::put(ugc::put_media_file)
+                    .layer(axum::extract::DefaultBodyLimit::max(512 * 1024 * 1024)),
+            )
+            .route("/_sim/ig-cdn/{name}", get(ugc::ig_cdn))
+            .route("/_sim/instagram/brand", post(ugc::set_brand))
+            .route("/_sim/subscriptions", post(ugc::subscribe))
+            .route("/_sim/instagram/media", post(ugc::create_media))
+            .route("/_sim/instagram/comments", post(ugc::create_comment))
+            .route("/_sim/tiktok/videos", post(ugc::create_video))
+            .route("/_sim/ugc", get(ugc::ugc_state))
             .route("/_sim/grants", post(seed_grant))
             .route("/_sim/revoke", post(revoke_grant))
             .route("/_sim/throttle", post(throttle))
@@ -1183,7 +1211,7 @@ async fn set_consent(State(sim): State<Sim>, Json(r): Json<ConsentReq>) -> Statu
     StatusCode::NO_CONTENT
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -100,7 +100,7 @@ where
     }
 }
 
-fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+pub(crate) fn http_client() -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .connect_timeout(Duration::from_secs(5))
@@ -114,7 +114,7 @@ fn unix_now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn transient(e: reqwest::Error) -> PushError {
+pub(crate) fn transient(e: reqwest::Error) -> PushError {
     PushError::Transient(e.without_url().to_string())
 }
 
@@ -210,51 +210,54 @@ impl<T: Tokens> MetaCatalog<T> {
 
     /// Send a Graph request with the token, refreshing once if the token is refused.
     async fn graph(&self, build: impl Fn(&SecretString) -> reqwest::RequestBuilder) -> Answer {
-        let mut token = match self.tokens.token().await {
-            Ok(t) => t,
-            Err(e) => return Answer::Err(e),
-        };
-        for attempt in 0..2 {
-            let resp = match build(&token).send().await {
-                Ok(r) => r,
-                Err(e) => return Answer::Err(transient(e)),
-            };
-            let status = resp.status().as_u16();
-            let headers = resp.headers().clone();
-            let body: Value = resp.json().await.unwrap_or(Value::Null);
-            if status == 200 && body.get("error").is_none() {
-                return Answer::Ok(body, headers);
-            }
-            let code = body["error"]["code"].as_i64().unwrap_or(0);
-            let message = body["error"]["message"].as_str().unwrap_or("").to_string();
-            if code == 190 && attempt == 0 {
-                token = match self.tokens.after_rejection(&token).await {
-                    Ok(t) => t,
-                    Err(e) => return Answer::Err(e),
-                };
-                continue;
-            }
-            return Answer::Err(match code {
-                190 | 102 => PushError::Auth(format!("Meta refused the token ({code}): {message}")),
-                c if META_THROTTLED.contains(&c) => {
-                    // Meta's estimate is in minutes; 0 means "about now": a short pause.
-                    let (_, regain) = meta_usage(&headers);
-                    PushError::Throttled {
-                        wait_secs: match regain {
-                            Some(0) => 10,
-                            Some(m) => m * 60,
-                            None => 60,
-                        },
-                    }
-                }
-                1 => PushError::TooLarge,
-                2 => PushError::Transient(message),
-                _ if status >= 500 => PushError::Transient(format!("HTTP {status}")),
-                c => PushError::Fatal(format!("Meta error {c}: {message}")),
-            });
+        match graph_call(&self.tokens, build).await {
+            Ok((body, headers)) => Answer::Ok(body, headers),
+            Err(e) => Answer::Err(e),
         }
-        Answer::Err(PushError::Auth("Meta refused a refreshed token".into()))
     }
+}
+
+/// Send a Graph API request with a connection's token, refreshing once if the token is refused;
+/// Graph's errors classified (token, throttling with Meta's own wait, transient, fatal).
+pub(crate) async fn graph_call<T: Tokens>(
+    tokens: &T,
+    build: impl Fn(&SecretString) -> reqwest::RequestBuilder,
+) -> Result<(Value, http::HeaderMap), PushError> {
+    let mut token = tokens.token().await?;
+    for attempt in 0..2 {
+        let resp = build(&token).send().await.map_err(transient)?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        if status == 200 && body.get("error").is_none() {
+            return Ok((body, headers));
+        }
+        let code = body["error"]["code"].as_i64().unwrap_or(0);
+        let message = body["error"]["message"].as_str().unwrap_or("").to_string();
+        if code == 190 && attempt == 0 {
+            token = tokens.after_rejection(&token).await?;
+            continue;
+        }
+        return Err(match code {
+            190 | 102 => PushError::Auth(format!("Meta refused the token ({code}): {message}")),
+            c if META_THROTTLED.contains(&c) => {
+                // Meta's estimate is in minutes; 0 means "about now": a short pause.
+                let (_, regain) = meta_usage(&headers);
+                PushError::Throttled {
+                    wait_secs: match regain {
+                        Some(0) => 10,
+                        Some(m) => m * 60,
+                        None => 60,
+                    },
+                }
+            }
+            1 => PushError::TooLarge,
+            2 => PushError::Transient(message),
+            _ if status >= 500 => PushError::Transient(format!("HTTP {status}")),
+            c => PushError::Fatal(format!("Meta error {c}: {message}")),
+        });
+    }
+    Err(PushError::Auth("Meta refused a refreshed token".into()))
 }
 
 fn meta_problems(message: &str) -> Problem {

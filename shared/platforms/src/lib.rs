@@ -4,6 +4,7 @@
 pub mod aws;
 pub mod catalog;
 pub mod shopify;
+pub mod ugc;
 
 use reelcart_connections::{TokenClient, TokenGrant};
 use reelcart_domain::connection::{ErrorClass, OAuthPlatform, Operation, PlatformError, classify};

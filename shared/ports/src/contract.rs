@@ -762,7 +762,13 @@ pub async fn content_store<S: ContentStore>(store: &S, ns: &str) {
         requested_by: "mod".into(),
         requested_at: now,
     };
-    assert!(store.rights_requests(&items[2].id).await.unwrap().is_empty());
+    assert!(
+        store
+            .rights_requests(&items[2].id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     store.put_rights_request(&request).await.unwrap();
     request.state = RequestState::Granted {
         rights_id: "r1".into(),
@@ -773,7 +779,13 @@ pub async fn content_store<S: ContentStore>(store: &S, ns: &str) {
         store.rights_requests(&items[2].id).await.unwrap(),
         vec![request]
     );
-    assert!(store.rights_requests(&items[1].id).await.unwrap().is_empty());
+    assert!(
+        store
+            .rights_requests(&items[1].id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let mut budget = store.hashtag_budget().await.unwrap();
     budget.admit(&format!("#{ns}"), now).unwrap();

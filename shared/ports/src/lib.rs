@@ -517,7 +517,11 @@ pub async fn record_rights<S: ContentStore, B: BlobStore>(
     let artifact = grant.artifact(&rights_id, recorded_by, now);
     let bytes = serde_json::to_vec(&artifact).map_err(|e| PortError::new("rights.encode", e))?;
     artifacts
-        .put(&grant.artifact_key(&rights_id), bytes.into(), "application/json")
+        .put(
+            &grant.artifact_key(&rights_id),
+            bytes.into(),
+            "application/json",
+        )
         .await?;
     let rights = grant.into_rights(rights_id);
     store.put_rights(&rights).await?;

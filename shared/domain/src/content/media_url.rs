@@ -48,10 +48,12 @@ pub fn check(url: &str, allowed: &[impl AsRef<str>]) -> Result<String, UrlRefusa
     // allows exactly that origin: configuration, never a default.
     if let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) {
         let origin = format!("{scheme}://{}", authority.as_str()).to_ascii_lowercase();
-        if allowed
-            .iter()
-            .any(|e| e.as_ref().trim().trim_end_matches('/').eq_ignore_ascii_case(&origin))
-        {
+        if allowed.iter().any(|e| {
+            e.as_ref()
+                .trim()
+                .trim_end_matches('/')
+                .eq_ignore_ascii_case(&origin)
+        }) {
             return Ok(authority.host().to_ascii_lowercase());
         }
     }
@@ -78,4 +80,41 @@ pub fn check(url: &str, allowed: &[impl AsRef<str>]) -> Result<String, UrlRefusa
         return Err(UrlRefusal::HostNotAllowed(host));
     }
     Ok(host)
+}
+
+/// Is `ip` an address on the public internet? Media hosts must resolve only to such addresses:
+/// a DNS name pointed at 127.0.0.1, 10.x, 169.254.169.254 (instance metadata) or the like is
+/// refused after resolution.
+pub fn is_public_ip(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (18..20).contains(&b))
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_ip(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8
+                || first == 0x0064 && v6.segments()[1] == 0xff9b)
+        }
+    }
 }

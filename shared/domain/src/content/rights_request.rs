@@ -104,16 +104,24 @@ impl BrandRights {
     pub fn new(handle: &str, hashtag: Option<&str>, terms_url: &str) -> Result<Self, String> {
         let handle = handle.trim().trim_start_matches('@').to_string();
         let word = |w: &str| {
-            !w.is_empty() && w.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
         };
         if !word(&handle) {
-            return Err(format!("brand handle `{handle}` is not an Instagram handle"));
+            return Err(format!(
+                "brand handle `{handle}` is not an Instagram handle"
+            ));
         }
         let hashtag = match hashtag.map(str::trim).filter(|h| !h.is_empty()) {
             Some(h) => format!("#{}", h.trim_start_matches('#')),
             None => {
                 let mut chars = handle.chars();
-                let capital: String = chars.next().into_iter().flat_map(char::to_uppercase).collect();
+                let capital: String = chars
+                    .next()
+                    .into_iter()
+                    .flat_map(char::to_uppercase)
+                    .collect();
                 format!("#Yes{capital}{}", chars.as_str()).replace('.', "")
             }
         };
@@ -301,7 +309,9 @@ mod tests {
     fn only_the_authors_reply_with_the_hashtag_is_consent() {
         let r = request();
         let ok = consent_from(&r, &reply("#YesAcme @acme", "maya"), Some("maya")).unwrap();
-        assert!(matches!(ok, Consent::CommentReply { ref author, replied_at: 200, .. } if author == "maya"));
+        assert!(
+            matches!(ok, Consent::CommentReply { ref author, replied_at: 200, .. } if author == "maya")
+        );
         // Hashtag search gives no author: the replier is taken.
         assert!(consent_from(&r, &reply("#YesAcme @acme", "maya"), None).is_ok());
         assert_eq!(
@@ -317,10 +327,7 @@ mod tests {
         ));
         let mut other = reply("#YesAcme", "maya");
         other.media_id = "m2".into();
-        assert_eq!(
-            consent_from(&r, &other, None),
-            Err(NotConsent::OtherMedia)
-        );
+        assert_eq!(consent_from(&r, &other, None), Err(NotConsent::OtherMedia));
         let mut early = reply("#YesAcme", "maya");
         early.at = 99;
         assert_eq!(
@@ -340,7 +347,12 @@ mod tests {
 
     #[test]
     fn comment_asks_for_the_hashtag_and_the_mention() {
-        let t = comment_text("#YesAcme", "acme", &request().terms, "https://acme.example/ugc-terms");
+        let t = comment_text(
+            "#YesAcme",
+            "acme",
+            &request().terms,
+            "https://acme.example/ugc-terms",
+        );
         assert!(carries_hashtag(&t, "#YesAcme"));
         assert!(mentions(&t, "acme"));
         assert!(t.contains("for 365 days"));
@@ -349,7 +361,10 @@ mod tests {
 
     #[test]
     fn delivery_follows_what_the_platform_allows() {
-        assert_eq!(delivery_for(Source::InstagramHashtag), Some(Delivery::Manual));
+        assert_eq!(
+            delivery_for(Source::InstagramHashtag),
+            Some(Delivery::Manual)
+        );
         assert!(matches!(
             delivery_for(Source::InstagramMention),
             Some(Delivery::Api { comment_id: None })
@@ -360,7 +375,10 @@ mod tests {
     #[test]
     fn brand_configuration() {
         let b = BrandRights::new("@acme", None, "https://acme.example/terms").unwrap();
-        assert_eq!((b.handle.as_str(), b.hashtag.as_str()), ("acme", "#YesAcme"));
+        assert_eq!(
+            (b.handle.as_str(), b.hashtag.as_str()),
+            ("acme", "#YesAcme")
+        );
         let b = BrandRights::new("acme", Some("OkAcme"), "https://a.example").unwrap();
         assert_eq!(b.hashtag, "#OkAcme");
         assert!(BrandRights::new("a cme", None, "https://a.example").is_err());

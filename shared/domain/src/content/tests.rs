@@ -276,6 +276,36 @@ fn media_urls_only_from_allowed_cdns() {
 }
 
 #[test]
+fn only_public_addresses_are_fetched() {
+    use crate::content::media_url::is_public_ip;
+    for private in [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "255.255.255.255",
+        "::1",
+        "::",
+        "fd00::1",
+        "fe80::1",
+        "::ffff:127.0.0.1",
+        "::ffff:169.254.169.254",
+    ] {
+        assert!(!is_public_ip(private.parse().unwrap()), "{private}");
+    }
+    for public in [
+        "157.240.1.1",
+        "31.13.64.1",
+        "2a03:2880:f003:c07:face:b00c::2",
+    ] {
+        assert!(is_public_ip(public.parse().unwrap()), "{public}");
+    }
+}
+
+#[test]
 fn item_ids_are_stable_per_source_and_external_id() {
     let a = UgcItem::id_for(Source::InstagramHashtag, "17895695668004550");
     assert_eq!(

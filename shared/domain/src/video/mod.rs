@@ -85,3 +85,12 @@ pub fn cache_control(immutable: bool) -> &'static str {
 
 #[cfg(test)]
 mod tests;
+
+/// A message on the transcode queue: transcode the raw `bucket`/`key` for `item_id`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TranscodeRequest {
+    pub item_id: String,
+    pub bucket: String,
+    pub key: String,
+}
