@@ -286,6 +286,22 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
                 Box::pin(async move { handler.handle_sqs(event).await.map_err(|e| e.to_string()) })
             }));
         }
+        "ugc-ingest" => {
+            let handler = Arc::new(
+                ugc_ingest::from_aws(&v, sdk, clock)
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?,
+            );
+            let sqs = handler.clone();
+            h.sqs = Some(Arc::new(move |event| {
+                let handler = sqs.clone();
+                Box::pin(async move { handler.handle_sqs(event).await.map_err(|e| e.to_string()) })
+            }));
+            h.schedule = Some(Arc::new(move |_event| {
+                let handler = handler.clone();
+                Box::pin(async move { handler.poll().await.map(|_| ()).map_err(|e| e.to_string()) })
+            }));
+        }
         "connection-events" => {
             let handler = Arc::new(connection_events::from_aws(&v, sdk, clock)?);
             h.sqs = Some(Arc::new(move |event| {

@@ -12,6 +12,8 @@ pub mod functions;
 
 /// The Meta catalog id the local stack's catalog sync uses.
 pub const LOCAL_META_CATALOG: &str = "local-catalog";
+/// The hashtag the local brand collects (the `UgcHashtags` parameter in AWS).
+pub const LOCAL_UGC_HASHTAGS: &str = "acmestyle";
 pub mod idp;
 pub mod provision;
 pub mod pump;
@@ -123,6 +125,21 @@ impl Stack {
                 f.env
                     .insert("CDN_INVALIDATIONS".to_string(), "record".to_string());
             }
+            // The simulated brand account on Instagram, its demo hashtag, and the simulator's
+            // media host (in AWS the allow-list is the platforms' CDNs).
+            if f.env.get("IG_USER_ID").is_some_and(String::is_empty) {
+                f.env.insert(
+                    "IG_USER_ID".to_string(),
+                    reelcart_platform_sim::default_account("instagram").to_string(),
+                );
+            }
+            if f.env.get("UGC_HASHTAGS").is_some_and(String::is_empty) {
+                f.env
+                    .insert("UGC_HASHTAGS".to_string(), LOCAL_UGC_HASHTAGS.to_string());
+            }
+            if f.binary == "ugc-ingest" {
+                f.env.insert("MEDIA_HOSTS".to_string(), sim_url.clone());
+            }
             // The simulated Meta catalog the demo shop syncs to (a template parameter in AWS).
             if f.env.get("META_CATALOG_ID").is_some_and(String::is_empty) {
                 f.env.insert(
@@ -131,6 +148,17 @@ impl Stack {
                 );
             }
         }
+        // Instagram's webhooks (mentions) go to the stack's receiver, signed with the app secret.
+        let meta_secret = std::env::var("META_APP_SECRET")
+            .ok()
+            .and_then(|v| v.split(',').next().map(|s| s.trim().to_string()))
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| seed::DEMO_META_APP_SECRET.to_string());
+        sim.subscribe(
+            "instagram",
+            &format!("http://{addr}/webhooks/meta"),
+            &meta_secret,
+        );
         // TikTok Shop sends sellers back to the redirect URI registered for the app.
         sim.register_redirect(
             "tiktok-shop",

@@ -216,6 +216,9 @@ pub enum NotConsent {
     NotTheAuthor { replier: String, author: String },
     #[error("the reply predates the request")]
     BeforeRequest,
+    /// The brand's own comment carries the hashtag too: never consent.
+    #[error("the comment is the brand's own")]
+    ByTheBrand,
 }
 
 /// Is `reply` the creator's consent to `request`? `author` is the post's author when the
@@ -231,6 +234,13 @@ pub fn consent_from(
     }
     if reply.media_id != request.media_id {
         return Err(NotConsent::OtherMedia);
+    }
+    if reply
+        .author
+        .trim_start_matches('@')
+        .eq_ignore_ascii_case(&request.brand_handle)
+    {
+        return Err(NotConsent::ByTheBrand);
     }
     if !carries_hashtag(&reply.text, &request.hashtag) {
         return Err(NotConsent::NoHashtag(request.hashtag.clone()));
@@ -325,6 +335,11 @@ mod tests {
             consent_from(&r, &reply("yes please @acme", "maya"), Some("maya")),
             Err(NotConsent::NoHashtag(_))
         ));
+        // The request itself carries the hashtag: the brand's comment is never consent.
+        assert_eq!(
+            consent_from(&r, &reply("Reply #YesAcme @acme to agree", "acme"), None),
+            Err(NotConsent::ByTheBrand)
+        );
         let mut other = reply("#YesAcme", "maya");
         other.media_id = "m2".into();
         assert_eq!(consent_from(&r, &other, None), Err(NotConsent::OtherMedia));

@@ -1,0 +1,349 @@
+//! UGC on the local stack with the platform simulator: a hashtag post is collected, transcoded,
+//! asked for rights, the creator's reply becomes consent, and only then is it published; a
+//! mention without rights stays unpublishable; crafted media URLs are refused.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use reelcart_aws::{DynamoCatalog, DynamoContent, DynamoMediaRecords};
+use reelcart_domain::connection::OAuthPlatform;
+use reelcart_domain::content::{Consent, Source, Status, UgcItem};
+use reelcart_domain::video::MediaStatus;
+use reelcart_e2e::*;
+use reelcart_media::samples::{Sample, generate};
+use reelcart_ports::{CatalogStore, ContentStore, MediaRecords};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::time::Duration;
+
+async fn sim_post(http: &reqwest::Client, url: String, body: Value) -> Value {
+    let r = http.post(&url).json(&body).send().await.unwrap();
+    assert!(r.status().is_success(), "{url}: {}", r.status());
+    r.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hashtag_post_is_published_only_after_the_creators_reply() {
+    let stack = start_stack().await;
+    let http = reqwest::Client::new();
+    let sim = stack.sim_url.clone();
+    let base = stack.url();
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.emulator.sdk);
+    let content = DynamoContent::new(dynamo.clone(), stack.physical("ContentTable").unwrap());
+    let media = DynamoMediaRecords::new(dynamo.clone(), stack.physical("ContentTable").unwrap());
+    let catalog = DynamoCatalog::new(dynamo, stack.physical("CatalogTable").unwrap());
+    catalog
+        .put_products(&[reelcart_local::seed::catalog_product(
+            3,
+            "https://cdn.example",
+        )])
+        .await
+        .unwrap();
+    stack
+        .connect_demo(OAuthPlatform::Meta, "1000000000000001", None)
+        .await
+        .unwrap();
+
+    // A real clip on the simulated Instagram CDN.
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    generate(Path::new("ffmpeg"), Sample::new(720, 1280, 3.0), &clip)
+        .await
+        .unwrap();
+    let r = http
+        .put(format!("{sim}/_sim/media-files/clip.mp4"))
+        .header("content-type", "video/mp4")
+        .body(std::fs::read(&clip).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let cdn_url = format!("{sim}/_sim/ig-cdn/clip.mp4");
+
+    // What people post: a hashtag post, two with crafted media URLs, a mention.
+    let new_post = |owner: &str, caption: &str, url: &str| json!({"owner_username": owner, "caption": caption, "media_type": "VIDEO", "media_url": url});
+    let hashtag_post = sim_post(
+        &http,
+        format!("{sim}/_sim/instagram/media"),
+        new_post("maya", "Obsessed with this tee #AcmeStyle", &cdn_url),
+    )
+    .await;
+    let media_id = hashtag_post["post"]["id"].as_str().unwrap().to_string();
+    for crafted in [
+        "https://169.254.169.254/latest/meta-data/iam/security-credentials/",
+        "https://evil.example.com/clip.mp4",
+        "http://127.0.0.1:9/clip.mp4",
+    ] {
+        sim_post(
+            &http,
+            format!("{sim}/_sim/instagram/media"),
+            new_post("mallory", "free stuff #acmestyle", crafted),
+        )
+        .await;
+    }
+    let mention_post = sim_post(
+        &http,
+        format!("{sim}/_sim/instagram/media"),
+        new_post("leo", "Fit check @acme", &cdn_url),
+    )
+    .await;
+    // The mention reached the webhook receiver, signed.
+    assert_eq!(mention_post["webhook"]["status"], 200, "{mention_post}");
+    let mention_media = mention_post["post"]["id"].as_str().unwrap().to_string();
+    let mention_id = UgcItem::id_for(Source::InstagramMention, &mention_media);
+    let mention = eventually(Duration::from_secs(30), "the mention ingested", || {
+        let content = content.clone();
+        let id = mention_id.clone();
+        async move { content.item(&id).await.unwrap() }
+    })
+    .await;
+    assert_eq!(mention.author.handle.as_deref(), Some("leo"));
+
+    // The scheduled run collects the hashtag; crafted URLs are refused, nothing is stored for them.
+    stack
+        .fire_schedule("UgcIngestFunction.Poll")
+        .await
+        .unwrap()
+        .unwrap();
+    let item_id = UgcItem::id_for(Source::InstagramHashtag, &media_id);
+    let item = content.item(&item_id).await.unwrap().unwrap();
+    assert_eq!(item.status, Status::Queued);
+    assert_eq!(item.author.handle, None, "hashtag search gives no username");
+    assert_eq!(
+        item.media_key.as_deref(),
+        Some(format!("ugc/{item_id}/source.mp4").as_str())
+    );
+    let queued = reelcart_ports::all_by_status(&content, Status::Queued)
+        .await
+        .unwrap();
+    assert_eq!(
+        queued.len(),
+        2,
+        "the hashtag post and the mention, not the crafted ones: {queued:?}"
+    );
+    // A second run: no new hashtag query (its id is remembered), nothing ingested twice.
+    stack
+        .fire_schedule("UgcIngestFunction.Poll")
+        .await
+        .unwrap()
+        .unwrap();
+    let ugc: Value = http
+        .get(format!("{sim}/_sim/ugc"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ugc["hashtag_queries"].as_array().unwrap().len(), 1, "{ugc}");
+    let budget = content.hashtag_budget().await.unwrap();
+    assert_eq!(budget.used(now()), 1);
+
+    // The transcoder made its ladder from the raw copy.
+    let record = eventually(
+        Duration::from_secs(90),
+        "the hashtag video transcoded",
+        || {
+            let media = media.clone();
+            let id = item_id.clone();
+            async move {
+                media
+                    .get(&id)
+                    .await
+                    .unwrap()
+                    .filter(|r| r.status == MediaStatus::Transcoded)
+            }
+        },
+    )
+    .await;
+    assert!(!record.manifest.unwrap().renditions.is_empty());
+
+    let moderator = stack.token("mod-1", &["moderator"]).unwrap();
+    let call = |method: &str, path: String, body: Option<Value>| {
+        let mut r = http
+            .request(method.parse().unwrap(), format!("{base}{path}"))
+            .bearer_auth(&moderator);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        async move {
+            let resp = r.send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let step = |id: String, to: &str| {
+        call(
+            "POST",
+            format!("/v1/moderation/items/{id}/transitions"),
+            Some(json!({"to": to})),
+        )
+    };
+    for id in [&item_id, &mention_id] {
+        assert_eq!(step(id.clone(), "reviewing").await.0, 200);
+        assert_eq!(step(id.clone(), "approved").await.0, 200);
+        let (s, _) = call(
+            "PUT",
+            format!("/v1/moderation/items/{id}/mappings"),
+            Some(json!({"sku": "TEE-00003", "placement": "pdp"})),
+        )
+        .await;
+        assert_eq!(s, 200);
+        // No rights yet: nothing publishes.
+        let (s, out) = step(id.clone(), "published").await;
+        assert_eq!(
+            (s, out["error"]["code"].as_str()),
+            (409, Some("no_valid_rights"))
+        );
+    }
+
+    // Rights request on the hashtag post: Instagram allows no API comment there, so the answer
+    // is the text for a person to post.
+    let terms = json!({"license": "site and social, non-exclusive", "channels": ["site", "instagram"], "duration_days": 365});
+    let (s, out) = call(
+        "POST",
+        format!("/v1/moderation/items/{item_id}/rights-requests"),
+        Some(terms.clone()),
+    )
+    .await;
+    assert_eq!(s, 201, "{out}");
+    assert_eq!(out["request"]["delivery"]["kind"], "manual");
+    let text = out["request"]["text"].as_str().unwrap().to_string();
+    assert!(text.contains("#YesAcme @acme"), "{text}");
+    // The brand's person posts it from the app; someone else answers first without the hashtag.
+    sim_post(
+        &http,
+        format!("{sim}/_sim/instagram/comments"),
+        json!({"media_id": media_id, "username": "acme", "text": text}),
+    )
+    .await;
+    let noise = sim_post(
+        &http,
+        format!("{sim}/_sim/instagram/comments"),
+        json!({"media_id": media_id, "username": "maya", "text": "@acme what do you mean?"}),
+    )
+    .await;
+    assert_eq!(noise["webhook"]["status"], 200);
+    // The creator replies with the hashtag: that is the consent.
+    let reply = sim_post(
+        &http,
+        format!("{sim}/_sim/instagram/comments"),
+        json!({"media_id": media_id, "username": "maya", "text": "Of course! #YesAcme @acme"}),
+    )
+    .await;
+    assert_eq!(reply["webhook"]["status"], 200, "{reply}");
+    let rights = eventually(Duration::from_secs(30), "rights from the reply", || {
+        let content = content.clone();
+        let id = item_id.clone();
+        async move {
+            let r = content.rights(&id).await.unwrap();
+            (!r.is_empty()).then_some(r)
+        }
+    })
+    .await;
+    assert_eq!(
+        rights.len(),
+        1,
+        "the comment without the hashtag is not consent"
+    );
+    let r = &rights[0];
+    let Consent::CommentReply {
+        author,
+        text,
+        comment_id,
+        permalink,
+        ..
+    } = &r.consent
+    else {
+        panic!("{r:?}")
+    };
+    assert_eq!(author, "maya");
+    assert_eq!(text, "Of course! #YesAcme @acme");
+    assert_eq!(comment_id, reply["comment"]["id"].as_str().unwrap());
+    assert!(permalink.starts_with("https://www.instagram.com/p/"));
+    let expires = r.expires_at.unwrap() - r.starts_at;
+    assert_eq!(expires, 365 * 86_400);
+    // The proof is in the consent bucket.
+    let s3 = reelcart_aws::s3_client(&stack.emulator.sdk, true);
+    let artifact = s3
+        .get_object()
+        .bucket(stack.physical("ConsentBucket").unwrap())
+        .key(&r.artifact_key)
+        .send()
+        .await
+        .unwrap();
+    let artifact: Value =
+        serde_json::from_slice(&artifact.body.collect().await.unwrap().into_bytes()).unwrap();
+    assert_eq!(artifact["consent"]["author"], "maya");
+    assert_eq!(artifact["recorded_by"], "ugc-ingest");
+    let (_, out) = call(
+        "GET",
+        format!("/v1/moderation/items/{item_id}/rights-requests"),
+        None,
+    )
+    .await;
+    assert_eq!(out["requests"][0]["state"]["state"], "granted");
+
+    // Now it publishes.
+    let (s, out) = step(item_id.clone(), "published").await;
+    assert_eq!(s, 200, "{out}");
+    assert_eq!(out["item"]["status"], "published");
+
+    // The mention: the request goes out as an API comment; a reply by someone other than the
+    // author is not consent, and the item stays unpublishable.
+    let (s, out) = call(
+        "POST",
+        format!("/v1/moderation/items/{mention_id}/rights-requests"),
+        Some(terms),
+    )
+    .await;
+    assert_eq!(s, 201, "{out}");
+    assert_eq!(out["request"]["delivery"]["kind"], "api");
+    let posted = eventually(
+        Duration::from_secs(30),
+        "the request comment posted",
+        || {
+            let http = http.clone();
+            let sim = sim.clone();
+            let media = mention_media.clone();
+            async move {
+                let ugc: Value = http
+                    .get(format!("{sim}/_sim/ugc"))
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
+                ugc["comments"]
+                    .as_array()?
+                    .iter()
+                    .find(|c| c["media_id"] == media.as_str() && c["username"] == "acme")
+                    .cloned()
+            }
+        },
+    )
+    .await;
+    assert!(posted["text"].as_str().unwrap().contains("#YesAcme"));
+    let troll = sim_post(
+        &http,
+        format!("{sim}/_sim/instagram/comments"),
+        json!({"media_id": mention_media, "username": "mallory", "text": "#YesAcme @acme"}),
+    )
+    .await;
+    assert_eq!(troll["webhook"]["status"], 200);
+    // Let the webhook travel the whole way (receiver → processor → ugc-ingest) before looking.
+    eventually(Duration::from_secs(30), "the troll's reply handled", || {
+        let stack = &stack;
+        async move {
+            (queue_depth(stack, "WebhookEventQueue").await == 0
+                && queue_depth(stack, "ContentQueue").await == 0)
+                .then_some(())
+        }
+    })
+    .await;
+    assert!(content.rights(&mention_id).await.unwrap().is_empty());
+    let (s, out) = step(mention_id.clone(), "published").await;
+    assert_eq!(
+        (s, out["error"]["code"].as_str()),
+        (409, Some("no_valid_rights"))
+    );
+}
