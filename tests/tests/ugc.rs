@@ -347,3 +347,142 @@ async fn a_hashtag_post_is_published_only_after_the_creators_reply() {
         (409, Some("no_valid_rights"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_reviews_and_tiktok_videos_arrive_with_what_they_carry() {
+    let stack = start_stack().await;
+    let http = reqwest::Client::new();
+    let sim = stack.sim_url.clone();
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.emulator.sdk);
+    let content = DynamoContent::new(dynamo, stack.physical("ContentTable").unwrap());
+    let raw = stack.physical("RawMediaBucket").unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    generate(Path::new("ffmpeg"), Sample::new(720, 1280, 2.0), &clip)
+        .await
+        .unwrap();
+    let bytes = std::fs::read(&clip).unwrap();
+
+    // A creator's upload: the presigned POST form, straight to S3.
+    let policy = ugc_ingest::upload_policy(
+        &raw,
+        "cr_e2e",
+        "up_1",
+        "video/mp4",
+        "2026-11",
+        now() - 60,
+        "First try-on ✨",
+        50_000_000,
+    )
+    .unwrap();
+    let form = reelcart_aws::presign::presign_post(&stack.emulator.sdk, &policy, now())
+        .await
+        .unwrap();
+    let mut multipart = reqwest::multipart::Form::new();
+    for (k, v) in &form.fields {
+        multipart = multipart.text(k.clone(), v.clone());
+    }
+    multipart = multipart.part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes.clone())
+            .file_name("clip.mp4")
+            .mime_str("video/mp4")
+            .unwrap(),
+    );
+    let r = http
+        .post(&form.url)
+        .multipart(multipart)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "upload: {}", r.status());
+    let upload_id = UgcItem::id_for(Source::Upload, "cr_e2e/up_1");
+    let item = eventually(Duration::from_secs(30), "the upload ingested", || {
+        let content = content.clone();
+        let id = upload_id.clone();
+        async move { content.item(&id).await.unwrap() }
+    })
+    .await;
+    assert_eq!(item.caption, "First try-on ✨");
+    assert_eq!(item.author.creator_id.as_deref(), Some("cr_e2e"));
+    let rights = content.rights(&upload_id).await.unwrap();
+    assert_eq!(rights.len(), 1);
+    assert!(
+        matches!(&rights[0].consent, Consent::PortalTerms { creator_id, .. } if creator_id == "cr_e2e")
+    );
+
+    // A review from the store's review app (Standard Webhooks), with a photo on its CDN.
+    http.put(format!("{sim}/_sim/media-files/review.jpg"))
+        .header("content-type", "image/jpeg")
+        .body(vec![0xff, 0xd8, 0xff, 0xe0, 0, 16])
+        .send()
+        .await
+        .unwrap();
+    let body = json!({"type": "review.created", "timestamp": "2026-11-26T07:00:00Z", "data": {
+        "id": "rv_e2e", "sku": "TEE-00001", "rating": 5, "title": "Great", "body": "Soft.",
+        "reviewer": {"name": "Sam"}, "media": [{"type": "image", "url": format!("{sim}/_sim/ig-cdn/review.jpg")}],
+        "consent": {"terms_version": "r1", "accepted_at": now() - 100}}})
+    .to_string();
+    let d = reelcart_local::simulator::standard(
+        "reviews",
+        "whsec_ZGVtby1zdGFuZGFyZC13ZWJob29rLXNlY3JldA==",
+        "msg_review_e2e",
+        now(),
+        &body,
+    );
+    assert_eq!(post(&http, &stack, &d).await.0, 200);
+    let review_id = UgcItem::id_for(Source::Review, "rv_e2e");
+    let review = eventually(Duration::from_secs(30), "the review ingested", || {
+        let content = content.clone();
+        let id = review_id.clone();
+        async move { content.item(&id).await.unwrap() }
+    })
+    .await;
+    assert_eq!(
+        review.media_key.as_deref(),
+        Some(format!("ugc/{review_id}/source.jpg").as_str())
+    );
+    assert_eq!(
+        content.mappings(&review_id).await.unwrap()[0].sku,
+        "TEE-00001"
+    );
+    assert_eq!(content.rights(&review_id).await.unwrap().len(), 1);
+
+    // A connected TikTok creator's video: listed, its cover kept, no rights by itself.
+    stack
+        .connect_demo(OAuthPlatform::Tiktok, "act.e2e-creator", None)
+        .await
+        .unwrap();
+    http.put(format!("{sim}/_sim/media-files/cover.jpg"))
+        .header("content-type", "image/jpeg")
+        .body(vec![0xff, 0xd8, 0xff, 0xe0, 0, 16])
+        .send()
+        .await
+        .unwrap();
+    let video = sim_post(
+        &http,
+        format!("{sim}/_sim/tiktok/videos"),
+        json!({"open_id": "act.e2e-creator", "video_description": "GRWM with @acme", "duration": 14,
+            "width": 1080, "height": 1920, "cover_image_url": format!("{sim}/_sim/ig-cdn/cover.jpg")}),
+    )
+    .await;
+    let video_id = video["id"]
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| video["video"]["id"].as_str().map(str::to_string))
+        .unwrap();
+    stack
+        .fire_schedule("UgcIngestFunction.Poll")
+        .await
+        .unwrap()
+        .unwrap();
+    let tiktok_id = UgcItem::id_for(Source::Tiktok, &video_id);
+    let tiktok = content.item(&tiktok_id).await.unwrap().unwrap();
+    assert_eq!(tiktok.caption, "GRWM with @acme");
+    assert_eq!(
+        tiktok.media_key.as_deref(),
+        Some(format!("ugc/{tiktok_id}/cover.jpg").as_str())
+    );
+    assert!(tiktok.permalink.unwrap().contains(&video_id));
+    assert!(content.rights(&tiktok_id).await.unwrap().is_empty());
+}

@@ -32,7 +32,8 @@ use reelcart_domain::content::rights_request::{
     ContentCommand, Delivery, Reply, RequestState, consent_from,
 };
 use reelcart_domain::content::{
-    Author, MediaType, RightsGrant, Source, Status, UgcItem, transition,
+    Author, Channel, Consent, MediaType, ProductMapping, RightsGrant, Source, Status, UgcItem,
+    transition,
 };
 use reelcart_domain::event::{DomainEvent, EventKind};
 use reelcart_domain::video::TranscodeRequest;
@@ -44,6 +45,7 @@ use reelcart_ports::{
 };
 use serde::Serialize;
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -67,12 +69,22 @@ pub enum Error {
 /// Raw media storage (the raw bucket), from files.
 pub trait RawMedia: Send + Sync {
     fn bucket(&self) -> &str;
+    /// An object's type, size and `x-amz-meta-*` metadata; `None` if there is no such object.
+    fn head(&self, key: &str) -> impl Future<Output = Result<Option<ObjectHead>, String>> + Send;
     fn put_file(
         &self,
         key: &str,
         path: &Path,
         content_type: &str,
     ) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// What a HEAD of a raw object tells.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObjectHead {
+    pub content_type: String,
+    pub size: u64,
+    pub metadata: std::collections::HashMap<String, String>,
 }
 
 /// The raw bucket in S3.
@@ -85,6 +97,25 @@ pub struct S3Raw {
 impl RawMedia for S3Raw {
     fn bucket(&self) -> &str {
         &self.bucket
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<ObjectHead>, String> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(h) => Ok(Some(ObjectHead {
+                content_type: h.content_type().unwrap_or_default().to_string(),
+                size: h.content_length().unwrap_or(0).max(0) as u64,
+                metadata: h.metadata().cloned().unwrap_or_default(),
+            })),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            Err(e) => Err(aws_sdk_s3::error::DisplayErrorContext(e).to_string()),
+        }
     }
 
     async fn put_file(&self, key: &str, path: &Path, content_type: &str) -> Result<(), String> {
@@ -104,19 +135,45 @@ impl RawMedia for S3Raw {
     }
 }
 
+/// Where a candidate's media is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaSource {
+    None,
+    /// On a platform's CDN: downloaded under the allow-list. `cover`: only a cover image (TikTok),
+    /// never transcoded.
+    Url {
+        url: String,
+        cover: bool,
+    },
+    /// Already in the raw bucket (a creator's upload).
+    Stored {
+        key: String,
+        content_type: String,
+    },
+}
+
+/// Consent that came with the content (upload terms, review terms).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Granted {
+    pub license: String,
+    pub channels: BTreeSet<Channel>,
+    pub expires_at: Option<i64>,
+    pub consent: Consent,
+}
+
 /// Something found on a platform, before it is an item.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
     pub source: Source,
     pub external_id: String,
     pub media_type: MediaType,
-    /// The file to download (the video or image; for TikTok, the cover).
-    pub media_url: Option<String>,
-    /// Whether `media_url` is the media itself (transcoded when a video) or only a cover.
-    pub media_is_cover: bool,
+    pub media: MediaSource,
     pub permalink: Option<String>,
     pub caption: String,
     pub author: Author,
+    pub granted: Option<Granted>,
+    /// Products it is known to show (a review's product).
+    pub mappings: Vec<ProductMapping>,
 }
 
 impl Candidate {
@@ -131,14 +188,21 @@ impl Candidate {
             source,
             external_id: m.id.clone(),
             media_type,
-            media_url: m.media_url.clone(),
-            media_is_cover: false,
+            media: m
+                .media_url
+                .clone()
+                .map_or(MediaSource::None, |url| MediaSource::Url {
+                    url,
+                    cover: false,
+                }),
             permalink: m.permalink.clone(),
             caption: m.caption.clone().unwrap_or_default(),
             author: Author {
                 handle: m.username.clone(),
                 creator_id: None,
             },
+            granted: None,
+            mappings: Vec::new(),
         }
     }
 }
@@ -168,6 +232,76 @@ pub struct Config {
     pub hashtags: Vec<String>,
     /// Pages read per source per run (`UGC_MAX_PAGES`, default 4).
     pub max_pages: usize,
+    /// What the creator portal's terms grant (`UPLOAD_RIGHTS_CHANNELS`, default every channel).
+    pub upload_channels: BTreeSet<Channel>,
+    /// What the review form's terms grant (`REVIEW_RIGHTS_CHANNELS`, default site and email).
+    pub review_channels: BTreeSet<Channel>,
+    /// Largest upload accepted (`MAX_VIDEO_MB`), also the presigned policy's limit.
+    pub max_upload_bytes: u64,
+}
+
+/// The metadata an upload carries (fixed by its presigned policy, read back on arrival).
+pub mod upload_meta {
+    pub const TERMS_VERSION: &str = "terms-version";
+    pub const ACCEPTED_AT: &str = "accepted-at";
+    /// Percent-encoded (S3 metadata is ASCII).
+    pub const CAPTION: &str = "caption";
+}
+
+/// The presigned POST a creator uploads with: the key names them and the upload, the type is
+/// fixed, the size capped, and the terms they accepted travel as metadata the policy fixes.
+#[allow(clippy::too_many_arguments)]
+pub fn upload_policy(
+    bucket: &str,
+    creator_id: &str,
+    upload_id: &str,
+    content_type: &str,
+    terms_version: &str,
+    accepted_at: i64,
+    caption: &str,
+    max_bytes: u64,
+) -> Result<reelcart_aws::presign::PostPolicy, String> {
+    let Some((_, ext)) = reelcart_domain::content::UPLOAD_TYPES
+        .iter()
+        .find(|(t, _)| *t == content_type)
+    else {
+        return Err(format!("`{content_type}` cannot be uploaded"));
+    };
+    let key = reelcart_domain::content::upload_key(creator_id, upload_id, ext);
+    if reelcart_domain::content::parse_upload_key(&key).is_none() {
+        return Err("creator and upload ids are 1-64 of [A-Za-z0-9_-]".into());
+    }
+    let caption: String =
+        percent_encoding::utf8_percent_encode(caption, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+    Ok(reelcart_aws::presign::PostPolicy {
+        bucket: bucket.to_string(),
+        key,
+        content_type: content_type.to_string(),
+        min_bytes: 1,
+        max_bytes,
+        metadata: [
+            (upload_meta::TERMS_VERSION, terms_version.to_string()),
+            (upload_meta::ACCEPTED_AT, accepted_at.to_string()),
+            (upload_meta::CAPTION, caption),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
+        expires_in_secs: 900,
+    })
+}
+
+fn parse_channels(v: Option<String>, default: &[Channel]) -> Result<BTreeSet<Channel>, String> {
+    let Some(v) = v.filter(|v| !v.trim().is_empty()) else {
+        return Ok(default.iter().copied().collect());
+    };
+    v.split(',')
+        .map(|c| {
+            serde_json::from_value::<Channel>(Value::String(c.trim().to_string()))
+                .map_err(|_| format!("unknown channel `{}`", c.trim()))
+        })
+        .collect()
 }
 
 pub struct Handler<S, Q, B, R, CS, K, E> {
@@ -250,37 +384,47 @@ where
         item.author = c.author.clone();
 
         // The media, into the raw bucket (before the item: an item never points at nothing).
-        let mut transcode = None;
-        if let Some(url) = &c.media_url {
-            let dir = tempfile::tempdir().map_err(|e| Error::Fetch(e.to_string()))?;
-            let path = dir.path().join("media");
-            let fetched = match self.fetcher.fetch(url, &path).await {
-                Ok(f) => f,
-                Err(FetchError::Refused(reason)) => {
-                    tracing::warn!(source = ?c.source, external_id = %c.external_id, %reason, "media refused");
-                    return Ok(Ingested::Refused {
-                        external_id: c.external_id.clone(),
-                        reason,
-                    });
+        let mut video_key = None;
+        match &c.media {
+            MediaSource::None => {}
+            MediaSource::Stored { key, content_type } => {
+                if content_type.starts_with("video/") {
+                    video_key = Some(key.clone());
                 }
-                Err(FetchError::Transient(e)) => return Err(Error::Fetch(e)),
-            };
-            let name = if c.media_is_cover { "cover" } else { "source" };
-            let key = format!("ugc/{item_id}/{name}.{}", fetched.extension());
-            self.raw
-                .put_file(&key, &path, &fetched.content_type)
-                .await
-                .map_err(Error::Raw)?;
-            tracing::info!(%item_id, bytes = fetched.bytes, content_type = %fetched.content_type, "media stored");
-            if fetched.is_video() && !c.media_is_cover {
-                transcode = Some(TranscodeRequest {
-                    item_id: item_id.clone(),
-                    bucket: self.raw.bucket().to_string(),
-                    key: key.clone(),
-                });
+                item.media_key = Some(key.clone());
             }
-            item.media_key = Some(key);
+            MediaSource::Url { url, cover } => {
+                let dir = tempfile::tempdir().map_err(|e| Error::Fetch(e.to_string()))?;
+                let path = dir.path().join("media");
+                let fetched = match self.fetcher.fetch(url, &path).await {
+                    Ok(f) => f,
+                    Err(FetchError::Refused(reason)) => {
+                        tracing::warn!(source = ?c.source, external_id = %c.external_id, %reason, "media refused");
+                        return Ok(Ingested::Refused {
+                            external_id: c.external_id.clone(),
+                            reason,
+                        });
+                    }
+                    Err(FetchError::Transient(e)) => return Err(Error::Fetch(e)),
+                };
+                let name = if *cover { "cover" } else { "source" };
+                let key = format!("ugc/{item_id}/{name}.{}", fetched.extension());
+                self.raw
+                    .put_file(&key, &path, &fetched.content_type)
+                    .await
+                    .map_err(Error::Raw)?;
+                tracing::info!(%item_id, bytes = fetched.bytes, content_type = %fetched.content_type, "media stored");
+                if fetched.is_video() && !cover {
+                    video_key = Some(key.clone());
+                }
+                item.media_key = Some(key);
+            }
         }
+        let transcode = video_key.map(|key| TranscodeRequest {
+            item_id: item_id.clone(),
+            bucket: self.raw.bucket().to_string(),
+            key,
+        });
 
         // Automated checks (the blocklists; media sanity follows the transcoder's probe).
         let blocklist = self.content.blocklist().await?;
@@ -303,6 +447,29 @@ where
         if let Some(req) = &transcode {
             let body = serde_json::to_string(req).map_err(|e| Error::Malformed(e.to_string()))?;
             self.transcode.send(&body).await?;
+        }
+        // Consent and product mappings that came with it, written before the item (ids are
+        // derived, so a retry finds them and does not write them twice).
+        if let Some(g) = &c.granted
+            && !self
+                .content
+                .rights(&item_id)
+                .await?
+                .iter()
+                .any(|r| r.consent == g.consent)
+        {
+            let grant = RightsGrant {
+                item_id: item_id.clone(),
+                license: g.license.clone(),
+                channels: g.channels.clone(),
+                starts_at: now,
+                expires_at: g.expires_at,
+                consent: g.consent.clone(),
+            };
+            reelcart_ports::record_rights(&self.content, &self.consent, grant, ACTOR, now).await?;
+        }
+        for m in &c.mappings {
+            self.content.put_mapping(&item_id, m).await?;
         }
         if !self.content.create_item(&item).await? {
             return Ok(Ingested::Known { item_id });
@@ -521,14 +688,17 @@ where
                                 source: Source::Tiktok,
                                 external_id: v.id.clone(),
                                 media_type: MediaType::Video,
-                                media_url: v.cover_image_url.clone(),
-                                media_is_cover: true,
+                                media: v.cover_image_url.clone().map_or(MediaSource::None, |url| {
+                                    MediaSource::Url { url, cover: true }
+                                }),
                                 permalink: v.share_url.clone(),
                                 caption: v.video_description.clone(),
                                 author: Author {
                                     handle: None,
                                     creator_id: Some(open_id.clone()),
                                 },
+                                granted: None,
+                                mappings: Vec::new(),
                             })
                             .collect();
                         self.ingest_all(&mut r, &found).await;
@@ -554,6 +724,13 @@ where
     pub async fn on_message(&self, body: &str) -> Result<Value, Error> {
         let json: Value =
             serde_json::from_str(body).map_err(|e| Error::Malformed(e.to_string()))?;
+        if let Some(records) = json.get("Records").and_then(Value::as_array) {
+            let mut out = Vec::new();
+            for r in records {
+                out.push(self.on_upload(r).await?);
+            }
+            return Ok(json!({ "uploads": out }));
+        }
         if json.get("command").is_some() {
             let command: ContentCommand =
                 serde_json::from_value(json).map_err(|e| Error::Malformed(e.to_string()))?;
@@ -583,6 +760,10 @@ where
                     )),
                 }
             }
+            EventKind::ReviewCreated => {
+                let outcome = self.ingest(&self.review_candidate(&event.data)?).await?;
+                Ok(json!(outcome))
+            }
             other => {
                 tracing::info!(kind = other.as_str(), event_id = %event.id, "not for ingest: acknowledged");
                 Ok(json!({"ignored": other.as_str()}))
@@ -607,6 +788,168 @@ where
             }
         })
         .await
+    }
+
+    /// A creator's upload landed in the raw bucket (an S3 notification record).
+    async fn on_upload(&self, record: &Value) -> Result<Value, Error> {
+        let bucket = record.pointer("/s3/bucket/name").and_then(Value::as_str);
+        if bucket != Some(self.raw.bucket()) {
+            return Err(Error::Malformed(format!(
+                "uploads are read from the raw bucket only, not {bucket:?}"
+            )));
+        }
+        // Keys arrive URL-encoded, spaces as `+`.
+        let raw_key = record
+            .pointer("/s3/object/key")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .replace('+', " ");
+        let key = percent_encoding::percent_decode_str(&raw_key)
+            .decode_utf8()
+            .map_err(|e| Error::Malformed(e.to_string()))?
+            .to_string();
+        let Some((creator_id, upload_id)) = reelcart_domain::content::parse_upload_key(&key) else {
+            return Err(Error::Malformed(format!("`{key}` is not an upload key")));
+        };
+        let Some(head) = self.raw.head(&key).await.map_err(Error::Raw)? else {
+            // Deleted since: nothing to ingest.
+            return Ok(json!({"key": key, "outcome": "gone"}));
+        };
+        let meta = |k: &str| head.metadata.get(k).cloned();
+        let media_type = if head.content_type.starts_with("video/") {
+            MediaType::Video
+        } else if head.content_type.starts_with("image/") {
+            MediaType::Image
+        } else {
+            return Ok(json!(Ingested::Refused {
+                external_id: key,
+                reason: format!("`{}` is not video or an image", head.content_type),
+            }));
+        };
+        if head.size > self.config.max_upload_bytes {
+            return Ok(json!(Ingested::Refused {
+                external_id: key,
+                reason: format!("larger than {} bytes", self.config.max_upload_bytes),
+            }));
+        }
+        let (Some(terms_version), Some(accepted_at)) = (
+            meta(upload_meta::TERMS_VERSION),
+            meta(upload_meta::ACCEPTED_AT).and_then(|a| a.parse::<i64>().ok()),
+        ) else {
+            return Ok(json!(Ingested::Refused {
+                external_id: key,
+                reason: "an upload without accepted terms (not made through the portal)".into(),
+            }));
+        };
+        let caption = meta(upload_meta::CAPTION)
+            .map(|c| {
+                percent_encoding::percent_decode_str(&c)
+                    .decode_utf8_lossy()
+                    .to_string()
+            })
+            .unwrap_or_default();
+        let candidate = Candidate {
+            source: Source::Upload,
+            external_id: format!("{creator_id}/{upload_id}"),
+            media_type,
+            media: MediaSource::Stored {
+                key: key.clone(),
+                content_type: head.content_type.clone(),
+            },
+            permalink: None,
+            caption,
+            author: Author {
+                handle: None,
+                creator_id: Some(creator_id.to_string()),
+            },
+            granted: Some(Granted {
+                license: format!("creator portal terms {terms_version}"),
+                channels: self.config.upload_channels.clone(),
+                expires_at: None,
+                consent: Consent::PortalTerms {
+                    creator_id: creator_id.to_string(),
+                    terms_version,
+                    accepted_at,
+                },
+            }),
+            mappings: Vec::new(),
+        };
+        Ok(json!(self.ingest(&candidate).await?))
+    }
+
+    /// A `review.created` Standard Webhooks body: `data` is `{id, sku, rating, title, body,
+    /// reviewer: {name}, media: [{type, url}], consent: {terms_version, accepted_at}}`.
+    pub fn review_candidate(&self, body: &Value) -> Result<Candidate, Error> {
+        let d = &body["data"];
+        let s = |p: &str| d.pointer(p).and_then(Value::as_str).map(str::to_string);
+        let id = s("/id").ok_or_else(|| Error::Malformed("a review without an id".into()))?;
+        let media = d["media"].as_array().cloned().unwrap_or_default();
+        // A video if there is one, else the first image.
+        let pick = media
+            .iter()
+            .find(|m| m["type"] == "video")
+            .or_else(|| media.first());
+        let (media, media_type) = match pick.and_then(|m| Some((m["url"].as_str()?, m))) {
+            Some((url, m)) => (
+                MediaSource::Url {
+                    url: url.to_string(),
+                    cover: false,
+                },
+                if m["type"] == "video" {
+                    MediaType::Video
+                } else {
+                    MediaType::Image
+                },
+            ),
+            None => (MediaSource::None, MediaType::Image),
+        };
+        let reviewer = s("/reviewer/name").unwrap_or_else(|| "a customer".into());
+        let caption = [s("/title"), s("/body")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("\n");
+        let granted = match (
+            s("/consent/terms_version"),
+            d.pointer("/consent/accepted_at").and_then(Value::as_i64),
+        ) {
+            (Some(terms_version), Some(accepted_at)) => Some(Granted {
+                license: format!("review terms {terms_version}"),
+                channels: self.config.review_channels.clone(),
+                expires_at: None,
+                consent: Consent::ReviewTerms {
+                    review_id: id.clone(),
+                    reviewer: reviewer.clone(),
+                    terms_version,
+                    accepted_at,
+                },
+            }),
+            _ => None,
+        };
+        let mappings = s("/sku")
+            .map(|sku| ProductMapping {
+                sku,
+                placement: "pdp".into(),
+                // The reviewer reviewed that product.
+                confidence: 1.0,
+                pinned: false,
+            })
+            .into_iter()
+            .collect();
+        Ok(Candidate {
+            source: Source::Review,
+            external_id: id,
+            media_type,
+            media,
+            permalink: None,
+            caption,
+            author: Author {
+                handle: Some(reviewer),
+                creator_id: None,
+            },
+            granted,
+            mappings,
+        })
     }
 
     async fn instagram_required(&self) -> Result<Instagram<Tokens<CS, K, E>>, Error> {
@@ -756,6 +1099,7 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     sdk: &reelcart_aws::SdkConfig,
     clock: Arc<dyn Clock>,
 ) -> Result<AwsHandler, reelcart_platforms::aws::InitError> {
+    use reelcart_lambda::config::ConfigError;
     let refresher =
         reelcart_platforms::aws::aws_refresher(v, sdk, clock.clone(), "ugc-ingest").await?;
     let http = |e: reqwest::Error| reelcart_platforms::aws::InitError::Http(e.to_string());
@@ -776,9 +1120,10 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
             .collect();
     }
     let mb = 1024 * 1024;
+    let max_upload_bytes = v.parse_or("MAX_VIDEO_MB", 300u64)? * mb;
     let fetcher = Fetcher::new(
         hosts,
-        v.parse_or("MAX_VIDEO_MB", 300u64)? * mb,
+        max_upload_bytes,
         v.parse_or("MAX_IMAGE_MB", 30u64)? * mb,
     )
     .map_err(http)?;
@@ -805,6 +1150,29 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
             ig_user_id: v.optional("IG_USER_ID").filter(|s| !s.is_empty()),
             hashtags: list("UGC_HASHTAGS"),
             max_pages: v.parse_or("UGC_MAX_PAGES", 4usize)?,
+            upload_channels: parse_channels(
+                v.optional("UPLOAD_RIGHTS_CHANNELS"),
+                &[
+                    Channel::Site,
+                    Channel::Email,
+                    Channel::Ads,
+                    Channel::Instagram,
+                    Channel::Tiktok,
+                ],
+            )
+            .map_err(|reason| ConfigError::Invalid {
+                name: "UPLOAD_RIGHTS_CHANNELS",
+                reason,
+            })?,
+            review_channels: parse_channels(
+                v.optional("REVIEW_RIGHTS_CHANNELS"),
+                &[Channel::Site, Channel::Email],
+            )
+            .map_err(|reason| ConfigError::Invalid {
+                name: "REVIEW_RIGHTS_CHANNELS",
+                reason,
+            })?,
+            max_upload_bytes,
         },
         clock,
     })

@@ -16,11 +16,16 @@ use std::time::Duration;
 #[derive(Debug, Default)]
 struct MemoryRaw {
     objects: Mutex<Vec<(String, String, usize)>>,
+    heads: Mutex<std::collections::HashMap<String, ObjectHead>>,
 }
 
 impl RawMedia for Arc<MemoryRaw> {
     fn bucket(&self) -> &str {
         "raw-bucket"
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<ObjectHead>, String> {
+        Ok(self.heads.lock().unwrap().get(key).cloned())
     }
 
     async fn put_file(&self, key: &str, path: &Path, content_type: &str) -> Result<(), String> {
@@ -114,7 +119,12 @@ fn handler(cdn: &str) -> TestHandler {
             lease_secs: 60,
             wait_for_other: Duration::from_secs(1),
         }),
-        config: Config::default(),
+        config: Config {
+            upload_channels: [Channel::Site, Channel::Ads].into(),
+            review_channels: [Channel::Site].into(),
+            max_upload_bytes: 10_000,
+            ..Config::default()
+        },
         clock: Arc::new(reelcart_domain::FixedClock::at(1_800_000_000)),
     }
 }
@@ -327,4 +337,141 @@ async fn queue_messages_it_cannot_use_are_acknowledged_or_dropped() {
         h.on_message(&mention.to_string()).await,
         Err(Error::Platform(_))
     ));
+}
+
+fn s3_record(bucket: &str, key: &str) -> String {
+    json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Post",
+        "s3": {"bucket": {"name": bucket}, "object": {"key": key, "size": 10}}}]})
+    .to_string()
+}
+
+#[tokio::test]
+async fn an_upload_through_the_portal_arrives_with_its_terms_as_consent() {
+    let h = handler("http://127.0.0.1:1");
+    let policy = upload_policy(
+        "raw-bucket",
+        "cr_7",
+        "up_1",
+        "video/mp4",
+        "2026-01",
+        1_799_999_000,
+        "My look, día 1",
+        10_000,
+    )
+    .unwrap();
+    assert_eq!(policy.key, "uploads/cr_7/up_1.mp4");
+    h.raw.heads.lock().unwrap().insert(
+        policy.key.clone(),
+        ObjectHead {
+            content_type: "video/mp4".into(),
+            size: 5000,
+            metadata: policy.metadata.clone().into_iter().collect(),
+        },
+    );
+    // S3 sends the key URL-encoded.
+    let out = h
+        .on_message(&s3_record("raw-bucket", "uploads/cr_7/up_1.mp4"))
+        .await
+        .unwrap();
+    assert_eq!(out["uploads"][0]["outcome"], "created", "{out}");
+    let id = UgcItem::id_for(Source::Upload, "cr_7/up_1");
+    let item = h.content.item(&id).await.unwrap().unwrap();
+    assert_eq!(item.caption, "My look, día 1");
+    assert_eq!(item.author.creator_id.as_deref(), Some("cr_7"));
+    assert_eq!(item.media_key.as_deref(), Some("uploads/cr_7/up_1.mp4"));
+    let rights = h.content.rights(&id).await.unwrap();
+    assert_eq!(rights.len(), 1);
+    assert!(rights[0].valid_for(Channel::Ads, 1_800_000_000));
+    assert!(
+        matches!(&rights[0].consent, Consent::PortalTerms { terms_version, accepted_at: 1_799_999_000, .. } if terms_version == "2026-01")
+    );
+    assert!(
+        h.consent
+            .get(&rights[0].artifact_key)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let sent: TranscodeRequest = serde_json::from_str(&h.transcode.messages()[0]).unwrap();
+    assert_eq!(sent.key, "uploads/cr_7/up_1.mp4");
+    // Redelivered: one item, one rights record.
+    h.on_message(&s3_record("raw-bucket", "uploads/cr_7/up_1.mp4"))
+        .await
+        .unwrap();
+    assert_eq!(h.content.rights(&id).await.unwrap().len(), 1);
+
+    // Not through the portal (no terms), too large, another bucket, another prefix.
+    h.raw.heads.lock().unwrap().insert(
+        "uploads/cr_7/up_2.mp4".into(),
+        ObjectHead {
+            content_type: "video/mp4".into(),
+            size: 5000,
+            metadata: Default::default(),
+        },
+    );
+    let out = h
+        .on_message(&s3_record("raw-bucket", "uploads/cr_7/up_2.mp4"))
+        .await
+        .unwrap();
+    assert_eq!(out["uploads"][0]["outcome"], "refused");
+    h.raw.heads.lock().unwrap().insert(
+        "uploads/cr_7/up_3.mp4".into(),
+        ObjectHead {
+            content_type: "video/mp4".into(),
+            size: 50_000,
+            metadata: policy.metadata.clone().into_iter().collect(),
+        },
+    );
+    let out = h
+        .on_message(&s3_record("raw-bucket", "uploads/cr_7/up_3.mp4"))
+        .await
+        .unwrap();
+    assert!(
+        out["uploads"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("larger")
+    );
+    assert!(matches!(
+        h.on_message(&s3_record("other-bucket", "uploads/cr_7/up_1.mp4"))
+            .await,
+        Err(Error::Malformed(_))
+    ));
+    assert!(matches!(
+        h.on_message(&s3_record("raw-bucket", "ugc/x/source.mp4"))
+            .await,
+        Err(Error::Malformed(_))
+    ));
+    assert!(upload_policy("b", "cr", "up", "text/html", "1", 0, "", 1).is_err());
+    assert!(upload_policy("b", "../cr", "up", "video/mp4", "1", 0, "", 1).is_err());
+}
+
+#[tokio::test]
+async fn a_review_with_media_brings_its_product_and_its_terms() {
+    let cdn = cdn().await;
+    let h = handler(&cdn);
+    let review = json!({"type": "review.created", "timestamp": "2026-11-26T07:00:00Z", "data": {
+        "id": "rv_42", "sku": "TEE-BLK-M", "rating": 5, "title": "Perfect fit",
+        "body": "Wearing it daily.", "reviewer": {"name": "Sam K."},
+        "media": [{"type": "image", "url": format!("{cdn}/i.jpg")}, {"type": "video", "url": format!("{cdn}/v.mp4")}],
+        "consent": {"terms_version": "reviews-3", "accepted_at": 1_799_000_000}
+    }});
+    let event = json!({"id": "sw_1", "kind": "review_created", "platform": "standard",
+        "account": "reviews", "subject": "rv_42", "received_at": 1, "data": review});
+    let out = h.on_message(&event.to_string()).await.unwrap();
+    assert_eq!(out["outcome"], "created", "{out}");
+    let id = UgcItem::id_for(Source::Review, "rv_42");
+    let item = h.content.item(&id).await.unwrap().unwrap();
+    assert_eq!(item.media_type, MediaType::Video, "the video is preferred");
+    assert_eq!(item.caption, "Perfect fit\nWearing it daily.");
+    assert_eq!(item.author.handle.as_deref(), Some("Sam K."));
+    let maps = h.content.mappings(&id).await.unwrap();
+    assert_eq!(
+        (maps[0].sku.as_str(), maps[0].placement.as_str()),
+        ("TEE-BLK-M", "pdp")
+    );
+    let rights = h.content.rights(&id).await.unwrap();
+    assert!(rights[0].valid_for(Channel::Site, 1_800_000_000));
+    assert!(!rights[0].valid_for(Channel::Ads, 1_800_000_000));
+    assert_eq!(h.transcode.messages().len(), 1);
 }

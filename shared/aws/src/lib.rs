@@ -10,6 +10,7 @@ mod events;
 mod kms;
 mod media;
 mod pending;
+pub mod presign;
 mod s3;
 mod secrets;
 mod sqs;

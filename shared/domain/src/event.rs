@@ -15,6 +15,8 @@ pub enum EventKind {
     ProductDeleted,
     ContentMention,
     ContentComment,
+    /// A review with media from the store's review app (Standard Webhooks, `review.created`).
+    ReviewCreated,
     ConnectionRevoked,
     ConnectionExpiring,
     /// Verified, but of a type Reelcart does not handle (yet). Recorded, never dropped.
@@ -30,6 +32,7 @@ impl EventKind {
             EventKind::ProductDeleted => "product_deleted",
             EventKind::ContentMention => "content_mention",
             EventKind::ContentComment => "content_comment",
+            EventKind::ReviewCreated => "review_created",
             EventKind::ConnectionRevoked => "connection_revoked",
             EventKind::ConnectionExpiring => "connection_expiring",
             EventKind::Unknown => "unknown",
@@ -41,7 +44,9 @@ impl EventKind {
         match self {
             EventKind::OrderCreated | EventKind::OrderUpdated => Route::Orders,
             EventKind::ProductChanged | EventKind::ProductDeleted => Route::Catalog,
-            EventKind::ContentMention | EventKind::ContentComment => Route::Content,
+            EventKind::ContentMention | EventKind::ContentComment | EventKind::ReviewCreated => {
+                Route::Content
+            }
             EventKind::ConnectionRevoked | EventKind::ConnectionExpiring => Route::Connections,
             EventKind::Unknown => Route::Unrouted,
         }
@@ -167,7 +172,17 @@ pub fn normalize(env: &WebhookEnvelope, body: &str) -> Result<Vec<DomainEvent>, 
             vec![base(EventKind::ConnectionRevoked, account, None, json)]
         }
         Platform::Meta => meta_changes(env, &json),
-        Platform::Standard => vec![base(EventKind::Unknown, env.source.clone(), None, json)],
+        // Standard Webhooks bodies are `{"type", "timestamp", "data"}`.
+        Platform::Standard => {
+            let kind = match json.get("type").and_then(Value::as_str) {
+                Some("review.created") => EventKind::ReviewCreated,
+                _ => EventKind::Unknown,
+            };
+            let subject = (kind != EventKind::Unknown)
+                .then(|| json.pointer("/data/id").map(text))
+                .flatten();
+            vec![base(kind, env.source.clone(), subject, json)]
+        }
     };
     Ok(events)
 }
@@ -378,6 +393,11 @@ mod tests {
         let e = normalize(&env, r#"{"type":"invoice.paid"}"#).unwrap();
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].kind.route(), Route::Unrouted);
+        let review = r#"{"type":"review.created","data":{"id":"rv_1"}}"#;
+        let e = normalize(&env, review).unwrap();
+        assert_eq!(e[0].kind, EventKind::ReviewCreated);
+        assert_eq!(e[0].kind.route(), Route::Content);
+        assert_eq!(e[0].subject.as_deref(), Some("rv_1"));
     }
 
     #[test]

@@ -187,7 +187,42 @@ pub enum Consent {
         terms_version: String,
         accepted_at: i64,
     },
+    /// The reviewer accepted the review form's terms (display of the review and its media).
+    ReviewTerms {
+        review_id: String,
+        reviewer: String,
+        terms_version: String,
+        accepted_at: i64,
+    },
 }
+
+/// Where creators' uploads land in the raw bucket: `uploads/{creator_id}/{upload_id}.{ext}`.
+pub fn upload_key(creator_id: &str, upload_id: &str, ext: &str) -> String {
+    format!("uploads/{creator_id}/{upload_id}.{ext}")
+}
+
+/// `(creator_id, upload_id)` of an upload key; `None` for any other key.
+pub fn parse_upload_key(key: &str) -> Option<(&str, &str)> {
+    let rest = key.strip_prefix("uploads/")?;
+    let (creator, file) = rest.split_once('/')?;
+    let (upload, _ext) = file.rsplit_once('.')?;
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    (ok(creator) && ok(upload)).then_some((creator, upload))
+}
+
+/// What creators may upload, and the file extension of each type.
+pub const UPLOAD_TYPES: &[(&str, &str)] = &[
+    ("video/mp4", "mp4"),
+    ("video/quicktime", "mov"),
+    ("video/webm", "webm"),
+    ("image/jpeg", "jpg"),
+    ("image/png", "png"),
+];
 
 /// A license to show an item: the consent it rests on (an immutable artifact in the rights
 /// bucket), the channels, and the period.

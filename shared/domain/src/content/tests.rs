@@ -436,3 +436,20 @@ mod automated_checks {
         );
     }
 }
+
+#[test]
+fn upload_keys_name_the_creator_and_the_upload() {
+    let key = upload_key("cr_1", "up-9", "mp4");
+    assert_eq!(key, "uploads/cr_1/up-9.mp4");
+    assert_eq!(parse_upload_key(&key), Some(("cr_1", "up-9")));
+    for bad in [
+        "imports/cr_1/up.mp4",
+        "uploads/cr_1/up",
+        "uploads/../up.mp4",
+        "uploads/cr 1/up.mp4",
+        "uploads/cr_1/a/b.mp4",
+        "uploads//up.mp4",
+    ] {
+        assert_eq!(parse_upload_key(bad), None, "{bad}");
+    }
+}

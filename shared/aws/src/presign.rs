@@ -1,0 +1,239 @@
+//! Presigned S3 POST uploads (browser-based uploads, Signature Version 4): the browser sends a
+//! multipart form straight to S3, and the signed policy fixes what it may send — the exact key,
+//! the content type, a size range, and the metadata Reelcart reads back (who uploaded it, the
+//! terms they accepted). The Rust SDK presigns only GET/PUT; a PUT cannot limit the size.
+
+use base64::Engine;
+use hmac::{Hmac, KeyInit, Mac};
+use reelcart_ports::{PortError, PortResult};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use std::collections::BTreeMap;
+
+/// What an upload may be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostPolicy {
+    pub bucket: String,
+    pub key: String,
+    pub content_type: String,
+    pub min_bytes: u64,
+    pub max_bytes: u64,
+    /// `x-amz-meta-*` fields, fixed by the policy (names without the prefix).
+    pub metadata: BTreeMap<String, String>,
+    pub expires_in_secs: i64,
+}
+
+/// Credentials to sign with.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    pub access_key_id: String,
+    pub secret_access_key: secrecy::SecretString,
+    pub session_token: Option<String>,
+    pub region: String,
+}
+
+/// The form to send: POST `url` as `multipart/form-data` with `fields`, then the `file` part.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PostUpload {
+    pub url: String,
+    pub fields: BTreeMap<String, String>,
+    pub expires_at: i64,
+    pub max_bytes: u64,
+}
+
+/// `(year, month, day, hour, minute, second)` of a unix time (UTC).
+fn civil(ts: i64) -> (i64, i64, i64, i64, i64, i64) {
+    let days = ts.div_euclid(86_400);
+    let secs = ts.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d, secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+    // HMAC accepts keys of any length: this cannot fail.
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(data);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// SigV4's signing key for `date` (`YYYYMMDD`), `region` and `service`.
+pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec<u8> {
+    let k_date = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
+    let k_region = hmac(&k_date, region.as_bytes());
+    let k_service = hmac(&k_region, service.as_bytes());
+    hmac(&k_service, b"aws4_request")
+}
+
+/// Sign `policy` at `now` for the bucket at `bucket_url`.
+pub fn sign_post(policy: &PostPolicy, signer: &Signer, bucket_url: &str, now: i64) -> PostUpload {
+    use secrecy::ExposeSecret;
+    let (y, mo, d, h, mi, s) = civil(now);
+    let date = format!("{y:04}{mo:02}{d:02}");
+    let amz_date = format!("{date}T{h:02}{mi:02}{s:02}Z");
+    let expires_at = now + policy.expires_in_secs;
+    let (ey, emo, ed, eh, emi, es) = civil(expires_at);
+    let credential = format!(
+        "{}/{date}/{}/s3/aws4_request",
+        signer.access_key_id, signer.region
+    );
+    let mut fields = BTreeMap::from([
+        ("key".to_string(), policy.key.clone()),
+        ("Content-Type".to_string(), policy.content_type.clone()),
+        (
+            "x-amz-algorithm".to_string(),
+            "AWS4-HMAC-SHA256".to_string(),
+        ),
+        ("x-amz-credential".to_string(), credential),
+        ("x-amz-date".to_string(), amz_date),
+    ]);
+    if let Some(token) = &signer.session_token {
+        fields.insert("x-amz-security-token".to_string(), token.clone());
+    }
+    for (k, v) in &policy.metadata {
+        fields.insert(format!("x-amz-meta-{k}"), v.clone());
+    }
+    let mut conditions: Vec<Value> = vec![json!({"bucket": policy.bucket})];
+    conditions.extend(fields.iter().map(|(k, v)| json!({ k: v })));
+    conditions.push(json!([
+        "content-length-range",
+        policy.min_bytes,
+        policy.max_bytes
+    ]));
+    let document = json!({
+        "expiration": format!("{ey:04}-{emo:02}-{ed:02}T{eh:02}:{emi:02}:{es:02}.000Z"),
+        "conditions": conditions,
+    });
+    let encoded = base64::engine::general_purpose::STANDARD.encode(document.to_string());
+    let key = signing_key(
+        signer.secret_access_key.expose_secret(),
+        &date,
+        &signer.region,
+        "s3",
+    );
+    let signature = hex::encode(hmac(&key, encoded.as_bytes()));
+    fields.insert("policy".to_string(), encoded);
+    fields.insert("x-amz-signature".to_string(), signature);
+    PostUpload {
+        url: bucket_url.to_string(),
+        fields,
+        expires_at,
+        max_bytes: policy.max_bytes,
+    }
+}
+
+/// The bucket's URL: path-style under a custom endpoint (the emulator), else virtual-hosted.
+pub fn bucket_url(endpoint: Option<&str>, region: &str, bucket: &str) -> String {
+    match endpoint {
+        Some(e) => format!("{}/{bucket}", e.trim_end_matches('/')),
+        None => format!("https://{bucket}.s3.{region}.amazonaws.com"),
+    }
+}
+
+/// Presign with the SDK configuration's credentials, region and endpoint.
+pub async fn presign_post(
+    sdk: &aws_config::SdkConfig,
+    policy: &PostPolicy,
+    now: i64,
+) -> PortResult<PostUpload> {
+    use aws_credential_types::provider::ProvideCredentials;
+    let provider = sdk
+        .credentials_provider()
+        .ok_or_else(|| PortError::new("s3.presign_post", "no AWS credentials configured"))?;
+    let creds = provider
+        .provide_credentials()
+        .await
+        .map_err(|e| PortError::new("s3.presign_post", e))?;
+    let region = sdk
+        .region()
+        .map_or_else(|| "us-east-1".to_string(), ToString::to_string);
+    let signer = Signer {
+        access_key_id: creds.access_key_id().to_string(),
+        secret_access_key: creds.secret_access_key().to_string().into(),
+        session_token: creds.session_token().map(str::to_string),
+        region: region.clone(),
+    };
+    let url = bucket_url(sdk.endpoint_url(), &region, &policy.bucket);
+    Ok(sign_post(policy, &signer, &url, now))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_signing_key_matches_awss_documented_example() {
+        // "Deriving the signing key" in the SigV4 documentation.
+        let key = signing_key(
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "20150830",
+            "us-east-1",
+            "iam",
+        );
+        assert_eq!(
+            hex::encode(key),
+            "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9"
+        );
+    }
+
+    #[test]
+    fn the_policy_fixes_key_type_size_and_metadata() {
+        let policy = PostPolicy {
+            bucket: "raw".into(),
+            key: "uploads/cr_1/up_1.mp4".into(),
+            content_type: "video/mp4".into(),
+            min_bytes: 1,
+            max_bytes: 500,
+            metadata: BTreeMap::from([("creator-id".to_string(), "cr_1".to_string())]),
+            expires_in_secs: 900,
+        };
+        let signer = Signer {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "secret".to_string().into(),
+            session_token: None,
+            region: "eu-west-1".into(),
+        };
+        let up = sign_post(
+            &policy,
+            &signer,
+            "https://raw.s3.eu-west-1.amazonaws.com",
+            1_795_676_400,
+        );
+        assert_eq!(up.fields["x-amz-date"], "20261126T070000Z");
+        assert_eq!(
+            up.fields["x-amz-credential"],
+            "AKIDEXAMPLE/20261126/eu-west-1/s3/aws4_request"
+        );
+        assert_eq!(up.fields["x-amz-meta-creator-id"], "cr_1");
+        let doc: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::STANDARD
+                .decode(&up.fields["policy"])
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(doc["expiration"], "2026-11-26T07:15:00.000Z");
+        let conditions = doc["conditions"].as_array().unwrap();
+        assert!(conditions.contains(&json!({"key": "uploads/cr_1/up_1.mp4"})));
+        assert!(conditions.contains(&json!({"Content-Type": "video/mp4"})));
+        assert!(conditions.contains(&json!(["content-length-range", 1, 500])));
+        assert!(conditions.contains(&json!({"x-amz-meta-creator-id": "cr_1"})));
+        // The signature is HMAC(signing key, policy) in hex.
+        let key = signing_key("secret", "20261126", "eu-west-1", "s3");
+        assert_eq!(
+            up.fields["x-amz-signature"],
+            hex::encode(hmac(&key, up.fields["policy"].as_bytes()))
+        );
+        assert_eq!(civil(0), (1970, 1, 1, 0, 0, 0));
+        assert_eq!(civil(951_782_400), (2000, 2, 29, 0, 0, 0));
+    }
+}
