@@ -37,7 +37,9 @@ out["tiktok-authorization-removed"] = req("POST", "/webhooks/tiktok", {"TikTok-S
 meta_body = '{"object":"instagram","entry":[{"id":"17841400000000001","time":%d,"changes":[{"field":"mentions","value":{"media_id":"17887498072083520","comment_id":null,"text":"Love my new tee \\u00e4"}}]}]}' % T
 out["meta-instagram-mention"] = req("POST", "/webhooks/meta", {"X-Hub-Signature-256": "sha256=" + hx(META, meta_body.encode()), "User-Agent": "facebookexternalua"}, meta_body)
 out["meta-verify-handshake"] = req("GET", "/webhooks/meta", {}, None, query=f"hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={VT}")
-std_body = json.dumps({"type": "review.created", "timestamp": "2025-11-26T00:00:00Z", "data": {"review_id": "rev_01", "rating": 5, "sku": "TEE-BLK-M", "text": "Great fit", "media": ["https://reviews.example/rev_01.jpg"]}}, separators=(",", ":"))
+std_body = json.dumps({"type": "review.created", "timestamp": "2025-11-26T00:00:00Z", "data": {"id": "rev_01", "rating": 5, "sku": "TEE-BLK-M",
+    "title": "Great fit", "body": "Soft and true to size.", "reviewer": {"name": "Sam K."},
+    "media": [{"type": "image", "url": "https://reviews.example/rev_01.jpg"}], "consent": {"terms_version": "reviews-3", "accepted_at": T - 60}}}, separators=(",", ":"))
 std_id = "msg_2Kq0yJ7mJ1n6Zr2p3VdYbC4nX9A"
 out["standard-review-created"] = req("POST", "/webhooks/standard/reviews", {"webhook-id": std_id, "webhook-timestamp": str(T), "webhook-signature": "v1," + b64(STD, f"{std_id}.{T}.{std_body}".encode())}, std_body)
 def signed_request(secret, payload):
@@ -150,4 +152,33 @@ error = mc("ERROR", {"errorCode": 1010, "errorMessage": "Couldn't parse input fi
 for name, ev in [("mediaconvert-complete", complete), ("mediaconvert-error", error)]:
     with open(f"events/transcoder/{name}.json", "w") as f:
         json.dump(ev, f, indent=2); f.write("\n")
+# ugc-ingest: what the content queue carries — Instagram mentions (of media, in a comment) as the
+# processor routes them, a rights-request command from moderation-api, a creator's upload (S3
+# notification, key URL-encoded), a review — and its schedule.
+os.makedirs("events/ugc-ingest", exist_ok=True)
+def meta_event(eid, value):
+    return {"id": eid, "kind": "content_mention", "platform": "meta", "topic": "instagram", "account": "17841400000000001",
+        "subject": value.get("comment_id") or value.get("media_id"), "received_at": T, "data": {"field": "mentions", "value": value}}
+upload = {"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventTime": "2025-11-26T00:00:00.000Z",
+    "eventName": "ObjectCreated:Post", "s3": {"s3SchemaVersion": "1.0", "configurationId": "uploads",
+    "bucket": {"name": "reelcart-rawmediabucket", "arn": "arn:aws:s3:::reelcart-rawmediabucket"},
+    "object": {"key": "uploads/cr_01/up_01.mp4", "size": 4200000, "eTag": "0123456789abcdef"}}}]}
+review = {"id": "wh#standard#reviews#" + std_id, "kind": "review_created", "platform": "standard", "topic": "review.created",
+    "account": "reviews", "subject": "rev_01", "received_at": T, "data": json.loads(std_body)}
+bodies = [meta_event("wh#meta#mention-media", {"media_id": "17887498072083520"}),
+    meta_event("wh#meta#mention-comment", {"media_id": "17887498072083520", "comment_id": "17858893269000001"}),
+    {"command": "post_rights_request", "item_id": "ugc_4f1c2b3a4d5e6f708192", "request_id": "rq0123456789abcdef"},
+    upload, review]
+records = []
+for i, b in enumerate(bodies):
+    body = json.dumps(b, separators=(",", ":"))
+    records.append({"messageId": f"5d2c9a10-3b4e-4f60-9a7b-00000000000{i}", "receiptHandle": f"AQEBcontent{i}", "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(T * 1000), "SenderId": "AROAEXAMPLE:webhook-processor",
+            "ApproximateFirstReceiveTimestamp": str(T * 1000)}, "messageAttributes": {}, "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:reelcart-ContentQueue", "awsRegion": "us-east-1"})
+with open("events/ugc-ingest/sqs-batch.json", "w") as f:
+    json.dump({"Records": records}, f, indent=2); f.write("\n")
+with open("events/ugc-ingest/schedule.json", "w") as f:
+    json.dump({"version": "0", "id": "6a1e2b3c-4d5e-4f60-8a7b-00000000d001", "detail-type": "Scheduled Event", "source": "aws.scheduler",
+        "account": "123456789012", "time": "2025-11-26T01:00:00Z", "region": "us-east-1", "resources": [], "detail": {}}, f, indent=2); f.write("\n")
 print("wrote", ", ".join(sorted(out) + sorted(conn)), "sqs-batch.json and the catalog-sync events")

@@ -475,3 +475,38 @@ async fn a_review_with_media_brings_its_product_and_its_terms() {
     assert!(!rights[0].valid_for(Channel::Ads, 1_800_000_000));
     assert_eq!(h.transcode.messages().len(), 1);
 }
+
+#[tokio::test]
+async fn the_fixture_batch_reports_only_what_must_be_retried() {
+    // events/ugc-ingest/sqs-batch.json: two mentions (Instagram is not connected here: retried),
+    // a command for an unknown request (dropped), an upload already gone (done), a review whose
+    // image host is not allowed (refused, done).
+    let h = handler("http://127.0.0.1:1");
+    let fixture = include_str!("../../../events/ugc-ingest/sqs-batch.json");
+    let mut event: SqsEvent = serde_json::from_str(fixture).unwrap();
+    for r in &mut event.records {
+        // The fixture's bucket is the deployed one's name.
+        if let Some(b) = &r.body {
+            r.body = Some(b.replace("reelcart-rawmediabucket", "raw-bucket"));
+        }
+    }
+    let ids: Vec<String> = event
+        .records
+        .iter()
+        .map(|r| r.message_id.clone().unwrap())
+        .collect();
+    let out = h.handle_sqs(event).await.unwrap();
+    let mut failed: Vec<String> = out
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    failed.sort();
+    assert_eq!(failed, vec![ids[0].clone(), ids[1].clone()]);
+    let review = h
+        .content
+        .item(&UgcItem::id_for(Source::Review, "rev_01"))
+        .await
+        .unwrap();
+    assert!(review.is_none(), "its image is not on an allowed host");
+}
