@@ -54,6 +54,11 @@ async fn moderators_work_the_queue_and_only_rights_holders_publish() {
         ("GET", format!("/v1/moderation/items/{id}/audit"), None),
         ("GET", "/v1/moderation/blocklist".to_string(), None),
         (
+            "GET",
+            format!("/v1/moderation/items/{id}/rights-requests"),
+            None,
+        ),
+        (
             "PUT",
             "/v1/moderation/blocklist".to_string(),
             Some(json!({"words": ["spam"]})),

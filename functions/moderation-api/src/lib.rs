@@ -3,7 +3,8 @@
 //! - `GET /v1/moderation/items?status=queued&limit=20&cursor=…` — the queue of one status, oldest
 //!   change first, with a cursor to the next page.
 //! - `GET /v1/moderation/items/{id}` — the item, its rights (each with whether it is valid per
-//!   channel now), product mappings and audit history.
+//!   channel now), product mappings, audit history, the transcoder's record and the automated
+//!   checks' verdict now (blocklists; duration, resolution and audio once transcoded).
 //! - `POST /v1/moderation/items/{id}/transitions` `{"to": "approved", "reason": "…"}` — one step
 //!   of the state machine; anything else is `409` with the reason (`illegal_transition`,
 //!   `no_valid_rights`, `no_mapping`, `conflict` when someone else moved it first); a rejection
@@ -33,6 +34,7 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use reelcart_domain::Clock;
 use reelcart_domain::content::blocklist::Blocklist;
+use reelcart_domain::content::checks::{Check, MediaSanity, Subject, TextCheck, run_checks};
 use reelcart_domain::content::rights_request::{
     BrandRights, ContentCommand, Delivery, RequestState, RightsRequest, Terms, comment_text,
     delivery_for,
@@ -44,7 +46,8 @@ use reelcart_lambda::auth::Principal;
 use reelcart_lambda::config::{ConfigError, Vars};
 use reelcart_lambda::http::{ApiError, json};
 use reelcart_ports::{
-    BlobStore, CatalogStore, ContentStore, MessageQueue, PublishInputs, valid_status_cursor,
+    BlobStore, CatalogStore, ContentStore, MediaRecords, MessageQueue, PublishInputs,
+    valid_status_cursor,
 };
 use serde::Deserialize;
 use serde_json::{Value, json as j};
@@ -58,8 +61,10 @@ pub const MAX_PAGE: usize = 100;
 pub const MAX_BULK: usize = 5_000;
 const MAX_BODY: usize = 1 << 20;
 
-pub struct Api<S, C, B, Q> {
+pub struct Api<S, C, B, Q, M> {
     pub content: S,
+    /// The transcoder's records (probe, ladder, failure): what the media checks look at.
+    pub media: M,
     pub catalog: C,
     /// Consent artifacts (private, versioned, object-locked in AWS).
     pub consent: B,
@@ -69,7 +74,7 @@ pub struct Api<S, C, B, Q> {
     pub clock: Arc<dyn Clock>,
 }
 
-impl<S, C, B, Q> std::fmt::Debug for Api<S, C, B, Q> {
+impl<S, C, B, Q, M> std::fmt::Debug for Api<S, C, B, Q, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Api").finish_non_exhaustive()
     }
@@ -194,7 +199,9 @@ struct RequestBody {
     duration_days: Option<u32>,
 }
 
-impl<S: ContentStore, C: CatalogStore, B: BlobStore, Q: MessageQueue> Api<S, C, B, Q> {
+impl<S: ContentStore, C: CatalogStore, B: BlobStore, Q: MessageQueue, M: MediaRecords>
+    Api<S, C, B, Q, M>
+{
     pub async fn handle(&self, req: Request) -> Response<Body> {
         self.dispatch(&req)
             .await
@@ -365,9 +372,29 @@ impl<S: ContentStore, C: CatalogStore, B: BlobStore, Q: MessageQueue> Api<S, C, 
             .collect();
         let mappings = self.content.mappings(id).await.map_err(internal)?;
         let audit = self.content.audit(id).await.map_err(internal)?;
+        let media = self.media.get(id).await.map_err(internal)?;
+        // The automated checks as they stand now: the blocklists (which may have changed since
+        // ingest) and, once transcoded, the media's duration, resolution and audio.
+        let text = TextCheck(self.content.blocklist().await.map_err(internal)?);
+        let sanity = MediaSanity::default();
+        let checks: [&dyn Check; 2] = [&text, &sanity];
+        let verdict = run_checks(
+            &checks,
+            &Subject {
+                item: &item,
+                media: media.as_ref(),
+            },
+        );
         Ok(json(
             StatusCode::OK,
-            &j!({ "item": item, "rights": rights, "mappings": mappings, "audit": audit }),
+            &j!({
+                "item": item,
+                "rights": rights,
+                "mappings": mappings,
+                "audit": audit,
+                "media": media,
+                "checks": verdict,
+            }),
         ))
     }
 
@@ -715,6 +742,7 @@ pub type AwsApi = Api<
     reelcart_aws::DynamoCatalog,
     reelcart_aws::S3Blobs,
     reelcart_aws::SqsQueue,
+    reelcart_aws::DynamoMediaRecords,
 >;
 
 /// Build from settings (`CONTENT_TABLE`, `CATALOG_TABLE`, `CONSENT_BUCKET`, `CONTENT_QUEUE_URL`,
@@ -727,6 +755,7 @@ pub fn from_aws<F: Fn(&str) -> Option<String>>(
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     Ok(Api {
         content: reelcart_aws::DynamoContent::new(dynamo.clone(), v.required("CONTENT_TABLE")?),
+        media: reelcart_aws::DynamoMediaRecords::new(dynamo.clone(), v.required("CONTENT_TABLE")?),
         catalog: reelcart_aws::DynamoCatalog::new(dynamo, v.required("CATALOG_TABLE")?),
         consent: reelcart_aws::S3Blobs::new(
             reelcart_aws::s3_client(sdk, v.parse_or("S3_FORCE_PATH_STYLE", false)?),

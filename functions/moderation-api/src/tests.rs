@@ -6,7 +6,9 @@ use lambda_http::request::RequestContext;
 use reelcart_domain::FixedClock;
 use reelcart_domain::catalog::{Money, Product, ProductStatus, Variant};
 use reelcart_domain::content::{Consent, MediaType, Rights, Source};
-use reelcart_ports::memory::{MemoryBlobs, MemoryCatalog, MemoryContent, MemoryQueue};
+use reelcart_ports::memory::{
+    MemoryBlobs, MemoryCatalog, MemoryContent, MemoryMediaRecords, MemoryQueue,
+};
 
 const NOW: i64 = 1_780_000_000;
 
@@ -67,13 +69,14 @@ fn item(n: usize) -> UgcItem {
     )
 }
 
-type TestApi = Api<MemoryContent, MemoryCatalog, MemoryBlobs, MemoryQueue>;
+type TestApi = Api<MemoryContent, MemoryCatalog, MemoryBlobs, MemoryQueue, MemoryMediaRecords>;
 
 async fn api() -> TestApi {
     let catalog = MemoryCatalog::default();
     catalog.put_products(&[product("TEE-BLK-M")]).await.unwrap();
     Api {
         content: MemoryContent::default(),
+        media: MemoryMediaRecords::default(),
         catalog,
         consent: MemoryBlobs::default(),
         commands: MemoryQueue::default(),
@@ -638,4 +641,52 @@ async fn rights_requests_go_by_api_where_instagram_allows_and_by_hand_elsewhere(
         Some(r#"{"license":"x","channels":[]}"#),
     );
     assert_eq!(call(&api, bad).await.0, 422);
+}
+
+#[tokio::test]
+async fn the_detail_carries_the_transcoders_record_and_the_checks_verdict() {
+    use reelcart_domain::video::{MediaRecord, MediaStatus, SourceRef};
+    use reelcart_ports::MediaRecords;
+    let api = api().await;
+    let it = item(1);
+    api.content.create_item(&it).await.unwrap();
+    let uri = format!("/v1/moderation/items/{}", it.id);
+    let (_, out) = call(&api, request("GET", &uri, Some("[moderator]"), None)).await;
+    assert_eq!(out["checks"]["verdict"], "pass");
+    assert!(out["media"].is_null());
+    // The transcoder found a silent, tiny video.
+    let source = SourceRef {
+        bucket: "raw".into(),
+        key: "k".into(),
+        etag: "e".into(),
+    };
+    let mut record = MediaRecord::attempt(&it.id, source, 1, NOW, NOW + 900);
+    assert!(api.media.begin(&record, NOW).await.unwrap());
+    record.status = MediaStatus::Transcoded;
+    record.probe = Some(reelcart_domain::video::Probe {
+        container: "mov".into(),
+        duration_secs: 8.0,
+        video_codec: "h264".into(),
+        width: 320,
+        height: 568,
+        rotation: 0,
+        sample_aspect: (1, 1),
+        display_width: 320,
+        display_height: 568,
+        frame_rate: 30.0,
+        variable_frame_rate: false,
+        has_audio: false,
+        audio_codec: None,
+        bit_rate: None,
+        size_bytes: None,
+    });
+    assert!(api.media.finish(&record).await.unwrap());
+    let (_, out) = call(&api, request("GET", &uri, Some("[moderator]"), None)).await;
+    assert_eq!(out["media"]["status"], "transcoded");
+    assert_eq!(out["checks"]["verdict"], "flag", "{out}");
+    let reason = out["checks"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("low resolution") && reason.contains("no audio"),
+        "{reason}"
+    );
 }

@@ -229,7 +229,7 @@ fn sqs_batch(first: usize, tag: &str, now: i64) -> String {
 }
 
 /// Every Lambda function (the workspace's default members), measured side by side.
-const FUNCTIONS: [&str; 11] = [
+const FUNCTIONS: [&str; 12] = [
     "webhook-receiver",
     "webhook-processor",
     "token-refresher",
@@ -241,6 +241,7 @@ const FUNCTIONS: [&str; 11] = [
     "moderation-api",
     "rights-enforcer",
     "publisher",
+    "ugc-ingest",
 ];
 
 #[tokio::main]
