@@ -18,7 +18,7 @@ use reelcart_domain::Clock;
 use reelcart_domain::catalog::import::{self, StoreSettings};
 use reelcart_domain::catalog::tiktok::Rules;
 use reelcart_domain::catalog::{Channel, Product};
-use reelcart_domain::connection::{ConnectionStatus, OAuthPlatform};
+use reelcart_domain::connection::OAuthPlatform;
 use reelcart_domain::event::{DomainEvent, EventKind};
 use reelcart_domain::webhook::Platform;
 use reelcart_lambda::sqs::{MissingMessageId, process_batch};
@@ -263,23 +263,12 @@ where
 
     /// The active connection of `platform` (the first, by id, when several are connected).
     async fn connection(&self, platform: OAuthPlatform) -> Result<Option<String>, RecordError> {
-        let mut ids: Vec<String> = self
+        Ok(self
             .connections
-            .store
-            .list()
+            .active_connections(platform)
             .await?
             .into_iter()
-            .filter(|r| {
-                r.connection.platform == platform
-                    && matches!(
-                        r.connection.status,
-                        ConnectionStatus::Active | ConnectionStatus::Refreshing
-                    )
-            })
-            .map(|r| r.connection.id)
-            .collect();
-        ids.sort();
-        Ok(ids.into_iter().next())
+            .next())
     }
 
     /// One channel's run (`None`: the channel is not connected or not configured).

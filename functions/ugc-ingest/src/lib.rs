@@ -26,7 +26,7 @@ use fetch::{FetchError, Fetcher};
 use reelcart_catalog::PushError;
 use reelcart_connections::Refresher;
 use reelcart_domain::Clock;
-use reelcart_domain::connection::{ConnectionStatus, OAuthPlatform};
+use reelcart_domain::connection::OAuthPlatform;
 use reelcart_domain::content::checks::{Check, Subject, TextCheck, Verdict, run_checks};
 use reelcart_domain::content::rights_request::{
     ContentCommand, Delivery, Reply, RequestState, consent_from,
@@ -521,25 +521,9 @@ where
 
     // ------------------------------------------------------------ connections
 
-    /// The active connection of `platform` (the first, by id).
+    /// The usable connections of `platform`.
     async fn connections_of(&self, platform: OAuthPlatform) -> Result<Vec<String>, Error> {
-        let mut ids: Vec<String> = self
-            .connections
-            .store
-            .list()
-            .await?
-            .into_iter()
-            .filter(|r| {
-                r.connection.platform == platform
-                    && matches!(
-                        r.connection.status,
-                        ConnectionStatus::Active | ConnectionStatus::Refreshing
-                    )
-            })
-            .map(|r| r.connection.id)
-            .collect();
-        ids.sort();
-        Ok(ids)
+        Ok(self.connections.active_connections(platform).await?)
     }
 
     /// The brand's Instagram account through its Meta connection, if both are configured.

@@ -308,6 +308,30 @@ impl<S: ConnectionStore, K: KeyService, T: TokenClient, E: EventBus> Refresher<S
         }
     }
 
+    /// The ids of `platform`'s usable connections (active, or being refreshed), sorted: callers
+    /// that use one take the first.
+    pub async fn active_connections(
+        &self,
+        platform: OAuthPlatform,
+    ) -> Result<Vec<String>, PortError> {
+        let mut ids: Vec<String> = self
+            .store
+            .list()
+            .await?
+            .into_iter()
+            .filter(|r| {
+                r.connection.platform == platform
+                    && matches!(
+                        r.connection.status,
+                        ConnectionStatus::Active | ConnectionStatus::Refreshing
+                    )
+            })
+            .map(|r| r.connection.id)
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
     /// The access token of a connection, refreshed first (under the lease) when it is about to
     /// expire. Every platform client gets its token here.
     pub async fn fresh_access_token(&self, id: &str) -> Result<SecretString, RefreshError> {
