@@ -4,6 +4,7 @@
 //! delivery identification (dedupe keys), normalization of platform payloads into domain events, and
 //! the clock abstraction every time-dependent rule takes.
 
+pub mod attribution;
 pub mod catalog;
 pub mod clock;
 pub mod connection;

@@ -1,0 +1,254 @@
+//! Measuring content: the storefront's beacons (impression, view, product click, add to cart),
+//! their daily aggregates, and the crediting of purchases — only from verified order webhooks,
+//! joined to the shopper's touches through the attribution token the widget puts in the cart, or
+//! to a creator through their discount code. A browser can report what it saw; it cannot report a
+//! purchase.
+//!
+//! Definitions (spec §7): impression = ≥ 50 % of the player visible for ≥ 1 s; view = ≥ 3 s
+//! played; the purchase window defaults to 24 h after the touch.
+
+pub mod model;
+
+pub use model::*;
+
+use serde::{Deserialize, Serialize};
+
+/// What a beacon reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BeaconKind {
+    Impression,
+    View,
+    ProductClick,
+    AddToCart,
+}
+
+/// One storefront event, as the widget sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Beacon {
+    /// Made by the client; the same event sent twice is counted once.
+    pub event_id: String,
+    #[serde(rename = "type")]
+    pub kind: BeaconKind,
+    pub session_id: String,
+    pub ugc_id: String,
+    #[serde(default)]
+    pub creator_id: Option<String>,
+    /// Where the content came from (`instagram`, `tiktok`, `upload`, `review`).
+    #[serde(default)]
+    pub platform: Option<String>,
+    /// `pdp`, `collection`, `home`.
+    pub placement: String,
+    #[serde(default)]
+    pub campaign: Option<String>,
+    #[serde(default)]
+    pub sku: Option<String>,
+    /// Client time, unix milliseconds (the server's time is used when it is implausible).
+    #[serde(default)]
+    pub ts: Option<i64>,
+}
+
+/// The most events one request may carry, and its largest body.
+pub const MAX_EVENTS: usize = 50;
+pub const MAX_BODY_BYTES: usize = 32 * 1024;
+/// How far a client clock may be off before the server's time is used.
+pub const MAX_CLOCK_SKEW_SECS: i64 = 24 * 3600;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BeaconError {
+    #[error("the body is larger than {MAX_BODY_BYTES} bytes")]
+    TooLarge,
+    #[error("the body is not a beacon batch: {0}")]
+    Schema(String),
+    #[error("a batch carries 1-{MAX_EVENTS} events")]
+    Count,
+    #[error("event {index}: {field} {problem}")]
+    Field {
+        index: usize,
+        field: &'static str,
+        problem: &'static str,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Batch {
+    events: Vec<Beacon>,
+}
+
+fn token_ok(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+}
+
+/// A beacon with its time settled (unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    #[serde(flatten)]
+    pub beacon: Beacon,
+    pub at: i64,
+}
+
+/// Parse and check a batch (`{"events": [...]}`) received at `now`.
+pub fn parse_batch(body: &[u8], now: i64) -> Result<Vec<Event>, BeaconError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(BeaconError::TooLarge);
+    }
+    let batch: Batch = serde_json::from_slice(body).map_err(|e| {
+        // serde's message names the field and position, never echoes a value.
+        BeaconError::Schema(e.to_string().chars().take(200).collect())
+    })?;
+    if batch.events.is_empty() || batch.events.len() > MAX_EVENTS {
+        return Err(BeaconError::Count);
+    }
+    let mut out = Vec::with_capacity(batch.events.len());
+    for (index, b) in batch.events.into_iter().enumerate() {
+        let bad = |field, problem| BeaconError::Field {
+            index,
+            field,
+            problem,
+        };
+        if !(8..=64).contains(&b.event_id.len()) || !token_ok(&b.event_id, 64) {
+            return Err(bad("event_id", "must be 8-64 of [A-Za-z0-9_.-]"));
+        }
+        if !token_ok(&b.session_id, 64) {
+            return Err(bad("session_id", "must be 1-64 of [A-Za-z0-9_.-]"));
+        }
+        if !token_ok(&b.ugc_id, 128) {
+            return Err(bad("ugc_id", "must be 1-128 of [A-Za-z0-9_.-]"));
+        }
+        if !token_ok(&b.placement, 64) {
+            return Err(bad("placement", "must be 1-64 of [A-Za-z0-9_.-]"));
+        }
+        for (field, v, max) in [
+            ("creator_id", &b.creator_id, 64),
+            ("platform", &b.platform, 32),
+            ("campaign", &b.campaign, 64),
+            ("sku", &b.sku, 64),
+        ] {
+            if v.as_deref().is_some_and(|v| !token_ok(v, max)) {
+                return Err(bad(field, "has characters or a length not allowed"));
+            }
+        }
+        if matches!(b.kind, BeaconKind::ProductClick | BeaconKind::AddToCart) && b.sku.is_none() {
+            return Err(bad("sku", "is required for product clicks and adds to cart"));
+        }
+        let at = b
+            .ts
+            .map(|ms| ms.div_euclid(1000))
+            .filter(|t| (now - t).abs() <= MAX_CLOCK_SKEW_SECS)
+            .unwrap_or(now);
+        out.push(Event { beacon: b, at });
+    }
+    Ok(out)
+}
+
+/// `YYYY-MM-DD` (UTC) of a unix time.
+pub fn day_of(ts: i64) -> String {
+    let days = ts.div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// What one aggregate row counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Counters {
+    pub impressions: i64,
+    pub views: i64,
+    pub clicks: i64,
+    pub add_to_carts: i64,
+    /// Orders credited, in thousandths (a linear split credits fractions).
+    pub orders_milli: i64,
+    pub revenue_cents: i64,
+}
+
+impl Counters {
+    pub fn add(&mut self, o: &Counters) {
+        self.impressions += o.impressions;
+        self.views += o.views;
+        self.clicks += o.clicks;
+        self.add_to_carts += o.add_to_carts;
+        self.orders_milli += o.orders_milli;
+        self.revenue_cents += o.revenue_cents;
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == Counters::default()
+    }
+
+    fn of(kind: BeaconKind) -> Self {
+        let mut c = Counters::default();
+        match kind {
+            BeaconKind::Impression => c.impressions = 1,
+            BeaconKind::View => c.views = 1,
+            BeaconKind::ProductClick => c.clicks = 1,
+            BeaconKind::AddToCart => c.add_to_carts = 1,
+        }
+        c
+    }
+}
+
+/// One aggregate: a piece of content in a placement and campaign, on a day. The creator and the
+/// platform follow from the content; they are kept on the row for the reports.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AggKey {
+    pub day: String,
+    pub ugc_id: String,
+    pub placement: String,
+    /// Empty: no campaign.
+    pub campaign: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AggDelta {
+    pub key: AggKey,
+    pub creator_id: Option<String>,
+    pub platform: Option<String>,
+    pub counters: Counters,
+}
+
+/// Sum events (already deduplicated) into one delta per key: one write per key, however many
+/// events.
+pub fn aggregate<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<AggDelta> {
+    let mut by_key: std::collections::BTreeMap<AggKey, AggDelta> = Default::default();
+    for e in events {
+        let b = &e.beacon;
+        let key = AggKey {
+            day: day_of(e.at),
+            ugc_id: b.ugc_id.clone(),
+            placement: b.placement.clone(),
+            campaign: b.campaign.clone().unwrap_or_default(),
+        };
+        let d = by_key.entry(key.clone()).or_insert_with(|| AggDelta {
+            key,
+            creator_id: b.creator_id.clone(),
+            platform: b.platform.clone(),
+            counters: Counters::default(),
+        });
+        d.counters.add(&Counters::of(b.kind));
+    }
+    by_key.into_values().collect()
+}
+
+/// The same event id once: the first occurrence of each id, in order.
+pub fn dedupe(events: Vec<Event>) -> Vec<Event> {
+    let mut seen = std::collections::HashSet::new();
+    events
+        .into_iter()
+        .filter(|e| seen.insert(e.beacon.event_id.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

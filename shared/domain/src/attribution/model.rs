@@ -1,0 +1,253 @@
+//! Crediting orders to content and creators.
+//!
+//! An order is credited from the touches of the shopper's session (the token the widget put in
+//! the cart) within the window before the order: the last one (default) or all of them equally
+//! (linear). Without touches, a creator's discount code credits that creator. Refunds and
+//! cancellations take back what was credited, in proportion, exactly to the cent over any number
+//! of partial refunds.
+
+use super::{BeaconKind, Counters, Event};
+use serde::{Deserialize, Serialize};
+
+/// What a shopper did with a piece of content (impressions are not touches).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Touch {
+    pub event_id: String,
+    pub at: i64,
+    pub kind: BeaconKind,
+    pub ugc_id: String,
+    pub creator_id: Option<String>,
+    pub platform: Option<String>,
+    pub placement: String,
+    pub campaign: Option<String>,
+    pub sku: Option<String>,
+}
+
+impl Touch {
+    /// The touch an event is, if it is one.
+    pub fn from_event(e: &Event) -> Option<Touch> {
+        let b = &e.beacon;
+        (b.kind != BeaconKind::Impression).then(|| Touch {
+            event_id: b.event_id.clone(),
+            at: e.at,
+            kind: b.kind,
+            ugc_id: b.ugc_id.clone(),
+            creator_id: b.creator_id.clone(),
+            platform: b.platform.clone(),
+            placement: b.placement.clone(),
+            campaign: b.campaign.clone(),
+            sku: b.sku.clone(),
+        })
+    }
+
+    /// Later touches win; at the same second, the stronger intent, then the event id.
+    fn rank(&self) -> (i64, u8, &str) {
+        let intent = match self.kind {
+            BeaconKind::AddToCart => 3,
+            BeaconKind::ProductClick => 2,
+            BeaconKind::View => 1,
+            BeaconKind::Impression => 0,
+        };
+        (self.at, intent, self.event_id.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Model {
+    #[default]
+    LastTouch,
+    Linear,
+}
+
+/// A verified order, as the store's webhook reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    /// `{platform}:{order id}`.
+    pub id: String,
+    pub placed_at: i64,
+    pub total_cents: i64,
+    pub currency: String,
+    /// The attribution token from the cart (note attribute), if any.
+    pub token: Option<String>,
+    pub discount_codes: Vec<String>,
+}
+
+/// A creator's discount code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatorCode {
+    pub code: String,
+    pub creator_id: String,
+    pub campaign: Option<String>,
+}
+
+/// How a credit was earned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "via", rename_all = "snake_case")]
+pub enum Via {
+    Touch { event_id: String },
+    Code { code: String },
+}
+
+/// Part of an order credited to content (or, by code, to a creator alone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credit {
+    pub ugc_id: Option<String>,
+    pub creator_id: Option<String>,
+    pub platform: Option<String>,
+    pub placement: String,
+    pub campaign: Option<String>,
+    /// Thousandths of the order.
+    pub orders_milli: i64,
+    pub revenue_cents: i64,
+    #[serde(flatten)]
+    pub via: Via,
+}
+
+impl Credit {
+    /// What the credit adds to its aggregate.
+    pub fn counters(&self) -> Counters {
+        Counters {
+            orders_milli: self.orders_milli,
+            revenue_cents: self.revenue_cents,
+            ..Counters::default()
+        }
+    }
+}
+
+/// The credits of `order`.
+pub fn attribute(
+    order: &Order,
+    touches: &[Touch],
+    codes: &[CreatorCode],
+    window_secs: i64,
+    model: Model,
+) -> Vec<Credit> {
+    let mut eligible: Vec<&Touch> = touches
+        .iter()
+        .filter(|t| {
+            t.kind != BeaconKind::Impression
+                && t.at <= order.placed_at
+                && order.placed_at - t.at <= window_secs
+        })
+        .collect();
+    eligible.sort_by(|a, b| a.rank().cmp(&b.rank()));
+    // Several touches of one event id (a duplicate) count once.
+    eligible.dedup_by(|a, b| a.event_id == b.event_id);
+    let credit = |t: &Touch, orders_milli: i64, revenue_cents: i64| Credit {
+        ugc_id: Some(t.ugc_id.clone()),
+        creator_id: t.creator_id.clone(),
+        platform: t.platform.clone(),
+        placement: t.placement.clone(),
+        campaign: t.campaign.clone(),
+        orders_milli,
+        revenue_cents,
+        via: Via::Touch {
+            event_id: t.event_id.clone(),
+        },
+    };
+    if let Some(last) = eligible.last() {
+        return match model {
+            Model::LastTouch => vec![credit(last, 1000, order.total_cents)],
+            Model::Linear => {
+                let n = eligible.len() as i64;
+                let (rev, rev_rest) = (order.total_cents / n, order.total_cents % n);
+                let (ord, ord_rest) = (1000 / n, 1000 % n);
+                eligible
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        // The remainders go to the latest touch: the shares sum exactly.
+                        let last = i as i64 == n - 1;
+                        credit(
+                            t,
+                            ord + if last { ord_rest } else { 0 },
+                            rev + if last { rev_rest } else { 0 },
+                        )
+                    })
+                    .collect()
+            }
+        };
+    }
+    let code = order.discount_codes.iter().find_map(|used| {
+        codes
+            .iter()
+            .find(|c| c.code.eq_ignore_ascii_case(used.trim()))
+    });
+    match code {
+        Some(c) => vec![Credit {
+            ugc_id: None,
+            creator_id: Some(c.creator_id.clone()),
+            platform: None,
+            placement: "code".into(),
+            campaign: c.campaign.clone(),
+            orders_milli: 1000,
+            revenue_cents: order.total_cents,
+            via: Via::Code {
+                code: c.code.clone(),
+            },
+        }],
+        None => Vec::new(),
+    }
+}
+
+/// An order's credits and how much of it has been refunded: what a refund reverses from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ledger {
+    pub order: Order,
+    pub credits: Vec<Credit>,
+    pub refunded_cents: i64,
+    /// Refund ids applied (each once).
+    #[serde(default)]
+    pub refunds: Vec<String>,
+}
+
+/// `(value × num) / den`, rounded half away from zero.
+fn prorate(value: i64, num: i64, den: i64) -> i64 {
+    if den == 0 {
+        return 0;
+    }
+    let p = i128::from(value) * i128::from(num);
+    let d = i128::from(den);
+    let q = (2 * p + d * p.signum()) / (2 * d);
+    q as i64
+}
+
+impl Ledger {
+    pub fn new(order: Order, credits: Vec<Credit>) -> Self {
+        Self {
+            order,
+            credits,
+            refunded_cents: 0,
+            refunds: Vec::new(),
+        }
+    }
+
+    /// Apply refund `refund_id` of `amount_cents` (a cancellation refunds the rest): the
+    /// negative credits to add to the aggregates, and the updated ledger. A refund seen before,
+    /// or nothing left to refund, gives nothing.
+    pub fn refund(&mut self, refund_id: &str, amount_cents: i64) -> Vec<Credit> {
+        if self.refunds.iter().any(|r| r == refund_id) || amount_cents <= 0 {
+            return Vec::new();
+        }
+        self.refunds.push(refund_id.to_string());
+        let total = self.order.total_cents;
+        let before = self.refunded_cents;
+        let after = (before + amount_cents).min(total);
+        if after == before {
+            return Vec::new();
+        }
+        self.refunded_cents = after;
+        let whole = after == total;
+        self.credits
+            .iter()
+            .map(|c| Credit {
+                revenue_cents: -(prorate(c.revenue_cents, after, total)
+                    - prorate(c.revenue_cents, before, total)),
+                // The order itself is taken back when nothing of it is left.
+                orders_milli: if whole { -c.orders_milli } else { 0 },
+                ..c.clone()
+            })
+            .collect()
+    }
+}

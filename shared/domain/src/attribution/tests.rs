@@ -1,0 +1,271 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::*;
+use proptest::prelude::*;
+use serde_json::json;
+
+const NOW: i64 = 1_795_676_400; // 2026-11-26T07:00:00Z
+
+fn beacon(id: &str, kind: &str, ugc: &str) -> serde_json::Value {
+    let mut b = json!({"event_id": id, "type": kind, "session_id": "s_1", "ugc_id": ugc,
+        "creator_id": "cr_1", "platform": "instagram", "placement": "pdp", "ts": NOW * 1000});
+    if kind == "product_click" || kind == "add_to_cart" {
+        b["sku"] = json!("TEE-1");
+    }
+    b
+}
+
+fn batch(events: Vec<serde_json::Value>) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "events": events })).unwrap()
+}
+
+#[test]
+fn batches_are_checked_field_by_field() {
+    let ok = parse_batch(&batch(vec![beacon("evt_0001", "view", "ugc_a")]), NOW).unwrap();
+    assert_eq!(ok[0].at, NOW);
+    // A purchase is not something a browser can report.
+    let forged = batch(vec![beacon("evt_0002", "purchase", "ugc_a")]);
+    assert!(matches!(
+        parse_batch(&forged, NOW),
+        Err(BeaconError::Schema(_))
+    ));
+    let mut extra = beacon("evt_0003", "view", "ugc_a");
+    extra["revenue"] = json!(100);
+    assert!(matches!(
+        parse_batch(&batch(vec![extra]), NOW),
+        Err(BeaconError::Schema(_))
+    ));
+    let mut no_sku = beacon("evt_0004", "add_to_cart", "ugc_a");
+    no_sku.as_object_mut().unwrap().remove("sku");
+    assert!(matches!(
+        parse_batch(&batch(vec![no_sku]), NOW),
+        Err(BeaconError::Field { field: "sku", .. })
+    ));
+    for (field, value) in [
+        ("event_id", json!("short")),
+        ("event_id", json!("bad id with spaces")),
+        ("ugc_id", json!("<script>")),
+        ("session_id", json!("")),
+        ("campaign", json!("x".repeat(65))),
+    ] {
+        let mut b = beacon("evt_0005", "view", "ugc_a");
+        b[field] = value;
+        assert!(
+            matches!(parse_batch(&batch(vec![b]), NOW), Err(BeaconError::Field { field: f, .. }) if f == field),
+            "{field}"
+        );
+    }
+    assert_eq!(parse_batch(&batch(vec![]), NOW), Err(BeaconError::Count));
+    let many: Vec<_> = (0..51)
+        .map(|i| beacon(&format!("evt_{i:05}"), "view", "ugc_a"))
+        .collect();
+    assert_eq!(parse_batch(&batch(many), NOW), Err(BeaconError::Count));
+    assert_eq!(
+        parse_batch(&vec![b' '; MAX_BODY_BYTES + 1], NOW),
+        Err(BeaconError::TooLarge)
+    );
+    // A clock a week off is replaced by the server's.
+    let mut skewed = beacon("evt_0006", "view", "ugc_a");
+    skewed["ts"] = json!((NOW - 7 * 86_400) * 1000);
+    assert_eq!(parse_batch(&batch(vec![skewed]), NOW).unwrap()[0].at, NOW);
+}
+
+#[test]
+fn ten_thousand_beacons_become_one_write_per_distinct_key() {
+    // 10,000 events over 20 items × 2 placements × 2 days, 10 % of them sent twice.
+    let mut events = Vec::new();
+    for i in 0..10_000 {
+        let kind = ["impression", "view", "product_click", "add_to_cart"][i % 4];
+        let mut b = beacon(&format!("evt_{i:06}"), kind, &format!("ugc_{}", i % 20));
+        b["placement"] = json!(if i % 3 == 0 { "home" } else { "pdp" });
+        b["ts"] = json!((NOW - ((i as i64 / 20) % 2) * 86_400) * 1000);
+        let e: Beacon = serde_json::from_value(b).unwrap();
+        let at = e.ts.unwrap() / 1000;
+        events.push(Event { beacon: e, at });
+        if i % 10 == 0 {
+            events.push(events.last().unwrap().clone());
+        }
+    }
+    assert_eq!(events.len(), 11_000);
+    let unique = dedupe(events);
+    assert_eq!(unique.len(), 10_000);
+    let deltas = aggregate(&unique);
+    assert_eq!(deltas.len(), 20 * 2 * 2);
+    let total: i64 = deltas
+        .iter()
+        .map(|d| d.counters.impressions + d.counters.views + d.counters.clicks + d.counters.add_to_carts)
+        .sum();
+    assert_eq!(total, 10_000);
+    assert!(deltas.iter().all(|d| d.creator_id.as_deref() == Some("cr_1")));
+}
+
+fn touch(id: &str, at: i64, kind: BeaconKind, ugc: &str) -> Touch {
+    Touch {
+        event_id: id.into(),
+        at,
+        kind,
+        ugc_id: ugc.into(),
+        creator_id: Some(format!("cr_{ugc}")),
+        platform: Some("instagram".into()),
+        placement: "pdp".into(),
+        campaign: None,
+        sku: Some("TEE-1".into()),
+    }
+}
+
+fn order(total: i64, codes: &[&str]) -> Order {
+    Order {
+        id: "shopify:1001".into(),
+        placed_at: NOW,
+        total_cents: total,
+        currency: "USD".into(),
+        token: Some("s_1".into()),
+        discount_codes: codes.iter().map(|c| c.to_string()).collect(),
+    }
+}
+
+const DAY: i64 = 86_400;
+
+#[test]
+fn the_last_touch_in_the_window_gets_the_order() {
+    let touches = [
+        touch("e1", NOW - 3600, BeaconKind::ProductClick, "a"),
+        touch("e2", NOW - 600, BeaconKind::View, "b"),
+        touch("e3", NOW - 2 * DAY, BeaconKind::AddToCart, "c"),
+        // After the order: not a cause of it.
+        touch("e4", NOW + 10, BeaconKind::AddToCart, "d"),
+    ];
+    let c = attribute(&order(5998, &[]), &touches, &[], DAY, Model::LastTouch);
+    assert_eq!(c.len(), 1);
+    assert_eq!(
+        (c[0].ugc_id.as_deref(), c[0].orders_milli, c[0].revenue_cents),
+        (Some("b"), 1000, 5998)
+    );
+    assert_eq!(c[0].creator_id.as_deref(), Some("cr_b"));
+    // The window's edge: exactly 24 h before counts, a second more does not.
+    let edge = [touch("e5", NOW - DAY, BeaconKind::View, "e")];
+    assert_eq!(attribute(&order(100, &[]), &edge, &[], DAY, Model::LastTouch).len(), 1);
+    let past = [touch("e6", NOW - DAY - 1, BeaconKind::View, "e")];
+    assert!(attribute(&order(100, &[]), &past, &[], DAY, Model::LastTouch).is_empty());
+    // A shorter window configured.
+    assert!(attribute(&order(100, &[]), &touches[..1], &[], 1800, Model::LastTouch).is_empty());
+}
+
+#[test]
+fn ties_go_to_the_stronger_intent_then_the_event_id() {
+    let touches = [
+        touch("e2", NOW - 60, BeaconKind::View, "a"),
+        touch("e1", NOW - 60, BeaconKind::AddToCart, "b"),
+        touch("e3", NOW - 60, BeaconKind::ProductClick, "c"),
+    ];
+    let c = attribute(&order(100, &[]), &touches, &[], DAY, Model::LastTouch);
+    assert_eq!(c[0].ugc_id.as_deref(), Some("b"));
+    let same = [
+        touch("e9", NOW - 60, BeaconKind::View, "a"),
+        touch("e8", NOW - 60, BeaconKind::View, "b"),
+    ];
+    let c = attribute(&order(100, &[]), &same, &[], DAY, Model::LastTouch);
+    assert_eq!(c[0].ugc_id.as_deref(), Some("a"), "e9 > e8");
+}
+
+#[test]
+fn linear_splits_sum_exactly_and_duplicates_count_once() {
+    let touches = [
+        touch("e1", NOW - 300, BeaconKind::View, "a"),
+        touch("e2", NOW - 200, BeaconKind::ProductClick, "b"),
+        touch("e2", NOW - 200, BeaconKind::ProductClick, "b"),
+        touch("e3", NOW - 100, BeaconKind::AddToCart, "c"),
+    ];
+    let c = attribute(&order(1000, &[]), &touches, &[], DAY, Model::Linear);
+    assert_eq!(c.len(), 3);
+    assert_eq!(
+        c.iter().map(|c| c.revenue_cents).collect::<Vec<_>>(),
+        [333, 333, 334]
+    );
+    assert_eq!(
+        c.iter().map(|c| c.orders_milli).collect::<Vec<_>>(),
+        [333, 333, 334]
+    );
+}
+
+#[test]
+fn a_creator_code_credits_the_creator_when_no_content_was_touched() {
+    let codes = [CreatorCode {
+        code: "MAYA10".into(),
+        creator_id: "cr_maya".into(),
+        campaign: Some("fall".into()),
+    }];
+    let c = attribute(&order(2500, &["maya10"]), &[], &codes, DAY, Model::LastTouch);
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].creator_id.as_deref(), Some("cr_maya"));
+    assert_eq!(c[0].ugc_id, None);
+    assert_eq!(c[0].placement, "code");
+    assert!(attribute(&order(2500, &["OTHER"]), &[], &codes, DAY, Model::LastTouch).is_empty());
+    // A touch wins over a code.
+    let t = [touch("e1", NOW - 10, BeaconKind::View, "a")];
+    let c = attribute(&order(2500, &["MAYA10"]), &t, &codes, DAY, Model::LastTouch);
+    assert_eq!(c[0].ugc_id.as_deref(), Some("a"));
+}
+
+#[test]
+fn refunds_take_back_what_was_credited_and_no_more() {
+    let touches = [
+        touch("e1", NOW - 300, BeaconKind::View, "a"),
+        touch("e2", NOW - 100, BeaconKind::ProductClick, "b"),
+        touch("e3", NOW - 50, BeaconKind::ProductClick, "c"),
+    ];
+    let credits = attribute(&order(1000, &[]), &touches, &[], DAY, Model::Linear);
+    let mut ledger = Ledger::new(order(1000, &[]), credits.clone());
+    let first = ledger.refund("r1", 250);
+    assert!(first.iter().all(|c| c.orders_milli == 0));
+    assert_eq!(first.iter().map(|c| c.revenue_cents).sum::<i64>(), -250);
+    // The same refund again does nothing.
+    assert!(ledger.refund("r1", 250).is_empty());
+    // The rest (more than is left is capped) takes back everything, to the cent.
+    let rest = ledger.refund("r2", 5000);
+    let back: i64 = first
+        .iter()
+        .chain(&rest)
+        .map(|c| c.revenue_cents)
+        .sum();
+    assert_eq!(back, -1000);
+    for (i, c) in credits.iter().enumerate() {
+        assert_eq!(
+            first[i].revenue_cents + rest[i].revenue_cents,
+            -c.revenue_cents
+        );
+        assert_eq!(rest[i].orders_milli, -c.orders_milli);
+    }
+    assert!(ledger.refund("r3", 1).is_empty());
+}
+
+#[test]
+fn days_are_utc_calendar_days() {
+    assert_eq!(day_of(0), "1970-01-01");
+    assert_eq!(day_of(NOW), "2026-11-26");
+    assert_eq!(day_of(951_782_400), "2000-02-29");
+    assert_eq!(day_of(NOW - 7 * 3600 - 1), "2026-11-25");
+}
+
+proptest! {
+    #[test]
+    fn any_split_and_any_refunds_balance(
+        total in 1i64..10_000_000,
+        n in 1usize..12,
+        refunds in proptest::collection::vec(1i64..5_000_000, 0..6),
+    ) {
+        let touches: Vec<Touch> = (0..n)
+            .map(|i| touch(&format!("e{i}"), NOW - 100 + i as i64, BeaconKind::View, &format!("u{i}")))
+            .collect();
+        let credits = attribute(&order(total, &[]), &touches, &[], DAY, Model::Linear);
+        prop_assert_eq!(credits.iter().map(|c| c.revenue_cents).sum::<i64>(), total);
+        prop_assert_eq!(credits.iter().map(|c| c.orders_milli).sum::<i64>(), 1000);
+        let mut ledger = Ledger::new(order(total, &[]), credits);
+        let mut back = 0;
+        for (i, r) in refunds.iter().enumerate() {
+            back += ledger.refund(&format!("r{i}"), *r).iter().map(|c| c.revenue_cents).sum::<i64>();
+        }
+        back += ledger.refund("cancel", total).iter().map(|c| c.revenue_cents).sum::<i64>();
+        prop_assert_eq!(back, -total);
+    }
+}
