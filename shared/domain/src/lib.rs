@@ -10,6 +10,7 @@ pub mod clock;
 pub mod connection;
 pub mod content;
 pub mod event;
+pub mod feed;
 pub mod oauth;
 pub mod video;
 pub mod webhook;

@@ -8,6 +8,7 @@
 //! played; the purchase window defaults to 24 h after the touch.
 
 pub mod model;
+pub mod orders;
 
 pub use model::*;
 
