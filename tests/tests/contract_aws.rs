@@ -35,6 +35,14 @@ async fn aws_adapters_meet_the_port_contracts() {
         "c",
     )
     .await;
+    contract::analytics_store(
+        &reelcart_aws::DynamoAnalytics::new(
+            dynamo.clone(),
+            stack.physical("AnalyticsTable").unwrap(),
+        ),
+        "c",
+    )
+    .await;
     contract::media_records(
         &DynamoMediaRecords::new(dynamo.clone(), stack.physical("ContentTable").unwrap()),
         "c",

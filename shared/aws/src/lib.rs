@@ -1,6 +1,7 @@
 //! AWS adapters for Reelcart's ports. The same code talks to AWS and to a local emulator: the SDK
 //! reads its endpoint from `AWS_ENDPOINT_URL`; nothing here knows which one it is.
 
+mod analytics;
 mod catalog;
 mod cdn;
 mod connections;
@@ -15,6 +16,7 @@ mod s3;
 mod secrets;
 mod sqs;
 
+pub use analytics::DynamoAnalytics;
 pub use catalog::DynamoCatalog;
 pub use cdn::{CloudFrontInvalidator, RecordedInvalidations};
 pub use connections::DynamoConnections;

@@ -793,3 +793,131 @@ pub async fn content_store<S: ContentStore>(store: &S, ns: &str) {
     store.put_hashtag_budget(&budget).await.unwrap();
     assert_eq!(store.hashtag_budget().await.unwrap(), budget);
 }
+
+/// The analytics store: sessions dedupe atomically, counters add up, order ledgers are versioned.
+pub async fn analytics_store<S: crate::AnalyticsStore>(store: &S, ns: &str) {
+    use reelcart_domain::attribution::*;
+    let now = 1_800_000_000;
+    let session = format!("s-{ns}");
+    let touch = |id: &str, at: i64| Touch {
+        event_id: id.into(),
+        at,
+        kind: BeaconKind::ProductClick,
+        ugc_id: format!("ugc-{ns}"),
+        creator_id: Some("cr".into()),
+        platform: Some("instagram".into()),
+        placement: "pdp".into(),
+        campaign: None,
+        sku: Some("TEE".into()),
+    };
+    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let fresh = store
+        .record_session(&session, &ids(&["e1", "e2"]), &[touch("e1", now - 5)], now + 3600)
+        .await
+        .unwrap();
+    assert_eq!(sorted(fresh), ids(&["e1", "e2"]));
+    let fresh = store
+        .record_session(&session, &ids(&["e2", "e3"]), &[touch("e3", now - 1)], now + 3600)
+        .await
+        .unwrap();
+    assert_eq!(fresh, ids(&["e3"]));
+    store.forget_events(&session, &ids(&["e3"])).await.unwrap();
+    let fresh = store
+        .record_session(&session, &ids(&["e3"]), &[], now + 3600)
+        .await
+        .unwrap();
+    assert_eq!(fresh, ids(&["e3"]));
+    let t = store.touches(&session, now).await.unwrap();
+    assert_eq!(
+        t.iter().map(|t| t.event_id.as_str()).collect::<Vec<_>>(),
+        ["e1", "e3"]
+    );
+    assert!(store.touches(&session, now + 7200).await.unwrap().is_empty());
+    assert!(store.touches(&format!("none-{ns}"), now).await.unwrap().is_empty());
+
+    let day = format!("2099-01-{:02}", (ns.len() % 28) + 1);
+    let key = |placement: &str| AggKey {
+        day: day.clone(),
+        ugc_id: format!("ugc-{ns}"),
+        placement: placement.into(),
+        campaign: String::new(),
+    };
+    let delta = |placement: &str, views: i64, revenue: i64| AggDelta {
+        key: key(placement),
+        creator_id: Some("cr".into()),
+        platform: Some("instagram".into()),
+        counters: Counters {
+            views,
+            revenue_cents: revenue,
+            ..Counters::default()
+        },
+    };
+    store
+        .add(&[delta("pdp", 3, 0), delta("home", 1, 0)])
+        .await
+        .unwrap();
+    store.add(&[delta("pdp", 2, 0)]).await.unwrap();
+    let rows: Vec<crate::AggRow> = store
+        .aggregates(std::slice::from_ref(&day))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.key.ugc_id == format!("ugc-{ns}"))
+        .collect();
+    assert_eq!(rows.len(), 2);
+    let pdp = rows.iter().find(|r| r.key.placement == "pdp").unwrap();
+    assert_eq!(pdp.counters.views, 5);
+    assert_eq!(pdp.creator_id.as_deref(), Some("cr"));
+    let totals = store.totals(&[format!("ugc-{ns}")]).await.unwrap();
+    assert_eq!(totals[&format!("ugc-{ns}")].views, 6);
+    assert!(store.totals(&[format!("nope-{ns}")]).await.unwrap().is_empty());
+
+    let order = Order {
+        id: format!("shopify:{ns}"),
+        placed_at: now,
+        total_cents: 1000,
+        currency: "USD".into(),
+        token: Some(session.clone()),
+        discount_codes: vec![],
+    };
+    let ledger = Ledger::new(order.clone(), vec![]);
+    assert!(store.ledger(&order.id).await.unwrap().is_none());
+    assert!(
+        store
+            .apply_order(&ledger, 0, &[delta("pdp", 0, 1000)])
+            .await
+            .unwrap()
+    );
+    // The same order again (a redelivery) changes nothing.
+    assert!(
+        !store
+            .apply_order(&ledger, 0, &[delta("pdp", 0, 1000)])
+            .await
+            .unwrap()
+    );
+    let (stored, v) = store.ledger(&order.id).await.unwrap().unwrap();
+    assert_eq!((stored, v), (ledger.clone(), 1));
+    let mut refunded = ledger.clone();
+    refunded.refunded_cents = 1000;
+    assert!(
+        store
+            .apply_order(&refunded, 1, &[delta("pdp", 0, -1000)])
+            .await
+            .unwrap()
+    );
+    let totals = store.totals(&[format!("ugc-{ns}")]).await.unwrap();
+    assert_eq!(totals[&format!("ugc-{ns}")].revenue_cents, 0);
+
+    let code = CreatorCode {
+        code: format!("CODE{}", ns.to_uppercase().replace('-', "")),
+        creator_id: "cr".into(),
+        campaign: None,
+    };
+    store.put_creator_code(&code).await.unwrap();
+    assert!(store.creator_codes().await.unwrap().contains(&code));
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}

@@ -528,6 +528,77 @@ pub async fn record_rights<S: ContentStore, B: BlobStore>(
     Ok(rights)
 }
 
+/// One stored aggregate.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AggRow {
+    pub key: reelcart_domain::attribution::AggKey,
+    pub creator_id: Option<String>,
+    pub platform: Option<String>,
+    pub counters: reelcart_domain::attribution::Counters,
+}
+
+/// Storefront measurement: sessions (seen event ids and touches), daily aggregates, per-content
+/// totals, order ledgers and creators' codes.
+pub trait AnalyticsStore: Send + Sync {
+    /// Mark `event_ids` of `session` seen and keep its `touches` until `expires_at`, atomically
+    /// per session: the ids that had not been seen before.
+    fn record_session(
+        &self,
+        session: &str,
+        event_ids: &[String],
+        touches: &[reelcart_domain::attribution::Touch],
+        expires_at: i64,
+    ) -> impl Future<Output = PortResult<Vec<String>>> + Send;
+    /// Forget `event_ids` again (what they were for could not be counted: a retry counts them).
+    fn forget_events(
+        &self,
+        session: &str,
+        event_ids: &[String],
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// A session's touches, oldest first (expired sessions have none).
+    fn touches(
+        &self,
+        session: &str,
+        now: i64,
+    ) -> impl Future<Output = PortResult<Vec<reelcart_domain::attribution::Touch>>> + Send;
+    /// Add to the daily aggregates and to each content's totals (atomic counters).
+    fn add(
+        &self,
+        deltas: &[reelcart_domain::attribution::AggDelta],
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// Every aggregate of the days `days` (`YYYY-MM-DD`).
+    fn aggregates(&self, days: &[String]) -> impl Future<Output = PortResult<Vec<AggRow>>> + Send;
+    /// Totals per content (what the feed ranks by); absent content has none.
+    fn totals(
+        &self,
+        ugc_ids: &[String],
+    ) -> impl Future<
+        Output = PortResult<
+            std::collections::HashMap<String, reelcart_domain::attribution::Counters>,
+        >,
+    > + Send;
+    /// An order's ledger and its version.
+    fn ledger(
+        &self,
+        order_id: &str,
+    ) -> impl Future<Output = PortResult<Option<(reelcart_domain::attribution::Ledger, u64)>>> + Send;
+    /// Write `ledger` as version `version + 1` (0: a new order) and add `deltas`, all or
+    /// nothing; `false` (nothing written) if the stored version is not `version`.
+    fn apply_order(
+        &self,
+        ledger: &reelcart_domain::attribution::Ledger,
+        version: u64,
+        deltas: &[reelcart_domain::attribution::AggDelta],
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+    fn creator_codes(
+        &self,
+    ) -> impl Future<Output = PortResult<Vec<reelcart_domain::attribution::CreatorCode>>> + Send;
+    fn put_creator_code(
+        &self,
+        code: &reelcart_domain::attribution::CreatorCode,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+}
+
 /// Tells the CDN to forget cached paths (CloudFront invalidations).
 pub trait CdnInvalidator: Send + Sync {
     /// Invalidate `paths` (`/media/{item}/*`); the invalidation's id.

@@ -723,3 +723,177 @@ impl crate::CdnInvalidator for MemoryCdn {
         Ok(format!("memory-{}", calls.len()))
     }
 }
+
+#[derive(Debug, Default)]
+struct AnalyticsState {
+    /// session → (seen ids, touches, expires_at)
+    sessions: HashMap<
+        String,
+        (
+            std::collections::HashSet<String>,
+            Vec<reelcart_domain::attribution::Touch>,
+            i64,
+        ),
+    >,
+    aggregates: BTreeMap<reelcart_domain::attribution::AggKey, crate::AggRow>,
+    totals: HashMap<String, reelcart_domain::attribution::Counters>,
+    ledgers: HashMap<String, (reelcart_domain::attribution::Ledger, u64)>,
+    codes: BTreeMap<String, reelcart_domain::attribution::CreatorCode>,
+    /// Aggregate and total writes made (what the DynamoDB adapter would send).
+    pub writes: u64,
+}
+
+/// Analytics in memory, with the DynamoDB adapter's atomicity per session and per order.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryAnalytics {
+    state: Arc<Mutex<AnalyticsState>>,
+}
+
+impl MemoryAnalytics {
+    /// Aggregate and total rows written so far.
+    pub fn writes(&self) -> u64 {
+        lock(&self.state).writes
+    }
+}
+
+fn add_delta(s: &mut AnalyticsState, d: &reelcart_domain::attribution::AggDelta) {
+    let row = s
+        .aggregates
+        .entry(d.key.clone())
+        .or_insert_with(|| crate::AggRow {
+            key: d.key.clone(),
+            creator_id: d.creator_id.clone(),
+            platform: d.platform.clone(),
+            counters: Default::default(),
+        });
+    row.counters.add(&d.counters);
+    s.totals
+        .entry(d.key.ugc_id.clone())
+        .or_default()
+        .add(&d.counters);
+}
+
+/// The distinct contents of `deltas` (one totals write each).
+fn distinct_contents(deltas: &[reelcart_domain::attribution::AggDelta]) -> u64 {
+    deltas
+        .iter()
+        .map(|d| d.key.ugc_id.as_str())
+        .collect::<std::collections::HashSet<_>>()
+        .len() as u64
+}
+
+impl crate::AnalyticsStore for MemoryAnalytics {
+    async fn record_session(
+        &self,
+        session: &str,
+        event_ids: &[String],
+        touches: &[reelcart_domain::attribution::Touch],
+        expires_at: i64,
+    ) -> PortResult<Vec<String>> {
+        let mut s = lock(&self.state);
+        let entry = s.sessions.entry(session.to_string()).or_default();
+        let fresh: Vec<String> = event_ids
+            .iter()
+            .filter(|id| entry.0.insert((*id).clone()))
+            .cloned()
+            .collect();
+        entry.1.extend(touches.iter().cloned());
+        entry.2 = entry.2.max(expires_at);
+        Ok(fresh)
+    }
+
+    async fn forget_events(&self, session: &str, event_ids: &[String]) -> PortResult<()> {
+        if let Some(entry) = lock(&self.state).sessions.get_mut(session) {
+            for id in event_ids {
+                entry.0.remove(id);
+            }
+        }
+        Ok(())
+    }
+
+    async fn touches(
+        &self,
+        session: &str,
+        now: i64,
+    ) -> PortResult<Vec<reelcart_domain::attribution::Touch>> {
+        let s = lock(&self.state);
+        Ok(match s.sessions.get(session) {
+            Some((_, touches, expires)) if *expires > now => {
+                let mut t = touches.clone();
+                t.sort_by_key(|t| t.at);
+                t
+            }
+            _ => Vec::new(),
+        })
+    }
+
+    async fn add(&self, deltas: &[reelcart_domain::attribution::AggDelta]) -> PortResult<()> {
+        let mut s = lock(&self.state);
+        for d in deltas {
+            add_delta(&mut s, d);
+        }
+        s.writes += deltas.len() as u64 + distinct_contents(deltas);
+        Ok(())
+    }
+
+    async fn aggregates(&self, days: &[String]) -> PortResult<Vec<crate::AggRow>> {
+        Ok(lock(&self.state)
+            .aggregates
+            .values()
+            .filter(|r| days.contains(&r.key.day))
+            .cloned()
+            .collect())
+    }
+
+    async fn totals(
+        &self,
+        ugc_ids: &[String],
+    ) -> PortResult<HashMap<String, reelcart_domain::attribution::Counters>> {
+        let s = lock(&self.state);
+        Ok(ugc_ids
+            .iter()
+            .filter_map(|id| s.totals.get(id).map(|c| (id.clone(), *c)))
+            .collect())
+    }
+
+    async fn ledger(
+        &self,
+        order_id: &str,
+    ) -> PortResult<Option<(reelcart_domain::attribution::Ledger, u64)>> {
+        Ok(lock(&self.state).ledgers.get(order_id).cloned())
+    }
+
+    async fn apply_order(
+        &self,
+        ledger: &reelcart_domain::attribution::Ledger,
+        version: u64,
+        deltas: &[reelcart_domain::attribution::AggDelta],
+    ) -> PortResult<bool> {
+        let mut s = lock(&self.state);
+        let stored = s.ledgers.get(&ledger.order.id).map_or(0, |(_, v)| *v);
+        if stored != version {
+            return Ok(false);
+        }
+        s.ledgers
+            .insert(ledger.order.id.clone(), (ledger.clone(), version + 1));
+        for d in deltas {
+            add_delta(&mut s, d);
+        }
+        s.writes += deltas.len() as u64 + distinct_contents(deltas);
+        Ok(true)
+    }
+
+    async fn creator_codes(&self) -> PortResult<Vec<reelcart_domain::attribution::CreatorCode>> {
+        Ok(lock(&self.state).codes.values().cloned().collect())
+    }
+
+    async fn put_creator_code(
+        &self,
+        code: &reelcart_domain::attribution::CreatorCode,
+    ) -> PortResult<()> {
+        lock(&self.state)
+            .codes
+            .insert(code.code.to_uppercase(), code.clone());
+        Ok(())
+    }
+}

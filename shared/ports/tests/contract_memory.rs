@@ -62,3 +62,8 @@ async fn memory_media_records_meet_the_contract() {
 async fn memory_content_meets_the_contract() {
     contract::content_store(&MemoryContent::default(), "t").await;
 }
+
+#[tokio::test]
+async fn memory_analytics_meets_the_contract() {
+    contract::analytics_store(&reelcart_ports::memory::MemoryAnalytics::default(), "t").await;
+}

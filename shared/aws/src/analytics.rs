@@ -1,0 +1,540 @@
+//! Storefront measurement in the analytics table (`pk` hash, `sk` range, TTL on `expires_at`):
+//!
+//! | pk | sk | attributes |
+//! |---|---|---|
+//! | `SESSION#{session}` | `SESSION` | `seen` (string set of event ids), `touches` (list of JSON touches), `expires_at` |
+//! | `AGG#{day}` | `{ugc}#{placement}#{campaign}` | `ugc_id`, `placement`, `campaign`, `day`, `creator_id`, `platform`, counters |
+//! | `UGC#{ugc}` | `TOTAL` | counters (all days) |
+//! | `ORDER#{order id}` | `LEDGER` | `doc` (the ledger), `version` |
+//! | `CODES` | `{CODE}` | `doc` (a creator's discount code) |
+//!
+//! A session's update is one `UpdateItem` (`ADD seen`, `UPDATED_OLD`): which ids were new is
+//! decided atomically. Counters are `ADD`ed, one write per aggregate key. An order's ledger and its
+//! counters go in one transaction, conditional on the ledger's version.
+
+use crate::sdk_error;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
+};
+use futures::StreamExt;
+use reelcart_domain::attribution::{AggDelta, AggKey, Counters, CreatorCode, Ledger, Touch};
+use reelcart_ports::{AggRow, AnalyticsStore, PortError, PortResult};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+#[derive(Debug, Clone)]
+pub struct DynamoAnalytics {
+    client: Client,
+    table: String,
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+const COUNTERS: [&str; 6] = [
+    "impressions",
+    "views",
+    "clicks",
+    "add_to_carts",
+    "orders_milli",
+    "revenue_cents",
+];
+
+fn values(c: &Counters) -> [i64; 6] {
+    [
+        c.impressions,
+        c.views,
+        c.clicks,
+        c.add_to_carts,
+        c.orders_milli,
+        c.revenue_cents,
+    ]
+}
+
+fn counters_of(item: &Item) -> Counters {
+    let get = |k: &str| match item.get(k) {
+        Some(AttributeValue::N(v)) => v.parse::<i64>().unwrap_or(0),
+        _ => 0,
+    };
+    Counters {
+        impressions: get("impressions"),
+        views: get("views"),
+        clicks: get("clicks"),
+        add_to_carts: get("add_to_carts"),
+        orders_milli: get("orders_milli"),
+        revenue_cents: get("revenue_cents"),
+    }
+}
+
+fn text(item: &Item, k: &str) -> Option<String> {
+    match item.get(k) {
+        Some(AttributeValue::S(v)) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+fn agg_sk(k: &AggKey) -> String {
+    format!("{}#{}#{}", k.ugc_id, k.placement, k.campaign)
+}
+
+/// An `UpdateItem`'s parts: expression, names, values.
+struct UpdateParts {
+    expression: String,
+    names: HashMap<String, String>,
+    values: Item,
+}
+
+/// `ADD` the counters (non-zero ones), and `SET` the row's descriptive attributes.
+fn counter_update(c: &Counters, set: &[(&str, Option<&str>)]) -> UpdateParts {
+    let mut names = HashMap::new();
+    let mut vals = Item::new();
+    let mut sets = Vec::new();
+    for (i, (attr, v)) in set.iter().enumerate() {
+        if let Some(v) = v {
+            names.insert(format!("#s{i}"), attr.to_string());
+            vals.insert(format!(":s{i}"), s(*v));
+            sets.push(format!("#s{i} = if_not_exists(#s{i}, :s{i})"));
+        }
+    }
+    let mut adds = Vec::new();
+    for (i, (name, v)) in COUNTERS.iter().zip(values(c)).enumerate() {
+        // Every counter is added (zero too) so a row always has all of them.
+        names.insert(format!("#c{i}"), name.to_string());
+        vals.insert(format!(":c{i}"), n(v));
+        adds.push(format!("#c{i} :c{i}"));
+    }
+    let mut expression = format!("ADD {}", adds.join(", "));
+    if !sets.is_empty() {
+        expression = format!("SET {} {expression}", sets.join(", "));
+    }
+    UpdateParts {
+        expression,
+        names,
+        values: vals,
+    }
+}
+
+/// Deltas of one key summed (a transaction may not touch an item twice).
+fn merged(deltas: &[AggDelta]) -> Vec<AggDelta> {
+    let mut by: BTreeMap<AggKey, AggDelta> = BTreeMap::new();
+    for d in deltas {
+        by.entry(d.key.clone())
+            .and_modify(|m| m.counters.add(&d.counters))
+            .or_insert_with(|| d.clone());
+    }
+    by.into_values().collect()
+}
+
+/// The per-content totals of deltas (content credited by code alone has no id: no total).
+fn totals_of(deltas: &[AggDelta]) -> BTreeMap<String, Counters> {
+    let mut out: BTreeMap<String, Counters> = BTreeMap::new();
+    for d in deltas.iter().filter(|d| !d.key.ugc_id.is_empty()) {
+        out.entry(d.key.ugc_id.clone())
+            .or_default()
+            .add(&d.counters);
+    }
+    out
+}
+
+impl DynamoAnalytics {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn agg_update(&self, d: &AggDelta) -> (Item, UpdateParts) {
+        let key = Item::from([
+            ("pk".to_string(), s(format!("AGG#{}", d.key.day))),
+            ("sk".to_string(), s(agg_sk(&d.key))),
+        ]);
+        let parts = counter_update(
+            &d.counters,
+            &[
+                ("ugc_id", Some(&d.key.ugc_id)),
+                ("placement", Some(&d.key.placement)),
+                ("campaign", Some(&d.key.campaign)),
+                ("day", Some(&d.key.day)),
+                ("creator_id", d.creator_id.as_deref()),
+                ("platform", d.platform.as_deref()),
+            ],
+        );
+        (key, parts)
+    }
+
+    fn total_update(ugc: &str, c: &Counters) -> (Item, UpdateParts) {
+        let key = Item::from([
+            ("pk".to_string(), s(format!("UGC#{ugc}"))),
+            ("sk".to_string(), s("TOTAL")),
+        ]);
+        (key, counter_update(c, &[]))
+    }
+
+    async fn update(&self, key: Item, p: UpdateParts) -> PortResult<()> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(p.expression)
+            .set_expression_attribute_names(Some(p.names))
+            .set_expression_attribute_values(Some(p.values))
+            .send()
+            .await
+            .map_err(|e| sdk_error("analytics.add", e))?;
+        Ok(())
+    }
+
+    fn transact_update(&self, key: Item, p: UpdateParts) -> PortResult<TransactWriteItem> {
+        let u = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(p.expression)
+            .set_expression_attribute_names(Some(p.names))
+            .set_expression_attribute_values(Some(p.values))
+            .build()
+            .map_err(|e| PortError::new("analytics.order", e))?;
+        Ok(TransactWriteItem::builder().update(u).build())
+    }
+}
+
+impl AnalyticsStore for DynamoAnalytics {
+    async fn record_session(
+        &self,
+        session: &str,
+        event_ids: &[String],
+        touches: &[Touch],
+        expires_at: i64,
+    ) -> PortResult<Vec<String>> {
+        if event_ids.is_empty() && touches.is_empty() {
+            return Ok(Vec::new());
+        }
+        let encoded: Vec<AttributeValue> = touches
+            .iter()
+            .map(|t| serde_json::to_string(t).map(s))
+            .collect::<Result<_, _>>()
+            .map_err(|e| PortError::new("analytics.encode", e))?;
+        let mut expression = "SET touches = list_append(if_not_exists(touches, :empty), :t), expires_at = :exp".to_string();
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("SESSION#{session}")))
+            .key("sk", s("SESSION"))
+            .expression_attribute_values(":empty", AttributeValue::L(Vec::new()))
+            .expression_attribute_values(":t", AttributeValue::L(encoded))
+            .expression_attribute_values(":exp", n(expires_at))
+            .return_values(ReturnValue::UpdatedOld);
+        if !event_ids.is_empty() {
+            expression.push_str(" ADD seen :ids");
+            req = req.expression_attribute_values(":ids", AttributeValue::Ss(event_ids.to_vec()));
+        }
+        let out = req
+            .update_expression(expression)
+            .send()
+            .await
+            .map_err(|e| sdk_error("analytics.session", e))?;
+        let old: HashSet<String> = match out.attributes.as_ref().and_then(|a| a.get("seen")) {
+            Some(AttributeValue::Ss(v)) => v.iter().cloned().collect(),
+            _ => HashSet::new(),
+        };
+        let mut fresh = Vec::new();
+        for id in event_ids {
+            if !old.contains(id) && !fresh.contains(id) {
+                fresh.push(id.clone());
+            }
+        }
+        Ok(fresh)
+    }
+
+    async fn forget_events(&self, session: &str, event_ids: &[String]) -> PortResult<()> {
+        if event_ids.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("SESSION#{session}")))
+            .key("sk", s("SESSION"))
+            .update_expression("DELETE seen :ids")
+            .expression_attribute_values(":ids", AttributeValue::Ss(event_ids.to_vec()))
+            .send()
+            .await
+            .map_err(|e| sdk_error("analytics.forget", e))?;
+        Ok(())
+    }
+
+    async fn touches(&self, session: &str, now: i64) -> PortResult<Vec<Touch>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("SESSION#{session}")))
+            .key("sk", s("SESSION"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("analytics.touches", e))?;
+        let Some(item) = out.item else {
+            return Ok(Vec::new());
+        };
+        // TTL deletion lags: an expired session is absent whether or not it was removed yet.
+        let expires = match item.get("expires_at") {
+            Some(AttributeValue::N(v)) => v.parse::<i64>().unwrap_or(0),
+            _ => 0,
+        };
+        if expires <= now {
+            return Ok(Vec::new());
+        }
+        let mut touches = Vec::new();
+        if let Some(AttributeValue::L(list)) = item.get("touches") {
+            for v in list {
+                if let AttributeValue::S(json) = v {
+                    touches.push(
+                        serde_json::from_str::<Touch>(json)
+                            .map_err(|e| PortError::new("analytics.decode", e))?,
+                    );
+                }
+            }
+        }
+        touches.sort_by_key(|t| t.at);
+        Ok(touches)
+    }
+
+    async fn add(&self, deltas: &[AggDelta]) -> PortResult<()> {
+        let deltas = merged(deltas);
+        let mut updates: Vec<(Item, UpdateParts)> =
+            deltas.iter().map(|d| self.agg_update(d)).collect();
+        updates.extend(
+            totals_of(&deltas)
+                .iter()
+                .map(|(ugc, c)| Self::total_update(ugc, c)),
+        );
+        let results: Vec<PortResult<()>> = futures::stream::iter(updates)
+            .map(|(k, p)| self.update(k, p))
+            .buffer_unordered(16)
+            .collect()
+            .await;
+        results.into_iter().collect()
+    }
+
+    async fn aggregates(&self, days: &[String]) -> PortResult<Vec<AggRow>> {
+        let mut out = Vec::new();
+        for day in days {
+            let mut start: Option<Item> = None;
+            loop {
+                let page = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("pk = :pk")
+                    .expression_attribute_values(":pk", s(format!("AGG#{day}")))
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("analytics.aggregates", e))?;
+                for item in page.items.unwrap_or_default() {
+                    out.push(AggRow {
+                        key: AggKey {
+                            day: text(&item, "day").unwrap_or_else(|| day.clone()),
+                            ugc_id: text(&item, "ugc_id").unwrap_or_default(),
+                            placement: text(&item, "placement").unwrap_or_default(),
+                            campaign: text(&item, "campaign").unwrap_or_default(),
+                        },
+                        creator_id: text(&item, "creator_id"),
+                        platform: text(&item, "platform"),
+                        counters: counters_of(&item),
+                    });
+                }
+                match page.last_evaluated_key {
+                    Some(k) => start = Some(k),
+                    None => break,
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn totals(&self, ugc_ids: &[String]) -> PortResult<HashMap<String, Counters>> {
+        let mut out = HashMap::new();
+        let unique: Vec<&String> = ugc_ids.iter().collect::<HashSet<_>>().into_iter().collect();
+        for chunk in unique.chunks(100) {
+            let keys: Vec<Item> = chunk
+                .iter()
+                .map(|id| {
+                    Item::from([
+                        ("pk".to_string(), s(format!("UGC#{id}"))),
+                        ("sk".to_string(), s("TOTAL")),
+                    ])
+                })
+                .collect();
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .build()
+                    .map_err(|e| PortError::new("analytics.totals", e))?,
+            );
+            let mut attempts = 0;
+            while let Some(req) = pending.take() {
+                attempts += 1;
+                let got = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, req)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("analytics.totals", e))?;
+                for item in got
+                    .responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default()
+                {
+                    if let Some(id) = text(&item, "pk").and_then(|p| p.strip_prefix("UGC#").map(str::to_string)) {
+                        out.insert(id, counters_of(&item));
+                    }
+                }
+                pending = got
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|k| !k.keys.is_empty());
+                if pending.is_some() {
+                    if attempts >= 8 {
+                        return Err(PortError::new("analytics.totals", "keys left unprocessed"));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << attempts)).await;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn ledger(&self, order_id: &str) -> PortResult<Option<(Ledger, u64)>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("ORDER#{order_id}")))
+            .key("sk", s("LEDGER"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("analytics.ledger", e))?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let ledger: Ledger = serde_json::from_str(&text(&item, "doc").unwrap_or_default())
+            .map_err(|e| PortError::new("analytics.decode", e))?;
+        let version = match item.get("version") {
+            Some(AttributeValue::N(v)) => v.parse().unwrap_or(0),
+            _ => 0,
+        };
+        Ok(Some((ledger, version)))
+    }
+
+    async fn apply_order(
+        &self,
+        ledger: &Ledger,
+        version: u64,
+        deltas: &[AggDelta],
+    ) -> PortResult<bool> {
+        let doc = serde_json::to_string(ledger).map_err(|e| PortError::new("analytics.encode", e))?;
+        let mut put = Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(format!("ORDER#{}", ledger.order.id)))
+            .item("sk", s("LEDGER"))
+            .item("doc", s(doc))
+            .item("version", n(version as i64 + 1));
+        put = if version == 0 {
+            put.condition_expression("attribute_not_exists(pk)")
+        } else {
+            put.condition_expression("version = :v")
+                .expression_attribute_values(":v", n(version as i64))
+        };
+        let mut items = vec![TransactWriteItem::builder()
+            .put(put.build().map_err(|e| PortError::new("analytics.order", e))?)
+            .build()];
+        let deltas = merged(deltas);
+        for d in &deltas {
+            let (k, p) = self.agg_update(d);
+            items.push(self.transact_update(k, p)?);
+        }
+        for (ugc, c) in totals_of(&deltas) {
+            let (k, p) = Self::total_update(&ugc, &c);
+            items.push(self.transact_update(k, p)?);
+        }
+        if items.len() > 100 {
+            return Err(PortError::new(
+                "analytics.order",
+                "an order touching more than 99 aggregates",
+            ));
+        }
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(TransactWriteItemsError::TransactionCanceledException(t))
+                        if t.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(sdk_error("analytics.order", e)),
+        }
+    }
+
+    async fn creator_codes(&self) -> PortResult<Vec<CreatorCode>> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s("CODES"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("analytics.codes", e))?;
+            for item in page.items.unwrap_or_default() {
+                out.push(
+                    serde_json::from_str(&text(&item, "doc").unwrap_or_default())
+                        .map_err(|e| PortError::new("analytics.decode", e))?,
+                );
+            }
+            match page.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    async fn put_creator_code(&self, code: &CreatorCode) -> PortResult<()> {
+        let doc = serde_json::to_string(code).map_err(|e| PortError::new("analytics.encode", e))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s("CODES"))
+            .item("sk", s(code.code.to_uppercase()))
+            .item("doc", s(doc))
+            .send()
+            .await
+            .map_err(|e| sdk_error("analytics.codes", e))?;
+        Ok(())
+    }
+}
