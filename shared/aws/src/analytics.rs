@@ -222,7 +222,9 @@ impl AnalyticsStore for DynamoAnalytics {
             .map(|t| serde_json::to_string(t).map(s))
             .collect::<Result<_, _>>()
             .map_err(|e| PortError::new("analytics.encode", e))?;
-        let mut expression = "SET touches = list_append(if_not_exists(touches, :empty), :t), expires_at = :exp".to_string();
+        let mut expression =
+            "SET touches = list_append(if_not_exists(touches, :empty), :t), expires_at = :exp"
+                .to_string();
         let mut req = self
             .client
             .update_item()
@@ -397,7 +399,9 @@ impl AnalyticsStore for DynamoAnalytics {
                     .and_then(|mut r| r.remove(&self.table))
                     .unwrap_or_default()
                 {
-                    if let Some(id) = text(&item, "pk").and_then(|p| p.strip_prefix("UGC#").map(str::to_string)) {
+                    if let Some(id) =
+                        text(&item, "pk").and_then(|p| p.strip_prefix("UGC#").map(str::to_string))
+                    {
                         out.insert(id, counters_of(&item));
                     }
                 }
@@ -445,7 +449,8 @@ impl AnalyticsStore for DynamoAnalytics {
         version: u64,
         deltas: &[AggDelta],
     ) -> PortResult<bool> {
-        let doc = serde_json::to_string(ledger).map_err(|e| PortError::new("analytics.encode", e))?;
+        let doc =
+            serde_json::to_string(ledger).map_err(|e| PortError::new("analytics.encode", e))?;
         let mut put = Put::builder()
             .table_name(&self.table)
             .item("pk", s(format!("ORDER#{}", ledger.order.id)))
@@ -458,9 +463,14 @@ impl AnalyticsStore for DynamoAnalytics {
             put.condition_expression("version = :v")
                 .expression_attribute_values(":v", n(version as i64))
         };
-        let mut items = vec![TransactWriteItem::builder()
-            .put(put.build().map_err(|e| PortError::new("analytics.order", e))?)
-            .build()];
+        let mut items = vec![
+            TransactWriteItem::builder()
+                .put(
+                    put.build()
+                        .map_err(|e| PortError::new("analytics.order", e))?,
+                )
+                .build(),
+        ];
         let deltas = merged(deltas);
         for d in &deltas {
             let (k, p) = self.agg_update(d);

@@ -177,7 +177,10 @@ mod tests {
         let pdp = Placement::parse(Some("pdp"), Some("TEE-1"), None).unwrap();
         assert_eq!(pdp.matching(&maps).unwrap().len(), 1);
         let other = Placement::parse(Some("pdp"), Some("TEE-2"), None).unwrap();
-        assert!(other.matching(&maps).is_none(), "TEE-2 is mapped for a collection only");
+        assert!(
+            other.matching(&maps).is_none(),
+            "TEE-2 is mapped for a collection only"
+        );
         let coll = Placement::parse(Some("collection"), None, Some("summer")).unwrap();
         assert_eq!(coll.matching(&maps).unwrap()[0].sku, "TEE-2");
         assert_eq!(Placement::Home.matching(&[]).unwrap().len(), 0);

@@ -96,6 +96,97 @@ pub fn text(status: StatusCode, body: impl Into<String>) -> Response<Body> {
     build(status, "text/plain; charset=utf-8", Body::Text(body.into()))
 }
 
+/// Storefront origins allowed to call a public endpoint from the browser (`*`: any).
+#[derive(Debug, Clone, Default)]
+pub struct Cors {
+    pub origins: Vec<String>,
+}
+
+impl Cors {
+    /// From a comma-separated list (`https://shop.example,https://www.shop.example`, or `*`).
+    pub fn parse(list: &str) -> Self {
+        Self {
+            origins: list
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_string())
+                .filter(|o| !o.is_empty())
+                .collect(),
+        }
+    }
+
+    /// The `Access-Control-Allow-Origin` value for a request from `origin`, if it is allowed.
+    pub fn allow(&self, origin: Option<&str>) -> Option<String> {
+        let origin = origin?.trim_end_matches('/');
+        if self.origins.iter().any(|o| o == "*") {
+            return Some("*".into());
+        }
+        self.origins
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(origin))
+            .then(|| origin.to_string())
+    }
+
+    /// Add the CORS headers for `origin` to `resp` (and `Vary: Origin`, as the answer depends on
+    /// it).
+    pub fn apply(&self, origin: Option<&str>, methods: &str, resp: &mut Response<Body>) {
+        let h = resp.headers_mut();
+        h.append(header::VARY, header::HeaderValue::from_static("Origin"));
+        if let Some(allowed) = self.allow(origin)
+            && let Ok(v) = header::HeaderValue::from_str(&allowed)
+        {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+            if let Ok(m) = header::HeaderValue::from_str(methods) {
+                h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, m);
+            }
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                header::HeaderValue::from_static("content-type, if-none-match"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                header::HeaderValue::from_static("etag"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                header::HeaderValue::from_static("86400"),
+            );
+        }
+    }
+}
+
+/// For a function whose one handler also serves queues (the event's shape decides): an API
+/// Gateway (payload 2.0) or function-URL event as a request…
+pub fn request_from_apigw_v2(
+    event: serde_json::Value,
+) -> Result<lambda_http::Request, serde_json::Error> {
+    let req: aws_lambda_events::apigw::ApiGatewayV2httpRequest = serde_json::from_value(event)?;
+    Ok(lambda_http::request::LambdaRequest::ApiGatewayV2(req).into())
+}
+
+/// …and the response as they take it (binary bodies base64-encoded).
+pub fn response_to_apigw_v2(
+    resp: Response<Body>,
+) -> aws_lambda_events::apigw::ApiGatewayV2httpResponse {
+    let (parts, body) = resp.into_parts();
+    let mut out = aws_lambda_events::apigw::ApiGatewayV2httpResponse::default();
+    out.status_code = i64::from(parts.status.as_u16());
+    out.is_base64_encoded = matches!(body, Body::Binary(_));
+    out.body = match body {
+        Body::Empty => None,
+        b => Some(b),
+    };
+    out.cookies = parts
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect();
+    let mut headers = parts.headers;
+    headers.remove(header::SET_COOKIE);
+    out.headers = headers;
+    out
+}
+
 fn build(status: StatusCode, content_type: &str, body: Body) -> Response<Body> {
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
@@ -127,6 +218,36 @@ mod tests {
             body(&r),
             serde_json::json!({"error":{"code":"invalid_signature","message":"no signature matched"}})
         );
+    }
+
+    #[test]
+    fn cors_echoes_allowed_origins_only() {
+        let cors = Cors::parse("https://shop.example, https://www.shop.example/");
+        assert_eq!(
+            cors.allow(Some("https://www.shop.example")).as_deref(),
+            Some("https://www.shop.example")
+        );
+        assert_eq!(cors.allow(Some("https://evil.example")), None);
+        assert_eq!(cors.allow(None), None);
+        let mut r = text(StatusCode::OK, "x");
+        cors.apply(Some("https://evil.example"), "GET", &mut r);
+        assert!(r.headers().get("access-control-allow-origin").is_none());
+        assert_eq!(r.headers()["vary"], "Origin");
+        let any = Cors::parse("*");
+        assert_eq!(any.allow(Some("https://a.example")).as_deref(), Some("*"));
+    }
+
+    #[test]
+    fn responses_convert_for_function_urls() {
+        let r = response_to_apigw_v2(json(StatusCode::ACCEPTED, &serde_json::json!({"a": 1})));
+        assert_eq!(r.status_code, 202);
+        assert!(r.is_base64_encoded);
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["body"], "eyJhIjoxfQ==");
+        assert_eq!(v["headers"]["content-type"], "application/json");
+        let t = response_to_apigw_v2(text(StatusCode::OK, "hi"));
+        assert!(!t.is_base64_encoded);
+        assert_eq!(serde_json::to_value(&t).unwrap()["body"], "hi");
     }
 
     #[test]

@@ -43,3 +43,43 @@ pub fn capture() -> (CapturedLogs, tracing::subscriber::DefaultGuard) {
         .finish();
     (captured, tracing::subscriber::set_default(subscriber))
 }
+
+/// A request as API Gateway (payload 2.0) or a function URL hands it over: the query string
+/// parsed, and, with `groups` (`"[admin]"`), the JWT authorizer's claims for subject `sub`.
+pub fn api_request(
+    method: &str,
+    uri: &str,
+    auth: Option<(&str, &str)>,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> lambda_http::Request {
+    use lambda_http::RequestExt;
+    let mut ctx = serde_json::json!({"http": {"method": method}, "timeEpoch": 0});
+    if let Some((sub, groups)) = auth {
+        ctx["authorizer"] = serde_json::json!({"jwt": {"claims": {"sub": sub, "cognito:groups": groups}, "scopes": null}});
+    }
+    let ctx: aws_lambda_events::apigw::ApiGatewayV2httpRequestContext =
+        serde_json::from_value(ctx).unwrap_or_default();
+    let mut b = lambda_http::http::Request::builder()
+        .method(method)
+        .uri(uri);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    let query: std::collections::HashMap<String, Vec<String>> = uri
+        .split_once('?')
+        .map(|(_, q)| q)
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .fold(Default::default(), |mut m, (k, v)| {
+            m.entry(k.to_string()).or_default().push(v.to_string());
+            m
+        });
+    b.body(body.map_or(lambda_http::Body::Empty, |b| {
+        lambda_http::Body::Binary(b.to_vec())
+    }))
+    .unwrap_or_default()
+    .with_query_string_parameters(query)
+    .with_request_context(lambda_http::request::RequestContext::ApiGatewayV2(ctx))
+}

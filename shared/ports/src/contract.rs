@@ -812,12 +812,22 @@ pub async fn analytics_store<S: crate::AnalyticsStore>(store: &S, ns: &str) {
     };
     let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let fresh = store
-        .record_session(&session, &ids(&["e1", "e2"]), &[touch("e1", now - 5)], now + 3600)
+        .record_session(
+            &session,
+            &ids(&["e1", "e2"]),
+            &[touch("e1", now - 5)],
+            now + 3600,
+        )
         .await
         .unwrap();
     assert_eq!(sorted(fresh), ids(&["e1", "e2"]));
     let fresh = store
-        .record_session(&session, &ids(&["e2", "e3"]), &[touch("e3", now - 1)], now + 3600)
+        .record_session(
+            &session,
+            &ids(&["e2", "e3"]),
+            &[touch("e3", now - 1)],
+            now + 3600,
+        )
         .await
         .unwrap();
     assert_eq!(fresh, ids(&["e3"]));
@@ -832,8 +842,20 @@ pub async fn analytics_store<S: crate::AnalyticsStore>(store: &S, ns: &str) {
         t.iter().map(|t| t.event_id.as_str()).collect::<Vec<_>>(),
         ["e1", "e3"]
     );
-    assert!(store.touches(&session, now + 7200).await.unwrap().is_empty());
-    assert!(store.touches(&format!("none-{ns}"), now).await.unwrap().is_empty());
+    assert!(
+        store
+            .touches(&session, now + 7200)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .touches(&format!("none-{ns}"), now)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let day = format!("2099-01-{:02}", (ns.len() % 28) + 1);
     let key = |placement: &str| AggKey {
@@ -870,7 +892,13 @@ pub async fn analytics_store<S: crate::AnalyticsStore>(store: &S, ns: &str) {
     assert_eq!(pdp.creator_id.as_deref(), Some("cr"));
     let totals = store.totals(&[format!("ugc-{ns}")]).await.unwrap();
     assert_eq!(totals[&format!("ugc-{ns}")].views, 6);
-    assert!(store.totals(&[format!("nope-{ns}")]).await.unwrap().is_empty());
+    assert!(
+        store
+            .totals(&[format!("nope-{ns}")])
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let order = Order {
         id: format!("shopify:{ns}"),

@@ -166,6 +166,13 @@ impl MemoryBlobs {
     pub fn content_type(&self, key: &str) -> Option<String> {
         lock(&self.items).get(key).map(|(_, ct)| ct.clone())
     }
+
+    /// Every key stored, sorted.
+    pub fn keys(&self) -> Vec<String> {
+        let mut k: Vec<String> = lock(&self.items).keys().cloned().collect();
+        k.sort();
+        k
+    }
 }
 
 impl BlobStore for MemoryBlobs {
@@ -741,6 +748,8 @@ struct AnalyticsState {
     codes: BTreeMap<String, reelcart_domain::attribution::CreatorCode>,
     /// Aggregate and total writes made (what the DynamoDB adapter would send).
     pub writes: u64,
+    /// Make `add` fail (an outage).
+    fail_adds: bool,
 }
 
 /// Analytics in memory, with the DynamoDB adapter's atomicity per session and per order.
@@ -753,6 +762,11 @@ impl MemoryAnalytics {
     /// Aggregate and total rows written so far.
     pub fn writes(&self) -> u64 {
         lock(&self.state).writes
+    }
+
+    /// Simulate an outage of the counters (`add` fails) or end it.
+    pub fn fail_adds(&self, fail: bool) {
+        lock(&self.state).fail_adds = fail;
     }
 }
 
@@ -829,6 +843,9 @@ impl crate::AnalyticsStore for MemoryAnalytics {
 
     async fn add(&self, deltas: &[reelcart_domain::attribution::AggDelta]) -> PortResult<()> {
         let mut s = lock(&self.state);
+        if s.fail_adds {
+            return Err(PortError::new("analytics.add", "simulated outage"));
+        }
         for d in deltas {
             add_delta(&mut s, d);
         }

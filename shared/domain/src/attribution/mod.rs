@@ -88,7 +88,6 @@ fn token_ok(s: &str, max: usize) -> bool {
 /// A beacon with its time settled (unix seconds).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
-    #[serde(flatten)]
     pub beacon: Beacon,
     pub at: i64,
 }
@@ -135,13 +134,15 @@ pub fn parse_batch(body: &[u8], now: i64) -> Result<Vec<Event>, BeaconError> {
             }
         }
         if matches!(b.kind, BeaconKind::ProductClick | BeaconKind::AddToCart) && b.sku.is_none() {
-            return Err(bad("sku", "is required for product clicks and adds to cart"));
+            return Err(bad(
+                "sku",
+                "is required for product clicks and adds to cart",
+            ));
         }
-        let at = b
-            .ts
-            .map(|ms| ms.div_euclid(1000))
-            .filter(|t| (now - t).abs() <= MAX_CLOCK_SKEW_SECS)
-            .unwrap_or(now);
+        let at =
+            b.ts.map(|ms| ms.div_euclid(1000))
+                .filter(|t| (now - t).abs() <= MAX_CLOCK_SKEW_SECS)
+                .unwrap_or(now);
         out.push(Event { beacon: b, at });
     }
     Ok(out)
@@ -160,6 +161,24 @@ pub fn day_of(ts: i64) -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The days `from..=to` (`YYYY-MM-DD`), at most `max` of them.
+pub fn day_range(from: &str, to: &str, max: usize) -> Result<Vec<String>, String> {
+    let parse = |d: &str| {
+        orders::rfc3339(&format!("{d}T00:00:00Z"))
+            .filter(|_| d.len() == 10)
+            .ok_or_else(|| format!("`{d}` is not a YYYY-MM-DD date"))
+    };
+    let (a, b) = (parse(from)?, parse(to)?);
+    if b < a {
+        return Err("`to` is before `from`".into());
+    }
+    let n = ((b - a) / 86_400 + 1) as usize;
+    if n > max {
+        return Err(format!("at most {max} days at a time"));
+    }
+    Ok((0..n as i64).map(|i| day_of(a + i * 86_400)).collect())
 }
 
 /// What one aggregate row counts.

@@ -48,7 +48,8 @@ pub fn rfc3339(s: &str) -> Option<i64> {
                 _ => return None,
             };
             let o = o[1..].replace(':', "");
-            sign * (o.get(0..2)?.parse::<i64>().ok()? * 3600 + o.get(2..4)?.parse::<i64>().ok()? * 60)
+            sign * (o.get(0..2)?.parse::<i64>().ok()? * 3600
+                + o.get(2..4)?.parse::<i64>().ok()? * 60)
         }
     };
     let y = if m <= 2 { y - 1 } else { y };
@@ -113,7 +114,11 @@ pub fn shopify_refund(payload: &Value) -> Result<(String, String, i64), OrderErr
         .filter(|t| t["kind"] == "refund" && t["status"] != "failure" && t["status"] != "error")
         .filter_map(|t| t["amount"].as_str().and_then(cents))
         .sum();
-    Ok((format!("shopify:{order}"), format!("refund:{refund}"), amount))
+    Ok((
+        format!("shopify:{order}"),
+        format!("refund:{refund}"),
+        amount,
+    ))
 }
 
 #[cfg(test)]
@@ -139,12 +144,16 @@ mod tests {
 
     #[test]
     fn a_refund_sums_its_successful_refund_transactions() {
-        let (order, refund, amount) = shopify_refund(&json!({"id": 509562969, "order_id": 450789469,
+        let (order, refund, amount) =
+            shopify_refund(&json!({"id": 509562969, "order_id": 450789469,
             "transactions": [{"kind": "refund", "status": "success", "amount": "10.50"},
                              {"kind": "refund", "status": "failure", "amount": "99.00"},
                              {"kind": "sale", "status": "success", "amount": "1.00"}]}))
-        .unwrap();
-        assert_eq!((order.as_str(), refund.as_str(), amount), ("shopify:450789469", "refund:509562969", 1050));
+            .unwrap();
+        assert_eq!(
+            (order.as_str(), refund.as_str(), amount),
+            ("shopify:450789469", "refund:509562969", 1050)
+        );
     }
 
     #[test]

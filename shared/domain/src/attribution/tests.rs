@@ -93,10 +93,16 @@ fn ten_thousand_beacons_become_one_write_per_distinct_key() {
     assert_eq!(deltas.len(), 20 * 2 * 2);
     let total: i64 = deltas
         .iter()
-        .map(|d| d.counters.impressions + d.counters.views + d.counters.clicks + d.counters.add_to_carts)
+        .map(|d| {
+            d.counters.impressions + d.counters.views + d.counters.clicks + d.counters.add_to_carts
+        })
         .sum();
     assert_eq!(total, 10_000);
-    assert!(deltas.iter().all(|d| d.creator_id.as_deref() == Some("cr_1")));
+    assert!(
+        deltas
+            .iter()
+            .all(|d| d.creator_id.as_deref() == Some("cr_1"))
+    );
 }
 
 fn touch(id: &str, at: i64, kind: BeaconKind, ugc: &str) -> Touch {
@@ -138,13 +144,20 @@ fn the_last_touch_in_the_window_gets_the_order() {
     let c = attribute(&order(5998, &[]), &touches, &[], DAY, Model::LastTouch);
     assert_eq!(c.len(), 1);
     assert_eq!(
-        (c[0].ugc_id.as_deref(), c[0].orders_milli, c[0].revenue_cents),
+        (
+            c[0].ugc_id.as_deref(),
+            c[0].orders_milli,
+            c[0].revenue_cents
+        ),
         (Some("b"), 1000, 5998)
     );
     assert_eq!(c[0].creator_id.as_deref(), Some("cr_b"));
     // The window's edge: exactly 24 h before counts, a second more does not.
     let edge = [touch("e5", NOW - DAY, BeaconKind::View, "e")];
-    assert_eq!(attribute(&order(100, &[]), &edge, &[], DAY, Model::LastTouch).len(), 1);
+    assert_eq!(
+        attribute(&order(100, &[]), &edge, &[], DAY, Model::LastTouch).len(),
+        1
+    );
     let past = [touch("e6", NOW - DAY - 1, BeaconKind::View, "e")];
     assert!(attribute(&order(100, &[]), &past, &[], DAY, Model::LastTouch).is_empty());
     // A shorter window configured.
@@ -195,7 +208,13 @@ fn a_creator_code_credits_the_creator_when_no_content_was_touched() {
         creator_id: "cr_maya".into(),
         campaign: Some("fall".into()),
     }];
-    let c = attribute(&order(2500, &["maya10"]), &[], &codes, DAY, Model::LastTouch);
+    let c = attribute(
+        &order(2500, &["maya10"]),
+        &[],
+        &codes,
+        DAY,
+        Model::LastTouch,
+    );
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].creator_id.as_deref(), Some("cr_maya"));
     assert_eq!(c[0].ugc_id, None);
@@ -223,11 +242,7 @@ fn refunds_take_back_what_was_credited_and_no_more() {
     assert!(ledger.refund("r1", 250).is_empty());
     // The rest (more than is left is capped) takes back everything, to the cent.
     let rest = ledger.refund("r2", 5000);
-    let back: i64 = first
-        .iter()
-        .chain(&rest)
-        .map(|c| c.revenue_cents)
-        .sum();
+    let back: i64 = first.iter().chain(&rest).map(|c| c.revenue_cents).sum();
     assert_eq!(back, -1000);
     for (i, c) in credits.iter().enumerate() {
         assert_eq!(
@@ -237,6 +252,17 @@ fn refunds_take_back_what_was_credited_and_no_more() {
         assert_eq!(rest[i].orders_milli, -c.orders_milli);
     }
     assert!(ledger.refund("r3", 1).is_empty());
+}
+
+#[test]
+fn day_ranges() {
+    assert_eq!(
+        day_range("2026-02-27", "2026-03-01", 10).unwrap(),
+        ["2026-02-27", "2026-02-28", "2026-03-01"]
+    );
+    assert!(day_range("2026-03-01", "2026-02-27", 10).is_err());
+    assert!(day_range("2026-01-01", "2026-12-31", 92).is_err());
+    assert!(day_range("yesterday", "2026-01-01", 10).is_err());
 }
 
 #[test]

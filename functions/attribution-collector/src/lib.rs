@@ -1,0 +1,638 @@
+//! `attribution-collector`: the storefront's beacons in, orders credited, the funnel out.
+//!
+//! - `POST /v1/events` (function URL, public): a batch of up to 50 beacons (`navigator.sendBeacon`
+//!   from the widget), checked against the schema and size limits, then queued as one message —
+//!   `202`. No purchase can be reported this way.
+//! - The beacon queue (SQS, batches of up to 100 messages): the raw events are kept in S3 (JSONL, so
+//!   every aggregate can be recomputed); each session's event ids are marked seen atomically (a
+//!   duplicate counts once); the new events are summed into one delta per (day, content,
+//!   placement, campaign) and added with atomic counters — writes scale with distinct keys, not
+//!   events.
+//! - The orders queue (SQS): verified Shopify order webhooks. An order is credited from the touches
+//!   of the session named by its cart token within the window (last touch, or linear), else to a
+//!   creator whose discount code it used; the ledger and its counters are written in one
+//!   transaction. `refunds/create` and `orders/cancelled` reverse in proportion.
+//! - `GET /v1/analytics/funnel?from&to&by=content|creator|platform|placement|campaign|day[&format=csv]`
+//!   (JWT, `admin`): impressions → views → product clicks → adds to cart → orders, with the rates
+//!   between steps, revenue and conversion rate.
+
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use lambda_http::http::{Method, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+use reelcart_domain::Clock;
+use reelcart_domain::attribution::orders::{shopify_order, shopify_refund};
+use reelcart_domain::attribution::{
+    AggDelta, AggKey, Credit, Event, Ledger, Model, Touch, aggregate, attribute, day_of, day_range,
+    dedupe, parse_batch,
+};
+use reelcart_domain::event::{DomainEvent, EventKind};
+use reelcart_domain::webhook::Platform;
+use reelcart_lambda::auth::Principal;
+use reelcart_lambda::http::{ApiError, Cors, json, text};
+use reelcart_ports::{AggRow, AnalyticsStore, BlobStore, MessageQueue, PortError};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json as j};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    #[error(transparent)]
+    Store(#[from] PortError),
+    #[error("the order's ledger changed meanwhile; retried")]
+    Conflict,
+}
+
+/// Settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `ALLOWED_ORIGINS`: storefront origins (comma-separated, or `*`).
+    pub cors: Cors,
+    /// `ATTRIBUTION_WINDOW_HOURS` (default 24).
+    pub window_secs: i64,
+    /// `ATTRIBUTION_MODEL`: `last_touch` (default) or `linear`.
+    pub model: Model,
+}
+
+/// What the beacon queue carries: one request's checked events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BeaconMessage {
+    pub received_at: i64,
+    pub events: Vec<Event>,
+}
+
+/// What counting a batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CountReport {
+    pub events: usize,
+    pub counted: usize,
+    pub duplicates: usize,
+    pub sessions: usize,
+    /// Aggregate rows written (one per distinct key) and per-content totals.
+    pub aggregate_writes: usize,
+    pub total_writes: usize,
+}
+
+pub struct Collector<A, Q, B> {
+    pub analytics: A,
+    /// The beacon queue.
+    pub beacons: Q,
+    /// Raw events, kept to recompute from.
+    pub raw: B,
+    pub config: Config,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl<A, Q, B> std::fmt::Debug for Collector<A, Q, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collector")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::client(StatusCode::BAD_REQUEST, code, message)
+}
+
+/// Group keys of the funnel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    Content,
+    Creator,
+    Platform,
+    Placement,
+    Campaign,
+    Day,
+}
+
+impl By {
+    fn parse(s: &str) -> Option<By> {
+        Some(match s {
+            "content" => By::Content,
+            "creator" => By::Creator,
+            "platform" => By::Platform,
+            "placement" => By::Placement,
+            "campaign" => By::Campaign,
+            "day" => By::Day,
+            _ => return None,
+        })
+    }
+
+    fn key(self, r: &AggRow) -> String {
+        match self {
+            By::Content => r.key.ugc_id.clone(),
+            By::Creator => r.creator_id.clone().unwrap_or_default(),
+            By::Platform => r.platform.clone().unwrap_or_default(),
+            By::Placement => r.key.placement.clone(),
+            By::Campaign => r.key.campaign.clone(),
+            By::Day => r.key.day.clone(),
+        }
+    }
+}
+
+/// One funnel row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunnelRow {
+    pub key: String,
+    pub impressions: i64,
+    pub views: i64,
+    pub product_clicks: i64,
+    pub add_to_carts: i64,
+    pub orders: f64,
+    pub revenue: String,
+    /// views / impressions, clicks / views, adds / clicks, orders / adds.
+    pub view_rate: Option<f64>,
+    pub click_rate: Option<f64>,
+    pub cart_rate: Option<f64>,
+    pub purchase_rate: Option<f64>,
+    /// orders / views.
+    pub conversion_rate: Option<f64>,
+}
+
+fn rate(num: f64, den: i64) -> Option<f64> {
+    (den > 0).then(|| ((num / den as f64) * 10_000.0).round() / 10_000.0)
+}
+
+/// Sum aggregates into funnel rows by `by`, largest revenue first.
+pub fn funnel(rows: &[AggRow], by: By) -> Vec<FunnelRow> {
+    let mut groups: BTreeMap<String, reelcart_domain::attribution::Counters> = BTreeMap::new();
+    for r in rows {
+        groups.entry(by.key(r)).or_default().add(&r.counters);
+    }
+    let mut out: Vec<FunnelRow> = groups
+        .into_iter()
+        .map(|(key, c)| {
+            let orders = c.orders_milli as f64 / 1000.0;
+            FunnelRow {
+                key,
+                impressions: c.impressions,
+                views: c.views,
+                product_clicks: c.clicks,
+                add_to_carts: c.add_to_carts,
+                orders,
+                revenue: format!(
+                    "{}{}.{:02}",
+                    if c.revenue_cents < 0 { "-" } else { "" },
+                    c.revenue_cents.abs() / 100,
+                    c.revenue_cents.abs() % 100
+                ),
+                view_rate: rate(c.views as f64, c.impressions),
+                click_rate: rate(c.clicks as f64, c.views),
+                cart_rate: rate(c.add_to_carts as f64, c.clicks),
+                purchase_rate: rate(orders, c.add_to_carts),
+                conversion_rate: rate(orders, c.views),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let rev = |r: &FunnelRow| r.revenue.parse::<f64>().unwrap_or(0.0);
+        rev(b)
+            .total_cmp(&rev(a))
+            .then_with(|| b.views.cmp(&a.views))
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    out
+}
+
+/// The funnel as CSV (RFC 4180 quoting).
+pub fn funnel_csv(by: &str, rows: &[FunnelRow]) -> String {
+    let q = |s: &str| {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let f = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    let mut out = format!(
+        "{by},impressions,views,product_clicks,add_to_carts,orders,revenue,view_rate,click_rate,cart_rate,purchase_rate,conversion_rate\r\n"
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+            q(&r.key),
+            r.impressions,
+            r.views,
+            r.product_clicks,
+            r.add_to_carts,
+            r.orders,
+            r.revenue,
+            f(r.view_rate),
+            f(r.click_rate),
+            f(r.cart_rate),
+            f(r.purchase_rate),
+            f(r.conversion_rate)
+        ));
+    }
+    out
+}
+
+/// The credits of an order as aggregate deltas (on the order's day).
+fn deltas_of(credits: &[Credit], placed_at: i64) -> Vec<AggDelta> {
+    credits
+        .iter()
+        .map(|c| AggDelta {
+            key: AggKey {
+                day: day_of(placed_at),
+                ugc_id: c.ugc_id.clone().unwrap_or_default(),
+                placement: c.placement.clone(),
+                campaign: c.campaign.clone().unwrap_or_default(),
+            },
+            creator_id: c.creator_id.clone(),
+            platform: c.platform.clone(),
+            counters: c.counters(),
+        })
+        .collect()
+}
+
+impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore> Collector<A, Q, B> {
+    // ------------------------------------------------------------ HTTP
+
+    pub async fn handle_http(&self, req: Request) -> Response<Body> {
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let path = req.uri().path().trim_end_matches('/').to_string();
+        let mut resp = match (req.method(), path.as_str()) {
+            (&Method::OPTIONS, "/v1/events") => {
+                let mut r = Response::new(Body::Empty);
+                *r.status_mut() = StatusCode::NO_CONTENT;
+                r
+            }
+            (&Method::POST, "/v1/events") => self
+                .collect(&req)
+                .await
+                .unwrap_or_else(ApiError::into_response),
+            (&Method::GET, "/v1/analytics/funnel") => {
+                return self
+                    .funnel_http(&req)
+                    .await
+                    .unwrap_or_else(ApiError::into_response);
+            }
+            _ => ApiError::client(StatusCode::NOT_FOUND, "not_found", "no such route")
+                .into_response(),
+        };
+        // Beacons come from the storefront's pages; the analytics API does not.
+        self.config
+            .cors
+            .apply(origin.as_deref(), "POST, OPTIONS", &mut resp);
+        resp
+    }
+
+    async fn collect(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        let body: &[u8] = req.body().as_ref();
+        let now = self.clock.now_unix();
+        let events = parse_batch(body, now).map_err(|e| match e {
+            reelcart_domain::attribution::BeaconError::TooLarge => {
+                ApiError::client(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
+            }
+            other => bad_request("invalid_events", other.to_string()),
+        })?;
+        let n = events.len();
+        let message = BeaconMessage {
+            received_at: now,
+            events,
+        };
+        let body = serde_json::to_string(&message).map_err(ApiError::internal)?;
+        self.beacons.send(&body).await.map_err(ApiError::internal)?;
+        Ok(json(StatusCode::ACCEPTED, &j!({ "accepted": n })))
+    }
+
+    async fn funnel_http(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        Principal::require(req, &["admin"])?;
+        let q = req.query_string_parameters();
+        let today = day_of(self.clock.now_unix());
+        let to = q.first("to").unwrap_or(&today).to_string();
+        let from = q.first("from").unwrap_or(&to).to_string();
+        let days = day_range(&from, &to, 92).map_err(|e| bad_request("invalid_range", e))?;
+        let by_name = q.first("by").unwrap_or("content").to_string();
+        let by = By::parse(&by_name).ok_or_else(|| {
+            bad_request(
+                "invalid_group",
+                "by is content, creator, platform, placement, campaign or day",
+            )
+        })?;
+        let rows = self
+            .analytics
+            .aggregates(&days)
+            .await
+            .map_err(ApiError::internal)?;
+        let out = funnel(&rows, by);
+        if q.first("format") == Some("csv") {
+            let mut r = text(StatusCode::OK, funnel_csv(&by_name, &out));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            if let Ok(v) = header::HeaderValue::from_str(&format!(
+                "attachment; filename=\"funnel-{by_name}-{from}-{to}.csv\""
+            )) {
+                r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
+            return Ok(r);
+        }
+        Ok(json(
+            StatusCode::OK,
+            &j!({ "from": from, "to": to, "by": by_name, "rows": out }),
+        ))
+    }
+
+    // ------------------------------------------------------------ beacons
+
+    /// Count a batch of checked events: keep them raw, dedupe per session, add the new ones.
+    pub async fn count(&self, events: Vec<Event>) -> Result<CountReport, Error> {
+        let now = self.clock.now_unix();
+        let mut report = CountReport {
+            events: events.len(),
+            ..CountReport::default()
+        };
+        if events.is_empty() {
+            return Ok(report);
+        }
+        // The raw events first: whatever happens next, they can be recounted.
+        let mut jsonl = String::new();
+        for e in &events {
+            jsonl.push_str(&serde_json::to_string(e).map_err(|e| Error::Malformed(e.to_string()))?);
+            jsonl.push('\n');
+        }
+        let key = format!(
+            "events/{}/{}.jsonl",
+            day_of(now),
+            uuid::Uuid::new_v4().simple()
+        );
+        self.raw
+            .put(&key, jsonl.into_bytes().into(), "application/x-ndjson")
+            .await?;
+
+        let events = dedupe(events);
+        let mut by_session: BTreeMap<String, Vec<&Event>> = BTreeMap::new();
+        for e in &events {
+            by_session
+                .entry(e.beacon.session_id.clone())
+                .or_default()
+                .push(e);
+        }
+        report.sessions = by_session.len();
+        let expires_at = now + self.config.window_secs + 86_400;
+        let mut fresh: HashMap<String, Vec<String>> = HashMap::new();
+        for (session, evs) in &by_session {
+            let ids: Vec<String> = evs.iter().map(|e| e.beacon.event_id.clone()).collect();
+            let touches: Vec<Touch> = evs.iter().filter_map(|e| Touch::from_event(e)).collect();
+            let new = match self
+                .analytics
+                .record_session(session, &ids, &touches, expires_at)
+                .await
+            {
+                Ok(new) => new,
+                Err(e) => {
+                    self.forget(&fresh).await;
+                    return Err(e.into());
+                }
+            };
+            fresh.insert(session.clone(), new);
+        }
+        let counted: Vec<&Event> = events
+            .iter()
+            .filter(|e| {
+                fresh
+                    .get(&e.beacon.session_id)
+                    .is_some_and(|ids| ids.contains(&e.beacon.event_id))
+            })
+            .collect();
+        report.counted = counted.len();
+        report.duplicates = report.events - report.counted;
+        let deltas = aggregate(counted.iter().copied());
+        report.aggregate_writes = deltas.len();
+        report.total_writes = deltas
+            .iter()
+            .map(|d| d.key.ugc_id.as_str())
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+        if let Err(e) = self.analytics.add(&deltas).await {
+            // Not counted: forget them so the retry counts them (some counters may have been
+            // added already; the raw events allow a recount).
+            self.forget(&fresh).await;
+            return Err(e.into());
+        }
+        tracing::info!(
+            events = report.events,
+            counted = report.counted,
+            duplicates = report.duplicates,
+            sessions = report.sessions,
+            aggregate_writes = report.aggregate_writes,
+            "beacons counted"
+        );
+        Ok(report)
+    }
+
+    async fn forget(&self, fresh: &HashMap<String, Vec<String>>) {
+        for (session, ids) in fresh {
+            if let Err(e) = self.analytics.forget_events(session, ids).await {
+                tracing::error!(error = %e, session_events = ids.len(), "could not forget events after a failure: they may go uncounted");
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ orders
+
+    /// One routed order event.
+    pub async fn on_order_event(&self, event: &DomainEvent) -> Result<Value, Error> {
+        if event.platform != Platform::Shopify {
+            // TikTok Shop orders carry no cart token; creators' codes there are a later step.
+            tracing::info!(platform = %event.platform, event_id = %event.id, "order event not attributed");
+            return Ok(j!({"attributed": false}));
+        }
+        let topic = event.topic.as_deref().unwrap_or_default();
+        match (event.kind, topic) {
+            (_, "refunds/create") => {
+                let (order, refund, amount) =
+                    shopify_refund(&event.data).map_err(|e| Error::Malformed(e.to_string()))?;
+                self.refund(&order, &refund, amount).await
+            }
+            (_, "orders/cancelled") => {
+                let order =
+                    shopify_order(&event.data).map_err(|e| Error::Malformed(e.to_string()))?;
+                self.refund(&order.id, "cancel", order.total_cents).await
+            }
+            (EventKind::OrderCreated, _) | (_, "orders/paid") | (_, "orders/updated") => {
+                let order =
+                    shopify_order(&event.data).map_err(|e| Error::Malformed(e.to_string()))?;
+                self.credit(order).await
+            }
+            _ => Ok(j!({"attributed": false, "topic": topic})),
+        }
+    }
+
+    async fn credit(&self, order: reelcart_domain::attribution::Order) -> Result<Value, Error> {
+        if self.analytics.ledger(&order.id).await?.is_some() {
+            return Ok(j!({"order": order.id, "credited": "before"}));
+        }
+        let now = self.clock.now_unix();
+        let touches = match &order.token {
+            Some(t) => self.analytics.touches(t, now.max(order.placed_at)).await?,
+            None => Vec::new(),
+        };
+        let codes = self.analytics.creator_codes().await?;
+        let credits = attribute(
+            &order,
+            &touches,
+            &codes,
+            self.config.window_secs,
+            self.config.model,
+        );
+        let deltas = deltas_of(&credits, order.placed_at);
+        let ledger = Ledger::new(order, credits);
+        let written = self.analytics.apply_order(&ledger, 0, &deltas).await?;
+        tracing::info!(order = %ledger.order.id, credits = ledger.credits.len(), written, "order attributed");
+        Ok(j!({"order": ledger.order.id, "credits": ledger.credits}))
+    }
+
+    async fn refund(&self, order_id: &str, refund_id: &str, amount: i64) -> Result<Value, Error> {
+        let Some((mut ledger, version)) = self.analytics.ledger(order_id).await? else {
+            tracing::warn!(order = %order_id, refund = %refund_id, "refund of an order never credited: nothing to reverse");
+            return Ok(j!({"order": order_id, "reversed": []}));
+        };
+        let reversed = ledger.refund(refund_id, amount);
+        if reversed.is_empty() {
+            return Ok(j!({"order": order_id, "reversed": []}));
+        }
+        let deltas = deltas_of(&reversed, ledger.order.placed_at);
+        if !self
+            .analytics
+            .apply_order(&ledger, version, &deltas)
+            .await?
+        {
+            return Err(Error::Conflict);
+        }
+        tracing::info!(order = %order_id, refund = %refund_id, amount, "credit reversed");
+        Ok(j!({"order": order_id, "reversed": reversed}))
+    }
+
+    // ------------------------------------------------------------ SQS
+
+    /// Both queues: beacon messages are counted together (one write per key across the whole
+    /// batch), order events one by one; each record reports its own failure.
+    pub async fn handle_sqs(
+        &self,
+        event: SqsEvent,
+    ) -> Result<SqsBatchResponse, reelcart_lambda::sqs::MissingMessageId> {
+        let mut beacon_ids: Vec<String> = Vec::new();
+        let mut events: Vec<Event> = Vec::new();
+        let mut failed: Vec<String> = Vec::new();
+        let mut orders: Vec<(String, DomainEvent)> = Vec::new();
+        for record in event.records {
+            let Some(id) = record.message_id.clone() else {
+                return Err(reelcart_lambda::sqs::MissingMessageId);
+            };
+            let body = record.body.as_deref().unwrap_or("");
+            let json: Value = match serde_json::from_str(body) {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::error!(message_id = %id, error = %e, "malformed message dropped");
+                    continue;
+                }
+            };
+            if json.get("events").is_some() {
+                match serde_json::from_value::<BeaconMessage>(json) {
+                    Ok(m) => {
+                        beacon_ids.push(id);
+                        events.extend(m.events);
+                    }
+                    Err(e) => {
+                        tracing::error!(message_id = %id, error = %e, "malformed beacon message dropped")
+                    }
+                }
+                continue;
+            }
+            match serde_json::from_value::<DomainEvent>(json) {
+                Ok(ev) => orders.push((id, ev)),
+                Err(e) => {
+                    tracing::error!(message_id = %id, error = %e, "malformed order message dropped");
+                }
+            }
+        }
+        // Touches first: an order in the same batch as its shopper's beacons finds them.
+        if let Err(e) = self.count(events).await {
+            tracing::warn!(error = %e, messages = beacon_ids.len(), "beacons left for retry");
+            failed.extend(beacon_ids);
+        }
+        for (id, ev) in orders {
+            match self.on_order_event(&ev).await {
+                Ok(_) => {}
+                Err(Error::Malformed(e)) => {
+                    tracing::error!(message_id = %id, error = %e, "malformed order message dropped");
+                }
+                Err(e) => {
+                    tracing::warn!(message_id = %id, error = %e, "order left for retry");
+                    failed.push(id);
+                }
+            }
+        }
+        let mut response = SqsBatchResponse::default();
+        for id in failed {
+            let mut f = BatchItemFailure::default();
+            f.item_identifier = id;
+            response.batch_item_failures.push(f);
+        }
+        Ok(response)
+    }
+}
+
+/// The deployed collector.
+pub type AwsCollector =
+    Collector<reelcart_aws::DynamoAnalytics, reelcart_aws::SqsQueue, reelcart_aws::S3Blobs>;
+
+/// Build from settings: `ANALYTICS_TABLE`, `BEACON_QUEUE_URL`, `RAW_EVENTS_BUCKET`,
+/// `ALLOWED_ORIGINS`, `ATTRIBUTION_WINDOW_HOURS`, `ATTRIBUTION_MODEL`, `S3_FORCE_PATH_STYLE`.
+pub fn from_aws<F: Fn(&str) -> Option<String>>(
+    v: &reelcart_lambda::config::Vars<F>,
+    sdk: &reelcart_aws::SdkConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<AwsCollector, reelcart_lambda::config::ConfigError> {
+    use reelcart_lambda::config::ConfigError;
+    let hours: i64 = v.parse_or("ATTRIBUTION_WINDOW_HOURS", 24)?;
+    if !(1..=24 * 30).contains(&hours) {
+        return Err(ConfigError::Invalid {
+            name: "ATTRIBUTION_WINDOW_HOURS",
+            reason: "1 to 720 hours".into(),
+        });
+    }
+    let model = match v.optional("ATTRIBUTION_MODEL").as_deref() {
+        None | Some("") | Some("last_touch") => Model::LastTouch,
+        Some("linear") => Model::Linear,
+        Some(_) => {
+            return Err(ConfigError::Invalid {
+                name: "ATTRIBUTION_MODEL",
+                reason: "last_touch or linear".into(),
+            });
+        }
+    };
+    Ok(Collector {
+        analytics: reelcart_aws::DynamoAnalytics::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            v.required("ANALYTICS_TABLE")?,
+        ),
+        beacons: reelcart_aws::SqsQueue::new(
+            aws_sdk_sqs::Client::new(sdk),
+            v.required("BEACON_QUEUE_URL")?,
+        ),
+        raw: reelcart_aws::S3Blobs::new(
+            reelcart_aws::s3_client(sdk, v.parse_or("S3_FORCE_PATH_STYLE", false)?),
+            v.required("RAW_EVENTS_BUCKET")?,
+        ),
+        config: Config {
+            cors: Cors::parse(&v.optional("ALLOWED_ORIGINS").unwrap_or_default()),
+            window_secs: hours * 3600,
+            model,
+        },
+        clock,
+    })
+}
+
+#[cfg(test)]
+mod tests;

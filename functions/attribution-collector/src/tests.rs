@@ -1,0 +1,434 @@
+//! The collector over in-memory ports: the HTTP edge, counting with dedupe, orders credited and
+//! reversed, the funnel.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::*;
+use aws_lambda_events::sqs::SqsMessage;
+use reelcart_domain::FixedClock;
+use reelcart_domain::attribution::CreatorCode;
+use reelcart_lambda::testing::api_request;
+use reelcart_ports::memory::{MemoryAnalytics, MemoryBlobs, MemoryQueue};
+use serde_json::json;
+
+const NOW: i64 = 1_795_676_400; // 2026-11-26T07:00:00Z
+
+type Test = Collector<MemoryAnalytics, MemoryQueue, MemoryBlobs>;
+
+fn collector(model: Model) -> Test {
+    Collector {
+        analytics: MemoryAnalytics::default(),
+        beacons: MemoryQueue::default(),
+        raw: MemoryBlobs::default(),
+        config: Config {
+            cors: Cors::parse("https://shop.example"),
+            window_secs: 24 * 3600,
+            model,
+        },
+        clock: Arc::new(FixedClock::at(NOW)),
+    }
+}
+
+fn beacon(id: &str, kind: &str, session: &str, ugc: &str, at: i64) -> Value {
+    let mut b = json!({"event_id": id, "type": kind, "session_id": session, "ugc_id": ugc,
+        "creator_id": format!("cr_{ugc}"), "platform": "instagram", "placement": "pdp", "ts": at * 1000});
+    if kind == "product_click" || kind == "add_to_cart" {
+        b["sku"] = json!("TEE-1");
+    }
+    b
+}
+
+async fn call(c: &Test, req: Request) -> (u16, Value, Response<Body>) {
+    let resp = c.handle_http(req).await;
+    let status = resp.status().as_u16();
+    let body = serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null);
+    (status, body, resp)
+}
+
+fn post_events(events: Vec<Value>) -> Request {
+    let body = serde_json::to_vec(&json!({ "events": events })).unwrap();
+    api_request(
+        "POST",
+        "/v1/events",
+        None,
+        &[
+            ("origin", "https://shop.example"),
+            ("content-type", "text/plain"),
+        ],
+        Some(&body),
+    )
+}
+
+fn sqs(bodies: Vec<String>) -> SqsEvent {
+    let mut e = SqsEvent::default();
+    e.records = bodies
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let mut m = SqsMessage::default();
+            m.message_id = Some(format!("m{i}"));
+            m.body = Some(b);
+            m
+        })
+        .collect();
+    e
+}
+
+fn order_event(topic: &str, data: Value) -> String {
+    let kind = if topic == "orders/create" {
+        "order_created"
+    } else {
+        "order_updated"
+    };
+    json!({"id": format!("wh#shopify#{topic}#{}", data["id"]), "kind": kind, "platform": "shopify",
+        "topic": topic, "account": "shop.example", "subject": data["id"].to_string(),
+        "received_at": NOW, "data": data})
+    .to_string()
+}
+
+fn shopify_order(id: u64, token: &str, total: &str, codes: &[&str]) -> Value {
+    json!({"id": id, "created_at": "2026-11-26T07:00:00Z", "total_price": total, "currency": "USD",
+        "note_attributes": [{"name": "reelcart_token", "value": token}],
+        "discount_codes": codes.iter().map(|c| json!({"code": c})).collect::<Vec<_>>()})
+}
+
+#[tokio::test]
+async fn the_edge_takes_checked_batches_only() {
+    let c = collector(Model::LastTouch);
+    let (s, out, resp) = call(
+        &c,
+        post_events(vec![beacon("evt_00001", "impression", "s_1", "ugc_a", NOW)]),
+    )
+    .await;
+    assert_eq!((s, out["accepted"].as_u64()), (202, Some(1)));
+    assert_eq!(
+        resp.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let queued: BeaconMessage = serde_json::from_str(&c.beacons.messages()[0]).unwrap();
+    assert_eq!(queued.events[0].at, NOW);
+    // A browser cannot report a purchase; nor anything off the schema.
+    let (s, out, _) = call(
+        &c,
+        post_events(vec![beacon("evt_00002", "purchase", "s_1", "ugc_a", NOW)]),
+    )
+    .await;
+    assert_eq!(
+        (s, out["error"]["code"].as_str()),
+        (400, Some("invalid_events"))
+    );
+    let big = vec![b'x'; 40_000];
+    let req = api_request("POST", "/v1/events", None, &[], Some(&big));
+    assert_eq!(call(&c, req).await.0, 413);
+    assert_eq!(c.beacons.messages().len(), 1);
+    // Preflight, from an allowed origin and another.
+    let pre = api_request(
+        "OPTIONS",
+        "/v1/events",
+        None,
+        &[("origin", "https://shop.example")],
+        None,
+    );
+    let (s, _, resp) = call(&c, pre).await;
+    assert_eq!(s, 204);
+    assert!(
+        resp.headers()["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+    let evil = api_request(
+        "OPTIONS",
+        "/v1/events",
+        None,
+        &[("origin", "https://evil.example")],
+        None,
+    );
+    assert!(
+        call(&c, evil)
+            .await
+            .2
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn ten_thousand_beacons_write_once_per_distinct_key_and_duplicates_count_once() {
+    let c = collector(Model::LastTouch);
+    // 200 messages of 50 events: 50 sessions, 20 items, 2 placements; every 10th event resent.
+    let mut bodies = Vec::new();
+    let mut n = 0;
+    for m in 0..200 {
+        let mut events = Vec::new();
+        for k in 0..50 {
+            let i = m * 50 + k;
+            let kind = ["impression", "view", "product_click", "add_to_cart"][i % 4];
+            let mut b = beacon(
+                &format!("evt_{i:06}"),
+                kind,
+                &format!("s_{}", i % 50),
+                &format!("ugc_{}", i % 20),
+                NOW,
+            );
+            b["placement"] = json!(if (i / 20) % 2 == 0 { "pdp" } else { "home" });
+            events.push(b);
+            n += 1;
+        }
+        let parsed = parse_batch(
+            &serde_json::to_vec(&json!({ "events": events })).unwrap(),
+            NOW,
+        )
+        .unwrap();
+        bodies.push(
+            serde_json::to_string(&BeaconMessage {
+                received_at: NOW,
+                events: parsed,
+            })
+            .unwrap(),
+        );
+    }
+    // Resend a tenth of the messages (a client retry): nothing is counted twice.
+    for m in (0..200).step_by(10) {
+        bodies.push(bodies[m].clone());
+    }
+    assert_eq!(n, 10_000);
+    let out = c.handle_sqs(sqs(bodies)).await.unwrap();
+    assert!(out.batch_item_failures.is_empty());
+    let rows = c
+        .analytics
+        .aggregates(&["2026-11-26".into()])
+        .await
+        .unwrap();
+    let counted: i64 = rows
+        .iter()
+        .map(|r| {
+            r.counters.impressions + r.counters.views + r.counters.clicks + r.counters.add_to_carts
+        })
+        .sum();
+    assert_eq!(counted, 10_000);
+    let keys = rows.len() as u64;
+    assert_eq!(keys, 40);
+    // Writes: one per aggregate key plus one total per item.
+    let writes = c.analytics.writes();
+    assert_eq!(writes, keys + 20);
+    println!(
+        "10,000 beacons (+1,000 resent) → {writes} counter writes for {keys} distinct keys (ratio {:.2})",
+        writes as f64 / keys as f64
+    );
+    // The raw events are kept.
+    assert_eq!(c.raw.keys().len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_count_is_forgotten_and_counted_by_the_retry() {
+    let c = collector(Model::LastTouch);
+    let parsed = parse_batch(
+        &serde_json::to_vec(&json!({"events": [beacon("evt_00009", "view", "s_9", "ugc_z", NOW)]}))
+            .unwrap(),
+        NOW,
+    )
+    .unwrap();
+    let body = serde_json::to_string(&BeaconMessage {
+        received_at: NOW,
+        events: parsed,
+    })
+    .unwrap();
+    c.analytics.fail_adds(true);
+    let out = c.handle_sqs(sqs(vec![body.clone()])).await.unwrap();
+    assert_eq!(out.batch_item_failures.len(), 1);
+    c.analytics.fail_adds(false);
+    let out = c.handle_sqs(sqs(vec![body])).await.unwrap();
+    assert!(out.batch_item_failures.is_empty());
+    let rows = c
+        .analytics
+        .aggregates(&["2026-11-26".into()])
+        .await
+        .unwrap();
+    assert_eq!(rows[0].counters.views, 1);
+}
+
+#[tokio::test]
+async fn orders_credit_the_sessions_last_touch_and_refunds_reverse_it() {
+    let c = collector(Model::LastTouch);
+    let events = vec![
+        beacon("evt_10001", "impression", "s_buyer", "ugc_a", NOW - 900),
+        beacon("evt_10002", "view", "s_buyer", "ugc_a", NOW - 880),
+        beacon("evt_10003", "product_click", "s_buyer", "ugc_b", NOW - 600),
+        beacon("evt_10004", "view", "s_other", "ugc_c", NOW - 60),
+    ];
+    let parsed = parse_batch(
+        &serde_json::to_vec(&json!({ "events": events })).unwrap(),
+        NOW,
+    )
+    .unwrap();
+    let msg = serde_json::to_string(&BeaconMessage {
+        received_at: NOW,
+        events: parsed,
+    })
+    .unwrap();
+    let order = shopify_order(1001, "s_buyer", "59.98", &[]);
+    let out = c
+        .handle_sqs(sqs(vec![msg, order_event("orders/create", order.clone())]))
+        .await
+        .unwrap();
+    assert!(out.batch_item_failures.is_empty());
+    // orders/updated for the same order: credited once.
+    c.handle_sqs(sqs(vec![order_event("orders/updated", order)]))
+        .await
+        .unwrap();
+    let rows = c
+        .analytics
+        .aggregates(&["2026-11-26".into()])
+        .await
+        .unwrap();
+    let f = funnel(&rows, By::Content);
+    let b = f.iter().find(|r| r.key == "ugc_b").unwrap();
+    assert_eq!((b.orders, b.revenue.as_str()), (1.0, "59.98"));
+    let a = f.iter().find(|r| r.key == "ugc_a").unwrap();
+    assert_eq!((a.impressions, a.views, a.orders), (1, 1, 0.0));
+    let creators = funnel(&rows, By::Creator);
+    assert_eq!(creators[0].key, "cr_ugc_b");
+
+    // A partial refund, then a cancellation: back to nothing.
+    let refund = json!({"id": 77, "order_id": 1001, "transactions": [{"kind": "refund", "status": "success", "amount": "20.00"}]});
+    c.handle_sqs(sqs(vec![order_event("refunds/create", refund.clone())]))
+        .await
+        .unwrap();
+    c.handle_sqs(sqs(vec![order_event("refunds/create", refund)]))
+        .await
+        .unwrap();
+    let rows = c
+        .analytics
+        .aggregates(&["2026-11-26".into()])
+        .await
+        .unwrap();
+    let b = funnel(&rows, By::Content)
+        .into_iter()
+        .find(|r| r.key == "ugc_b")
+        .unwrap();
+    assert_eq!((b.orders, b.revenue.as_str()), (1.0, "39.98"));
+    let cancel = shopify_order(1001, "s_buyer", "59.98", &[]);
+    c.handle_sqs(sqs(vec![order_event("orders/cancelled", cancel)]))
+        .await
+        .unwrap();
+    let rows = c
+        .analytics
+        .aggregates(&["2026-11-26".into()])
+        .await
+        .unwrap();
+    let b = funnel(&rows, By::Content)
+        .into_iter()
+        .find(|r| r.key == "ugc_b")
+        .unwrap();
+    assert_eq!((b.orders, b.revenue.as_str()), (0.0, "0.00"));
+}
+
+#[tokio::test]
+async fn a_creator_code_credits_a_creator_and_no_token_credits_nothing_else() {
+    let c = collector(Model::Linear);
+    c.analytics
+        .put_creator_code(&CreatorCode {
+            code: "MAYA10".into(),
+            creator_id: "cr_maya".into(),
+            campaign: Some("fall".into()),
+        })
+        .await
+        .unwrap();
+    c.handle_sqs(sqs(vec![
+        order_event(
+            "orders/create",
+            shopify_order(2001, "s_nobody", "10.00", &["maya10"]),
+        ),
+        order_event(
+            "orders/create",
+            shopify_order(2002, "s_nobody", "10.00", &[]),
+        ),
+    ]))
+    .await
+    .unwrap();
+    let rows = c
+        .analytics
+        .aggregates(&["2026-11-26".into()])
+        .await
+        .unwrap();
+    let by_creator = funnel(&rows, By::Creator);
+    assert_eq!(by_creator.len(), 1);
+    assert_eq!(
+        (by_creator[0].key.as_str(), by_creator[0].revenue.as_str()),
+        ("cr_maya", "10.00")
+    );
+    assert_eq!(funnel(&rows, By::Campaign)[0].key, "fall");
+}
+
+#[tokio::test]
+async fn the_funnel_is_for_admins_as_json_or_csv() {
+    let c = collector(Model::LastTouch);
+    let parsed = parse_batch(
+        &serde_json::to_vec(&json!({"events": [
+        beacon("evt_20001", "impression", "s_1", "ugc_a", NOW),
+        beacon("evt_20002", "view", "s_1", "ugc_a", NOW),
+        beacon("evt_20003", "product_click", "s_1", "ugc_a", NOW)]}))
+        .unwrap(),
+        NOW,
+    )
+    .unwrap();
+    c.count(parsed).await.unwrap();
+    let uri = "/v1/analytics/funnel?from=2026-11-20&to=2026-11-26&by=content";
+    assert_eq!(
+        call(&c, api_request("GET", uri, None, &[], None)).await.0,
+        401
+    );
+    assert_eq!(
+        call(
+            &c,
+            api_request("GET", uri, Some(("m", "[moderator]")), &[], None)
+        )
+        .await
+        .0,
+        403
+    );
+    let (s, out, _) = call(
+        &c,
+        api_request("GET", uri, Some(("a", "[admin]")), &[], None),
+    )
+    .await;
+    assert_eq!(s, 200, "{out}");
+    let row = &out["rows"][0];
+    assert_eq!(
+        (
+            row["impressions"].as_i64(),
+            row["views"].as_i64(),
+            row["product_clicks"].as_i64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
+    assert_eq!(row["view_rate"], 1.0);
+    let csv_uri = format!("{uri}&format=csv");
+    let resp = c
+        .handle_http(api_request(
+            "GET",
+            &csv_uri,
+            Some(("a", "[admin]")),
+            &[],
+            None,
+        ))
+        .await;
+    assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
+    let body = String::from_utf8(resp.body().to_vec()).unwrap();
+    assert!(body.starts_with("content,impressions,views,product_clicks"));
+    assert!(
+        body.contains("\r\nugc_a,1,1,1,0,0,0.00,1,1,0,,0\r\n"),
+        "{body}"
+    );
+    let bad = "/v1/analytics/funnel?from=2026-01-01&to=2026-12-31";
+    assert_eq!(
+        call(
+            &c,
+            api_request("GET", bad, Some(("a", "[admin]")), &[], None)
+        )
+        .await
+        .0,
+        400
+    );
+}
