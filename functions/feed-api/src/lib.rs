@@ -1,0 +1,478 @@
+//! `feed-api`: the storefront's shoppable video feed (function URL, public, CDN-cacheable).
+//!
+//! `GET /v1/feed?placement=pdp&sku=…` | `placement=collection&collection=…` | `placement=home`,
+//! `&limit=` (1-20, default 10) `&cursor=`: items that may be shown on the site now — published,
+//! with rights valid for the site at this moment, transcoded — mapped to that placement, pinned
+//! first, then by measured conversion (with a prior) and recency. Each item carries its media
+//! (master playlist, poster, preview, aspect ratio, duration) and its products (title, price,
+//! image, link) from the catalog.
+//!
+//! Answers carry `Cache-Control: public, max-age, s-maxage, stale-while-revalidate`, a strong
+//! `ETag` (`304` on `If-None-Match`), and CORS for the configured storefront origins. What the feed
+//! is built from is read at most every `FEED_SNAPSHOT_SECS` per warm instance; rights are checked
+//! again at every answer.
+
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+use reelcart_domain::Clock;
+use reelcart_domain::attribution::Counters;
+use reelcart_domain::catalog::{Product, ProductStatus};
+use reelcart_domain::content::{Channel, ProductMapping, Rights, Status, UgcItem, showable};
+use reelcart_domain::feed::{Placement, Position, page, score};
+use reelcart_domain::video::{MediaManifest, MediaStatus};
+use reelcart_lambda::http::{ApiError, Cors};
+use reelcart_ports::{AnalyticsStore, CatalogStore, ContentStore, MediaRecords, PortError};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const DEFAULT_LIMIT: usize = 10;
+pub const MAX_LIMIT: usize = 20;
+/// Products shown with one item ("shop the look").
+pub const MAX_PRODUCTS: usize = 4;
+
+/// Settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `ALLOWED_ORIGINS`.
+    pub cors: Cors,
+    /// `FEED_SNAPSHOT_SECS` (default 30).
+    pub snapshot_ttl: Duration,
+    /// `Cache-Control` for browsers and the CDN.
+    pub max_age: u32,
+    pub s_maxage: u32,
+    pub stale_while_revalidate: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            cors: Cors::default(),
+            snapshot_ttl: Duration::from_secs(30),
+            max_age: 30,
+            s_maxage: 60,
+            stale_while_revalidate: 300,
+        }
+    }
+}
+
+/// One showable-candidate item, with what the answer needs.
+#[derive(Debug, Clone)]
+struct Entry {
+    item: UgcItem,
+    rights: Vec<Rights>,
+    mappings: Vec<ProductMapping>,
+    manifest: MediaManifest,
+    totals: Counters,
+}
+
+#[derive(Debug, Default)]
+struct Snapshot {
+    entries: Vec<Entry>,
+    /// SKU → its product and the variant's price.
+    products: HashMap<String, ProductCard>,
+}
+
+/// A product as the widget shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProductCard {
+    pub sku: String,
+    pub title: String,
+    pub price: String,
+    pub currency: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compare_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    pub link: String,
+    pub in_stock: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeedMedia {
+    pub master: String,
+    pub poster: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<String>,
+    pub aspect_ratio: String,
+    pub duration: f64,
+    pub width: u32,
+    pub height: u32,
+    /// The lowest rung's playlist (what a player can preload to start fast).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub low: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeedItem {
+    pub id: String,
+    pub source: reelcart_domain::content::Source,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub caption: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creator_id: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pinned: bool,
+    pub media: FeedMedia,
+    pub products: Vec<ProductCard>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeedPage {
+    pub placement: &'static str,
+    pub items: Vec<FeedItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+pub struct FeedApi<S, M, C, A> {
+    pub content: S,
+    pub media: M,
+    pub catalog: C,
+    pub analytics: A,
+    pub config: Config,
+    pub clock: Arc<dyn Clock>,
+    snapshot: tokio::sync::Mutex<Option<(Instant, Arc<Snapshot>)>>,
+}
+
+impl<S, M, C, A> std::fmt::Debug for FeedApi<S, M, C, A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeedApi")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn card(p: &Product) -> Vec<ProductCard> {
+    let active = p.status == ProductStatus::Active;
+    p.variants
+        .iter()
+        .map(|v| ProductCard {
+            sku: v.sku.clone(),
+            title: p.title.clone(),
+            price: v.price.amount_2dp(),
+            currency: v.price.currency.clone(),
+            compare_at: v.compare_at_price.as_ref().map(|m| m.amount_2dp()),
+            image: v.image.as_ref().or(p.images.first()).map(|i| i.url.clone()),
+            link: p.link.clone(),
+            in_stock: active && (v.inventory > 0 || v.continue_selling),
+        })
+        .collect()
+}
+
+/// `"…"` from a body: the first 32 hex digits of its SHA-256.
+pub fn strong_etag(body: &[u8]) -> String {
+    format!("\"{}\"", &hex::encode(Sha256::digest(body))[..32])
+}
+
+/// Does `If-None-Match` name `etag` (weak comparison, lists, `*`)?
+pub fn none_match(header: &str, etag: &str) -> bool {
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    header
+        .split(',')
+        .any(|t| t.trim() == "*" || bare(t) == bare(etag))
+}
+
+impl<S, M, C, A> FeedApi<S, M, C, A>
+where
+    S: ContentStore,
+    M: MediaRecords,
+    C: CatalogStore,
+    A: AnalyticsStore,
+{
+    pub fn new(
+        content: S,
+        media: M,
+        catalog: C,
+        analytics: A,
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            content,
+            media,
+            catalog,
+            analytics,
+            config,
+            clock,
+            snapshot: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Forget the snapshot (tests, after a change they want to see at once).
+    pub async fn refresh(&self) {
+        *self.snapshot.lock().await = None;
+    }
+
+    async fn load(&self) -> Result<Snapshot, PortError> {
+        use futures::StreamExt;
+        let now = self.clock.now_unix();
+        let published = reelcart_ports::all_by_status(&self.content, Status::Published).await?;
+        let loaded: Vec<Result<Option<Entry>, PortError>> = futures::stream::iter(published)
+            .map(|item| async move {
+                let rights = self.content.rights(&item.id).await?;
+                // Not showable on the site now: not even read further.
+                if !showable(item.status, &rights, Channel::Site, now) {
+                    return Ok(None);
+                }
+                let Some(manifest) = self
+                    .media
+                    .get(&item.id)
+                    .await?
+                    .filter(|r| r.status == MediaStatus::Transcoded)
+                    .and_then(|r| r.manifest)
+                else {
+                    return Ok(None);
+                };
+                let mappings = self.content.mappings(&item.id).await?;
+                Ok(Some(Entry {
+                    item,
+                    rights,
+                    mappings,
+                    manifest,
+                    totals: Counters::default(),
+                }))
+            })
+            .buffer_unordered(16)
+            .collect()
+            .await;
+        let mut entries = Vec::new();
+        for r in loaded {
+            if let Some(e) = r? {
+                entries.push(e);
+            }
+        }
+        let ids: Vec<String> = entries.iter().map(|e| e.item.id.clone()).collect();
+        let totals = self.analytics.totals(&ids).await?;
+        for e in &mut entries {
+            e.totals = totals.get(&e.item.id).copied().unwrap_or_default();
+        }
+        let products = self
+            .catalog
+            .products()
+            .await?
+            .iter()
+            .flat_map(card)
+            .map(|c| (c.sku.clone(), c))
+            .collect();
+        Ok(Snapshot { entries, products })
+    }
+
+    async fn snapshot(&self) -> Result<Arc<Snapshot>, PortError> {
+        let mut guard = self.snapshot.lock().await;
+        if let Some((at, snap)) = guard.as_ref()
+            && at.elapsed() < self.config.snapshot_ttl
+        {
+            return Ok(snap.clone());
+        }
+        let snap = Arc::new(self.load().await?);
+        *guard = Some((Instant::now(), snap.clone()));
+        Ok(snap)
+    }
+
+    /// One page of a placement's feed.
+    pub async fn feed(
+        &self,
+        placement: &Placement,
+        cursor: Option<&Position>,
+        limit: usize,
+    ) -> Result<FeedPage, PortError> {
+        let snap = self.snapshot().await?;
+        let now = self.clock.now_unix();
+        let candidates: Vec<(Position, &Entry)> = snap
+            .entries
+            .iter()
+            // Rights again, at this moment: an expiry inside the snapshot's life still counts.
+            .filter(|e| showable(e.item.status, &e.rights, Channel::Site, now))
+            .filter_map(|e| {
+                let here = placement.matching(&e.mappings)?;
+                let pinned = here.iter().any(|m| m.pinned);
+                let position = Position {
+                    pinned,
+                    score: score(
+                        e.totals.views,
+                        e.totals.orders_milli,
+                        e.item.updated_at,
+                        now,
+                    ),
+                    id: e.item.id.clone(),
+                };
+                Some((position, e))
+            })
+            .collect();
+        let (items, cursor) = page(candidates, cursor, limit);
+        let items = items
+            .into_iter()
+            .map(|(pos, e)| {
+                // The page's own product first, then the rest of the look.
+                let mut skus: Vec<&str> = Vec::new();
+                if let Placement::Pdp { sku } = placement {
+                    skus.push(sku);
+                }
+                for m in &e.mappings {
+                    if !skus.contains(&m.sku.as_str()) {
+                        skus.push(&m.sku);
+                    }
+                }
+                let products = skus
+                    .into_iter()
+                    .filter_map(|s| snap.products.get(s).cloned())
+                    .take(MAX_PRODUCTS)
+                    .collect();
+                let m = &e.manifest;
+                let low = m.renditions.last().map(|r| {
+                    if r.playlist.starts_with("http") {
+                        r.playlist.clone()
+                    } else {
+                        let base = m.master.rsplit_once('/').map_or("", |(b, _)| b);
+                        format!("{base}/{}", r.playlist)
+                    }
+                });
+                FeedItem {
+                    id: e.item.id.clone(),
+                    source: e.item.source,
+                    caption: e.item.caption.chars().take(300).collect(),
+                    author: e.item.author.handle.as_ref().map(|h| format!("@{h}")),
+                    creator_id: e.item.author.creator_id.clone(),
+                    pinned: pos.pinned,
+                    media: FeedMedia {
+                        master: m.master.clone(),
+                        poster: m.poster.clone(),
+                        preview: m.preview.clone(),
+                        aspect_ratio: m.aspect_ratio.clone(),
+                        duration: (m.duration_secs * 10.0).round() / 10.0,
+                        width: m.width,
+                        height: m.height,
+                        low,
+                    },
+                    products,
+                }
+            })
+            .collect();
+        Ok(FeedPage {
+            placement: placement.name(),
+            items,
+            cursor,
+        })
+    }
+
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let origin = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let mut resp = match (req.method(), req.uri().path().trim_end_matches('/')) {
+            (&Method::OPTIONS, "/v1/feed") => {
+                let mut r = Response::new(Body::Empty);
+                *r.status_mut() = StatusCode::NO_CONTENT;
+                r
+            }
+            (&Method::GET | &Method::HEAD, "/v1/feed") => {
+                self.get(&req).await.unwrap_or_else(ApiError::into_response)
+            }
+            _ => ApiError::client(StatusCode::NOT_FOUND, "not_found", "no such route")
+                .into_response(),
+        };
+        self.config
+            .cors
+            .apply(origin.as_deref(), "GET, OPTIONS", &mut resp);
+        resp
+    }
+
+    async fn get(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        let q = req.query_string_parameters();
+        let bad = |m: String| ApiError::client(StatusCode::BAD_REQUEST, "invalid_query", m);
+        let placement =
+            Placement::parse(q.first("placement"), q.first("sku"), q.first("collection"))
+                .map_err(bad)?;
+        let limit = match q.first("limit") {
+            None => DEFAULT_LIMIT,
+            Some(l) => l
+                .parse::<usize>()
+                .ok()
+                .filter(|l| (1..=MAX_LIMIT).contains(l))
+                .ok_or_else(|| bad(format!("limit is 1-{MAX_LIMIT}")))?,
+        };
+        let cursor = match q.first("cursor") {
+            None => None,
+            Some(c) => Some(
+                Position::from_cursor(c)
+                    .ok_or_else(|| bad("cursor is not one this feed made".into()))?,
+            ),
+        };
+        let page = self
+            .feed(&placement, cursor.as_ref(), limit)
+            .await
+            .map_err(ApiError::internal)?;
+        let body = serde_json::to_vec(&page).map_err(ApiError::internal)?;
+        let etag = strong_etag(&body);
+        let cache = format!(
+            "public, max-age={}, s-maxage={}, stale-while-revalidate={}",
+            self.config.max_age, self.config.s_maxage, self.config.stale_while_revalidate
+        );
+        let matched = req
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|h| none_match(h, &etag));
+        let mut resp = if matched {
+            let mut r = Response::new(Body::Empty);
+            *r.status_mut() = StatusCode::NOT_MODIFIED;
+            r
+        } else {
+            let mut r = Response::new(Body::Binary(body));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        };
+        for (name, value) in [(header::ETAG, etag), (header::CACHE_CONTROL, cache)] {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                resp.headers_mut().insert(name, v);
+            }
+        }
+        Ok(resp)
+    }
+}
+
+/// The deployed feed.
+pub type AwsFeed = FeedApi<
+    reelcart_aws::DynamoContent,
+    reelcart_aws::DynamoMediaRecords,
+    reelcart_aws::DynamoCatalog,
+    reelcart_aws::DynamoAnalytics,
+>;
+
+/// Build from settings: `CONTENT_TABLE`, `CATALOG_TABLE`, `ANALYTICS_TABLE`, `ALLOWED_ORIGINS`,
+/// `FEED_SNAPSHOT_SECS` (30), `FEED_MAX_AGE` (30), `FEED_S_MAXAGE` (60), `FEED_SWR` (300).
+pub fn from_aws<F: Fn(&str) -> Option<String>>(
+    v: &reelcart_lambda::config::Vars<F>,
+    sdk: &reelcart_aws::SdkConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<AwsFeed, reelcart_lambda::config::ConfigError> {
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    let content_table = v.required("CONTENT_TABLE")?;
+    Ok(FeedApi::new(
+        reelcart_aws::DynamoContent::new(dynamo.clone(), content_table.clone()),
+        reelcart_aws::DynamoMediaRecords::new(dynamo.clone(), content_table),
+        reelcart_aws::DynamoCatalog::new(dynamo.clone(), v.required("CATALOG_TABLE")?),
+        reelcart_aws::DynamoAnalytics::new(dynamo, v.required("ANALYTICS_TABLE")?),
+        Config {
+            cors: Cors::parse(&v.optional("ALLOWED_ORIGINS").unwrap_or_default()),
+            snapshot_ttl: Duration::from_secs(v.parse_or("FEED_SNAPSHOT_SECS", 30u64)?),
+            max_age: v.parse_or("FEED_MAX_AGE", 30u32)?,
+            s_maxage: v.parse_or("FEED_S_MAXAGE", 60u32)?,
+            stale_while_revalidate: v.parse_or("FEED_SWR", 300u32)?,
+        },
+        clock,
+    ))
+}
+
+#[cfg(test)]
+mod tests;
