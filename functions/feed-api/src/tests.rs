@@ -308,7 +308,7 @@ async fn only_showable_transcoded_mapped_items_pinned_first_then_by_conversion()
     assert!(!ids(&out).contains(&expiring));
 
     let (_, out, _) = get(&api, "/v1/feed?placement=collection&collection=summer", &[]).await;
-    assert_eq!(ids(&out), [summer.clone()]);
+    assert_eq!(ids(&out), [summer]);
     assert_eq!(out["items"][0]["products"][0]["in_stock"], false);
     let (_, out, _) = get(&api, "/v1/feed?placement=home", &[]).await;
     assert_eq!(ids(&out).len(), 4);
