@@ -112,6 +112,25 @@ pub fn specs(template: &Template, names: &Names) -> Result<Vec<FunctionSpec>> {
             sqs: Vec::new(),
             schedules: Vec::new(),
         };
+        // A function URL: the template's `Metadata.LocalPaths` say where the stack serves it
+        // (in AWS it has its own domain, every path).
+        if !res.properties["FunctionUrlConfig"].is_null() {
+            for route in res.metadata["LocalPaths"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+            {
+                let (method, path) = route
+                    .as_str()
+                    .and_then(|r| r.split_once(' '))
+                    .ok_or_else(|| anyhow!("{id}: LocalPaths entries are \"METHOD /path\""))?;
+                spec.routes.push(HttpRoute {
+                    method: method.to_uppercase(),
+                    path: path.to_string(),
+                    authorizer: None,
+                });
+            }
+        }
         if let Some(events) = res.properties["Events"].as_mapping() {
             for (name, ev) in events {
                 let name = name.as_str().unwrap_or_default().to_string();
@@ -284,6 +303,25 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
             h.sqs = Some(Arc::new(move |event| {
                 let handler = handler.clone();
                 Box::pin(async move { handler.handle_sqs(event).await.map_err(|e| e.to_string()) })
+            }));
+        }
+        "feed-api" => {
+            let api = Arc::new(feed_api::from_aws(&v, sdk, clock)?);
+            h.http = Some(Arc::new(move |req| {
+                let api = api.clone();
+                Box::pin(async move { api.handle(req).await })
+            }));
+        }
+        "attribution-collector" => {
+            let c = Arc::new(attribution_collector::from_aws(&v, sdk, clock)?);
+            let sqs = c.clone();
+            h.sqs = Some(Arc::new(move |event| {
+                let c = sqs.clone();
+                Box::pin(async move { c.handle_sqs(event).await.map_err(|e| e.to_string()) })
+            }));
+            h.http = Some(Arc::new(move |req| {
+                let c = c.clone();
+                Box::pin(async move { c.handle_http(req).await })
             }));
         }
         "ugc-ingest" => {

@@ -137,6 +137,11 @@ impl Stack {
                 f.env
                     .insert("UGC_HASHTAGS".to_string(), LOCAL_UGC_HASHTAGS.to_string());
             }
+            // The storefront is served by the stack itself.
+            if f.env.get("ALLOWED_ORIGINS").is_some_and(String::is_empty) {
+                f.env
+                    .insert("ALLOWED_ORIGINS".to_string(), format!("http://{addr}"));
+            }
             if f.binary == "ugc-ingest" {
                 f.env.insert("MEDIA_HOSTS".to_string(), sim_url.clone());
             }

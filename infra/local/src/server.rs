@@ -277,8 +277,19 @@ async fn dispatch(State(routes): State<Arc<Routes>>, req: Request) -> Response {
     } else {
         Body::Binary(bytes.to_vec())
     };
+    // API Gateway and function URLs hand the query over parsed (percent-decoded).
+    let mut query: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for (k, v) in form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()) {
+        query
+            .entry(k.into_owned())
+            .or_default()
+            .push(v.into_owned());
+    }
     let request = lambda_http::RequestExt::with_request_context(
-        lambda_http::http::Request::from_parts(parts, body),
+        lambda_http::RequestExt::with_query_string_parameters(
+            lambda_http::http::Request::from_parts(parts, body),
+            query,
+        ),
         lambda_http::request::RequestContext::ApiGatewayV2(context),
     );
     let response = (route.handler)(request).await;
