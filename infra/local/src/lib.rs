@@ -63,6 +63,13 @@ impl Options {
 }
 
 /// The repository's template.yaml.
+/// The repository's `web/` folder (`REELCART_WEB_DIR` overrides).
+pub fn default_web_dir() -> PathBuf {
+    std::env::var_os("REELCART_WEB_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../web"))
+}
+
 pub fn default_template() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml")
 }
@@ -180,6 +187,7 @@ impl Stack {
         let mut routes = Routes {
             idp: Some(idp.clone()),
             cdn: cdn_bucket.map(|b| (clients.s3.clone(), b)),
+            web: Some(default_web_dir()),
             ..Routes::default()
         };
         let queue_urls: HashMap<String, String> = names

@@ -32,6 +32,9 @@ pub struct Routes {
     pub schedules: BTreeMap<String, (ScheduleFn, Option<String>)>,
     /// The CDN's origin bucket, served at `/_local/cdn/{key}` as CloudFront serves it.
     pub cdn: Option<(aws_sdk_s3::Client, String)>,
+    /// The repository's `web/` folder: the widget (`/web/dist/…`, built by `npm run build`) and
+    /// the demo storefront (`/web/demo/…`, also at `/`), as a store's site would serve them.
+    pub web: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Route {
@@ -64,8 +67,52 @@ pub fn router(routes: Arc<Routes>) -> Router {
         .route("/_local/schedules", get(list_schedules))
         .route("/_local/schedules/{name}", post(fire_schedule))
         .route("/_local/cdn/{*key}", get(cdn).head(cdn))
+        .route("/web/{*path}", get(web))
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::temporary("/web/demo/index.html") }),
+        )
         .fallback(dispatch)
         .with_state(routes)
+}
+
+/// A file of the `web/` folder (its `dist` and `demo` parts only).
+async fn web(State(routes): State<Arc<Routes>>, Path(path): Path<String>) -> Response {
+    let Some(root) = &routes.web else {
+        return error(StatusCode::NOT_FOUND, "not_found", "no web folder");
+    };
+    let clean = path
+        .split('/')
+        .all(|p| !p.is_empty() && p != ".." && p != "." && !p.contains('\\'));
+    let allowed = path.starts_with("dist/") || path.starts_with("demo/");
+    if !clean || !allowed {
+        return error(StatusCode::NOT_FOUND, "not_found", "no such file");
+    }
+    let Ok(bytes) = tokio::fs::read(root.join(&path)).await else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such file (is the widget built? `make web`)",
+        );
+    };
+    let content_type = match path.rsplit_once('.').map(|(_, e)| e) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("jpg") => "image/jpeg",
+        _ => "application/octet-stream",
+    };
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {

@@ -1,0 +1,322 @@
+// <reelcart-feed placement="pdp|collection|home" sku="…" collection="…" api="…" events="…">
+// A vertical, shoppable video feed. Posters first, muted autoplay of the item in view, products
+// over the video, beacons batched with sendBeacon. hls.js is loaded only where the browser has no
+// native HLS. The widget renders after the page's load event, so it never holds up the page nor
+// becomes its largest paint.
+
+const HERE = new URL('.', import.meta.url).href;
+const TOKEN_KEY = 'reelcart_token';
+const SAVED_KEY = 'reelcart_saved';
+const DAY = 864e5;
+
+const uid = () =>
+  crypto.randomUUID
+    ? crypto.randomUUID().replace(/-/g, '')
+    : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+
+const store = (k, v) => {
+  try {
+    if (v === undefined) return JSON.parse(localStorage.getItem(k));
+    localStorage.setItem(k, JSON.stringify(v));
+  } catch {
+    return null;
+  }
+};
+
+// The session, and the attribution token the host store puts in the cart: kept a day.
+let memToken;
+export function token() {
+  let s = store(TOKEN_KEY);
+  if (!s || !s.id || s.exp < Date.now()) s = { id: 'rc_' + uid() };
+  s.exp = Date.now() + DAY;
+  store(TOKEN_KEY, s);
+  return (memToken = s.id || memToken);
+}
+
+// ---------------------------------------------------------------- beacons
+const queues = new Map();
+let timer = 0;
+function flush() {
+  clearTimeout(timer);
+  timer = 0;
+  for (const [url, q] of queues) {
+    while (q.length) {
+      const body = JSON.stringify({ events: q.splice(0, 50) });
+      // text/plain: no preflight. If the browser refuses the beacon, a keepalive fetch.
+      if (!navigator.sendBeacon?.(url, new Blob([body], { type: 'text/plain' })))
+        fetch(url, { method: 'POST', body, keepalive: true }).catch(() => {});
+    }
+  }
+}
+function track(url, ev) {
+  if (!url) return;
+  const q = queues.get(url) || [];
+  queues.set(url, q);
+  q.push({ event_id: uid(), session_id: token(), ts: Date.now(), ...ev });
+  if (q.length >= 20) flush();
+  else timer ||= setTimeout(flush, 2000);
+}
+addEventListener('pagehide', flush);
+document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flush());
+
+// ---------------------------------------------------------------- HLS
+const native = () => !!document.createElement('video').canPlayType('application/vnd.apple.mpegurl');
+let hlsLib;
+const loadHls = () =>
+  (hlsLib ||= new Promise((ok, fail) => {
+    if (window.Hls) return ok(window.Hls);
+    const s = document.createElement('script');
+    s.src = HERE + 'hls.light.min.js';
+    s.async = true;
+    s.onload = () => ok(window.Hls);
+    s.onerror = fail;
+    document.head.append(s);
+  }));
+
+// The next item's poster, master playlist, low-rung playlist, init and first segment: in the
+// HTTP cache before the swipe.
+const warmed = new Set();
+async function preload(m) {
+  if (!m || warmed.has(m.master)) return;
+  warmed.add(m.master);
+  new Image().src = m.poster;
+  try {
+    await fetch(m.master);
+    if (!m.low) return;
+    const text = await (await fetch(m.low)).text();
+    const map = text.match(/#EXT-X-MAP:URI="([^"]+)"/);
+    const seg = text.split('\n').find((l) => l && !l.startsWith('#'));
+    for (const u of [map && map[1], seg]) if (u) fetch(new URL(u, m.low)).catch(() => {});
+  } catch {}
+}
+
+const money = (p) => {
+  try {
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency: p.currency }).format(p.price);
+  } catch {
+    return p.price + ' ' + p.currency;
+  }
+};
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => '&#' + c.charCodeAt(0) + ';');
+
+const CSS = `:host{display:block;--h:min(640px,85vh);--w:calc(var(--h)*9/16);font:14px/1.3 system-ui,sans-serif;color:#fff}
+.feed{height:var(--h);width:var(--w);max-width:100%;overflow-y:auto;scroll-snap-type:y mandatory;border-radius:12px;background:#111;scrollbar-width:none;outline:none}
+.feed:focus-visible,article:focus-visible{outline:3px solid #4af;outline-offset:-3px}
+article{position:relative;height:var(--h);scroll-snap-align:start;scroll-snap-stop:always;overflow:hidden}
+video{width:100%;height:100%;object-fit:cover;background:#000;display:block}
+.meta{position:absolute;left:10px;right:56px;bottom:10px;display:grid;gap:6px}
+.by{font-weight:600;text-shadow:0 1px 3px #000}
+.card{display:flex;gap:8px;align-items:center;background:#fffe;color:#111;border-radius:10px;padding:6px;text-decoration:none}
+.card img{width:44px;height:44px;object-fit:cover;border-radius:6px}
+.card b{display:block;font-size:13px}.card span{font-size:12px}
+.card button,.side button{border:0;border-radius:999px;cursor:pointer;font:inherit}
+.card button{margin-left:auto;background:#111;color:#fff;padding:6px 10px}
+.side{position:absolute;right:8px;bottom:14px;display:grid;gap:10px}
+.side button{width:40px;height:40px;background:#0008;color:#fff;font-size:18px}
+.side button[aria-pressed=true]{background:#e33}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}`;
+
+class ReelcartFeed extends HTMLElement {
+  connectedCallback() {
+    if (this.shadowRoot) return;
+    this.attachShadow({ mode: 'open' });
+    this.metrics = {};
+    const go = () => (window.requestIdleCallback || setTimeout)(() => this.load(), { timeout: 200 });
+    document.readyState === 'complete' ? go() : addEventListener('load', go, { once: true });
+  }
+
+  attr(n, d) {
+    return this.getAttribute(n) || d;
+  }
+
+  async load() {
+    const api = this.attr('api', location.origin);
+    this.events = this.attr('events', api) + '/v1/events';
+    this.placement = this.attr('placement', 'home');
+    this.campaign = this.attr('campaign') || new URLSearchParams(location.search).get('utm_campaign') || undefined;
+    const q = new URLSearchParams({ placement: this.placement, limit: this.attr('limit', '10') });
+    for (const k of ['sku', 'collection']) if (this.attr(k)) q.set(k, this.attr(k));
+    this.t0 = performance.now();
+    let items = [];
+    try {
+      const r = await fetch(`${api}/v1/feed?${q}`);
+      if (r.ok) items = (await r.json()).items;
+    } catch {}
+    this.items = items;
+    if (!items.length) return (this.hidden = true);
+    this.render();
+  }
+
+  render() {
+    const saved = new Set(store(SAVED_KEY) || []);
+    const n = this.items.length;
+    this.shadowRoot.innerHTML =
+      `<style>${CSS}</style><div class=feed role=feed tabindex=0 aria-label="Shoppable videos" aria-busy=false>` +
+      this.items
+        .map((it, i) => {
+          const who = it.author || 'a customer';
+          const cards = it.products
+            .map(
+              (p) =>
+                `<a class=card href="${esc(p.link)}" data-sku="${esc(p.sku)}">` +
+                (p.image ? `<img src="${esc(p.image)}" alt="" loading=lazy decoding=async>` : '') +
+                `<span><b>${esc(p.title)}</b><span>${esc(money(p))}</span></span>` +
+                (p.in_stock ? `<button type=button data-add="${esc(p.sku)}" aria-label="Add ${esc(p.title)} to cart">Add</button>` : '') +
+                `</a>`,
+            )
+            .join('');
+          return (
+            `<article role=article tabindex=-1 aria-posinset=${i + 1} aria-setsize=${n} data-i=${i} id="rc-${esc(it.id)}" aria-label="Video ${i + 1} of ${n} by ${esc(who)}${it.products.length ? ', ' + it.products.length + ' products' : ''}">` +
+            `<video muted playsinline loop preload=none disablepictureinpicture poster="${esc(it.media.poster)}" aria-label="${esc(it.caption || 'Video by ' + who)}"></video>` +
+            `<div class=meta><div class=by>${esc(who)}</div>${cards}</div>` +
+            `<div class=side><button type=button data-save aria-pressed=${saved.has(it.id)} aria-label="Save">♥</button>` +
+            `<button type=button data-share aria-label="Share">↗</button></div></article>`
+          );
+        })
+        .join('') +
+      `</div><div class=sr aria-live=polite></div>`;
+    const root = this.shadowRoot;
+    this.feed = root.querySelector('.feed');
+    this.live = root.querySelector('.sr');
+    this.arts = [...root.querySelectorAll('article')];
+    this.seen = new Set();
+    this.viewed = new Set();
+    this.timers = new Map();
+    const io = new IntersectionObserver((es) => es.forEach((e) => this.visible(e)), { root: this.feed, threshold: [0, 0.5, 0.9] });
+    this.arts.forEach((a) => io.observe(a));
+    root.addEventListener('click', (e) => this.click(e));
+    this.feed.addEventListener('keydown', (e) => this.key(e));
+    // A shared link opens on its item.
+    const deep = new URLSearchParams(location.hash.slice(1)).get('reelcart');
+    const at = this.items.findIndex((it) => it.id === deep);
+    if (at > 0) this.arts[at].scrollIntoView({ block: 'start' });
+  }
+
+  ev(i, type, extra) {
+    const it = this.items[i];
+    track(this.events, {
+      type,
+      ugc_id: it.id,
+      creator_id: it.creator_id,
+      platform: { instagram_hashtag: 'instagram', instagram_mention: 'instagram', instagram_tag: 'instagram' }[it.source] || it.source,
+      placement: this.placement,
+      campaign: this.campaign,
+      ...extra,
+    });
+  }
+
+  visible(e) {
+    const i = +e.target.dataset.i;
+    if (e.intersectionRatio >= 0.5) {
+      // An impression: half of the player in view for a second.
+      if (!this.seen.has(i) && !this.timers.has(i))
+        this.timers.set(i, setTimeout(() => (this.seen.add(i), this.ev(i, 'impression')), 1000));
+      if (e.intersectionRatio >= 0.9 || this.active === undefined) this.activate(i);
+    } else {
+      clearTimeout(this.timers.get(i));
+      this.timers.delete(i);
+    }
+  }
+
+  activate(i) {
+    if (this.active === i) return;
+    const prev = this.active;
+    this.active = i;
+    if (prev !== undefined) this.arts[prev].querySelector('video').pause();
+    this.swipeAt = prev === undefined ? this.t0 : performance.now();
+    this.play(i);
+    preload(this.items[i + 1]?.media);
+  }
+
+  async play(i) {
+    const v = this.arts[i].querySelector('video');
+    const m = this.items[i].media;
+    if (!v.dataset.on) {
+      v.dataset.on = 1;
+      let played = 0, last = 0;
+      v.addEventListener('timeupdate', () => {
+        const d = v.currentTime - last;
+        last = v.currentTime;
+        if (d > 0 && d < 1) played += d;
+        // A view: three seconds played.
+        if (played >= 3 && !this.viewed.has(i)) (this.viewed.add(i), this.ev(i, 'view'));
+      });
+      v.addEventListener('playing', () => {
+        if (this.active !== i || v.dataset.measured) return;
+        v.dataset.measured = 1;
+        const ms = Math.round(performance.now() - this.swipeAt);
+        if (this.metrics.firstFrame === undefined) this.metrics.firstFrame = ms;
+        else (this.metrics.swipes ||= []).push(ms);
+        this.dispatchEvent(new CustomEvent('reelcart:playing', { detail: { index: i, ms } }));
+      });
+      if (native()) v.src = m.master;
+      else {
+        const Hls = await loadHls();
+        // Start on the lowest rung, never above what the player shows.
+        const hls = new Hls({ startLevel: 0, capLevelToPlayerSize: true, maxBufferLength: 8 });
+        hls.loadSource(m.master);
+        hls.attachMedia(v);
+      }
+    }
+    if (this.active === i) v.play().catch(() => {});
+  }
+
+  click(e) {
+    const t = e.target.closest('button,a');
+    if (!t) return;
+    const art = t.closest('article');
+    const i = +art.dataset.i;
+    const it = this.items[i];
+    if (t.dataset.add) {
+      e.preventDefault();
+      this.ev(i, 'add_to_cart', { sku: t.dataset.add });
+      flush();
+      // The host store adds to its cart (and should put the token in the cart attributes).
+      this.dispatchEvent(
+        new CustomEvent('reelcart:add-to-cart', {
+          bubbles: true,
+          composed: true,
+          detail: { sku: t.dataset.add, quantity: 1, ugc_id: it.id, creator_id: it.creator_id, token: token() },
+        }),
+      );
+      this.say('Added to cart');
+    } else if (t.dataset.sku) {
+      this.ev(i, 'product_click', { sku: t.dataset.sku });
+      flush();
+    } else if (t.hasAttribute('data-save')) {
+      const saved = new Set(store(SAVED_KEY) || []);
+      saved.has(it.id) ? saved.delete(it.id) : saved.add(it.id);
+      store(SAVED_KEY, [...saved]);
+      t.setAttribute('aria-pressed', saved.has(it.id));
+      this.say(saved.has(it.id) ? 'Saved' : 'Removed from saved');
+    } else if (t.hasAttribute('data-share')) {
+      const url = location.href.split('#')[0] + '#reelcart=' + encodeURIComponent(it.id);
+      (navigator.share ? navigator.share({ url }) : navigator.clipboard?.writeText(url))?.catch?.(() => {});
+      this.say('Link copied');
+    }
+  }
+
+  key(e) {
+    const step = { ArrowDown: 1, PageDown: 1, j: 1, ArrowUp: -1, PageUp: -1, k: -1 }[e.key];
+    const v = this.arts[this.active ?? 0]?.querySelector('video');
+    if (step) {
+      e.preventDefault();
+      this.go((this.active ?? 0) + step);
+    } else if (e.key === ' ' && v) {
+      e.preventDefault();
+      v.paused ? v.play() : v.pause();
+    } else if (e.key === 'm' && v) v.muted = !v.muted;
+  }
+
+  go(i) {
+    const a = this.arts[Math.max(0, Math.min(i, this.arts.length - 1))];
+    a.scrollIntoView({ block: 'start' });
+    a.focus({ preventScroll: true });
+  }
+
+  say(text) {
+    this.live.textContent = text;
+  }
+}
+
+customElements.get('reelcart-feed') || customElements.define('reelcart-feed', ReelcartFeed);
