@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum infra/requirements.txt | cut -c1-
 LAMBDA := $(VENV)/.cargo-lambda
 CARGO_TEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo "cargo nextest run --workspace --no-fail-fast" || echo "cargo test --workspace --no-fail-fast")
 
-.PHONY: help venv tools demo up test lint fmt build bench clean
+.PHONY: help venv tools web demo up test lint fmt build bench clean
 
 help:
 	@echo "make demo   local stack: signed webhooks of every platform processed, demo connections refreshed (Ctrl-C stops)"
@@ -31,6 +31,7 @@ $(STAMP): infra/requirements.txt
 	touch $@
 
 # FFmpeg from Debian: the transcoder runs it locally (in AWS its container image brings its own).
+# Chromium from Debian: the storefront's browser tests.
 tools:
 	@if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -38,12 +39,30 @@ tools:
 		{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q ffmpeg >/dev/null; }; \
 	fi
 	@ffmpeg -hide_banner -version | head -1
+	@# Debian's Chromium for the browser tests (playwright-core drives it; no browser download).
+	@if ! command -v chromium >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -q chromium >/dev/null || \
+		{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; \
+	fi
+	@chromium --version
+	@node --version >/dev/null || { echo "Node.js is needed for the widget build and browser tests"; exit 1; }
 
-demo: venv tools
+# The storefront widget (web/): npm packages pinned by web/package-lock.json, built with esbuild;
+# the build fails if the widget is over its 10 KB gzip budget.
+WEB_STAMP := web/node_modules/.installed-$(shell sha256sum web/package-lock.json | cut -c1-12)
+$(WEB_STAMP): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	rm -f web/node_modules/.installed-*
+	touch $@
+web: $(WEB_STAMP)
+	cd web && node build.mjs
+
+demo: venv tools web
 	cargo build -p reelcart-local
 	$(CARGO_TARGET_DIR)/debug/reelcart-local demo
 
-up: venv tools
+up: venv tools web
 	cargo build -p reelcart-local
 	$(CARGO_TARGET_DIR)/debug/reelcart-local up
 
@@ -54,7 +73,7 @@ lint: venv
 	$(VENV)/bin/sam validate --lint --template template.yaml
 	$(VENV)/bin/openapi-spec-validator docs/openapi.yaml
 
-test: lint tools
+test: lint tools web
 	infra/scripts/with-moto.sh $(CARGO_TEST)
 
 fmt:

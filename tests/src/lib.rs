@@ -156,3 +156,15 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// `2026-11-26T07:00:00Z` of a unix time (what stores put in their webhooks).
+pub fn rfc3339(ts: i64) -> String {
+    let s = ts.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        reelcart_domain::attribution::day_of(ts),
+        s / 3600,
+        s % 3600 / 60,
+        s % 60
+    )
+}

@@ -90,6 +90,20 @@ async function preload(m) {
   } catch {}
 }
 
+function poster(c, url) {
+  const img = new Image();
+  img.decoding = 'async';
+  img.onload = () => {
+    const r = c.getBoundingClientRect();
+    c.width = r.width || 360;
+    c.height = r.height || 640;
+    const s = Math.max(c.width / img.width, c.height / img.height);
+    const w = img.width * s, h = img.height * s;
+    c.getContext('2d').drawImage(img, (c.width - w) / 2, (c.height - h) / 2, w, h);
+  };
+  img.src = url;
+}
+
 const money = (p) => {
   try {
     return new Intl.NumberFormat(undefined, { style: 'currency', currency: p.currency }).format(p.price);
@@ -103,7 +117,8 @@ const CSS = `:host{display:block;--h:min(640px,85vh);--w:calc(var(--h)*9/16);fon
 .feed{height:var(--h);width:var(--w);max-width:100%;overflow-y:auto;scroll-snap-type:y mandatory;border-radius:12px;background:#111;scrollbar-width:none;outline:none}
 .feed:focus-visible,article:focus-visible{outline:3px solid #4af;outline-offset:-3px}
 article{position:relative;height:var(--h);scroll-snap-align:start;scroll-snap-stop:always;overflow:hidden}
-video{width:100%;height:100%;object-fit:cover;background:#000;display:block}
+video,canvas{position:absolute;inset:0;width:100%;height:100%;object-fit:cover;display:block}
+video{opacity:0;transition:opacity .15s}video.on{opacity:1}canvas{background:#000}
 .meta{position:absolute;left:10px;right:56px;bottom:10px;display:grid;gap:6px}
 .by{font-weight:600;text-shadow:0 1px 3px #000}
 .card{display:flex;gap:8px;align-items:center;background:#fffe;color:#111;border-radius:10px;padding:6px;text-decoration:none}
@@ -167,7 +182,7 @@ class ReelcartFeed extends HTMLElement {
             .join('');
           return (
             `<article role=article tabindex=-1 aria-posinset=${i + 1} aria-setsize=${n} data-i=${i} id="rc-${esc(it.id)}" aria-label="Video ${i + 1} of ${n} by ${esc(who)}${it.products.length ? ', ' + it.products.length + ' products' : ''}">` +
-            `<video muted playsinline loop preload=none disablepictureinpicture poster="${esc(it.media.poster)}" aria-label="${esc(it.caption || 'Video by ' + who)}"></video>` +
+            `<canvas aria-hidden=true></canvas><video muted playsinline loop preload=none disablepictureinpicture aria-label="${esc(it.caption || 'Video by ' + who)}"></video>` +
             `<div class=meta><div class=by>${esc(who)}</div>${cards}</div>` +
             `<div class=side><button type=button data-save aria-pressed=${saved.has(it.id)} aria-label="Save">♥</button>` +
             `<button type=button data-share aria-label="Share">↗</button></div></article>`
@@ -179,6 +194,9 @@ class ReelcartFeed extends HTMLElement {
     this.feed = root.querySelector('.feed');
     this.live = root.querySelector('.sr');
     this.arts = [...root.querySelectorAll('article')];
+    // Posters are drawn on a canvas: a canvas is never a page's largest contentful paint, so the
+    // widget cannot become the page's LCP element (a <video poster> or <img> could).
+    this.arts.forEach((a, i) => poster(a.querySelector('canvas'), this.items[i].media.poster));
     this.seen = new Set();
     this.viewed = new Set();
     this.timers = new Map();
@@ -242,6 +260,7 @@ class ReelcartFeed extends HTMLElement {
         if (played >= 3 && !this.viewed.has(i)) (this.viewed.add(i), this.ev(i, 'view'));
       });
       v.addEventListener('playing', () => {
+        v.classList.add('on');
         if (this.active !== i || v.dataset.measured) return;
         v.dataset.measured = 1;
         const ms = Math.round(performance.now() - this.swipeAt);
