@@ -25,7 +25,8 @@ fn web_dir() -> PathBuf {
 async fn the_feed_plays_in_a_browser_and_an_order_credits_what_was_touched() {
     let web = web_dir();
     assert!(
-        web.join("dist/reelcart-feed.min.js").exists() && web.join("node_modules/playwright-core").exists(),
+        web.join("dist/reelcart-feed.min.js").exists()
+            && web.join("node_modules/playwright-core").exists(),
         "the widget is not built: run `make web` (npm ci + build in web/)"
     );
     let stack = start_stack().await;
@@ -179,11 +180,18 @@ async fn the_feed_plays_in_a_browser_and_an_order_credits_what_was_touched() {
     }
     assert_eq!(out["hls_js_loaded"], 1, "{out}");
     assert!(out["hls_js_first_frame_ms"].as_u64().is_some());
-    assert_eq!(out["active_item"], ids[1].as_str(), "the swipe moved to the second video");
+    assert_eq!(
+        out["active_item"],
+        ids[1].as_str(),
+        "the swipe moved to the second video"
+    );
     assert_eq!(out["cart"][0]["sku"], sku);
     // The page's largest paint is its own content, never the widget's posters or videos.
     let lcp = out["lcp"].as_str().unwrap_or_default();
-    assert!(!lcp.contains("/_local/cdn/") && !lcp.starts_with("REELCART"), "LCP: {lcp}");
+    assert!(
+        !lcp.contains("/_local/cdn/") && !lcp.starts_with("REELCART"),
+        "LCP: {lcp}"
+    );
     let token = out["token"].as_str().unwrap().to_string();
     for shot in out["screenshots"].as_array().unwrap() {
         assert!(Path::new(shot.as_str().unwrap()).exists());
@@ -215,7 +223,8 @@ async fn the_feed_plays_in_a_browser_and_an_order_credits_what_was_touched() {
         let id = ids[0].clone();
         async move {
             let rows = f.await;
-            row_of(&rows, &id).filter(|r| r["impressions"].as_i64() >= Some(1) && r["views"].as_i64() >= Some(1))
+            row_of(&rows, &id)
+                .filter(|r| r["impressions"].as_i64() >= Some(1) && r["views"].as_i64() >= Some(1))
         }
     })
     .await;
@@ -225,7 +234,9 @@ async fn the_feed_plays_in_a_browser_and_an_order_credits_what_was_touched() {
         let id = ids[1].clone();
         async move {
             let rows = f.await;
-            row_of(&rows, &id).filter(|r| r["product_clicks"].as_i64() >= Some(1) && r["add_to_carts"].as_i64() >= Some(1))
+            row_of(&rows, &id).filter(|r| {
+                r["product_clicks"].as_i64() >= Some(1) && r["add_to_carts"].as_i64() >= Some(1)
+            })
         }
     })
     .await;
