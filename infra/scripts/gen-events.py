@@ -181,4 +181,44 @@ with open("events/ugc-ingest/sqs-batch.json", "w") as f:
 with open("events/ugc-ingest/schedule.json", "w") as f:
     json.dump({"version": "0", "id": "6a1e2b3c-4d5e-4f60-8a7b-00000000d001", "detail-type": "Scheduled Event", "source": "aws.scheduler",
         "account": "123456789012", "time": "2025-11-26T01:00:00Z", "region": "us-east-1", "resources": [], "detail": {}}, f, indent=2); f.write("\n")
+# feed-api: a function-URL request (payload 2.0, no authorizer) with a conditional header.
+os.makedirs("events/feed-api", exist_ok=True)
+def url_request(method, path, query, headers, body=None):
+    r = req(method, path, {"Origin": "https://shop.example", "User-Agent": "Mozilla/5.0", **headers}, body, query=query)
+    r["routeKey"] = "$default"
+    r["requestContext"]["domainName"] = "abcdefghijklmnop.lambda-url.us-east-1.on.aws"
+    r["requestContext"]["domainPrefix"] = "abcdefghijklmnop"
+    r["headers"]["host"] = "abcdefghijklmnop.lambda-url.us-east-1.on.aws"
+    r["queryStringParameters"] = dict(kv.split("=", 1) for kv in query.split("&")) if query else None
+    return r
+with open("events/feed-api/pdp.json", "w") as f:
+    json.dump(url_request("GET", "/v1/feed", "placement=pdp&sku=TEE-BLK-M&limit=10", {}), f, indent=2); f.write("\n")
+with open("events/feed-api/home-if-none-match.json", "w") as f:
+    json.dump(url_request("GET", "/v1/feed", "placement=home", {"If-None-Match": '"0123456789abcdef0123456789abcdef"'}), f, indent=2); f.write("\n")
+# attribution-collector: a beacon batch as the widget sends it (text/plain, sendBeacon), the
+# beacon queue's and the orders queue's messages, and the funnel as an admin asks for it.
+os.makedirs("events/attribution-collector", exist_ok=True)
+beacon_events = [{"event_id": f"8f14e45fceea167a5a36dedd4bea25{i:02d}", "type": t, "session_id": "rc_0f8fad5bd9cb469fa16570867728950e",
+    "ugc_id": "ugc_4f1c2b3a4d5e6f708192", "creator_id": "cr_maya", "platform": "instagram", "placement": "pdp",
+    "campaign": "fall", **({"sku": "TEE-BLK-M"} if t in ("product_click", "add_to_cart") else {}), "ts": T * 1000 + i * 1500}
+    for i, t in enumerate(["impression", "view", "product_click", "add_to_cart"])]
+beacon_body = json.dumps({"events": beacon_events}, separators=(",", ":"))
+with open("events/attribution-collector/beacons.json", "w") as f:
+    json.dump(url_request("POST", "/v1/events", "", {"Content-Type": "text/plain;charset=UTF-8"}, beacon_body), f, indent=2); f.write("\n")
+beacon_msg = {"received_at": T + 6, "events": [{"beacon": e, "at": e["ts"] // 1000} for e in beacon_events]}
+shop_order = json.loads(shop_body)
+shop_order.update({"created_at": "2025-11-26T00:10:00Z", "note_attributes": [{"name": "reelcart_token", "value": "rc_0f8fad5bd9cb469fa16570867728950e"}]})
+order_event = {"id": "wh#shopify#reelcart-demo.myshopify.com#98880550-7158-44d4-b7cd-2c97c8a091b5", "kind": "order_created", "platform": "shopify",
+    "topic": "orders/create", "account": "reelcart-demo.myshopify.com", "subject": str(shop_order["id"]), "received_at": T + 600, "data": shop_order}
+records = []
+for i, (b, src) in enumerate([(beacon_msg, "BeaconQueue"), (order_event, "OrdersQueue")]):
+    body = json.dumps(b, separators=(",", ":"))
+    records.append({"messageId": f"9a1b2c3d-4e5f-4a6b-8c7d-00000000000{i}", "receiptHandle": f"AQEBattr{i}", "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(T * 1000), "SenderId": "AROAEXAMPLE:sender",
+            "ApproximateFirstReceiveTimestamp": str(T * 1000)}, "messageAttributes": {}, "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "eventSource": "aws:sqs", "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:reelcart-{src}", "awsRegion": "us-east-1"})
+with open("events/attribution-collector/sqs-batch.json", "w") as f:
+    json.dump({"Records": records}, f, indent=2); f.write("\n")
+with open("events/attribution-collector/funnel.json", "w") as f:
+    json.dump(authed("GET", "/v1/analytics/funnel", "/v1/analytics/funnel", admin, query="from=2025-11-20&to=2025-11-26&by=creator"), f, indent=2); f.write("\n")
 print("wrote", ", ".join(sorted(out) + sorted(conn)), "sqs-batch.json and the catalog-sync events")

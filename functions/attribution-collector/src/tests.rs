@@ -432,3 +432,43 @@ async fn the_funnel_is_for_admins_as_json_or_csv() {
         400
     );
 }
+
+#[tokio::test]
+async fn the_sample_events_are_taken_as_the_function_url_and_the_queues_deliver_them() {
+    let c = collector(Model::LastTouch);
+    let beacons: Value = serde_json::from_str(include_str!(
+        "../../../events/attribution-collector/beacons.json"
+    ))
+    .unwrap();
+    let req = reelcart_lambda::http::request_from_apigw_v2(beacons).unwrap();
+    let (s, out, _) = call(&c, req).await;
+    assert_eq!((s, out["accepted"].as_u64()), (202, Some(4)), "{out}");
+    let batch: SqsEvent = serde_json::from_str(include_str!(
+        "../../../events/attribution-collector/sqs-batch.json"
+    ))
+    .unwrap();
+    let out = c.handle_sqs(batch).await.unwrap();
+    assert!(out.batch_item_failures.is_empty());
+    let rows = c
+        .analytics
+        .aggregates(&["2025-11-26".into()])
+        .await
+        .unwrap();
+    let by_creator = funnel(&rows, By::Creator);
+    assert_eq!(by_creator[0].key, "cr_maya");
+    assert_eq!(
+        (by_creator[0].orders, by_creator[0].revenue.as_str()),
+        (1.0, "59.98")
+    );
+    let funnel_req: Value = serde_json::from_str(include_str!(
+        "../../../events/attribution-collector/funnel.json"
+    ))
+    .unwrap();
+    let (s, out, _) = call(
+        &c,
+        reelcart_lambda::http::request_from_apigw_v2(funnel_req).unwrap(),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(out["rows"][0]["key"], "cr_maya");
+}

@@ -410,3 +410,36 @@ async fn pages_headers_and_conditional_requests() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_sample_function_url_requests_are_answered() {
+    let (api, _) = api().await;
+    seed(
+        &api,
+        Seed {
+            n: 1,
+            rights: Some((NOW - 10, None)),
+            transcoded: true,
+            maps: &[("TEE-1", "pdp", false)],
+        },
+    )
+    .await;
+    for (file, status) in [
+        (include_str!("../../../events/feed-api/pdp.json"), 200),
+        (
+            include_str!("../../../events/feed-api/home-if-none-match.json"),
+            200,
+        ),
+    ] {
+        let event: Value = serde_json::from_str(file).unwrap();
+        let req = reelcart_lambda::http::request_from_apigw_v2(event).unwrap();
+        let resp = api.handle(req).await;
+        assert_eq!(resp.status().as_u16(), status);
+        assert_eq!(
+            resp.headers()["access-control-allow-origin"],
+            "https://shop.example"
+        );
+        let out = reelcart_lambda::http::response_to_apigw_v2(resp);
+        assert!(out.headers.contains_key("etag"));
+    }
+}
