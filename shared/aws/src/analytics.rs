@@ -179,6 +179,29 @@ impl DynamoAnalytics {
         (key, counter_update(c, &[]))
     }
 
+    /// Every row of partition `pk`, a page at a time.
+    async fn partition(&self, pk: &str, operation: &'static str) -> PortResult<Vec<Item>> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error(operation, e))?;
+            out.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => return Ok(out),
+            }
+        }
+    }
+
     async fn update(&self, key: Item, p: UpdateParts) -> PortResult<()> {
         self.client
             .update_item()
@@ -331,35 +354,21 @@ impl AnalyticsStore for DynamoAnalytics {
     async fn aggregates(&self, days: &[String]) -> PortResult<Vec<AggRow>> {
         let mut out = Vec::new();
         for day in days {
-            let mut start: Option<Item> = None;
-            loop {
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .key_condition_expression("pk = :pk")
-                    .expression_attribute_values(":pk", s(format!("AGG#{day}")))
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("analytics.aggregates", e))?;
-                for item in page.items.unwrap_or_default() {
-                    out.push(AggRow {
-                        key: AggKey {
-                            day: text(&item, "day").unwrap_or_else(|| day.clone()),
-                            ugc_id: text(&item, "ugc_id").unwrap_or_default(),
-                            placement: text(&item, "placement").unwrap_or_default(),
-                            campaign: text(&item, "campaign").unwrap_or_default(),
-                        },
-                        creator_id: text(&item, "creator_id"),
-                        platform: text(&item, "platform"),
-                        counters: counters_of(&item),
-                    });
-                }
-                match page.last_evaluated_key {
-                    Some(k) => start = Some(k),
-                    None => break,
-                }
+            for item in self
+                .partition(&format!("AGG#{day}"), "analytics.aggregates")
+                .await?
+            {
+                out.push(AggRow {
+                    key: AggKey {
+                        day: text(&item, "day").unwrap_or_else(|| day.clone()),
+                        ugc_id: text(&item, "ugc_id").unwrap_or_default(),
+                        placement: text(&item, "placement").unwrap_or_default(),
+                        campaign: text(&item, "campaign").unwrap_or_default(),
+                    },
+                    creator_id: text(&item, "creator_id"),
+                    platform: text(&item, "platform"),
+                    counters: counters_of(&item),
+                });
             }
         }
         Ok(out)
@@ -508,30 +517,14 @@ impl AnalyticsStore for DynamoAnalytics {
     }
 
     async fn creator_codes(&self) -> PortResult<Vec<CreatorCode>> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s("CODES"))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("analytics.codes", e))?;
-            for item in page.items.unwrap_or_default() {
-                out.push(
-                    serde_json::from_str(&text(&item, "doc").unwrap_or_default())
-                        .map_err(|e| PortError::new("analytics.decode", e))?,
-                );
-            }
-            match page.last_evaluated_key {
-                Some(k) => start = Some(k),
-                None => return Ok(out),
-            }
-        }
+        self.partition("CODES", "analytics.codes")
+            .await?
+            .iter()
+            .map(|item| {
+                serde_json::from_str(&text(item, "doc").unwrap_or_default())
+                    .map_err(|e| PortError::new("analytics.decode", e))
+            })
+            .collect()
     }
 
     async fn put_creator_code(&self, code: &CreatorCode) -> PortResult<()> {
