@@ -20,7 +20,9 @@ use aws_sdk_dynamodb::types::{
 };
 use futures::StreamExt;
 use reelcart_domain::attribution::{AggDelta, AggKey, Counters, CreatorCode, Ledger, Touch};
-use reelcart_ports::{AggRow, AnalyticsStore, PortError, PortResult};
+use reelcart_ports::{
+    AggRow, AnalyticsStore, PortError, PortResult, SESSION_MAX_EVENTS, SESSION_MAX_TOUCHES,
+};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 #[derive(Debug, Clone)]
@@ -257,16 +259,31 @@ impl AnalyticsStore for DynamoAnalytics {
             .expression_attribute_values(":empty", AttributeValue::L(Vec::new()))
             .expression_attribute_values(":t", AttributeValue::L(encoded))
             .expression_attribute_values(":exp", n(expires_at))
+            .condition_expression(
+                "(attribute_not_exists(seen) OR size(seen) <= :max_seen) AND \
+                 (attribute_not_exists(touches) OR size(touches) <= :max_touches)",
+            )
+            .expression_attribute_values(":max_seen", n(SESSION_MAX_EVENTS as i64))
+            .expression_attribute_values(":max_touches", n(SESSION_MAX_TOUCHES as i64))
             .return_values(ReturnValue::UpdatedOld);
         if !event_ids.is_empty() {
             expression.push_str(" ADD seen :ids");
             req = req.expression_attribute_values(":ids", AttributeValue::Ss(event_ids.to_vec()));
         }
-        let out = req
-            .update_expression(expression)
-            .send()
-            .await
-            .map_err(|e| sdk_error("analytics.session", e))?;
+        let out = match req.update_expression(expression).send().await {
+            Ok(out) => out,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                tracing::warn!(
+                    events = event_ids.len(),
+                    "a session over its limits: its events are not counted"
+                );
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(sdk_error("analytics.session", e)),
+        };
         let old: HashSet<String> = match out.attributes.as_ref().and_then(|a| a.get("seen")) {
             Some(AttributeValue::Ss(v)) => v.iter().cloned().collect(),
             _ => HashSet::new(),

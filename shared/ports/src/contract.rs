@@ -856,6 +856,22 @@ pub async fn analytics_store<S: crate::AnalyticsStore>(store: &S, ns: &str) {
             .unwrap()
             .is_empty()
     );
+    // A session over its limits takes no more (and fails nothing).
+    let busy = format!("busy-{ns}");
+    for chunk in 0..=(crate::SESSION_MAX_EVENTS / 500) {
+        let many: Vec<String> = (0..500).map(|i| format!("b{chunk}-{i}")).collect();
+        store
+            .record_session(&busy, &many, &[], now + 3600)
+            .await
+            .unwrap();
+    }
+    assert!(
+        store
+            .record_session(&busy, &ids(&["late"]), &[], now + 3600)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let day = format!("2099-01-{:02}", (ns.len() % 28) + 1);
     let key = |placement: &str| AggKey {

@@ -537,6 +537,12 @@ pub struct AggRow {
     pub counters: reelcart_domain::attribution::Counters,
 }
 
+/// A session keeps at most this many event ids and touches: one over its limits (a script, not a
+/// shopper) takes no more — its further events are not counted — so it can neither grow its row
+/// past DynamoDB's item limit nor make the batches it is in fail.
+pub const SESSION_MAX_EVENTS: usize = 2_000;
+pub const SESSION_MAX_TOUCHES: usize = 200;
+
 /// Storefront measurement: sessions (seen event ids and touches), daily aggregates, per-content
 /// totals, order ledgers and creators' codes.
 pub trait AnalyticsStore: Send + Sync {
