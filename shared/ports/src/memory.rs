@@ -806,8 +806,7 @@ impl crate::AnalyticsStore for MemoryAnalytics {
     ) -> PortResult<Vec<String>> {
         let mut s = lock(&self.state);
         let entry = s.sessions.entry(session.to_string()).or_default();
-        if entry.0.len() > crate::SESSION_MAX_EVENTS || entry.1.len() > crate::SESSION_MAX_TOUCHES
-        {
+        if entry.0.len() > crate::SESSION_MAX_EVENTS || entry.1.len() > crate::SESSION_MAX_TOUCHES {
             return Ok(Vec::new());
         }
         let fresh: Vec<String> = event_ids
