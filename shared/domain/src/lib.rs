@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod clock;
 pub mod connection;
 pub mod content;
+pub mod creator;
 pub mod event;
 pub mod feed;
 pub mod oauth;
