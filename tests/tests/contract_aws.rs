@@ -43,6 +43,14 @@ async fn aws_adapters_meet_the_port_contracts() {
         "c",
     )
     .await;
+    contract::creator_store(
+        &reelcart_aws::DynamoCreators::new(
+            dynamo.clone(),
+            stack.physical("CreatorsTable").unwrap(),
+        ),
+        "c",
+    )
+    .await;
     contract::media_records(
         &DynamoMediaRecords::new(dynamo.clone(), stack.physical("ContentTable").unwrap()),
         "c",

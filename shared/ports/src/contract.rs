@@ -965,3 +965,57 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
 }
+
+/// Creators: profiles round-trip (payout details included), links by id and by creator.
+pub async fn creator_store<S: crate::CreatorStore>(store: &S, ns: &str) {
+    use reelcart_domain::creator::*;
+    let id = format!("cr-{ns}");
+    assert!(store.creator(&id).await.unwrap().is_none());
+    let mut c = Creator {
+        id: id.clone(),
+        display_name: "Maya".into(),
+        handles: [("instagram".to_string(), "maya.makes".to_string())].into(),
+        commission_rate: 0.1,
+        terms: None,
+        payout: PayoutDetails([("iban".to_string(), "DE89370400440532013000".to_string())].into()),
+        created_at: 1,
+        updated_at: 1,
+    };
+    store.put_creator(&c).await.unwrap();
+    c.terms = Some(AcceptedTerms {
+        version: "2026-11".into(),
+        accepted_at: 2,
+    });
+    store.put_creator(&c).await.unwrap();
+    assert_eq!(store.creator(&id).await.unwrap(), Some(c));
+    for (n, at) in [(2, 20), (1, 10)] {
+        store
+            .put_link(&Link {
+                id: format!("L{n}{ns}"),
+                creator_id: id.clone(),
+                sku: "TEE".into(),
+                target: "https://shop.example/products/tee".into(),
+                campaign: None,
+                created_at: at,
+            })
+            .await
+            .unwrap();
+    }
+    let links = store.links(&id).await.unwrap();
+    assert_eq!(
+        links.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
+        [format!("L1{ns}"), format!("L2{ns}")]
+    );
+    assert_eq!(
+        store.link(&format!("L2{ns}")).await.unwrap(),
+        Some(links[1].clone())
+    );
+    assert!(store.link("nope").await.unwrap().is_none());
+    assert!(
+        store
+            .links(&format!("other-{ns}"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -605,6 +605,32 @@ pub trait AnalyticsStore: Send + Sync {
     ) -> impl Future<Output = PortResult<()>> + Send;
 }
 
+/// Creators and their links.
+pub trait CreatorStore: Send + Sync {
+    fn creator(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = PortResult<Option<reelcart_domain::creator::Creator>>> + Send;
+    fn put_creator(
+        &self,
+        creator: &reelcart_domain::creator::Creator,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    fn put_link(
+        &self,
+        link: &reelcart_domain::creator::Link,
+    ) -> impl Future<Output = PortResult<()>> + Send;
+    /// A link by its id (what a short code names).
+    fn link(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = PortResult<Option<reelcart_domain::creator::Link>>> + Send;
+    /// A creator's links, oldest first.
+    fn links(
+        &self,
+        creator_id: &str,
+    ) -> impl Future<Output = PortResult<Vec<reelcart_domain::creator::Link>>> + Send;
+}
+
 /// Tells the CDN to forget cached paths (CloudFront invalidations).
 pub trait CdnInvalidator: Send + Sync {
     /// Invalidate `paths` (`/media/{item}/*`); the invalidation's id.

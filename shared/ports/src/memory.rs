@@ -917,3 +917,47 @@ impl crate::AnalyticsStore for MemoryAnalytics {
         Ok(())
     }
 }
+
+/// Creators and links in memory.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryCreators {
+    state: Arc<
+        Mutex<(
+            BTreeMap<String, reelcart_domain::creator::Creator>,
+            BTreeMap<String, reelcart_domain::creator::Link>,
+        )>,
+    >,
+}
+
+impl crate::CreatorStore for MemoryCreators {
+    async fn creator(&self, id: &str) -> PortResult<Option<reelcart_domain::creator::Creator>> {
+        Ok(lock(&self.state).0.get(id).cloned())
+    }
+
+    async fn put_creator(&self, creator: &reelcart_domain::creator::Creator) -> PortResult<()> {
+        lock(&self.state)
+            .0
+            .insert(creator.id.clone(), creator.clone());
+        Ok(())
+    }
+
+    async fn put_link(&self, link: &reelcart_domain::creator::Link) -> PortResult<()> {
+        lock(&self.state).1.insert(link.id.clone(), link.clone());
+        Ok(())
+    }
+
+    async fn link(&self, id: &str) -> PortResult<Option<reelcart_domain::creator::Link>> {
+        Ok(lock(&self.state).1.get(id).cloned())
+    }
+
+    async fn links(&self, creator_id: &str) -> PortResult<Vec<reelcart_domain::creator::Link>> {
+        let mut v: Vec<_> = lock(&self.state)
+            .1
+            .values()
+            .filter(|l| l.creator_id == creator_id)
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(v)
+    }
+}

@@ -67,3 +67,8 @@ async fn memory_content_meets_the_contract() {
 async fn memory_analytics_meets_the_contract() {
     contract::analytics_store(&reelcart_ports::memory::MemoryAnalytics::default(), "t").await;
 }
+
+#[tokio::test]
+async fn memory_creators_meet_the_contract() {
+    contract::creator_store(&reelcart_ports::memory::MemoryCreators::default(), "t").await;
+}

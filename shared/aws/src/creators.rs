@@ -1,0 +1,126 @@
+//! Creators in the creators table (`pk` hash, `sk` range):
+//!
+//! | pk | sk | attributes |
+//! |---|---|---|
+//! | `CREATOR#{id}` | `PROFILE` | `doc` (the creator, payout details included; the table is encrypted) |
+//! | `CREATOR#{id}` | `LINK#{created_at:020}#{link id}` | `doc` (a link, in creation order) |
+//! | `LINK#{link id}` | `LINK` | `doc` (the same link, for the redirect's lookup by id) |
+
+use crate::sdk_error;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use reelcart_domain::creator::{Creator, Link};
+use reelcart_ports::{CreatorStore, PortError, PortResult};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+#[derive(Debug, Clone)]
+pub struct DynamoCreators {
+    client: Client,
+    table: String,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn decode<T: DeserializeOwned>(
+    item: &std::collections::HashMap<String, AttributeValue>,
+) -> PortResult<T> {
+    match item.get("doc") {
+        Some(AttributeValue::S(d)) => {
+            serde_json::from_str(d).map_err(|e| PortError::new("creators.decode", e))
+        }
+        _ => Err(PortError::new("creators.decode", "row without doc")),
+    }
+}
+
+impl DynamoCreators {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    async fn put<T: Serialize>(&self, pk: String, sk: String, doc: &T) -> PortResult<()> {
+        let json = serde_json::to_string(doc).map_err(|e| PortError::new("creators.encode", e))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(pk))
+            .item("sk", s(sk))
+            .item("doc", s(json))
+            .send()
+            .await
+            .map_err(|e| sdk_error("creators.put", e))?;
+        Ok(())
+    }
+
+    async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> PortResult<Option<T>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error("creators.get", e))?;
+        out.item.as_ref().map(decode).transpose()
+    }
+}
+
+impl CreatorStore for DynamoCreators {
+    async fn creator(&self, id: &str) -> PortResult<Option<Creator>> {
+        self.get(format!("CREATOR#{id}"), "PROFILE").await
+    }
+
+    async fn put_creator(&self, creator: &Creator) -> PortResult<()> {
+        self.put(format!("CREATOR#{}", creator.id), "PROFILE".into(), creator)
+            .await
+    }
+
+    async fn put_link(&self, link: &Link) -> PortResult<()> {
+        // The lookup row first: a link listed for its creator always resolves.
+        self.put(format!("LINK#{}", link.id), "LINK".into(), link)
+            .await?;
+        self.put(
+            format!("CREATOR#{}", link.creator_id),
+            format!("LINK#{:020}#{}", link.created_at.max(0), link.id),
+            link,
+        )
+        .await
+    }
+
+    async fn link(&self, id: &str) -> PortResult<Option<Link>> {
+        self.get(format!("LINK#{id}"), "LINK").await
+    }
+
+    async fn links(&self, creator_id: &str) -> PortResult<Vec<Link>> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                .expression_attribute_values(":pk", s(format!("CREATOR#{creator_id}")))
+                .expression_attribute_values(":p", s("LINK#"))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("creators.links", e))?;
+            for item in page.items.unwrap_or_default() {
+                out.push(decode(&item)?);
+            }
+            match page.last_evaluated_key {
+                Some(k) => start = Some(k),
+                None => return Ok(out),
+            }
+        }
+    }
+}
