@@ -240,57 +240,7 @@ pub struct Config {
     pub max_upload_bytes: u64,
 }
 
-/// The metadata an upload carries (fixed by its presigned policy, read back on arrival).
-pub mod upload_meta {
-    pub const TERMS_VERSION: &str = "terms-version";
-    pub const ACCEPTED_AT: &str = "accepted-at";
-    /// Percent-encoded (S3 metadata is ASCII).
-    pub const CAPTION: &str = "caption";
-}
-
-/// The presigned POST a creator uploads with: the key names them and the upload, the type is
-/// fixed, the size capped, and the terms they accepted travel as metadata the policy fixes.
-#[allow(clippy::too_many_arguments)]
-pub fn upload_policy(
-    bucket: &str,
-    creator_id: &str,
-    upload_id: &str,
-    content_type: &str,
-    terms_version: &str,
-    accepted_at: i64,
-    caption: &str,
-    max_bytes: u64,
-) -> Result<reelcart_aws::presign::PostPolicy, String> {
-    let Some((_, ext)) = reelcart_domain::content::UPLOAD_TYPES
-        .iter()
-        .find(|(t, _)| *t == content_type)
-    else {
-        return Err(format!("`{content_type}` cannot be uploaded"));
-    };
-    let key = reelcart_domain::content::upload_key(creator_id, upload_id, ext);
-    if reelcart_domain::content::parse_upload_key(&key).is_none() {
-        return Err("creator and upload ids are 1-64 of [A-Za-z0-9_-]".into());
-    }
-    let caption: String =
-        percent_encoding::utf8_percent_encode(caption, percent_encoding::NON_ALPHANUMERIC)
-            .to_string();
-    Ok(reelcart_aws::presign::PostPolicy {
-        bucket: bucket.to_string(),
-        key,
-        content_type: content_type.to_string(),
-        min_bytes: 1,
-        max_bytes,
-        metadata: [
-            (upload_meta::TERMS_VERSION, terms_version.to_string()),
-            (upload_meta::ACCEPTED_AT, accepted_at.to_string()),
-            (upload_meta::CAPTION, caption),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect(),
-        expires_in_secs: 900,
-    })
-}
+pub use reelcart_aws::presign::{upload_meta, upload_policy};
 
 fn parse_channels(v: Option<String>, default: &[Channel]) -> Result<BTreeSet<Channel>, String> {
     let Some(v) = v.filter(|v| !v.trim().is_empty()) else {

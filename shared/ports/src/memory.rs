@@ -918,15 +918,15 @@ impl crate::AnalyticsStore for MemoryAnalytics {
     }
 }
 
+type CreatorsState = (
+    BTreeMap<String, reelcart_domain::creator::Creator>,
+    BTreeMap<String, reelcart_domain::creator::Link>,
+);
+
 /// Creators and links in memory.
 #[derive(Debug, Default, Clone)]
 pub struct MemoryCreators {
-    state: Arc<
-        Mutex<(
-            BTreeMap<String, reelcart_domain::creator::Creator>,
-            BTreeMap<String, reelcart_domain::creator::Link>,
-        )>,
-    >,
+    state: Arc<Mutex<CreatorsState>>,
 }
 
 impl crate::CreatorStore for MemoryCreators {
