@@ -96,25 +96,11 @@ fn query(req: &Request, name: &str) -> Option<String> {
 }
 
 fn body_bytes(req: &Request) -> Result<&[u8], ApiError> {
-    let bytes: &[u8] = match req.body() {
-        Body::Empty => &[],
-        Body::Text(t) => t.as_bytes(),
-        Body::Binary(b) => b,
-        _ => &[],
-    };
-    if bytes.len() > MAX_BODY {
-        return Err(client(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            "the body is over 1 MiB",
-        ));
-    }
-    Ok(bytes)
+    reelcart_lambda::http::body_of(req, MAX_BODY)
 }
 
 fn parse_body<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, ApiError> {
-    serde_json::from_slice(body_bytes(req)?)
-        .map_err(|e| client(StatusCode::BAD_REQUEST, "malformed", format!("body: {e}")))
+    reelcart_lambda::http::json_body(req, MAX_BODY)
 }
 
 fn parse_status(s: &str) -> Result<Status, ApiError> {

@@ -305,6 +305,17 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
                 Box::pin(async move { handler.handle_sqs(event).await.map_err(|e| e.to_string()) })
             }));
         }
+        "creator-api" => {
+            let api = Arc::new(
+                creator_api::from_aws(&v, sdk, clock)
+                    .await
+                    .map_err(|e| anyhow!("{e}"))?,
+            );
+            h.http = Some(Arc::new(move |req| {
+                let api = api.clone();
+                Box::pin(async move { api.handle(req).await })
+            }));
+        }
         "feed-api" => {
             let api = Arc::new(feed_api::from_aws(&v, sdk, clock)?);
             h.http = Some(Arc::new(move |req| {

@@ -144,6 +144,12 @@ impl Stack {
                 f.env
                     .insert("UGC_HASHTAGS".to_string(), LOCAL_UGC_HASHTAGS.to_string());
             }
+            // Function URLs are the stack's own port.
+            for v in f.env.values_mut() {
+                if v == provision::LOCAL_FUNCTION_URL {
+                    *v = format!("http://{addr}/");
+                }
+            }
             // The storefront is served by the stack itself.
             if f.env.get("ALLOWED_ORIGINS").is_some_and(String::is_empty) {
                 f.env

@@ -110,8 +110,25 @@ pub async fn provision(
         }
         pending = next;
     }
+    // SAM makes `{Function}Url` for a function with `FunctionUrlConfig`; locally every function
+    // URL is the stack's own port (put in by `Stack::start` once it is bound).
+    for (id, res) in template.of_kind("AWS::Serverless::Function") {
+        if !res.properties["FunctionUrlConfig"].is_null() {
+            names.resources.insert(
+                format!("{id}Url"),
+                Physical {
+                    reference: format!("{id}Url"),
+                    attributes: [("FunctionUrl".to_string(), LOCAL_FUNCTION_URL.to_string())]
+                        .into(),
+                },
+            );
+        }
+    }
     Ok(names)
 }
+
+/// What a function URL resolves to until the stack's address is known.
+pub const LOCAL_FUNCTION_URL: &str = "http://local-function-url.invalid/";
 
 fn check_prefix(prefix: &str) -> Result<()> {
     let ok = !prefix.is_empty()

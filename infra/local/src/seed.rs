@@ -15,6 +15,8 @@ pub const DEMO_OAUTH_STATE_KEY: &str = "demo-oauth-state-key-change-me-012345678
 pub const DEMO_TIKTOK_CLIENT_KEY: &str = "demo-client-key";
 pub const DEMO_TIKTOK_CLIENT_SECRET: &str = "demo-tiktok-client-secret";
 pub const DEMO_SHOPIFY_WEBHOOK_SECRET: &str = "demo-shopify-secret";
+/// Signs creators' short links locally (`LINK_KEYS` overrides; comma-separated, current first).
+pub const DEMO_LINK_KEY: &str = "demo-link-signing-key-0123456789abcdef";
 /// `reviews=whsec_...`: the demo's Standard Webhooks source (base64 of "demo-standard-webhook-secret").
 pub const DEMO_STANDARD_WEBHOOK_SECRETS: &str =
     "reviews=whsec_ZGVtby1zdGFuZGFyZC13ZWJob29rLXNlY3JldA==";
@@ -73,6 +75,7 @@ pub fn secret_value(logical_id: &str, template_value: Option<String>) -> String 
         "OAuthStateSecret" => {
             json!({"oauth_state_keys": list("OAUTH_STATE_KEYS", DEMO_OAUTH_STATE_KEY)}).to_string()
         }
+        "LinkSigningSecret" => json!({"link_keys": list("LINK_KEYS", DEMO_LINK_KEY)}).to_string(),
         _ => template_value.unwrap_or_else(|| "{}".to_string()),
     }
 }

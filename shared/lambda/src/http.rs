@@ -96,6 +96,33 @@ pub fn text(status: StatusCode, body: impl Into<String>) -> Response<Body> {
     build(status, "text/plain; charset=utf-8", Body::Text(body.into()))
 }
 
+/// A request's body, refused (`413`) over `max` bytes.
+pub fn body_of(req: &lambda_http::Request, max: usize) -> Result<&[u8], ApiError> {
+    let bytes: &[u8] = match req.body() {
+        Body::Text(t) => t.as_bytes(),
+        Body::Binary(b) => b,
+        _ => &[],
+    };
+    if bytes.len() > max {
+        return Err(ApiError::client(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the body is over {max} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// A request's JSON body as `T` (`400 malformed` with serde's reason, which names fields, never
+/// values).
+pub fn json_body<T: serde::de::DeserializeOwned>(
+    req: &lambda_http::Request,
+    max: usize,
+) -> Result<T, ApiError> {
+    serde_json::from_slice(body_of(req, max)?)
+        .map_err(|e| ApiError::client(StatusCode::BAD_REQUEST, "malformed", format!("body: {e}")))
+}
+
 /// Storefront origins allowed to call a public endpoint from the browser (`*`: any).
 #[derive(Debug, Clone, Default)]
 pub struct Cors {

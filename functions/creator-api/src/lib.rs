@@ -1,0 +1,463 @@
+//! `creator-api`: the creator portal's API (JWT, role `creator`; the token's subject is the
+//! creator, and every route is `/v1/creators/me/…`, so a creator can only ever reach their own
+//! data — there is no route that takes another creator's id).
+//!
+//! - `GET /v1/creators/me` — the profile (payout details are never returned: only which fields are
+//!   set), and the current terms with whether they were accepted. `404 not_onboarded` before
+//!   `PUT`.
+//! - `PUT /v1/creators/me` `{"display_name", "handles": {platform: handle}, "payout": {field: value}}`
+//!   — onboarding and profile. The commission rate is the brand's, not the creator's.
+//! - `POST /v1/creators/me/terms` `{"version"}` — accept the current content terms (the consent
+//!   record of every upload).
+//! - `POST /v1/creators/me/links` `{"sku", "campaign"?}` — a trackable link to a catalog product:
+//!   a signed short code and its URL (`{LINK_BASE_URL}/r/{code}`); `GET` lists them.
+//! - `POST /v1/creators/me/uploads` `{"content_type", "caption"?}` — a presigned S3 POST (type,
+//!   size range and the accepted terms fixed by the policy); `403 terms_required` until the terms
+//!   are accepted.
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use reelcart_aws::presign::{PostPolicy, PostUpload};
+use reelcart_domain::Clock;
+use reelcart_domain::catalog::ProductStatus;
+use reelcart_domain::creator::{
+    AcceptedTerms, Creator, Link, PayoutDetails, new_link_id, sign_code,
+};
+use reelcart_lambda::auth::Principal;
+use reelcart_lambda::http::{ApiError, json, json_body};
+use reelcart_ports::{CatalogStore, CreatorStore, PortResult};
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::{Value, json as j};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const MAX_BODY: usize = 16 * 1024;
+
+/// Signs upload policies (with the function's own credentials in AWS).
+pub trait Presigner: Send + Sync {
+    fn presign(
+        &self,
+        policy: &PostPolicy,
+        now: i64,
+    ) -> impl Future<Output = PortResult<PostUpload>> + Send;
+}
+
+/// The SDK configuration's credentials, region and endpoint.
+#[derive(Debug, Clone)]
+pub struct SdkPresigner(pub reelcart_aws::SdkConfig);
+
+impl Presigner for SdkPresigner {
+    async fn presign(&self, policy: &PostPolicy, now: i64) -> PortResult<PostUpload> {
+        reelcart_aws::presign::presign_post(&self.0, policy, now).await
+    }
+}
+
+/// Settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `CREATOR_TERMS_VERSION`, `CREATOR_TERMS_URL`.
+    pub terms_version: String,
+    pub terms_url: String,
+    /// `DEFAULT_COMMISSION` (0.10).
+    pub default_commission: f64,
+    /// The link-signing keys (current first), from `LINK_SECRET_ID`.
+    pub link_keys: Vec<SecretString>,
+    /// `LINK_BASE_URL`: where `/r/{code}` is served.
+    pub link_base: String,
+    /// `RAW_MEDIA_BUCKET` and `MAX_VIDEO_MB`.
+    pub raw_bucket: String,
+    pub max_upload_bytes: u64,
+}
+
+pub struct CreatorApi<S, C, P> {
+    pub creators: S,
+    pub catalog: C,
+    pub presigner: P,
+    pub config: Config,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl<S, C, P> std::fmt::Debug for CreatorApi<S, C, P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatorApi").finish_non_exhaustive()
+    }
+}
+
+fn client(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::client(status, code, message)
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    client(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileBody {
+    display_name: String,
+    #[serde(default)]
+    handles: BTreeMap<String, String>,
+    #[serde(default)]
+    payout: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TermsBody {
+    version: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkBody {
+    sku: String,
+    campaign: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UploadBody {
+    content_type: String,
+    #[serde(default)]
+    caption: String,
+}
+
+fn word(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+}
+
+impl<S: CreatorStore, C: CatalogStore, P: Presigner> CreatorApi<S, C, P> {
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        self.dispatch(&req)
+            .await
+            .unwrap_or_else(ApiError::into_response)
+    }
+
+    async fn dispatch(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        let path = req.uri().path().trim_end_matches('/').to_string();
+        let route = path.strip_prefix("/v1/creators/me").map(str::to_string);
+        let known = matches!(
+            (req.method(), route.as_deref()),
+            (&Method::GET | &Method::PUT, Some(""))
+                | (&Method::POST, Some("/terms"))
+                | (&Method::GET | &Method::POST, Some("/links"))
+                | (&Method::POST, Some("/uploads"))
+        );
+        if !known {
+            return Err(client(StatusCode::NOT_FOUND, "not_found", "no such route"));
+        }
+        let who = Principal::require(req, &["creator"])?;
+        let me = who.subject;
+        match (req.method(), route.as_deref().unwrap_or_default()) {
+            (&Method::GET, "") => self.profile(&me).await,
+            (&Method::PUT, "") => self.put_profile(&me, json_body(req, MAX_BODY)?).await,
+            (&Method::POST, "/terms") => self.accept_terms(&me, json_body(req, MAX_BODY)?).await,
+            (&Method::POST, "/links") => self.create_link(&me, json_body(req, MAX_BODY)?).await,
+            (&Method::GET, "/links") => self.list_links(&me).await,
+            (&Method::POST, "/uploads") => self.upload(&me, json_body(req, MAX_BODY)?).await,
+            _ => Err(client(StatusCode::NOT_FOUND, "not_found", "no such route")),
+        }
+    }
+
+    async fn me(&self, id: &str) -> Result<Creator, ApiError> {
+        self.creators
+            .creator(id)
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| {
+                client(
+                    StatusCode::NOT_FOUND,
+                    "not_onboarded",
+                    "no profile yet: PUT /v1/creators/me first",
+                )
+            })
+    }
+
+    /// The profile as the creator sees it: payout fields named, never their values.
+    fn view(&self, c: &Creator) -> Value {
+        j!({
+            "creator": {
+                "id": c.id,
+                "display_name": c.display_name,
+                "handles": c.handles,
+                "commission_rate": c.commission_rate,
+                "payout_fields": c.payout.0.keys().collect::<Vec<_>>(),
+                "created_at": c.created_at,
+            },
+            "terms": {
+                "version": self.config.terms_version,
+                "url": self.config.terms_url,
+                "accepted": c.terms.as_ref().is_some_and(|t| t.version == self.config.terms_version),
+                "accepted_version": c.terms.as_ref().map(|t| &t.version),
+            }
+        })
+    }
+
+    async fn profile(&self, id: &str) -> Result<Response<Body>, ApiError> {
+        let c = self.me(id).await?;
+        Ok(json(StatusCode::OK, &self.view(&c)))
+    }
+
+    async fn put_profile(&self, id: &str, body: ProfileBody) -> Result<Response<Body>, ApiError> {
+        let name = body.display_name.trim();
+        if name.is_empty() || name.chars().count() > 80 {
+            return Err(invalid("display_name is 1-80 characters"));
+        }
+        if body.handles.len() > 8
+            || body
+                .handles
+                .iter()
+                .any(|(p, h)| !word(p, 32) || !word(h.trim_start_matches('@'), 64))
+        {
+            return Err(invalid(
+                "handles: up to 8 of platform → handle ([A-Za-z0-9_.-])",
+            ));
+        }
+        if let Some(p) = &body.payout
+            && (p.len() > 10 || p.iter().any(|(k, v)| !word(k, 32) || v.len() > 200))
+        {
+            return Err(invalid(
+                "payout: up to 10 fields, values up to 200 characters",
+            ));
+        }
+        let now = self.clock.now_unix();
+        let existing = self
+            .creators
+            .creator(id)
+            .await
+            .map_err(ApiError::internal)?;
+        let created = existing.is_none();
+        let mut c = existing.unwrap_or_else(|| Creator {
+            id: id.to_string(),
+            display_name: String::new(),
+            handles: BTreeMap::new(),
+            commission_rate: self.config.default_commission,
+            terms: None,
+            payout: PayoutDetails::default(),
+            created_at: now,
+            updated_at: now,
+        });
+        c.display_name = name.to_string();
+        c.handles = body
+            .handles
+            .into_iter()
+            .map(|(p, h)| (p.to_lowercase(), h.trim_start_matches('@').to_string()))
+            .collect();
+        if let Some(p) = body.payout {
+            c.payout = PayoutDetails(p);
+        }
+        c.updated_at = now;
+        self.creators
+            .put_creator(&c)
+            .await
+            .map_err(ApiError::internal)?;
+        tracing::info!(creator = %c.id, created, "creator profile saved");
+        let status = if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok(json(status, &self.view(&c)))
+    }
+
+    async fn accept_terms(&self, id: &str, body: TermsBody) -> Result<Response<Body>, ApiError> {
+        let mut c = self.me(id).await?;
+        if body.version != self.config.terms_version {
+            return Err(client(
+                StatusCode::CONFLICT,
+                "terms_changed",
+                format!(
+                    "the current terms are version {}",
+                    self.config.terms_version
+                ),
+            ));
+        }
+        c.terms = Some(AcceptedTerms {
+            version: body.version,
+            accepted_at: self.clock.now_unix(),
+        });
+        self.creators
+            .put_creator(&c)
+            .await
+            .map_err(ApiError::internal)?;
+        tracing::info!(creator = %c.id, version = %self.config.terms_version, "terms accepted");
+        Ok(json(StatusCode::OK, &self.view(&c)))
+    }
+
+    fn link_view(&self, l: &Link) -> Result<Value, ApiError> {
+        let key = self
+            .config
+            .link_keys
+            .first()
+            .ok_or_else(|| ApiError::internal("no link-signing key"))?;
+        let code = sign_code(key, &l.id).ok_or_else(|| ApiError::internal("signing failed"))?;
+        Ok(j!({
+            "link": l,
+            "code": code,
+            "url": format!("{}/r/{code}", self.config.link_base.trim_end_matches('/')),
+        }))
+    }
+
+    async fn create_link(&self, id: &str, body: LinkBody) -> Result<Response<Body>, ApiError> {
+        self.me(id).await?;
+        if !word(&body.sku, 64) {
+            return Err(invalid("sku is 1-64 of [A-Za-z0-9_.-]"));
+        }
+        if body.campaign.as_deref().is_some_and(|c| !word(c, 64)) {
+            return Err(invalid("campaign is 1-64 of [A-Za-z0-9_.-]"));
+        }
+        let product = self
+            .catalog
+            .products()
+            .await
+            .map_err(ApiError::internal)?
+            .into_iter()
+            .find(|p| {
+                p.status == ProductStatus::Active && p.variants.iter().any(|v| v.sku == body.sku)
+            })
+            .ok_or_else(|| {
+                client(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_sku",
+                    "no active product in the catalog has this SKU",
+                )
+            })?;
+        let link = Link {
+            id: new_link_id(),
+            creator_id: id.to_string(),
+            sku: body.sku,
+            target: product.link,
+            campaign: body.campaign,
+            created_at: self.clock.now_unix(),
+        };
+        self.creators
+            .put_link(&link)
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(json(StatusCode::CREATED, &self.link_view(&link)?))
+    }
+
+    async fn list_links(&self, id: &str) -> Result<Response<Body>, ApiError> {
+        let links = self.creators.links(id).await.map_err(ApiError::internal)?;
+        let views = links
+            .iter()
+            .map(|l| self.link_view(l))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(json(StatusCode::OK, &j!({ "links": views })))
+    }
+
+    async fn upload(&self, id: &str, body: UploadBody) -> Result<Response<Body>, ApiError> {
+        let c = self.me(id).await?;
+        let Some(terms) = c
+            .terms
+            .as_ref()
+            .filter(|t| t.version == self.config.terms_version)
+        else {
+            return Err(client(
+                StatusCode::FORBIDDEN,
+                "terms_required",
+                "accept the current content terms before uploading",
+            ));
+        };
+        if body.caption.chars().count() > 500 {
+            return Err(invalid("caption is at most 500 characters"));
+        }
+        let upload_id = format!("up{}", &uuid::Uuid::new_v4().simple().to_string()[..20]);
+        let policy = reelcart_aws::presign::upload_policy(
+            &self.config.raw_bucket,
+            id,
+            &upload_id,
+            &body.content_type,
+            &terms.version,
+            terms.accepted_at,
+            &body.caption,
+            self.config.max_upload_bytes,
+        )
+        .map_err(invalid)?;
+        let form = self
+            .presigner
+            .presign(&policy, self.clock.now_unix())
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(json(
+            StatusCode::CREATED,
+            &j!({ "upload_id": upload_id, "key": policy.key, "form": form }),
+        ))
+    }
+}
+
+/// The deployed API.
+pub type AwsCreatorApi =
+    CreatorApi<reelcart_aws::DynamoCreators, reelcart_aws::DynamoCatalog, SdkPresigner>;
+
+/// The link-signing keys of a secret: `{"link_keys": [...]}` (current first) or `{"link_key"}`;
+/// each at least 32 characters.
+pub fn link_keys(secret: &str) -> Result<Vec<SecretString>, String> {
+    #[derive(Deserialize)]
+    struct Doc {
+        #[serde(default)]
+        link_keys: Vec<String>,
+        #[serde(default)]
+        link_key: Option<String>,
+    }
+    let doc: Doc = serde_json::from_str(secret).map_err(|_| "not a JSON document".to_string())?;
+    let keys: Vec<String> = doc.link_keys.into_iter().chain(doc.link_key).collect();
+    if keys.is_empty() || keys.iter().any(|k| k.len() < 32) {
+        return Err("link keys are at least 32 characters, and there is at least one".into());
+    }
+    Ok(keys.into_iter().map(SecretString::from).collect())
+}
+
+/// Build from settings: `CREATORS_TABLE`, `CATALOG_TABLE`, `RAW_MEDIA_BUCKET`, `LINK_SECRET_ID`,
+/// `LINK_BASE_URL`, `CREATOR_TERMS_VERSION`, `CREATOR_TERMS_URL`, `DEFAULT_COMMISSION`,
+/// `MAX_VIDEO_MB`.
+pub async fn from_aws<F: Fn(&str) -> Option<String>>(
+    v: &reelcart_lambda::config::Vars<F>,
+    sdk: &reelcart_aws::SdkConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<AwsCreatorApi, String> {
+    use reelcart_ports::SecretSource;
+    use secrecy::ExposeSecret;
+    let secrets = reelcart_aws::SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk));
+    let secret_id = v.required("LINK_SECRET_ID").map_err(|e| e.to_string())?;
+    let secret = secrets
+        .secret(&secret_id)
+        .await
+        .map_err(|e| format!("reading the link-signing secret: {e}"))?;
+    let link_keys =
+        link_keys(secret.expose_secret()).map_err(|e| format!("LINK_SECRET_ID: {e}"))?;
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    let commission: f64 = v
+        .parse_or("DEFAULT_COMMISSION", 0.10)
+        .map_err(|e| e.to_string())?;
+    if !(0.0..=1.0).contains(&commission) {
+        return Err("DEFAULT_COMMISSION is between 0 and 1".into());
+    }
+    let req = |n: &'static str| v.required(n).map_err(|e| e.to_string());
+    Ok(CreatorApi {
+        creators: reelcart_aws::DynamoCreators::new(dynamo.clone(), req("CREATORS_TABLE")?),
+        catalog: reelcart_aws::DynamoCatalog::new(dynamo, req("CATALOG_TABLE")?),
+        presigner: SdkPresigner(sdk.clone()),
+        config: Config {
+            terms_version: req("CREATOR_TERMS_VERSION")?,
+            terms_url: req("CREATOR_TERMS_URL")?,
+            default_commission: commission,
+            link_keys,
+            link_base: req("LINK_BASE_URL")?,
+            raw_bucket: req("RAW_MEDIA_BUCKET")?,
+            max_upload_bytes: v
+                .parse_or("MAX_VIDEO_MB", 300u64)
+                .map_err(|e| e.to_string())?
+                * 1024
+                * 1024,
+        },
+        clock,
+    })
+}
+
+#[cfg(test)]
+mod tests;
