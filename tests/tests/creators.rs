@@ -80,6 +80,67 @@ async fn a_creator_onboards_links_and_uploads_through_the_portal_api() {
             .unwrap()
             .starts_with(&format!("{base}/r/"))
     );
+    // The link: a redirect to the product with UTM and a token, whose order credits the creator.
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = no_follow
+        .get(link["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 302);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.contains("utm_source=reelcart") && location.contains("utm_campaign=fall"),
+        "{location}"
+    );
+    let token = location.rsplit_once("rc_token=").unwrap().1.to_string();
+    let tampered = link["url"].as_str().unwrap().replace("/r/", "/r/x");
+    assert_eq!(
+        no_follow
+            .get(tampered)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    let order = json!({"id": 7_700_001u64, "created_at": reelcart_e2e::rfc3339(reelcart_e2e::now() + 1),
+        "total_price": "42.00", "currency": "USD", "note_attributes": [{"name": "reelcart_token", "value": token}]})
+    .to_string();
+    let d = reelcart_local::simulator::shopify(
+        reelcart_local::seed::DEMO_SHOPIFY_WEBHOOK_SECRET,
+        "reelcart-demo.myshopify.com",
+        "orders/create",
+        "evt-link-order",
+        &order,
+    );
+    assert_eq!(post(&http, &stack, &d).await.0, 200);
+    let admin = stack.token("admin", &["admin"]).unwrap();
+    let today = reelcart_domain::attribution::day_of(now());
+    let credited = eventually(Duration::from_secs(30), "the link's order credited", || {
+        let url = format!("{base}/v1/analytics/funnel?from={today}&to={today}&by=creator");
+        let r = http.get(url).bearer_auth(&admin);
+        async move {
+            let v: Value = r.send().await.unwrap().json().await.unwrap();
+            v["rows"]
+                .as_array()?
+                .iter()
+                .find(|r| r["key"] == "cr_e2e" && r["orders"] == 1.0)
+                .cloned()
+        }
+    })
+    .await;
+    assert_eq!(
+        (
+            credited["product_clicks"].as_i64(),
+            credited["revenue"].as_str()
+        ),
+        (Some(1), Some("42.00"))
+    );
 
     // The upload, as the portal's browser would send it.
     let (s, up) = call(

@@ -27,6 +27,9 @@ const store = (k, v) => {
 let memToken;
 export function token() {
   let s = store(TOKEN_KEY);
+  // Arriving from a creator's link: that session is the shopper's (its click is a touch).
+  const linked = new URLSearchParams(location.search).get('rc_token');
+  if (linked && /^rc_[A-Za-z0-9]{8,60}$/.test(linked) && s?.id !== linked) s = { id: linked };
   if (!s || !s.id || s.exp < Date.now()) s = { id: 'rc_' + uid() };
   s.exp = Date.now() + DAY;
   store(TOKEN_KEY, s);

@@ -29,7 +29,7 @@ use reelcart_domain::event::{DomainEvent, EventKind};
 use reelcart_domain::webhook::Platform;
 use reelcart_lambda::auth::Principal;
 use reelcart_lambda::http::{ApiError, Cors, json, text};
-use reelcart_ports::{AggRow, AnalyticsStore, BlobStore, MessageQueue, PortError};
+use reelcart_ports::{AggRow, AnalyticsStore, BlobStore, CreatorStore, MessageQueue, PortError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json as j};
 use std::collections::{BTreeMap, HashMap};
@@ -54,6 +54,8 @@ pub struct Config {
     pub window_secs: i64,
     /// `ATTRIBUTION_MODEL`: `last_touch` (default) or `linear`.
     pub model: Model,
+    /// The keys creators' short codes are signed with (`LINK_SECRET_ID`), current first.
+    pub link_keys: Vec<secrecy::SecretString>,
 }
 
 /// What the beacon queue carries: one request's checked events.
@@ -75,8 +77,10 @@ pub struct CountReport {
     pub total_writes: usize,
 }
 
-pub struct Collector<A, Q, B> {
+pub struct Collector<A, Q, B, L> {
     pub analytics: A,
+    /// Creators' links, for `/r/{code}`.
+    pub links: L,
     /// The beacon queue.
     pub beacons: Q,
     /// Raw events, kept to recompute from.
@@ -85,7 +89,7 @@ pub struct Collector<A, Q, B> {
     pub clock: Arc<dyn Clock>,
 }
 
-impl<A, Q, B> std::fmt::Debug for Collector<A, Q, B> {
+impl<A, Q, B, L> std::fmt::Debug for Collector<A, Q, B, L> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Collector")
             .field("config", &self.config)
@@ -248,7 +252,7 @@ fn deltas_of(credits: &[Credit], placed_at: i64) -> Vec<AggDelta> {
         .collect()
 }
 
-impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore> Collector<A, Q, B> {
+impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore> Collector<A, Q, B, L> {
     // ------------------------------------------------------------ HTTP
 
     pub async fn handle_http(&self, req: Request) -> Response<Body> {
@@ -268,6 +272,12 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore> Collector<A, Q, B> {
                 .collect(&req)
                 .await
                 .unwrap_or_else(ApiError::into_response),
+            (&Method::GET, p) if p.starts_with("/r/") => {
+                return self
+                    .redirect(&p["/r/".len()..])
+                    .await
+                    .unwrap_or_else(ApiError::into_response);
+            }
             (&Method::GET, "/v1/analytics/funnel") => {
                 return self
                     .funnel_http(&req)
@@ -301,6 +311,73 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore> Collector<A, Q, B> {
         let body = serde_json::to_string(&message).map_err(ApiError::internal)?;
         self.beacons.send(&body).await.map_err(ApiError::internal)?;
         Ok(json(StatusCode::ACCEPTED, &j!({ "accepted": n })))
+    }
+
+    /// `GET /r/{code}`: a creator's link. The code's signature is checked; the click is a touch
+    /// of a new session whose token travels to the store (`rc_token`, adopted by the widget and
+    /// put in the cart), and the shopper is sent to the product with UTM parameters.
+    async fn redirect(&self, code: &str) -> Result<Response<Body>, ApiError> {
+        let not_found = || ApiError::client(StatusCode::NOT_FOUND, "unknown_link", "no such link");
+        let id = reelcart_domain::creator::verify_code(&self.config.link_keys, code)
+            .ok_or_else(not_found)?;
+        let link = self
+            .links
+            .link(&id)
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(not_found)?;
+        let now = self.clock.now_unix();
+        let token = format!("rc_{}", uuid::Uuid::new_v4().simple());
+        let event_id = format!("link{}", uuid::Uuid::new_v4().simple());
+        let touch = Touch {
+            event_id: event_id.clone(),
+            at: now,
+            kind: reelcart_domain::attribution::BeaconKind::ProductClick,
+            ugc_id: String::new(),
+            creator_id: Some(link.creator_id.clone()),
+            platform: None,
+            placement: "link".into(),
+            campaign: link.campaign.clone(),
+            sku: Some(link.sku.clone()),
+        };
+        self.analytics
+            .record_session(
+                &token,
+                &[event_id],
+                &[touch],
+                now + self.config.window_secs + 86_400,
+            )
+            .await
+            .map_err(ApiError::internal)?;
+        let click = AggDelta {
+            key: AggKey {
+                day: day_of(now),
+                ugc_id: String::new(),
+                placement: "link".into(),
+                campaign: link.campaign.clone().unwrap_or_default(),
+            },
+            creator_id: Some(link.creator_id.clone()),
+            platform: None,
+            counters: reelcart_domain::attribution::Counters {
+                clicks: 1,
+                ..Default::default()
+            },
+        };
+        self.analytics
+            .add(&[click])
+            .await
+            .map_err(ApiError::internal)?;
+        let mut r = Response::new(Body::Empty);
+        *r.status_mut() = StatusCode::FOUND;
+        let location = reelcart_domain::creator::landing_url(&link, &token);
+        if let Ok(v) = header::HeaderValue::from_str(&location) {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        r.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+        Ok(r)
     }
 
     async fn funnel_http(&self, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -584,17 +661,38 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore> Collector<A, Q, B> {
 }
 
 /// The deployed collector.
-pub type AwsCollector =
-    Collector<reelcart_aws::DynamoAnalytics, reelcart_aws::SqsQueue, reelcart_aws::S3Blobs>;
+pub type AwsCollector = Collector<
+    reelcart_aws::DynamoAnalytics,
+    reelcart_aws::SqsQueue,
+    reelcart_aws::S3Blobs,
+    reelcart_aws::DynamoCreators,
+>;
 
 /// Build from settings: `ANALYTICS_TABLE`, `BEACON_QUEUE_URL`, `RAW_EVENTS_BUCKET`,
-/// `ALLOWED_ORIGINS`, `ATTRIBUTION_WINDOW_HOURS`, `ATTRIBUTION_MODEL`, `S3_FORCE_PATH_STYLE`.
-pub fn from_aws<F: Fn(&str) -> Option<String>>(
+/// `ALLOWED_ORIGINS`, `ATTRIBUTION_WINDOW_HOURS`, `ATTRIBUTION_MODEL`, `CREATORS_TABLE`,
+/// `LINK_SECRET_ID`, `S3_FORCE_PATH_STYLE`.
+pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     v: &reelcart_lambda::config::Vars<F>,
     sdk: &reelcart_aws::SdkConfig,
     clock: Arc<dyn Clock>,
 ) -> Result<AwsCollector, reelcart_lambda::config::ConfigError> {
     use reelcart_lambda::config::ConfigError;
+    use reelcart_ports::SecretSource;
+    use secrecy::ExposeSecret;
+    let secret = reelcart_aws::SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk))
+        .secret(&v.required("LINK_SECRET_ID")?)
+        .await
+        .map_err(|e| ConfigError::Invalid {
+            name: "LINK_SECRET_ID",
+            reason: e.to_string(),
+        })?;
+    let link_keys =
+        reelcart_domain::creator::link_keys(secret.expose_secret()).map_err(|reason| {
+            ConfigError::Invalid {
+                name: "LINK_SECRET_ID",
+                reason,
+            }
+        })?;
     let hours: i64 = v.parse_or("ATTRIBUTION_WINDOW_HOURS", 24)?;
     if !(1..=24 * 30).contains(&hours) {
         return Err(ConfigError::Invalid {
@@ -612,11 +710,13 @@ pub fn from_aws<F: Fn(&str) -> Option<String>>(
             });
         }
     };
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     Ok(Collector {
         analytics: reelcart_aws::DynamoAnalytics::new(
-            aws_sdk_dynamodb::Client::new(sdk),
+            dynamo.clone(),
             v.required("ANALYTICS_TABLE")?,
         ),
+        links: reelcart_aws::DynamoCreators::new(dynamo, v.required("CREATORS_TABLE")?),
         beacons: reelcart_aws::SqsQueue::new(
             aws_sdk_sqs::Client::new(sdk),
             v.required("BEACON_QUEUE_URL")?,
@@ -629,6 +729,7 @@ pub fn from_aws<F: Fn(&str) -> Option<String>>(
             cors: Cors::parse(&v.optional("ALLOWED_ORIGINS").unwrap_or_default()),
             window_secs: hours * 3600,
             model,
+            link_keys,
         },
         clock,
     })

@@ -16,7 +16,8 @@ async fn main() -> Result<(), Error> {
         &reelcart_lambda::config::env(),
         &sdk,
         Arc::new(SystemClock),
-    )?;
+    )
+    .await?;
     let collector = &collector;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         if event.payload.get("Records").is_some() {

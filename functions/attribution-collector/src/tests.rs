@@ -7,22 +7,27 @@ use aws_lambda_events::sqs::SqsMessage;
 use reelcart_domain::FixedClock;
 use reelcart_domain::attribution::CreatorCode;
 use reelcart_lambda::testing::api_request;
-use reelcart_ports::memory::{MemoryAnalytics, MemoryBlobs, MemoryQueue};
+use reelcart_ports::CreatorStore;
+use reelcart_ports::memory::{MemoryAnalytics, MemoryBlobs, MemoryCreators, MemoryQueue};
+
+const LINK_KEY: &str = "a-link-signing-key-of-enough-length!!";
 use serde_json::json;
 
 const NOW: i64 = 1_795_676_400; // 2026-11-26T07:00:00Z
 
-type Test = Collector<MemoryAnalytics, MemoryQueue, MemoryBlobs>;
+type Test = Collector<MemoryAnalytics, MemoryQueue, MemoryBlobs, MemoryCreators>;
 
 fn collector(model: Model) -> Test {
     Collector {
         analytics: MemoryAnalytics::default(),
+        links: MemoryCreators::default(),
         beacons: MemoryQueue::default(),
         raw: MemoryBlobs::default(),
         config: Config {
             cors: Cors::parse("https://shop.example"),
             window_secs: 24 * 3600,
             model,
+            link_keys: vec![secrecy::SecretString::from(LINK_KEY.to_string())],
         },
         clock: Arc::new(FixedClock::at(NOW)),
     }
@@ -471,4 +476,61 @@ async fn the_sample_events_are_taken_as_the_function_url_and_the_queues_deliver_
     .await;
     assert_eq!(s, 200);
     assert_eq!(out["rows"][0]["key"], "cr_maya");
+}
+
+#[tokio::test]
+async fn a_signed_link_redirects_with_a_token_whose_order_credits_the_creator() {
+    let c = collector(Model::LastTouch);
+    let link = reelcart_domain::creator::Link {
+        id: "Lk0123456Z".into(),
+        creator_id: "cr_maya".into(),
+        sku: "TEE-1".into(),
+        target: "https://shop.example/products/tee".into(),
+        campaign: Some("fall".into()),
+        created_at: NOW,
+    };
+    c.links.put_link(&link).await.unwrap();
+    let code = reelcart_domain::creator::sign_code(&c.config.link_keys[0], &link.id).unwrap();
+    let resp = c
+        .handle_http(api_request("GET", &format!("/r/{code}"), None, &[], None))
+        .await;
+    assert_eq!(resp.status(), 302);
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("https://shop.example/products/tee?utm_source=reelcart&utm_medium=creator&utm_content=cr_maya&utm_campaign=fall&rc_token=rc_"));
+    let token = location.rsplit_once("rc_token=").unwrap().1.to_string();
+    // A tampered code, an unknown one: 404, nothing recorded.
+    let mut bad = code.clone();
+    let last = bad.pop().unwrap();
+    bad.push(if last == '0' { '1' } else { '0' });
+    for path in [format!("/r/{bad}"), "/r/nothing".to_string()] {
+        let r = c
+            .handle_http(api_request("GET", &path, None, &[], None))
+            .await;
+        assert_eq!(r.status(), 404, "{path}");
+    }
+    // The shopper buys with that token in the cart: the creator is credited, on the link.
+    c.handle_sqs(sqs(vec![order_event(
+        "orders/create",
+        shopify_order(3001, &token, "42.00", &[]),
+    )]))
+    .await
+    .unwrap();
+    let rows = c
+        .analytics
+        .aggregates(&["2026-11-26".into()])
+        .await
+        .unwrap();
+    let by_creator = funnel(&rows, By::Creator);
+    assert_eq!(by_creator.len(), 1);
+    let maya = &by_creator[0];
+    assert_eq!(
+        (
+            maya.key.as_str(),
+            maya.product_clicks,
+            maya.orders,
+            maya.revenue.as_str()
+        ),
+        ("cr_maya", 1, 1.0, "42.00")
+    );
+    assert_eq!(funnel(&rows, By::Placement)[0].key, "link");
 }

@@ -394,23 +394,7 @@ impl<S: CreatorStore, C: CatalogStore, P: Presigner> CreatorApi<S, C, P> {
 pub type AwsCreatorApi =
     CreatorApi<reelcart_aws::DynamoCreators, reelcart_aws::DynamoCatalog, SdkPresigner>;
 
-/// The link-signing keys of a secret: `{"link_keys": [...]}` (current first) or `{"link_key"}`;
-/// each at least 32 characters.
-pub fn link_keys(secret: &str) -> Result<Vec<SecretString>, String> {
-    #[derive(Deserialize)]
-    struct Doc {
-        #[serde(default)]
-        link_keys: Vec<String>,
-        #[serde(default)]
-        link_key: Option<String>,
-    }
-    let doc: Doc = serde_json::from_str(secret).map_err(|_| "not a JSON document".to_string())?;
-    let keys: Vec<String> = doc.link_keys.into_iter().chain(doc.link_key).collect();
-    if keys.is_empty() || keys.iter().any(|k| k.len() < 32) {
-        return Err("link keys are at least 32 characters, and there is at least one".into());
-    }
-    Ok(keys.into_iter().map(SecretString::from).collect())
-}
+pub use reelcart_domain::creator::link_keys;
 
 /// Build from settings: `CREATORS_TABLE`, `CATALOG_TABLE`, `RAW_MEDIA_BUCKET`, `LINK_SECRET_ID`,
 /// `LINK_BASE_URL`, `CREATOR_TERMS_VERSION`, `CREATOR_TERMS_URL`, `DEFAULT_COMMISSION`,

@@ -324,7 +324,7 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
             }));
         }
         "attribution-collector" => {
-            let c = Arc::new(attribution_collector::from_aws(&v, sdk, clock)?);
+            let c = Arc::new(attribution_collector::from_aws(&v, sdk, clock).await?);
             let sqs = c.clone();
             h.sqs = Some(Arc::new(move |event| {
                 let c = sqs.clone();

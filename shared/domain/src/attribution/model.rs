@@ -135,7 +135,8 @@ pub fn attribute(
     // Several touches of one event id (a duplicate) count once.
     eligible.dedup_by(|a, b| a.event_id == b.event_id);
     let credit = |t: &Touch, orders_milli: i64, revenue_cents: i64| Credit {
-        ugc_id: Some(t.ugc_id.clone()),
+        // A creator's link is a touch of no content: the creator alone is credited.
+        ugc_id: (!t.ugc_id.is_empty()).then(|| t.ugc_id.clone()),
         creator_id: t.creator_id.clone(),
         platform: t.platform.clone(),
         placement: t.placement.clone(),
