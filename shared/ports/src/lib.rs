@@ -528,14 +528,7 @@ pub async fn record_rights<S: ContentStore, B: BlobStore>(
     Ok(rights)
 }
 
-/// One stored aggregate.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct AggRow {
-    pub key: reelcart_domain::attribution::AggKey,
-    pub creator_id: Option<String>,
-    pub platform: Option<String>,
-    pub counters: reelcart_domain::attribution::Counters,
-}
+pub use reelcart_domain::attribution::AggRow;
 
 /// A session keeps at most this many event ids and touches: one over its limits (a script, not a
 /// shopper) takes no more — its further events are not counted — so it can neither grow its row

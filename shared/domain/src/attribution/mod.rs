@@ -9,6 +9,7 @@
 
 pub mod model;
 pub mod orders;
+pub mod report;
 
 pub use model::*;
 
@@ -228,6 +229,15 @@ pub struct AggKey {
     pub placement: String,
     /// Empty: no campaign.
     pub campaign: String,
+}
+
+/// One stored aggregate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AggRow {
+    pub key: AggKey,
+    pub creator_id: Option<String>,
+    pub platform: Option<String>,
+    pub counters: Counters,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
