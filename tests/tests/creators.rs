@@ -141,6 +141,25 @@ async fn a_creator_onboards_links_and_uploads_through_the_portal_api() {
         ),
         (Some(1), Some("42.00"))
     );
+    // The creator sees it on their dashboard, and what it earns them.
+    let (s, dash) = call("GET", "/v1/creators/me/dashboard?days=7", Some(&me), None).await;
+    assert_eq!(s, 200, "{dash}");
+    assert_eq!(
+        (
+            dash["totals"]["product_clicks"].as_i64(),
+            dash["totals"]["orders"].as_f64()
+        ),
+        (Some(1), Some(1.0))
+    );
+    let (_, pay) = call(
+        "GET",
+        &format!("/v1/creators/me/payouts?from={today}&to={today}"),
+        Some(&me),
+        None,
+    )
+    .await;
+    assert_eq!(pay["attributed_revenue"], "42.00");
+    assert_eq!(pay["payout"], "4.20");
 
     // The upload, as the portal's browser would send it.
     let (s, up) = call(

@@ -14,18 +14,24 @@
 //! - `POST /v1/creators/me/uploads` `{"content_type", "caption"?}` — a presigned S3 POST (type,
 //!   size range and the accepted terms fixed by the policy); `403 terms_required` until the terms
 //!   are accepted.
+//! - `GET /v1/creators/me/dashboard?days=30` — impressions, views, clicks, adds to cart, orders,
+//!   revenue and conversion: in total, by content, by campaign, per day, and an SVG chart.
+//! - `GET /v1/creators/me/payouts?from&to[&format=csv]` — attributed revenue × commission rate.
 
+use lambda_http::RequestExt;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use reelcart_aws::presign::{PostPolicy, PostUpload};
 use reelcart_domain::Clock;
+use reelcart_domain::attribution::report::{By, chart_svg, daily, funnel};
+use reelcart_domain::attribution::{day_of, day_range};
 use reelcart_domain::catalog::ProductStatus;
 use reelcart_domain::creator::{
     AcceptedTerms, Creator, Link, PayoutDetails, new_link_id, sign_code,
 };
 use reelcart_lambda::auth::Principal;
 use reelcart_lambda::http::{ApiError, json, json_body};
-use reelcart_ports::{CatalogStore, CreatorStore, PortResult};
+use reelcart_ports::{AggRow, AnalyticsStore, CatalogStore, CreatorStore, PortResult};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Value, json as j};
@@ -70,15 +76,17 @@ pub struct Config {
     pub max_upload_bytes: u64,
 }
 
-pub struct CreatorApi<S, C, P> {
+pub struct CreatorApi<S, C, P, A> {
     pub creators: S,
     pub catalog: C,
+    /// The daily aggregates (dashboard, payouts).
+    pub analytics: A,
     pub presigner: P,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
 }
 
-impl<S, C, P> std::fmt::Debug for CreatorApi<S, C, P> {
+impl<S, C, P, A> std::fmt::Debug for CreatorApi<S, C, P, A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreatorApi").finish_non_exhaustive()
     }
@@ -130,7 +138,7 @@ fn word(s: &str, max: usize) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
 }
 
-impl<S: CreatorStore, C: CatalogStore, P: Presigner> CreatorApi<S, C, P> {
+impl<S: CreatorStore, C: CatalogStore, P: Presigner, A: AnalyticsStore> CreatorApi<S, C, P, A> {
     pub async fn handle(&self, req: Request) -> Response<Body> {
         self.dispatch(&req)
             .await
@@ -146,6 +154,8 @@ impl<S: CreatorStore, C: CatalogStore, P: Presigner> CreatorApi<S, C, P> {
                 | (&Method::POST, Some("/terms"))
                 | (&Method::GET | &Method::POST, Some("/links"))
                 | (&Method::POST, Some("/uploads"))
+                | (&Method::GET, Some("/dashboard"))
+                | (&Method::GET, Some("/payouts"))
         );
         if !known {
             return Err(client(StatusCode::NOT_FOUND, "not_found", "no such route"));
@@ -159,6 +169,8 @@ impl<S: CreatorStore, C: CatalogStore, P: Presigner> CreatorApi<S, C, P> {
             (&Method::POST, "/links") => self.create_link(&me, json_body(req, MAX_BODY)?).await,
             (&Method::GET, "/links") => self.list_links(&me).await,
             (&Method::POST, "/uploads") => self.upload(&me, json_body(req, MAX_BODY)?).await,
+            (&Method::GET, "/dashboard") => self.dashboard(&me, req).await,
+            (&Method::GET, "/payouts") => self.payouts(&me, req).await,
             _ => Err(client(StatusCode::NOT_FOUND, "not_found", "no such route")),
         }
     }
@@ -350,6 +362,88 @@ impl<S: CreatorStore, C: CatalogStore, P: Presigner> CreatorApi<S, C, P> {
         Ok(json(StatusCode::OK, &j!({ "links": views })))
     }
 
+    /// The creator's aggregates over `days` (their rows only).
+    async fn mine(&self, id: &str, days: &[String]) -> Result<Vec<AggRow>, ApiError> {
+        Ok(self
+            .analytics
+            .aggregates(days)
+            .await
+            .map_err(ApiError::internal)?
+            .into_iter()
+            .filter(|r| r.creator_id.as_deref() == Some(id))
+            .collect())
+    }
+
+    /// `GET /v1/creators/me/dashboard?days=30`: totals, by content and by campaign, every day,
+    /// and a chart of the period.
+    async fn dashboard(&self, id: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+        self.me(id).await?;
+        let n: i64 = match req.query_string_parameters().first("days") {
+            None => 30,
+            Some(d) => d
+                .parse()
+                .ok()
+                .filter(|d| (1..=92).contains(d))
+                .ok_or_else(|| invalid("days is 1-92"))?,
+        };
+        let now = self.clock.now_unix();
+        let days = day_range(&day_of(now - (n - 1) * 86_400), &day_of(now), 92).map_err(invalid)?;
+        let rows = self.mine(id, &days).await?;
+        let series = daily(&rows, &days);
+        Ok(json(
+            StatusCode::OK,
+            &j!({
+                "from": days.first(),
+                "to": days.last(),
+                "totals": funnel(&rows, By::Creator).into_iter().next(),
+                "by_content": funnel(&rows, By::Content),
+                "by_campaign": funnel(&rows, By::Campaign),
+                "daily": series,
+                "chart_svg": chart_svg(&series),
+            }),
+        ))
+    }
+
+    /// `GET /v1/creators/me/payouts?from&to[&format=csv]`: attributed revenue × commission for a
+    /// period (payouts themselves are made outside Reelcart).
+    async fn payouts(&self, id: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+        let c = self.me(id).await?;
+        let q = req.query_string_parameters();
+        let today = day_of(self.clock.now_unix());
+        let to = q.first("to").unwrap_or(&today).to_string();
+        let from = q.first("from").unwrap_or(&to).to_string();
+        let days = day_range(&from, &to, 366).map_err(invalid)?;
+        let rows = self.mine(id, &days).await?;
+        let revenue: i64 = rows.iter().map(|r| r.counters.revenue_cents).sum();
+        let orders: i64 = rows.iter().map(|r| r.counters.orders_milli).sum();
+        let payout = (revenue as f64 * c.commission_rate).round() as i64;
+        let money = |cents: i64| format!("{}.{:02}", cents / 100, (cents % 100).abs());
+        if q.first("format") == Some("csv") {
+            let body = format!(
+                "creator_id,from,to,orders,attributed_revenue,commission_rate,payout\r\n{},{from},{to},{},{},{},{}\r\n",
+                c.id,
+                orders as f64 / 1000.0,
+                money(revenue),
+                c.commission_rate,
+                money(payout)
+            );
+            let mut r = reelcart_lambda::http::text(StatusCode::OK, body);
+            r.headers_mut().insert(
+                lambda_http::http::header::CONTENT_TYPE,
+                lambda_http::http::HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            return Ok(r);
+        }
+        Ok(json(
+            StatusCode::OK,
+            &j!({
+                "from": from, "to": to, "orders": orders as f64 / 1000.0,
+                "attributed_revenue": money(revenue), "commission_rate": c.commission_rate,
+                "payout": money(payout),
+            }),
+        ))
+    }
+
     async fn upload(&self, id: &str, body: UploadBody) -> Result<Response<Body>, ApiError> {
         let c = self.me(id).await?;
         let Some(terms) = c
@@ -391,8 +485,12 @@ impl<S: CreatorStore, C: CatalogStore, P: Presigner> CreatorApi<S, C, P> {
 }
 
 /// The deployed API.
-pub type AwsCreatorApi =
-    CreatorApi<reelcart_aws::DynamoCreators, reelcart_aws::DynamoCatalog, SdkPresigner>;
+pub type AwsCreatorApi = CreatorApi<
+    reelcart_aws::DynamoCreators,
+    reelcart_aws::DynamoCatalog,
+    SdkPresigner,
+    reelcart_aws::DynamoAnalytics,
+>;
 
 pub use reelcart_domain::creator::link_keys;
 
@@ -424,7 +522,8 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     let req = |n: &'static str| v.required(n).map_err(|e| e.to_string());
     Ok(CreatorApi {
         creators: reelcart_aws::DynamoCreators::new(dynamo.clone(), req("CREATORS_TABLE")?),
-        catalog: reelcart_aws::DynamoCatalog::new(dynamo, req("CATALOG_TABLE")?),
+        catalog: reelcart_aws::DynamoCatalog::new(dynamo.clone(), req("CATALOG_TABLE")?),
+        analytics: reelcart_aws::DynamoAnalytics::new(dynamo, req("ANALYTICS_TABLE")?),
         presigner: SdkPresigner(sdk.clone()),
         config: Config {
             terms_version: req("CREATOR_TERMS_VERSION")?,

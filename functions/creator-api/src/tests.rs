@@ -8,7 +8,7 @@ use reelcart_domain::catalog::{Money, Product, Variant};
 use reelcart_domain::creator::verify_code;
 use reelcart_lambda::testing::api_request;
 
-use reelcart_ports::memory::{MemoryCatalog, MemoryCreators};
+use reelcart_ports::memory::{MemoryAnalytics, MemoryCatalog, MemoryCreators};
 use serde_json::json;
 
 const NOW: i64 = 1_795_676_400;
@@ -32,7 +32,7 @@ impl Presigner for FakePresigner {
     }
 }
 
-type Test = CreatorApi<MemoryCreators, MemoryCatalog, FakePresigner>;
+type Test = CreatorApi<MemoryCreators, MemoryCatalog, FakePresigner, MemoryAnalytics>;
 
 async fn api() -> Test {
     let catalog = MemoryCatalog::default();
@@ -70,6 +70,7 @@ async fn api() -> Test {
         creators: MemoryCreators::default(),
         catalog,
         presigner: FakePresigner,
+        analytics: MemoryAnalytics::default(),
         config: Config {
             terms_version: "2026-11".into(),
             terms_url: "https://acme.example/creator-terms".into(),
@@ -302,4 +303,112 @@ fn link_keys_come_from_their_secret() {
     );
     assert!(link_keys(r#"{"link_key":"short"}"#).is_err());
     assert!(link_keys("{}").is_err());
+}
+
+#[tokio::test]
+async fn the_dashboard_and_payouts_count_only_the_callers_results() {
+    use reelcart_domain::attribution::{AggDelta, AggKey, Counters};
+    let api = api().await;
+    for who in [ANA, BEN] {
+        call(
+            &api,
+            "PUT",
+            "/v1/creators/me",
+            who,
+            Some(json!({"display_name": "x"})),
+        )
+        .await;
+    }
+    let delta = |creator: &str, day: &str, ugc: &str, c: Counters| AggDelta {
+        key: AggKey {
+            day: day.into(),
+            ugc_id: ugc.into(),
+            placement: "pdp".into(),
+            campaign: "fall".into(),
+        },
+        creator_id: Some(creator.into()),
+        platform: Some("upload".into()),
+        counters: c,
+    };
+    api.analytics
+        .add(&[
+            delta(
+                "cr_ana",
+                "2026-11-26",
+                "ugc_a",
+                Counters {
+                    impressions: 100,
+                    views: 50,
+                    clicks: 10,
+                    add_to_carts: 4,
+                    orders_milli: 2000,
+                    revenue_cents: 10_000,
+                },
+            ),
+            delta(
+                "cr_ana",
+                "2026-11-20",
+                "ugc_b",
+                Counters {
+                    views: 10,
+                    ..Counters::default()
+                },
+            ),
+            delta(
+                "cr_ben",
+                "2026-11-26",
+                "ugc_c",
+                Counters {
+                    views: 999,
+                    orders_milli: 9000,
+                    revenue_cents: 99_900,
+                    ..Counters::default()
+                },
+            ),
+        ])
+        .await
+        .unwrap();
+    let (s, out, _) = call(&api, "GET", "/v1/creators/me/dashboard", ANA, None).await;
+    assert_eq!(s, 200, "{out}");
+    assert_eq!(out["totals"]["views"], 60);
+    assert_eq!(out["totals"]["orders"], 2.0);
+    assert_eq!(out["totals"]["revenue"], "100.00");
+    assert_eq!(out["by_content"].as_array().unwrap().len(), 2);
+    assert_eq!(out["by_campaign"][0]["key"], "fall");
+    assert_eq!(out["daily"].as_array().unwrap().len(), 30);
+    assert!(out["chart_svg"].as_str().unwrap().starts_with("<svg"));
+    let (_, week, _) = call(&api, "GET", "/v1/creators/me/dashboard?days=3", ANA, None).await;
+    assert_eq!(week["totals"]["views"], 50);
+    assert_eq!(
+        call(&api, "GET", "/v1/creators/me/dashboard?days=500", ANA, None)
+            .await
+            .0,
+        422
+    );
+    // Payouts: Ana's revenue × her 12 %, never Ben's.
+    let (s, out, _) = call(
+        &api,
+        "GET",
+        "/v1/creators/me/payouts?from=2026-11-01&to=2026-11-30",
+        ANA,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (out["attributed_revenue"].as_str(), out["payout"].as_str()),
+        (Some("100.00"), Some("12.00"))
+    );
+    let (_, _, csv) = call(
+        &api,
+        "GET",
+        "/v1/creators/me/payouts?from=2026-11-01&to=2026-11-30&format=csv",
+        ANA,
+        None,
+    )
+    .await;
+    assert_eq!(
+        csv,
+        "creator_id,from,to,orders,attributed_revenue,commission_rate,payout\r\ncr_ana,2026-11-01,2026-11-30,2,100.00,0.12,12.00\r\n"
+    );
 }

@@ -136,3 +136,139 @@ pub fn funnel_csv(by: &str, rows: &[FunnelRow]) -> String {
     }
     out
 }
+
+/// One day of a creator's series.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayPoint {
+    pub day: String,
+    pub impressions: i64,
+    pub views: i64,
+    pub clicks: i64,
+    pub add_to_carts: i64,
+    pub orders: f64,
+    pub revenue_cents: i64,
+}
+
+/// Every day of `days` (zeros where nothing happened), from `rows`.
+pub fn daily(rows: &[AggRow], days: &[String]) -> Vec<DayPoint> {
+    let mut by: BTreeMap<&str, Counters> = BTreeMap::new();
+    for r in rows {
+        by.entry(r.key.day.as_str()).or_default().add(&r.counters);
+    }
+    days.iter()
+        .map(|d| {
+            let c = by.get(d.as_str()).copied().unwrap_or_default();
+            DayPoint {
+                day: d.clone(),
+                impressions: c.impressions,
+                views: c.views,
+                clicks: c.clicks,
+                add_to_carts: c.add_to_carts,
+                orders: c.orders_milli as f64 / 1000.0,
+                revenue_cents: c.revenue_cents,
+            }
+        })
+        .collect()
+}
+
+/// A small SVG chart of a series: views as a line, orders as bars, one column per day.
+pub fn chart_svg(points: &[DayPoint]) -> String {
+    const W: f64 = 600.0;
+    const H: f64 = 160.0;
+    const PAD: f64 = 20.0;
+    let n = points.len().max(1) as f64;
+    let step = (W - 2.0 * PAD) / n;
+    let max_views = points.iter().map(|p| p.views).max().unwrap_or(0).max(1) as f64;
+    let max_orders = points
+        .iter()
+        .map(|p| p.orders)
+        .fold(0.0_f64, f64::max)
+        .max(1.0);
+    let y = |v: f64, max: f64| H - PAD - (v / max) * (H - 2.0 * PAD);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"Views (line) and orders (bars), last {} days\">",
+        points.len()
+    );
+    svg.push_str(&format!(
+        "<line x1=\"{PAD}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"#ccc\"/>",
+        H - PAD,
+        W - PAD
+    ));
+    for (i, p) in points.iter().enumerate() {
+        if p.orders > 0.0 {
+            let x = PAD + i as f64 * step + step * 0.2;
+            let top = y(p.orders, max_orders);
+            svg.push_str(&format!(
+                "<rect x=\"{x:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"#f4a261\"><title>{}: {} orders</title></rect>",
+                step * 0.6,
+                H - PAD - top,
+                p.day,
+                p.orders
+            ));
+        }
+    }
+    let line: Vec<String> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            format!(
+                "{:.1},{:.1}",
+                PAD + i as f64 * step + step / 2.0,
+                y(p.views as f64, max_views)
+            )
+        })
+        .collect();
+    svg.push_str(&format!(
+        "<polyline fill=\"none\" stroke=\"#264653\" stroke-width=\"2\" points=\"{}\"/>",
+        line.join(" ")
+    ));
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attribution::AggKey;
+
+    fn row(day: &str, views: i64, orders_milli: i64) -> AggRow {
+        AggRow {
+            key: AggKey {
+                day: day.into(),
+                ugc_id: "u".into(),
+                placement: "pdp".into(),
+                campaign: String::new(),
+            },
+            creator_id: Some("cr".into()),
+            platform: None,
+            counters: Counters {
+                views,
+                orders_milli,
+                ..Counters::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_series_has_every_day_and_a_chart() {
+        let days: Vec<String> = ["2026-11-24", "2026-11-25", "2026-11-26"]
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        let pts = daily(
+            &[
+                row("2026-11-24", 10, 0),
+                row("2026-11-26", 4, 1000),
+                row("2026-11-26", 6, 0),
+            ],
+            &days,
+        );
+        assert_eq!(pts.iter().map(|p| p.views).collect::<Vec<_>>(), [10, 0, 10]);
+        assert_eq!(pts[2].orders, 1.0);
+        let svg = chart_svg(&pts);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert_eq!(svg.matches("<rect").count(), 1);
+        assert!(svg.contains("<polyline"));
+        assert!(svg.contains("last 3 days"));
+    }
+}
