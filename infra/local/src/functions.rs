@@ -199,164 +199,142 @@ fn vars(env: &HashMap<String, String>) -> Vars<impl Fn(&str) -> Option<String> +
     Vars(move |k: &str| env.get(k).cloned())
 }
 
+/// An HTTP handler calling `f` on a shared `api`.
+fn http<T, F, Fut>(api: Arc<T>, f: F) -> Option<HttpFn>
+where
+    T: Send + Sync + 'static,
+    F: Fn(Arc<T>, Request) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response<Body>> + Send + 'static,
+{
+    Some(Arc::new(move |req| Box::pin(f(api.clone(), req))))
+}
+
+/// An SQS handler calling `f` on a shared `handler` (errors as text).
+fn sqs<T, F, Fut, E>(handler: Arc<T>, f: F) -> Option<SqsFn>
+where
+    T: Send + Sync + 'static,
+    F: Fn(Arc<T>, SqsEvent) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<SqsBatchResponse, E>> + Send + 'static,
+    E: std::fmt::Display,
+{
+    let f = Arc::new(f);
+    Some(Arc::new(move |event| {
+        let fut = f(handler.clone(), event);
+        Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
+    }))
+}
+
+/// A schedule handler calling `f` on a shared `handler` (its report dropped, errors as text).
+fn schedule<T, F, Fut, R, E>(handler: Arc<T>, f: F) -> Option<ScheduleFn>
+where
+    T: Send + Sync + 'static,
+    F: Fn(Arc<T>, serde_json::Value) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<R, E>> + Send + 'static,
+    E: std::fmt::Display,
+{
+    Some(Arc::new(move |event| {
+        let fut = f(handler.clone(), event);
+        Box::pin(async move { fut.await.map(|_| ()).map_err(|e| e.to_string()) })
+    }))
+}
+
 /// Build the handlers of one function. Each binary registers here with the same constructor its
 /// `main.rs` calls.
 pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<Handlers> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let v = vars(&spec.env);
     let mut h = Handlers::default();
+    let err = |e: &dyn std::fmt::Display| anyhow!("{e}");
     match spec.binary.as_str() {
         "webhook-receiver" => {
             let config = webhook_receiver::Config::from_vars(&v)?;
             let r = Arc::new(webhook_receiver::from_aws(&config, sdk, clock).await?);
-            h.http = Some(Arc::new(move |req| {
-                let r = r.clone();
-                Box::pin(async move { r.handle(req).await })
-            }));
+            h.http = http(r, |r, req| async move { r.handle(req).await });
         }
         "webhook-processor" => {
             let config = webhook_processor::Config::from_vars(&v)?;
             let p = Arc::new(webhook_processor::from_aws(&config, sdk, clock));
-            h.sqs = Some(Arc::new(move |event| {
-                let p = p.clone();
-                Box::pin(async move { p.handle(event).await.map_err(|e| e.to_string()) })
-            }));
+            h.sqs = sqs(p, |p, event| async move { p.handle(event).await });
         }
         "token-refresher" => {
             let handler = Arc::new(token_refresher::from_aws(&v, sdk, clock).await?);
-            h.schedule = Some(Arc::new(move |event| {
-                let handler = handler.clone();
-                Box::pin(async move {
-                    handler
-                        .handle(event)
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
-                })
-            }));
+            h.schedule = schedule(handler, |t, event| async move { t.handle(event).await });
         }
         "connections-api" => {
             let api = Arc::new(
                 connections_api::from_aws(&v, sdk, clock)
                     .await
-                    .map_err(|e| anyhow!("{e}"))?,
+                    .map_err(|e| err(&e))?,
             );
-            h.http = Some(Arc::new(move |req| {
-                let api = api.clone();
-                Box::pin(async move { api.handle(req).await })
-            }));
+            h.http = http(api, |api, req| async move { api.handle(req).await });
         }
         "catalog-api" => {
             let api = Arc::new(catalog_api::from_aws(&v, sdk)?);
-            h.http = Some(Arc::new(move |req| {
-                let api = api.clone();
-                Box::pin(async move { api.handle(req).await })
-            }));
+            h.http = http(api, |api, req| async move { api.handle(req).await });
         }
         "catalog-sync" => {
             let handler = Arc::new(
                 catalog_sync::from_aws(&v, sdk, clock)
                     .await
-                    .map_err(|e| anyhow!("{e}"))?,
+                    .map_err(|e| err(&e))?,
             );
-            let sqs = handler.clone();
-            h.sqs = Some(Arc::new(move |event| {
-                let handler = sqs.clone();
-                Box::pin(async move { handler.handle_sqs(event).await.map_err(|e| e.to_string()) })
-            }));
-            h.schedule = Some(Arc::new(move |event| {
-                let handler = handler.clone();
-                Box::pin(async move {
-                    handler
-                        .handle_schedule_event(&event, None)
-                        .await
-                        .map(|_| ())
-                        .map_err(|e| e.to_string())
-                })
-            }));
+            h.sqs = sqs(handler.clone(), |c, event| async move {
+                c.handle_sqs(event).await
+            });
+            h.schedule = schedule(handler, |c, event| async move {
+                c.handle_schedule_event(&event, None).await
+            });
         }
         "moderation-api" => {
             let api = Arc::new(moderation_api::from_aws(&v, sdk, clock)?);
-            h.http = Some(Arc::new(move |req| {
-                let api = api.clone();
-                Box::pin(async move { api.handle(req).await })
-            }));
+            h.http = http(api, |api, req| async move { api.handle(req).await });
         }
         "rights-enforcer" => {
             let enforcer = Arc::new(rights_enforcer::from_aws(&v, sdk, clock)?);
-            h.schedule = Some(Arc::new(move |_event| {
-                let enforcer = enforcer.clone();
-                Box::pin(async move { enforcer.run().await.map(|_| ()).map_err(|e| e.to_string()) })
-            }));
+            h.schedule = schedule(enforcer, |e, _| async move { e.run().await });
         }
         "publisher" => {
             let publisher = Arc::new(publisher::from_aws(&v, sdk, clock)?);
-            h.schedule = Some(Arc::new(move |_event| {
-                let publisher = publisher.clone();
-                Box::pin(
-                    async move { publisher.run().await.map(|_| ()).map_err(|e| e.to_string()) },
-                )
-            }));
+            h.schedule = schedule(publisher, |p, _| async move { p.run().await });
         }
         "transcoder" => {
             let handler = Arc::new(transcoder::from_aws(&v, sdk, clock)?);
-            h.sqs = Some(Arc::new(move |event| {
-                let handler = handler.clone();
-                Box::pin(async move { handler.handle_sqs(event).await.map_err(|e| e.to_string()) })
-            }));
+            h.sqs = sqs(handler, |t, event| async move { t.handle_sqs(event).await });
         }
         "creator-api" => {
             let api = Arc::new(
                 creator_api::from_aws(&v, sdk, clock)
                     .await
-                    .map_err(|e| anyhow!("{e}"))?,
+                    .map_err(|e| err(&e))?,
             );
-            h.http = Some(Arc::new(move |req| {
-                let api = api.clone();
-                Box::pin(async move { api.handle(req).await })
-            }));
+            h.http = http(api, |api, req| async move { api.handle(req).await });
         }
         "feed-api" => {
             let api = Arc::new(feed_api::from_aws(&v, sdk, clock)?);
-            h.http = Some(Arc::new(move |req| {
-                let api = api.clone();
-                Box::pin(async move { api.handle(req).await })
-            }));
+            h.http = http(api, |api, req| async move { api.handle(req).await });
         }
         "attribution-collector" => {
             let c = Arc::new(attribution_collector::from_aws(&v, sdk, clock).await?);
-            let sqs = c.clone();
-            h.sqs = Some(Arc::new(move |event| {
-                let c = sqs.clone();
-                Box::pin(async move { c.handle_sqs(event).await.map_err(|e| e.to_string()) })
-            }));
-            h.http = Some(Arc::new(move |req| {
-                let c = c.clone();
-                Box::pin(async move { c.handle_http(req).await })
-            }));
+            h.sqs = sqs(
+                c.clone(),
+                |c, event| async move { c.handle_sqs(event).await },
+            );
+            h.http = http(c, |c, req| async move { c.handle_http(req).await });
         }
         "ugc-ingest" => {
             let handler = Arc::new(
                 ugc_ingest::from_aws(&v, sdk, clock)
                     .await
-                    .map_err(|e| anyhow!("{e}"))?,
+                    .map_err(|e| err(&e))?,
             );
-            let sqs = handler.clone();
-            h.sqs = Some(Arc::new(move |event| {
-                let handler = sqs.clone();
-                Box::pin(async move { handler.handle_sqs(event).await.map_err(|e| e.to_string()) })
-            }));
-            h.schedule = Some(Arc::new(move |_event| {
-                let handler = handler.clone();
-                Box::pin(async move { handler.poll().await.map(|_| ()).map_err(|e| e.to_string()) })
-            }));
+            h.sqs = sqs(handler.clone(), |u, event| async move {
+                u.handle_sqs(event).await
+            });
+            h.schedule = schedule(handler, |u, _| async move { u.poll().await });
         }
         "connection-events" => {
             let handler = Arc::new(connection_events::from_aws(&v, sdk, clock)?);
-            h.sqs = Some(Arc::new(move |event| {
-                let handler = handler.clone();
-                Box::pin(async move { handler.handle(event).await.map_err(|e| e.to_string()) })
-            }));
+            h.sqs = sqs(handler, |c, event| async move { c.handle(event).await });
         }
         other => bail!(
             "{}: no local handler for binary `{other}`; register it in infra/local/src/functions.rs",
