@@ -400,14 +400,7 @@ where
         }
         // Consent and product mappings that came with it, written before the item (ids are
         // derived, so a retry finds them and does not write them twice).
-        if let Some(g) = &c.granted
-            && !self
-                .content
-                .rights(&item_id)
-                .await?
-                .iter()
-                .any(|r| r.consent == g.consent)
-        {
+        if let Some(g) = &c.granted {
             let grant = RightsGrant {
                 item_id: item_id.clone(),
                 license: g.license.clone(),
@@ -416,7 +409,8 @@ where
                 expires_at: g.expires_at,
                 consent: g.consent.clone(),
             };
-            reelcart_ports::record_rights(&self.content, &self.consent, grant, ACTOR, now).await?;
+            reelcart_ports::record_rights_once(&self.content, &self.consent, grant, ACTOR, now)
+                .await?;
         }
         for m in &c.mappings {
             self.content.put_mapping(&item_id, m).await?;
@@ -953,9 +947,16 @@ where
                         .map(|d| reply.at + i64::from(d) * 86_400),
                     consent,
                 };
-                let rights =
-                    reelcart_ports::record_rights(&self.content, &self.consent, grant, ACTOR, now)
-                        .await?;
+                // Once per reply, even if this message is redelivered after the rights were
+                // written but before the request was marked.
+                let rights = reelcart_ports::record_rights_once(
+                    &self.content,
+                    &self.consent,
+                    grant,
+                    ACTOR,
+                    now,
+                )
+                .await?;
                 request.state = RequestState::Granted {
                     rights_id: rights.id.clone(),
                     at: now,

@@ -504,6 +504,27 @@ pub trait ContentStore: Send + Sync {
     ) -> impl Future<Output = PortResult<()>> + Send;
 }
 
+/// Record rights unless the item already has rights resting on the same consent (a redelivered
+/// reply, upload or review): the rights, new or existing. What consumers of at-least-once queues
+/// call.
+pub async fn record_rights_once<S: ContentStore, B: BlobStore>(
+    store: &S,
+    artifacts: &B,
+    grant: reelcart_domain::content::RightsGrant,
+    recorded_by: &str,
+    now: i64,
+) -> PortResult<reelcart_domain::content::Rights> {
+    if let Some(existing) = store
+        .rights(&grant.item_id)
+        .await?
+        .into_iter()
+        .find(|r| r.consent == grant.consent)
+    {
+        return Ok(existing);
+    }
+    record_rights(store, artifacts, grant, recorded_by, now).await
+}
+
 /// Record rights: the consent artifact first (to `artifacts`, object-locked in AWS), then the
 /// rights record pointing at it — rights never point at a proof that was not written.
 pub async fn record_rights<S: ContentStore, B: BlobStore>(

@@ -72,3 +72,32 @@ async fn memory_analytics_meets_the_contract() {
 async fn memory_creators_meet_the_contract() {
     contract::creator_store(&reelcart_ports::memory::MemoryCreators::default(), "t").await;
 }
+
+#[tokio::test]
+async fn rights_resting_on_the_same_consent_are_recorded_once() {
+    use reelcart_domain::content::{Channel, Consent, RightsGrant};
+    use reelcart_ports::ContentStore;
+    let store = MemoryContent::default();
+    let blobs = reelcart_ports::memory::MemoryBlobs::default();
+    let grant = RightsGrant {
+        item_id: "ugc_1".into(),
+        license: "site".into(),
+        channels: [Channel::Site].into(),
+        starts_at: 1,
+        expires_at: None,
+        consent: Consent::PortalTerms {
+            creator_id: "cr".into(),
+            terms_version: "1".into(),
+            accepted_at: 1,
+        },
+    };
+    let a = reelcart_ports::record_rights_once(&store, &blobs, grant.clone(), "t", 1)
+        .await
+        .unwrap();
+    let b = reelcart_ports::record_rights_once(&store, &blobs, grant, "t", 2)
+        .await
+        .unwrap();
+    assert_eq!(a, b);
+    assert_eq!(store.rights("ugc_1").await.unwrap().len(), 1);
+    assert_eq!(blobs.keys().len(), 1);
+}
