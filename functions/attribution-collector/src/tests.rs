@@ -337,6 +337,9 @@ async fn a_creator_code_credits_a_creator_and_no_token_credits_nothing_else() {
             code: "MAYA10".into(),
             creator_id: "cr_maya".into(),
             campaign: Some("fall".into()),
+            percent: 10,
+            store_id: None,
+            created_at: 0,
         })
         .await
         .unwrap();

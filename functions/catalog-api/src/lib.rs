@@ -4,6 +4,8 @@
 //! - `GET /v1/catalog/quarantine[?channel=meta|tiktok-shop]`: every quarantined item with its
 //!   reasons per field (our validation, or the platform's refusal), by channel.
 //! - `GET /v1/catalog/sync`: each channel's current or last run record.
+//! - `GET /v1/catalog/products?q=&limit=20`: products whose title or a SKU contains `q` (any
+//!   case), for the console's SKU mapping; active products first, then by title.
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -34,6 +36,10 @@ impl<S: CatalogStore> Api<S> {
         let route = match (req.method(), path) {
             (&Method::GET, "/v1/catalog/quarantine") => Route::Quarantine,
             (&Method::GET, "/v1/catalog/sync") => Route::Runs,
+            (&Method::GET, "/v1/catalog/products") => {
+                Principal::require(req, &ROLES)?;
+                return self.search(req).await;
+            }
             _ => {
                 return Err(ApiError::client(
                     StatusCode::NOT_FOUND,
@@ -70,6 +76,76 @@ impl<S: CatalogStore> Api<S> {
         Ok(json(
             StatusCode::OK,
             &serde_json::json!({ key: Value::Object(out) }),
+        ))
+    }
+}
+
+impl<S: CatalogStore> Api<S> {
+    async fn search(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        let query = req.uri().query().unwrap_or_default();
+        let param = |name: &str| {
+            form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        let q = param("q").unwrap_or_default().trim().to_lowercase();
+        if q.chars().count() > 100 {
+            return Err(ApiError::client(
+                StatusCode::BAD_REQUEST,
+                "bad_query",
+                "q is at most 100 characters",
+            ));
+        }
+        let limit = match param("limit") {
+            None => 20,
+            Some(l) => l
+                .parse::<usize>()
+                .ok()
+                .filter(|l| (1..=100).contains(l))
+                .ok_or_else(|| {
+                    ApiError::client(StatusCode::BAD_REQUEST, "bad_limit", "limit is 1-100")
+                })?,
+        };
+        let mut found: Vec<_> = self
+            .store
+            .products()
+            .await
+            .map_err(ApiError::internal)?
+            .into_iter()
+            .filter(|p| {
+                q.is_empty()
+                    || p.title.to_lowercase().contains(&q)
+                    || p.variants.iter().any(|v| v.sku.to_lowercase().contains(&q))
+            })
+            .collect();
+        found.sort_by(|a, b| {
+            let active = |p: &reelcart_domain::catalog::Product| {
+                p.status != reelcart_domain::catalog::ProductStatus::Active
+            };
+            (active(a), &a.title, &a.id).cmp(&(active(b), &b.title, &b.id))
+        });
+        let products: Vec<Value> = found
+            .iter()
+            .take(limit)
+            .map(|p| {
+                serde_json::json!({
+                    "product_id": p.id,
+                    "title": p.title,
+                    "status": p.status,
+                    "link": p.link,
+                    "image": p.images.first().map(|i| &i.url),
+                    "variants": p.variants.iter().map(|v| serde_json::json!({
+                        "sku": v.sku,
+                        "title": v.options.iter().map(|o| o.value.as_str()).collect::<Vec<_>>().join(" / "),
+                        "price": v.price.amount.to_string(),
+                        "currency": v.price.currency,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({ "products": products, "total": found.len() }),
         ))
     }
 }
@@ -179,5 +255,117 @@ mod tests {
             .await;
         let body: Value = serde_json::from_slice(r.body().as_ref()).unwrap();
         assert_eq!(body["runs"]["meta"], Value::Null);
+    }
+}
+
+#[cfg(test)]
+mod search_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use reelcart_domain::catalog::{Money, OptionValue, Product, ProductStatus, Variant};
+    use reelcart_lambda::testing::api_request;
+    use reelcart_ports::memory::MemoryCatalog;
+
+    fn product(id: &str, title: &str, skus: &[&str], status: ProductStatus) -> Product {
+        Product {
+            id: id.into(),
+            title: title.into(),
+            description: String::new(),
+            brand: None,
+            link: format!("https://shop.example/products/{id}"),
+            images: vec![],
+            variants: skus
+                .iter()
+                .map(|sku| Variant {
+                    id: format!("v-{sku}"),
+                    sku: (*sku).into(),
+                    options: vec![OptionValue {
+                        name: "Size".into(),
+                        value: sku.rsplit('-').next().unwrap_or("").into(),
+                    }],
+                    price: Money {
+                        amount: rust_decimal::Decimal::new(2999, 2),
+                        currency: "USD".into(),
+                    },
+                    compare_at_price: None,
+                    inventory: 1,
+                    continue_selling: false,
+                    gtin: None,
+                    mpn: None,
+                    image: None,
+                    weight: None,
+                })
+                .collect(),
+            status,
+            tiktok_category_id: None,
+            updated_at: 0,
+        }
+    }
+
+    async fn search(api: &Api<MemoryCatalog>, uri: &str, who: &str) -> (u16, Value) {
+        let resp = api
+            .handle(api_request("GET", uri, Some(("u1", who)), &[], None))
+            .await;
+        let status = resp.status().as_u16();
+        (
+            status,
+            serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null),
+        )
+    }
+
+    #[tokio::test]
+    async fn products_are_found_by_title_or_sku_active_first() {
+        let store = MemoryCatalog::default();
+        store
+            .put_products(&[
+                product(
+                    "p1",
+                    "Everyday Tee",
+                    &["TEE-S", "TEE-M"],
+                    ProductStatus::Active,
+                ),
+                product(
+                    "p2",
+                    "Archived Tee",
+                    &["OLD-TEE-1"],
+                    ProductStatus::Archived,
+                ),
+                product("p3", "Canvas Tote", &["TOTE-1"], ProductStatus::Active),
+            ])
+            .await
+            .unwrap();
+        let api = Api { store };
+        let (s, out) = search(&api, "/v1/catalog/products?q=tee", "[moderator]").await;
+        assert_eq!(s, 200, "{out}");
+        let ids: Vec<&str> = out["products"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["product_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["p1", "p2"], "active first");
+        assert_eq!(out["products"][0]["variants"][1]["sku"], "TEE-M");
+        assert_eq!(out["products"][0]["variants"][1]["title"], "M");
+        assert_eq!(out["products"][0]["variants"][1]["price"], "29.99");
+        let (_, out) = search(&api, "/v1/catalog/products?q=tote-1", "[admin]").await;
+        assert_eq!(out["products"][0]["product_id"], "p3");
+        let (_, out) = search(&api, "/v1/catalog/products?limit=1", "[admin]").await;
+        assert_eq!(
+            (
+                out["products"].as_array().unwrap().len(),
+                out["total"].as_u64()
+            ),
+            (1, Some(3))
+        );
+        assert_eq!(
+            search(&api, "/v1/catalog/products?limit=0", "[admin]")
+                .await
+                .0,
+            400
+        );
+        assert_eq!(
+            search(&api, "/v1/catalog/products", "[creator]").await.0,
+            403
+        );
     }
 }

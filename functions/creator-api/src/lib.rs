@@ -17,21 +17,40 @@
 //! - `GET /v1/creators/me/dashboard?days=30` — impressions, views, clicks, adds to cart, orders,
 //!   revenue and conversion: in total, by content, by campaign, per day, and an SVG chart.
 //! - `GET /v1/creators/me/payouts?from&to[&format=csv]` — attributed revenue × commission rate.
+//! - `POST /v1/creators/me/codes` `{"campaign"?}` — a discount code, created in the store (Shopify
+//!   Admin API) and matched on orders; `GET` lists them. `503 codes_unavailable` without a store.
+//! - `GET /v1/creators/me/submissions` — each of the creator's items with its moderation status
+//!   and transcoding state.
+//! - `GET /v1/creators/me/calendar?month=YYYY-MM` — scheduled and published items by day.
+//! - `POST /v1/creators/me/product-requests` `{"sku", "note"?}` — ask for a product to make content
+//!   with; `GET` lists them.
+//!
+//! The brand's side (role `admin`):
+//! - `GET /v1/creators` — every creator (no payout details).
+//! - `GET /v1/creators/payouts?from&to[&format=csv]` — the payout report of every creator.
+//! - `GET /v1/creators/product-requests[?status]` and
+//!   `POST /v1/creators/product-requests/{creator_id}/{request_id}` `{"status", "note"?}` —
+//!   approve, decline, mark shipped.
 
 use lambda_http::RequestExt;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use reelcart_aws::presign::{PostPolicy, PostUpload};
 use reelcart_domain::Clock;
+use reelcart_domain::attribution::CreatorCode;
 use reelcart_domain::attribution::report::{By, chart_svg, daily, funnel};
 use reelcart_domain::attribution::{day_of, day_range};
 use reelcart_domain::catalog::ProductStatus;
+use reelcart_domain::content::{Status, UgcItem};
 use reelcart_domain::creator::{
-    AcceptedTerms, Creator, Link, PayoutDetails, new_link_id, sign_code,
+    AcceptedTerms, Creator, Link, PayoutDetails, ProductRequest, RequestStatus, new_discount_code,
+    new_link_id, new_request_id, sign_code,
 };
 use reelcart_lambda::auth::Principal;
 use reelcart_lambda::http::{ApiError, json, json_body};
-use reelcart_ports::{AggRow, AnalyticsStore, CatalogStore, CreatorStore, PortResult};
+use reelcart_ports::{
+    AggRow, AnalyticsStore, CatalogStore, ContentStore, CreatorStore, MediaRecords, PortResult,
+};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::{Value, json as j};
@@ -39,6 +58,62 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 const MAX_BODY: usize = 16 * 1024;
+/// Discount codes per creator.
+const MAX_CODES: usize = 20;
+/// Product requests a creator may have waiting at once.
+const MAX_OPEN_REQUESTS: usize = 5;
+/// Submissions listed (newest first).
+const MAX_SUBMISSIONS: usize = 100;
+
+/// Why the store did not create a discount code.
+#[derive(Debug)]
+pub enum DiscountError {
+    /// No store is configured.
+    Unavailable,
+    /// The code exists in the store already.
+    Taken,
+    Failed(String),
+}
+
+/// Creates discount codes in the store.
+pub trait StoreDiscounts: Send + Sync {
+    /// A `percent` % code; the store's id of it.
+    fn create_code(
+        &self,
+        code: &str,
+        percent: u32,
+        title: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<String, DiscountError>> + Send;
+}
+
+/// The Shopify store's Admin API (`None`: not configured).
+#[derive(Debug)]
+pub struct ShopifyDiscounts(pub Option<reelcart_platforms::shopify::ShopifyAdmin>);
+
+impl StoreDiscounts for ShopifyDiscounts {
+    async fn create_code(
+        &self,
+        code: &str,
+        percent: u32,
+        title: &str,
+        now: i64,
+    ) -> Result<String, DiscountError> {
+        use reelcart_platforms::shopify::PullError;
+        let Some(admin) = &self.0 else {
+            return Err(DiscountError::Unavailable);
+        };
+        let starts_at = format!("{}T00:00:00Z", day_of(now));
+        match admin
+            .create_discount_code(code, percent, title, &starts_at)
+            .await
+        {
+            Ok(d) => Ok(d.price_rule_id.to_string()),
+            Err(PullError::Refused(e)) if e.contains("unique") => Err(DiscountError::Taken),
+            Err(e) => Err(DiscountError::Failed(e.to_string())),
+        }
+    }
+}
 
 /// Signs upload policies (with the function's own credentials in AWS).
 pub trait Presigner: Send + Sync {
@@ -74,19 +149,25 @@ pub struct Config {
     /// `RAW_MEDIA_BUCKET` and `MAX_VIDEO_MB`.
     pub raw_bucket: String,
     pub max_upload_bytes: u64,
+    /// `CREATOR_DISCOUNT_PERCENT` (10): what a creator's code takes off.
+    pub discount_percent: u32,
 }
 
-pub struct CreatorApi<S, C, P, A> {
+pub struct CreatorApi<S, C, P, A, K, M, D> {
     pub creators: S,
     pub catalog: C,
-    /// The daily aggregates (dashboard, payouts).
+    /// The daily aggregates (dashboard, payouts) and the discount codes orders are matched on.
     pub analytics: A,
     pub presigner: P,
+    /// Items and their transcoding (submissions, calendar).
+    pub content: K,
+    pub media: M,
+    pub discounts: D,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
 }
 
-impl<S, C, P, A> std::fmt::Debug for CreatorApi<S, C, P, A> {
+impl<S, C, P, A, K, M, D> std::fmt::Debug for CreatorApi<S, C, P, A, K, M, D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreatorApi").finish_non_exhaustive()
     }
@@ -125,6 +206,27 @@ struct LinkBody {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct CodeBody {
+    campaign: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProductRequestBody {
+    sku: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecisionBody {
+    status: String,
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct UploadBody {
     content_type: String,
     #[serde(default)]
@@ -138,7 +240,83 @@ fn word(s: &str, max: usize) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
 }
 
-impl<S: CreatorStore, C: CatalogStore, P: Presigner, A: AnalyticsStore> CreatorApi<S, C, P, A> {
+fn money(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
+}
+
+/// One creator's line of a payout report.
+struct PayoutLine {
+    orders_milli: i64,
+    revenue_cents: i64,
+    payout_cents: i64,
+}
+
+fn payout_line<'a>(c: &Creator, rows: impl Iterator<Item = &'a AggRow>) -> PayoutLine {
+    let (mut orders_milli, mut revenue_cents) = (0, 0);
+    for r in rows.filter(|r| r.creator_id.as_deref() == Some(c.id.as_str())) {
+        orders_milli += r.counters.orders_milli;
+        revenue_cents += r.counters.revenue_cents;
+    }
+    PayoutLine {
+        orders_milli,
+        revenue_cents,
+        payout_cents: (revenue_cents as f64 * c.commission_rate).round() as i64,
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    // Quoted when needed; a leading formula character is defused for spreadsheets.
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+fn csv_response(body: String, filename: &str) -> Response<Body> {
+    use lambda_http::http::HeaderValue;
+    use lambda_http::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+    let mut r = reelcart_lambda::http::text(StatusCode::OK, body);
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        r.headers_mut().insert(CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+/// The transcoding state as a submission shows it.
+fn media_view(m: Option<&reelcart_domain::video::MediaRecord>) -> (Value, Value, Value) {
+    let Some(m) = m else {
+        return (Value::Null, Value::Null, Value::Null);
+    };
+    let status = serde_json::to_value(m.status).unwrap_or(Value::Null);
+    let manifest = m.manifest.as_ref();
+    (
+        status,
+        manifest.map_or(Value::Null, |x| Value::from(x.poster.clone())),
+        manifest.map_or(Value::Null, |x| Value::from(x.master.clone())),
+    )
+}
+
+impl<
+    S: CreatorStore,
+    C: CatalogStore,
+    P: Presigner,
+    A: AnalyticsStore,
+    K: ContentStore,
+    M: MediaRecords,
+    D: StoreDiscounts,
+> CreatorApi<S, C, P, A, K, M, D>
+{
     pub async fn handle(&self, req: Request) -> Response<Body> {
         self.dispatch(&req)
             .await
@@ -147,6 +325,11 @@ impl<S: CreatorStore, C: CatalogStore, P: Presigner, A: AnalyticsStore> CreatorA
 
     async fn dispatch(&self, req: &Request) -> Result<Response<Body>, ApiError> {
         let path = req.uri().path().trim_end_matches('/').to_string();
+        if let Some(rest) = path.strip_prefix("/v1/creators")
+            && !rest.starts_with("/me")
+        {
+            return self.brand(req, rest).await;
+        }
         let route = path.strip_prefix("/v1/creators/me").map(str::to_string);
         let known = matches!(
             (req.method(), route.as_deref()),
@@ -156,6 +339,10 @@ impl<S: CreatorStore, C: CatalogStore, P: Presigner, A: AnalyticsStore> CreatorA
                 | (&Method::POST, Some("/uploads"))
                 | (&Method::GET, Some("/dashboard"))
                 | (&Method::GET, Some("/payouts"))
+                | (&Method::GET | &Method::POST, Some("/codes"))
+                | (&Method::GET, Some("/submissions"))
+                | (&Method::GET, Some("/calendar"))
+                | (&Method::GET | &Method::POST, Some("/product-requests"))
         );
         if !known {
             return Err(client(StatusCode::NOT_FOUND, "not_found", "no such route"));
@@ -171,8 +358,418 @@ impl<S: CreatorStore, C: CatalogStore, P: Presigner, A: AnalyticsStore> CreatorA
             (&Method::POST, "/uploads") => self.upload(&me, json_body(req, MAX_BODY)?).await,
             (&Method::GET, "/dashboard") => self.dashboard(&me, req).await,
             (&Method::GET, "/payouts") => self.payouts(&me, req).await,
+            (&Method::POST, "/codes") => self.create_code(&me, json_body(req, MAX_BODY)?).await,
+            (&Method::GET, "/codes") => self.list_codes(&me).await,
+            (&Method::GET, "/submissions") => self.submissions(&me).await,
+            (&Method::GET, "/calendar") => self.calendar(&me, req).await,
+            (&Method::POST, "/product-requests") => {
+                self.request_product(&me, json_body(req, MAX_BODY)?).await
+            }
+            (&Method::GET, "/product-requests") => {
+                let requests = self
+                    .creators
+                    .product_requests(Some(&me))
+                    .await
+                    .map_err(ApiError::internal)?;
+                Ok(json(StatusCode::OK, &j!({ "requests": requests })))
+            }
             _ => Err(client(StatusCode::NOT_FOUND, "not_found", "no such route")),
         }
+    }
+
+    /// The brand's routes (`/v1/creators…` other than `/me`), role `admin`.
+    async fn brand(&self, req: &Request, rest: &str) -> Result<Response<Body>, ApiError> {
+        let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
+        let known = matches!(
+            (req.method(), parts.as_slice()),
+            (&Method::GET, [])
+                | (&Method::GET, ["payouts"])
+                | (&Method::GET, ["product-requests"])
+                | (&Method::POST, ["product-requests", _, _])
+        );
+        if !known {
+            return Err(client(StatusCode::NOT_FOUND, "not_found", "no such route"));
+        }
+        let who = Principal::require(req, &["admin"])?;
+        match (req.method(), parts.as_slice()) {
+            (&Method::GET, []) => {
+                let creators = self.creators.creators().await.map_err(ApiError::internal)?;
+                let list: Vec<Value> = creators
+                    .iter()
+                    .map(|c| {
+                        j!({
+                            "id": c.id, "display_name": c.display_name, "handles": c.handles,
+                            "commission_rate": c.commission_rate,
+                            "terms_version": c.terms.as_ref().map(|t| &t.version),
+                            "created_at": c.created_at,
+                        })
+                    })
+                    .collect();
+                Ok(json(StatusCode::OK, &j!({ "creators": list })))
+            }
+            (&Method::GET, ["payouts"]) => self.payout_report(req).await,
+            (&Method::GET, ["product-requests"]) => {
+                let status = match req.query_string_parameters().first("status") {
+                    None => None,
+                    Some(s) => Some(RequestStatus::parse(s).ok_or_else(|| {
+                        invalid("status is requested, approved, declined or shipped")
+                    })?),
+                };
+                let requests: Vec<ProductRequest> = self
+                    .creators
+                    .product_requests(None)
+                    .await
+                    .map_err(ApiError::internal)?
+                    .into_iter()
+                    .filter(|r| status.is_none_or(|s| r.status == s))
+                    .collect();
+                Ok(json(StatusCode::OK, &j!({ "requests": requests })))
+            }
+            (&Method::POST, ["product-requests", creator, id]) => {
+                self.decide(creator, id, &who.subject, json_body(req, MAX_BODY)?)
+                    .await
+            }
+            _ => Err(client(StatusCode::NOT_FOUND, "not_found", "no such route")),
+        }
+    }
+
+    /// Period `from`..`to` from the query (default: today), at most a year.
+    fn period(&self, req: &Request) -> Result<(String, String, Vec<String>), ApiError> {
+        let q = req.query_string_parameters();
+        let today = day_of(self.clock.now_unix());
+        let to = q.first("to").unwrap_or(&today).to_string();
+        let from = q.first("from").unwrap_or(&to).to_string();
+        let days = day_range(&from, &to, 366).map_err(invalid)?;
+        Ok((from, to, days))
+    }
+
+    /// `GET /v1/creators/payouts`: every creator's attributed revenue × commission for a period.
+    async fn payout_report(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        let (from, to, days) = self.period(req)?;
+        let rows = self
+            .analytics
+            .aggregates(&days)
+            .await
+            .map_err(ApiError::internal)?;
+        let creators = self.creators.creators().await.map_err(ApiError::internal)?;
+        let lines: Vec<(&Creator, PayoutLine)> = creators
+            .iter()
+            .map(|c| (c, payout_line(c, rows.iter())))
+            .collect();
+        let total_revenue: i64 = lines.iter().map(|(_, l)| l.revenue_cents).sum();
+        let total_payout: i64 = lines.iter().map(|(_, l)| l.payout_cents).sum();
+        if req.query_string_parameters().first("format") == Some("csv") {
+            let mut body = String::from(
+                "creator_id,display_name,from,to,orders,attributed_revenue,commission_rate,payout\r\n",
+            );
+            for (c, l) in &lines {
+                body.push_str(&format!(
+                    "{},{},{from},{to},{},{},{},{}\r\n",
+                    csv_field(&c.id),
+                    csv_field(&c.display_name),
+                    l.orders_milli as f64 / 1000.0,
+                    money(l.revenue_cents),
+                    c.commission_rate,
+                    money(l.payout_cents)
+                ));
+            }
+            return Ok(csv_response(body, &format!("payouts-{from}-{to}.csv")));
+        }
+        let out: Vec<Value> = lines
+            .iter()
+            .map(|(c, l)| {
+                j!({
+                    "creator_id": c.id, "display_name": c.display_name,
+                    "orders": l.orders_milli as f64 / 1000.0,
+                    "attributed_revenue": money(l.revenue_cents),
+                    "commission_rate": c.commission_rate, "payout": money(l.payout_cents),
+                })
+            })
+            .collect();
+        Ok(json(
+            StatusCode::OK,
+            &j!({
+                "from": from, "to": to, "rows": out,
+                "totals": {"attributed_revenue": money(total_revenue), "payout": money(total_payout)},
+            }),
+        ))
+    }
+
+    async fn decide(
+        &self,
+        creator: &str,
+        id: &str,
+        actor: &str,
+        body: DecisionBody,
+    ) -> Result<Response<Body>, ApiError> {
+        let to = RequestStatus::parse(&body.status)
+            .filter(|s| *s != RequestStatus::Requested)
+            .ok_or_else(|| invalid("status is approved, declined or shipped"))?;
+        if body
+            .note
+            .as_deref()
+            .is_some_and(|n| n.chars().count() > 500)
+        {
+            return Err(invalid("note is at most 500 characters"));
+        }
+        let mut r = self
+            .creators
+            .product_request(creator, id)
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| client(StatusCode::NOT_FOUND, "not_found", "no such request"))?;
+        let from = r.status;
+        if !from.can_become(to) {
+            return Err(client(
+                StatusCode::CONFLICT,
+                "illegal_transition",
+                format!("a {} request cannot become {}", from.as_str(), to.as_str()),
+            ));
+        }
+        r.status = to;
+        r.decision_note = body.note.or(r.decision_note);
+        r.updated_at = self.clock.now_unix();
+        if !self
+            .creators
+            .put_product_request(&r, Some(from))
+            .await
+            .map_err(ApiError::internal)?
+        {
+            return Err(client(
+                StatusCode::CONFLICT,
+                "conflict",
+                "the request changed meanwhile; reload it",
+            ));
+        }
+        tracing::info!(creator = %creator, request = %id, to = to.as_str(), actor = %actor, "product request decided");
+        Ok(json(StatusCode::OK, &j!({ "request": r })))
+    }
+
+    async fn create_code(&self, id: &str, body: CodeBody) -> Result<Response<Body>, ApiError> {
+        let c = self.me(id).await?;
+        if body.campaign.as_deref().is_some_and(|c| !word(c, 64)) {
+            return Err(invalid("campaign is 1-64 of [A-Za-z0-9_.-]"));
+        }
+        let mine = self.codes_of(id).await?;
+        if mine.len() >= MAX_CODES {
+            return Err(client(
+                StatusCode::CONFLICT,
+                "too_many_codes",
+                format!("at most {MAX_CODES} codes per creator"),
+            ));
+        }
+        let now = self.clock.now_unix();
+        let percent = self.config.discount_percent;
+        // A random tail makes a clash rare; the store refuses one, and another is tried.
+        for _ in 0..3 {
+            let code = new_discount_code(&c.display_name, percent);
+            let title = format!("Creator {} ({code})", c.id);
+            match self
+                .discounts
+                .create_code(&code, percent, &title, now)
+                .await
+            {
+                Ok(store_id) => {
+                    let record = CreatorCode {
+                        code,
+                        creator_id: id.to_string(),
+                        campaign: body.campaign,
+                        percent,
+                        store_id: Some(store_id),
+                        created_at: now,
+                    };
+                    self.analytics
+                        .put_creator_code(&record)
+                        .await
+                        .map_err(ApiError::internal)?;
+                    tracing::info!(creator = %id, code = %record.code, "discount code created");
+                    return Ok(json(StatusCode::CREATED, &j!({ "code": record })));
+                }
+                Err(DiscountError::Taken) => continue,
+                Err(DiscountError::Unavailable) => {
+                    return Err(client(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "codes_unavailable",
+                        "the store's Admin API is not configured: discount codes cannot be created",
+                    ));
+                }
+                Err(DiscountError::Failed(e)) => {
+                    tracing::warn!(creator = %id, error = %e, "the store did not create the code");
+                    return Err(client(
+                        StatusCode::BAD_GATEWAY,
+                        "store_failed",
+                        "the store did not create the code; try again",
+                    ));
+                }
+            }
+        }
+        Err(client(
+            StatusCode::CONFLICT,
+            "code_taken",
+            "the store already had every code tried; try again",
+        ))
+    }
+
+    async fn codes_of(&self, id: &str) -> Result<Vec<CreatorCode>, ApiError> {
+        let mut v: Vec<CreatorCode> = self
+            .analytics
+            .creator_codes()
+            .await
+            .map_err(ApiError::internal)?
+            .into_iter()
+            .filter(|c| c.creator_id == id)
+            .collect();
+        v.sort_by(|a, b| (a.created_at, &a.code).cmp(&(b.created_at, &b.code)));
+        Ok(v)
+    }
+
+    async fn list_codes(&self, id: &str) -> Result<Response<Body>, ApiError> {
+        Ok(json(
+            StatusCode::OK,
+            &j!({ "codes": self.codes_of(id).await? }),
+        ))
+    }
+
+    async fn my_items(&self, id: &str) -> Result<Vec<UgcItem>, ApiError> {
+        self.content
+            .items_by_creator(id, MAX_SUBMISSIONS)
+            .await
+            .map_err(ApiError::internal)
+    }
+
+    /// `GET /v1/creators/me/submissions`: where each item stands in moderation and transcoding.
+    async fn submissions(&self, id: &str) -> Result<Response<Body>, ApiError> {
+        let items = self.my_items(id).await?;
+        let mut out = Vec::with_capacity(items.len());
+        for i in &items {
+            let m = self.media.get(&i.id).await.map_err(ApiError::internal)?;
+            let (media, poster, master) = media_view(m.as_ref());
+            let failure = m
+                .as_ref()
+                .and_then(|m| m.failure.as_ref())
+                .map(|f| serde_json::to_value(f).unwrap_or(Value::Null));
+            out.push(j!({
+                "item_id": i.id, "source": i.source, "caption": i.caption,
+                "status": i.status, "rejection": i.rejection, "publish_at": i.publish_at,
+                "created_at": i.created_at, "updated_at": i.updated_at,
+                "media": media, "media_failure": failure, "poster": poster, "master": master,
+            }));
+        }
+        Ok(json(StatusCode::OK, &j!({ "submissions": out })))
+    }
+
+    /// `GET /v1/creators/me/calendar?month=YYYY-MM`: approved items scheduled to publish and
+    /// published items, by day (UTC).
+    async fn calendar(&self, id: &str, req: &Request) -> Result<Response<Body>, ApiError> {
+        let month = match req.query_string_parameters().first("month") {
+            Some(m) => m.to_string(),
+            None => day_of(self.clock.now_unix())[..7].to_string(),
+        };
+        let first = format!("{month}-01");
+        let bad = || invalid("month is YYYY-MM");
+        if month.len() != 7 {
+            return Err(bad());
+        }
+        let start = day_range(&first, &first, 1).map_err(|_| bad())?;
+        // The month's days: a 31-day range from the 1st, cut at the month's end.
+        let to = reelcart_domain::attribution::orders::rfc3339(&format!("{first}T00:00:00Z"))
+            .map(|t| day_of(t + 30 * 86_400))
+            .ok_or_else(bad)?;
+        let days: Vec<String> = day_range(&start[0], &to, 31)
+            .map_err(|_| bad())?
+            .into_iter()
+            .filter(|d| d.starts_with(&month))
+            .collect();
+        let mut by_day: BTreeMap<String, Vec<Value>> =
+            days.iter().map(|d| (d.clone(), Vec::new())).collect();
+        for i in self.my_items(id).await? {
+            let entry = match (i.status, i.publish_at) {
+                (Status::Published, _) => Some(("published", i.updated_at)),
+                (Status::Approved, Some(at)) => Some(("scheduled", at)),
+                _ => None,
+            };
+            if let Some((kind, at)) = entry
+                && let Some(list) = by_day.get_mut(&day_of(at))
+            {
+                list.push(j!({"item_id": i.id, "caption": i.caption, "kind": kind, "at": at}));
+            }
+        }
+        let days: Vec<Value> = by_day
+            .into_iter()
+            .map(|(date, entries)| j!({"date": date, "entries": entries}))
+            .collect();
+        Ok(json(StatusCode::OK, &j!({ "month": month, "days": days })))
+    }
+
+    async fn request_product(
+        &self,
+        id: &str,
+        body: ProductRequestBody,
+    ) -> Result<Response<Body>, ApiError> {
+        self.me(id).await?;
+        if body.note.chars().count() > 500 {
+            return Err(invalid("note is at most 500 characters"));
+        }
+        let product = self.active_product(&body.sku).await?;
+        let open = self
+            .creators
+            .product_requests(Some(id))
+            .await
+            .map_err(ApiError::internal)?
+            .iter()
+            .filter(|r| r.status == RequestStatus::Requested)
+            .count();
+        if open >= MAX_OPEN_REQUESTS {
+            return Err(client(
+                StatusCode::CONFLICT,
+                "too_many_requests",
+                format!("at most {MAX_OPEN_REQUESTS} requests can wait for the brand at once"),
+            ));
+        }
+        let now = self.clock.now_unix();
+        let r = ProductRequest {
+            id: new_request_id(now),
+            creator_id: id.to_string(),
+            sku: body.sku,
+            product_title: product.title,
+            note: body.note,
+            status: RequestStatus::Requested,
+            decision_note: None,
+            created_at: now,
+            updated_at: now,
+        };
+        if !self
+            .creators
+            .put_product_request(&r, None)
+            .await
+            .map_err(ApiError::internal)?
+        {
+            return Err(ApiError::internal("product request id clash"));
+        }
+        Ok(json(StatusCode::CREATED, &j!({ "request": r })))
+    }
+
+    /// The active catalog product selling `sku`.
+    async fn active_product(
+        &self,
+        sku: &str,
+    ) -> Result<reelcart_domain::catalog::Product, ApiError> {
+        if !word(sku, 64) {
+            return Err(invalid("sku is 1-64 of [A-Za-z0-9_.-]"));
+        }
+        self.catalog
+            .products()
+            .await
+            .map_err(ApiError::internal)?
+            .into_iter()
+            .find(|p| p.status == ProductStatus::Active && p.variants.iter().any(|v| v.sku == sku))
+            .ok_or_else(|| {
+                client(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_sku",
+                    "no active product in the catalog has this SKU",
+                )
+            })
     }
 
     async fn me(&self, id: &str) -> Result<Creator, ApiError> {
@@ -316,28 +913,10 @@ impl<S: CreatorStore, C: CatalogStore, P: Presigner, A: AnalyticsStore> CreatorA
 
     async fn create_link(&self, id: &str, body: LinkBody) -> Result<Response<Body>, ApiError> {
         self.me(id).await?;
-        if !word(&body.sku, 64) {
-            return Err(invalid("sku is 1-64 of [A-Za-z0-9_.-]"));
-        }
         if body.campaign.as_deref().is_some_and(|c| !word(c, 64)) {
             return Err(invalid("campaign is 1-64 of [A-Za-z0-9_.-]"));
         }
-        let product = self
-            .catalog
-            .products()
-            .await
-            .map_err(ApiError::internal)?
-            .into_iter()
-            .find(|p| {
-                p.status == ProductStatus::Active && p.variants.iter().any(|v| v.sku == body.sku)
-            })
-            .ok_or_else(|| {
-                client(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_sku",
-                    "no active product in the catalog has this SKU",
-                )
-            })?;
+        let product = self.active_product(&body.sku).await?;
         let link = Link {
             id: new_link_id(),
             creator_id: id.to_string(),
@@ -408,38 +987,26 @@ impl<S: CreatorStore, C: CatalogStore, P: Presigner, A: AnalyticsStore> CreatorA
     /// period (payouts themselves are made outside Reelcart).
     async fn payouts(&self, id: &str, req: &Request) -> Result<Response<Body>, ApiError> {
         let c = self.me(id).await?;
-        let q = req.query_string_parameters();
-        let today = day_of(self.clock.now_unix());
-        let to = q.first("to").unwrap_or(&today).to_string();
-        let from = q.first("from").unwrap_or(&to).to_string();
-        let days = day_range(&from, &to, 366).map_err(invalid)?;
+        let (from, to, days) = self.period(req)?;
         let rows = self.mine(id, &days).await?;
-        let revenue: i64 = rows.iter().map(|r| r.counters.revenue_cents).sum();
-        let orders: i64 = rows.iter().map(|r| r.counters.orders_milli).sum();
-        let payout = (revenue as f64 * c.commission_rate).round() as i64;
-        let money = |cents: i64| format!("{}.{:02}", cents / 100, (cents % 100).abs());
-        if q.first("format") == Some("csv") {
+        let l = payout_line(&c, rows.iter());
+        if req.query_string_parameters().first("format") == Some("csv") {
             let body = format!(
                 "creator_id,from,to,orders,attributed_revenue,commission_rate,payout\r\n{},{from},{to},{},{},{},{}\r\n",
-                c.id,
-                orders as f64 / 1000.0,
-                money(revenue),
+                csv_field(&c.id),
+                l.orders_milli as f64 / 1000.0,
+                money(l.revenue_cents),
                 c.commission_rate,
-                money(payout)
+                money(l.payout_cents)
             );
-            let mut r = reelcart_lambda::http::text(StatusCode::OK, body);
-            r.headers_mut().insert(
-                lambda_http::http::header::CONTENT_TYPE,
-                lambda_http::http::HeaderValue::from_static("text/csv; charset=utf-8"),
-            );
-            return Ok(r);
+            return Ok(csv_response(body, &format!("payout-{from}-{to}.csv")));
         }
         Ok(json(
             StatusCode::OK,
             &j!({
-                "from": from, "to": to, "orders": orders as f64 / 1000.0,
-                "attributed_revenue": money(revenue), "commission_rate": c.commission_rate,
-                "payout": money(payout),
+                "from": from, "to": to, "orders": l.orders_milli as f64 / 1000.0,
+                "attributed_revenue": money(l.revenue_cents), "commission_rate": c.commission_rate,
+                "payout": money(l.payout_cents),
             }),
         ))
     }
@@ -490,13 +1057,47 @@ pub type AwsCreatorApi = CreatorApi<
     reelcart_aws::DynamoCatalog,
     SdkPresigner,
     reelcart_aws::DynamoAnalytics,
+    reelcart_aws::DynamoContent,
+    reelcart_aws::DynamoMediaRecords,
+    ShopifyDiscounts,
 >;
 
 pub use reelcart_domain::creator::link_keys;
 
-/// Build from settings: `CREATORS_TABLE`, `CATALOG_TABLE`, `RAW_MEDIA_BUCKET`, `LINK_SECRET_ID`,
-/// `LINK_BASE_URL`, `CREATOR_TERMS_VERSION`, `CREATOR_TERMS_URL`, `DEFAULT_COMMISSION`,
-/// `MAX_VIDEO_MB`.
+/// The store's Admin API for discount codes: `SHOPIFY_ADMIN_URL` and the platform secrets
+/// document's `shopify_admin_token` (`PLATFORM_SECRETS_ID`); either missing: none.
+async fn shopify<F: Fn(&str) -> Option<String>>(
+    v: &reelcart_lambda::config::Vars<F>,
+    secrets: &reelcart_aws::SecretsManager,
+) -> Result<ShopifyDiscounts, String> {
+    use reelcart_ports::SecretSource;
+    use secrecy::ExposeSecret;
+    let (Some(url), Some(id)) = (
+        v.optional("SHOPIFY_ADMIN_URL").filter(|u| !u.is_empty()),
+        v.optional("PLATFORM_SECRETS_ID").filter(|u| !u.is_empty()),
+    ) else {
+        tracing::info!("SHOPIFY_ADMIN_URL or PLATFORM_SECRETS_ID is not set: no discount codes");
+        return Ok(ShopifyDiscounts(None));
+    };
+    let doc = secrets
+        .secret(&id)
+        .await
+        .map_err(|e| format!("reading the platform secrets: {e}"))?;
+    let apps = reelcart_platforms::AppCredentials::from_json(doc.expose_secret())
+        .map_err(|e| e.to_string())?;
+    if apps.shopify_admin_token.expose_secret().is_empty() {
+        tracing::warn!("the platform secrets have no shopify_admin_token: no discount codes");
+        return Ok(ShopifyDiscounts(None));
+    }
+    let admin = reelcart_platforms::shopify::ShopifyAdmin::new(&url, apps.shopify_admin_token)
+        .map_err(|e| e.without_url().to_string())?;
+    Ok(ShopifyDiscounts(Some(admin)))
+}
+
+/// Build from settings: `CREATORS_TABLE`, `CATALOG_TABLE`, `CONTENT_TABLE`, `ANALYTICS_TABLE`,
+/// `RAW_MEDIA_BUCKET`, `LINK_SECRET_ID`, `LINK_BASE_URL`, `CREATOR_TERMS_VERSION`,
+/// `CREATOR_TERMS_URL`, `DEFAULT_COMMISSION`, `CREATOR_DISCOUNT_PERCENT`, `MAX_VIDEO_MB`, and for
+/// discount codes `SHOPIFY_ADMIN_URL` with `PLATFORM_SECRETS_ID`.
 pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     v: &reelcart_lambda::config::Vars<F>,
     sdk: &reelcart_aws::SdkConfig,
@@ -512,6 +1113,7 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
         .map_err(|e| format!("reading the link-signing secret: {e}"))?;
     let link_keys =
         link_keys(secret.expose_secret()).map_err(|e| format!("LINK_SECRET_ID: {e}"))?;
+    let discounts = shopify(v, &secrets).await?;
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     let commission: f64 = v
         .parse_or("DEFAULT_COMMISSION", 0.10)
@@ -519,11 +1121,21 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     if !(0.0..=1.0).contains(&commission) {
         return Err("DEFAULT_COMMISSION is between 0 and 1".into());
     }
+    let discount_percent: u32 = v
+        .parse_or("CREATOR_DISCOUNT_PERCENT", 10u32)
+        .map_err(|e| e.to_string())?;
+    if !(1..=100).contains(&discount_percent) {
+        return Err("CREATOR_DISCOUNT_PERCENT is between 1 and 100".into());
+    }
     let req = |n: &'static str| v.required(n).map_err(|e| e.to_string());
+    let content_table = req("CONTENT_TABLE")?;
     Ok(CreatorApi {
         creators: reelcart_aws::DynamoCreators::new(dynamo.clone(), req("CREATORS_TABLE")?),
         catalog: reelcart_aws::DynamoCatalog::new(dynamo.clone(), req("CATALOG_TABLE")?),
-        analytics: reelcart_aws::DynamoAnalytics::new(dynamo, req("ANALYTICS_TABLE")?),
+        analytics: reelcart_aws::DynamoAnalytics::new(dynamo.clone(), req("ANALYTICS_TABLE")?),
+        content: reelcart_aws::DynamoContent::new(dynamo.clone(), content_table.clone()),
+        media: reelcart_aws::DynamoMediaRecords::new(dynamo, content_table),
+        discounts,
         presigner: SdkPresigner(sdk.clone()),
         config: Config {
             terms_version: req("CREATOR_TERMS_VERSION")?,
@@ -537,6 +1149,7 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
                 .map_err(|e| e.to_string())?
                 * 1024
                 * 1024,
+            discount_percent,
         },
         clock,
     })

@@ -8,7 +8,9 @@ use reelcart_domain::catalog::{Money, Product, Variant};
 use reelcart_domain::creator::verify_code;
 use reelcart_lambda::testing::api_request;
 
-use reelcart_ports::memory::{MemoryAnalytics, MemoryCatalog, MemoryCreators};
+use reelcart_ports::memory::{
+    MemoryAnalytics, MemoryCatalog, MemoryContent, MemoryCreators, MemoryMediaRecords,
+};
 use serde_json::json;
 
 const NOW: i64 = 1_795_676_400;
@@ -32,7 +34,42 @@ impl Presigner for FakePresigner {
     }
 }
 
-type Test = CreatorApi<MemoryCreators, MemoryCatalog, FakePresigner, MemoryAnalytics>;
+/// The store: codes it holds (a clash on `TAKEN…`), or not configured.
+#[derive(Default)]
+struct FakeStore {
+    configured: bool,
+    created: std::sync::Mutex<Vec<(String, u32)>>,
+}
+
+impl StoreDiscounts for FakeStore {
+    async fn create_code(
+        &self,
+        code: &str,
+        percent: u32,
+        _title: &str,
+        _now: i64,
+    ) -> Result<String, DiscountError> {
+        if !self.configured {
+            return Err(DiscountError::Unavailable);
+        }
+        let mut created = self.created.lock().unwrap();
+        if created.iter().any(|(c, _)| c == code) {
+            return Err(DiscountError::Taken);
+        }
+        created.push((code.to_string(), percent));
+        Ok(format!("rule-{}", created.len()))
+    }
+}
+
+type Test = CreatorApi<
+    MemoryCreators,
+    MemoryCatalog,
+    FakePresigner,
+    MemoryAnalytics,
+    MemoryContent,
+    MemoryMediaRecords,
+    FakeStore,
+>;
 
 async fn api() -> Test {
     let catalog = MemoryCatalog::default();
@@ -71,6 +108,12 @@ async fn api() -> Test {
         catalog,
         presigner: FakePresigner,
         analytics: MemoryAnalytics::default(),
+        content: MemoryContent::default(),
+        media: MemoryMediaRecords::default(),
+        discounts: FakeStore {
+            configured: true,
+            ..FakeStore::default()
+        },
         config: Config {
             terms_version: "2026-11".into(),
             terms_url: "https://acme.example/creator-terms".into(),
@@ -81,6 +124,7 @@ async fn api() -> Test {
             link_base: "https://r.acme.example".into(),
             raw_bucket: "raw".into(),
             max_upload_bytes: 100_000_000,
+            discount_percent: 10,
         },
         clock: Arc::new(FixedClock::at(NOW)),
     }
@@ -263,6 +307,18 @@ async fn a_creator_reaches_only_their_own_data() {
             "/v1/creators/me/uploads",
             Some(json!({"content_type": "video/mp4"})),
         ),
+        ("GET", "/v1/creators/me/dashboard", None),
+        ("GET", "/v1/creators/me/payouts", None),
+        ("GET", "/v1/creators/me/codes", None),
+        ("POST", "/v1/creators/me/codes", Some(json!({}))),
+        ("GET", "/v1/creators/me/submissions", None),
+        ("GET", "/v1/creators/me/calendar", None),
+        ("GET", "/v1/creators/me/product-requests", None),
+        (
+            "POST",
+            "/v1/creators/me/product-requests",
+            Some(json!({"sku": "TEE-1"})),
+        ),
     ] {
         assert_eq!(
             call(&api, method, path, None, body.clone()).await.0,
@@ -411,4 +467,377 @@ async fn the_dashboard_and_payouts_count_only_the_callers_results() {
         csv,
         "creator_id,from,to,orders,attributed_revenue,commission_rate,payout\r\ncr_ana,2026-11-01,2026-11-30,2,100.00,0.12,12.00\r\n"
     );
+}
+
+const ADMIN: Option<(&str, &str)> = Some(("brand_admin", "[admin]"));
+
+async fn onboard(api: &Test, who: Option<(&str, &str)>, name: &str) {
+    let (s, out, _) = call(
+        api,
+        "PUT",
+        "/v1/creators/me",
+        who,
+        Some(json!({"display_name": name})),
+    )
+    .await;
+    assert!(s == 201 || s == 200, "{out}");
+}
+
+#[tokio::test]
+async fn discount_codes_are_created_in_the_store_and_matched_on_orders() {
+    let api = api().await;
+    onboard(&api, ANA, "Ana Wears").await;
+    let (s, out, _) = call(
+        &api,
+        "POST",
+        "/v1/creators/me/codes",
+        ANA,
+        Some(json!({"campaign": "launch"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{out}");
+    let code = out["code"]["code"].as_str().unwrap().to_string();
+    assert!(code.starts_with("ANAWEARS10-"), "{code}");
+    assert_eq!(out["code"]["percent"], 10);
+    assert_eq!(out["code"]["campaign"], "launch");
+    // In the store, and where order attribution looks codes up.
+    assert_eq!(
+        api.discounts.created.lock().unwrap().as_slice(),
+        [(code.clone(), 10)]
+    );
+    let known = api.analytics.creator_codes().await.unwrap();
+    assert!(
+        known
+            .iter()
+            .any(|c| c.code == code && c.creator_id == "cr_ana")
+    );
+    let (_, mine, _) = call(&api, "GET", "/v1/creators/me/codes", ANA, None).await;
+    assert_eq!(mine["codes"][0]["code"], code.as_str());
+    onboard(&api, BEN, "Ben").await;
+    let (_, bens, _) = call(&api, "GET", "/v1/creators/me/codes", BEN, None).await;
+    assert_eq!(bens["codes"], json!([]));
+    // Not onboarded, bad campaign, and a store that is not configured.
+    let nobody = Some(("cr_new", "[creator]"));
+    assert_eq!(
+        call(
+            &api,
+            "POST",
+            "/v1/creators/me/codes",
+            nobody,
+            Some(json!({}))
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        call(
+            &api,
+            "POST",
+            "/v1/creators/me/codes",
+            ANA,
+            Some(json!({"campaign": "no spaces"}))
+        )
+        .await
+        .0,
+        422
+    );
+    let mut bare = self::api().await;
+    bare.discounts = FakeStore::default();
+    onboard(&bare, ANA, "Ana").await;
+    let (s, out, _) = call(&bare, "POST", "/v1/creators/me/codes", ANA, Some(json!({}))).await;
+    assert_eq!(
+        (s, out["error"]["code"].as_str()),
+        (503, Some("codes_unavailable"))
+    );
+}
+
+#[tokio::test]
+async fn submissions_and_the_calendar_show_only_the_creators_items() {
+    use reelcart_domain::content::{Author, MediaType, Source, Status, UgcItem};
+    let api = api().await;
+    onboard(&api, ANA, "Ana").await;
+    onboard(&api, BEN, "Ben").await;
+    let item = |creator: &str, n: i64, status: Status, publish_at: Option<i64>| {
+        let mut i = UgcItem::new(
+            Source::Upload,
+            &format!("{creator}/up{n}"),
+            MediaType::Video,
+            &format!("clip {n}"),
+            NOW - 1000 + n,
+        );
+        i.author = Author {
+            handle: None,
+            creator_id: Some(creator.into()),
+        };
+        i.status = status;
+        i.publish_at = publish_at;
+        i.updated_at = NOW - 500 + n;
+        i
+    };
+    let items = [
+        item("cr_ana", 1, Status::Queued, None),
+        item("cr_ana", 2, Status::Approved, Some(NOW + 2 * 86_400)),
+        item("cr_ana", 3, Status::Published, None),
+        item("cr_ben", 4, Status::Published, None),
+    ];
+    for i in &items {
+        assert!(api.content.create_item(i).await.unwrap());
+    }
+    let record = reelcart_domain::video::MediaRecord::attempt(
+        items[0].id.clone(),
+        reelcart_domain::video::SourceRef {
+            bucket: "raw".into(),
+            key: "uploads/cr_ana/up1.mp4".into(),
+            etag: "e1".into(),
+        },
+        1,
+        NOW + 600,
+        NOW,
+    );
+    assert!(api.media.begin(&record, NOW).await.unwrap());
+
+    let (s, out, _) = call(&api, "GET", "/v1/creators/me/submissions", ANA, None).await;
+    assert_eq!(s, 200, "{out}");
+    let subs = out["submissions"].as_array().unwrap();
+    let ids: Vec<&str> = subs
+        .iter()
+        .map(|x| x["item_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [&items[2].id, &items[1].id, &items[0].id],
+        "newest first"
+    );
+    assert_eq!(subs[2]["status"], "queued");
+    assert_eq!(subs[2]["media"], "transcoding");
+    assert_eq!(subs[0]["media"], Value::Null);
+    let (_, ben, _) = call(&api, "GET", "/v1/creators/me/submissions", BEN, None).await;
+    assert_eq!(ben["submissions"].as_array().unwrap().len(), 1);
+    assert_eq!(ben["submissions"][0]["item_id"], items[3].id.as_str());
+
+    // November 2026: the published item on its day, the approved one where it is scheduled.
+    let (s, cal, _) = call(
+        &api,
+        "GET",
+        "/v1/creators/me/calendar?month=2026-11",
+        ANA,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{cal}");
+    let days = cal["days"].as_array().unwrap();
+    assert_eq!(days.len(), 30);
+    let entries: Vec<(String, String)> = days
+        .iter()
+        .flat_map(|d| {
+            d["entries"].as_array().unwrap().iter().map(move |e| {
+                (
+                    d["date"].as_str().unwrap().to_string(),
+                    e["kind"].as_str().unwrap().to_string(),
+                )
+            })
+        })
+        .collect();
+    let today = reelcart_domain::attribution::day_of(NOW);
+    let later = reelcart_domain::attribution::day_of(NOW + 2 * 86_400);
+    assert_eq!(
+        entries,
+        [
+            (today, "published".to_string()),
+            (later, "scheduled".to_string())
+        ]
+    );
+    let (_, feb, _) = call(
+        &api,
+        "GET",
+        "/v1/creators/me/calendar?month=2028-02",
+        ANA,
+        None,
+    )
+    .await;
+    assert_eq!(feb["days"].as_array().unwrap().len(), 29, "a leap year");
+    for bad in ["2026-13", "2026-1", "nov"] {
+        assert_eq!(
+            call(
+                &api,
+                "GET",
+                &format!("/v1/creators/me/calendar?month={bad}"),
+                ANA,
+                None
+            )
+            .await
+            .0,
+            422,
+            "{bad}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn product_requests_go_to_the_brand_and_back() {
+    let api = api().await;
+    onboard(&api, ANA, "Ana").await;
+    let (s, out, _) = call(
+        &api,
+        "POST",
+        "/v1/creators/me/product-requests",
+        ANA,
+        Some(json!({"sku": "TEE-1", "note": "size M for a try-on"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{out}");
+    assert_eq!(out["request"]["product_title"], "Tee");
+    assert_eq!(out["request"]["status"], "requested");
+    let id = out["request"]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        call(
+            &api,
+            "POST",
+            "/v1/creators/me/product-requests",
+            ANA,
+            Some(json!({"sku": "NOPE"}))
+        )
+        .await
+        .0,
+        422
+    );
+    // The brand sees it, approves, ships; a shipped request cannot be declined.
+    let (s, all, _) = call(
+        &api,
+        "GET",
+        "/v1/creators/product-requests?status=requested",
+        ADMIN,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(all["requests"][0]["id"], id.as_str());
+    let decide = |status: &str| json!({"status": status, "note": format!("{status} by the brand")});
+    let path = format!("/v1/creators/product-requests/cr_ana/{id}");
+    let (s, out, _) = call(&api, "POST", &path, ADMIN, Some(decide("approved"))).await;
+    assert_eq!(
+        (s, out["request"]["status"].as_str()),
+        (200, Some("approved"))
+    );
+    let (s, _, _) = call(&api, "POST", &path, ADMIN, Some(decide("shipped"))).await;
+    assert_eq!(s, 200);
+    let (s, out, _) = call(&api, "POST", &path, ADMIN, Some(decide("declined"))).await;
+    assert_eq!(
+        (s, out["error"]["code"].as_str()),
+        (409, Some("illegal_transition"))
+    );
+    let (_, mine, _) = call(&api, "GET", "/v1/creators/me/product-requests", ANA, None).await;
+    assert_eq!(mine["requests"][0]["status"], "shipped");
+    assert_eq!(mine["requests"][0]["decision_note"], "shipped by the brand");
+    // Another creator's id in the path is the brand's route: creators get 403 there.
+    assert_eq!(
+        call(&api, "POST", &path, BEN, Some(decide("declined")))
+            .await
+            .0,
+        403
+    );
+    let missing = "/v1/creators/product-requests/cr_ana/pr_nope";
+    assert_eq!(
+        call(&api, "POST", missing, ADMIN, Some(decide("approved")))
+            .await
+            .0,
+        404
+    );
+    // At most five waiting at once.
+    for n in 0..5 {
+        let s = call(
+            &api,
+            "POST",
+            "/v1/creators/me/product-requests",
+            ANA,
+            Some(json!({"sku": "TEE-1", "note": format!("{n}")})),
+        )
+        .await
+        .0;
+        assert_eq!(s, if n < 5 { 201 } else { 409 });
+    }
+    let (s, out, _) = call(
+        &api,
+        "POST",
+        "/v1/creators/me/product-requests",
+        ANA,
+        Some(json!({"sku": "TEE-1"})),
+    )
+    .await;
+    assert_eq!(
+        (s, out["error"]["code"].as_str()),
+        (409, Some("too_many_requests"))
+    );
+}
+
+#[tokio::test]
+async fn the_brand_reports_every_creators_payout_and_only_admins_may() {
+    use reelcart_domain::attribution::{AggDelta, AggKey, Counters};
+    let api = api().await;
+    onboard(&api, ANA, "Ana").await;
+    onboard(&api, BEN, "=Ben, \"the\" maker").await;
+    let delta = |creator: &str, cents: i64| AggDelta {
+        key: AggKey {
+            day: "2026-11-26".into(),
+            ugc_id: format!("ugc_{creator}"),
+            placement: "pdp".into(),
+            campaign: String::new(),
+        },
+        creator_id: Some(creator.into()),
+        platform: None,
+        counters: Counters {
+            orders_milli: 1000,
+            revenue_cents: cents,
+            ..Counters::default()
+        },
+    };
+    api.analytics
+        .add(&[delta("cr_ana", 10_000), delta("cr_ben", 2_550)])
+        .await
+        .unwrap();
+    let q = "/v1/creators/payouts?from=2026-11-01&to=2026-11-30";
+    let (s, out, _) = call(&api, "GET", q, ADMIN, None).await;
+    assert_eq!(s, 200, "{out}");
+    assert_eq!(out["rows"][0]["creator_id"], "cr_ana");
+    assert_eq!(out["rows"][0]["payout"], "12.00");
+    assert_eq!(out["rows"][1]["payout"], "3.06");
+    assert_eq!(out["totals"]["attributed_revenue"], "125.50");
+    assert_eq!(out["totals"]["payout"], "15.06");
+    let (s, _, csv) = call(&api, "GET", &format!("{q}&format=csv"), ADMIN, None).await;
+    assert_eq!(s, 200);
+    let lines: Vec<&str> = csv.split("\r\n").collect();
+    assert_eq!(
+        lines[0],
+        "creator_id,display_name,from,to,orders,attributed_revenue,commission_rate,payout"
+    );
+    assert_eq!(
+        lines[2], "cr_ben,\"'=Ben, \"\"the\"\" maker\",2026-11-01,2026-11-30,1,25.50,0.12,3.06",
+        "quoted, and the formula defused"
+    );
+    let (_, list, _) = call(&api, "GET", "/v1/creators", ADMIN, None).await;
+    assert_eq!(list["creators"].as_array().unwrap().len(), 2);
+    assert!(!list.to_string().contains("payout\""));
+    // Every brand route × no token, a creator, a moderator, an admin.
+    for (method, path, body) in [
+        ("GET", "/v1/creators", None),
+        ("GET", "/v1/creators/payouts", None),
+        ("GET", "/v1/creators/product-requests", None),
+        (
+            "POST",
+            "/v1/creators/product-requests/cr_ana/pr_x",
+            Some(json!({"status": "approved"})),
+        ),
+    ] {
+        assert_eq!(call(&api, method, path, None, body.clone()).await.0, 401);
+        for who in [ANA, Some(("mod", "[moderator]"))] {
+            assert_eq!(
+                call(&api, method, path, who, body.clone()).await.0,
+                403,
+                "{method} {path}"
+            );
+        }
+        let s = call(&api, method, path, ADMIN, body).await.0;
+        assert!(s == 200 || s == 404, "{method} {path}: {s}");
+    }
 }

@@ -1,7 +1,10 @@
 //! `moderation-api`: the moderation console's API (JWT; role `moderator` or `admin`).
 //!
 //! - `GET /v1/moderation/items?status=queued&limit=20&cursor=…` — the queue of one status, oldest
-//!   change first, with a cursor to the next page.
+//!   change first, with a cursor to the next page. Filters `source`, `rights`
+//!   (`valid|requested|none`) and `flagged` (`true|false`) apply within the page read, so a
+//!   filtered page can be short while a cursor remains. Each item comes with a `summary`: rights
+//!   (and the channels valid now), the transcoder's status and poster, the number of mappings.
 //! - `GET /v1/moderation/items/{id}` — the item, its rights (each with whether it is valid per
 //!   channel now), product mappings, audit history, the transcoder's record and the automated
 //!   checks' verdict now (blocklists; duration, resolution and audio once transcoded).
@@ -329,15 +332,98 @@ impl<S: ContentStore, C: CatalogStore, B: BlobStore, Q: MessageQueue, M: MediaRe
                 "cursor is not one this API gave",
             ));
         }
+        let bad = |name: &str, allowed: &str| {
+            client(
+                StatusCode::BAD_REQUEST,
+                "bad_filter",
+                format!("{name} is one of {allowed}"),
+            )
+        };
+        let source = match query(req, "source") {
+            None => None,
+            Some(s) => Some(
+                serde_json::from_value::<reelcart_domain::content::Source>(Value::String(s))
+                    .map_err(|_| {
+                        bad(
+                            "source",
+                            "instagram_hashtag, instagram_mention, instagram_tag, tiktok, upload, review",
+                        )
+                    })?,
+            ),
+        };
+        let rights_filter = query(req, "rights");
+        if rights_filter
+            .as_deref()
+            .is_some_and(|r| !["valid", "requested", "none"].contains(&r))
+        {
+            return Err(bad("rights", "valid, requested, none"));
+        }
+        let flagged = match query(req, "flagged").as_deref() {
+            None => None,
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            Some(_) => return Err(bad("flagged", "true, false")),
+        };
         let page = self
             .content
             .items_by_status(status, limit, cursor.as_deref())
             .await
             .map_err(internal)?;
+        let now = self.clock.now_unix();
+        let mut items = Vec::with_capacity(page.items.len());
+        for item in page.items {
+            if source.is_some_and(|s| s != item.source)
+                || flagged.is_some_and(|f| f != !item.flags.is_empty())
+            {
+                continue;
+            }
+            let summary = self.summary(&item, now).await?;
+            if rights_filter
+                .as_deref()
+                .is_some_and(|r| summary["rights"] != r)
+            {
+                continue;
+            }
+            let mut v = serde_json::to_value(&item).map_err(internal)?;
+            v["summary"] = summary;
+            items.push(v);
+        }
         Ok(json(
             StatusCode::OK,
-            &j!({ "items": page.items, "cursor": page.cursor }),
+            &j!({ "items": items, "cursor": page.cursor }),
         ))
+    }
+
+    /// What the queue shows of an item without opening it.
+    async fn summary(&self, item: &UgcItem, now: i64) -> Result<Value, ApiError> {
+        let rights = self.content.rights(&item.id).await.map_err(internal)?;
+        let valid: std::collections::BTreeSet<Channel> = rights
+            .iter()
+            .flat_map(|r| r.channels.iter().copied().filter(|c| r.valid_for(*c, now)))
+            .collect();
+        let state = if !valid.is_empty() {
+            "valid"
+        } else if self
+            .content
+            .rights_requests(&item.id)
+            .await
+            .map_err(internal)?
+            .iter()
+            .any(|r| r.state == RequestState::Pending)
+        {
+            "requested"
+        } else {
+            "none"
+        };
+        let media = self.media.get(&item.id).await.map_err(internal)?;
+        let mappings = self.content.mappings(&item.id).await.map_err(internal)?;
+        Ok(j!({
+            "rights": state,
+            "valid_channels": valid,
+            "media": media.as_ref().map(|m| m.status),
+            "poster": media.as_ref().and_then(|m| m.manifest.as_ref()).map(|m| &m.poster),
+            "mappings": mappings.len(),
+        }))
     }
 
     async fn detail(&self, id: &str) -> Result<Response<Body>, ApiError> {

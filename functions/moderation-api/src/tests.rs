@@ -690,3 +690,98 @@ async fn the_detail_carries_the_transcoders_record_and_the_checks_verdict() {
         "{reason}"
     );
 }
+
+#[tokio::test]
+async fn the_queue_filters_by_source_rights_and_flags_and_summarizes_each_item() {
+    let api = api().await;
+    let mut upload = UgcItem::new(Source::Upload, "cr/up1", MediaType::Video, "mine", NOW - 10);
+    upload.flags = vec!["blocklist: word `scam`".into()];
+    let hashtag = item(1);
+    let other = item(2);
+    for i in [&upload, &hashtag, &other] {
+        assert!(api.content.create_item(i).await.unwrap());
+    }
+    api.content
+        .put_rights(&Rights {
+            id: "r1".into(),
+            item_id: hashtag.id.clone(),
+            license: "site".into(),
+            channels: [Channel::Site].into_iter().collect(),
+            starts_at: NOW - 10,
+            expires_at: None,
+            revoked_at: None,
+            consent: Consent::CommentReply {
+                comment_id: "c1".into(),
+                author: "creator".into(),
+                text: "#YesAcme".into(),
+                permalink: "https://www.instagram.com/p/abc/".into(),
+                replied_at: NOW - 20,
+            },
+            artifact_key: "consent/r1.json".into(),
+        })
+        .await
+        .unwrap();
+    let list = |q: &str| {
+        let api = &api;
+        let q = q.to_string();
+        async move {
+            let (s, out) = call(
+                api,
+                request(
+                    "GET",
+                    &format!("/v1/moderation/items?{q}"),
+                    Some("[moderator]"),
+                    None,
+                ),
+            )
+            .await;
+            assert_eq!(s, 200, "{q}: {out}");
+            out["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(list("source=upload").await, [upload.id.clone()]);
+    assert_eq!(list("flagged=true").await, [upload.id.clone()]);
+    assert_eq!(list("rights=valid").await, [hashtag.id.clone()]);
+    assert_eq!(
+        list("rights=none&source=instagram_hashtag").await,
+        [other.id.clone()]
+    );
+    assert_eq!(list("flagged=false").await.len(), 2);
+    let (_, out) = call(
+        &api,
+        request("GET", "/v1/moderation/items", Some("[moderator]"), None),
+    )
+    .await;
+    let summary = out["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == hashtag.id.as_str())
+        .unwrap()["summary"]
+        .clone();
+    assert_eq!(
+        summary,
+        j!({"rights": "valid", "valid_channels": ["site"], "media": null, "poster": null, "mappings": 0})
+    );
+    for bad in ["source=myspace", "rights=maybe", "flagged=yes"] {
+        let (s, out) = call(
+            &api,
+            request(
+                "GET",
+                &format!("/v1/moderation/items?{bad}"),
+                Some("[moderator]"),
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(
+            (s, out["error"]["code"].as_str()),
+            (400, Some("bad_filter"))
+        );
+    }
+}

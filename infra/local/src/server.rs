@@ -76,7 +76,8 @@ pub fn router(routes: Arc<Routes>) -> Router {
         .with_state(routes)
 }
 
-/// A file of the `web/` folder (its `dist` and `demo` parts only).
+/// A file of the `web/` folder: the widget's build (`dist`), the demo storefront (`demo`), the
+/// moderation console (`console`) and the creator portal (`portal`).
 async fn web(State(routes): State<Arc<Routes>>, Path(path): Path<String>) -> Response {
     let Some(root) = &routes.web else {
         return error(StatusCode::NOT_FOUND, "not_found", "no web folder");
@@ -84,7 +85,9 @@ async fn web(State(routes): State<Arc<Routes>>, Path(path): Path<String>) -> Res
     let clean = path
         .split('/')
         .all(|p| !p.is_empty() && p != ".." && p != "." && !p.contains('\\'));
-    let allowed = path.starts_with("dist/") || path.starts_with("demo/");
+    let allowed = ["dist/", "demo/", "console/", "portal/"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix));
     if !clean || !allowed {
         return error(StatusCode::NOT_FOUND, "not_found", "no such file");
     }

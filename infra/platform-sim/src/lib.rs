@@ -20,7 +20,7 @@
 //!   challenge was given), Meta `GET /oauth/access_token?code` (short-lived) and `GET /me`, Instagram
 //!   `POST /oauth/access_token` (short-lived) and `GET /access_token?grant_type=ig_exchange_token`
 //! - catalogs (`catalog.rs`): Meta Catalog Batch API, TikTok Shop products 202309; Shopify Admin
-//!   products (`shopify.rs`)
+//!   products, price rules and discount codes (`shopify.rs`)
 //! - UGC sources (`ugc.rs`, §6): Instagram `GET /ig_hashtag_search`,
 //!   `GET /{hashtag_id}/recent_media|top_media`, `GET /{ig_user_id}?fields=mentioned_media…|
 //!   mentioned_comment…`, `GET /{ig_user_id}/tags`, `POST /{ig_user_id}/mentions`; TikTok Display
@@ -177,6 +177,9 @@ struct State_ {
     catalog: catalog::CatalogState,
     /// The store's products, as Shopify's Admin API lists them.
     shopify_products: Vec<Value>,
+    /// Price rules and their discount codes, as created through the Admin API.
+    shopify_price_rules: Vec<Value>,
+    shopify_discount_codes: Vec<Value>,
     ugc: ugc::UgcState,
 }
 
@@ -434,6 +437,15 @@ impl Sim {
             .route("/_sim/cdn/{name}", get(catalog::cdn))
             .route("/admin/api/{version}/products.json", get(shopify::products))
             .route("/_sim/shopify/products", post(shopify::seed))
+            .route(
+                "/admin/api/{version}/price_rules.json",
+                post(shopify::create_price_rule),
+            )
+            .route(
+                "/admin/api/{version}/price_rules/{id}/discount_codes.json",
+                post(shopify::create_discount_code),
+            )
+            .route("/_sim/shopify/discount_codes", get(shopify::discount_codes))
             .route(
                 "/authorization/202309/shops",
                 get(tiktok_shop_authorized_shops),

@@ -3,6 +3,11 @@
 //! the `Link` header (`<…?page_info=…>; rel="next"`), the leaky-bucket header
 //! `X-Shopify-Shop-Api-Call-Limit: n/40`, and `429` + `Retry-After` when throttled. Products are
 //! seeded with `POST /_sim/shopify/products` (a JSON array of Shopify products).
+//!
+//! Discounts: `POST /admin/api/{version}/price_rules.json` (`{"price_rule": {...}}` → `201`) and
+//! `POST /admin/api/{version}/price_rules/{id}/discount_codes.json` (`{"discount_code": {"code"}}`
+//! → `201`; a code already in the store → `422 {"errors": {"code": ["must be unique"]}}`). The
+//! codes created are listed at `GET /_sim/shopify/discount_codes`.
 
 use crate::{Sim, request_id};
 use axum::Json;
@@ -26,12 +31,8 @@ fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "errors": message }))).into_response()
 }
 
-pub(crate) async fn products(
-    State(sim): State<Sim>,
-    Path(_version): Path<String>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
+/// Throttling and the access token, as every Admin call checks them.
+fn admin_gate(sim: &Sim, headers: &HeaderMap) -> Option<Response> {
     if let Some(retry) = sim.count_and_throttle("shopify-admin") {
         let mut r = error(
             StatusCode::TOO_MANY_REQUESTS,
@@ -39,17 +40,29 @@ pub(crate) async fn products(
         );
         r.headers_mut()
             .insert("retry-after", HeaderValue::from(retry));
-        return r;
+        return Some(r);
     }
     if headers
         .get("x-shopify-access-token")
         .and_then(|v| v.to_str().ok())
         != Some(SHOPIFY_ADMIN_TOKEN)
     {
-        return error(
+        return Some(error(
             StatusCode::UNAUTHORIZED,
             "[API] Invalid API key or access token (unrecognized login or wrong password)",
-        );
+        ));
+    }
+    None
+}
+
+pub(crate) async fn products(
+    State(sim): State<Sim>,
+    Path(_version): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(r) = admin_gate(&sim, &headers) {
+        return r;
     }
     let limit = q
         .get("limit")
@@ -99,4 +112,119 @@ pub(crate) async fn products(
 pub(crate) async fn seed(State(sim): State<Sim>, Json(products): Json<Vec<Value>>) -> StatusCode {
     sim.set_shopify_products(products);
     StatusCode::NO_CONTENT
+}
+
+fn unprocessable(field: &str, message: &str) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({ "errors": { field: [message] } })),
+    )
+        .into_response()
+}
+
+pub(crate) async fn create_price_rule(
+    State(sim): State<Sim>,
+    Path(_version): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Some(r) = admin_gate(&sim, &headers) {
+        return r;
+    }
+    let rule = &body["price_rule"];
+    for field in [
+        "title",
+        "target_type",
+        "target_selection",
+        "allocation_method",
+        "value_type",
+        "value",
+        "customer_selection",
+        "starts_at",
+    ] {
+        if rule[field].as_str().is_none_or(str::is_empty) {
+            return unprocessable(field, "can't be blank");
+        }
+    }
+    if !matches!(
+        rule["value_type"].as_str(),
+        Some("percentage" | "fixed_amount")
+    ) {
+        return unprocessable("value_type", "is not included in the list");
+    }
+    let value: f64 = rule["value"]
+        .as_str()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1.0);
+    if value >= 0.0 || (rule["value_type"] == "percentage" && value < -100.0) {
+        return unprocessable("value", "must be less than 0");
+    }
+    let mut s = sim.lock();
+    let id = 507_328_175 + s.shopify_price_rules.len() as u64;
+    let mut stored = rule.clone();
+    stored["id"] = json!(id);
+    s.shopify_price_rules.push(stored.clone());
+    (StatusCode::CREATED, Json(json!({ "price_rule": stored }))).into_response()
+}
+
+pub(crate) async fn create_discount_code(
+    State(sim): State<Sim>,
+    Path((_version, rule_id)): Path<(String, u64)>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Some(r) = admin_gate(&sim, &headers) {
+        return r;
+    }
+    let Some(code) = body["discount_code"]["code"]
+        .as_str()
+        .filter(|c| !c.is_empty())
+    else {
+        return unprocessable("code", "can't be blank");
+    };
+    let now = sim.now();
+    let mut s = sim.lock();
+    if !s.shopify_price_rules.iter().any(|r| r["id"] == rule_id) {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    }
+    if s.shopify_discount_codes.iter().any(|d| {
+        d["code"]
+            .as_str()
+            .is_some_and(|c| c.eq_ignore_ascii_case(code))
+    }) {
+        return unprocessable("code", "must be unique");
+    }
+    let id = 1_054_381_139 + s.shopify_discount_codes.len() as u64;
+    let stored = json!({
+        "id": id,
+        "price_rule_id": rule_id,
+        "code": code,
+        "usage_count": 0,
+        "created_at": now,
+    });
+    s.shopify_discount_codes.push(stored.clone());
+    (
+        StatusCode::CREATED,
+        Json(json!({ "discount_code": stored })),
+    )
+        .into_response()
+}
+
+/// Control: every discount code created, each with its price rule.
+pub(crate) async fn discount_codes(State(sim): State<Sim>) -> Json<Value> {
+    let s = sim.lock();
+    let codes: Vec<Value> = s
+        .shopify_discount_codes
+        .iter()
+        .map(|d| {
+            let rule = s
+                .shopify_price_rules
+                .iter()
+                .find(|r| r["id"] == d["price_rule_id"])
+                .cloned()
+                .unwrap_or_default();
+            json!({ "discount_code": d, "price_rule": rule })
+        })
+        .collect();
+    Json(json!({ "discount_codes": codes }))
 }

@@ -3,7 +3,7 @@
 //!
 //! | pk | sk | attributes |
 //! |---|---|---|
-//! | `ITEM#{id}` | `ITEM` | `doc` (the item), `status`, `status_key` (`{updated_at:020}#{id}`: GSI `by_status`) |
+//! | `ITEM#{id}` | `ITEM` | `doc` (the item), `status`, `status_key` (`{updated_at:020}#{id}`: GSI `by_status`); for a creator's items `creator`, `creator_key` (`{created_at:020}#{id}`: GSI `by_creator`) |
 //! | `ITEM#{id}` | `AUDIT#{at:020}#{nanos:020}#{uuid8}` | `doc` (an audit entry) |
 //! | `ITEM#{id}` | `RIGHTS#{rights id}` | `doc` |
 //! | `ITEM#{id}` | `MAP#{placement}#{sku}` | `doc`, `sku` |
@@ -65,6 +65,14 @@ fn item_row(item: &UgcItem) -> PortResult<Item> {
     let mut r = row(&item_pk(&item.id), "ITEM", item)?;
     r.insert("status".into(), s(item.status.as_str()));
     r.insert("status_key".into(), s(status_sort_key(item)));
+    if let Some(c) = &item.author.creator_id {
+        // Sparse: only creators' items are in `by_creator`.
+        r.insert("creator".into(), s(c));
+        r.insert(
+            "creator_key".into(),
+            s(format!("{:020}#{}", item.created_at.max(0), item.id)),
+        );
+    }
     Ok(r)
 }
 
@@ -223,6 +231,37 @@ impl ContentStore for DynamoContent {
                 }
             }
         }
+    }
+
+    async fn items_by_creator(&self, creator_id: &str, limit: usize) -> PortResult<Vec<UgcItem>> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("by_creator")
+                .key_condition_expression("creator = :c")
+                .expression_attribute_values(":c", s(creator_id))
+                .scan_index_forward(false)
+                .limit(i32::try_from(limit.saturating_sub(items.len()).max(1)).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("content.by_creator", e))?;
+            for r in page.items() {
+                items.push(doc::<UgcItem>(r)?);
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() && items.len() < limit => start = Some(k),
+                _ => break,
+            }
+        }
+        // DynamoDB answers newest first; emulators do not always.
+        items.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        items.truncate(limit);
+        Ok(items)
     }
 
     async fn record_transition(&self, item: &UgcItem, entry: &AuditEntry) -> PortResult<bool> {

@@ -5,11 +5,15 @@
 //! | `CREATOR#{id}` | `PROFILE` | `doc` (the creator, payout details included; the table is encrypted) |
 //! | `CREATOR#{id}` | `LINK#{created_at:020}#{link id}` | `doc` (a link, in creation order) |
 //! | `LINK#{link id}` | `LINK` | `doc` (the same link, for the redirect's lookup by id) |
+//! | `CREATOR#{id}` | `PREQ#{request id}` | `doc` (a product request), `status` |
+//!
+//! The brand's lists (every creator, every product request) scan the table: it holds a brand's
+//! creators, not its shoppers.
 
 use crate::sdk_error;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
-use reelcart_domain::creator::{Creator, Link};
+use reelcart_domain::creator::{Creator, Link, ProductRequest, RequestStatus};
 use reelcart_ports::{CreatorStore, PortError, PortResult};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -57,6 +61,59 @@ impl DynamoCreators {
         Ok(())
     }
 
+    /// Every row whose sort key starts with `prefix`, across partitions.
+    async fn scan<T: DeserializeOwned>(&self, prefix: &str) -> PortResult<Vec<T>> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("begins_with(sk, :p)")
+                .expression_attribute_values(":p", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("creators.scan", e))?;
+            for item in page.items.unwrap_or_default() {
+                out.push(decode(&item)?);
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Rows of one partition whose sort key starts with `prefix`, in sort-key order.
+    async fn query<T: DeserializeOwned>(&self, pk: String, prefix: &str) -> PortResult<Vec<T>> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":p", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("creators.query", e))?;
+            for item in page.items.unwrap_or_default() {
+                out.push(decode(&item)?);
+            }
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => return Ok(out),
+            }
+        }
+    }
+
     async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> PortResult<Option<T>> {
         let out = self
             .client
@@ -99,28 +156,64 @@ impl CreatorStore for DynamoCreators {
     }
 
     async fn links(&self, creator_id: &str) -> PortResult<Vec<Link>> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
-                .expression_attribute_values(":pk", s(format!("CREATOR#{creator_id}")))
-                .expression_attribute_values(":p", s("LINK#"))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("creators.links", e))?;
-            for item in page.items.unwrap_or_default() {
-                out.push(decode(&item)?);
+        self.query(format!("CREATOR#{creator_id}"), "LINK#").await
+    }
+
+    async fn creators(&self) -> PortResult<Vec<Creator>> {
+        let mut v: Vec<Creator> = self.scan("PROFILE").await?;
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(v)
+    }
+
+    async fn put_product_request(
+        &self,
+        request: &ProductRequest,
+        expected: Option<RequestStatus>,
+    ) -> PortResult<bool> {
+        let json =
+            serde_json::to_string(request).map_err(|e| PortError::new("creators.encode", e))?;
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("CREATOR#{}", request.creator_id)))
+            .item("sk", s(format!("PREQ#{}", request.id)))
+            .item("doc", s(json))
+            .item("status", s(request.status.as_str()));
+        let put = match expected {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(st) => put
+                .condition_expression("#st = :expected")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":expected", s(st.as_str())),
+        };
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
             }
-            match page.last_evaluated_key {
-                Some(k) => start = Some(k),
-                None => return Ok(out),
-            }
+            Err(e) => Err(sdk_error("creators.put_request", e)),
         }
+    }
+
+    async fn product_request(
+        &self,
+        creator_id: &str,
+        id: &str,
+    ) -> PortResult<Option<ProductRequest>> {
+        self.get(format!("CREATOR#{creator_id}"), &format!("PREQ#{id}"))
+            .await
+    }
+
+    async fn product_requests(&self, creator_id: Option<&str>) -> PortResult<Vec<ProductRequest>> {
+        let mut v: Vec<ProductRequest> = match creator_id {
+            Some(c) => self.query(format!("CREATOR#{c}"), "PREQ#").await?,
+            None => self.scan("PREQ#").await?,
+        };
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(v)
     }
 }

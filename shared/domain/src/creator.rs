@@ -150,6 +150,100 @@ pub fn link_keys(secret: &str) -> Result<Vec<SecretString>, String> {
     Ok(keys.into_iter().map(SecretString::from).collect())
 }
 
+/// Where a creator's product request stands. `requested` → `approved` | `declined`;
+/// `approved` → `shipped`. Declined and shipped are final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Requested,
+    Approved,
+    Declined,
+    Shipped,
+}
+
+impl RequestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Approved => "approved",
+            Self::Declined => "declined",
+            Self::Shipped => "shipped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Requested,
+            Self::Approved,
+            Self::Declined,
+            Self::Shipped,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+
+    /// Whether the brand may move a request from `self` to `to`.
+    pub fn can_become(self, to: Self) -> bool {
+        matches!(
+            (self, to),
+            (Self::Requested, Self::Approved | Self::Declined) | (Self::Approved, Self::Shipped)
+        )
+    }
+}
+
+/// A creator asking the brand for a product to make content with (a sample).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductRequest {
+    /// `pr{created_at}{random}`: sorts by time.
+    pub id: String,
+    pub creator_id: String,
+    pub sku: String,
+    pub product_title: String,
+    #[serde(default)]
+    pub note: String,
+    pub status: RequestStatus,
+    /// The brand's note on its decision (tracking number, why declined).
+    #[serde(default)]
+    pub decision_note: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A new product request id (time-ordered).
+pub fn new_request_id(now: i64) -> String {
+    format!(
+        "pr{:010}{}",
+        now.max(0),
+        base62(uuid::Uuid::new_v4().as_bytes(), 6)
+    )
+}
+
+/// Characters of discount codes: no 0/O, 1/I/L (codes are typed by shoppers).
+const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+/// A discount code for a creator: up to 8 letters of their name, the percentage, and 4 random
+/// characters (`MAYA10-K7QX`) — readable, and not guessable from the name alone.
+pub fn new_discount_code(display_name: &str, percent: u32) -> String {
+    let stem: String = display_name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .take(8)
+        .collect();
+    let stem = if stem.is_empty() {
+        "CREATOR".into()
+    } else {
+        stem
+    };
+    let tail: String = uuid::Uuid::new_v4()
+        .as_bytes()
+        .iter()
+        .take(4)
+        .map(|b| CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()] as char)
+        .collect();
+    format!("{stem}{percent}-{tail}")
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -219,5 +313,43 @@ mod tests {
     fn payout_details_never_print() {
         let p = PayoutDetails([("iban".to_string(), "DE89370400440532013000".to_string())].into());
         assert!(!format!("{p:?}").contains("DE89"));
+    }
+
+    #[test]
+    fn discount_codes_are_readable_and_differ() {
+        let a = new_discount_code("Maya Makes!", 10);
+        let b = new_discount_code("Maya Makes!", 10);
+        assert!(a.starts_with("MAYAMAKE10-"), "{a}");
+        assert_eq!(a.len(), "MAYAMAKE10-".len() + 4);
+        assert_ne!(a, b);
+        assert!(new_discount_code("  ", 15).starts_with("CREATOR15-"));
+        assert!(
+            a.bytes()
+                .all(|c| c == b'-' || c.is_ascii_digit() || c.is_ascii_uppercase())
+        );
+    }
+
+    #[test]
+    fn product_requests_move_forward_only() {
+        use RequestStatus::*;
+        let all = [Requested, Approved, Declined, Shipped];
+        let allowed: Vec<_> = all
+            .iter()
+            .flat_map(|a| all.iter().map(move |b| (*a, *b)))
+            .filter(|(a, b)| a.can_become(*b))
+            .collect();
+        assert_eq!(
+            allowed,
+            [
+                (Requested, Approved),
+                (Requested, Declined),
+                (Approved, Shipped)
+            ]
+        );
+        for s in all {
+            assert_eq!(RequestStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(RequestStatus::parse("lost"), None);
+        assert!(new_request_id(5) < new_request_id(6));
     }
 }

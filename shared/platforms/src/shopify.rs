@@ -1,5 +1,6 @@
-//! Shopify Admin API: the store's products, page by page (cursor in the `Link` header), waiting
-//! out `429`s as `Retry-After` says. The access token is a custom app's Admin API token.
+//! Shopify Admin API: the store's products, page by page (cursor in the `Link` header), and
+//! creators' discount codes (a price rule and its code), waiting out `429`s as `Retry-After`
+//! says. The access token is a custom app's Admin API token.
 
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;
@@ -19,6 +20,15 @@ pub enum PullError {
     Transport(String),
     #[error("unexpected answer: {0}")]
     Malformed(String),
+    #[error("Shopify refused it (422): {0}")]
+    Refused(String),
+}
+
+/// A discount code as the store holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiscountCode {
+    pub price_rule_id: u64,
+    pub code_id: u64,
 }
 
 /// A store's Admin API.
@@ -62,6 +72,102 @@ impl ShopifyAdmin {
         })
     }
 
+    /// Send with the token, waiting out `429`s as `Retry-After` says (at most 8 waits).
+    async fn send(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, PullError> {
+        let mut waits = 0u32;
+        loop {
+            let resp = build()
+                .header("x-shopify-access-token", self.token.expose_secret())
+                .send()
+                .await
+                .map_err(|e| PullError::Transport(e.without_url().to_string()))?;
+            if resp.status().as_u16() != 429 {
+                return Ok(resp);
+            }
+            waits += 1;
+            if waits > 8 {
+                return Err(PullError::Throttled(waits - 1));
+            }
+            let secs = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .unwrap_or(2.0)
+                .clamp(0.0, 60.0);
+            tracing::info!(wait_secs = secs, "Shopify throttled the request; waiting");
+            tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+        }
+    }
+
+    /// POST a JSON body; the answer's JSON on `201`/`200`.
+    async fn create(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, PullError> {
+        let url = format!("{}/admin/api/{API_VERSION}/{path}", self.base_url);
+        let resp = self.send(|| self.http.post(&url).json(body)).await?;
+        let status = resp.status().as_u16();
+        match status {
+            200 | 201 => resp
+                .json()
+                .await
+                .map_err(|e| PullError::Malformed(e.without_url().to_string())),
+            401 | 403 => Err(PullError::Unauthorized(status)),
+            422 => {
+                let body: serde_json::Value = resp.json().await.unwrap_or_default();
+                Err(PullError::Refused(body["errors"].to_string()))
+            }
+            s => Err(PullError::Status(s)),
+        }
+    }
+
+    /// A percentage discount code for the whole order, usable by anyone: a price rule, then its
+    /// code (Admin REST `price_rules` and `discount_codes`). `starts_at` is RFC 3339.
+    pub async fn create_discount_code(
+        &self,
+        code: &str,
+        percent: u32,
+        title: &str,
+        starts_at: &str,
+    ) -> Result<DiscountCode, PullError> {
+        let rule = self
+            .create(
+                "price_rules.json",
+                &serde_json::json!({"price_rule": {
+                    "title": title,
+                    "target_type": "line_item",
+                    "target_selection": "all",
+                    "allocation_method": "across",
+                    "value_type": "percentage",
+                    "value": format!("-{percent}.0"),
+                    "customer_selection": "all",
+                    "starts_at": starts_at,
+                }}),
+            )
+            .await?;
+        let rule_id = rule["price_rule"]["id"]
+            .as_u64()
+            .ok_or_else(|| PullError::Malformed("no price_rule.id".into()))?;
+        let created = self
+            .create(
+                &format!("price_rules/{rule_id}/discount_codes.json"),
+                &serde_json::json!({"discount_code": {"code": code}}),
+            )
+            .await?;
+        let code_id = created["discount_code"]["id"]
+            .as_u64()
+            .ok_or_else(|| PullError::Malformed("no discount_code.id".into()))?;
+        Ok(DiscountCode {
+            price_rule_id: rule_id,
+            code_id,
+        })
+    }
+
     /// Every product (each as Shopify's JSON), `on_page` called with each page as it arrives.
     pub async fn products<F, Fut, E>(&self, mut on_page: F) -> Result<usize, PullError>
     where
@@ -75,32 +181,7 @@ impl ShopifyAdmin {
         ));
         let mut total = 0;
         while let Some(u) = url.take() {
-            let mut waits = 0u32;
-            let resp = loop {
-                let resp = self
-                    .http
-                    .get(&u)
-                    .header("x-shopify-access-token", self.token.expose_secret())
-                    .send()
-                    .await
-                    .map_err(|e| PullError::Transport(e.without_url().to_string()))?;
-                if resp.status().as_u16() != 429 {
-                    break resp;
-                }
-                waits += 1;
-                if waits > 8 {
-                    return Err(PullError::Throttled(waits - 1));
-                }
-                let secs = resp
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<f64>().ok())
-                    .unwrap_or(2.0)
-                    .clamp(0.0, 60.0);
-                tracing::info!(wait_secs = secs, "Shopify throttled the pull; waiting");
-                tokio::time::sleep(Duration::from_secs_f64(secs)).await;
-            };
+            let resp = self.send(|| self.http.get(&u)).await?;
             let status = resp.status().as_u16();
             match status {
                 200 => {}

@@ -792,6 +792,43 @@ pub async fn content_store<S: ContentStore>(store: &S, ns: &str) {
     budget.ids.insert(ns.to_lowercase(), "178431".into());
     store.put_hashtag_budget(&budget).await.unwrap();
     assert_eq!(store.hashtag_budget().await.unwrap(), budget);
+
+    // A creator's items, newest first, and only theirs; an item's transition keeps it listed.
+    let creator = format!("cr-{ns}");
+    for n in 10..13 {
+        let mut i = item(n, now + n as i64);
+        i.author.creator_id = Some(creator.clone());
+        assert!(store.create_item(&i).await.unwrap());
+    }
+    let mine = store.items_by_creator(&creator, 50).await.unwrap();
+    assert_eq!(
+        mine.iter()
+            .map(|i| i.external_id.clone())
+            .collect::<Vec<_>>(),
+        [format!("{ns}-12"), format!("{ns}-11"), format!("{ns}-10")]
+    );
+    let mut moved = mine[1].clone();
+    moved.status = Status::Approved;
+    moved.updated_at = now + 500;
+    let entry = AuditEntry {
+        item_id: moved.id.clone(),
+        actor: "mod-1".into(),
+        from: Status::Queued,
+        to: Status::Approved,
+        reason: None,
+        at: now + 500,
+    };
+    assert!(store.record_transition(&moved, &entry).await.unwrap());
+    let mine = store.items_by_creator(&creator, 2).await.unwrap();
+    assert_eq!(mine.len(), 2);
+    assert_eq!(mine[1].status, Status::Approved);
+    assert!(
+        store
+            .items_by_creator(&format!("other-{ns}"), 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// The analytics store: sessions dedupe atomically, counters add up, order ledgers are versioned.
@@ -956,6 +993,9 @@ pub async fn analytics_store<S: crate::AnalyticsStore>(store: &S, ns: &str) {
         code: format!("CODE{}", ns.to_uppercase().replace('-', "")),
         creator_id: "cr".into(),
         campaign: None,
+        percent: 10,
+        store_id: None,
+        created_at: 0,
     };
     store.put_creator_code(&code).await.unwrap();
     assert!(store.creator_codes().await.unwrap().contains(&code));
@@ -1014,6 +1054,51 @@ pub async fn creator_store<S: crate::CreatorStore>(store: &S, ns: &str) {
     assert!(
         store
             .links(&format!("other-{ns}"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.creators().await.unwrap().iter().any(|x| x.id == id));
+
+    // Product requests: created once, then moved only from the status the writer read.
+    let mut r = ProductRequest {
+        id: new_request_id(100),
+        creator_id: id.clone(),
+        sku: "TEE".into(),
+        product_title: "Tee".into(),
+        note: "size M".into(),
+        status: RequestStatus::Requested,
+        decision_note: None,
+        created_at: 100,
+        updated_at: 100,
+    };
+    assert!(store.put_product_request(&r, None).await.unwrap());
+    assert!(!store.put_product_request(&r, None).await.unwrap());
+    r.status = RequestStatus::Approved;
+    assert!(
+        !store
+            .put_product_request(&r, Some(RequestStatus::Approved))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .put_product_request(&r, Some(RequestStatus::Requested))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.product_request(&id, &r.id).await.unwrap(),
+        Some(r.clone())
+    );
+    assert_eq!(
+        store.product_requests(Some(&id)).await.unwrap(),
+        [r.clone()]
+    );
+    assert!(store.product_requests(None).await.unwrap().contains(&r));
+    assert!(
+        store
+            .product_requests(Some(&format!("other-{ns}")))
             .await
             .unwrap()
             .is_empty()

@@ -439,6 +439,12 @@ pub trait ContentStore: Send + Sync {
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = PortResult<Page<reelcart_domain::content::UgcItem>>> + Send;
+    /// A creator's items (`author.creator_id`), newest first, at most `limit`.
+    fn items_by_creator(
+        &self,
+        creator_id: &str,
+        limit: usize,
+    ) -> impl Future<Output = PortResult<Vec<reelcart_domain::content::UgcItem>>> + Send;
     /// Write `item` (in its new state) and `entry` together if the stored status is still
     /// `entry.from`; `false` (nothing written) if it changed meanwhile.
     fn record_transition(
@@ -643,6 +649,27 @@ pub trait CreatorStore: Send + Sync {
         &self,
         creator_id: &str,
     ) -> impl Future<Output = PortResult<Vec<reelcart_domain::creator::Link>>> + Send;
+    /// Every creator's profile (the brand's reports), by id.
+    fn creators(
+        &self,
+    ) -> impl Future<Output = PortResult<Vec<reelcart_domain::creator::Creator>>> + Send;
+    /// Write a product request if the stored one is in `expected` status (`None`: if there is
+    /// none yet); `false` (nothing written) otherwise.
+    fn put_product_request(
+        &self,
+        request: &reelcart_domain::creator::ProductRequest,
+        expected: Option<reelcart_domain::creator::RequestStatus>,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+    fn product_request(
+        &self,
+        creator_id: &str,
+        id: &str,
+    ) -> impl Future<Output = PortResult<Option<reelcart_domain::creator::ProductRequest>>> + Send;
+    /// One creator's requests (`Some`), or every creator's (`None`), oldest first.
+    fn product_requests(
+        &self,
+        creator_id: Option<&str>,
+    ) -> impl Future<Output = PortResult<Vec<reelcart_domain::creator::ProductRequest>>> + Send;
 }
 
 /// Tells the CDN to forget cached paths (CloudFront invalidations).

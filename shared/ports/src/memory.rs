@@ -582,6 +582,22 @@ impl ContentStore for MemoryContent {
         })
     }
 
+    async fn items_by_creator(
+        &self,
+        creator_id: &str,
+        limit: usize,
+    ) -> PortResult<Vec<reelcart_domain::content::UgcItem>> {
+        let mut v: Vec<_> = lock(&self.state)
+            .items
+            .values()
+            .filter(|i| i.author.creator_id.as_deref() == Some(creator_id))
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        v.truncate(limit);
+        Ok(v)
+    }
+
     async fn record_transition(
         &self,
         item: &reelcart_domain::content::UgcItem,
@@ -921,6 +937,7 @@ impl crate::AnalyticsStore for MemoryAnalytics {
 type CreatorsState = (
     BTreeMap<String, reelcart_domain::creator::Creator>,
     BTreeMap<String, reelcart_domain::creator::Link>,
+    BTreeMap<(String, String), reelcart_domain::creator::ProductRequest>,
 );
 
 /// Creators and links in memory.
@@ -958,6 +975,49 @@ impl crate::CreatorStore for MemoryCreators {
             .cloned()
             .collect();
         v.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(v)
+    }
+
+    async fn creators(&self) -> PortResult<Vec<reelcart_domain::creator::Creator>> {
+        Ok(lock(&self.state).0.values().cloned().collect())
+    }
+
+    async fn put_product_request(
+        &self,
+        request: &reelcart_domain::creator::ProductRequest,
+        expected: Option<reelcart_domain::creator::RequestStatus>,
+    ) -> PortResult<bool> {
+        let mut s = lock(&self.state);
+        let key = (request.creator_id.clone(), request.id.clone());
+        if s.2.get(&key).map(|r| r.status) != expected {
+            return Ok(false);
+        }
+        s.2.insert(key, request.clone());
+        Ok(true)
+    }
+
+    async fn product_request(
+        &self,
+        creator_id: &str,
+        id: &str,
+    ) -> PortResult<Option<reelcart_domain::creator::ProductRequest>> {
+        Ok(lock(&self.state)
+            .2
+            .get(&(creator_id.to_string(), id.to_string()))
+            .cloned())
+    }
+
+    async fn product_requests(
+        &self,
+        creator_id: Option<&str>,
+    ) -> PortResult<Vec<reelcart_domain::creator::ProductRequest>> {
+        let mut v: Vec<_> = lock(&self.state)
+            .2
+            .values()
+            .filter(|r| creator_id.is_none_or(|c| r.creator_id == c))
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(v)
     }
 }

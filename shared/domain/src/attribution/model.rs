@@ -79,6 +79,14 @@ pub struct CreatorCode {
     pub code: String,
     pub creator_id: String,
     pub campaign: Option<String>,
+    /// The discount it gives, in percent (0: not recorded).
+    #[serde(default)]
+    pub percent: u32,
+    /// The store's id of the discount (Shopify price rule), when created there.
+    #[serde(default)]
+    pub store_id: Option<String>,
+    #[serde(default)]
+    pub created_at: i64,
 }
 
 /// How a credit was earned.

@@ -207,6 +207,9 @@ fn a_creator_code_credits_the_creator_when_no_content_was_touched() {
         code: "MAYA10".into(),
         creator_id: "cr_maya".into(),
         campaign: Some("fall".into()),
+        percent: 10,
+        store_id: None,
+        created_at: 0,
     }];
     let c = attribute(
         &order(2500, &["maya10"]),
