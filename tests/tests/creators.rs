@@ -1,6 +1,7 @@
 //! The creator API on the local stack: API Gateway's JWT check, onboarding, terms, a signed link,
 //! and an upload through the presigned POST it hands out, arriving as the creator's item with the
-//! accepted terms as its consent.
+//! accepted terms as its consent and moving through transcoding; a discount code created in the
+//! store and matched on an order; creator B reading none of A's data through any route.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use reelcart_aws::{DynamoCatalog, DynamoContent};
@@ -208,4 +209,144 @@ async fn a_creator_onboards_links_and_uploads_through_the_portal_api() {
         matches!(&rights[0].consent, Consent::PortalTerms { creator_id, terms_version, .. }
         if creator_id == "cr_e2e" && *terms_version == version)
     );
+
+    // The submission moves through transcoding where the creator sees it.
+    let sub = eventually(Duration::from_secs(60), "the upload transcoded", || {
+        let r = call("GET", "/v1/creators/me/submissions", Some(&me), None);
+        let id = id.clone();
+        async move {
+            let (_, v) = r.await;
+            v["submissions"]
+                .as_array()?
+                .iter()
+                .find(|s| s["item_id"] == id.as_str() && s["media"] == "transcoded")
+                .cloned()
+        }
+    })
+    .await;
+    assert_eq!(sub["status"], "queued");
+    assert!(sub["master"].as_str().unwrap().ends_with(".m3u8"), "{sub}");
+
+    // A discount code, created in the store (the Shopify simulator) and matched on an order.
+    let (s, code) = call(
+        "POST",
+        "/v1/creators/me/codes",
+        Some(&me),
+        Some(json!({"campaign": "fall"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{code}");
+    let code = code["code"]["code"].as_str().unwrap().to_string();
+    let store: Value = http
+        .get(format!("{}/_sim/shopify/discount_codes", stack.sim_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let in_store = store["discount_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["discount_code"]["code"] == code.as_str())
+        .unwrap_or_else(|| panic!("{code} not in the store: {store}"));
+    assert_eq!(in_store["price_rule"]["value"], "-10.0");
+    assert_eq!(in_store["price_rule"]["value_type"], "percentage");
+    let order =
+        json!({"id": 7_700_002u64, "created_at": reelcart_e2e::rfc3339(reelcart_e2e::now() + 2),
+        "total_price": "18.00", "currency": "USD",
+        "discount_codes": [{"code": code, "amount": "2.00", "type": "percentage"}]})
+        .to_string();
+    let d = reelcart_local::simulator::shopify(
+        reelcart_local::seed::DEMO_SHOPIFY_WEBHOOK_SECRET,
+        "reelcart-demo.myshopify.com",
+        "orders/create",
+        "evt-code-order",
+        &order,
+    );
+    assert_eq!(post(&http, &stack, &d).await.0, 200);
+    eventually(Duration::from_secs(30), "the code's order credited", || {
+        let r = call("GET", "/v1/creators/me/dashboard?days=7", Some(&me), None);
+        async move {
+            let (_, v) = r.await;
+            (v["totals"]["orders"].as_f64() == Some(2.0)).then_some(())
+        }
+    })
+    .await;
+
+    // Creator B, through API Gateway's authorizer: every creator route answers with B's own
+    // data only, and the brand's routes are closed to creators.
+    let (s, _) = call(
+        "POST",
+        "/v1/creators/me/product-requests",
+        Some(&me),
+        Some(json!({"sku": "TEE-00001", "note": "size M"})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let ben = stack.token("cr_e2e_b", &["creator"]).unwrap();
+    let (s, _) = call(
+        "PUT",
+        "/v1/creators/me",
+        Some(&ben),
+        Some(json!({"display_name": "B"})),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let (_, mine) = call("GET", "/v1/creators/me/links", Some(&me), None).await;
+    let a_link = mine["links"][0]["link"]["id"].as_str().unwrap().to_string();
+    let month = &reelcart_domain::attribution::day_of(now())[..7];
+    for path in [
+        "/v1/creators/me".to_string(),
+        "/v1/creators/me/links".into(),
+        "/v1/creators/me/codes".into(),
+        "/v1/creators/me/submissions".into(),
+        format!("/v1/creators/me/calendar?month={month}"),
+        "/v1/creators/me/product-requests".into(),
+        "/v1/creators/me/dashboard?days=7".into(),
+        format!("/v1/creators/me/payouts?from={today}&to={today}"),
+    ] {
+        let (s, v) = call("GET", &path, Some(&ben), None).await;
+        assert_eq!(s, 200, "{path}: {v}");
+        let text = v.to_string();
+        for a in ["cr_e2e\"", &a_link, &code, &id, "42.00", "Fall fit"] {
+            assert!(!text.contains(a), "B reads A's `{a}` at {path}: {text}");
+        }
+    }
+    for (method, path) in [
+        ("GET", "/v1/creators"),
+        ("GET", "/v1/creators/payouts"),
+        ("GET", "/v1/creators/product-requests"),
+        ("POST", "/v1/creators/product-requests/cr_e2e/pr1"),
+        ("GET", "/v1/creators/cr_e2e"),
+        ("GET", "/v1/creators/cr_e2e/links"),
+    ] {
+        let s = call(
+            method,
+            path,
+            Some(&ben),
+            Some(json!({"status": "declined"})),
+        )
+        .await
+        .0;
+        assert!(s == 403 || s == 404, "{method} {path}: {s}");
+    }
+    // The brand's report has both, with A's payout.
+    let (s, report) = call(
+        "GET",
+        &format!("/v1/creators/payouts?from={today}&to={today}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{report}");
+    let a_row = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["creator_id"] == "cr_e2e")
+        .unwrap();
+    assert_eq!(a_row["attributed_revenue"], "60.00");
+    assert_eq!(a_row["payout"], "6.00");
 }
