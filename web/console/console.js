@@ -650,7 +650,7 @@ function buildDetail(d) {
               h(
                 'li',
                 { testid: 'sku-result', 'data-sku': v.sku },
-                safeUrl(p.image) ? h('img', { src: safeUrl(p.image), alt: '', loading: 'lazy' }) : h('span', { class: 'thumb' }),
+                safeUrl(p.image) ? h('img', { src: safeUrl(p.image), alt: '', loading: 'lazy', onerror: (e) => (e.target.style.visibility = 'hidden') }) : h('span', { class: 'thumb' }),
                 h('div', { class: 'grow' }, h('div', {}, p.title, v.title && v.title !== p.title ? ` — ${v.title}` : ''), h('div', { class: 'muted small' }, h('code', {}, v.sku), v.price ? ` · ${v.price}${v.currency ? ` ${v.currency}` : ''}` : '', p.status && p.status !== 'active' ? ` · ${p.status}` : '')),
                 h('button', { type: 'button', class: 'primary', testid: 'sku-map', onclick: () => mapSku(v.sku, placement.value, pinned.checked) }, 'Map'),
               ),
@@ -867,7 +867,7 @@ async function requestRights(e) {
   try {
     const res = await api('POST', `/v1/moderation/items/${enc(id)}/rights-requests`, body);
     if (state.current !== id) return;
-    put(out, h('p', { testid: 'rights-request-next' }, res.next || 'Requested.'), res.request?.delivery?.kind === 'manual' ? manualBox(res.request) : null);
+    put(out, h('p', { testid: 'rights-request-next', class: res.request?.delivery?.kind === 'manual' ? 'manual' : null }, res.next || 'Requested.'));
     toast('Rights requested.');
     loadRequests(id);
   } catch (err) {

@@ -1,18 +1,21 @@
-//! `make demo`: the main job as far as it exists — signed webhooks of every platform are sent to
-//! the local stack, accepted, deduped, processed and routed, with progress at each step.
+//! `make demo`, the whole story with progress at each step: signed webhooks of every platform
+//! accepted, deduped, processed and routed (1–5); platform connections sealed and refreshed (6);
+//! the catalog synced to Meta and TikTok Shop (7); the video pipeline (8); then, in
+//! [`crate::story`], social posts and their rights, a creator, moderation, and a day of shoppers
+//! with the reports (9–12).
 
 use crate::{Stack, simulator};
 use anyhow::Result;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::time::Duration;
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-async fn post(
+pub(crate) async fn post(
     client: &reqwest::Client,
     base: &str,
     d: &simulator::Delivery,
@@ -43,7 +46,7 @@ pub async fn run(stack: &Stack) -> Result<()> {
     let tag = format!("demo{}", now());
     let deliveries: Vec<_> = (0..5).map(|n| simulator::sample(n, &tag, now())).collect();
 
-    println!("\n[1/9] Meta subscription handshake");
+    println!("\n[1/12] Meta subscription handshake");
     let resp = client
         .get(format!(
             "{base}/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={}",
@@ -57,19 +60,19 @@ pub async fn run(stack: &Stack) -> Result<()> {
         resp.text().await?
     );
 
-    println!("\n[2/9] One signed webhook from every platform");
+    println!("\n[2/12] One signed webhook from every platform");
     for (d, name) in deliveries.iter().zip(PLATFORMS) {
         let (status, body) = post(&client, &base, d).await?;
         println!("      {name:<30} POST {:<28} → {status} {body}", d.path);
     }
 
-    println!("\n[3/9] The platforms retry: the same deliveries again");
+    println!("\n[3/12] The platforms retry: the same deliveries again");
     for (d, name) in deliveries.iter().zip(PLATFORMS) {
         let (status, body) = post(&client, &base, d).await?;
         println!("      {name:<30} → {status} {body}");
     }
 
-    println!("\n[4/9] A forged delivery (signed with the wrong secret) and a stale replay");
+    println!("\n[4/12] A forged delivery (signed with the wrong secret) and a stale replay");
     let forged = simulator::shopify(
         "not-the-secret",
         "reelcart-demo.myshopify.com",
@@ -83,7 +86,7 @@ pub async fn run(stack: &Stack) -> Result<()> {
     let (status, body) = post(&client, &base, &stale).await?;
     println!("      review signed an hour ago      → {status} {body}");
 
-    println!("\n[5/9] The processor normalizes, records and routes each event");
+    println!("\n[5/12] The processor normalizes, records and routes each event");
     let mut items = Vec::new();
     for _ in 0..100 {
         items = scan_tag(stack, "EventsTable", &tag).await?;
@@ -129,203 +132,7 @@ pub async fn run(stack: &Stack) -> Result<()> {
     connections(stack).await?;
     catalog(stack).await?;
     video(stack).await?;
-    storefront(stack).await?;
-    Ok(())
-}
-
-/// The demo's creator upload: a UGC item's id (source and external id).
-fn demo_item_id() -> String {
-    reelcart_domain::content::UgcItem::id_for(
-        reelcart_domain::content::Source::Upload,
-        "cr_demo/clip1",
-    )
-}
-
-/// Step 9: the transcoded clip published with rights and a product, in the storefront's feed;
-/// simulated shoppers' beacons, one order, the funnel.
-async fn storefront(stack: &Stack) -> Result<()> {
-    use reelcart_domain::content::*;
-    use reelcart_ports::ContentStore;
-    println!("\n[9/9] Storefront: the clip on a product page, shoppers, an order, the funnel");
-    let base = stack.url();
-    let content = reelcart_aws::DynamoContent::new(
-        stack.clients.dynamodb.clone(),
-        stack
-            .physical("ContentTable")
-            .ok_or_else(|| anyhow::anyhow!("no ContentTable"))?,
-    );
-    let t = now();
-    let mut item = UgcItem::new(
-        Source::Upload,
-        "cr_demo/clip1",
-        MediaType::Video,
-        "Three ways to wear the classic tee",
-        t,
-    );
-    item.author = Author {
-        handle: Some("maya.makes".into()),
-        creator_id: Some("cr_demo".into()),
-    };
-    content.create_item(&item).await?;
-    let grant = RightsGrant {
-        item_id: item.id.clone(),
-        license: "creator portal terms 2026-11".into(),
-        channels: [Channel::Site, Channel::Email].into(),
-        starts_at: t,
-        expires_at: None,
-        consent: Consent::PortalTerms {
-            creator_id: "cr_demo".into(),
-            terms_version: "2026-11".into(),
-            accepted_at: t,
-        },
-    };
-    let consent = reelcart_aws::S3Blobs::new(
-        reelcart_aws::s3_client(&stack.emulator.sdk, true),
-        stack
-            .physical("ConsentBucket")
-            .ok_or_else(|| anyhow::anyhow!("no ConsentBucket"))?,
-    );
-    reelcart_ports::record_rights(&content, &consent, grant, "demo", t).await?;
-    // The moderator's path, through the API.
-    let client = reqwest::Client::new();
-    let moderator = stack.token("demo-moderator", &["moderator"])?;
-    for (method, path, body) in [
-        (
-            "POST",
-            "transitions",
-            serde_json::json!({"to": "reviewing"}),
-        ),
-        ("POST", "transitions", serde_json::json!({"to": "approved"})),
-        (
-            "PUT",
-            "mappings",
-            serde_json::json!({"sku": "TEE-00001", "placement": "pdp", "pinned": true}),
-        ),
-        (
-            "PUT",
-            "mappings",
-            serde_json::json!({"sku": "TEE-00002", "placement": "pdp"}),
-        ),
-        (
-            "POST",
-            "transitions",
-            serde_json::json!({"to": "published"}),
-        ),
-    ] {
-        let r = client
-            .request(
-                method.parse()?,
-                format!("{base}/v1/moderation/items/{}/{path}", item.id),
-            )
-            .bearer_auth(&moderator)
-            .json(&body)
-            .send()
-            .await?;
-        println!("      {method} …/{path} {body} → {}", r.status().as_u16());
-    }
-    let feed: serde_json::Value = client
-        .get(format!("{base}/v1/feed?placement=pdp&sku=TEE-00001"))
-        .send()
-        .await?
-        .json()
-        .await?;
-    println!(
-        "      GET /v1/feed?placement=pdp&sku=TEE-00001 → {} item(s)",
-        feed["items"].as_array().map_or(0, Vec::len)
-    );
-    // A day of simulated shoppers: 40 sessions see it, some watch, click and add to cart.
-    let mut token = String::new();
-    for n in 0..40 {
-        let session = format!("rc_demo{n:04}{t}");
-        let mut events = vec![("impression", None)];
-        if n % 2 == 0 {
-            events.push(("view", None));
-        }
-        if n % 4 == 0 {
-            events.push(("product_click", Some("TEE-00001")));
-        }
-        if n % 8 == 0 {
-            events.push(("add_to_cart", Some("TEE-00001")));
-            token = session.clone();
-        }
-        let events: Vec<serde_json::Value> = events
-            .into_iter()
-            .enumerate()
-            .map(|(k, (kind, sku))| serde_json::json!({"event_id": format!("ev{n:04}{k}{t}"), "type": kind,
-                "session_id": session, "ugc_id": item.id, "creator_id": "cr_demo", "platform": "upload",
-                "placement": "pdp", "sku": sku}))
-            .collect();
-        client
-            .post(format!("{base}/v1/events"))
-            .body(serde_json::json!({ "events": events }).to_string())
-            .send()
-            .await?;
-    }
-    println!("      40 shoppers' beacons → POST /v1/events");
-    let admin = stack.token("demo-admin", &["admin"])?;
-    let (from, to) = (
-        reelcart_domain::attribution::day_of(t),
-        reelcart_domain::attribution::day_of(t + 86_400),
-    );
-    let funnel = || async {
-        let v: serde_json::Value = client
-            .get(format!(
-                "{base}/v1/analytics/funnel?from={from}&to={to}&by=creator"
-            ))
-            .bearer_auth(&admin)
-            .send()
-            .await?
-            .json()
-            .await?;
-        anyhow::Ok(v)
-    };
-    let counted = |v: &serde_json::Value, field: &str, at_least: f64| {
-        v["rows"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|r| r[field].as_f64().unwrap_or(0.0) >= at_least)
-    };
-    // The order is credited from the touches, so they are counted first.
-    for _ in 0..100 {
-        if counted(&funnel().await?, "add_to_carts", 5.0) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let order = serde_json::json!({"id": t, "created_at": format!("{to}T00:00:00Z"),
-        "total_price": "29.99", "currency": "USD", "note_attributes": [{"name": "reelcart_token", "value": token}]}).to_string();
-    let d = simulator::shopify(
-        crate::seed::DEMO_SHOPIFY_WEBHOOK_SECRET,
-        "reelcart-demo.myshopify.com",
-        "orders/create",
-        &format!("demo-order-{t}"),
-        &order,
-    );
-    let (status, _) = post(&client, &base, &d).await?;
-    println!("      a shopper's Shopify order with the cart's token → {status}");
-    let mut funnel_now = funnel().await?;
-    for _ in 0..100 {
-        if counted(&funnel_now, "orders", 1.0) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        funnel_now = funnel().await?;
-    }
-    let funnel = funnel_now;
-    for r in funnel["rows"].as_array().into_iter().flatten() {
-        println!(
-            "      funnel {}: {} impressions → {} views → {} clicks → {} adds → {} orders, revenue {}",
-            r["key"],
-            r["impressions"],
-            r["views"],
-            r["product_clicks"],
-            r["add_to_carts"],
-            r["orders"],
-            r["revenue"]
-        );
-    }
-    println!("\n      Open the storefront: {base}/web/demo/index.html?page=product&sku=TEE-00001");
+    crate::story::run(stack).await?;
     Ok(())
 }
 
@@ -334,7 +141,7 @@ async fn video(stack: &Stack) -> Result<()> {
     use reelcart_domain::video::MediaStatus;
     use reelcart_ports::MediaRecords;
     println!(
-        "\n[8/9] Video pipeline: an upload becomes a vertical HLS ladder, poster, preview and manifest"
+        "\n[8/12] Video pipeline: an upload becomes a vertical HLS ladder, poster, preview and manifest"
     );
     let s3 = reelcart_aws::s3_client(&stack.emulator.sdk, true);
     let raw = stack
@@ -362,9 +169,8 @@ async fn video(stack: &Stack) -> Result<()> {
     .await?;
     let bytes = tokio::fs::read(&clip).await?;
     tokio::fs::remove_dir_all(&dir).await?;
-    let clip_item = demo_item_id();
     let items = [
-        (clip_item.as_str(), bytes.clone()),
+        ("demo_clip", bytes.clone()),
         ("demo_corrupt", reelcart_media::samples::corrupt(&bytes)),
     ];
     for (item, body) in &items {
@@ -457,7 +263,7 @@ async fn scan_tag(stack: &Stack, table: &str, tag: &str) -> Result<Vec<(String, 
 /// Step 6: a connected demo shop and creator, a scheduled refresh, a revoked grant.
 async fn connections(stack: &Stack) -> Result<()> {
     use reelcart_domain::connection::OAuthPlatform;
-    println!("\n[6/9] Platform connections: tokens sealed with KMS, refreshed ahead of expiry");
+    println!("\n[6/12] Platform connections: tokens sealed with KMS, refreshed ahead of expiry");
     let flow = stack.connect_as_admin(OAuthPlatform::Instagram).await?;
     println!("      an admin connects Instagram (JWT role admin):");
     println!(
@@ -575,7 +381,7 @@ async fn catalog(stack: &Stack) -> Result<()> {
     use reelcart_domain::catalog::Product;
     use reelcart_domain::connection::OAuthPlatform;
     use reelcart_ports::CatalogStore;
-    println!("\n[7/9] Catalog sync: the store's catalog to Meta and TikTok Shop, by diff");
+    println!("\n[7/12] Catalog sync: the store's catalog to Meta and TikTok Shop, by diff");
     stack.connect_as_admin(OAuthPlatform::Meta).await?;
     let catalog = reelcart_aws::DynamoCatalog::new(
         stack.clients.dynamodb.clone(),

@@ -21,6 +21,7 @@ pub mod schedule;
 pub mod seed;
 pub mod server;
 pub mod simulator;
+pub mod story;
 pub mod template;
 
 use anyhow::{Context, Result, anyhow};

@@ -1,0 +1,194 @@
+//! Both consoles on the local stack, in a real browser (Debian's Chromium via playwright-core):
+//! a creator signs up in the portal, gets a link and a discount code (created in the Shopify
+//! simulator), uploads a video and watches it move through transcoding; a moderator approves it in
+//! the console, maps it to a SKU found by catalog search and publishes it, and it appears in the
+//! storefront's feed; shoppers follow the link and order, with the link and with the code; the
+//! creator's dashboard shows the clicks and orders. Screenshots land in
+//! `web/test-results/consoles/`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use reelcart_aws::DynamoCatalog;
+use reelcart_e2e::*;
+use reelcart_media::samples::{Sample, generate};
+use reelcart_ports::CatalogStore;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn web_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../web")
+}
+
+/// Run a browser script; its last JSON line.
+async fn node(script: &str, args: &[&str]) -> Value {
+    let run = tokio::process::Command::new("node")
+        .arg(web_dir().join("tests").join(script))
+        .args(args)
+        .output()
+        .await
+        .expect("node runs (make tools installs it)");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        run.status.success(),
+        "{script} {args:?} failed:\n{stderr}\n{stdout}"
+    );
+    let line = stdout
+        .lines()
+        .rfind(|l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("{script} printed no JSON: {stdout}"));
+    let out: Value = serde_json::from_str(line).unwrap();
+    println!("{script}: {out}");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_creator_and_a_moderator_take_a_video_from_upload_to_orders() {
+    let web = web_dir();
+    assert!(
+        web.join("node_modules/playwright-core").exists(),
+        "the web tools are not installed: run `make web`"
+    );
+    let stack = start_stack().await;
+    let http = reqwest::Client::new();
+    let base = stack.url();
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.emulator.sdk);
+    DynamoCatalog::new(dynamo, stack.physical("CatalogTable").unwrap())
+        .put_products(&[
+            reelcart_local::seed::catalog_product(1, &stack.sim_url),
+            reelcart_local::seed::catalog_product(2, &stack.sim_url),
+        ])
+        .await
+        .unwrap();
+    let sku = "TEE-00001";
+    let creator = "cr_web";
+    let shots = web.join("test-results/consoles");
+    let shots_arg = shots.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    generate(Path::new("ffmpeg"), Sample::new(720, 1280, 4.0), &clip)
+        .await
+        .unwrap();
+
+    // The creator's side: sign-up, terms, a link, a code, an upload moving through transcoding.
+    let signup = node(
+        "portal.mjs",
+        &[
+            "signup",
+            &base,
+            creator,
+            sku,
+            clip.to_str().unwrap(),
+            shots_arg,
+        ],
+    )
+    .await;
+    let item_id = signup["item_id"].as_str().unwrap().to_string();
+    let link_url = signup["link_url"].as_str().unwrap().to_string();
+    let code = signup["code"]
+        .as_str()
+        .expect("a discount code (the stack has a store)")
+        .to_string();
+    let seen = signup["seen"].as_array().unwrap();
+    assert_eq!(
+        seen.last().unwrap(),
+        &json!(["queued", "transcoded"]),
+        "the portal showed the upload transcoded: {seen:?}"
+    );
+    // The code is in the store, as the portal said.
+    let store: Value = http
+        .get(format!("{}/_sim/shopify/discount_codes", stack.sim_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        store["discount_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["discount_code"]["code"] == code.as_str()),
+        "{code} in the store: {store}"
+    );
+
+    // Two shoppers follow the link (the redirect records each click).
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut token = String::new();
+    for _ in 0..2 {
+        let r = no_follow.get(&link_url).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 302);
+        let location = r.headers()["location"].to_str().unwrap();
+        token = location.rsplit_once("rc_token=").unwrap().1.to_string();
+    }
+
+    // The moderator's side: preview, approve, map, publish; then it is on the product page.
+    let console = node("console.mjs", &[&base, &item_id, sku, shots_arg]).await;
+    assert_eq!(
+        (&console["approved"], &console["published"]),
+        (&json!(true), &json!(true))
+    );
+    assert!(
+        console["audit"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("published")),
+        "{console}"
+    );
+    assert!(
+        console["storefront_items"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(item_id)),
+        "{console}"
+    );
+
+    // Orders: one through the link's token, one with the code.
+    for (n, order) in [
+        json!({"note_attributes": [{"name": "reelcart_token", "value": token}], "total_price": "42.00"}),
+        json!({"discount_codes": [{"code": code, "amount": "1.80", "type": "percentage"}], "total_price": "16.20"}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut order = order;
+        order["id"] = json!(8_800_000 + n);
+        order["created_at"] = json!(rfc3339(now() + n as i64));
+        order["currency"] = json!("USD");
+        let d = reelcart_local::simulator::shopify(
+            reelcart_local::seed::DEMO_SHOPIFY_WEBHOOK_SECRET,
+            "reelcart-demo.myshopify.com",
+            "orders/create",
+            &format!("evt-console-order-{n}"),
+            &order.to_string(),
+        );
+        assert_eq!(post(&http, &stack, &d).await.0, 200);
+    }
+    let me = stack.token(creator, &["creator"]).unwrap();
+    eventually(Duration::from_secs(30), "both orders credited", || {
+        let r = http
+            .get(format!("{base}/v1/creators/me/dashboard?days=7"))
+            .bearer_auth(&me);
+        async move {
+            let v: Value = r.send().await.ok()?.json().await.ok()?;
+            (v["totals"]["orders"].as_f64() == Some(2.0)).then_some(())
+        }
+    })
+    .await;
+
+    // The creator's dashboard, in the browser.
+    let dash = node("portal.mjs", &["dashboard", &base, creator, shots_arg]).await;
+    assert_eq!(dash["submission_status"], "published");
+    assert_eq!(dash["clicks"], 2, "{dash}");
+    assert_eq!(dash["orders"], 2, "{dash}");
+    assert_eq!(dash["revenue"], "58.20", "{dash}");
+    let shots_taken = [&signup, &console, &dash]
+        .iter()
+        .map(|o| o["screenshots"].as_array().map_or(0, Vec::len))
+        .sum::<usize>();
+    assert!(shots_taken >= 8, "screenshots: {shots_taken}");
+}
