@@ -373,7 +373,7 @@ impl<S: ContentStore, C: CatalogStore, B: BlobStore, Q: MessageQueue, M: MediaRe
         let mut items = Vec::with_capacity(page.items.len());
         for item in page.items {
             if source.is_some_and(|s| s != item.source)
-                || flagged.is_some_and(|f| f != !item.flags.is_empty())
+                || flagged.is_some_and(|f| f == item.flags.is_empty())
             {
                 continue;
             }

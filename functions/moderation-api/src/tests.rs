@@ -744,12 +744,12 @@ async fn the_queue_filters_by_source_rights_and_flags_and_summarizes_each_item()
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(list("source=upload").await, [upload.id.clone()]);
-    assert_eq!(list("flagged=true").await, [upload.id.clone()]);
-    assert_eq!(list("rights=valid").await, [hashtag.id.clone()]);
+    assert_eq!(list("source=upload").await, [upload.id.as_str()]);
+    assert_eq!(list("flagged=true").await, [upload.id.as_str()]);
+    assert_eq!(list("rights=valid").await, [hashtag.id.as_str()]);
     assert_eq!(
         list("rights=none&source=instagram_hashtag").await,
-        [other.id.clone()]
+        [other.id.as_str()]
     );
     assert_eq!(list("flagged=false").await.len(), 2);
     let (_, out) = call(
