@@ -97,9 +97,14 @@ function errorText(e) {
 // ---------------------------------------------------------------------------------------------
 // API
 
-/** `?api=https://…`, then `<meta name="reelcart-api">`, else this origin. */
+/**
+ * The API: `<meta name="reelcart-api">` (set when the console is deployed), else this origin.
+ * `?api=` is honoured only while the console itself is served from this machine (development): a
+ * link must never be able to send a moderator's token to another server.
+ */
 function apiBase() {
-  const candidates = [new URLSearchParams(location.search).get('api'), $('meta[name="reelcart-api"]')?.content];
+  const pageLocal = ['127.0.0.1', 'localhost', '[::1]'].includes(location.hostname);
+  const candidates = [pageLocal ? new URLSearchParams(location.search).get('api') : null, $('meta[name="reelcart-api"]')?.content];
   for (const c of candidates) {
     const u = c && safeUrl(c);
     if (u) return u.replace(/\/+$/, '');
@@ -195,7 +200,15 @@ function showApp() {
   const m = /^#item=(.+)$/.exec(location.hash);
   selectTab('queue');
   loadQueue(true);
-  if (m) openItem(decodeURIComponent(m[1]));
+  if (m) {
+    let id = null;
+    try {
+      id = decodeURIComponent(m[1]);
+    } catch {
+      alertToast('That link names no item.');
+    }
+    if (id) openItem(id);
+  }
 }
 
 function signOut(message) {

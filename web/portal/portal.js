@@ -74,9 +74,15 @@ function safeUrl(u) {
 
 // ---------- API ----------
 
-/** `?api=` (https, or http on this machine), else `<meta name="reelcart-api">`, else this origin. */
+/**
+ * The API: `<meta name="reelcart-api">` (set when the page is deployed), else this origin. `?api=`
+ * is honoured only while the page itself is served from this machine (development): a link must
+ * never be able to send a creator's token to another server.
+ */
 function apiBase() {
-  const raw = new URLSearchParams(location.search).get('api') || document.querySelector('meta[name="reelcart-api"]')?.content || '';
+  const pageLocal = ['127.0.0.1', 'localhost', '[::1]'].includes(location.hostname);
+  const fromQuery = pageLocal ? new URLSearchParams(location.search).get('api') : null;
+  const raw = fromQuery || document.querySelector('meta[name="reelcart-api"]')?.content || '';
   if (!raw) return '';
   try {
     const u = new URL(raw);
@@ -183,6 +189,8 @@ const state = {
   newRequest: null,
   submissions: [],
   pollTimer: null,
+  // Unix seconds of an upload that has not shown up in the submissions yet (null: none).
+  awaitingSince: null,
 };
 
 const onboarded = () => !!state.me?.creator;
@@ -536,7 +544,6 @@ async function upload(ev) {
   if (!file) return setError('upload-error', 'Choose a video to upload.');
   const type = typeOf(file);
   if (!type) return setError('upload-error', 'This file type cannot be uploaded: use MP4, MOV or WebM video (or a JPEG/PNG photo).');
-  if (file.size > DEFAULT_MAX_BYTES) return setError('upload-error', `This file is ${fmtBytes(file.size)}; the limit is ${fmtBytes(DEFAULT_MAX_BYTES)}.`);
   if (file.size === 0) return setError('upload-error', 'This file is empty.');
   if ([...caption].length > 500) return setError('upload-error', 'Captions are at most 500 characters.');
   const fieldset = $('upload-fieldset');
@@ -551,17 +558,32 @@ async function upload(ev) {
     const fd = new FormData();
     for (const [k, v] of Object.entries(up.form.fields)) fd.append(k, v);
     fd.append('file', file, file.name);
-    bar.removeAttribute('value'); // indeterminate: an opaque cross-origin POST reports no progress
+    bar.removeAttribute('value');
     show(box, true);
     uploadState('uploading', `Uploading ${fmtBytes(file.size)}… keep this page open.`);
-    try {
-      // The bucket is another origin: the response is opaque; the signed policy is the gate.
-      await fetch(up.form.url, { method: 'POST', body: fd, mode: 'no-cors' });
-    } catch {
-      throw new Error('The upload was interrupted. Check your connection and try again.');
+    // Straight to the bucket (its CORS rule allows the POST); XHR, for the progress bar.
+    const sent = await new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', up.form.url);
+      xhr.upload.onprogress = (e) => {
+        if (e.lengthComputable) {
+          bar.max = e.total;
+          bar.value = e.loaded;
+        }
+      };
+      xhr.onload = () => resolve({ status: xhr.status, body: xhr.responseText || '' });
+      xhr.onerror = () => reject(new Error('The upload was interrupted. Check your connection and try again.'));
+      xhr.send(fd);
+    });
+    if (sent.status < 200 || sent.status >= 300) {
+      // S3 answers errors as XML: its code says which (EntityTooLarge, AccessDenied: the form expired…).
+      const code = /<Code>([^<]{1,64})<\/Code>/.exec(sent.body)?.[1] || `HTTP ${sent.status}`;
+      const why = code === 'EntityTooLarge' ? 'the file is over the limit' : code === 'AccessDenied' ? 'the upload form expired or does not fit this file' : code;
+      throw new Error(`The upload was refused (${why}). Try again.`);
     }
     bar.max = 1;
     bar.value = 1;
+    state.awaitingSince = Math.floor(Date.now() / 1000);
     uploadState('done', 'Uploaded — processing. It will appear in Submissions in a moment.');
     $('upload-status').append(' ', h('a', { href: '#submissions', 'data-testid': 'upload-to-submissions', text: 'See submissions' }));
     announce('Uploaded. Processing has started.');
@@ -634,7 +656,10 @@ function renderSubmissions(list) {
   ul.dataset.loaded = 'true';
 }
 
-const pending = (s) => !FINAL.has(s.status) || s.media === 'transcoding' || s.media === 'submitted' || (!s.media && s.status === 'queued');
+// Transcoding takes seconds: look often. Moderation can take days: look now and then.
+const transcoding = (s) => s.media === 'transcoding' || s.media === 'submitted' || (!s.media && s.status === 'queued');
+const pending = (s) => !FINAL.has(s.status) || transcoding(s);
+const SLOW_POLL_MS = 30_000;
 
 async function loadSubmissions() {
   stopPolling();
@@ -644,9 +669,16 @@ async function loadSubmissions() {
     state.submissions = list;
     setError('submissions-error', null);
     renderSubmissions(list);
-    const busy = list.some(pending);
+    // An upload is ingested seconds after it lands: look for it until it shows (10 min at most;
+    // a minute of slack for this device's clock).
+    if (state.awaitingSince) {
+      const arrived = list.some((s) => s.source === 'upload' && s.created_at >= state.awaitingSince - 60);
+      if (arrived || Date.now() / 1000 - state.awaitingSince > 600) state.awaitingSince = null;
+    }
+    const busy = list.some(pending) || !!state.awaitingSince;
     show($('submissions-auto'), busy);
-    if (busy && state.view === 'submissions') state.pollTimer = setTimeout(poll, POLL_MS);
+    const delay = list.some(transcoding) || state.awaitingSince ? POLL_MS : SLOW_POLL_MS;
+    if (busy && state.view === 'submissions') state.pollTimer = setTimeout(poll, delay);
   } catch (e) {
     setError('submissions-error', e);
     $('submissions-list').dataset.loaded = 'error';

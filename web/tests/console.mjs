@@ -5,7 +5,7 @@
 // the storefront's product-page feed. Prints one JSON line; exits non-zero on any failure.
 //
 //   node web/tests/console.mjs <stack url> <item id> <sku> <screenshot dir>
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import { mkdirSync } from 'node:fs';
 
 const [base, itemId, sku, shots] = process.argv.slice(2);
@@ -21,18 +21,7 @@ const fail = (msg) => {
 };
 const tid = (t) => `[data-testid="${t}"]`;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 const out = { approved: false, published: false, audit: [], storefront_items: [], screenshots: [] };
 let step = 'start';
 let page;

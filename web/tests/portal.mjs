@@ -10,7 +10,7 @@
 //   node web/tests/portal.mjs dashboard <stack url> <creator id> <screenshot dir>
 //     sign in, read the latest submission's status, the dashboard's totals (30 days) and the payouts:
 //     {"submission_status","clicks","orders","revenue","screenshots":[...]}
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import { mkdirSync } from 'node:fs';
 
 const [phase, base, creator, ...rest] = process.argv.slice(2);
@@ -28,18 +28,7 @@ mkdirSync(shots, { recursive: true });
 const tid = (id) => `[data-testid="${id}"]`;
 const out = { screenshots: [] };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 
 let failure = null;
 try {
@@ -142,7 +131,7 @@ try {
     // Submissions: the page refreshes itself; watch its DOM until the video is transcoded.
     await go('submissions');
     out.seen = [];
-    const deadline = Date.now() + 90000;
+    const deadline = Date.now() + (Number(process.env.PORTAL_WAIT_MS) || 180000);
     let last = '';
     for (;;) {
       const unavailable = await alertIn('submissions-error');

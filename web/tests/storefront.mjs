@@ -4,7 +4,7 @@
 // beacons the page sent, the screenshots taken.
 //
 //   node web/tests/storefront.mjs <stack url> <sku> <screenshot dir>
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import { mkdirSync } from 'node:fs';
 
 const [base, sku, shots] = process.argv.slice(2);
@@ -18,18 +18,7 @@ const fail = (msg) => {
   process.exit(1);
 };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launchChromium();
 const out = { beacons: [], screenshots: [] };
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -261,13 +261,22 @@ fn payout_line<'a>(c: &Creator, rows: impl Iterator<Item = &'a AggRow>) -> Payou
     PayoutLine {
         orders_milli,
         revenue_cents,
-        payout_cents: (revenue_cents as f64 * c.commission_rate).round() as i64,
+        payout_cents: commission_cents(revenue_cents, c.commission_rate),
     }
+}
+
+/// `revenue × rate` in whole cents, half away from zero, computed in integers: the rate is taken to
+/// a hundredth of a percent (0.145 → 1450), so binary fractions cannot round 14.5 cents down.
+fn commission_cents(revenue_cents: i64, rate: f64) -> i64 {
+    let basis_points = i128::from((rate * 10_000.0).round() as i64);
+    let product = i128::from(revenue_cents) * basis_points;
+    let rounded = (product.abs() + 5_000) / 10_000;
+    i64::try_from(rounded * product.signum()).unwrap_or(i64::MAX)
 }
 
 fn csv_field(s: &str) -> String {
     // Quoted when needed; a leading formula character is defused for spreadsheets.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()
@@ -358,7 +367,15 @@ impl<
             (&Method::POST, "/uploads") => self.upload(&me, json_body(req, MAX_BODY)?).await,
             (&Method::GET, "/dashboard") => self.dashboard(&me, req).await,
             (&Method::GET, "/payouts") => self.payouts(&me, req).await,
-            (&Method::POST, "/codes") => self.create_code(&me, json_body(req, MAX_BODY)?).await,
+            (&Method::POST, "/codes") => {
+                // The body is optional: no campaign.
+                let body = if req.body().is_empty() {
+                    CodeBody { campaign: None }
+                } else {
+                    json_body(req, MAX_BODY)?
+                };
+                self.create_code(&me, body).await
+            }
             (&Method::GET, "/codes") => self.list_codes(&me).await,
             (&Method::GET, "/submissions") => self.submissions(&me).await,
             (&Method::GET, "/calendar") => self.calendar(&me, req).await,
@@ -560,53 +577,70 @@ impl<
         }
         let now = self.clock.now_unix();
         let percent = self.config.discount_percent;
-        // A random tail makes a clash rare; the store refuses one, and another is tried.
+        // The code is claimed where orders are matched before the store makes it, so a code that
+        // gives a discount always credits its creator; a failure in the store releases it.
+        // A random tail makes a clash rare; a clash here or in the store tries another.
         for _ in 0..3 {
-            let code = new_discount_code(&c.display_name, percent);
-            let title = format!("Creator {} ({code})", c.id);
-            match self
-                .discounts
-                .create_code(&code, percent, &title, now)
+            let mut record = CreatorCode {
+                code: new_discount_code(&c.display_name, percent),
+                creator_id: id.to_string(),
+                campaign: body.campaign.clone(),
+                percent,
+                store_id: None,
+                created_at: now,
+            };
+            if !self
+                .analytics
+                .insert_creator_code(&record)
                 .await
+                .map_err(ApiError::internal)?
             {
-                Ok(store_id) => {
-                    let record = CreatorCode {
-                        code,
-                        creator_id: id.to_string(),
-                        campaign: body.campaign,
-                        percent,
-                        store_id: Some(store_id),
-                        created_at: now,
-                    };
+                continue;
+            }
+            let title = format!("Creator {} ({})", c.id, record.code);
+            let created = self
+                .discounts
+                .create_code(&record.code, percent, &title, now)
+                .await;
+            let store_id = match created {
+                Ok(store_id) => store_id,
+                Err(e) => {
                     self.analytics
-                        .put_creator_code(&record)
+                        .delete_creator_code(&record.code)
                         .await
                         .map_err(ApiError::internal)?;
-                    tracing::info!(creator = %id, code = %record.code, "discount code created");
-                    return Ok(json(StatusCode::CREATED, &j!({ "code": record })));
+                    match e {
+                        DiscountError::Taken => continue,
+                        DiscountError::Unavailable => {
+                            return Err(client(
+                                StatusCode::SERVICE_UNAVAILABLE,
+                                "codes_unavailable",
+                                "the store's Admin API is not configured: discount codes cannot be created",
+                            ));
+                        }
+                        DiscountError::Failed(e) => {
+                            tracing::warn!(creator = %id, error = %e, "the store did not create the code");
+                            return Err(client(
+                                StatusCode::BAD_GATEWAY,
+                                "store_failed",
+                                "the store did not create the code; try again",
+                            ));
+                        }
+                    }
                 }
-                Err(DiscountError::Taken) => continue,
-                Err(DiscountError::Unavailable) => {
-                    return Err(client(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "codes_unavailable",
-                        "the store's Admin API is not configured: discount codes cannot be created",
-                    ));
-                }
-                Err(DiscountError::Failed(e)) => {
-                    tracing::warn!(creator = %id, error = %e, "the store did not create the code");
-                    return Err(client(
-                        StatusCode::BAD_GATEWAY,
-                        "store_failed",
-                        "the store did not create the code; try again",
-                    ));
-                }
-            }
+            };
+            record.store_id = Some(store_id);
+            self.analytics
+                .put_creator_code(&record)
+                .await
+                .map_err(ApiError::internal)?;
+            tracing::info!(creator = %id, code = %record.code, "discount code created");
+            return Ok(json(StatusCode::CREATED, &j!({ "code": record })));
         }
         Err(client(
             StatusCode::CONFLICT,
             "code_taken",
-            "the store already had every code tried; try again",
+            "every code tried was taken; try again",
         ))
     }
 
@@ -639,10 +673,21 @@ impl<
 
     /// `GET /v1/creators/me/submissions`: where each item stands in moderation and transcoding.
     async fn submissions(&self, id: &str) -> Result<Response<Body>, ApiError> {
+        use futures::{StreamExt, TryStreamExt};
         let items = self.my_items(id).await?;
-        let mut out = Vec::with_capacity(items.len());
+        // The media records, eight reads at a time, in the items' order.
+        // (A loop, not a closure: the futures borrow the items.)
+        let mut reads = Vec::with_capacity(items.len());
         for i in &items {
-            let m = self.media.get(&i.id).await.map_err(ApiError::internal)?;
+            reads.push(self.media.get(&i.id));
+        }
+        let records: Vec<_> = futures::stream::iter(reads)
+            .buffered(8)
+            .try_collect()
+            .await
+            .map_err(ApiError::internal)?;
+        let mut out = Vec::with_capacity(items.len());
+        for (i, m) in items.iter().zip(records) {
             let (media, poster, master) = media_view(m.as_ref());
             let failure = m
                 .as_ref()

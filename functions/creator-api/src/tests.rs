@@ -841,3 +841,48 @@ async fn the_brand_reports_every_creators_payout_and_only_admins_may() {
         assert!(s == 200 || s == 404, "{method} {path}: {s}");
     }
 }
+
+#[test]
+fn commissions_round_half_away_from_zero_in_whole_cents() {
+    assert_eq!(
+        commission_cents(100, 0.145),
+        15,
+        "0.145 × 100 is 14.5 cents"
+    );
+    assert_eq!(commission_cents(50, 0.29), 15, "0.29 × 50 is 14.5 cents");
+    assert_eq!(commission_cents(2_550, 0.12), 306);
+    assert_eq!(
+        commission_cents(-100, 0.145),
+        -15,
+        "a refund reverses it exactly"
+    );
+    assert_eq!(commission_cents(0, 0.5), 0);
+    assert_eq!(commission_cents(999_999, 1.0), 999_999);
+}
+
+#[tokio::test]
+async fn a_code_is_claimed_before_the_store_makes_it_and_released_if_it_does_not() {
+    let mut api = self::api().await;
+    onboard(&api, ANA, "Ana").await;
+    // A code recorded for one creator is never taken by another.
+    let (s, out, _) = call(&api, "POST", "/v1/creators/me/codes", ANA, None).await;
+    assert_eq!(s, 201, "an empty body is no campaign: {out}");
+    let code = out["code"]["code"].as_str().unwrap().to_string();
+    assert_eq!(out["code"]["store_id"], "rule-1");
+    let mut stolen = api
+        .analytics
+        .creator_codes()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.code == code)
+        .unwrap();
+    stolen.creator_id = "cr_ben".into();
+    assert!(!api.analytics.insert_creator_code(&stolen).await.unwrap());
+    // The store fails: nothing stays recorded.
+    api.discounts = FakeStore::default();
+    let before = api.analytics.creator_codes().await.unwrap().len();
+    let (s, _, _) = call(&api, "POST", "/v1/creators/me/codes", ANA, Some(json!({}))).await;
+    assert_eq!(s, 503);
+    assert_eq!(api.analytics.creator_codes().await.unwrap().len(), before);
+}

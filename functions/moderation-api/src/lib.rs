@@ -369,15 +369,28 @@ impl<S: ContentStore, C: CatalogStore, B: BlobStore, Q: MessageQueue, M: MediaRe
             .items_by_status(status, limit, cursor.as_deref())
             .await
             .map_err(internal)?;
+        use futures::{StreamExt, TryStreamExt};
         let now = self.clock.now_unix();
-        let mut items = Vec::with_capacity(page.items.len());
-        for item in page.items {
-            if source.is_some_and(|s| s != item.source)
-                || flagged.is_some_and(|f| f == item.flags.is_empty())
-            {
-                continue;
-            }
-            let summary = self.summary(&item, now).await?;
+        let candidates: Vec<UgcItem> = page
+            .items
+            .into_iter()
+            .filter(|item| {
+                source.is_none_or(|s| s == item.source)
+                    && flagged.is_none_or(|f| f != item.flags.is_empty())
+            })
+            .collect();
+        // Each summary is a few reads: eight items at a time, in the page's order.
+        // (A loop, not a closure: the futures borrow the items.)
+        let mut reads = Vec::with_capacity(candidates.len());
+        for item in &candidates {
+            reads.push(self.summary(item, now));
+        }
+        let summaries: Vec<Value> = futures::stream::iter(reads)
+            .buffered(8)
+            .try_collect()
+            .await?;
+        let mut items = Vec::with_capacity(candidates.len());
+        for (item, summary) in candidates.into_iter().zip(summaries) {
             if rights_filter
                 .as_deref()
                 .is_some_and(|r| summary["rights"] != r)

@@ -161,7 +161,9 @@ async fn provision_one(
         "AWS::Events::EventBus" => event_bus(c, &name, region).await,
         "AWS::S3::Bucket" => {
             let physical = bucket(c, &name.to_lowercase()).await?;
-            notifications(c, &physical.reference, &names.resolve(&res.properties)?).await?;
+            let props = names.resolve(&res.properties)?;
+            notifications(c, &physical.reference, &props).await?;
+            cors(c, &physical.reference, &props).await?;
             Ok(physical)
         }
         "AWS::SecretsManager::Secret" => {
@@ -379,6 +381,41 @@ async fn notifications(c: &Clients, bucket: &str, props: &Value) -> Result<()> {
     c.s3.put_bucket_notification_configuration()
         .bucket(bucket)
         .notification_configuration(config.build())
+        .send()
+        .await
+        .map_err(|e| anyhow!(aws_sdk_s3::error::DisplayErrorContext(e)))?;
+    Ok(())
+}
+
+/// The bucket's `CorsConfiguration` (browsers post uploads straight to the raw media bucket).
+async fn cors(c: &Clients, bucket: &str, props: &Value) -> Result<()> {
+    use aws_sdk_s3::types::{CorsConfiguration, CorsRule};
+    let Some(rules) = props["CorsConfiguration"]["CorsRules"].as_sequence() else {
+        return Ok(());
+    };
+    let list = |r: &Value, key: &str| -> Vec<String> {
+        r[key]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    let mut config = CorsConfiguration::builder();
+    for r in rules {
+        let mut rule = CorsRule::builder()
+            .set_allowed_methods(Some(list(r, "AllowedMethods")))
+            .set_allowed_origins(Some(list(r, "AllowedOrigins")))
+            .set_allowed_headers(Some(list(r, "AllowedHeaders")))
+            .set_expose_headers(Some(list(r, "ExposedHeaders")));
+        if let Some(age) = r["MaxAge"].as_i64() {
+            rule = rule.max_age_seconds(i32::try_from(age).unwrap_or(i32::MAX));
+        }
+        config = config.cors_rules(rule.build().map_err(|e| anyhow!("{e}"))?);
+    }
+    c.s3.put_bucket_cors()
+        .bucket(bucket)
+        .cors_configuration(config.build().map_err(|e| anyhow!("{e}"))?)
         .send()
         .await
         .map_err(|e| anyhow!(aws_sdk_s3::error::DisplayErrorContext(e)))?;

@@ -445,6 +445,10 @@ impl Sim {
                 "/admin/api/{version}/price_rules/{id}/discount_codes.json",
                 post(shopify::create_discount_code),
             )
+            .route(
+                "/admin/api/{version}/price_rules/{id}",
+                axum::routing::delete(shopify::delete_price_rule),
+            )
             .route("/_sim/shopify/discount_codes", get(shopify::discount_codes))
             .route(
                 "/authorization/202309/shops",

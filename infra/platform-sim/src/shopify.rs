@@ -7,7 +7,8 @@
 //! Discounts: `POST /admin/api/{version}/price_rules.json` (`{"price_rule": {...}}` → `201`) and
 //! `POST /admin/api/{version}/price_rules/{id}/discount_codes.json` (`{"discount_code": {"code"}}`
 //! → `201`; a code already in the store → `422 {"errors": {"code": ["must be unique"]}}`). The
-//! codes created are listed at `GET /_sim/shopify/discount_codes`.
+//! codes created are listed at `GET /_sim/shopify/discount_codes`;
+//! `DELETE /admin/api/{version}/price_rules/{id}.json` removes a rule and its codes (`204`).
 
 use crate::{Sim, request_id};
 use axum::Json;
@@ -227,4 +228,30 @@ pub(crate) async fn discount_codes(State(sim): State<Sim>) -> Json<Value> {
         })
         .collect();
     Json(json!({ "discount_codes": codes }))
+}
+
+/// `DELETE /admin/api/{version}/price_rules/{id}.json`: the rule and its codes; `204`.
+pub(crate) async fn delete_price_rule(
+    State(sim): State<Sim>,
+    Path((_version, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = admin_gate(&sim, &headers) {
+        return r;
+    }
+    let Some(id) = file
+        .strip_suffix(".json")
+        .and_then(|i| i.parse::<u64>().ok())
+    else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let mut s = sim.lock();
+    let before = s.shopify_price_rules.len();
+    s.shopify_price_rules.retain(|r| r["id"] != id);
+    if s.shopify_price_rules.len() == before {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    }
+    s.shopify_discount_codes
+        .retain(|d| d["price_rule_id"] != id);
+    StatusCode::NO_CONTENT.into_response()
 }

@@ -147,6 +147,31 @@ fn totals_of(deltas: &[AggDelta]) -> BTreeMap<String, Counters> {
 }
 
 impl DynamoAnalytics {
+    /// Write a code; `only_new`: unless it exists (`false` then).
+    async fn code_put(&self, code: &CreatorCode, only_new: bool) -> PortResult<bool> {
+        let doc = serde_json::to_string(code).map_err(|e| PortError::new("analytics.encode", e))?;
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s("CODES"))
+            .item("sk", s(code.code.to_uppercase()))
+            .item("doc", s(doc));
+        if only_new {
+            put = put.condition_expression("attribute_not_exists(sk)");
+        }
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(sdk_error("analytics.codes", e)),
+        }
+    }
+
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
@@ -545,16 +570,22 @@ impl AnalyticsStore for DynamoAnalytics {
     }
 
     async fn put_creator_code(&self, code: &CreatorCode) -> PortResult<()> {
-        let doc = serde_json::to_string(code).map_err(|e| PortError::new("analytics.encode", e))?;
+        self.code_put(code, false).await.map(|_| ())
+    }
+
+    async fn insert_creator_code(&self, code: &CreatorCode) -> PortResult<bool> {
+        self.code_put(code, true).await
+    }
+
+    async fn delete_creator_code(&self, code: &str) -> PortResult<()> {
         self.client
-            .put_item()
+            .delete_item()
             .table_name(&self.table)
-            .item("pk", s("CODES"))
-            .item("sk", s(code.code.to_uppercase()))
-            .item("doc", s(doc))
+            .key("pk", s("CODES"))
+            .key("sk", s(code.to_uppercase()))
             .send()
             .await
-            .map_err(|e| sdk_error("analytics.codes", e))?;
+            .map_err(|e| sdk_error("analytics.codes.delete", e))?;
         Ok(())
     }
 }

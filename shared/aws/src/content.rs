@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use reelcart_domain::content::blocklist::Blocklist;
 use reelcart_domain::content::hashtag_budget::HashtagBudget;
 use reelcart_domain::content::rights_request::RightsRequest;
-use reelcart_domain::content::{AuditEntry, ProductMapping, Rights, Status, UgcItem};
+use reelcart_domain::content::{AuditEntry, ProductMapping, Rights, Source, Status, UgcItem};
 use reelcart_ports::{ContentStore, Page, PortError, PortResult, status_sort_key};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -65,8 +65,9 @@ fn item_row(item: &UgcItem) -> PortResult<Item> {
     let mut r = row(&item_pk(&item.id), "ITEM", item)?;
     r.insert("status".into(), s(item.status.as_str()));
     r.insert("status_key".into(), s(status_sort_key(item)));
-    if let Some(c) = &item.author.creator_id {
-        // Sparse: only creators' items are in `by_creator`.
+    if let (Source::Upload, Some(c)) = (item.source, &item.author.creator_id) {
+        // Sparse: only creators' own uploads are in `by_creator` (other sources name a platform's
+        // account there, e.g. a TikTok open id, not a Reelcart creator).
         r.insert("creator".into(), s(c));
         r.insert(
             "creator_key".into(),
@@ -118,37 +119,25 @@ impl DynamoContent {
 
     /// Every row of `pk` whose sort key starts with `prefix`, in sort-key order.
     async fn rows<T: DeserializeOwned>(&self, pk: &str, prefix: &str) -> PortResult<Vec<T>> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(pk))
-                .expression_attribute_values(":prefix", s(prefix))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("content.query", e))?;
-            for r in page.items() {
-                let sk = match r.get("sk") {
-                    Some(AttributeValue::S(sk)) => sk.clone(),
-                    _ => String::new(),
-                };
-                out.push((sk, doc(r)?));
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => {
-                    // DynamoDB answers in sort-key order; emulators do not always.
-                    out.sort_by(|a, b| a.0.cmp(&b.0));
-                    return Ok(out.into_iter().map(|(_, d)| d).collect());
-                }
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true);
+        let mut rows = crate::query_all(query, "content.query").await?;
+        // DynamoDB answers in sort-key order; emulators do not always.
+        rows.sort_by(|a, b| sort_key(a).cmp(sort_key(b)));
+        rows.iter().map(doc).collect()
+    }
+}
+
+fn sort_key(row: &Item) -> &str {
+    match row.get("sk") {
+        Some(AttributeValue::S(sk)) => sk,
+        _ => "",
     }
 }
 

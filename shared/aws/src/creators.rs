@@ -63,55 +63,37 @@ impl DynamoCreators {
 
     /// Every row whose sort key starts with `prefix`, across partitions.
     async fn scan<T: DeserializeOwned>(&self, prefix: &str) -> PortResult<Vec<T>> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("begins_with(sk, :p)")
-                .expression_attribute_values(":p", s(prefix))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("creators.scan", e))?;
-            for item in page.items.unwrap_or_default() {
-                out.push(decode(&item)?);
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(out),
-            }
-        }
+        let scan = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(sk, :p)")
+            .expression_attribute_values(":p", s(prefix))
+            .consistent_read(true);
+        crate::scan_all(scan, "creators.scan")
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
     }
 
     /// Rows of one partition whose sort key starts with `prefix`, in sort-key order.
     async fn query<T: DeserializeOwned>(&self, pk: String, prefix: &str) -> PortResult<Vec<T>> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .expression_attribute_values(":p", s(prefix))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("creators.query", e))?;
-            for item in page.items.unwrap_or_default() {
-                out.push(decode(&item)?);
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(out),
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :p)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":p", s(prefix))
+            .consistent_read(true);
+        let mut rows = crate::query_all(query, "creators.query").await?;
+        // DynamoDB answers in sort-key order; emulators do not always.
+        rows.sort_by(|a, b| match (a.get("sk"), b.get("sk")) {
+            (Some(AttributeValue::S(x)), Some(AttributeValue::S(y))) => x.cmp(y),
+            _ => std::cmp::Ordering::Equal,
+        });
+        rows.iter().map(decode).collect()
     }
 
     async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> PortResult<Option<T>> {

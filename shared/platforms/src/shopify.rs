@@ -72,10 +72,13 @@ impl ShopifyAdmin {
         })
     }
 
-    /// Send with the token, waiting out `429`s as `Retry-After` says (at most 8 waits).
+    /// Send with the token, waiting out `429`s as `Retry-After` says (at most `max_waits` waits
+    /// of at most `max_wait_secs` each).
     async fn send(
         &self,
         build: impl Fn() -> reqwest::RequestBuilder,
+        max_waits: u32,
+        max_wait_secs: f64,
     ) -> Result<reqwest::Response, PullError> {
         let mut waits = 0u32;
         loop {
@@ -88,7 +91,7 @@ impl ShopifyAdmin {
                 return Ok(resp);
             }
             waits += 1;
-            if waits > 8 {
+            if waits > max_waits {
                 return Err(PullError::Throttled(waits - 1));
             }
             let secs = resp
@@ -97,7 +100,7 @@ impl ShopifyAdmin {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<f64>().ok())
                 .unwrap_or(2.0)
-                .clamp(0.0, 60.0);
+                .clamp(0.0, max_wait_secs);
             tracing::info!(wait_secs = secs, "Shopify throttled the request; waiting");
             tokio::time::sleep(Duration::from_secs_f64(secs)).await;
         }
@@ -110,7 +113,10 @@ impl ShopifyAdmin {
         body: &serde_json::Value,
     ) -> Result<serde_json::Value, PullError> {
         let url = format!("{}/admin/api/{API_VERSION}/{path}", self.base_url);
-        let resp = self.send(|| self.http.post(&url).json(body)).await?;
+        // A person waits on the answer (and a Lambda's timeout): a few short waits at most.
+        let resp = self
+            .send(|| self.http.post(&url).json(body), 3, 5.0)
+            .await?;
         let status = resp.status().as_u16();
         match status {
             200 | 201 => resp
@@ -153,12 +159,23 @@ impl ShopifyAdmin {
         let rule_id = rule["price_rule"]["id"]
             .as_u64()
             .ok_or_else(|| PullError::Malformed("no price_rule.id".into()))?;
-        let created = self
+        let created = match self
             .create(
                 &format!("price_rules/{rule_id}/discount_codes.json"),
                 &serde_json::json!({"discount_code": {"code": code}}),
             )
-            .await?;
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                // A price rule without its code is useless: take it back (best effort; a
+                // leftover rule gives no discount, as no shopper can name it).
+                if let Err(d) = self.delete_price_rule(rule_id).await {
+                    tracing::warn!(rule_id, error = %d, "could not delete the price rule left without a code");
+                }
+                return Err(e);
+            }
+        };
         let code_id = created["discount_code"]["id"]
             .as_u64()
             .ok_or_else(|| PullError::Malformed("no discount_code.id".into()))?;
@@ -166,6 +183,20 @@ impl ShopifyAdmin {
             price_rule_id: rule_id,
             code_id,
         })
+    }
+
+    /// Delete a price rule and its codes.
+    pub async fn delete_price_rule(&self, rule_id: u64) -> Result<(), PullError> {
+        let url = format!(
+            "{}/admin/api/{API_VERSION}/price_rules/{rule_id}.json",
+            self.base_url
+        );
+        let resp = self.send(|| self.http.delete(&url), 3, 5.0).await?;
+        match resp.status().as_u16() {
+            200 | 204 | 404 => Ok(()),
+            401 | 403 => Err(PullError::Unauthorized(resp.status().as_u16())),
+            s => Err(PullError::Status(s)),
+        }
     }
 
     /// Every product (each as Shopify's JSON), `on_page` called with each page as it arrives.
@@ -181,7 +212,7 @@ impl ShopifyAdmin {
         ));
         let mut total = 0;
         while let Some(u) = url.take() {
-            let resp = self.send(|| self.http.get(&u)).await?;
+            let resp = self.send(|| self.http.get(&u), 8, 60.0).await?;
             let status = resp.status().as_u16();
             match status {
                 200 => {}

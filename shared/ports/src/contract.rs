@@ -796,10 +796,20 @@ pub async fn content_store<S: ContentStore>(store: &S, ns: &str) {
     // A creator's items, newest first, and only theirs; an item's transition keeps it listed.
     let creator = format!("cr-{ns}");
     for n in 10..13 {
-        let mut i = item(n, now + n as i64);
+        let mut i = UgcItem::new(
+            Source::Upload,
+            &format!("{ns}-{n}"),
+            MediaType::Video,
+            "mine",
+            now + n as i64,
+        );
         i.author.creator_id = Some(creator.clone());
         assert!(store.create_item(&i).await.unwrap());
     }
+    // Another source naming the same account (a platform's id) is not the creator's upload.
+    let mut tagged = item(13, now + 13);
+    tagged.author.creator_id = Some(creator.clone());
+    assert!(store.create_item(&tagged).await.unwrap());
     let mine = store.items_by_creator(&creator, 50).await.unwrap();
     assert_eq!(
         mine.iter()
@@ -998,6 +1008,16 @@ pub async fn analytics_store<S: crate::AnalyticsStore>(store: &S, ns: &str) {
         created_at: 0,
     };
     store.put_creator_code(&code).await.unwrap();
+    assert!(store.creator_codes().await.unwrap().contains(&code));
+    // Inserting never takes a code someone holds (any case); deleting frees it.
+    let mut other = code.clone();
+    other.code = other.code.to_lowercase();
+    other.creator_id = "someone-else".into();
+    assert!(!store.insert_creator_code(&other).await.unwrap());
+    assert!(store.creator_codes().await.unwrap().contains(&code));
+    store.delete_creator_code(&other.code).await.unwrap();
+    assert!(!store.creator_codes().await.unwrap().contains(&code));
+    assert!(store.insert_creator_code(&code).await.unwrap());
     assert!(store.creator_codes().await.unwrap().contains(&code));
 }
 

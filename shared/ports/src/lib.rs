@@ -439,7 +439,8 @@ pub trait ContentStore: Send + Sync {
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = PortResult<Page<reelcart_domain::content::UgcItem>>> + Send;
-    /// A creator's items (`author.creator_id`), newest first, at most `limit`.
+    /// A creator's uploads (`author.creator_id` of `Source::Upload` items), newest first, at most
+    /// `limit`.
     fn items_by_creator(
         &self,
         creator_id: &str,
@@ -619,10 +620,17 @@ pub trait AnalyticsStore: Send + Sync {
     fn creator_codes(
         &self,
     ) -> impl Future<Output = PortResult<Vec<reelcart_domain::attribution::CreatorCode>>> + Send;
+    /// Write a code (replacing one of the same code).
     fn put_creator_code(
         &self,
         code: &reelcart_domain::attribution::CreatorCode,
     ) -> impl Future<Output = PortResult<()>> + Send;
+    /// Write a code unless one of the same code (any case) exists: `false` then, nothing written.
+    fn insert_creator_code(
+        &self,
+        code: &reelcart_domain::attribution::CreatorCode,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
+    fn delete_creator_code(&self, code: &str) -> impl Future<Output = PortResult<()>> + Send;
 }
 
 /// Creators and their links.

@@ -590,7 +590,10 @@ impl ContentStore for MemoryContent {
         let mut v: Vec<_> = lock(&self.state)
             .items
             .values()
-            .filter(|i| i.author.creator_id.as_deref() == Some(creator_id))
+            .filter(|i| {
+                i.source == reelcart_domain::content::Source::Upload
+                    && i.author.creator_id.as_deref() == Some(creator_id)
+            })
             .cloned()
             .collect();
         v.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
@@ -930,6 +933,24 @@ impl crate::AnalyticsStore for MemoryAnalytics {
         lock(&self.state)
             .codes
             .insert(code.code.to_uppercase(), code.clone());
+        Ok(())
+    }
+
+    async fn insert_creator_code(
+        &self,
+        code: &reelcart_domain::attribution::CreatorCode,
+    ) -> PortResult<bool> {
+        let mut s = lock(&self.state);
+        let key = code.code.to_uppercase();
+        if s.codes.contains_key(&key) {
+            return Ok(false);
+        }
+        s.codes.insert(key, code.clone());
+        Ok(true)
+    }
+
+    async fn delete_creator_code(&self, code: &str) -> PortResult<()> {
+        lock(&self.state).codes.remove(&code.to_uppercase());
         Ok(())
     }
 }

@@ -166,9 +166,10 @@ pub fn day_of(ts: i64) -> String {
 
 /// The days `from..=to` (`YYYY-MM-DD`), at most `max` of them.
 pub fn day_range(from: &str, to: &str, max: usize) -> Result<Vec<String>, String> {
+    // A day that does not exist (`2024-02-30`) would otherwise roll over into the next month.
     let parse = |d: &str| {
         orders::rfc3339(&format!("{d}T00:00:00Z"))
-            .filter(|_| d.len() == 10)
+            .filter(|t| d.len() == 10 && day_of(*t) == d)
             .ok_or_else(|| format!("`{d}` is not a YYYY-MM-DD date"))
     };
     let (a, b) = (parse(from)?, parse(to)?);

@@ -266,6 +266,22 @@ fn day_ranges() {
     assert!(day_range("2026-03-01", "2026-02-27", 10).is_err());
     assert!(day_range("2026-01-01", "2026-12-31", 92).is_err());
     assert!(day_range("yesterday", "2026-01-01", 10).is_err());
+    for impossible in [
+        "2026-02-29",
+        "2026-02-30",
+        "2026-04-31",
+        "2026-13-01",
+        "2026-00-10",
+    ] {
+        assert!(
+            day_range(impossible, impossible, 1).is_err(),
+            "{impossible} does not exist"
+        );
+    }
+    assert!(
+        day_range("2028-02-29", "2028-02-29", 1).is_ok(),
+        "a leap day"
+    );
 }
 
 #[test]
