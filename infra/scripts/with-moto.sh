@@ -3,11 +3,12 @@
 # Usage: infra/scripts/with-moto.sh <command...>
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-moto="$root/.venv/bin/moto_server"
-[ -x "$moto" ] || { echo "moto is not installed: run 'make venv'" >&2; exit 2; }
+python="$root/.venv/bin/python"
+[ -x "$root/.venv/bin/moto_server" ] || { echo "moto is not installed: run 'make venv'" >&2; exit 2; }
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 log=$(mktemp -t moto.XXXXXX.log)
-"$moto" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+# moto's server with DynamoDB's conditional writes made atomic (infra/scripts/moto_atomic.py).
+"$python" "$root/infra/scripts/moto_atomic.py" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 100); do

@@ -172,7 +172,7 @@ const enc = encodeURIComponent;
 
 function startSession(token) {
   const claims = decodeJwt(token) || {};
-  let groups = claims['cognito:groups'] || claims.groups || [];
+  let groups = claims['cognito:groups'] || claims.roles || [];
   if (typeof groups === 'string') groups = groups.replace(/[[\]]/g, '').split(/[\s,]+/).filter(Boolean);
   if (claims.exp && claims.exp * 1000 < Date.now()) {
     alertToast('That token has expired.');

@@ -851,8 +851,6 @@ function renderTable(table, first, rows, keyText) {
   table.replaceChildren(head, body);
 }
 
-let chartUrl = null;
-
 async function loadDashboard() {
   // Content rows are named by their captions when the submissions are at hand.
   if (!state.submissions.length) {
@@ -876,13 +874,11 @@ async function loadDashboard() {
     $('total-orders').textContent = fmtNum(t.orders ?? 0);
     $('total-revenue').textContent = t.revenue ?? '0.00';
     $('total-conversion').textContent = fmtPct(t.conversion_rate);
-    // The server's SVG as an image (a Blob URL): its text is never parsed into this page.
+    // The server's SVG as an image from a data: URL: its text is never parsed into this page, and
+    // opened on its own it has no origin (a Blob URL would have this page's, and its token).
     const img = $('dashboard-chart');
-    if (chartUrl) URL.revokeObjectURL(chartUrl);
-    chartUrl = null;
     if (typeof d.chart_svg === 'string' && d.chart_svg.trim().startsWith('<svg')) {
-      chartUrl = URL.createObjectURL(new Blob([d.chart_svg], { type: 'image/svg+xml' }));
-      img.src = chartUrl;
+      img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(d.chart_svg)}`;
       img.alt = `Chart of views and orders per day, ${d.from} to ${d.to}. The same figures are in the tables below.`;
       show(img, true);
     } else show(img, false);

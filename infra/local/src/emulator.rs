@@ -38,9 +38,10 @@ impl Emulator {
                 child: None,
             });
         }
-        let server = moto_server()?;
+        let (server, args) = moto_server()?;
         let port = free_port()?;
         let child = Command::new(&server)
+            .args(args)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -83,13 +84,17 @@ impl Emulator {
     }
 }
 
-fn moto_server() -> Result<PathBuf> {
+/// The program (and its first arguments) that serves moto: `MOTO_SERVER`, else the repo venv's
+/// moto with DynamoDB's conditional writes made atomic (`infra/scripts/moto_atomic.py`).
+fn moto_server() -> Result<(PathBuf, Vec<String>)> {
     if let Ok(p) = std::env::var("MOTO_SERVER") {
-        return Ok(PathBuf::from(p));
+        return Ok((PathBuf::from(p), Vec::new()));
     }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server");
-    if venv.exists() {
-        return Ok(venv);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let python = root.join(".venv/bin/python");
+    let script = root.join("infra/scripts/moto_atomic.py");
+    if root.join(".venv/bin/moto_server").exists() && python.exists() {
+        return Ok((python, vec![script.to_string_lossy().into_owned()]));
     }
     bail!(
         "no AWS emulator: set AWS_ENDPOINT_URL, or run `make venv` to install moto into .venv \
