@@ -26,6 +26,35 @@ pub fn now() -> i64 {
         .as_secs() as i64
 }
 
+/// GET a JSON document from the platform simulator (`/_sim/...` controls).
+pub async fn sim_get(stack: &Stack, path: &str) -> serde_json::Value {
+    reqwest::get(format!("{}{path}", stack.sim_url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// A Shopify webhook of `topic` (signed with the demo store's secret) posted to the stack; the
+/// receiver's status.
+pub async fn shopify_webhook(
+    client: &reqwest::Client,
+    stack: &Stack,
+    topic: &str,
+    event_id: &str,
+    body: &serde_json::Value,
+) -> u16 {
+    let d = reelcart_local::simulator::shopify(
+        reelcart_local::seed::DEMO_SHOPIFY_WEBHOOK_SECRET,
+        "reelcart-demo.myshopify.com",
+        topic,
+        event_id,
+        &body.to_string(),
+    );
+    post(client, stack, &d).await.0
+}
+
 /// POST a delivery once; returns status and JSON body.
 pub async fn post(
     client: &reqwest::Client,

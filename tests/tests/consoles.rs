@@ -96,14 +96,7 @@ async fn a_creator_and_a_moderator_take_a_video_from_upload_to_orders() {
         "the portal showed the upload transcoded: {seen:?}"
     );
     // The code is in the store, as the portal said.
-    let store: Value = http
-        .get(format!("{}/_sim/shopify/discount_codes", stack.sim_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let store = sim_get(&stack, "/_sim/shopify/discount_codes").await;
     assert!(
         store["discount_codes"]
             .as_array()
@@ -159,14 +152,9 @@ async fn a_creator_and_a_moderator_take_a_video_from_upload_to_orders() {
         order["id"] = json!(8_800_000 + n);
         order["created_at"] = json!(rfc3339(now() + n as i64));
         order["currency"] = json!("USD");
-        let d = reelcart_local::simulator::shopify(
-            reelcart_local::seed::DEMO_SHOPIFY_WEBHOOK_SECRET,
-            "reelcart-demo.myshopify.com",
-            "orders/create",
-            &format!("evt-console-order-{n}"),
-            &order.to_string(),
-        );
-        assert_eq!(post(&http, &stack, &d).await.0, 200);
+        let event = format!("evt-console-order-{n}");
+        let status = shopify_webhook(&http, &stack, "orders/create", &event, &order).await;
+        assert_eq!(status, 200);
     }
     let me = stack.token(creator, &["creator"]).unwrap();
     eventually(Duration::from_secs(30), "both orders credited", || {

@@ -110,16 +110,11 @@ async fn a_creator_onboards_links_and_uploads_through_the_portal_api() {
         404
     );
     let order = json!({"id": 7_700_001u64, "created_at": reelcart_e2e::rfc3339(reelcart_e2e::now() + 1),
-        "total_price": "42.00", "currency": "USD", "note_attributes": [{"name": "reelcart_token", "value": token}]})
-    .to_string();
-    let d = reelcart_local::simulator::shopify(
-        reelcart_local::seed::DEMO_SHOPIFY_WEBHOOK_SECRET,
-        "reelcart-demo.myshopify.com",
-        "orders/create",
-        "evt-link-order",
-        &order,
+        "total_price": "42.00", "currency": "USD", "note_attributes": [{"name": "reelcart_token", "value": token}]});
+    assert_eq!(
+        shopify_webhook(&http, &stack, "orders/create", "evt-link-order", &order).await,
+        200
     );
-    assert_eq!(post(&http, &stack, &d).await.0, 200);
     let admin = stack.token("admin", &["admin"]).unwrap();
     let today = reelcart_domain::attribution::day_of(now());
     let credited = eventually(Duration::from_secs(30), "the link's order credited", || {
@@ -237,14 +232,7 @@ async fn a_creator_onboards_links_and_uploads_through_the_portal_api() {
     .await;
     assert_eq!(s, 201, "{code}");
     let code = code["code"]["code"].as_str().unwrap().to_string();
-    let store: Value = http
-        .get(format!("{}/_sim/shopify/discount_codes", stack.sim_url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let store = sim_get(&stack, "/_sim/shopify/discount_codes").await;
     let in_store = store["discount_codes"]
         .as_array()
         .unwrap()
@@ -253,19 +241,13 @@ async fn a_creator_onboards_links_and_uploads_through_the_portal_api() {
         .unwrap_or_else(|| panic!("{code} not in the store: {store}"));
     assert_eq!(in_store["price_rule"]["value"], "-10.0");
     assert_eq!(in_store["price_rule"]["value_type"], "percentage");
-    let order =
-        json!({"id": 7_700_002u64, "created_at": reelcart_e2e::rfc3339(reelcart_e2e::now() + 2),
+    let order = json!({"id": 7_700_002u64, "created_at": reelcart_e2e::rfc3339(reelcart_e2e::now() + 2),
         "total_price": "18.00", "currency": "USD",
-        "discount_codes": [{"code": code, "amount": "2.00", "type": "percentage"}]})
-        .to_string();
-    let d = reelcart_local::simulator::shopify(
-        reelcart_local::seed::DEMO_SHOPIFY_WEBHOOK_SECRET,
-        "reelcart-demo.myshopify.com",
-        "orders/create",
-        "evt-code-order",
-        &order,
+        "discount_codes": [{"code": code, "amount": "2.00", "type": "percentage"}]});
+    assert_eq!(
+        shopify_webhook(&http, &stack, "orders/create", "evt-code-order", &order).await,
+        200
     );
-    assert_eq!(post(&http, &stack, &d).await.0, 200);
     eventually(Duration::from_secs(30), "the code's order credited", || {
         let r = call("GET", "/v1/creators/me/dashboard?days=7", Some(&me), None);
         async move {

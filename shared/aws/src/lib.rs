@@ -53,26 +53,34 @@ pub fn s3_client(sdk: &SdkConfig, force_path_style: bool) -> aws_sdk_s3::Client 
 
 type DynamoItem = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
 
+/// Every item of a query or scan (a fluent builder with `set_exclusive_start_key`), page after
+/// page.
+macro_rules! all_pages {
+    ($builder:expr, $operation:expr) => {{
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = $builder
+                .clone()
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error($operation, e))?;
+            out.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break Ok(out),
+            }
+        }
+    }};
+}
+
 /// Every item a query answers, page after page.
 pub(crate) async fn query_all(
     query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
     operation: &'static str,
 ) -> Result<Vec<DynamoItem>, PortError> {
-    let mut out = Vec::new();
-    let mut start = None;
-    loop {
-        let page = query
-            .clone()
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| sdk_error(operation, e))?;
-        out.extend(page.items.unwrap_or_default());
-        match page.last_evaluated_key {
-            Some(k) if !k.is_empty() => start = Some(k),
-            _ => return Ok(out),
-        }
-    }
+    all_pages!(query, operation)
 }
 
 /// Every item a scan answers, page after page.
@@ -80,21 +88,7 @@ pub(crate) async fn scan_all(
     scan: aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder,
     operation: &'static str,
 ) -> Result<Vec<DynamoItem>, PortError> {
-    let mut out = Vec::new();
-    let mut start = None;
-    loop {
-        let page = scan
-            .clone()
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| sdk_error(operation, e))?;
-        out.extend(page.items.unwrap_or_default());
-        match page.last_evaluated_key {
-            Some(k) if !k.is_empty() => start = Some(k),
-            _ => return Ok(out),
-        }
-    }
+    all_pages!(scan, operation)
 }
 
 /// An SDK error as a port error, with the full error chain in the message (no request bodies).
