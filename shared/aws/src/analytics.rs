@@ -147,6 +147,11 @@ fn totals_of(deltas: &[AggDelta]) -> BTreeMap<String, Counters> {
 }
 
 impl DynamoAnalytics {
+    async fn partition_of_day(&self, day: &str) -> PortResult<Vec<Item>> {
+        self.partition(&format!("AGG#{day}"), "analytics.aggregates")
+            .await
+    }
+
     /// Write a code; `only_new`: unless it exists (`false` then).
     async fn code_put(&self, code: &CreatorCode, only_new: bool) -> PortResult<bool> {
         let doc = serde_json::to_string(code).map_err(|e| PortError::new("analytics.encode", e))?;
@@ -208,25 +213,13 @@ impl DynamoAnalytics {
 
     /// Every row of partition `pk`, a page at a time.
     async fn partition(&self, pk: &str, operation: &'static str) -> PortResult<Vec<Item>> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(pk))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error(operation, e))?;
-            out.extend(page.items.unwrap_or_default());
-            match page.last_evaluated_key {
-                Some(k) => start = Some(k),
-                None => return Ok(out),
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(pk));
+        crate::query_all(query, operation).await
     }
 
     async fn update(&self, key: Item, p: UpdateParts) -> PortResult<()> {
@@ -394,12 +387,19 @@ impl AnalyticsStore for DynamoAnalytics {
     }
 
     async fn aggregates(&self, days: &[String]) -> PortResult<Vec<AggRow>> {
-        let mut out = Vec::new();
+        use futures::{StreamExt, TryStreamExt};
+        // One partition per day, eight days at a time (a year's report is 366 queries).
+        let mut reads = Vec::with_capacity(days.len());
         for day in days {
-            for item in self
-                .partition(&format!("AGG#{day}"), "analytics.aggregates")
-                .await?
-            {
+            reads.push(self.partition_of_day(day));
+        }
+        let partitions: Vec<Vec<Item>> = futures::stream::iter(reads)
+            .buffered(8)
+            .try_collect()
+            .await?;
+        let mut out = Vec::new();
+        for (day, items) in days.iter().zip(partitions) {
+            for item in items {
                 out.push(AggRow {
                     key: AggKey {
                         day: text(&item, "day").unwrap_or_else(|| day.clone()),
