@@ -2,8 +2,9 @@
 //! a creator signs up in the portal, gets a link and a discount code (created in the Shopify
 //! simulator), uploads a video and watches it move through transcoding; a moderator approves it in
 //! the console, maps it to a SKU found by catalog search and publishes it, and it appears in the
-//! storefront's feed; shoppers follow the link and order, with the link and with the code; the
-//! creator's dashboard shows the clicks and orders. Screenshots land in
+//! storefront's feed; the brand approves the creator's product request; shoppers follow the link
+//! and order, with the link and with the code; the creator's dashboard shows the clicks and orders
+//! and the request shows the brand's answer. Screenshots land in
 //! `web/test-results/consoles/`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -89,6 +90,7 @@ async fn a_creator_and_a_moderator_take_a_video_from_upload_to_orders() {
         .as_str()
         .expect("a discount code (the stack has a store)")
         .to_string();
+    assert_eq!(signup["request_status"], "requested", "{signup}");
     let seen = signup["seen"].as_array().unwrap();
     assert_eq!(
         seen.last().unwrap(),
@@ -132,6 +134,7 @@ async fn a_creator_and_a_moderator_take_a_video_from_upload_to_orders() {
             .contains(&json!("published")),
         "{console}"
     );
+    assert_eq!(console["product_request"], "approved", "{console}");
     assert!(
         console["storefront_items"]
             .as_array()
@@ -171,6 +174,14 @@ async fn a_creator_and_a_moderator_take_a_video_from_upload_to_orders() {
     // The creator's dashboard, in the browser.
     let dash = node("portal.mjs", &["dashboard", &base, creator, shots_arg]).await;
     assert_eq!(dash["submission_status"], "published");
+    assert_eq!(dash["request_status"], "approved", "{dash}");
+    assert!(
+        dash["request_text"]
+            .as_str()
+            .unwrap()
+            .contains("Shipping Monday"),
+        "{dash}"
+    );
     assert_eq!(dash["clicks"], 2, "{dash}");
     assert_eq!(dash["orders"], 2, "{dash}");
     assert_eq!(dash["revenue"], "58.20", "{dash}");

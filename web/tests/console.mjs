@@ -157,6 +157,21 @@ try {
   );
   await shot('console-creators');
 
+  // The creator's product request: approved, with a note back.
+  step = 'product request';
+  const decision = page.locator(`${tid('product-requests')} [data-request]`).first();
+  if (await decision.count()) {
+    await decision.locator(tid('pr-note')).fill('Shipping Monday');
+    await decision.locator(tid('pr-approved')).click();
+    await page.waitForFunction(
+      () => ![...document.querySelectorAll('[data-testid="product-requests"] [data-request]')].length
+        || document.querySelector('[data-testid="product-requests-status"]')?.value !== 'requested',
+      null,
+      { timeout: 10000 },
+    );
+    out.product_request = 'approved';
+  }
+
   step = 'storefront';
   // The feed caches for 30 s per instance: reload every 2 s for up to 45 s.
   const url = `${base}/web/demo/index.html?page=product&sku=${encodeURIComponent(sku)}`;

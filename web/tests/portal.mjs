@@ -114,6 +114,17 @@ try {
     }
     await shot('links-and-codes');
 
+    // A product request for the SKU: the brand sees it in the console.
+    await go('requests');
+    await page.locator(tid('request-sku')).fill(sku);
+    await page.locator(tid('request-note')).fill('Size M, for a try-on video');
+    await page.locator(tid('request-submit')).click();
+    const newRequest = page.locator(`${tid('request-row')}[data-new="true"]`);
+    await Promise.race([newRequest.waitFor(), page.locator(`${tid('request-error')}:not([hidden])`).waitFor()]);
+    const reqErr = await alertIn('request-error');
+    if (reqErr) throw new Error(`product request: ${reqErr.text}`);
+    out.request_status = await newRequest.getAttribute('data-status');
+
     // The upload: the presigned POST straight to the bucket.
     const caption = `Portal test ${creator} ${Date.now()}`;
     await go('submissions');
@@ -172,7 +183,7 @@ try {
     await shot('calendar');
     if (out.submissions_error) failure = `the submissions view is unavailable (${out.submissions_error})`;
     else if (!out.item_id) failure = 'the upload never appeared in the submissions';
-    else if (out.timed_out) failure = 'the submission was not transcoded within 90 s';
+    else if (out.timed_out) failure = 'the submission was not transcoded in time (PORTAL_WAIT_MS, 180 s)';
   } else {
     await page.locator(`${tid('profile-form')}[data-onboarded]`).waitFor();
     if ((await page.locator(tid('profile-form')).getAttribute('data-onboarded')) !== 'true') throw new Error(`${creator} has not signed up`);
@@ -185,6 +196,13 @@ try {
     out.submission_status = (await first.count()) ? await first.getAttribute('data-status') : null;
     await page.waitForTimeout(800);
     await shot('submissions-latest');
+
+    // The product request, as the brand left it.
+    await go('requests');
+    const request = page.locator(tid('request-row')).first();
+    await request.waitFor();
+    out.request_status = await request.getAttribute('data-status');
+    out.request_text = (await request.textContent()).replace(/\s+/g, ' ').trim();
 
     // The dashboard, 30 days: totals read from the page.
     await go('dashboard');
