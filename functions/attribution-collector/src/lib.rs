@@ -29,7 +29,7 @@ use reelcart_domain::attribution::{
 use reelcart_domain::event::{DomainEvent, EventKind};
 use reelcart_domain::webhook::Platform;
 use reelcart_lambda::auth::Principal;
-use reelcart_lambda::http::{ApiError, Cors, json, text};
+use reelcart_lambda::http::{ApiError, Cors, json};
 use reelcart_ports::{AnalyticsStore, BlobStore, CreatorStore, MessageQueue, PortError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json as j};
@@ -269,17 +269,10 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore> Collecto
             .map_err(ApiError::internal)?;
         let out = funnel(&rows, by);
         if q.first("format") == Some("csv") {
-            let mut r = text(StatusCode::OK, funnel_csv(&by_name, &out));
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                header::HeaderValue::from_static("text/csv; charset=utf-8"),
-            );
-            if let Ok(v) = header::HeaderValue::from_str(&format!(
-                "attachment; filename=\"funnel-{by_name}-{from}-{to}.csv\""
-            )) {
-                r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-            }
-            return Ok(r);
+            return Ok(reelcart_lambda::http::csv(
+                funnel_csv(&by_name, &out),
+                &format!("funnel-{by_name}-{from}-{to}.csv"),
+            ));
         }
         Ok(json(
             StatusCode::OK,

@@ -38,7 +38,7 @@ use lambda_http::{Body, Request, Response};
 use reelcart_aws::presign::{PostPolicy, PostUpload};
 use reelcart_domain::Clock;
 use reelcart_domain::attribution::CreatorCode;
-use reelcart_domain::attribution::report::{By, chart_svg, daily, funnel};
+use reelcart_domain::attribution::report::{By, chart_svg, csv_field, daily, funnel, money};
 use reelcart_domain::attribution::{day_of, day_range};
 use reelcart_domain::catalog::ProductStatus;
 use reelcart_domain::content::{Status, UgcItem};
@@ -240,11 +240,6 @@ fn word(s: &str, max: usize) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
 }
 
-fn money(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
-}
-
 /// One creator's line of a payout report.
 struct PayoutLine {
     orders_milli: i64,
@@ -272,34 +267,6 @@ fn commission_cents(revenue_cents: i64, rate: f64) -> i64 {
     let product = i128::from(revenue_cents) * basis_points;
     let rounded = (product.abs() + 5_000) / 10_000;
     i64::try_from(rounded * product.signum()).unwrap_or(i64::MAX)
-}
-
-fn csv_field(s: &str) -> String {
-    // Quoted when needed; a leading formula character is defused for spreadsheets.
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
-fn csv_response(body: String, filename: &str) -> Response<Body> {
-    use lambda_http::http::HeaderValue;
-    use lambda_http::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-    let mut r = reelcart_lambda::http::text(StatusCode::OK, body);
-    r.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        r.headers_mut().insert(CONTENT_DISPOSITION, v);
-    }
-    r
 }
 
 /// The transcoding state as a submission shows it.
@@ -490,7 +457,10 @@ impl<
                     money(l.payout_cents)
                 ));
             }
-            return Ok(csv_response(body, &format!("payouts-{from}-{to}.csv")));
+            return Ok(reelcart_lambda::http::csv(
+                body,
+                &format!("payouts-{from}-{to}.csv"),
+            ));
         }
         let out: Vec<Value> = lines
             .iter()
@@ -1044,7 +1014,10 @@ impl<
                 c.commission_rate,
                 money(l.payout_cents)
             );
-            return Ok(csv_response(body, &format!("payout-{from}-{to}.csv")));
+            return Ok(reelcart_lambda::http::csv(
+                body,
+                &format!("payout-{from}-{to}.csv"),
+            ));
         }
         Ok(json(
             StatusCode::OK,

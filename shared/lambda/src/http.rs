@@ -91,6 +91,19 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
     }
 }
 
+/// A CSV download (`200`, `text/csv`, saved as `filename`).
+pub fn csv(body: impl Into<String>, filename: &str) -> Response<Body> {
+    let mut r = build(
+        StatusCode::OK,
+        "text/csv; charset=utf-8",
+        Body::Text(body.into()),
+    );
+    if let Ok(v) = header::HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
 /// A plain-text response (e.g. Meta's handshake challenge).
 pub fn text(status: StatusCode, body: impl Into<String>) -> Response<Body> {
     build(status, "text/plain; charset=utf-8", Body::Text(body.into()))

@@ -80,12 +80,7 @@ pub fn funnel(rows: &[AggRow], by: By) -> Vec<FunnelRow> {
                 product_clicks: c.clicks,
                 add_to_carts: c.add_to_carts,
                 orders,
-                revenue: format!(
-                    "{}{}.{:02}",
-                    if c.revenue_cents < 0 { "-" } else { "" },
-                    c.revenue_cents.abs() / 100,
-                    c.revenue_cents.abs() % 100
-                ),
+                revenue: money(c.revenue_cents),
                 view_rate: rate(c.views as f64, c.impressions),
                 click_rate: rate(c.clicks as f64, c.views),
                 cart_rate: rate(c.add_to_carts as f64, c.clicks),
@@ -104,15 +99,31 @@ pub fn funnel(rows: &[AggRow], by: By) -> Vec<FunnelRow> {
     out
 }
 
-/// The funnel as CSV (RFC 4180 quoting).
-pub fn funnel_csv(by: &str, rows: &[FunnelRow]) -> String {
-    let q = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
+/// Cents as a decimal amount (`-12.05`).
+pub fn money(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
+}
+
+/// A CSV field: quoted when it must be (RFC 4180), and defused when a spreadsheet would read it as
+/// a formula (a leading `=`, `+`, `-`, `@`, tab or CR gets a `'`). Keys come from beacons and
+/// names people type, so any of them may be crafted.
+pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
     };
+    if s.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// The funnel as CSV.
+pub fn funnel_csv(by: &str, rows: &[FunnelRow]) -> String {
+    let q = csv_field;
     let f = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     let mut out = format!(
         "{by},impressions,views,product_clicks,add_to_carts,orders,revenue,view_rate,click_rate,cart_rate,purchase_rate,conversion_rate\r\n"

@@ -314,3 +314,21 @@ proptest! {
         prop_assert_eq!(back, -total);
     }
 }
+
+#[test]
+fn csv_fields_are_quoted_and_formulas_defused_and_money_is_exact() {
+    use super::report::{csv_field, money};
+    assert_eq!(csv_field("cr_ana"), "cr_ana");
+    assert_eq!(csv_field("a,b"), "\"a,b\"");
+    assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    for formula in ["=HYPERLINK(1)", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+        assert!(
+            csv_field(formula).trim_start_matches('"').starts_with('\''),
+            "{formula}"
+        );
+    }
+    assert_eq!(money(0), "0.00");
+    assert_eq!(money(1205), "12.05");
+    assert_eq!(money(-1205), "-12.05");
+    assert_eq!(money(-5), "-0.05");
+}
