@@ -87,9 +87,39 @@ pub trait StoreDiscounts: Send + Sync {
     ) -> impl Future<Output = Result<String, DiscountError>> + Send;
 }
 
-/// The Shopify store's Admin API (`None`: not configured).
+/// The Shopify store's Admin API. Its token is read from the platform secrets on the first code a
+/// warm instance makes (codes are rare; every other route starts without that read).
 #[derive(Debug)]
-pub struct ShopifyDiscounts(pub Option<reelcart_platforms::shopify::ShopifyAdmin>);
+pub struct ShopifyDiscounts {
+    /// `SHOPIFY_ADMIN_URL`, `PLATFORM_SECRETS_ID`, and where to read that secret; `None`: not
+    /// configured.
+    source: Option<(String, String, reelcart_aws::SecretsManager)>,
+    admin: tokio::sync::OnceCell<Option<reelcart_platforms::shopify::ShopifyAdmin>>,
+}
+
+impl ShopifyDiscounts {
+    /// The store's Admin API, or `None` when the secrets hold no token.
+    async fn load(&self) -> Result<Option<reelcart_platforms::shopify::ShopifyAdmin>, String> {
+        use reelcart_ports::SecretSource;
+        use secrecy::ExposeSecret;
+        let Some((url, id, secrets)) = &self.source else {
+            return Ok(None);
+        };
+        let doc = secrets
+            .secret(id)
+            .await
+            .map_err(|e| format!("reading the platform secrets: {e}"))?;
+        let apps = reelcart_platforms::AppCredentials::from_json(doc.expose_secret())
+            .map_err(|e| e.to_string())?;
+        if apps.shopify_admin_token.expose_secret().is_empty() {
+            tracing::warn!("the platform secrets have no shopify_admin_token: no discount codes");
+            return Ok(None);
+        }
+        reelcart_platforms::shopify::ShopifyAdmin::new(url, apps.shopify_admin_token)
+            .map(Some)
+            .map_err(|e| e.without_url().to_string())
+    }
+}
 
 impl StoreDiscounts for ShopifyDiscounts {
     async fn create_code(
@@ -100,7 +130,13 @@ impl StoreDiscounts for ShopifyDiscounts {
         now: i64,
     ) -> Result<String, DiscountError> {
         use reelcart_platforms::shopify::PullError;
-        let Some(admin) = &self.0 else {
+        // A failed read is not kept: the next request tries again.
+        let admin = self
+            .admin
+            .get_or_try_init(|| self.load())
+            .await
+            .map_err(DiscountError::Failed)?;
+        let Some(admin) = admin else {
             return Err(DiscountError::Unavailable);
         };
         let starts_at = format!("{}T00:00:00Z", day_of(now));
@@ -1083,33 +1119,27 @@ pub type AwsCreatorApi = CreatorApi<
 pub use reelcart_domain::creator::link_keys;
 
 /// The store's Admin API for discount codes: `SHOPIFY_ADMIN_URL` and the platform secrets
-/// document's `shopify_admin_token` (`PLATFORM_SECRETS_ID`); either missing: none.
-async fn shopify<F: Fn(&str) -> Option<String>>(
+/// document's `shopify_admin_token` (`PLATFORM_SECRETS_ID`, read on first use); either unset: none.
+fn shopify<F: Fn(&str) -> Option<String>>(
     v: &reelcart_lambda::config::Vars<F>,
     secrets: &reelcart_aws::SecretsManager,
-) -> Result<ShopifyDiscounts, String> {
-    use reelcart_ports::SecretSource;
-    use secrecy::ExposeSecret;
-    let (Some(url), Some(id)) = (
+) -> ShopifyDiscounts {
+    let source = match (
         v.optional("SHOPIFY_ADMIN_URL").filter(|u| !u.is_empty()),
         v.optional("PLATFORM_SECRETS_ID").filter(|u| !u.is_empty()),
-    ) else {
-        tracing::info!("SHOPIFY_ADMIN_URL or PLATFORM_SECRETS_ID is not set: no discount codes");
-        return Ok(ShopifyDiscounts(None));
+    ) {
+        (Some(url), Some(id)) => Some((url, id, secrets.clone())),
+        _ => {
+            tracing::info!(
+                "SHOPIFY_ADMIN_URL or PLATFORM_SECRETS_ID is not set: no discount codes"
+            );
+            None
+        }
     };
-    let doc = secrets
-        .secret(&id)
-        .await
-        .map_err(|e| format!("reading the platform secrets: {e}"))?;
-    let apps = reelcart_platforms::AppCredentials::from_json(doc.expose_secret())
-        .map_err(|e| e.to_string())?;
-    if apps.shopify_admin_token.expose_secret().is_empty() {
-        tracing::warn!("the platform secrets have no shopify_admin_token: no discount codes");
-        return Ok(ShopifyDiscounts(None));
+    ShopifyDiscounts {
+        source,
+        admin: tokio::sync::OnceCell::new(),
     }
-    let admin = reelcart_platforms::shopify::ShopifyAdmin::new(&url, apps.shopify_admin_token)
-        .map_err(|e| e.without_url().to_string())?;
-    Ok(ShopifyDiscounts(Some(admin)))
 }
 
 /// Build from settings: `CREATORS_TABLE`, `CATALOG_TABLE`, `CONTENT_TABLE`, `ANALYTICS_TABLE`,
@@ -1131,7 +1161,7 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
         .map_err(|e| format!("reading the link-signing secret: {e}"))?;
     let link_keys =
         link_keys(secret.expose_secret()).map_err(|e| format!("LINK_SECRET_ID: {e}"))?;
-    let discounts = shopify(v, &secrets).await?;
+    let discounts = shopify(v, &secrets);
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     let commission: f64 = v
         .parse_or("DEFAULT_COMMISSION", 0.10)
