@@ -9,6 +9,17 @@ use anyhow::Result;
 use aws_sdk_dynamodb::types::AttributeValue;
 use std::time::Duration;
 
+/// A generated clip's bytes (FFmpeg, through a temporary file).
+pub(crate) async fn clip(sample: reelcart_media::samples::Sample) -> Result<Vec<u8>> {
+    let dir = std::env::temp_dir().join(format!("reelcart-demo-{}-{}", std::process::id(), now()));
+    tokio::fs::create_dir_all(&dir).await?;
+    let path = dir.join("clip.mp4");
+    reelcart_media::samples::generate(std::path::Path::new("ffmpeg"), sample, &path).await?;
+    let bytes = tokio::fs::read(&path).await?;
+    tokio::fs::remove_dir_all(&dir).await?;
+    Ok(bytes)
+}
+
 pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -158,17 +169,7 @@ async fn video(stack: &Stack) -> Result<()> {
             .physical("ContentTable")
             .ok_or_else(|| anyhow::anyhow!("no ContentTable"))?,
     );
-    let dir = std::env::temp_dir().join(format!("reelcart-demo-{}", std::process::id()));
-    tokio::fs::create_dir_all(&dir).await?;
-    let clip = dir.join("clip.mp4");
-    reelcart_media::samples::generate(
-        std::path::Path::new("ffmpeg"),
-        reelcart_media::samples::Sample::new(1080, 1920, 8.0),
-        &clip,
-    )
-    .await?;
-    let bytes = tokio::fs::read(&clip).await?;
-    tokio::fs::remove_dir_all(&dir).await?;
+    let bytes = clip(reelcart_media::samples::Sample::new(1080, 1920, 8.0)).await?;
     let items = [
         ("demo_clip", bytes.clone()),
         ("demo_corrupt", reelcart_media::samples::corrupt(&bytes)),

@@ -82,18 +82,7 @@ where
 
 /// A generated vertical clip's bytes.
 async fn clip(secs: f64) -> Result<Vec<u8>> {
-    let dir = std::env::temp_dir().join(format!("reelcart-story-{}-{}", std::process::id(), now()));
-    tokio::fs::create_dir_all(&dir).await?;
-    let path = dir.join("clip.mp4");
-    reelcart_media::samples::generate(
-        std::path::Path::new("ffmpeg"),
-        reelcart_media::samples::Sample::new(720, 1280, secs),
-        &path,
-    )
-    .await?;
-    let bytes = tokio::fs::read(&path).await?;
-    tokio::fs::remove_dir_all(&dir).await?;
-    Ok(bytes)
+    crate::demo::clip(reelcart_media::samples::Sample::new(720, 1280, secs)).await
 }
 
 pub async fn run(stack: &Stack) -> Result<()> {
