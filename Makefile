@@ -20,7 +20,7 @@ help:
 	@echo "make demo   local stack: signed webhooks of every platform processed, demo connections refreshed (Ctrl-C stops)"
 	@echo "make up     the local stack alone, in the foreground (REELCART_PORT, default 3000)"
 	@echo "make test   fmt, clippy, template and OpenAPI lint, unit/handler/contract/end-to-end tests on the emulator"
-	@echo "make build  every Lambda with cargo-lambda, release, for arm64 (ARCH=x86-64 for Intel)"
+	@echo "make build  sam + cargo-lambda into .venv, every Lambda built for arm64 (ARCH=x86-64 for Intel); then docs/deploy.md"
 	@echo "make bench  verification throughput, init time, binary sizes, peak memory"
 
 venv: $(STAMP)
@@ -69,12 +69,16 @@ up: venv tools web
 lint: venv
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/cfn-lint --include-checks I3011 -- template.yaml
 	$(VENV)/bin/sam validate --lint --template template.yaml
 	$(VENV)/bin/openapi-spec-validator docs/openapi.yaml
 
+# Every function of every local stack runs as its own IAM role (the transformed template's), the
+# emulator enforcing it; the run fails on any refused call and prints the least-privilege report
+# (also in $(CARGO_TARGET_DIR)/iam-report.txt). The transcoder image's build steps are checked too.
 test: lint tools web
-	infra/scripts/with-moto.sh $(CARGO_TEST)
+	infra/transcoder/check.sh
+	REELCART_IAM_REPORT=$(CARGO_TARGET_DIR)/iam-report.txt infra/scripts/with-moto.sh $(CARGO_TEST)
 
 fmt:
 	cargo fmt --all
@@ -86,7 +90,8 @@ $(LAMBDA):
 
 # ARCH=arm64 (the template's architecture) or ARCH=x86-64.
 ARCH ?= arm64
-build: $(LAMBDA)
+# Installs what docs/deploy.md names: sam (.venv), cargo-lambda with zig (.venv), the Rust target.
+build: venv $(LAMBDA)
 	@if [ "$(ARCH)" = arm64 ]; then rustup target add aarch64-unknown-linux-gnu; fi
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(ARCH)
 

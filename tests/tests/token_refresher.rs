@@ -6,16 +6,19 @@ use reelcart_domain::connection::OAuthPlatform;
 use reelcart_e2e::*;
 
 async fn fire(client: &reqwest::Client, stack: &reelcart_local::Stack) -> u16 {
-    client
+    fire_with_body(client, stack).await.0
+}
+
+async fn fire_with_body(client: &reqwest::Client, stack: &reelcart_local::Stack) -> (u16, String) {
+    let r = client
         .post(format!(
             "{}/_local/schedules/TokenRefresherFunction.Sweep",
             stack.url()
         ))
         .send()
         .await
-        .unwrap()
-        .status()
-        .as_u16()
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
 }
 
 fn attr(
@@ -89,7 +92,15 @@ async fn the_schedule_refreshes_what_expires_and_marks_revoked_grants() {
         .await
         .unwrap();
 
-    assert_eq!(fire(&client, &stack).await, 200);
+    // The revoked grant is a failed refresh: the run fails (Lambda counts an error, the
+    // function's Errors alarm fires, the event goes to the on-failure queue) and names it; the
+    // others were refreshed all the same.
+    let (status, body) = fire_with_body(&client, &stack).await;
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        body.contains("1 of") && body.contains(&creator) && body.contains("Reauthorize"),
+        "{body}"
+    );
     let got = stack
         .clients
         .sqs

@@ -148,8 +148,10 @@ class ReelcartFeed extends HTMLElement {
   }
 
   async load() {
-    const api = this.attr('api', location.origin);
-    this.events = this.attr('events', api) + '/v1/events';
+    // A base URL as CloudFormation prints it may end in '/': never request '//v1/feed'.
+    const base = (u) => u.replace(/\/+$/, '');
+    const api = base(this.attr('api', location.origin));
+    this.events = base(this.attr('events', api)) + '/v1/events';
     this.placement = this.attr('placement', 'home');
     this.campaign = this.attr('campaign') || new URLSearchParams(location.search).get('utm_campaign') || undefined;
     const q = new URLSearchParams({ placement: this.placement, limit: this.attr('limit', '10') });

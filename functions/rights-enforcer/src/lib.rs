@@ -22,6 +22,29 @@ pub enum Error {
     Store(#[from] PortError),
     #[error("media: {0}")]
     Media(String),
+    /// Some items could not be taken down (each named with its error); the others were. The run
+    /// fails so that Lambda counts an error (the function's Errors alarm, the on-failure
+    /// destination); the next run tries the rest again.
+    #[error("{} item(s) could not be taken down ({} archived): {}", failures.len(), report.archived.len(), list(failures))]
+    Incomplete {
+        report: Report,
+        failures: Vec<ItemFailure>,
+    },
+}
+
+/// An item a run could not take down, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemFailure {
+    pub item_id: String,
+    pub error: String,
+}
+
+fn list(failures: &[ItemFailure]) -> String {
+    failures
+        .iter()
+        .map(|f| format!("{}: {}", f.item_id, f.error))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// What a run did.
@@ -127,38 +150,58 @@ impl<S: ContentStore, I: CdnInvalidator> Enforcer<S, I> {
     pub async fn run(&self) -> Result<Report, Error> {
         let now = self.clock.now_unix();
         let published = reelcart_ports::all_by_status(&self.content, Status::Published).await?;
+        let mut failures = Vec::new();
+        let mut fail = |item_id: &str, error: String| {
+            tracing::error!(item_id, error = %error, "could not take down");
+            failures.push(ItemFailure {
+                item_id: item_id.to_string(),
+                error,
+            });
+        };
+        // One item's error never stops the others: each is named in the run's failure.
         let mut due = Vec::new();
         for item in &published {
-            let rights = self.content.rights(&item.id).await?;
-            if !rights_valid(&rights, Channel::Site, now) {
-                due.push((item, why_not_valid(&rights, now)));
+            match self.content.rights(&item.id).await {
+                Ok(rights) if !rights_valid(&rights, Channel::Site, now) => {
+                    due.push((item, why_not_valid(&rights, now)));
+                }
+                Ok(_) => {}
+                Err(e) => fail(&item.id, format!("reading rights: {e}")),
             }
         }
-        if due.is_empty() {
-            tracing::info!(checked = published.len(), archived = 0, "rights enforced");
-            return Ok(Report {
-                checked: published.len(),
-                archived: Vec::new(),
-                invalidation: None,
-            });
+        let mut purged = Vec::with_capacity(due.len());
+        for (item, reason) in due {
+            match &self.media {
+                Some(m) => match m.purge(&item.id).await {
+                    Ok(n) => purged.push((item, reason, n)),
+                    Err(e) => fail(&item.id, e.to_string()),
+                },
+                None => purged.push((item, reason, 0)),
+            }
         }
-        let mut deleted = Vec::with_capacity(due.len());
-        for (item, _) in &due {
-            deleted.push(match &self.media {
-                Some(m) => m.purge(&item.id).await?,
-                None => 0,
-            });
-        }
-        let paths: Vec<String> = if due.len() > MAX_WILDCARDS {
-            vec!["/media/*".to_string()]
-        } else {
-            due.iter()
-                .map(|(item, _)| format!("/media/{}/*", item.id))
-                .collect()
-        };
-        let invalidation = self.cdn.invalidate(&paths).await?;
         let mut archived = Vec::new();
-        for ((item, reason), media_objects_deleted) in due.into_iter().zip(deleted) {
+        let mut invalidation = None;
+        if !purged.is_empty() {
+            let paths: Vec<String> = if purged.len() > MAX_WILDCARDS {
+                vec!["/media/*".to_string()]
+            } else {
+                purged
+                    .iter()
+                    .map(|(item, _, _)| format!("/media/{}/*", item.id))
+                    .collect()
+            };
+            match self.cdn.invalidate(&paths).await {
+                Ok(id) => invalidation = Some(id),
+                Err(e) => {
+                    // Not archived: the next run deletes and invalidates again.
+                    for (item, _, _) in &purged {
+                        fail(&item.id, format!("cdn invalidation: {e}"));
+                    }
+                    purged.clear();
+                }
+            }
+        }
+        for (item, reason, media_objects_deleted) in purged {
             let Ok(entry) = transition(
                 &item.id,
                 Status::Published,
@@ -173,10 +216,15 @@ impl<S: ContentStore, I: CdnInvalidator> Enforcer<S, I> {
             let mut updated = item.clone();
             updated.status = Status::Archived;
             updated.updated_at = now;
-            if !self.content.record_transition(&updated, &entry).await? {
+            match self.content.record_transition(&updated, &entry).await {
+                Ok(true) => {}
                 // Moved by a moderator meanwhile (its media is gone all the same: its rights are
                 // not valid); the next run looks again.
-                continue;
+                Ok(false) => continue,
+                Err(e) => {
+                    fail(&item.id, format!("archiving: {e}"));
+                    continue;
+                }
             }
             tracing::warn!(item_id = %item.id, reason = %reason, media_objects_deleted, "archived: rights no longer valid");
             archived.push(Archived {
@@ -188,13 +236,19 @@ impl<S: ContentStore, I: CdnInvalidator> Enforcer<S, I> {
         tracing::info!(
             checked = published.len(),
             archived = archived.len(),
+            failed = failures.len(),
             "rights enforced"
         );
-        Ok(Report {
+        let report = Report {
             checked: published.len(),
             archived,
-            invalidation: Some(invalidation),
-        })
+            invalidation,
+        };
+        if failures.is_empty() {
+            Ok(report)
+        } else {
+            Err(Error::Incomplete { report, failures })
+        }
     }
 }
 

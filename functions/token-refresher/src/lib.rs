@@ -3,7 +3,7 @@
 //! `{"action":"reseal_all"}` it re-encrypts every connection under the current KMS key (the
 //! key-rotation command).
 
-use reelcart_connections::RefreshError;
+use reelcart_connections::{RefreshError, SweepFailure};
 use reelcart_domain::Clock;
 use reelcart_lambda::config::Vars;
 use reelcart_platforms::aws::aws_refresher;
@@ -17,6 +17,21 @@ pub enum HandlerError {
     UnknownAction(String),
     #[error(transparent)]
     Refresh(#[from] RefreshError),
+    /// Some connections could not be refreshed: the run fails, so Lambda counts an error (the
+    /// function's Errors alarm) and the on-failure destination gets the event.
+    #[error("{} of {examined} connections could not be refreshed: {}", failures.len(), list(failures))]
+    Failed {
+        examined: usize,
+        failures: Vec<SweepFailure>,
+    },
+}
+
+fn list(failures: &[SweepFailure]) -> String {
+    failures
+        .iter()
+        .map(|f| format!("{} ({})", f.connection, f.reason))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The function's handler.
@@ -38,12 +53,21 @@ impl Handler {
                 tracing::info!(
                     examined = r.examined,
                     refreshed = r.refreshed,
-                    failed = r.failed,
+                    failed = r.failed(),
                     skipped = r.skipped,
                     "sweep done"
                 );
+                for f in &r.failures {
+                    tracing::error!(connection = %f.connection, reason = %f.reason, "refresh failed");
+                }
+                if !r.failures.is_empty() {
+                    return Err(HandlerError::Failed {
+                        examined: r.examined,
+                        failures: r.failures,
+                    });
+                }
                 Ok(
-                    json!({"examined": r.examined, "refreshed": r.refreshed, "failed": r.failed, "skipped": r.skipped}),
+                    json!({"examined": r.examined, "refreshed": r.refreshed, "failed": 0, "skipped": r.skipped}),
                 )
             }
             "reseal_all" => {

@@ -21,10 +21,20 @@ pub struct Emulator {
 impl Emulator {
     /// Connect to `AWS_ENDPOINT_URL` if set; otherwise start moto from the repo's venv.
     pub async fn ensure() -> Result<Self> {
+        Self::connect_or_start(None).await
+    }
+
+    /// Start an emulator of this stack's own (whatever `AWS_ENDPOINT_URL` says), which logs its
+    /// IAM decisions to `iam_log` (see `infra/scripts/moto_server.py`).
+    pub async fn start_own(iam_log: &Path) -> Result<Self> {
+        Self::connect_or_start(Some(iam_log)).await
+    }
+
+    async fn connect_or_start(own_with_log: Option<&Path>) -> Result<Self> {
         let region = std::env::var("AWS_REGION")
             .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
             .unwrap_or_else(|_| DEFAULT_REGION.to_string());
-        if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
+        if let (Ok(endpoint), None) = (std::env::var("AWS_ENDPOINT_URL"), own_with_log) {
             wait_ready(&endpoint, Duration::from_secs(10)).await?;
             // Same loading as in Lambda: the SDK reads endpoint and credentials from the environment.
             let sdk = aws_config::defaults(BehaviorVersion::latest())
@@ -40,7 +50,11 @@ impl Emulator {
         }
         let (server, args) = moto_server()?;
         let port = free_port()?;
-        let child = Command::new(&server)
+        let mut command = Command::new(&server);
+        if let Some(log) = own_with_log {
+            command.env("REELCART_IAM_LOG", log);
+        }
+        let child = command
             .args(args)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
@@ -85,14 +99,14 @@ impl Emulator {
 }
 
 /// The program (and its first arguments) that serves moto: `MOTO_SERVER`, else the repo venv's
-/// moto with DynamoDB's conditional writes made atomic (`infra/scripts/moto_atomic.py`).
+/// moto with DynamoDB's conditional writes made atomic (`infra/scripts/moto_server.py`).
 fn moto_server() -> Result<(PathBuf, Vec<String>)> {
     if let Ok(p) = std::env::var("MOTO_SERVER") {
         return Ok((PathBuf::from(p), Vec::new()));
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let python = root.join(".venv/bin/python");
-    let script = root.join("infra/scripts/moto_atomic.py");
+    let script = root.join("infra/scripts/moto_server.py");
     if root.join(".venv/bin/moto_server").exists() && python.exists() {
         return Ok((python, vec![script.to_string_lossy().into_owned()]));
     }

@@ -9,6 +9,7 @@ pub mod connect;
 pub mod demo;
 pub mod emulator;
 pub mod functions;
+pub mod iam;
 
 /// The Meta catalog id the local stack's catalog sync uses.
 pub const LOCAL_META_CATALOG: &str = "local-catalog";
@@ -49,6 +50,9 @@ pub struct Options {
     pub retry_delay_secs: i32,
     /// Fire schedules on their timetable (tests turn this off and fire them by hand).
     pub run_schedules: bool,
+    /// Start an emulator of the stack's own that logs its IAM decisions here, instead of the one
+    /// `AWS_ENDPOINT_URL` names (a test that provokes refusals keeps them out of the suite's check).
+    pub own_emulator_iam_log: Option<PathBuf>,
 }
 
 impl Options {
@@ -59,6 +63,7 @@ impl Options {
             bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
             retry_delay_secs: 1,
             run_schedules: true,
+            own_emulator_iam_log: None,
         }
     }
 }
@@ -102,8 +107,14 @@ impl std::fmt::Debug for Stack {
 
 impl Stack {
     pub async fn start(opts: Options) -> Result<Self> {
-        let template = Template::load(&opts.template)?;
-        let emulator = Emulator::ensure().await?;
+        let mut template = Template::load(&opts.template)?;
+        // Each function runs as the role CloudFormation would give it (see `iam`).
+        let transformed = iam::transformed(&opts.template).await?;
+        let roles = iam::adopt_roles(&mut template, &transformed)?;
+        let emulator = match &opts.own_emulator_iam_log {
+            Some(log) => Emulator::start_own(log).await?,
+            None => Emulator::ensure().await?,
+        };
         let clients = Clients::new(&emulator.sdk);
         let names =
             provision::provision(&template, &clients, &opts.prefix, &emulator.region).await?;
@@ -209,7 +220,13 @@ impl Stack {
             .collect();
 
         for spec in &functions {
-            let handlers = functions::build(spec, &emulator.sdk)
+            let role_arn = roles
+                .get(&spec.logical_id)
+                .and_then(|r| names.resources.get(r))
+                .and_then(|p| p.attributes.get("Arn"))
+                .ok_or_else(|| anyhow!("{}: its role was not provisioned", spec.logical_id))?;
+            let sdk = iam::as_role(&emulator.sdk, role_arn, &spec.logical_id).await;
+            let handlers = functions::build(spec, &sdk)
                 .await
                 .with_context(|| format!("building {}", spec.logical_id))?;
             for r in &spec.routes {
@@ -237,7 +254,8 @@ impl Stack {
                     )
                 })?;
                 let pump = pump::Pump {
-                    sqs: clients.sqs.clone(),
+                    sqs: aws_sdk_sqs::Client::new(&sdk),
+                    local_sqs: clients.sqs.clone(),
                     queue_url: queue_url.clone(),
                     source: source.clone(),
                     region: emulator.region.clone(),

@@ -16,13 +16,15 @@ pub const ACCOUNT_ID: &str = "123456789012";
 
 /// Resource types the local stack provisions; everything else (API, alarms, topics, policies,
 /// functions) has no local counterpart or is served by the stack itself.
-const PROVISIONED: [&str; 7] = [
+const PROVISIONED: [&str; 8] = [
     "AWS::DynamoDB::Table",
     "AWS::SQS::Queue",
     "AWS::S3::Bucket",
     "AWS::SecretsManager::Secret",
     "AWS::KMS::Key",
     "AWS::Events::EventBus",
+    // The functions' execution roles (see `iam`): each function runs as its own.
+    "AWS::IAM::Role",
     // Stands for the local stack's CDN route, `/_local/cdn/`, over its origin bucket.
     "AWS::CloudFront::Distribution",
 ];
@@ -35,6 +37,7 @@ pub struct Clients {
     pub secrets: aws_sdk_secretsmanager::Client,
     pub kms: aws_sdk_kms::Client,
     pub events: aws_sdk_eventbridge::Client,
+    pub iam: aws_sdk_iam::Client,
 }
 
 impl Clients {
@@ -46,6 +49,7 @@ impl Clients {
             secrets: aws_sdk_secretsmanager::Client::new(sdk),
             kms: aws_sdk_kms::Client::new(sdk),
             events: aws_sdk_eventbridge::Client::new(sdk),
+            iam: aws_sdk_iam::Client::new(sdk),
         }
     }
 }
@@ -73,10 +77,21 @@ pub async fn provision(
         names.pseudo.insert(k.to_string(), v);
     }
 
+    // A resource whose `Condition` does not hold does not exist.
+    let mut absent = BTreeSet::new();
+    for (id, r) in &template.resources {
+        if let Some(c) = &r.condition
+            && !names.named_condition(c)?
+        {
+            absent.insert(id.clone());
+        }
+    }
+    let provisioned =
+        |id: &String, r: &Resource| PROVISIONED.contains(&r.kind.as_str()) && !absent.contains(id);
     let mut pending: Vec<(&String, &Resource)> = template
         .resources
         .iter()
-        .filter(|(_, r)| PROVISIONED.contains(&r.kind.as_str()))
+        .filter(|(id, r)| provisioned(id, r))
         .collect();
     // Dependency order: a queue's dead-letter queue before the queue, and so on.
     while !pending.is_empty() {
@@ -88,10 +103,7 @@ pub async fn provision(
             let ready = deps.iter().all(|d| {
                 names.resources.contains_key(d)
                     || names.parameters.contains_key(d)
-                    || !template
-                        .resources
-                        .get(d)
-                        .is_some_and(|r| PROVISIONED.contains(&r.kind.as_str()))
+                    || !template.resources.get(d).is_some_and(|r| provisioned(d, r))
             });
             if ready {
                 let physical = provision_one(clients, &names, prefix, region, id, res)
@@ -156,8 +168,14 @@ async fn provision_one(
     match res.kind.as_str() {
         "AWS::DynamoDB::Table" => table(c, &name, &names.resolve(&res.properties)?, region).await,
         "AWS::SQS::Queue" => queue(c, &name, &names.resolve(&res.properties)?, region).await,
-        // The key policy names IAM roles, which have no local counterpart: not resolved.
-        "AWS::KMS::Key" => kms_key(c, &name).await,
+        // The key policy names the roles that may use the key; the emulator enforces it.
+        "AWS::KMS::Key" => {
+            let policy = names.resolve(&res.properties["KeyPolicy"])?;
+            kms_key(c, &name, &policy).await
+        }
+        "AWS::IAM::Role" => {
+            crate::iam::role(&c.iam, prefix, id, &names.resolve(&res.properties)?).await
+        }
         "AWS::Events::EventBus" => event_bus(c, &name, region).await,
         "AWS::S3::Bucket" => {
             let physical = bucket(c, &name.to_lowercase()).await?;
@@ -440,11 +458,15 @@ async fn bucket(c: &Clients, name: &str) -> Result<Physical> {
     })
 }
 
-async fn kms_key(c: &Clients, name: &str) -> Result<Physical> {
+async fn kms_key(c: &Clients, name: &str, policy: &Value) -> Result<Physical> {
+    let policy = (!policy.is_null())
+        .then(|| serde_json::to_string(policy))
+        .transpose()?;
     let out = c
         .kms
         .create_key()
         .description(name)
+        .set_policy(policy)
         .send()
         .await
         .map_err(|e| anyhow!(aws_sdk_kms::error::DisplayErrorContext(e)))?;

@@ -10,7 +10,11 @@ use tokio::sync::watch;
 
 #[derive(Debug, Clone)]
 pub struct Pump {
+    /// As the function's role: Lambda's event source mapping polls and deletes with the
+    /// function's execution role, so the role must allow it (as SAM's SQS poller policy does).
     pub sqs: aws_sdk_sqs::Client,
+    /// The stack's own client, for what only the local stack does (shortening retry delays).
+    pub local_sqs: aws_sdk_sqs::Client,
     pub queue_url: String,
     pub source: SqsSource,
     pub region: String,
@@ -126,7 +130,7 @@ impl Pump {
 
     async fn retry_soon(&self, receipt: &str) {
         let result = self
-            .sqs
+            .local_sqs
             .change_message_visibility()
             .queue_url(&self.queue_url)
             .receipt_handle(receipt)

@@ -12,6 +12,8 @@ pub struct Resource {
     pub kind: String,
     pub properties: Value,
     pub metadata: Value,
+    /// The resource's `Condition`: it exists only where that condition holds.
+    pub condition: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +68,10 @@ impl Template {
                     kind: kind.to_string(),
                     properties: v.get("Properties").cloned().unwrap_or(Value::Null),
                     metadata: v.get("Metadata").cloned().unwrap_or(Value::Null),
+                    condition: v
+                        .get("Condition")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
                 },
             );
         }
@@ -128,6 +134,7 @@ pub fn references(v: &Value, out: &mut BTreeSet<String>) {
                     out.insert(s.split('.').next().unwrap_or_default().to_string());
                 }
                 ("Sub", Value::String(s)) => sub_references(s, out),
+                ("Sub", Value::Sequence(seq)) => sub_list_references(seq, out),
                 (_, inner) => references(inner, out),
             }
         }
@@ -143,12 +150,31 @@ pub fn references(v: &Value, out: &mut BTreeSet<String>) {
                         }
                     }
                     (Some("Fn::Sub"), Value::String(s)) => sub_references(s, out),
+                    (Some("Fn::Sub"), Value::Sequence(seq)) => sub_list_references(seq, out),
                     _ => references(val, out),
                 }
             }
         }
         Value::Sequence(seq) => seq.iter().for_each(|x| references(x, out)),
         _ => {}
+    }
+}
+
+/// `Sub [template, {Name: value}]`: the template's names other than the map's, and the map's
+/// values.
+fn sub_list_references(seq: &[Value], out: &mut BTreeSet<String>) {
+    let vars = seq.get(1).and_then(Value::as_mapping);
+    if let Some(text) = seq.first().and_then(Value::as_str) {
+        let mut names = BTreeSet::new();
+        sub_references(text, &mut names);
+        out.extend(
+            names
+                .into_iter()
+                .filter(|n| !vars.is_some_and(|m| m.contains_key(n.as_str()))),
+        );
+    }
+    if let Some(vars) = seq.get(1) {
+        references(vars, out);
     }
 }
 
@@ -187,7 +213,7 @@ impl Names {
             .ok_or_else(|| anyhow!("`{name}.{attr}` is not known locally"))
     }
 
-    fn sub(&self, s: &str) -> Result<String> {
+    fn sub(&self, s: &str, vars: &HashMap<String, String>) -> Result<String> {
         let mut out = String::new();
         let mut rest = s;
         while let Some(start) = rest.find("${") {
@@ -198,6 +224,7 @@ impl Names {
                 .ok_or_else(|| anyhow!("unclosed ${{ in `{s}`"))?;
             let name = &after[..end];
             let value = match name.split_once('.') {
+                _ if vars.contains_key(name) => vars[name].clone(),
                 Some((res, attr)) if !name.starts_with("AWS::") => self.lookup_att(res, attr)?,
                 _ => self.lookup_ref(name)?,
             };
@@ -208,13 +235,18 @@ impl Names {
         Ok(out)
     }
 
-    /// Resolve intrinsics in `v` to plain values.
+    /// Resolve intrinsics in `v` to plain values (`Ref AWS::NoValue` removes what holds it).
     pub fn resolve(&self, v: &Value) -> Result<Value> {
-        Ok(match v {
+        Ok(self.resolve_opt(v)?.unwrap_or(Value::Null))
+    }
+
+    /// `None` for `Ref AWS::NoValue`.
+    fn resolve_opt(&self, v: &Value) -> Result<Option<Value>> {
+        Ok(Some(match v {
             Value::Tagged(t) => {
                 let tag = t.tag.to_string();
                 let tag = tag.trim_start_matches('!');
-                self.intrinsic(tag, &t.value)?
+                return self.intrinsic(tag, &t.value);
             }
             Value::Mapping(m) => {
                 if m.len() == 1
@@ -225,15 +257,21 @@ impl Names {
                 }
                 let mut out = serde_norway::Mapping::new();
                 for (k, val) in m {
-                    out.insert(k.clone(), self.resolve(val)?);
+                    if let Some(val) = self.resolve_opt(val)? {
+                        out.insert(k.clone(), val);
+                    }
                 }
                 Value::Mapping(out)
             }
             Value::Sequence(seq) => {
-                Value::Sequence(seq.iter().map(|x| self.resolve(x)).collect::<Result<_>>()?)
+                let mut out = Vec::with_capacity(seq.len());
+                for x in seq {
+                    out.extend(self.resolve_opt(x)?);
+                }
+                Value::Sequence(out)
             }
             other => other.clone(),
-        })
+        }))
     }
 
     /// Evaluate a condition (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`).
@@ -277,7 +315,8 @@ impl Names {
         })
     }
 
-    fn named_condition(&self, name: &str) -> Result<bool> {
+    /// Whether the template's condition `name` holds.
+    pub fn named_condition(&self, name: &str) -> Result<bool> {
         let c = self
             .conditions
             .get(name)
@@ -285,7 +324,7 @@ impl Names {
         self.condition(c)
     }
 
-    fn intrinsic(&self, name: &str, arg: &Value) -> Result<Value> {
+    fn intrinsic(&self, name: &str, arg: &Value) -> Result<Option<Value>> {
         if name == "If" {
             let l = arg.as_sequence().cloned().unwrap_or_default();
             let (Some(cond), Some(a), Some(b)) =
@@ -293,9 +332,10 @@ impl Names {
             else {
                 bail!("bad Fn::If");
             };
-            return self.resolve(if self.named_condition(cond)? { a } else { b });
+            return self.resolve_opt(if self.named_condition(cond)? { a } else { b });
         }
         let s = match (name, arg) {
+            ("Ref", Value::String(r)) if r == "AWS::NoValue" => return Ok(None),
             ("Ref", Value::String(r)) => self.lookup_ref(r)?,
             ("GetAtt", Value::String(s)) => {
                 let (res, attr) = s
@@ -308,10 +348,21 @@ impl Names {
                 let attr = seq.get(1).and_then(Value::as_str).unwrap_or_default();
                 self.lookup_att(res, attr)?
             }
-            ("Sub", Value::String(s)) => self.sub(s)?,
+            ("Sub", Value::String(s)) => self.sub(s, &HashMap::new())?,
+            // `!Sub [template, {Name: value}]`: the names are looked up there first.
+            ("Sub", Value::Sequence(seq)) => {
+                let text = seq.first().and_then(Value::as_str).unwrap_or_default();
+                let mut vars = HashMap::new();
+                for (k, v) in seq.get(1).and_then(Value::as_mapping).into_iter().flatten() {
+                    if let (Some(k), Some(v)) = (k.as_str(), resolved_str(self, Some(v))?) {
+                        vars.insert(k.to_string(), v);
+                    }
+                }
+                self.sub(text, &vars)?
+            }
             _ => bail!("intrinsic `{name}` is not supported by the local stack here"),
         };
-        Ok(Value::String(s))
+        Ok(Some(Value::String(s)))
     }
 }
 

@@ -70,13 +70,27 @@ pub enum Outcome {
     NotRefreshable,
 }
 
-/// Counts of a sweep.
+/// What a sweep did; each connection it could not refresh is named with the reason.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SweepReport {
     pub examined: usize,
     pub refreshed: usize,
-    pub failed: usize,
     pub skipped: usize,
+    pub failures: Vec<SweepFailure>,
+}
+
+/// A connection a sweep could not refresh.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SweepFailure {
+    pub connection: String,
+    /// The platform's answer as classified (`Reauthorize`, `Throttled`, …), or the error.
+    pub reason: String,
+}
+
+impl SweepReport {
+    pub fn failed(&self) -> usize {
+        self.failures.len()
+    }
 }
 
 pub struct Refresher<S, K, T, E> {
@@ -417,15 +431,25 @@ impl<S: ConnectionStore, K: KeyService, T: TokenClient, E: EventBus> Refresher<S
                 report.skipped += 1;
                 continue;
             }
-            match self.refresh(&rec.connection.id, false).await {
-                Ok(Outcome::Refreshed) => report.refreshed += 1,
-                Ok(Outcome::Failed(_)) => report.failed += 1,
-                Ok(_) => report.skipped += 1,
-                Err(e) => {
-                    report.failed += 1;
-                    tracing::error!(connection = %rec.connection.id, error = %e, "refresh errored");
+            let reason = match self.refresh(&rec.connection.id, false).await {
+                Ok(Outcome::Refreshed) => {
+                    report.refreshed += 1;
+                    continue;
                 }
-            }
+                Ok(Outcome::Failed(class)) => format!("{class:?}"),
+                Ok(_) => {
+                    report.skipped += 1;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(connection = %rec.connection.id, error = %e, "refresh errored");
+                    e.to_string()
+                }
+            };
+            report.failures.push(SweepFailure {
+                connection: rec.connection.id.clone(),
+                reason,
+            });
         }
         Ok(report)
     }

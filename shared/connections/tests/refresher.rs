@@ -121,7 +121,7 @@ async fn a_transient_failure_cools_down_and_serves_the_still_valid_token() {
     *s.client.fail_with.lock().unwrap() = None;
     s.clock.advance(120);
     let report = r.sweep().await.unwrap();
-    assert_eq!((report.refreshed, report.failed), (1, 0));
+    assert_eq!((report.refreshed, report.failed()), (1, 0));
 }
 
 #[tokio::test]

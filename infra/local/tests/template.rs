@@ -1,0 +1,344 @@
+//! Checks on the template after the SAM transform — what CloudFormation receives — for what AWS
+//! enforces and the local stack cannot show: each guards a mistake that made a first deploy fail
+//! or run blind.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+async fn resources() -> (Value, Value) {
+    let t = reelcart_local::iam::transformed(&reelcart_local::default_template())
+        .await
+        .expect("the SAM transform runs (make venv)");
+    (t["Resources"].clone(), t)
+}
+
+fn of_type<'a>(res: &'a Value, kind: &'a str) -> impl Iterator<Item = (&'a String, &'a Value)> {
+    res.as_object()
+        .expect("resources")
+        .iter()
+        .filter(move |(_, r)| r["Type"] == kind)
+}
+
+/// The logical id a `Ref` or `Fn::GetAtt` names.
+fn target(v: &Value) -> Option<&str> {
+    v["Ref"]
+        .as_str()
+        .or_else(|| v["Fn::GetAtt"][0].as_str())
+        .or_else(|| v["Fn::GetAtt"].as_str()?.split('.').next())
+}
+
+fn list(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) => a.clone(),
+        Value::Null => Vec::new(),
+        other => vec![other.clone()],
+    }
+}
+
+/// Alarms (with actions) on `namespace`/`metric` whose `dimension` names `id`.
+fn alarmed(res: &Value, namespace: &str, metric: &str, dimension: &str, id: &str) -> bool {
+    of_type(res, "AWS::CloudWatch::Alarm").any(|(_, a)| {
+        let p = &a["Properties"];
+        p["Namespace"] == namespace
+            && p["MetricName"] == metric
+            && !list(&p["AlarmActions"]).is_empty()
+            && list(&p["Dimensions"])
+                .iter()
+                .any(|d| d["Name"] == dimension && target(&d["Value"]) == Some(id))
+    })
+}
+
+#[tokio::test]
+async fn alarms_reach_a_topic_cloudwatch_can_publish_to() {
+    let (res, _) = resources().await;
+    let mut topics = BTreeSet::new();
+    for (id, a) in of_type(&res, "AWS::CloudWatch::Alarm") {
+        let actions = list(&a["Properties"]["AlarmActions"]);
+        assert!(!actions.is_empty(), "{id} has no AlarmActions");
+        for t in &actions {
+            topics.insert(
+                target(t)
+                    .unwrap_or_else(|| panic!("{id}: action {t}"))
+                    .to_string(),
+            );
+        }
+    }
+    for topic in topics {
+        let key = &res[&topic]["Properties"]["KmsMasterKeyId"];
+        if key.is_null() {
+            continue;
+        }
+        // AWS-managed keys (alias/aws/sns) have policies CloudWatch is not in: alarms never arrive.
+        let key_id = target(key).unwrap_or_else(|| {
+            panic!("{topic} is encrypted with {key}: use a customer managed key CloudWatch may use")
+        });
+        let policy = &res[key_id]["Properties"]["KeyPolicy"];
+        let allowed = list(&policy["Statement"]).iter().any(|s| {
+            let actions: Vec<Value> = list(&s["Action"]);
+            s["Effect"] == "Allow"
+                && list(&s["Principal"]["Service"]).contains(&json!("cloudwatch.amazonaws.com"))
+                && actions.contains(&json!("kms:Decrypt"))
+                && actions
+                    .iter()
+                    .any(|a| a == "kms:GenerateDataKey*" || a == "kms:GenerateDataKey")
+        });
+        assert!(
+            allowed,
+            "{topic}'s key {key_id} does not let cloudwatch.amazonaws.com use it"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_function_has_an_errors_alarm() {
+    let (res, _) = resources().await;
+    for (id, _) in of_type(&res, "AWS::Lambda::Function") {
+        assert!(
+            alarmed(&res, "AWS/Lambda", "Errors", "FunctionName", id),
+            "{id} has no alarm on its Errors"
+        );
+    }
+}
+
+/// Functions invoked asynchronously (schedules, EventBridge rules): their failures go nowhere
+/// unless an on-failure destination (or dead-letter queue) takes them, with an alarm on it and
+/// the role allowed to send there.
+#[tokio::test]
+async fn asynchronously_invoked_functions_have_an_alarmed_failure_destination() {
+    let (res, _) = resources().await;
+    let mut invoked = BTreeSet::new();
+    for (_, s) in of_type(&res, "AWS::Scheduler::Schedule") {
+        invoked.insert(target(&s["Properties"]["Target"]["Arn"]).map(str::to_string));
+    }
+    for (_, r) in of_type(&res, "AWS::Events::Rule") {
+        for t in list(&r["Properties"]["Targets"]) {
+            invoked.insert(target(&t["Arn"]).map(str::to_string));
+        }
+    }
+    let invoked: BTreeSet<String> = invoked.into_iter().flatten().collect();
+    assert!(invoked.len() >= 6, "the schedules and rules: {invoked:?}");
+    for f in invoked {
+        let on_failure = of_type(&res, "AWS::Lambda::EventInvokeConfig")
+            .find(|(_, c)| target(&c["Properties"]["FunctionName"]) == Some(f.as_str()))
+            .and_then(|(_, c)| {
+                target(&c["Properties"]["DestinationConfig"]["OnFailure"]["Destination"])
+            });
+        let dlq = target(&res[&f]["Properties"]["DeadLetterConfig"]["TargetArn"]);
+        let queue = on_failure
+            .or(dlq)
+            .unwrap_or_else(|| panic!("{f} is invoked asynchronously with nowhere for failures"));
+        assert_eq!(res[queue]["Type"], "AWS::SQS::Queue", "{f}: {queue}");
+        assert!(
+            alarmed(
+                &res,
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                "QueueName",
+                queue
+            ),
+            "{f}'s failure queue {queue} has no alarm"
+        );
+        let role = target(&res[&f]["Properties"]["Role"]).expect("role");
+        let sends = list(&res[role]["Properties"]["Policies"]).iter().any(|p| {
+            list(&p["PolicyDocument"]["Statement"]).iter().any(|s| {
+                s["Effect"] == "Allow"
+                    && list(&s["Action"]).contains(&json!("sqs:SendMessage"))
+                    && list(&s["Resource"])
+                        .iter()
+                        .any(|r| target(r) == Some(queue))
+            })
+        });
+        assert!(sends, "{f}'s role {role} may not send to {queue}");
+    }
+}
+
+#[tokio::test]
+async fn memory_fits_a_new_account_unless_raised_by_a_parameter() {
+    let (res, t) = resources().await;
+    for (id, f) in of_type(&res, "AWS::Lambda::Function") {
+        let m = &f["Properties"]["MemorySize"];
+        let mb = match m["Ref"].as_str() {
+            Some(p) => t["Parameters"][p]["Default"].as_u64(),
+            None => m.as_u64().or(Some(128)),
+        }
+        .unwrap_or_else(|| panic!("{id}: MemorySize {m}"));
+        // New accounts are often held to 3008 MB until Lambda raises the quota.
+        assert!(mb <= 3008, "{id} asks for {mb} MB by default");
+    }
+}
+
+#[tokio::test]
+async fn no_fixed_physical_names() {
+    let (res, _) = resources().await;
+    let named = [
+        ("AWS::Scheduler::Schedule", "Name"),
+        ("AWS::Events::EventBus", "Name"),
+        ("AWS::Events::Rule", "Name"),
+        ("AWS::SQS::Queue", "QueueName"),
+        ("AWS::SNS::Topic", "TopicName"),
+        ("AWS::DynamoDB::Table", "TableName"),
+        ("AWS::S3::Bucket", "BucketName"),
+        ("AWS::Lambda::Function", "FunctionName"),
+        ("AWS::IAM::Role", "RoleName"),
+        ("AWS::Logs::LogGroup", "LogGroupName"),
+        ("AWS::CloudWatch::Alarm", "AlarmName"),
+        ("AWS::Cognito::UserPool", "UserPoolName"),
+        (
+            "AWS::CloudFront::OriginAccessControl",
+            "OriginAccessControlConfig",
+        ),
+    ];
+    for (kind, prop) in named {
+        for (id, r) in of_type(&res, kind) {
+            let v = &r["Properties"][prop];
+            let v = if prop == "OriginAccessControlConfig" {
+                &v["Name"]
+            } else {
+                v
+            };
+            // Two stacks (staging beside production) in one account must not collide.
+            assert!(
+                v.is_null() || v.to_string().contains("AWS::StackName"),
+                "{id}.{prop} is fixed: {v}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn stateful_resources_are_retained() {
+    let (res, _) = resources().await;
+    for kind in [
+        "AWS::DynamoDB::Table",
+        "AWS::S3::Bucket",
+        "AWS::Cognito::UserPool",
+        "AWS::KMS::Key",
+        "AWS::SecretsManager::Secret",
+        "AWS::SQS::Queue",
+        "AWS::Logs::LogGroup",
+    ] {
+        for (id, r) in of_type(&res, kind) {
+            assert_eq!(
+                r["DeletionPolicy"], "Retain",
+                "{id} ({kind}) DeletionPolicy"
+            );
+            assert_eq!(
+                r["UpdateReplacePolicy"], "Retain",
+                "{id} ({kind}) UpdateReplacePolicy"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_function_logs_to_a_group_with_the_retention_parameter() {
+    let (res, _) = resources().await;
+    for (id, f) in of_type(&res, "AWS::Lambda::Function") {
+        let group = target(&f["Properties"]["LoggingConfig"]["LogGroup"])
+            .unwrap_or_else(|| panic!("{id} logs to a group nobody set a retention on"));
+        assert_eq!(res[group]["Type"], "AWS::Logs::LogGroup", "{id}");
+        assert_eq!(
+            res[group]["Properties"]["RetentionInDays"],
+            json!({"Ref": "LogRetentionDays"}),
+            "{id}: {group}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn queues_stay_invisible_six_times_their_consumers_timeout() {
+    let (res, _) = resources().await;
+    let mut n = 0;
+    for (id, m) in of_type(&res, "AWS::Lambda::EventSourceMapping") {
+        let queue = target(&m["Properties"]["EventSourceArn"]).expect("queue");
+        let f = target(&m["Properties"]["FunctionName"]).expect("function");
+        let timeout = res[f]["Properties"]["Timeout"].as_u64().unwrap_or(3);
+        let window = m["Properties"]["MaximumBatchingWindowInSeconds"]
+            .as_u64()
+            .unwrap_or(0);
+        let visibility = res[queue]["Properties"]["VisibilityTimeout"]
+            .as_u64()
+            .unwrap_or(30);
+        // Lambda's SQS integration: at least six times the function's timeout (plus the window).
+        assert!(
+            visibility >= 6 * timeout + window,
+            "{id}: {queue} visibility {visibility} s < 6 × {f}'s {timeout} s (+{window} s)"
+        );
+        n += 1;
+    }
+    assert!(n >= 8, "{n} SQS sources");
+}
+
+/// A small evaluator for the outputs, with values as AWS gives them (a function URL ends in "/").
+fn eval(v: &Value) -> String {
+    if let Some(s) = v.as_str() {
+        return s.to_string();
+    }
+    if let Some(r) = v["Ref"].as_str() {
+        return match r {
+            "AWS::Region" => "us-east-1".into(),
+            "AWS::URLSuffix" => "amazonaws.com".into(),
+            "AWS::StackName" => "reelcart".into(),
+            other => format!("{}id", other.to_lowercase()),
+        };
+    }
+    if let Some(a) = v["Fn::GetAtt"].as_array() {
+        return match a[1].as_str() {
+            Some("FunctionUrl") => "https://abcdefghij.lambda-url.us-east-1.on.aws/".into(),
+            Some("DomainName") => "d111111abcdef8.cloudfront.net".into(),
+            other => panic!("GetAtt {other:?}"),
+        };
+    }
+    if let Some(s) = v["Fn::Sub"].as_str() {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(i) = rest.find("${") {
+            out.push_str(&rest[..i]);
+            let end = rest[i..].find('}').expect("}") + i;
+            let name = &rest[i + 2..end];
+            out.push_str(&match name.split_once('.') {
+                Some((r, a)) if !name.starts_with("AWS::") => eval(&json!({"Fn::GetAtt": [r, a]})),
+                _ => eval(&json!({"Ref": name})),
+            });
+            rest = &rest[end + 1..];
+        }
+        return out + rest;
+    }
+    if let Some(a) = v["Fn::Join"].as_array() {
+        let parts: Vec<String> = list(&a[1]).iter().map(eval).collect();
+        return parts.join(a[0].as_str().unwrap_or_default());
+    }
+    if let Some(a) = v["Fn::Select"].as_array() {
+        let i = a[0]
+            .as_u64()
+            .or_else(|| a[0].as_str()?.parse().ok())
+            .expect("index") as usize;
+        let s = &a[1]["Fn::Split"];
+        let whole = eval(&s[1]);
+        return whole
+            .split(s[0].as_str().expect("delimiter"))
+            .nth(i)
+            .expect("part")
+            .to_string();
+    }
+    panic!("cannot evaluate {v}")
+}
+
+#[tokio::test]
+async fn output_urls_can_be_used_as_printed() {
+    let (_, t) = resources().await;
+    for (name, path) in [
+        ("FeedUrl", "/v1/feed"),
+        ("EventsUrl", "/v1/events"),
+        ("ApiUrl", "/webhooks/meta"),
+        ("MediaBaseUrl", "/media/x/media_manifest.json"),
+    ] {
+        let url = eval(&t["Outputs"][name]["Value"]);
+        // The widget and the docs append paths: `<FeedUrl>/v1/feed`.
+        assert!(url.starts_with("https://"), "{name} = {url}");
+        assert!(!url.ends_with('/'), "{name} = {url} ends in '/'");
+        assert!(!format!("{url}{path}")[8..].contains("//"), "{name}{path}");
+    }
+}
