@@ -92,15 +92,11 @@ async fn the_schedule_refreshes_what_expires_and_marks_revoked_grants() {
         .await
         .unwrap();
 
-    // The revoked grant is a failed refresh: the run fails (Lambda counts an error, the
-    // function's Errors alarm fires, the event goes to the on-failure queue) and names it; the
-    // others were refreshed all the same.
-    let (status, body) = fire_with_body(&client, &stack).await;
-    assert_eq!(status, 500, "{body}");
-    assert!(
-        body.contains("1 of") && body.contains(&creator) && body.contains("Reauthorize"),
-        "{body}"
-    );
+    // The revoked grant is a failed refresh: the run fails, so Lambda counts an error (the
+    // function's Errors alarm fires); its retry finds nothing due (the grant is marked) and ends
+    // well, so nothing reaches the on-failure queue.
+    assert_eq!(fire(&client, &stack).await, 200);
+    assert_eq!(stack.errors.count("TokenRefresherFunction"), 1);
     let got = stack
         .clients
         .sqs
@@ -148,8 +144,9 @@ async fn the_schedule_refreshes_what_expires_and_marks_revoked_grants() {
         "{raw}"
     );
 
-    // Again: nothing is due, no platform call.
+    // Again: nothing is due, no platform call, no error.
     assert_eq!(fire(&client, &stack).await, 200);
+    assert_eq!(stack.errors.count("TokenRefresherFunction"), 1);
     assert_eq!(stack.sim.calls("tiktok-shop"), 1);
     assert_eq!(stack.sim.calls("tiktok"), 1);
     stack.stop().await;
@@ -205,5 +202,46 @@ async fn a_signed_deauthorization_webhook_revokes_the_connection_end_to_end() {
         assert!(format!("{item:?}").contains("revoked"));
     }
     assert_eq!(queue_depth(&stack, "ConnectionsDLQ").await, 0);
+    stack.stop().await;
+}
+
+/// A run that keeps failing (its table is gone): every attempt fails, and Lambda's record of it
+/// reaches the on-failure queue, sent as the function's role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_keeps_failing_reaches_the_on_failure_queue() {
+    let stack = start_stack().await;
+    let client = reqwest::Client::new();
+    let table = stack.physical("ConnectionsTable").unwrap().to_string();
+    stack
+        .clients
+        .dynamodb
+        .delete_table()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = fire_with_body(&client, &stack).await;
+    assert_eq!(status, 500, "{body}");
+    // MaximumRetryAttempts: 2 — three attempts, three errors.
+    assert_eq!(stack.errors.count("TokenRefresherFunction"), 3);
+    let dlq = stack.physical("TokenRefresherDLQ").unwrap().to_string();
+    let got = stack
+        .clients
+        .sqs
+        .receive_message()
+        .queue_url(&dlq)
+        .wait_time_seconds(2)
+        .send()
+        .await
+        .unwrap();
+    let messages = got.messages.unwrap_or_default();
+    assert_eq!(messages.len(), 1);
+    let record: serde_json::Value =
+        serde_json::from_str(messages[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(record["requestContext"]["condition"], "RetriesExhausted");
+    assert_eq!(record["requestContext"]["approximateInvokeCount"], 3);
+    assert_eq!(record["requestPayload"]["detail-type"], "Scheduled Event");
+    let error = record["responsePayload"]["errorMessage"].as_str().unwrap();
+    assert!(error.contains("ResourceNotFound"), "{error}");
     stack.stop().await;
 }

@@ -180,7 +180,16 @@ async fn a_failed_invalidation_leaves_the_item_for_the_next_run() {
     };
     let it = item(1);
     e.content.create_item(&it).await.unwrap();
-    assert!(e.run().await.is_err());
+    // The run fails, naming the item and why (Lambda counts the error; the next run retries).
+    match e.run().await {
+        Err(Error::Incomplete { report, failures }) => {
+            assert!(report.archived.is_empty());
+            assert_eq!(failures.len(), 1);
+            assert_eq!(failures[0].item_id, it.id);
+            assert!(failures[0].error.contains("cdn"), "{:?}", failures[0]);
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(
         e.content.item(&it.id).await.unwrap().unwrap().status,
         Status::Published

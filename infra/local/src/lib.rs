@@ -10,6 +10,7 @@ pub mod demo;
 pub mod emulator;
 pub mod functions;
 pub mod iam;
+pub mod invoke;
 
 /// The Meta catalog id the local stack's catalog sync uses.
 pub const LOCAL_META_CATALOG: &str = "local-catalog";
@@ -93,6 +94,8 @@ pub struct Stack {
     /// Issues the tokens the admin, moderator and creator routes take (see [`idp`]).
     pub idp: idp::Idp,
     routes: Arc<Routes>,
+    /// Failed asynchronous invocations per function (CloudWatch's `Errors`).
+    pub errors: invoke::Errors,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -208,6 +211,7 @@ impl Stack {
             web: Some(default_web_dir()),
             ..Routes::default()
         };
+        let errors = invoke::Errors::default();
         let queue_urls: HashMap<String, String> = names
             .resources
             .values()
@@ -263,13 +267,31 @@ impl Stack {
                 };
                 tasks.push(tokio::spawn(pump.run(handler, stop_rx.clone())));
             }
-            for s in &spec.schedules {
+            if !spec.schedules.is_empty() {
                 let handler = handlers.schedule.clone().ok_or_else(|| {
                     anyhow!("{} has a schedule but no schedule handler", spec.logical_id)
                 })?;
-                routes
-                    .schedules
-                    .insert(s.name.clone(), (handler, s.input.clone()));
+                // Scheduler invokes asynchronously: retries, the Errors count, and the on-failure
+                // destination, sent to as the function's role.
+                let handler = invoke::asynchronous(
+                    handler,
+                    spec.logical_id.clone(),
+                    format!(
+                        "arn:aws:lambda:{}:{}:function:{}-{}",
+                        emulator.region,
+                        provision::ACCOUNT_ID,
+                        opts.prefix,
+                        spec.logical_id
+                    ),
+                    invoke::config(&transformed, &names, &spec.logical_id)?,
+                    aws_sdk_sqs::Client::new(&sdk),
+                    errors.clone(),
+                );
+                for s in &spec.schedules {
+                    routes
+                        .schedules
+                        .insert(s.name.clone(), (handler.clone(), s.input.clone()));
+                }
             }
         }
         let routes = Arc::new(routes);
@@ -311,6 +333,7 @@ impl Stack {
             sim_url,
             idp,
             routes,
+            errors,
             stop,
             tasks,
         })
