@@ -75,8 +75,10 @@ lint: venv
 
 # Every function of every local stack runs as its own IAM role (the transformed template's), the
 # emulator enforcing it; the run fails on any refused call and prints the least-privilege report
-# (also in $(CARGO_TARGET_DIR)/iam-report.txt). The transcoder image's build steps are checked too.
-test: lint tools web
+# (also in $(CARGO_TARGET_DIR)/iam-report.txt). Before that: `sam build` of every zip function, and
+# the transcoder image's build steps.
+test: lint tools web $(LAMBDA)
+	infra/scripts/sam-build-check.sh
 	infra/transcoder/check.sh
 	REELCART_IAM_REPORT=$(CARGO_TARGET_DIR)/iam-report.txt infra/scripts/with-moto.sh $(CARGO_TEST)
 
