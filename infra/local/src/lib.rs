@@ -265,6 +265,9 @@ impl Stack {
                     region: emulator.region.clone(),
                     retry_delay_secs: opts.retry_delay_secs,
                 };
+                pump.check()
+                    .await
+                    .with_context(|| format!("{}'s SQS source", spec.logical_id))?;
                 tasks.push(tokio::spawn(pump.run(handler, stop_rx.clone())));
             }
             if !spec.schedules.is_empty() {

@@ -24,6 +24,26 @@ pub struct Pump {
 }
 
 impl Pump {
+    /// What creating Lambda's event source mapping checks: the function's role may read the
+    /// queue's attributes (and receive and delete, which every poll does). A role without them
+    /// fails the deploy in AWS; here the stack does not start.
+    pub async fn check(&self) -> anyhow::Result<()> {
+        self.sqs
+            .get_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "the event source mapping of {} cannot read it: {}",
+                    self.queue_url,
+                    aws_sdk_sqs::error::DisplayErrorContext(e)
+                )
+            })?;
+        Ok(())
+    }
+
     pub async fn run(self, handler: SqsFn, mut stop: watch::Receiver<bool>) {
         loop {
             if *stop.borrow() {
