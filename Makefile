@@ -78,6 +78,7 @@ lint: venv
 # (also in $(CARGO_TARGET_DIR)/iam-report.txt). Before that: `sam build` of every zip function, and
 # the transcoder image's build steps.
 test: lint tools web $(LAMBDA)
+	$(VENV)/bin/python -m unittest discover -s infra/scripts -p 'test_*.py'
 	infra/scripts/sam-build-check.sh
 	infra/transcoder/check.sh
 	REELCART_IAM_REPORT=$(CARGO_TARGET_DIR)/iam-report.txt infra/scripts/with-moto.sh $(CARGO_TEST)
