@@ -439,6 +439,40 @@ Resources:
     }
 
     #[test]
+    fn no_value_removes_what_holds_it_and_sub_takes_a_variable_map() {
+        let mut names = Names::default();
+        names.resources.insert(
+            "T".into(),
+            Physical {
+                reference: "t1".into(),
+                attributes: [("Arn".to_string(), "arn:t1".to_string())].into(),
+            },
+        );
+        names.conditions.insert(
+            "Off".into(),
+            serde_norway::from_str("!Equals [a, b]").unwrap(),
+        );
+        let v: Value = serde_norway::from_str(
+            r#"
+Policies:
+  - PolicyName: kept
+    Arn: {"Fn::Sub": ["${Base}/index/${Index}", {Base: {"Fn::GetAtt": [T, Arn]}, Index: by_x}]}
+  - {"Fn::If": [Off, {PolicyName: dropped}, {Ref: "AWS::NoValue"}]}
+Extra: !If [Off, x, !Ref AWS::NoValue]
+"#,
+        )
+        .unwrap();
+        let out = names.resolve(&v).unwrap();
+        let policies = out["Policies"].as_sequence().unwrap();
+        assert_eq!(policies.len(), 1);
+        assert_eq!(policies[0]["Arn"].as_str(), Some("arn:t1/index/by_x"));
+        assert!(out.get("Extra").is_none());
+        let mut deps = BTreeSet::new();
+        references(&v, &mut deps);
+        assert!(deps.contains("T") && !deps.contains("Base"), "{deps:?}");
+    }
+
+    #[test]
     fn unknown_names_are_errors_that_say_which() {
         let names = Names::default();
         let v: Value = serde_norway::from_str("!Ref Nope").unwrap();
