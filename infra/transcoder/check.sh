@@ -6,6 +6,8 @@
 # - Debian's FFmpeg (the package the image installs) has what the transcoder uses: libx264, AAC,
 #   the HLS muxer, and the scale/pad filters;
 # - the image's size, estimated: the slim base + ffmpeg's dependency closure + the bootstrap.
+# The entrypoint itself (the binary as its own Lambda runtime) is exercised by
+# functions/transcoder/tests/bootstrap.rs against a stand-in of the Runtime API.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 df=infra/transcoder/Dockerfile
