@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum infra/requirements.txt | cut -c1-
 LAMBDA := $(VENV)/.cargo-lambda
 CARGO_TEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo "cargo nextest run --workspace --no-fail-fast" || echo "cargo test --workspace --no-fail-fast")
 
-.PHONY: help venv tools web demo up test lint fmt build bench clean
+.PHONY: help venv tools web demo up test lint fmt build bench bench-smoke clean
 
 help:
 	@echo "make demo   local stack: signed webhooks of every platform processed, demo connections refreshed (Ctrl-C stops)"
@@ -81,6 +81,7 @@ test: lint tools web $(LAMBDA)
 	$(VENV)/bin/python -m unittest discover -s infra/scripts -p 'test_*.py'
 	infra/scripts/sam-build-check.sh
 	infra/transcoder/check.sh
+	$(MAKE) --no-print-directory bench-smoke
 	REELCART_IAM_REPORT=$(CARGO_TARGET_DIR)/iam-report.txt infra/scripts/with-moto.sh $(CARGO_TEST)
 
 fmt:
@@ -98,9 +99,18 @@ build: venv $(LAMBDA)
 	@if [ "$(ARCH)" = arm64 ]; then rustup target add aarch64-unknown-linux-gnu; fi
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(ARCH)
 
+# Every function's binary (one list: the crates under functions/), which lambda_init measures.
+FUNCTIONS := $(notdir $(wildcard functions/*))
 bench: venv tools
-	cargo build --release -p transcoder -p moderation-api -p rights-enforcer -p publisher -p webhook-receiver -p webhook-processor -p token-refresher -p connection-events -p connections-api -p catalog-sync -p catalog-api -p reelcart-bench
+	cargo build --release $(addprefix -p ,$(FUNCTIONS)) -p reelcart-bench
 	infra/scripts/with-moto.sh cargo bench -p reelcart-bench
+
+# Every benchmark compiled and run once in its short mode (`cargo test --benches`: criterion's
+# test mode, small inputs for the others), on the same binaries `make bench` measures, so none can
+# rot unnoticed. Part of `make test`; its figures mean nothing.
+bench-smoke: venv tools
+	cargo build $(addprefix -p ,$(FUNCTIONS)) -p reelcart-bench --bins
+	REELCART_IAM_QUIET=1 infra/scripts/with-moto.sh cargo test -p reelcart-bench --benches
 
 clean:
 	cargo clean

@@ -40,7 +40,8 @@ def _as_list(v):
     return v if isinstance(v, list) else [v]
 
 
-def report(log_path, out):
+def _decisions(log_path):
+    """Calls per role, and the refused ones."""
     calls = defaultdict(list)
     denied = []
     with open(log_path, encoding="utf-8") as f:
@@ -49,7 +50,11 @@ def report(log_path, out):
             calls[rec["role"]].append(rec)
             if rec["decision"] != iam_eval.ALLOW:
                 denied.append(rec)
+    return calls, denied
 
+
+def _unused(calls):
+    """Per logical role: the functions that ran as it, and its grants no call used."""
     iam = boto3.client("iam", region_name="us-east-1")
     grants = {}  # (logical role, policy, statement, action, resource pattern) -> used
     functions = defaultdict(set)
@@ -73,17 +78,7 @@ def report(log_path, out):
                             for rec in calls.get(name, [])
                         )
                         grants[key] = grants.get(key, False) or used
-
-    lines = [f"IAM: {sum(len(c) for c in calls.values())} calls checked, {len(denied)} refused."]
-    if denied:
-        lines.append("Refused (the same call fails in AWS; grant it in template.yaml or stop making it):")
-        seen = set()
-        for rec in denied:
-            key = (rec["function"], rec["action"], rec["resource"])
-            if key not in seen:
-                seen.add(key)
-                lines.append(f"  {rec['function']} (role {rec['role']}): {rec['action']} on {rec['resource']}")
-    lines.append("Least privilege — granted, never used by the run:")
+    lines = ["Least privilege — granted, never used by the run:"]
     by_role = defaultdict(list)
     for (logical, policy, i, action, resource), used in sorted(grants.items()):
         if not used:
@@ -93,6 +88,22 @@ def report(log_path, out):
         unused = by_role.get(logical, [])
         lines.append(f"  {logical} [{fns}]: {'all used' if not unused else ''}")
         lines.extend(f"    - {u}" for u in unused)
+    return lines
+
+
+def report(log_path, out, quiet=False):
+    calls, denied = _decisions(log_path)
+    lines = [f"IAM: {sum(len(c) for c in calls.values())} calls checked, {len(denied)} refused."]
+    if denied:
+        lines.append("Refused (the same call fails in AWS; grant it in template.yaml or stop making it):")
+        seen = set()
+        for rec in denied:
+            key = (rec["function"], rec["action"], rec["resource"])
+            if key not in seen:
+                seen.add(key)
+                lines.append(f"  {rec['function']} (role {rec['role']}): {rec['action']} on {rec['resource']}")
+    if not quiet:
+        lines.extend(_unused(calls))
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
     if out:
@@ -105,5 +116,6 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--log", required=True)
     p.add_argument("--out")
+    p.add_argument("--quiet", action="store_true", help="refusals only, no least-privilege report")
     args = p.parse_args()
-    sys.exit(report(args.log, args.out))
+    sys.exit(report(args.log, args.out, args.quiet))

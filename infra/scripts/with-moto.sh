@@ -3,7 +3,8 @@
 # Every function of the local stacks the command starts runs as its own IAM role, enforced by the
 # server (infra/scripts/moto_server.py). Afterwards the IAM check reads what the server decided:
 # it fails the run on any refused call, and prints the least-privilege report
-# (infra/scripts/iam_report.py; also written to $REELCART_IAM_REPORT if set).
+# (infra/scripts/iam_report.py; also written to $REELCART_IAM_REPORT if set; REELCART_IAM_QUIET=1:
+# refusals only).
 # Usage: infra/scripts/with-moto.sh <command...>
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,6 +28,6 @@ export AWS_REGION="${AWS_REGION:-us-east-1}"
 status=0
 "$@" || status=$?
 iam=0
-"$python" "$root/infra/scripts/iam_report.py" --log "$REELCART_IAM_LOG" ${REELCART_IAM_REPORT:+--out "$REELCART_IAM_REPORT"} || iam=$?
+"$python" "$root/infra/scripts/iam_report.py" --log "$REELCART_IAM_LOG" ${REELCART_IAM_REPORT:+--out "$REELCART_IAM_REPORT"} ${REELCART_IAM_QUIET:+--quiet} || iam=$?
 [ "$status" -ne 0 ] && exit "$status"
 exit "$iam"

@@ -8,7 +8,14 @@ use reelcart_domain::catalog::{Product, meta, tiktok};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-const N: usize = 100_000;
+/// Products in the catalog (a thousand in the short mode).
+fn n() -> usize {
+    if reelcart_bench::full_run() {
+        100_000
+    } else {
+        1_000
+    }
+}
 
 fn vm_hwm_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -22,7 +29,7 @@ fn vm_hwm_kib() -> u64 {
 }
 
 fn catalog(changed: bool) -> Vec<Product> {
-    (0..N)
+    (0..n())
         .map(|i| {
             let mut p = reelcart_ports::contract::sample_product("bench", i);
             p.images[0].width = 1000;
@@ -72,7 +79,7 @@ fn main() {
     let today = catalog(true);
     let base_rss = vm_hwm_kib();
 
-    println!("\n== Catalog diff: {N} products, 1 % changed ==");
+    println!("\n== Catalog diff: {} products, 1 % changed ==", n());
     // Diff: project, hash, plan; bytes of what is sent.
     let t = Instant::now();
     let mut now_meta = BTreeMap::new();

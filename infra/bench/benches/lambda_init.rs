@@ -106,6 +106,7 @@ async fn start_stub(stub: Arc<Stub>) -> String {
     addr.to_string()
 }
 
+/// The binaries of this build's profile: release under `make bench`, debug in the short mode.
 fn release_dir() -> PathBuf {
     // target/release/deps/lambda_init-… → target/release
     std::env::current_exe()
@@ -228,22 +229,6 @@ fn sqs_batch(first: usize, tag: &str, now: i64) -> String {
     serde_json::json!({ "Records": records }).to_string()
 }
 
-/// Every Lambda function (the workspace's default members), measured side by side.
-const FUNCTIONS: [&str; 12] = [
-    "webhook-receiver",
-    "webhook-processor",
-    "token-refresher",
-    "connection-events",
-    "connections-api",
-    "catalog-sync",
-    "catalog-api",
-    "transcoder",
-    "moderation-api",
-    "rights-enforcer",
-    "publisher",
-    "ugc-ingest",
-];
-
 #[tokio::main]
 async fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -270,17 +255,21 @@ async fn main() {
         }
         envs.insert(f.binary.as_str(), env);
     }
+    // Every function of the template, measured side by side: one list, the template's.
+    let mut functions: Vec<&str> = stack.functions.iter().map(|f| f.binary.as_str()).collect();
+    functions.sort_unstable();
+    let full = reelcart_bench::full_run();
     let base_env: HashMap<String, String> = HashMap::new();
 
-    println!("\n== Lambda init: process start → first Runtime API poll (median of 15) ==");
-    let runs = 15;
+    let runs = if full { 15 } else { 1 };
+    println!("\n== Lambda init: process start → first Runtime API poll (median of {runs}) ==");
     let mut times: HashMap<&str, Vec<Duration>> = HashMap::new();
     for _ in 0..runs {
         times
             .entry("hello-lambda")
             .or_default()
             .push(init_time("hello-lambda", &base_env).await);
-        for f in FUNCTIONS {
+        for &f in &functions {
             times
                 .entry(f)
                 .or_default()
@@ -292,7 +281,7 @@ async fn main() {
         "hello-lambda (baseline)   {:>8.2} ms",
         h.as_secs_f64() * 1e3
     );
-    for f in FUNCTIONS {
+    for &f in &functions {
         let t = median(times.remove(f).unwrap_or_default());
         println!(
             "{f:<25} {:>8.2} ms   ({:.1}× baseline)",
@@ -302,9 +291,14 @@ async fn main() {
     }
 
     println!(
-        "\n== Release binary size (host target; arm64 Lambda builds come from `make build`) =="
+        "\n== {} binary size (host target; arm64 Lambda builds come from `make build`) ==",
+        if full {
+            "Release"
+        } else {
+            "Debug (short mode)"
+        }
     );
-    for b in std::iter::once("hello-lambda").chain(FUNCTIONS) {
+    for b in std::iter::once("hello-lambda").chain(functions.iter().copied()) {
         let size = std::fs::metadata(release_dir().join(b))
             .map(|m| m.len())
             .unwrap_or(0);
@@ -317,7 +311,7 @@ async fn main() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let n = 2000;
+    let n = if full { 2000 } else { 20 };
     let events: Vec<String> = (0..n)
         .map(|i| {
             let body = format!(r#"{{"id":{i},"note":"{}"}}"#, "x".repeat(1950));
@@ -337,7 +331,7 @@ async fn main() {
         n as f64 / t.as_secs_f64(),
         rss as f64 / 1024.0
     );
-    let batches = 200;
+    let batches = if full { 200 } else { 2 };
     let events: Vec<String> = (0..batches).map(|b| sqs_batch(b * 10, &tag, now)).collect();
     let (t, rss, errors) =
         under_load("webhook-processor", &envs["webhook-processor"], events).await;

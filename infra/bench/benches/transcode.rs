@@ -48,7 +48,12 @@ async fn main() {
         .unwrap_or(8_000);
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("source.mp4");
-    let secs = 30.0;
+    // Two seconds in the short mode (`make test`): the pipeline runs, its figures mean nothing.
+    let secs = if reelcart_bench::full_run() {
+        30.0
+    } else {
+        2.0
+    };
     // `BENCH_SOURCE_CODEC=hevc` for HEVC, as iPhones record by default.
     let hevc = std::env::var("BENCH_SOURCE_CODEC").is_ok_and(|c| c == "hevc");
     let sample = Sample {
