@@ -61,6 +61,53 @@ for _name in ("put_item", "update_item", "delete_item", "transact_write_items", 
 
     setattr(DynamoDBBackend, _name, functools.wraps(_original)(_locked))
 
+# ---------------------------------------------------------------------------- 1b. item serialization
+# moto 5 serializes every response by walking the API's shapes; for DynamoDB items that walk is
+# most of the time a query takes (measured: 1,000 items of nested attributes, 5.3 s against 0.2 s
+# for the same items as one string). An AttributeValue moto returns is already in wire form (its
+# own `to_json()`), so it is written as it is: the bytes on the wire do not change.
+from moto.core.serialize import BaseJSONSerializer  # noqa: E402
+
+_serialize_structure = BaseJSONSerializer._serialize_type_structure
+
+
+def _serialize_structure_fast(self, serialized, value, shape, key):
+    if key and shape.name == "AttributeValue" and isinstance(value, dict):
+        serialized[key] = value
+        return
+    _serialize_structure(self, serialized, value, shape, key)
+
+
+BaseJSONSerializer._serialize_type_structure = _serialize_structure_fast
+
+# The same on the way in: an AttributeValue without binary members is kept as it came (moto's
+# parser would rebuild it member by member, to the same dict); binary ones go through the parser,
+# which decodes their base64.
+from moto.core.parse import BaseJSONParser  # noqa: E402
+
+_parse_structure = BaseJSONParser._parse_structure
+
+
+def _has_binary(value):
+    if not isinstance(value, dict):
+        return False
+    if "B" in value or "BS" in value:
+        return True
+    inner = value.get("M")
+    if isinstance(inner, dict) and any(_has_binary(v) for v in inner.values()):
+        return True
+    inner = value.get("L")
+    return isinstance(inner, list) and any(_has_binary(v) for v in inner)
+
+
+def _parse_structure_fast(self, shape, value):
+    if shape.name == "AttributeValue" and isinstance(value, dict) and not _has_binary(value):
+        return value
+    return _parse_structure(self, shape, value)
+
+
+BaseJSONParser._parse_structure = _parse_structure_fast
+
 # ---------------------------------------------------------------------------- 2. IAM
 _LOG_PATH = os.environ.get("REELCART_IAM_LOG")
 _LOG_LOCK = threading.Lock()

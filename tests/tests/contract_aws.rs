@@ -162,3 +162,110 @@ async fn kms_meets_the_key_service_contract_and_backs_the_vault() {
     );
     stack.stop().await;
 }
+
+/// Connections on DynamoDB, the event bus on EventBridge (a rule routes the suite's events to a
+/// queue, so what arrives is compared with what was published) and the recorded CDN
+/// invalidations: the same suites the fakes pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_bus_and_cdn_adapters_meet_their_contracts() {
+    use aws_sdk_eventbridge::types::Target;
+    use aws_sdk_sqs::types::QueueAttributeName;
+
+    let stack = start_stack().await;
+    let sdk = &stack.emulator.sdk;
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    contract::connection_store(
+        &reelcart_aws::DynamoConnections::new(
+            dynamo.clone(),
+            stack.physical("ConnectionsTable").unwrap(),
+        ),
+        "c",
+    )
+    .await;
+
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let queue = sqs
+        .create_queue()
+        .queue_name(format!("bus-contract-{}", uuid::Uuid::new_v4().simple()))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()
+        .remove(&QueueAttributeName::QueueArn)
+        .unwrap();
+    let events = aws_sdk_eventbridge::Client::new(sdk);
+    let bus = stack.physical("EventBus").unwrap();
+    events
+        .put_rule()
+        .name("contract")
+        .event_bus_name(bus)
+        .event_pattern(r#"{"source":["reelcart.contract"]}"#)
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule("contract")
+        .event_bus_name(bus)
+        .targets(Target::builder().id("q").arn(queue_arn).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let published = contract::event_bus(
+        &reelcart_aws::EventBridgeBus::new(events, bus, "reelcart.contract"),
+        "c",
+    )
+    .await;
+    let mut delivered = Vec::new();
+    for _ in 0..10 {
+        let out = sqs
+            .receive_message()
+            .queue_url(&queue)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        for m in out.messages.unwrap_or_default() {
+            let envelope: serde_json::Value = serde_json::from_str(m.body().unwrap()).unwrap();
+            assert_eq!(envelope["source"], "reelcart.contract");
+            delivered.push((
+                envelope["detail-type"].as_str().unwrap().to_string(),
+                envelope["detail"].clone(),
+            ));
+        }
+        if delivered.len() >= published.len() {
+            break;
+        }
+    }
+    let key = |e: &(String, serde_json::Value)| e.0.clone();
+    delivered.sort_by_key(key);
+    let mut published = published;
+    published.sort_by_key(key);
+    assert_eq!(
+        delivered, published,
+        "what was published is what the rule delivered"
+    );
+
+    let cdn =
+        reelcart_aws::RecordedInvalidations::new(dynamo, stack.physical("ContentTable").unwrap());
+    let mut sent = contract::cdn_invalidator(&cdn, "c").await;
+    let mut recorded = cdn.recorded().await.unwrap();
+    recorded.sort();
+    sent.sort();
+    assert_eq!(
+        recorded, sent,
+        "every invalidation recorded, none of the refused ones"
+    );
+    stack.stop().await;
+}

@@ -5,7 +5,8 @@
 use reelcart_aws::{DynamoCatalog, DynamoContent};
 use reelcart_domain::content::{Channel, Consent, MediaType, Rights, Source, Status, UgcItem};
 use reelcart_e2e::*;
-use reelcart_ports::{CatalogStore, ContentStore};
+use reelcart_ports::CatalogStore;
+use reelcart_ports::{ItemStore, MappingStore, RightsStore};
 use serde_json::{Value, json};
 
 fn item(n: usize, now: i64) -> UgcItem {

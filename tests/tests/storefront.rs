@@ -12,7 +12,8 @@ use reelcart_domain::content::{
 use reelcart_domain::video::{MediaStatus, TranscodeRequest};
 use reelcart_e2e::*;
 use reelcart_media::samples::{Sample, generate};
-use reelcart_ports::{CatalogStore, ContentStore, MediaRecords};
+use reelcart_ports::{CatalogStore, MediaRecords};
+use reelcart_ports::{ItemStore, MappingStore, RightsStore};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

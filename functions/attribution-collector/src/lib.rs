@@ -16,7 +16,6 @@
 //!   (JWT, `admin`): impressions → views → product clicks → adds to cart → orders, with the rates
 //!   between steps, revenue and conversion rate.
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use reelcart_domain::Clock;
@@ -450,75 +449,6 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore> Collecto
         tracing::info!(order = %order_id, refund = %refund_id, amount, "credit reversed");
         Ok(j!({"order": order_id, "reversed": reversed}))
     }
-
-    // ------------------------------------------------------------ SQS
-
-    /// Both queues: beacon messages are counted together (one write per key across the whole
-    /// batch), order events one by one; each record reports its own failure.
-    pub async fn handle_sqs(
-        &self,
-        event: SqsEvent,
-    ) -> Result<SqsBatchResponse, reelcart_lambda::sqs::MissingMessageId> {
-        let mut beacon_ids: Vec<String> = Vec::new();
-        let mut events: Vec<Event> = Vec::new();
-        let mut failed: Vec<String> = Vec::new();
-        let mut orders: Vec<(String, DomainEvent)> = Vec::new();
-        for record in event.records {
-            let Some(id) = record.message_id.clone() else {
-                return Err(reelcart_lambda::sqs::MissingMessageId);
-            };
-            let body = record.body.as_deref().unwrap_or("");
-            let json: Value = match serde_json::from_str(body) {
-                Ok(v) => v,
-                Err(e) => {
-                    tracing::error!(message_id = %id, error = %e, "malformed message dropped");
-                    continue;
-                }
-            };
-            if json.get("events").is_some() {
-                match serde_json::from_value::<BeaconMessage>(json) {
-                    Ok(m) => {
-                        beacon_ids.push(id);
-                        events.extend(m.events);
-                    }
-                    Err(e) => {
-                        tracing::error!(message_id = %id, error = %e, "malformed beacon message dropped")
-                    }
-                }
-                continue;
-            }
-            match serde_json::from_value::<DomainEvent>(json) {
-                Ok(ev) => orders.push((id, ev)),
-                Err(e) => {
-                    tracing::error!(message_id = %id, error = %e, "malformed order message dropped");
-                }
-            }
-        }
-        // Touches first: an order in the same batch as its shopper's beacons finds them.
-        if let Err(e) = self.count(events).await {
-            tracing::warn!(error = %e, messages = beacon_ids.len(), "beacons left for retry");
-            failed.extend(beacon_ids);
-        }
-        for (id, ev) in orders {
-            match self.on_order_event(&ev).await {
-                Ok(_) => {}
-                Err(Error::Malformed(e)) => {
-                    tracing::error!(message_id = %id, error = %e, "malformed order message dropped");
-                }
-                Err(e) => {
-                    tracing::warn!(message_id = %id, error = %e, "order left for retry");
-                    failed.push(id);
-                }
-            }
-        }
-        let mut response = SqsBatchResponse::default();
-        for id in failed {
-            let mut f = BatchItemFailure::default();
-            f.item_identifier = id;
-            response.batch_item_failures.push(f);
-        }
-        Ok(response)
-    }
 }
 
 /// The deployed collector.
@@ -595,6 +525,8 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
         clock,
     })
 }
+
+mod sqs;
 
 #[cfg(test)]
 mod tests;

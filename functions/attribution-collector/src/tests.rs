@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
+use aws_lambda_events::sqs::SqsEvent;
 use aws_lambda_events::sqs::SqsMessage;
 use reelcart_domain::FixedClock;
 use reelcart_domain::attribution::CreatorCode;

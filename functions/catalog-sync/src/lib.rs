@@ -51,6 +51,11 @@ pub enum RecordError {
 /// Products per catalog write during an import.
 const IMPORT_CHUNK: usize = 500;
 
+/// Listing TikTok Shop's authorized shops is retried up to 5 times, 0.5–1 s doubling to at most
+/// 60 s, never sooner than the platform's `Retry-After`.
+const SHOPS_RETRY: reelcart_domain::retry::Backoff =
+    reelcart_domain::retry::Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
+
 pub struct Handler<S, B, Q, CS, K, E> {
     pub store: S,
     /// The import bucket.
@@ -365,9 +370,16 @@ where
                         && matches!(e.class, ErrorClass::Throttled | ErrorClass::Transient) =>
                 {
                     attempt += 1;
-                    let wait = e.retry_after_secs.unwrap_or(1 << attempt).clamp(1, 60);
-                    tracing::info!(code = %e.code, wait_secs = wait, "authorized shops: retrying");
-                    tokio::time::sleep(Duration::from_secs(wait as u64)).await;
+                    let wait = SHOPS_RETRY
+                        .delay_at_least(
+                            attempt,
+                            rand::random(),
+                            e.retry_after_secs
+                                .map(|s| Duration::from_secs(s.max(0).unsigned_abs())),
+                        )
+                        .min(Duration::from_secs(60));
+                    tracing::info!(code = %e.code, wait_ms = wait.as_millis() as u64, "authorized shops: retrying");
+                    tokio::time::sleep(wait).await;
                 }
                 Err(e) => {
                     return Err(RecordError::Sync(SyncError::Push {

@@ -8,6 +8,7 @@ use reelcart_domain::catalog::{Money, Product, Variant};
 use reelcart_domain::creator::verify_code;
 use reelcart_lambda::testing::api_request;
 
+use reelcart_ports::ItemStore;
 use reelcart_ports::memory::{
     MemoryAnalytics, MemoryCatalog, MemoryContent, MemoryCreators, MemoryMediaRecords,
 };

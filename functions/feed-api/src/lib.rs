@@ -21,7 +21,9 @@ use reelcart_domain::content::{Channel, ProductMapping, Rights, Status, UgcItem,
 use reelcart_domain::feed::{Placement, Position, page, score};
 use reelcart_domain::video::{MediaManifest, MediaStatus};
 use reelcart_lambda::http::{ApiError, Cors};
-use reelcart_ports::{AnalyticsStore, CatalogStore, ContentStore, MediaRecords, PortError};
+use reelcart_ports::{
+    AnalyticsStore, CatalogStore, ItemStore, MappingStore, MediaRecords, PortError, RightsStore,
+};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -179,7 +181,7 @@ pub fn none_match(header: &str, etag: &str) -> bool {
 
 impl<S, M, C, A> FeedApi<S, M, C, A>
 where
-    S: ContentStore,
+    S: ItemStore + RightsStore + MappingStore,
     M: MediaRecords,
     C: CatalogStore,
     A: AnalyticsStore,

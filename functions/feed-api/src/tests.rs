@@ -10,6 +10,7 @@ use reelcart_domain::content::{Consent, MediaType, Source};
 use reelcart_domain::video::{MediaRecord, Orientation, Rendition, SourceRef};
 use reelcart_lambda::testing::api_request;
 use reelcart_ports::memory::{MemoryAnalytics, MemoryCatalog, MemoryContent, MemoryMediaRecords};
+use reelcart_ports::{ItemStore, MappingStore, RightsStore};
 use serde_json::Value;
 
 const NOW: i64 = 1_795_676_400;

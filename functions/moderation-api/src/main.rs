@@ -1,4 +1,5 @@
-//! Lambda entry point: configuration, clients, and the runtime loop. Logic lives in `lib.rs`.
+//! Lambda entry point: configuration, clients, and the runtime loop. Logic lives in the library
+//! (`lib.rs` and its modules).
 
 use lambda_http::{Error, run, service_fn};
 use reelcart_domain::SystemClock;

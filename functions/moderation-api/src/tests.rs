@@ -9,6 +9,7 @@ use reelcart_domain::content::{Consent, MediaType, Rights, Source};
 use reelcart_ports::memory::{
     MemoryBlobs, MemoryCatalog, MemoryContent, MemoryMediaRecords, MemoryQueue,
 };
+use reelcart_ports::{ItemStore, MappingStore, RightsStore};
 
 const NOW: i64 = 1_780_000_000;
 

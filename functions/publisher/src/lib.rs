@@ -6,7 +6,7 @@
 use reelcart_domain::Clock;
 use reelcart_domain::content::{Status, transition};
 use reelcart_lambda::config::{ConfigError, Vars};
-use reelcart_ports::{ContentStore, PortError};
+use reelcart_ports::{ItemStore, MappingStore, PortError, RightsStore};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -37,7 +37,7 @@ impl<S> std::fmt::Debug for Publisher<S> {
     }
 }
 
-impl<S: ContentStore> Publisher<S> {
+impl<S: ItemStore + RightsStore + MappingStore> Publisher<S> {
     pub async fn run(&self) -> Result<Report, Error> {
         let now = self.clock.now_unix();
         let mut report = Report::default();

@@ -5,6 +5,7 @@ use reelcart_domain::content::{
     Channel, Consent, MediaType, ProductMapping, Rights, Source, UgcItem,
 };
 use reelcart_ports::memory::MemoryContent;
+use reelcart_ports::{ItemStore, MappingStore, RightsStore};
 
 const NOW: i64 = 1_780_000_000;
 

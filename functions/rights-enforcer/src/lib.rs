@@ -7,7 +7,7 @@
 use reelcart_domain::Clock;
 use reelcart_domain::content::{Channel, Rights, Status, rights_valid, transition};
 use reelcart_lambda::config::{ConfigError, Vars};
-use reelcart_ports::{CdnInvalidator, ContentStore, PortError};
+use reelcart_ports::{CdnInvalidator, ItemStore, PortError, RightsStore};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -142,7 +142,7 @@ impl<S, I> std::fmt::Debug for Enforcer<S, I> {
     }
 }
 
-impl<S: ContentStore, I: CdnInvalidator> Enforcer<S, I> {
+impl<S: ItemStore + RightsStore, I: CdnInvalidator> Enforcer<S, I> {
     /// Take-down happens media first, the state last: the media is deleted and the CDN told to
     /// forget it before the item is archived, so a run that fails half-way leaves the item
     /// published and the next run does it all again (deleting and invalidating twice is harmless;

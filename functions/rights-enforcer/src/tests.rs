@@ -3,6 +3,7 @@ use super::*;
 use reelcart_domain::FixedClock;
 use reelcart_domain::content::{Consent, MediaType, Source, UgcItem};
 use reelcart_ports::memory::{MemoryCdn, MemoryContent};
+use reelcart_ports::{ItemStore, RightsStore};
 
 const NOW: i64 = 1_780_000_000;
 
@@ -164,7 +165,7 @@ struct FlakyCdn {
 impl CdnInvalidator for FlakyCdn {
     async fn invalidate(&self, paths: &[String]) -> reelcart_ports::PortResult<String> {
         if !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            return Err(PortError::new("cdn", "unavailable"));
+            return Err(PortError::unavailable("cdn", "outage"));
         }
         self.inner.invalidate(paths).await
     }

@@ -1,4 +1,5 @@
-//! Lambda entry point: configuration, clients, and the runtime loop. Logic lives in `lib.rs`.
+//! Lambda entry point: configuration, clients, and the runtime loop. Logic lives in the library
+//! (`lib.rs` and its modules).
 //! One function takes its content-queue batches and its schedule: the event's shape tells which.
 
 use aws_lambda_events::sqs::SqsEvent;

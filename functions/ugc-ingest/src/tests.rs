@@ -10,6 +10,7 @@ use reelcart_domain::content::blocklist::{Blocklist, OnHit};
 use reelcart_ports::memory::{
     MemoryBlobs, MemoryConnections, MemoryContent, MemoryEventBus, MemoryKeys, MemoryQueue,
 };
+use reelcart_ports::{BlocklistStore, ItemStore, MappingStore, RightsStore};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -479,8 +480,9 @@ async fn a_review_with_media_brings_its_product_and_its_terms() {
 #[tokio::test]
 async fn the_fixture_batch_reports_only_what_must_be_retried() {
     // events/ugc-ingest/sqs-batch.json: two mentions (Instagram is not connected here: retried),
-    // a command for an unknown request (dropped), an upload already gone (done), a review whose
-    // image host is not allowed (refused, done).
+    // a command for an unknown request (poison: reported, so the redrive policy moves it to the
+    // dead-letter queue), an upload already gone (done), a review whose image host is not allowed
+    // (refused, done).
     let h = handler("http://127.0.0.1:1");
     let fixture = include_str!("../../../events/ugc-ingest/sqs-batch.json");
     let mut event: SqsEvent = serde_json::from_str(fixture).unwrap();
@@ -502,7 +504,7 @@ async fn the_fixture_batch_reports_only_what_must_be_retried() {
         .map(|f| f.item_identifier.clone())
         .collect();
     failed.sort();
-    assert_eq!(failed, vec![ids[0].clone(), ids[1].clone()]);
+    assert_eq!(failed, vec![ids[0].clone(), ids[1].clone(), ids[2].clone()]);
     let review = h
         .content
         .item(&UgcItem::id_for(Source::Review, "rev_01"))

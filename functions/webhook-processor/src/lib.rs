@@ -152,7 +152,7 @@ impl<E: EventStore, Q: MessageQueue, B: BlobStore> Processor<E, Q, B> {
         let route = event.kind.route();
         if let Some(queue) = self.routes.queue(route) {
             let message =
-                serde_json::to_string(&event).map_err(|e| PortError::new("route.encode", e))?;
+                serde_json::to_string(&event).map_err(|e| PortError::invalid("route.encode", e))?;
             queue.send(&message).await?;
         }
         let stored = StoredEvent {

@@ -17,7 +17,8 @@ use reelcart_domain::content::{
 use reelcart_domain::feed::Placement;
 use reelcart_domain::video::{MediaRecord, MediaStatus, SourceRef};
 use reelcart_ports::memory::{MemoryAnalytics, MemoryCatalog, MemoryContent, MemoryMediaRecords};
-use reelcart_ports::{CatalogStore, ContentStore, MediaRecords};
+use reelcart_ports::{CatalogStore, MediaRecords};
+use reelcart_ports::{ItemStore, MappingStore, RightsStore};
 use serde_json::json;
 use std::hint::black_box;
 use std::sync::Arc;

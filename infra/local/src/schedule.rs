@@ -2,6 +2,7 @@
 //! so the local stack fires the template's schedules on their timetable.
 
 use anyhow::{Result, anyhow, bail};
+use time::UtcDateTime;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Schedule {
@@ -145,16 +146,19 @@ impl Cron {
     }
 
     fn matches(&self, t: i64) -> bool {
-        let days = t.div_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
-        let secs = t.rem_euclid(86_400);
-        let weekday = (days + 4).rem_euclid(7) + 1; // 1970-01-01 was a Thursday; 1 = Sunday
-        self.minutes[((secs / 60) % 60) as usize]
-            && self.hours[(secs / 3600) as usize]
-            && self.months[m as usize]
-            && self.dom.as_ref().is_none_or(|s| s[d as usize])
-            && self.dow.as_ref().is_none_or(|s| s[weekday as usize])
-            && self.years.is_none_or(|(a, b)| (a..=b).contains(&y))
+        // Beyond the years -9999..=9999 nothing fires.
+        let Ok(at) = UtcDateTime::from_unix_timestamp(t) else {
+            return false;
+        };
+        let weekday = at.weekday().number_days_from_sunday() + 1; // 1 = Sunday
+        self.minutes[usize::from(at.minute())]
+            && self.hours[usize::from(at.hour())]
+            && self.months[usize::from(u8::from(at.month()))]
+            && self.dom.as_ref().is_none_or(|s| s[usize::from(at.day())])
+            && self.dow.as_ref().is_none_or(|s| s[usize::from(weekday)])
+            && self
+                .years
+                .is_none_or(|(a, b)| (a..=b).contains(&i64::from(at.year())))
     }
 
     fn next_after(&self, after: i64) -> Option<i64> {
@@ -168,20 +172,6 @@ impl Cron {
         }
         None
     }
-}
-
-/// Days since 1970-01-01 → (year, month 1-12, day 1-31), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 #[cfg(test)]
@@ -252,8 +242,39 @@ mod tests {
 
     #[test]
     fn calendar() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(NOV_26_2026 / 86_400), (2026, 11, 26));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        // The dates the cron fields see: 1970-01-01 (a Thursday), 2026-11-26, 2000-02-29.
+        let at = |expr: &str, after: i64| Schedule::parse(expr).unwrap().next_after(0, after);
+        assert_eq!(at("cron(0 0 1 1 ? 1970)", -1), Some(0));
+        assert_eq!(at("cron(0 0 ? * THU 1970)", -1), Some(0));
+        assert_eq!(
+            at("cron(0 0 26 11 ? 2026)", NOV_26_2026 - 1),
+            Some(NOV_26_2026)
+        );
+        assert_eq!(at("cron(0 0 29 2 ? *)", 946_684_800), Some(11_016 * 86_400));
+    }
+
+    #[test]
+    fn cron_days_of_month_follow_the_calendar() {
+        const MAR_1_2026: i64 = 1_772_323_200;
+        const FEB_29_2028: i64 = 1_835_395_200;
+        // 29 February: not in 2026 or 2027, next in 2028.
+        let leap = Schedule::parse("cron(0 12 29 2 ? *)").unwrap();
+        assert_eq!(
+            leap.next_after(0, NOV_26_2026),
+            Some(FEB_29_2028 + 12 * 3600)
+        );
+        // 31 February never comes (the search gives up after five years).
+        let never = Schedule::parse("cron(0 0 31 2 ? *)").unwrap();
+        assert_eq!(never.next_after(0, NOV_26_2026), None);
+        // The 31st skips the months that have 30 days: after 2026-03-31 comes 2026-05-31.
+        let last = Schedule::parse("cron(0 0 31 * ? *)").unwrap();
+        let march = last.next_after(0, MAR_1_2026).unwrap();
+        assert_eq!(march, MAR_1_2026 + 30 * 86_400);
+        assert_eq!(last.next_after(0, march), Some(march + 61 * 86_400));
+        // Days of the week across a month end: Monday 2026-11-30, then Monday 2026-12-07.
+        let mondays = Schedule::parse("cron(0 0 ? * MON *)").unwrap();
+        let mon = mondays.next_after(0, NOV_26_2026).unwrap();
+        assert_eq!(mon, NOV_26_2026 + 4 * 86_400);
+        assert_eq!(mondays.next_after(0, mon), Some(mon + 7 * 86_400));
     }
 }

@@ -497,14 +497,8 @@ async fn shoppers(api: &Api<'_>, story: &Story) -> Result<()> {
     let expected = orders.len();
     for (n, (what, mut order)) in orders.into_iter().enumerate() {
         order["id"] = json!(t * 100 + n as i64);
-        let at = now();
-        order["created_at"] = json!(format!(
-            "{}T{:02}:{:02}:{:02}Z",
-            reelcart_domain::attribution::day_of(at),
-            at % 86_400 / 3600,
-            at % 3600 / 60,
-            at % 60
-        ));
+        let at = time::UtcDateTime::from_unix_timestamp(now())?;
+        order["created_at"] = json!(at.format(&time::format_description::well_known::Rfc3339)?);
         order["currency"] = json!("USD");
         let d = simulator::shopify(
             crate::seed::DEMO_SHOPIFY_WEBHOOK_SECRET,

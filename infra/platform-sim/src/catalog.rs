@@ -18,7 +18,9 @@
 //! - `GET /_sim/catalog` (remote state and call counts), `GET /_sim/cdn/{name}` (image bytes for
 //!   the store's image URLs), `POST /_sim/usage`.
 
-use crate::{Sim, graph_error, request_id, shop_cipher, tts_api_auth, tts_error};
+use crate::meta::graph_error;
+use crate::tiktok_shop::{shop_cipher, tts_api_auth, tts_error};
+use crate::{Sim, request_id};
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};

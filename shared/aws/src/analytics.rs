@@ -5,16 +5,16 @@
 //! | `SESSION#{session}` | `SESSION` | `seen` (string set of event ids), `touches` (list of JSON touches), `expires_at` |
 //! | `AGG#{day}` | `{ugc}#{placement}#{campaign}` | `ugc_id`, `placement`, `campaign`, `day`, `creator_id`, `platform`, counters |
 //! | `UGC#{ugc}` | `TOTAL` | counters (all days) |
-//! | `ORDER#{order id}` | `LEDGER` | `doc` (the ledger), `version` |
-//! | `CODES` | `{CODE}` | `doc` (a creator's discount code) |
+//! | `ORDER#{order id}` | `LEDGER` | the ledger's attributes, `version` |
+//! | `CODES` | `{CODE}` | the code's attributes (creator, campaign, percent) |
 //!
 //! A session's update is one `UpdateItem` (`ADD seen`, `UPDATED_OLD`): which ids were new is
 //! decided atomically. Counters are `ADD`ed, one write per aggregate key. An order's ledger and its
 //! counters go in one transaction, conditional on the ledger's version.
 
 use crate::sdk_error;
+use crate::table;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
 };
@@ -154,25 +154,22 @@ impl DynamoAnalytics {
 
     /// Write a code; `only_new`: unless it exists (`false` then).
     async fn code_put(&self, code: &CreatorCode, only_new: bool) -> PortResult<bool> {
-        let doc = serde_json::to_string(code).map_err(|e| PortError::new("analytics.encode", e))?;
+        let row = table::encode(
+            "analytics.encode",
+            code,
+            [("pk", s("CODES")), ("sk", s(code.code.to_uppercase()))],
+        )?;
         let mut put = self
             .client
             .put_item()
             .table_name(&self.table)
-            .item("pk", s("CODES"))
-            .item("sk", s(code.code.to_uppercase()))
-            .item("doc", s(doc));
+            .set_item(Some(row));
         if only_new {
             put = put.condition_expression("attribute_not_exists(sk)");
         }
         match put.send().await {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if table::condition_failed(&e) => Ok(false),
             Err(e) => Err(sdk_error("analytics.codes", e)),
         }
     }
@@ -219,7 +216,7 @@ impl DynamoAnalytics {
             .table_name(&self.table)
             .key_condition_expression("pk = :pk")
             .expression_attribute_values(":pk", s(pk));
-        crate::query_all(query, operation).await
+        table::query_all(query, operation).await
     }
 
     async fn update(&self, key: Item, p: UpdateParts) -> PortResult<()> {
@@ -244,7 +241,7 @@ impl DynamoAnalytics {
             .set_expression_attribute_names(Some(p.names))
             .set_expression_attribute_values(Some(p.values))
             .build()
-            .map_err(|e| PortError::new("analytics.order", e))?;
+            .map_err(|e| PortError::invalid("analytics.order", e))?;
         Ok(TransactWriteItem::builder().update(u).build())
     }
 }
@@ -264,7 +261,7 @@ impl AnalyticsStore for DynamoAnalytics {
             .iter()
             .map(|t| serde_json::to_string(t).map(s))
             .collect::<Result<_, _>>()
-            .map_err(|e| PortError::new("analytics.encode", e))?;
+            .map_err(|e| PortError::invalid("analytics.encode", e))?;
         let mut expression =
             "SET touches = list_append(if_not_exists(touches, :empty), :t), expires_at = :exp"
                 .to_string();
@@ -290,10 +287,7 @@ impl AnalyticsStore for DynamoAnalytics {
         }
         let out = match req.update_expression(expression).send().await {
             Ok(out) => out,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
+            Err(e) if table::condition_failed(&e) => {
                 tracing::warn!(
                     events = event_ids.len(),
                     "a session over its limits: its events are not counted"
@@ -360,7 +354,7 @@ impl AnalyticsStore for DynamoAnalytics {
                 if let AttributeValue::S(json) = v {
                     touches.push(
                         serde_json::from_str::<Touch>(json)
-                            .map_err(|e| PortError::new("analytics.decode", e))?,
+                            .map_err(|e| PortError::invalid("analytics.decode", e))?,
                     );
                 }
             }
@@ -433,7 +427,7 @@ impl AnalyticsStore for DynamoAnalytics {
                 KeysAndAttributes::builder()
                     .set_keys(Some(keys))
                     .build()
-                    .map_err(|e| PortError::new("analytics.totals", e))?,
+                    .map_err(|e| PortError::invalid("analytics.totals", e))?,
             );
             let mut attempts = 0;
             while let Some(req) = pending.take() {
@@ -462,9 +456,13 @@ impl AnalyticsStore for DynamoAnalytics {
                     .filter(|k| !k.keys.is_empty());
                 if pending.is_some() {
                     if attempts >= 8 {
-                        return Err(PortError::new("analytics.totals", "keys left unprocessed"));
+                        return Err(PortError::throttled(
+                            "analytics.totals",
+                            "keys left unprocessed",
+                        ));
                     }
-                    tokio::time::sleep(std::time::Duration::from_millis(50 << attempts)).await;
+                    tokio::time::sleep(crate::UNPROCESSED_RETRY.delay(attempts, rand::random()))
+                        .await;
                 }
             }
         }
@@ -485,8 +483,7 @@ impl AnalyticsStore for DynamoAnalytics {
         let Some(item) = out.item else {
             return Ok(None);
         };
-        let ledger: Ledger = serde_json::from_str(&text(&item, "doc").unwrap_or_default())
-            .map_err(|e| PortError::new("analytics.decode", e))?;
+        let ledger: Ledger = table::decode("analytics.decode", &item)?;
         let version = match item.get("version") {
             Some(AttributeValue::N(v)) => v.parse().unwrap_or(0),
             _ => 0,
@@ -500,14 +497,16 @@ impl AnalyticsStore for DynamoAnalytics {
         version: u64,
         deltas: &[AggDelta],
     ) -> PortResult<bool> {
-        let doc =
-            serde_json::to_string(ledger).map_err(|e| PortError::new("analytics.encode", e))?;
-        let mut put = Put::builder()
-            .table_name(&self.table)
-            .item("pk", s(format!("ORDER#{}", ledger.order.id)))
-            .item("sk", s("LEDGER"))
-            .item("doc", s(doc))
-            .item("version", n(version as i64 + 1));
+        let row = table::encode(
+            "analytics.encode",
+            ledger,
+            [
+                ("pk", s(format!("ORDER#{}", ledger.order.id))),
+                ("sk", s("LEDGER")),
+                ("version", n(version as i64 + 1)),
+            ],
+        )?;
+        let mut put = Put::builder().table_name(&self.table).set_item(Some(row));
         put = if version == 0 {
             put.condition_expression("attribute_not_exists(pk)")
         } else {
@@ -518,7 +517,7 @@ impl AnalyticsStore for DynamoAnalytics {
             TransactWriteItem::builder()
                 .put(
                     put.build()
-                        .map_err(|e| PortError::new("analytics.order", e))?,
+                        .map_err(|e| PortError::invalid("analytics.order", e))?,
                 )
                 .build(),
         ];
@@ -532,7 +531,7 @@ impl AnalyticsStore for DynamoAnalytics {
             items.push(self.transact_update(k, p)?);
         }
         if items.len() > 100 {
-            return Err(PortError::new(
+            return Err(PortError::invalid(
                 "analytics.order",
                 "an order touching more than 99 aggregates",
             ));
@@ -545,15 +544,7 @@ impl AnalyticsStore for DynamoAnalytics {
             .await
         {
             Ok(_) => Ok(true),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(TransactWriteItemsError::TransactionCanceledException(t))
-                        if t.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
-                ) =>
-            {
-                Ok(false)
-            }
+            Err(e) if table::transaction_condition_failed(&e) => Ok(false),
             Err(e) => Err(sdk_error("analytics.order", e)),
         }
     }
@@ -562,10 +553,7 @@ impl AnalyticsStore for DynamoAnalytics {
         self.partition("CODES", "analytics.codes")
             .await?
             .iter()
-            .map(|item| {
-                serde_json::from_str(&text(item, "doc").unwrap_or_default())
-                    .map_err(|e| PortError::new("analytics.decode", e))
-            })
+            .map(|item| table::decode("analytics.decode", item))
             .collect()
     }
 

@@ -1,6 +1,6 @@
 //! The catalog and its per-channel sync state in one DynamoDB table (`pk` hash, `sk` range):
 //!
-//! | pk | sk | doc |
+//! | pk | sk | attributes |
 //! |---|---|---|
 //! | `product` | product id | the canonical product |
 //! | `synced#{channel}` | item key | hashes and remote ids last sent |
@@ -8,10 +8,11 @@
 //! | `run#{channel}` | `current` | the run record |
 //! | `lease#{channel}` | `current` | — (`owner`, `until`: one run per channel at a time) |
 //!
-//! Each item's content is a JSON document (`doc`); writes go 25 at a time (`BatchWriteItem`, with
-//! unprocessed items retried), reads page through `Query`.
+//! Each row holds its value's attributes (`crate::table`); writes go 25 at a time
+//! (`BatchWriteItem`, with unprocessed items retried), reads page through `Query`.
 
 use crate::sdk_error;
+use crate::table;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use reelcart_domain::catalog::{Channel, Product};
@@ -19,7 +20,6 @@ use reelcart_ports::{CatalogStore, PortError, PortResult, QuarantinedItem, SyncR
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
-use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct DynamoCatalog {
@@ -42,14 +42,16 @@ impl DynamoCatalog {
         ])
     }
 
-    fn put<T: Serialize>(pk: &str, sk: &str, doc: &T) -> PortResult<WriteRequest> {
-        let mut item = Self::key(pk, sk);
-        let json = serde_json::to_string(doc).map_err(|e| PortError::new("catalog.encode", e))?;
-        item.insert("doc".into(), AttributeValue::S(json));
+    fn put<T: Serialize>(pk: &str, sk: &str, value: &T) -> PortResult<WriteRequest> {
+        let item = table::encode(
+            "catalog.encode",
+            value,
+            [("pk", table::s(pk)), ("sk", table::s(sk))],
+        )?;
         let put = PutRequest::builder()
             .set_item(Some(item))
             .build()
-            .map_err(|e| PortError::new("catalog.encode", e))?;
+            .map_err(|e| PortError::invalid("catalog.encode", e))?;
         Ok(WriteRequest::builder().put_request(put).build())
     }
 
@@ -57,7 +59,7 @@ impl DynamoCatalog {
         let del = DeleteRequest::builder()
             .set_key(Some(Self::key(pk, sk)))
             .build()
-            .map_err(|e| PortError::new("catalog.encode", e))?;
+            .map_err(|e| PortError::invalid("catalog.encode", e))?;
         Ok(WriteRequest::builder().delete_request(del).build())
     }
 
@@ -81,12 +83,13 @@ impl DynamoCatalog {
                 if !pending.is_empty() {
                     attempt += 1;
                     if attempt > 8 {
-                        return Err(PortError::new(
+                        return Err(PortError::throttled(
                             "catalog.write",
                             "items left unprocessed after 8 attempts",
                         ));
                     }
-                    tokio::time::sleep(Duration::from_millis(50 << attempt.min(5))).await;
+                    tokio::time::sleep(crate::UNPROCESSED_RETRY.delay(attempt, rand::random()))
+                        .await;
                 }
             }
         }
@@ -112,32 +115,17 @@ impl DynamoCatalog {
 
     /// Every document under `pk`.
     async fn query<T: DeserializeOwned>(&self, pk: &str) -> PortResult<Vec<T>> {
-        let mut out = Vec::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(pk.to_string()))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("catalog.query", e))?;
-            for item in page.items.unwrap_or_default() {
-                let Some(AttributeValue::S(doc)) = item.get("doc") else {
-                    return Err(PortError::new("catalog.decode", "item without doc"));
-                };
-                out.push(
-                    serde_json::from_str(doc).map_err(|e| PortError::new("catalog.decode", e))?,
-                );
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(out),
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.to_string()));
+        table::query_all(query, "catalog.query")
+            .await?
+            .iter()
+            .map(|row| table::decode("catalog.decode", row))
+            .collect()
     }
 }
 
@@ -210,12 +198,10 @@ impl CatalogStore for DynamoCatalog {
             .send()
             .await
             .map_err(|e| sdk_error("catalog.run", e))?;
-        match out.item.as_ref().and_then(|i| i.get("doc")) {
-            Some(AttributeValue::S(doc)) => serde_json::from_str(doc)
-                .map(Some)
-                .map_err(|e| PortError::new("catalog.decode", e)),
-            _ => Ok(None),
-        }
+        out.item
+            .as_ref()
+            .map(|row| table::decode("catalog.decode", row))
+            .transpose()
     }
 
     async fn put_run(&self, channel: Channel, run: &SyncRun) -> PortResult<()> {
@@ -250,12 +236,7 @@ impl CatalogStore for DynamoCatalog {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if table::condition_failed(&e) => Ok(false),
             Err(e) => Err(sdk_error("catalog.lease", e)),
         }
     }
@@ -274,12 +255,7 @@ impl CatalogStore for DynamoCatalog {
         match result {
             Ok(_) => Ok(()),
             // Held by someone else, or already gone: nothing of ours to release.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
+            Err(e) if table::condition_failed(&e) => Ok(()),
             Err(e) => Err(sdk_error("catalog.lease", e)),
         }
     }

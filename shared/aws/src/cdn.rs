@@ -23,18 +23,19 @@ impl CloudFrontInvalidator {
 
 impl CdnInvalidator for CloudFrontInvalidator {
     async fn invalidate(&self, paths: &[String]) -> PortResult<String> {
+        reelcart_ports::cdn::check_paths(paths)?;
         let batch = aws_sdk_cloudfront::types::InvalidationBatch::builder()
             .paths(
                 aws_sdk_cloudfront::types::Paths::builder()
                     .quantity(i32::try_from(paths.len()).unwrap_or(i32::MAX))
                     .set_items(Some(paths.to_vec()))
                     .build()
-                    .map_err(|e| PortError::new("cdn.encode", e))?,
+                    .map_err(|e| PortError::invalid("cdn.encode", e))?,
             )
             // Unique per call: the same paths again are a new invalidation.
             .caller_reference(uuid::Uuid::new_v4().to_string())
             .build()
-            .map_err(|e| PortError::new("cdn.encode", e))?;
+            .map_err(|e| PortError::invalid("cdn.encode", e))?;
         let out = self
             .client
             .create_invalidation()
@@ -92,6 +93,7 @@ impl RecordedInvalidations {
 
 impl CdnInvalidator for RecordedInvalidations {
     async fn invalidate(&self, paths: &[String]) -> PortResult<String> {
+        reelcart_ports::cdn::check_paths(paths)?;
         let id = uuid::Uuid::new_v4().simple().to_string();
         let at = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -2,6 +2,7 @@
 //! conditional writes — safe across any number of Lambda instances.
 
 use crate::sdk_error;
+use crate::table;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use reelcart_ports::{ConnectionStore, PortError, PortResult, StoredConnection};
@@ -23,15 +24,11 @@ impl DynamoConnections {
 }
 
 fn decode(item: HashMap<String, AttributeValue>) -> PortResult<StoredConnection> {
-    serde_dynamo::from_item(item).map_err(|e| PortError::new("connections.decode", e))
+    serde_dynamo::from_item(item).map_err(|e| PortError::invalid("connections.decode", e))
 }
 
 fn encode(record: &StoredConnection) -> PortResult<HashMap<String, AttributeValue>> {
-    serde_dynamo::to_item(record).map_err(|e| PortError::new("connections.encode", e))
-}
-
-fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &E) -> bool {
-    e.code() == Some("ConditionalCheckFailedException")
+    serde_dynamo::to_item(record).map_err(|e| PortError::invalid("connections.encode", e))
 }
 
 impl ConnectionStore for DynamoConnections {
@@ -88,9 +85,11 @@ impl ConnectionStore for DynamoConnections {
                 .attributes
                 .map(decode)
                 .transpose()?
-                .ok_or_else(|| PortError::new("connections.lease", "no attributes returned"))
+                .ok_or_else(|| {
+                    PortError::unavailable("connections.lease", "no attributes returned")
+                })
                 .map(Some),
-            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(None),
+            Err(e) if table::condition_failed(&e) => Ok(None),
             Err(e) => Err(sdk_error("connections.lease", e)),
         }
     }
@@ -111,31 +110,21 @@ impl ConnectionStore for DynamoConnections {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(false),
+            Err(e) if table::condition_failed(&e) => Ok(false),
             Err(e) => Err(sdk_error("connections.finish", e)),
         }
     }
 
     async fn list(&self) -> PortResult<Vec<StoredConnection>> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("connections.list", e))?;
-            for item in page.items.unwrap_or_default() {
-                out.push(decode(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+        let scan = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .consistent_read(true);
+        table::scan_all(scan, "connections.list")
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
     }
 }

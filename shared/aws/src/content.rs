@@ -16,13 +16,17 @@
 //! media record's own `status` is not enough to be indexed).
 
 use crate::sdk_error;
+use crate::table::{self, s};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use reelcart_domain::content::blocklist::Blocklist;
 use reelcart_domain::content::hashtag_budget::HashtagBudget;
 use reelcart_domain::content::rights_request::RightsRequest;
 use reelcart_domain::content::{AuditEntry, ProductMapping, Rights, Source, Status, UgcItem};
-use reelcart_ports::{ContentStore, Page, PortError, PortResult, status_sort_key};
+use reelcart_ports::{
+    BlocklistStore, HashtagBudgetStore, ItemStore, MappingStore, Page, PortError, PortResult,
+    RightsStore, status_sort_key,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -33,28 +37,14 @@ pub struct DynamoContent {
     table: String,
 }
 
-type Item = HashMap<String, AttributeValue>;
+type Item = table::Row;
 
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn row<T: Serialize>(pk: &str, sk: &str, doc: &T) -> PortResult<Item> {
-    let json = serde_json::to_string(doc).map_err(|e| PortError::new("content.encode", e))?;
-    Ok(HashMap::from([
-        ("pk".to_string(), s(pk)),
-        ("sk".to_string(), s(sk)),
-        ("doc".to_string(), s(json)),
-    ]))
+fn row<T: Serialize>(pk: &str, sk: &str, value: &T) -> PortResult<Item> {
+    table::encode("content.encode", value, [("pk", s(pk)), ("sk", s(sk))])
 }
 
 fn doc<T: DeserializeOwned>(item: &Item) -> PortResult<T> {
-    match item.get("doc") {
-        Some(AttributeValue::S(d)) => {
-            serde_json::from_str(d).map_err(|e| PortError::new("content.decode", e))
-        }
-        _ => Err(PortError::new("content.decode", "row without doc")),
-    }
+    table::decode("content.decode", item)
 }
 
 fn item_pk(id: &str) -> String {
@@ -75,13 +65,6 @@ fn item_row(item: &UgcItem) -> PortResult<Item> {
         );
     }
     Ok(r)
-}
-
-fn conditional_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &E) -> bool {
-    matches!(
-        e.code(),
-        Some("ConditionalCheckFailedException") | Some("TransactionCanceledException")
-    )
 }
 
 impl DynamoContent {
@@ -127,7 +110,7 @@ impl DynamoContent {
             .expression_attribute_values(":pk", s(pk))
             .expression_attribute_values(":prefix", s(prefix))
             .consistent_read(true);
-        let mut rows = crate::query_all(query, "content.query").await?;
+        let mut rows = table::query_all(query, "content.query").await?;
         // DynamoDB answers in sort-key order; emulators do not always.
         rows.sort_by(|a, b| sort_key(a).cmp(sort_key(b)));
         rows.iter().map(doc).collect()
@@ -141,7 +124,7 @@ fn sort_key(row: &Item) -> &str {
     }
 }
 
-impl ContentStore for DynamoContent {
+impl ItemStore for DynamoContent {
     async fn create_item(&self, item: &UgcItem) -> PortResult<bool> {
         let result = self
             .client
@@ -153,7 +136,7 @@ impl ContentStore for DynamoContent {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(conditional_failed) => Ok(false),
+            Err(e) if table::condition_failed(&e) => Ok(false),
             Err(e) => Err(sdk_error("content.create", e)),
         }
     }
@@ -182,71 +165,37 @@ impl ContentStore for DynamoContent {
                 ("status_key".to_string(), s(c)),
             ]))
         });
-        let mut items = Vec::new();
-        let mut start = start;
-        // An index query may stop short of `limit` (1 MB pages): read on until full or done.
-        loop {
-            let want = limit.saturating_sub(items.len()).max(1);
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("by_status")
-                .key_condition_expression("#status = :status")
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":status", s(status.as_str()))
-                .limit(i32::try_from(want).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("content.by_status", e))?;
-            for r in page.items() {
-                items.push(doc::<UgcItem>(r)?);
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => {
-                    if items.len() >= limit {
-                        // A full page: there may be more (the next query answers empty if not).
-                        let cursor = items.last().map(status_sort_key);
-                        return Ok(Page { items, cursor });
-                    }
-                    start = Some(k);
-                }
-                _ => {
-                    return Ok(Page {
-                        items,
-                        cursor: None,
-                    });
-                }
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("by_status")
+            .key_condition_expression("#status = :status")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", s(status.as_str()))
+            .set_exclusive_start_key(start);
+        let (rows, more) = table::query_up_to(query, limit, "content.by_status").await?;
+        let items = rows.iter().map(doc).collect::<PortResult<Vec<UgcItem>>>()?;
+        // More after a full page: the cursor is the last item's index key.
+        let cursor = if more {
+            items.last().map(status_sort_key)
+        } else {
+            None
+        };
+        Ok(Page { items, cursor })
     }
 
     async fn items_by_creator(&self, creator_id: &str, limit: usize) -> PortResult<Vec<UgcItem>> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("by_creator")
-                .key_condition_expression("creator = :c")
-                .expression_attribute_values(":c", s(creator_id))
-                .scan_index_forward(false)
-                .limit(i32::try_from(limit.saturating_sub(items.len()).max(1)).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("content.by_creator", e))?;
-            for r in page.items() {
-                items.push(doc::<UgcItem>(r)?);
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() && items.len() < limit => start = Some(k),
-                _ => break,
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("by_creator")
+            .key_condition_expression("creator = :c")
+            .expression_attribute_values(":c", s(creator_id))
+            .scan_index_forward(false);
+        let (rows, _) = table::query_up_to(query, limit, "content.by_creator").await?;
+        let mut items = rows.iter().map(doc).collect::<PortResult<Vec<UgcItem>>>()?;
         // DynamoDB answers newest first; emulators do not always.
         items.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
         items.truncate(limit);
@@ -261,7 +210,7 @@ impl ContentStore for DynamoContent {
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":from", s(entry.from.as_str()))
             .build()
-            .map_err(|e| PortError::new("content.encode", e))?;
+            .map_err(|e| PortError::invalid("content.encode", e))?;
         let audit = Put::builder()
             .table_name(&self.table)
             .set_item(Some(row(
@@ -279,7 +228,7 @@ impl ContentStore for DynamoContent {
                 entry,
             )?))
             .build()
-            .map_err(|e| PortError::new("content.encode", e))?;
+            .map_err(|e| PortError::invalid("content.encode", e))?;
         let result = self
             .client
             .transact_write_items()
@@ -289,7 +238,7 @@ impl ContentStore for DynamoContent {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(conditional_failed) => Ok(false),
+            Err(e) if table::transaction_condition_failed(&e) => Ok(false),
             Err(e) => Err(sdk_error("content.transition", e)),
         }
     }
@@ -297,7 +246,9 @@ impl ContentStore for DynamoContent {
     async fn audit(&self, item_id: &str) -> PortResult<Vec<AuditEntry>> {
         self.rows(&item_pk(item_id), "AUDIT#").await
     }
+}
 
+impl RightsStore for DynamoContent {
     async fn put_rights(&self, rights: &Rights) -> PortResult<()> {
         self.put(row(
             &item_pk(&rights.item_id),
@@ -311,6 +262,21 @@ impl ContentStore for DynamoContent {
         self.rows(&item_pk(item_id), "RIGHTS#").await
     }
 
+    async fn put_rights_request(&self, request: &RightsRequest) -> PortResult<()> {
+        self.put(row(
+            &item_pk(&request.item_id),
+            &format!("RREQ#{}", request.id),
+            request,
+        )?)
+        .await
+    }
+
+    async fn rights_requests(&self, item_id: &str) -> PortResult<Vec<RightsRequest>> {
+        self.rows(&item_pk(item_id), "RREQ#").await
+    }
+}
+
+impl MappingStore for DynamoContent {
     async fn put_mapping(&self, item_id: &str, mapping: &ProductMapping) -> PortResult<()> {
         let mut r = row(
             &item_pk(item_id),
@@ -338,7 +304,9 @@ impl ContentStore for DynamoContent {
     async fn mappings(&self, item_id: &str) -> PortResult<Vec<ProductMapping>> {
         self.rows(&item_pk(item_id), "MAP#").await
     }
+}
 
+impl BlocklistStore for DynamoContent {
     async fn blocklist(&self) -> PortResult<Blocklist> {
         Ok(match self.get("CONFIG", "BLOCKLIST").await? {
             Some(r) => doc(&r)?,
@@ -349,20 +317,9 @@ impl ContentStore for DynamoContent {
     async fn put_blocklist(&self, blocklist: &Blocklist) -> PortResult<()> {
         self.put(row("CONFIG", "BLOCKLIST", blocklist)?).await
     }
+}
 
-    async fn put_rights_request(&self, request: &RightsRequest) -> PortResult<()> {
-        self.put(row(
-            &item_pk(&request.item_id),
-            &format!("RREQ#{}", request.id),
-            request,
-        )?)
-        .await
-    }
-
-    async fn rights_requests(&self, item_id: &str) -> PortResult<Vec<RightsRequest>> {
-        self.rows(&item_pk(item_id), "RREQ#").await
-    }
-
+impl HashtagBudgetStore for DynamoContent {
     async fn hashtag_budget(&self) -> PortResult<HashtagBudget> {
         Ok(match self.get("CONFIG", "HASHTAGS").await? {
             Some(r) => doc(&r)?,

@@ -2,19 +2,20 @@
 //!
 //! | pk | sk | attributes |
 //! |---|---|---|
-//! | `CREATOR#{id}` | `PROFILE` | `doc` (the creator, payout details included; the table is encrypted) |
-//! | `CREATOR#{id}` | `LINK#{created_at:020}#{link id}` | `doc` (a link, in creation order) |
-//! | `LINK#{link id}` | `LINK` | `doc` (the same link, for the redirect's lookup by id) |
-//! | `CREATOR#{id}` | `PREQ#{request id}` | `doc` (a product request), `status` |
+//! | `CREATOR#{id}` | `PROFILE` | the creator's attributes (payout details included; the table is encrypted) |
+//! | `CREATOR#{id}` | `LINK#{created_at:020}#{link id}` | the link's attributes (in creation order) |
+//! | `LINK#{link id}` | `LINK` | the same link, for the redirect's lookup by id |
+//! | `CREATOR#{id}` | `PREQ#{request id}` | the product request's attributes, `status` among them |
 //!
 //! The brand's lists (every creator, every product request) scan the table: it holds a brand's
 //! creators, not its shoppers.
 
 use crate::sdk_error;
+use crate::table::{self, s};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use reelcart_domain::creator::{Creator, Link, ProductRequest, RequestStatus};
-use reelcart_ports::{CreatorStore, PortError, PortResult};
+use reelcart_ports::{CreatorStore, PortResult};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -24,19 +25,8 @@ pub struct DynamoCreators {
     table: String,
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn decode<T: DeserializeOwned>(
-    item: &std::collections::HashMap<String, AttributeValue>,
-) -> PortResult<T> {
-    match item.get("doc") {
-        Some(AttributeValue::S(d)) => {
-            serde_json::from_str(d).map_err(|e| PortError::new("creators.decode", e))
-        }
-        _ => Err(PortError::new("creators.decode", "row without doc")),
-    }
+fn decode<T: DeserializeOwned>(row: &table::Row) -> PortResult<T> {
+    table::decode("creators.decode", row)
 }
 
 impl DynamoCreators {
@@ -47,14 +37,12 @@ impl DynamoCreators {
         }
     }
 
-    async fn put<T: Serialize>(&self, pk: String, sk: String, doc: &T) -> PortResult<()> {
-        let json = serde_json::to_string(doc).map_err(|e| PortError::new("creators.encode", e))?;
+    async fn put<T: Serialize>(&self, pk: String, sk: String, value: &T) -> PortResult<()> {
+        let row = table::encode("creators.encode", value, [("pk", s(pk)), ("sk", s(sk))])?;
         self.client
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(pk))
-            .item("sk", s(sk))
-            .item("doc", s(json))
+            .set_item(Some(row))
             .send()
             .await
             .map_err(|e| sdk_error("creators.put", e))?;
@@ -70,7 +58,7 @@ impl DynamoCreators {
             .filter_expression("begins_with(sk, :p)")
             .expression_attribute_values(":p", s(prefix))
             .consistent_read(true);
-        crate::scan_all(scan, "creators.scan")
+        table::scan_all(scan, "creators.scan")
             .await?
             .iter()
             .map(decode)
@@ -87,7 +75,7 @@ impl DynamoCreators {
             .expression_attribute_values(":pk", s(pk))
             .expression_attribute_values(":p", s(prefix))
             .consistent_read(true);
-        let mut rows = crate::query_all(query, "creators.query").await?;
+        let mut rows = table::query_all(query, "creators.query").await?;
         // DynamoDB answers in sort-key order; emulators do not always.
         rows.sort_by(|a, b| match (a.get("sk"), b.get("sk")) {
             (Some(AttributeValue::S(x)), Some(AttributeValue::S(y))) => x.cmp(y),
@@ -152,16 +140,20 @@ impl CreatorStore for DynamoCreators {
         request: &ProductRequest,
         expected: Option<RequestStatus>,
     ) -> PortResult<bool> {
-        let json =
-            serde_json::to_string(request).map_err(|e| PortError::new("creators.encode", e))?;
+        let row = table::encode(
+            "creators.encode",
+            request,
+            [
+                ("pk", s(format!("CREATOR#{}", request.creator_id))),
+                ("sk", s(format!("PREQ#{}", request.id))),
+                ("status", s(request.status.as_str())),
+            ],
+        )?;
         let put = self
             .client
             .put_item()
             .table_name(&self.table)
-            .item("pk", s(format!("CREATOR#{}", request.creator_id)))
-            .item("sk", s(format!("PREQ#{}", request.id)))
-            .item("doc", s(json))
-            .item("status", s(request.status.as_str()));
+            .set_item(Some(row));
         let put = match expected {
             None => put.condition_expression("attribute_not_exists(pk)"),
             Some(st) => put
@@ -171,12 +163,7 @@ impl CreatorStore for DynamoCreators {
         };
         match put.send().await {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if table::condition_failed(&e) => Ok(false),
             Err(e) => Err(sdk_error("creators.put_request", e)),
         }
     }

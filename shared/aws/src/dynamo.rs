@@ -1,6 +1,7 @@
 //! DynamoDB adapters: idempotency claims and the events table.
 
 use crate::sdk_error;
+use crate::table;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
@@ -87,13 +88,13 @@ impl IdempotencyStore for DynamoIdempotency {
             .await;
         match result {
             Ok(_) => Ok(Claim::Acquired),
-            Err(err) => match err.into_service_error() {
-                PutItemError::ConditionalCheckFailedException(c) => match c.item() {
+            Err(err) => match err.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(c)) => match c.item() {
                     Some(item) => Ok(Self::state_of(Some(item))),
                     // The service did not return the old item: read it.
                     None => self.read_state(key).await,
                 },
-                other => Err(sdk_error("idempotency.claim", other)),
+                _ => Err(sdk_error("idempotency.claim", err)),
             },
         }
     }
@@ -126,10 +127,7 @@ impl IdempotencyStore for DynamoIdempotency {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
+            Err(e) if table::condition_failed(&e) => {
                 Ok(()) // already completed (or gone): nothing to release
             }
             Err(e) => Err(sdk_error("idempotency.release", e)),
@@ -168,14 +166,15 @@ impl EventStore for DynamoEvents {
             .map_err(|e| sdk_error("events.get", e))?;
         out.item
             .map(|item| {
-                serde_dynamo::from_item(item).map_err(|e| PortError::new("events.get.decode", e))
+                serde_dynamo::from_item(item)
+                    .map_err(|e| PortError::invalid("events.get.decode", e))
             })
             .transpose()
     }
 
     async fn insert(&self, event: &StoredEvent) -> PortResult<bool> {
-        let item: HashMap<String, AttributeValue> =
-            serde_dynamo::to_item(event).map_err(|e| PortError::new("events.insert.encode", e))?;
+        let item: HashMap<String, AttributeValue> = serde_dynamo::to_item(event)
+            .map_err(|e| PortError::invalid("events.insert.encode", e))?;
         let result = self
             .client
             .put_item()
@@ -186,45 +185,26 @@ impl EventStore for DynamoEvents {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if table::condition_failed(&e) => Ok(false),
             Err(e) => Err(sdk_error("events.insert", e)),
         }
     }
 
     async fn list_by_kind(&self, kind: &str, limit: usize) -> PortResult<Vec<StoredEvent>> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(Self::BY_KIND_INDEX)
-                .key_condition_expression("kind = :kind")
-                .expression_attribute_values(":kind", s(kind))
-                .scan_index_forward(false)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("events.list_by_kind", e))?;
-            for item in page.items.unwrap_or_default() {
-                if out.len() == limit {
-                    return Ok(out);
-                }
-                out.push(
-                    serde_dynamo::from_item(item)
-                        .map_err(|e| PortError::new("events.list.decode", e))?,
-                );
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() || out.len() == limit {
-                return Ok(out);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(Self::BY_KIND_INDEX)
+            .key_condition_expression("kind = :kind")
+            .expression_attribute_values(":kind", s(kind))
+            .scan_index_forward(false);
+        let (rows, _) = table::query_up_to(query, limit, "events.list_by_kind").await?;
+        rows.into_iter()
+            .map(|item| {
+                serde_dynamo::from_item(item)
+                    .map_err(|e| PortError::invalid("events.list.decode", e))
+            })
+            .collect()
     }
 }

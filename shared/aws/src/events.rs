@@ -44,7 +44,7 @@ impl EventBus for EventBridgeBus {
                 .into_iter()
                 .find_map(|e| e.error_message)
                 .unwrap_or_else(|| "entry rejected".into());
-            return Err(PortError::new("events.publish", reason));
+            return Err(PortError::unavailable("events.publish", reason));
         }
         Ok(())
     }

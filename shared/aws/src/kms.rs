@@ -30,7 +30,7 @@ impl KeyService for KmsKeys {
         let (Some(plaintext), Some(wrapped), Some(key_id)) =
             (out.plaintext, out.ciphertext_blob, out.key_id)
         else {
-            return Err(PortError::new(
+            return Err(PortError::unavailable(
                 "keys.generate",
                 "incomplete GenerateDataKey response",
             ));
@@ -51,7 +51,7 @@ impl KeyService for KmsKeys {
             .await
             .map_err(|e| sdk_error("keys.decrypt", e))?;
         let (Some(plaintext), Some(key_id)) = (out.plaintext, out.key_id) else {
-            return Err(PortError::new(
+            return Err(PortError::unavailable(
                 "keys.decrypt",
                 "incomplete Decrypt response",
             ));

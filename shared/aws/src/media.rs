@@ -3,16 +3,17 @@
 //!
 //! | pk | sk | attributes |
 //! |---|---|---|
-//! | `ITEM#{id}` | `MEDIA` | `doc` (the record, JSON), `status`, `attempts`, `lease_until` |
+//! | `ITEM#{id}` | `MEDIA` | the record's attributes, among them `status`, `attempts`, `lease_until` |
 //!
-//! `status`, `attempts` and `lease_until` are copied out of the document so writes can be
-//! conditional on them: one attempt at a time, and a late attempt never overwrites a newer one.
+//! Writes are conditional on `status`, `attempts` and `lease_until`: one attempt at a time, and a
+//! late attempt never overwrites a newer one.
 
 use crate::sdk_error;
+use crate::table;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use reelcart_domain::video::{MediaRecord, MediaStatus};
-use reelcart_ports::{MediaRecords, PortError, PortResult};
+use reelcart_ports::{MediaRecords, PortResult};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
@@ -40,21 +41,18 @@ impl DynamoMediaRecords {
     }
 
     fn item(record: &MediaRecord) -> PortResult<HashMap<String, AttributeValue>> {
-        let mut item = Self::key(&record.item_id);
-        let doc = serde_json::to_string(record).map_err(|e| PortError::new("media.encode", e))?;
-        item.insert("doc".into(), AttributeValue::S(doc));
-        item.insert(
-            "status".into(),
-            AttributeValue::S(status(record.status).into()),
-        );
-        item.insert(
-            "attempts".into(),
-            AttributeValue::N(record.attempts.to_string()),
-        );
+        // `status`, `attempts` and `lease_until` are the record's own attributes; the encoder
+        // checks they say what the conditions below compare with.
+        let mut keys = vec![
+            ("pk", AttributeValue::S(format!("ITEM#{}", record.item_id))),
+            ("sk", AttributeValue::S("MEDIA".to_string())),
+            ("status", AttributeValue::S(status(record.status).into())),
+            ("attempts", AttributeValue::N(record.attempts.to_string())),
+        ];
         if let Some(until) = record.lease_until {
-            item.insert("lease_until".into(), AttributeValue::N(until.to_string()));
+            keys.push(("lease_until", AttributeValue::N(until.to_string())));
         }
-        Ok(item)
+        table::encode("media.encode", record, keys)
     }
 
     async fn conditional_put(
@@ -78,12 +76,7 @@ impl DynamoMediaRecords {
         }
         match req.send().await {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if table::condition_failed(&e) => Ok(false),
             Err(e) => Err(sdk_error("media.put", e)),
         }
     }
@@ -109,12 +102,10 @@ impl MediaRecords for DynamoMediaRecords {
             .send()
             .await
             .map_err(|e| sdk_error("media.get", e))?;
-        match out.item.as_ref().and_then(|i| i.get("doc")) {
-            Some(AttributeValue::S(doc)) => serde_json::from_str(doc)
-                .map(Some)
-                .map_err(|e| PortError::new("media.decode", e)),
-            _ => Ok(None),
-        }
+        out.item
+            .as_ref()
+            .map(|row| table::decode("media.decode", row))
+            .transpose()
     }
 
     async fn begin(&self, record: &MediaRecord, now: i64) -> PortResult<bool> {

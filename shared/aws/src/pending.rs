@@ -25,7 +25,7 @@ impl DynamoPendingAuthorizations {
 impl PendingAuthorizations for DynamoPendingAuthorizations {
     async fn put(&self, pending: &PendingAuthorization) -> PortResult<()> {
         let item =
-            serde_dynamo::to_item(pending).map_err(|e| PortError::new("pending.encode", e))?;
+            serde_dynamo::to_item(pending).map_err(|e| PortError::invalid("pending.encode", e))?;
         self.client
             .put_item()
             .table_name(&self.table)
@@ -50,7 +50,7 @@ impl PendingAuthorizations for DynamoPendingAuthorizations {
             return Ok(None);
         };
         let pending: PendingAuthorization =
-            serde_dynamo::from_item(item).map_err(|e| PortError::new("pending.decode", e))?;
+            serde_dynamo::from_item(item).map_err(|e| PortError::invalid("pending.decode", e))?;
         Ok(Some(pending).filter(|p| p.expires_at >= now))
     }
 }

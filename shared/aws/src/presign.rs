@@ -9,6 +9,9 @@ use reelcart_ports::{PortError, PortResult};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use std::collections::BTreeMap;
+use time::UtcDateTime;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
 
 /// What an upload may be.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,21 +44,24 @@ pub struct PostUpload {
     pub max_bytes: u64,
 }
 
-/// `(year, month, day, hour, minute, second)` of a unix time (UTC).
-fn civil(ts: i64) -> (i64, i64, i64, i64, i64, i64) {
-    let days = ts.div_euclid(86_400);
-    let secs = ts.rem_euclid(86_400);
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, secs / 3600, secs % 3600 / 60, secs % 60)
+/// SigV4's credential scope date, `YYYYMMDD`.
+const SCOPE_DATE: &[BorrowedFormatItem<'_>] = format_description!("[year][month][day]");
+/// SigV4's `x-amz-date`, `YYYYMMDDTHHMMSSZ`.
+const AMZ_DATE: &[BorrowedFormatItem<'_>] =
+    format_description!("[year][month][day]T[hour][minute][second]Z");
+/// The policy's `expiration` (ISO 8601, UTC, milliseconds).
+const EXPIRATION: &[BorrowedFormatItem<'_>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+
+/// Unix time `ts` in UTC as `format` writes it (clamped to the years -9999..=9999).
+fn utc(ts: i64, format: &[BorrowedFormatItem<'_>]) -> String {
+    let at = UtcDateTime::from_unix_timestamp(ts).unwrap_or(if ts < 0 {
+        UtcDateTime::MIN
+    } else {
+        UtcDateTime::MAX
+    });
+    at.format(format)
+        .unwrap_or_else(|_| unreachable!("a UTC date-time has every component these formats use"))
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
@@ -77,11 +83,9 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec
 /// Sign `policy` at `now` for the bucket at `bucket_url`.
 pub fn sign_post(policy: &PostPolicy, signer: &Signer, bucket_url: &str, now: i64) -> PostUpload {
     use secrecy::ExposeSecret;
-    let (y, mo, d, h, mi, s) = civil(now);
-    let date = format!("{y:04}{mo:02}{d:02}");
-    let amz_date = format!("{date}T{h:02}{mi:02}{s:02}Z");
+    let date = utc(now, SCOPE_DATE);
+    let amz_date = utc(now, AMZ_DATE);
     let expires_at = now + policy.expires_in_secs;
-    let (ey, emo, ed, eh, emi, es) = civil(expires_at);
     let credential = format!(
         "{}/{date}/{}/s3/aws4_request",
         signer.access_key_id, signer.region
@@ -110,7 +114,7 @@ pub fn sign_post(policy: &PostPolicy, signer: &Signer, bucket_url: &str, now: i6
         policy.max_bytes
     ]));
     let document = json!({
-        "expiration": format!("{ey:04}-{emo:02}-{ed:02}T{eh:02}:{emi:02}:{es:02}.000Z"),
+        "expiration": utc(expires_at, EXPIRATION),
         "conditions": conditions,
     });
     let encoded = base64::engine::general_purpose::STANDARD.encode(document.to_string());
@@ -148,11 +152,11 @@ pub async fn presign_post(
     use aws_credential_types::provider::ProvideCredentials;
     let provider = sdk
         .credentials_provider()
-        .ok_or_else(|| PortError::new("s3.presign_post", "no AWS credentials configured"))?;
+        .ok_or_else(|| PortError::denied("s3.presign_post", "no AWS credentials configured"))?;
     let creds = provider
         .provide_credentials()
         .await
-        .map_err(|e| PortError::new("s3.presign_post", e))?;
+        .map_err(|e| PortError::unavailable("s3.presign_post", e))?;
     let region = sdk
         .region()
         .map_or_else(|| "us-east-1".to_string(), ToString::to_string);
@@ -285,7 +289,53 @@ mod tests {
             up.fields["x-amz-signature"],
             hex::encode(hmac(&key, up.fields["policy"].as_bytes()))
         );
-        assert_eq!(civil(0), (1970, 1, 1, 0, 0, 0));
-        assert_eq!(civil(951_782_400), (2000, 2, 29, 0, 0, 0));
+        assert_eq!(utc(0, AMZ_DATE), "19700101T000000Z");
+        assert_eq!(utc(951_782_400, AMZ_DATE), "20000229T000000Z");
+    }
+
+    #[test]
+    fn sigv4_dates_are_utc_calendar_dates() {
+        assert_eq!(utc(0, SCOPE_DATE), "19700101");
+        assert_eq!(utc(-1, AMZ_DATE), "19691231T235959Z");
+        assert_eq!(utc(1_795_676_400, AMZ_DATE), "20261126T070000Z");
+        assert_eq!(utc(1_709_251_199, AMZ_DATE), "20240229T235959Z");
+        assert_eq!(utc(1_709_251_200, SCOPE_DATE), "20240301");
+        assert_eq!(utc(1_677_628_799, SCOPE_DATE), "20230228");
+        assert_eq!(utc(1_677_628_800, SCOPE_DATE), "20230301");
+        assert_eq!(utc(1_795_676_400, EXPIRATION), "2026-11-26T07:00:00.000Z");
+        assert_eq!(utc(i64::MAX, SCOPE_DATE), "99991231");
+    }
+
+    #[test]
+    fn a_policy_signed_just_before_a_leap_day_ends_expires_in_march() {
+        let policy = PostPolicy {
+            bucket: "raw".into(),
+            key: "uploads/cr_1/up_1.mp4".into(),
+            content_type: "video/mp4".into(),
+            min_bytes: 1,
+            max_bytes: 500,
+            metadata: BTreeMap::new(),
+            expires_in_secs: 900,
+        };
+        let signer = Signer {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "secret".to_string().into(),
+            session_token: None,
+            region: "eu-west-1".into(),
+        };
+        // 2024-02-29T23:50:00Z
+        let up = sign_post(&policy, &signer, "https://raw", 1_709_250_600);
+        assert_eq!(up.fields["x-amz-date"], "20240229T235000Z");
+        assert_eq!(
+            up.fields["x-amz-credential"],
+            "AKIDEXAMPLE/20240229/eu-west-1/s3/aws4_request"
+        );
+        let doc: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::STANDARD
+                .decode(&up.fields["policy"])
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(doc["expiration"], "2024-03-01T00:05:00.000Z");
     }
 }

@@ -48,7 +48,7 @@ impl BlobStore for S3Blobs {
                     .body
                     .collect()
                     .await
-                    .map_err(|e| PortError::new("blobs.get.body", e))?;
+                    .map_err(|e| PortError::unavailable("blobs.get.body", e))?;
                 Ok(Some(body.into_bytes()))
             }
             Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => Ok(None),

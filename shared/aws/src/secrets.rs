@@ -26,6 +26,6 @@ impl SecretSource for SecretsManager {
             .map_err(|e| sdk_error("secrets.get", e))?;
         out.secret_string
             .map(SecretString::from)
-            .ok_or_else(|| PortError::new("secrets.get", "secret has no string value"))
+            .ok_or_else(|| PortError::invalid("secrets.get", "secret has no string value"))
     }
 }

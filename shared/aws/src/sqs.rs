@@ -32,6 +32,6 @@ impl MessageQueue for SqsQueue {
             .await
             .map_err(|e| sdk_error("queue.send", e))?;
         out.message_id
-            .ok_or_else(|| PortError::new("queue.send", "no message id in response"))
+            .ok_or_else(|| PortError::unavailable("queue.send", "no message id in response"))
     }
 }

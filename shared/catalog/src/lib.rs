@@ -457,11 +457,13 @@ impl<S: CatalogStore, C: ChannelClient, Z: Sleeper> CatalogSync<S, C, Z> {
                             error: PushError::Transient(e),
                         });
                     }
-                    let base = self.config.backoff.as_millis() as u64 * (1 << attempts.min(6));
-                    let jitter = rand::random::<u64>() % (base / 2 + 1);
+                    let curve = reelcart_domain::retry::Backoff::new(
+                        self.config.backoff,
+                        self.config.backoff * 64,
+                    );
                     tracing::warn!(%channel, attempt = attempts, error = %e, "transient failure; retrying");
                     self.sleeper
-                        .sleep(Duration::from_millis(base / 2 + jitter))
+                        .sleep(curve.delay(attempts + 1, rand::random()))
                         .await;
                     work.push(remaining);
                 }

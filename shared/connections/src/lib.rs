@@ -146,6 +146,10 @@ fn needs_person(c: &Connection) -> Option<RefreshError> {
 }
 
 /// The event published when a connection needs a person.
+/// Sealing refreshed tokens (a KMS call) is retried twice: 50–100 ms, then 100–200 ms.
+const SEAL_RETRY: reelcart_domain::retry::Backoff =
+    reelcart_domain::retry::Backoff::new(Duration::from_millis(100), Duration::from_secs(1));
+
 pub const NEEDS_REAUTH_EVENT: &str = "Connection Needs Reauthorization";
 
 impl<S: ConnectionStore, K: KeyService, T: TokenClient, E: EventBus> Refresher<S, K, T, E> {
@@ -292,7 +296,7 @@ impl<S: ConnectionStore, K: KeyService, T: TokenClient, E: EventBus> Refresher<S
                 Err(e) => {
                     tracing::warn!(connection = id, attempt, error = %e, "sealing refreshed tokens failed; retrying");
                     last = Some(e);
-                    tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+                    tokio::time::sleep(SEAL_RETRY.delay(attempt + 1, rand::random())).await;
                 }
             }
         }

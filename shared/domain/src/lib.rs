@@ -13,6 +13,7 @@ pub mod creator;
 pub mod event;
 pub mod feed;
 pub mod oauth;
+pub mod retry;
 pub mod video;
 pub mod webhook;
 

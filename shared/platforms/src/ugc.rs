@@ -8,6 +8,9 @@ use reelcart_catalog::{PushError, Tokens};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use time::UtcDateTime;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
 
 /// What hashtag search, tags and mentions return per media (only what was asked for).
 pub const MEDIA_FIELDS: &str =
@@ -332,41 +335,22 @@ impl TiktokDisplay {
     }
 }
 
-/// Graph's `2026-11-26T07:00:00+0000` as unix seconds.
+/// Graph's timestamps: `2026-11-26T07:00:00+0000` (ISO 8601 with a colon-less offset, which
+/// RFC 3339 does not allow), also taken with `Z`, `±HH:MM` or no offset (UTC).
+const GRAPH_TIME: &[BorrowedFormatItem<'_>] = format_description!(
+    "[year]-[month]-[day]T[hour]:[minute]:[second]\
+     [first [Z] [[offset_hour sign:mandatory][offset_minute]] \
+     [[offset_hour sign:mandatory]:[offset_minute]] []]"
+);
+
+/// Graph's `2026-11-26T07:00:00+0000` as unix seconds; `None` for a date that does not exist.
 pub fn graph_time(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
-        return None;
+    if !s.starts_with(|c: char| c.is_ascii_digit()) {
+        return None; // a four-digit year, unsigned
     }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
-        return None;
-    }
-    let offset = match s.get(19..) {
-        None | Some("") | Some("Z") => 0,
-        Some(o) => {
-            let sign = match o.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let o = o[1..].replace(':', "");
-            let h: i64 = o.get(0..2)?.parse().ok()?;
-            let mi: i64 = o.get(2..4)?.parse().ok()?;
-            sign * (h * 3600 + mi * 60)
-        }
-    };
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss - offset)
+    UtcDateTime::parse(s, GRAPH_TIME)
+        .ok()
+        .map(UtcDateTime::unix_timestamp)
 }
 
 #[cfg(test)]
@@ -381,5 +365,58 @@ mod tests {
         assert_eq!(graph_time("2024-02-29T12:00:00Z"), Some(1_709_208_000));
         assert_eq!(graph_time("2026-13-01T00:00:00+0000"), None);
         assert_eq!(graph_time("yesterday"), None);
+    }
+
+    #[test]
+    fn graph_time_offsets() {
+        // 07:00 UTC in several zones, with and without the colon.
+        for s in [
+            "2026-11-26T07:00:00Z",
+            "2026-11-26T07:00:00",
+            "2026-11-26T07:00:00+00:00",
+            "2026-11-26T07:00:00-0000",
+            "2026-11-26T02:00:00-0500",
+            "2026-11-26T02:00:00-05:00",
+            "2026-11-26T12:30:00+0530",
+            "2026-11-26T06:30:00-0030",
+        ] {
+            assert_eq!(graph_time(s), Some(1_795_676_400), "{s}");
+        }
+        // Across a year end.
+        assert_eq!(
+            graph_time("2026-12-31T19:00:00-0500"),
+            graph_time("2027-01-01T00:00:00+0000")
+        );
+        for bad in [
+            "2026-11-26T07:00:00+05",
+            "2026-11-26T07:00:00+500",
+            "2026-11-26T07:00:00+0560",
+            "2026-11-26T07:00:00+0000 ",
+            "2026-11-26 07:00:00+0000",
+            "+2026-11-26T07:00:00+0000",
+        ] {
+            assert_eq!(graph_time(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn graph_time_rejects_days_that_do_not_exist() {
+        for bad in [
+            "2026-02-31T00:00:00+0000",
+            "2026-02-29T00:00:00+0000",
+            "2023-02-29T00:00:00+0000",
+            "1900-02-29T00:00:00+0000",
+            "2026-09-31T00:00:00+0000",
+            "2026-00-01T00:00:00+0000",
+            "2026-11-26T24:00:00+0000",
+        ] {
+            assert_eq!(graph_time(bad), None, "{bad}");
+        }
+        assert_eq!(graph_time("2024-02-29T00:00:00+0000"), Some(1_709_164_800));
+        assert_eq!(graph_time("2000-02-29T00:00:00+0000"), Some(951_782_400));
+        assert_eq!(
+            graph_time("2024-02-29T23:00:00-0100"),
+            graph_time("2024-03-01T00:00:00+0000")
+        );
     }
 }

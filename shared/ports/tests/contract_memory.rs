@@ -76,7 +76,7 @@ async fn memory_creators_meet_the_contract() {
 #[tokio::test]
 async fn rights_resting_on_the_same_consent_are_recorded_once() {
     use reelcart_domain::content::{Channel, Consent, RightsGrant};
-    use reelcart_ports::ContentStore;
+    use reelcart_ports::RightsStore;
     let store = MemoryContent::default();
     let blobs = reelcart_ports::memory::MemoryBlobs::default();
     let grant = RightsGrant {
@@ -100,4 +100,18 @@ async fn rights_resting_on_the_same_consent_are_recorded_once() {
     assert_eq!(a, b);
     assert_eq!(store.rights("ugc_1").await.unwrap().len(), 1);
     assert_eq!(blobs.keys().len(), 1);
+}
+
+#[tokio::test]
+async fn memory_event_bus_meets_the_contract() {
+    let bus = MemoryEventBus::default();
+    let sent = contract::event_bus(&bus, "t").await;
+    assert_eq!(bus.published(), sent);
+}
+
+#[tokio::test]
+async fn memory_cdn_meets_the_contract() {
+    let cdn = MemoryCdn::default();
+    let sent = contract::cdn_invalidator(&cdn, "t").await;
+    assert_eq!(cdn.calls(), sent);
 }

@@ -14,6 +14,9 @@ pub mod report;
 pub use model::*;
 
 use serde::{Deserialize, Serialize};
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::{Date, UtcDateTime};
 
 /// What a beacon reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -149,38 +152,46 @@ pub fn parse_batch(body: &[u8], now: i64) -> Result<Vec<Event>, BeaconError> {
     Ok(out)
 }
 
-/// `YYYY-MM-DD` (UTC) of a unix time.
+/// A calendar day as the aggregates key it.
+const DAY: &[BorrowedFormatItem<'_>] = format_description!("[year]-[month]-[day]");
+
+/// `YYYY-MM-DD` of `date`.
+fn ymd(date: Date) -> String {
+    date.format(DAY)
+        .unwrap_or_else(|_| unreachable!("a date has a year, a month and a day"))
+}
+
+/// `YYYY-MM-DD` (UTC) of a unix time (clamped to the years -9999..=9999).
 pub fn day_of(ts: i64) -> String {
-    let days = ts.div_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    let at = UtcDateTime::from_unix_timestamp(ts).unwrap_or(if ts < 0 {
+        UtcDateTime::MIN
+    } else {
+        UtcDateTime::MAX
+    });
+    ymd(at.date())
 }
 
 /// The days `from..=to` (`YYYY-MM-DD`), at most `max` of them.
 pub fn day_range(from: &str, to: &str, max: usize) -> Result<Vec<String>, String> {
-    // A day that does not exist (`2024-02-30`) would otherwise roll over into the next month.
+    // A day that does not exist (`2024-02-30`, `2023-02-29`) is an error, not the next month's.
     let parse = |d: &str| {
-        orders::rfc3339(&format!("{d}T00:00:00Z"))
-            .filter(|t| d.len() == 10 && day_of(*t) == d)
+        Date::parse(d, DAY)
+            .ok()
+            .filter(|_| d.len() == 10) // no `+2026-…`
             .ok_or_else(|| format!("`{d}` is not a YYYY-MM-DD date"))
     };
     let (a, b) = (parse(from)?, parse(to)?);
     if b < a {
         return Err("`to` is before `from`".into());
     }
-    let n = ((b - a) / 86_400 + 1) as usize;
+    let n = usize::try_from((b - a).whole_days()).map_or(usize::MAX, |d| d.saturating_add(1));
     if n > max {
         return Err(format!("at most {max} days at a time"));
     }
-    Ok((0..n as i64).map(|i| day_of(a + i * 86_400)).collect())
+    Ok(std::iter::successors(Some(a), |d| d.next_day())
+        .take(n)
+        .map(ymd)
+        .collect())
 }
 
 /// What one aggregate row counts.

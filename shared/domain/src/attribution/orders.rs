@@ -6,6 +6,10 @@ use super::Order;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::str::FromStr;
+use time::UtcDateTime;
+use time::format_description::BorrowedFormatItem;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
 
 /// The cart attribute that carries the widget's attribution token.
 pub const TOKEN_ATTRIBUTE: &str = "reelcart_token";
@@ -23,41 +27,25 @@ fn text(v: &Value) -> Option<String> {
         .or_else(|| v.as_i64().map(|n| n.to_string()))
 }
 
-/// Unix seconds of an RFC 3339 time (`2026-11-26T07:00:00-05:00`, `…Z`, fractions allowed).
+/// RFC 3339 as stores write it, a little leniently: `T`, `t` or a space between date and time, an
+/// optional fraction, and `Z`/`z`, `±HH:MM`, `±HHMM` or no offset at all (UTC).
+const TIMESTAMP: &[BorrowedFormatItem<'_>] = format_description!(
+    "[year]-[month]-[day][first [T] [t] [ ]][hour]:[minute]:[second][optional [.[subsecond]]]\
+     [first [Z] [z] [[offset_hour sign:mandatory]:[offset_minute]] \
+     [[offset_hour sign:mandatory][offset_minute]] []]"
+);
+
+/// Unix seconds of an RFC 3339 time (`2026-11-26T07:00:00-05:00`, `…Z`, fractions allowed and
+/// dropped). A date that does not exist (`2026-02-31`, `2026-13-01`) is `None`.
 pub fn rfc3339(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || (b[10] != b'T' && b[10] != b' ') {
-        return None;
+    if !s.starts_with(|c: char| c.is_ascii_digit()) {
+        return None; // a four-digit year, unsigned
     }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
-        return None;
-    }
-    let mut rest = &s[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        rest = frac.trim_start_matches(|c: char| c.is_ascii_digit());
-    }
-    let offset = match rest {
-        "" | "Z" | "z" => 0,
-        o => {
-            let sign = match o.as_bytes()[0] {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let o = o[1..].replace(':', "");
-            sign * (o.get(0..2)?.parse::<i64>().ok()? * 3600
-                + o.get(2..4)?.parse::<i64>().ok()? * 60)
-        }
-    };
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 86_400 + hh * 3600 + mm * 60 + ss - offset)
+    UtcDateTime::parse(s, TIMESTAMP)
+        // A leap second (`23:59:60` at the end of a month) only the strict format takes.
+        .or_else(|_| UtcDateTime::parse(s, &Rfc3339))
+        .ok()
+        .map(UtcDateTime::unix_timestamp)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -157,10 +145,81 @@ mod tests {
     }
 
     #[test]
+    fn offsets_move_the_instant() {
+        // 07:00 UTC, written in four zones.
+        for s in [
+            "2026-11-26T02:00:00-05:00",
+            "2026-11-26T02:00:00-0500",
+            "2026-11-26T12:30:00+05:30",
+            "2026-11-26T06:30:00-00:30",
+            "2026-11-26T07:00:00+00:00",
+            "2026-11-26T07:00:00-00:00",
+            "2026-11-27T06:00:00+23:00",
+        ] {
+            assert_eq!(rfc3339(s), Some(1_795_676_400), "{s}");
+        }
+        // An offset that crosses a day, a month and a year.
+        assert_eq!(
+            rfc3339("2026-12-31T20:00:00-05:00"),
+            rfc3339("2027-01-01T01:00:00Z")
+        );
+        assert_eq!(
+            rfc3339("2024-03-01T01:00:00+02:00"),
+            rfc3339("2024-02-29T23:00:00Z")
+        );
+        for bad in [
+            "2026-11-26T07:00:00+5:00",
+            "2026-11-26T07:00:00+05",
+            "2026-11-26T07:00:00 +05:00",
+            "2026-11-26T07:00:00+05:60",
+            "2026-11-26T07:00:00Zjunk",
+        ] {
+            assert_eq!(rfc3339(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn impossible_dates_are_not_times() {
+        for bad in [
+            "2026-02-31T00:00:00Z",
+            "2026-02-29T12:00:00Z",
+            "2023-02-29T12:00:00Z",
+            "2100-02-29T12:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-00-10T00:00:00Z",
+            "2026-11-00T00:00:00Z",
+            "2026-11-26T24:00:00Z",
+            "2026-11-26T07:60:00Z",
+            "2026-11-26T07:00:61Z",
+            "2026-11-26T07:00:60Z", // not the end of a month: no leap second
+            "+2026-11-26T07:00:00Z",
+            "2026-11-26",
+            "",
+        ] {
+            assert_eq!(rfc3339(bad), None, "{bad}");
+        }
+        assert_eq!(rfc3339("2024-02-29T12:00:00Z"), Some(1_709_208_000));
+        assert_eq!(rfc3339("2000-02-29T00:00:00Z"), Some(951_782_400));
+        assert_eq!(
+            rfc3339("2024-02-29T23:00:00-01:00"),
+            Some(1_709_251_200),
+            "2024-03-01T00:00:00Z"
+        );
+        // A leap second is the instant before the next second (RFC 3339 allows `:60`).
+        assert_eq!(rfc3339("2016-12-31T23:59:60Z"), Some(1_483_228_799));
+    }
+
+    #[test]
     fn times_and_amounts() {
         assert_eq!(rfc3339("2026-11-26T07:00:00.123Z"), Some(1_795_676_400));
         assert_eq!(rfc3339("2026-11-26 07:00:00+00:00"), Some(1_795_676_400));
         assert_eq!(rfc3339("26/11/2026"), None);
+        assert_eq!(rfc3339("2026-11-26T07:00:00Z"), Some(1_795_676_400));
+        assert_eq!(rfc3339("2026-11-26T07:00:00z"), Some(1_795_676_400));
+        assert_eq!(rfc3339("2026-11-26T07:00:00"), Some(1_795_676_400));
+        assert_eq!(rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(rfc3339("1969-12-31T23:59:59.5Z"), Some(-1));
         assert_eq!(cents("0.1"), Some(10));
         assert_eq!(cents("19.995"), Some(2000));
         assert_eq!(cents("abc"), None);

@@ -285,11 +285,68 @@ fn day_ranges() {
 }
 
 #[test]
+fn day_ranges_know_the_calendar() {
+    // 31 February never exists; 29 February only in leap years (not 2023, not 2100, but 2000).
+    for impossible in [
+        "2026-02-31",
+        "2024-02-30",
+        "2023-02-29",
+        "2100-02-29",
+        "2026-06-31",
+        "2026-01-32",
+        "+2026-01-01",
+        "2026-1-01",
+        "2026-01-01T00:00:00Z",
+    ] {
+        assert!(
+            day_range(impossible, "2030-01-01", 10_000).is_err(),
+            "{impossible} is not a day"
+        );
+        assert!(
+            day_range("2020-01-01", impossible, 10_000).is_err(),
+            "{impossible} is not a day"
+        );
+    }
+    assert_eq!(
+        day_range("2024-02-28", "2024-03-01", 10).unwrap(),
+        ["2024-02-28", "2024-02-29", "2024-03-01"]
+    );
+    assert_eq!(
+        day_range("2023-02-28", "2023-03-01", 10).unwrap(),
+        ["2023-02-28", "2023-03-01"]
+    );
+    assert_eq!(
+        day_range("2000-02-29", "2000-02-29", 1).unwrap(),
+        ["2000-02-29"]
+    );
+    assert_eq!(
+        day_range("2026-12-31", "2027-01-01", 2).unwrap(),
+        ["2026-12-31", "2027-01-01"]
+    );
+    // `max` counts both ends.
+    assert!(day_range("2026-01-01", "2026-01-03", 3).is_ok());
+    assert!(day_range("2026-01-01", "2026-01-04", 3).is_err());
+    assert!(day_range("2026-01-01", "2025-12-31", 10).is_err());
+}
+
+#[test]
 fn days_are_utc_calendar_days() {
     assert_eq!(day_of(0), "1970-01-01");
     assert_eq!(day_of(NOW), "2026-11-26");
     assert_eq!(day_of(951_782_400), "2000-02-29");
     assert_eq!(day_of(NOW - 7 * 3600 - 1), "2026-11-25");
+    assert_eq!(day_of(1_709_208_000), "2024-02-29");
+    assert_eq!(day_of(1_709_251_199), "2024-02-29");
+    assert_eq!(day_of(1_709_251_200), "2024-03-01");
+    assert_eq!(
+        day_of(1_677_628_800),
+        "2023-03-01",
+        "the day after 2023-02-28"
+    );
+    assert_eq!(day_of(-1), "1969-12-31");
+    // Beyond what a calendar date can say, the nearest representable day.
+    assert_eq!(day_of(i64::MAX), "9999-12-31");
+    assert_eq!(day_of(i64::MIN), "-9999-01-01");
 }
 
 proptest! {

@@ -10,6 +10,7 @@ pub use signing::tiktok_shop_sign;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::time::Duration;
 
 /// A platform Reelcart holds OAuth tokens for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -284,13 +285,15 @@ impl Connection {
                     return;
                 }
                 self.status = ConnectionStatus::Active;
-                let exp = self.failures.saturating_sub(1).min(20);
-                let backoff = (policy.base_cooldown_secs.saturating_mul(1_i64 << exp))
-                    .min(policy.max_cooldown_secs);
-                let jittered =
-                    backoff / 2 + ((backoff as f64 / 2.0) * jitter.clamp(0.0, 1.0)) as i64;
-                let wait = jittered.max(error.retry_after_secs.unwrap_or(0));
-                self.retry_after = Some(now + wait);
+                let curve = crate::retry::Backoff::new(
+                    Duration::from_secs(policy.base_cooldown_secs.max(0).unsigned_abs()),
+                    Duration::from_secs(policy.max_cooldown_secs.max(0).unsigned_abs()),
+                );
+                let retry_after = error
+                    .retry_after_secs
+                    .map(|s| Duration::from_secs(s.max(0).unsigned_abs()));
+                let wait = curve.delay_at_least(self.failures, jitter, retry_after);
+                self.retry_after = Some(now + i64::try_from(wait.as_secs()).unwrap_or(i64::MAX));
             }
         }
     }

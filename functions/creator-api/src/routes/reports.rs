@@ -1,0 +1,190 @@
+//! The creator's `GET /v1/creators/me/dashboard` and `GET /v1/creators/me/payouts`, and the
+//! brand's `GET /v1/creators/payouts` (JSON or CSV).
+
+use super::invalid;
+use crate::CreatorApi;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use reelcart_domain::attribution::report::{By, chart_svg, csv_field, daily, funnel, money};
+use reelcart_domain::attribution::{day_of, day_range};
+use reelcart_domain::creator::Creator;
+use reelcart_lambda::http::{ApiError, json};
+use reelcart_ports::{AggRow, AnalyticsStore, CreatorStore};
+use serde_json::{Value, json as j};
+
+/// One creator's line of a payout report.
+struct PayoutLine {
+    orders_milli: i64,
+    revenue_cents: i64,
+    payout_cents: i64,
+}
+
+fn payout_line<'a>(c: &Creator, rows: impl Iterator<Item = &'a AggRow>) -> PayoutLine {
+    let (mut orders_milli, mut revenue_cents) = (0, 0);
+    for r in rows.filter(|r| r.creator_id.as_deref() == Some(c.id.as_str())) {
+        orders_milli += r.counters.orders_milli;
+        revenue_cents += r.counters.revenue_cents;
+    }
+    PayoutLine {
+        orders_milli,
+        revenue_cents,
+        payout_cents: commission_cents(revenue_cents, c.commission_rate),
+    }
+}
+
+/// `revenue × rate` in whole cents, half away from zero, computed in integers: the rate is taken to
+/// a hundredth of a percent (0.145 → 1450), so binary fractions cannot round 14.5 cents down.
+pub(crate) fn commission_cents(revenue_cents: i64, rate: f64) -> i64 {
+    let basis_points = i128::from((rate * 10_000.0).round() as i64);
+    let product = i128::from(revenue_cents) * basis_points;
+    let rounded = (product.abs() + 5_000) / 10_000;
+    i64::try_from(rounded * product.signum()).unwrap_or(i64::MAX)
+}
+
+impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K, M, D> {
+    /// Period `from`..`to` from the query (default: today), at most a year.
+    fn period(&self, req: &Request) -> Result<(String, String, Vec<String>), ApiError> {
+        let q = req.query_string_parameters();
+        let today = day_of(self.clock.now_unix());
+        let to = q.first("to").unwrap_or(&today).to_string();
+        let from = q.first("from").unwrap_or(&to).to_string();
+        let days = day_range(&from, &to, 366).map_err(invalid)?;
+        Ok((from, to, days))
+    }
+
+    /// The creator's aggregates over `days` (their rows only).
+    async fn mine(&self, id: &str, days: &[String]) -> Result<Vec<AggRow>, ApiError> {
+        Ok(self
+            .analytics
+            .aggregates(days)
+            .await
+            .map_err(ApiError::internal)?
+            .into_iter()
+            .filter(|r| r.creator_id.as_deref() == Some(id))
+            .collect())
+    }
+
+    /// `GET /v1/creators/me/dashboard?days=30`: totals, by content and by campaign, every day,
+    /// and a chart of the period.
+    pub(crate) async fn dashboard(
+        &self,
+        id: &str,
+        req: &Request,
+    ) -> Result<Response<Body>, ApiError> {
+        self.me(id).await?;
+        let n: i64 = match req.query_string_parameters().first("days") {
+            None => 30,
+            Some(d) => d
+                .parse()
+                .ok()
+                .filter(|d| (1..=92).contains(d))
+                .ok_or_else(|| invalid("days is 1-92"))?,
+        };
+        let now = self.clock.now_unix();
+        let days = day_range(&day_of(now - (n - 1) * 86_400), &day_of(now), 92).map_err(invalid)?;
+        let rows = self.mine(id, &days).await?;
+        let series = daily(&rows, &days);
+        Ok(json(
+            StatusCode::OK,
+            &j!({
+                "from": days.first(),
+                "to": days.last(),
+                "totals": funnel(&rows, By::Creator).into_iter().next(),
+                "by_content": funnel(&rows, By::Content),
+                "by_campaign": funnel(&rows, By::Campaign),
+                "daily": series,
+                "chart_svg": chart_svg(&series),
+            }),
+        ))
+    }
+
+    /// `GET /v1/creators/me/payouts?from&to[&format=csv]`: attributed revenue × commission for a
+    /// period (payouts themselves are made outside Reelcart).
+    pub(crate) async fn payouts(
+        &self,
+        id: &str,
+        req: &Request,
+    ) -> Result<Response<Body>, ApiError> {
+        let c = self.me(id).await?;
+        let (from, to, days) = self.period(req)?;
+        let rows = self.mine(id, &days).await?;
+        let l = payout_line(&c, rows.iter());
+        if req.query_string_parameters().first("format") == Some("csv") {
+            let body = format!(
+                "creator_id,from,to,orders,attributed_revenue,commission_rate,payout\r\n{},{from},{to},{},{},{},{}\r\n",
+                csv_field(&c.id),
+                l.orders_milli as f64 / 1000.0,
+                money(l.revenue_cents),
+                c.commission_rate,
+                money(l.payout_cents)
+            );
+            return Ok(reelcart_lambda::http::csv(
+                body,
+                &format!("payout-{from}-{to}.csv"),
+            ));
+        }
+        Ok(json(
+            StatusCode::OK,
+            &j!({
+                "from": from, "to": to, "orders": l.orders_milli as f64 / 1000.0,
+                "attributed_revenue": money(l.revenue_cents), "commission_rate": c.commission_rate,
+                "payout": money(l.payout_cents),
+            }),
+        ))
+    }
+
+    /// `GET /v1/creators/payouts`: every creator's attributed revenue × commission for a period.
+    pub(crate) async fn payout_report(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        let (from, to, days) = self.period(req)?;
+        let rows = self
+            .analytics
+            .aggregates(&days)
+            .await
+            .map_err(ApiError::internal)?;
+        let creators = self.creators.creators().await.map_err(ApiError::internal)?;
+        let lines: Vec<(&Creator, PayoutLine)> = creators
+            .iter()
+            .map(|c| (c, payout_line(c, rows.iter())))
+            .collect();
+        let total_revenue: i64 = lines.iter().map(|(_, l)| l.revenue_cents).sum();
+        let total_payout: i64 = lines.iter().map(|(_, l)| l.payout_cents).sum();
+        if req.query_string_parameters().first("format") == Some("csv") {
+            let mut body = String::from(
+                "creator_id,display_name,from,to,orders,attributed_revenue,commission_rate,payout\r\n",
+            );
+            for (c, l) in &lines {
+                body.push_str(&format!(
+                    "{},{},{from},{to},{},{},{},{}\r\n",
+                    csv_field(&c.id),
+                    csv_field(&c.display_name),
+                    l.orders_milli as f64 / 1000.0,
+                    money(l.revenue_cents),
+                    c.commission_rate,
+                    money(l.payout_cents)
+                ));
+            }
+            return Ok(reelcart_lambda::http::csv(
+                body,
+                &format!("payouts-{from}-{to}.csv"),
+            ));
+        }
+        let out: Vec<Value> = lines
+            .iter()
+            .map(|(c, l)| {
+                j!({
+                    "creator_id": c.id, "display_name": c.display_name,
+                    "orders": l.orders_milli as f64 / 1000.0,
+                    "attributed_revenue": money(l.revenue_cents),
+                    "commission_rate": c.commission_rate, "payout": money(l.payout_cents),
+                })
+            })
+            .collect();
+        Ok(json(
+            StatusCode::OK,
+            &j!({
+                "from": from, "to": to, "rows": out,
+                "totals": {"attributed_revenue": money(total_revenue), "payout": money(total_payout)},
+            }),
+        ))
+    }
+}

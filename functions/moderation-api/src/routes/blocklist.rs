@@ -1,0 +1,32 @@
+//! The blocklists: read by moderators, replaced by admins.
+
+use super::internal;
+use crate::Api;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Response};
+use reelcart_domain::content::blocklist::Blocklist;
+use reelcart_lambda::http::{ApiError, json};
+use reelcart_ports::{
+    BlobStore, BlocklistStore, CatalogStore, ItemStore, MappingStore, MediaRecords, MessageQueue,
+    RightsStore,
+};
+use serde_json::json as j;
+
+impl<
+    S: ItemStore + RightsStore + MappingStore + BlocklistStore,
+    C: CatalogStore,
+    B: BlobStore,
+    Q: MessageQueue,
+    M: MediaRecords,
+> Api<S, C, B, Q, M>
+{
+    pub(super) async fn blocklist(&self) -> Result<Response<Body>, ApiError> {
+        let b = self.content.blocklist().await.map_err(internal)?;
+        Ok(json(StatusCode::OK, &j!({ "blocklist": b })))
+    }
+
+    pub(super) async fn put_blocklist(&self, b: Blocklist) -> Result<Response<Body>, ApiError> {
+        self.content.put_blocklist(&b).await.map_err(internal)?;
+        Ok(json(StatusCode::OK, &j!({ "blocklist": b })))
+    }
+}

@@ -1,0 +1,72 @@
+//! The content queue's messages: S3 notifications of uploads, commands (`post_rights_request`)
+//! and platform events (Instagram mentions, `review.created`).
+
+use crate::{Error, Handler, RawMedia};
+use reelcart_domain::content::rights_request::ContentCommand;
+use reelcart_domain::event::{DomainEvent, EventKind};
+use reelcart_ports::{
+    BlobStore, ConnectionStore, ContentStore, EventBus, KeyService, MessageQueue,
+};
+use serde_json::{Value, json};
+
+impl<S, Q, B, R, CS, K, E> Handler<S, Q, B, R, CS, K, E>
+where
+    S: ContentStore,
+    Q: MessageQueue,
+    B: BlobStore,
+    R: RawMedia,
+    CS: ConnectionStore,
+    K: KeyService,
+    E: EventBus,
+{
+    /// One content-queue message: a platform event or a command.
+    pub async fn on_message(&self, body: &str) -> Result<Value, Error> {
+        let json: Value =
+            serde_json::from_str(body).map_err(|e| Error::Malformed(e.to_string()))?;
+        if let Some(records) = json.get("Records").and_then(Value::as_array) {
+            let mut out = Vec::new();
+            for r in records {
+                out.push(self.on_upload(r).await?);
+            }
+            return Ok(json!({ "uploads": out }));
+        }
+        if json.get("command").is_some() {
+            let command: ContentCommand =
+                serde_json::from_value(json).map_err(|e| Error::Malformed(e.to_string()))?;
+            return match command {
+                ContentCommand::PostRightsRequest {
+                    item_id,
+                    request_id,
+                } => self.post_rights_request(&item_id, &request_id).await,
+            };
+        }
+        let event: DomainEvent =
+            serde_json::from_value(json).map_err(|e| Error::Malformed(e.to_string()))?;
+        match event.kind {
+            EventKind::ContentMention => {
+                let value = &event.data["value"];
+                let text = |k: &str| {
+                    value[k]
+                        .as_str()
+                        .map(str::to_string)
+                        .or_else(|| value[k].as_u64().map(|n| n.to_string()))
+                };
+                match (text("comment_id"), text("media_id")) {
+                    (Some(comment_id), _) => self.on_mention_comment(&comment_id).await,
+                    (None, Some(media_id)) => self.on_mentioned_media(&media_id).await,
+                    (None, None) => Err(Error::Malformed(
+                        "a mention names neither media nor comment".into(),
+                    )),
+                }
+            }
+            EventKind::ReviewCreated => {
+                let outcome = self.ingest(&self.review_candidate(&event.data)?).await?;
+                Ok(json!(outcome))
+            }
+            other => {
+                tracing::info!(kind = other.as_str(), event_id = %event.id, "not for ingest: acknowledged");
+                Ok(json!({"ignored": other.as_str()}))
+            }
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! The sample events in `events/`: every function has some, each parses as JSON, and each is an
+//! event template.yaml actually delivers to that function (a route it declares, a queue, a
+//! schedule, an EventBridge rule). No stack is started.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use reelcart_local::template::Template;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The names of the directories under `functions/` that are crates.
+fn function_crates() -> BTreeSet<String> {
+    std::fs::read_dir(root().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("Cargo.toml").is_file())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// The `.json` files of `events/<function>/`, sorted.
+fn samples(function: &str) -> Vec<PathBuf> {
+    let Ok(dir) = std::fs::read_dir(root().join("events").join(function)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = dir
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    out.sort();
+    out
+}
+
+fn fail_with(problems: &[String]) {
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn every_function_has_sample_events_that_parse_as_json() {
+    let crates = function_crates();
+    assert!(crates.len() >= 15, "{crates:?}");
+    let mut problems = Vec::new();
+    for name in &crates {
+        let files = samples(name);
+        if files.is_empty() {
+            problems.push(format!("events/{name}/ has no .json sample"));
+        }
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            if let Err(e) = serde_json::from_str::<Value>(&text) {
+                problems.push(format!("{}: {e}", f.display()));
+            }
+        }
+    }
+    fail_with(&problems);
+}
+
+#[test]
+fn every_events_directory_belongs_to_a_function() {
+    let crates = function_crates();
+    let dirs: BTreeSet<String> = std::fs::read_dir(root().join("events"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let orphans: Vec<&String> = dirs.difference(&crates).collect();
+    assert!(orphans.is_empty(), "events/ for no function: {orphans:?}");
+}
+
+/// What template.yaml routes to one function.
+#[derive(Debug, Default)]
+struct Sources {
+    /// `METHOD /path` of each HttpApi event, and whether it is behind an authorizer.
+    routes: Vec<(String, bool)>,
+    function_url: bool,
+    sqs: bool,
+    /// Each schedule's `Input`, if it has one.
+    schedules: Vec<Option<String>>,
+    eventbridge_rules: bool,
+}
+
+/// Each function of the template by the binary (= crate directory) it runs.
+fn template_functions() -> Vec<(String, Sources)> {
+    let template = Template::load(&reelcart_local::default_template()).unwrap();
+    let mut out = Vec::new();
+    for (id, res) in template.of_kind("AWS::Serverless::Function") {
+        let binary = res.metadata["BuildProperties"]["Binary"]
+            .as_str()
+            .or_else(|| res.metadata["DockerBuildArgs"]["BINARY"].as_str())
+            .unwrap_or_else(|| panic!("{id}: no binary"))
+            .to_string();
+        let mut s = Sources {
+            function_url: !res.properties["FunctionUrlConfig"].is_null(),
+            ..Sources::default()
+        };
+        if let Some(events) = res.properties["Events"].as_mapping() {
+            for (_, ev) in events {
+                let props = &ev["Properties"];
+                match ev["Type"].as_str().unwrap_or_default() {
+                    "HttpApi" => s.routes.push((
+                        format!(
+                            "{} {}",
+                            props["Method"].as_str().unwrap_or("ANY"),
+                            props["Path"].as_str().unwrap_or("/")
+                        ),
+                        !props["Auth"]["Authorizer"].is_null(),
+                    )),
+                    "SQS" => s.sqs = true,
+                    "Schedule" | "ScheduleV2" => {
+                        s.schedules
+                            .push(props["Input"].as_str().map(str::to_string));
+                    }
+                    "EventBridgeRule" => s.eventbridge_rules = true,
+                    other => panic!("{id}: event type {other} is not known to this test"),
+                }
+            }
+        }
+        out.push((binary, s));
+    }
+    out
+}
+
+/// A route's path (`{name}` is one segment) matches a request path.
+fn path_matches(pattern: &str, path: &str) -> bool {
+    let (p, r): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), path.split('/').collect());
+    p.len() == r.len()
+        && p.iter()
+            .zip(&r)
+            .all(|(p, r)| (p.starts_with('{') && p.ends_with('}') && !r.is_empty()) || p == r)
+}
+
+/// Why `event` is not something the template delivers to a function with `sources`, if it is not.
+fn mismatch(event: &Value, sources: &Sources) -> Option<String> {
+    if event["version"] == "2.0" && event.get("routeKey").is_some() {
+        // API Gateway HTTP API or a function URL, payload format 2.0.
+        let route_key = event["routeKey"].as_str().unwrap_or_default();
+        let method = event["requestContext"]["http"]["method"]
+            .as_str()
+            .unwrap_or_default();
+        let raw_path = event["rawPath"].as_str().unwrap_or_default();
+        let claims = &event["requestContext"]["authorizer"]["jwt"]["claims"];
+        if route_key == "$default" {
+            return (!sources.function_url)
+                .then(|| "routeKey $default, but the function has no function URL".into());
+        }
+        let Some((_, authorized)) = sources.routes.iter().find(|(r, _)| r == route_key) else {
+            return Some(format!(
+                "routeKey `{route_key}` is none of the function's routes {:?}",
+                sources.routes
+            ));
+        };
+        let (route_method, route_path) = route_key.split_once(' ').unwrap_or_default();
+        if method != route_method || !path_matches(route_path, raw_path) {
+            return Some(format!(
+                "{method} {raw_path} does not match its routeKey `{route_key}`"
+            ));
+        }
+        // Behind the JWT authorizer a request always carries the validated claims (API Gateway
+        // answers 401 itself otherwise); on an open route there are none.
+        let has_sub = claims["sub"].as_str().is_some_and(|s| !s.is_empty());
+        if *authorized != has_sub {
+            return Some(format!(
+                "route `{route_key}` is {}behind the authorizer, but the sample {} claims",
+                if *authorized { "" } else { "not " },
+                if has_sub { "has" } else { "has no" }
+            ));
+        }
+        return None;
+    }
+    if let Some(records) = event["Records"].as_array() {
+        if !sources.sqs {
+            return Some("an SQS batch, but the function has no SQS event source".into());
+        }
+        return records
+            .iter()
+            .any(|r| r["eventSource"] != "aws:sqs")
+            .then(|| "a record whose eventSource is not aws:sqs".into());
+    }
+    if event["detail-type"] == "Scheduled Event" {
+        return (!sources.schedules.iter().any(Option::is_none))
+            .then(|| "a scheduled event, but the function has no schedule without Input".into());
+    }
+    if event.get("detail-type").is_some() {
+        return (!sources.eventbridge_rules)
+            .then(|| "an EventBridge event, but the function has no EventBridge rule".into());
+    }
+    // A schedule's own Input, or a command an operator invokes the function with.
+    (!event.is_object()).then(|| "not a JSON object".into())
+}
+
+#[test]
+fn the_samples_are_events_the_template_delivers_to_their_function() {
+    let functions = template_functions();
+    let declared: BTreeSet<String> = functions.iter().map(|(b, _)| b.clone()).collect();
+    assert_eq!(
+        declared,
+        function_crates(),
+        "template.yaml's functions are the crates under functions/"
+    );
+    let mut problems = Vec::new();
+    for (binary, sources) in &functions {
+        for f in samples(binary) {
+            let Ok(event) = serde_json::from_str::<Value>(&std::fs::read_to_string(&f).unwrap())
+            else {
+                continue; // reported by every_function_has_sample_events_that_parse_as_json
+            };
+            if let Some(why) = mismatch(&event, sources) {
+                problems.push(format!(
+                    "events/{binary}/{}: {why}",
+                    f.file_name().unwrap().to_string_lossy()
+                ));
+            }
+        }
+    }
+    fail_with(&problems);
+}
+
+#[test]
+fn a_schedule_input_sample_is_that_input() {
+    // catalog-sync's daily pull is a schedule with an Input: its sample is exactly that Input.
+    let functions = template_functions();
+    let (_, sync) = functions.iter().find(|(b, _)| b == "catalog-sync").unwrap();
+    let inputs: Vec<Value> = sync
+        .schedules
+        .iter()
+        .flatten()
+        .map(|i| serde_json::from_str(i).unwrap())
+        .collect();
+    let sample: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("events/catalog-sync/pull-shopify.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(inputs.contains(&sample), "{inputs:?}");
+}
+
+#[test]
+fn path_patterns_match_one_segment_per_parameter() {
+    assert!(path_matches("/v1/items/{id}", "/v1/items/ugc_1"));
+    assert!(!path_matches("/v1/items/{id}", "/v1/items/"));
+    assert!(!path_matches("/v1/items/{id}", "/v1/items/a/b"));
+    assert!(!path_matches("/v1/items", "/v1/other"));
+}
