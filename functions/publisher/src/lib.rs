@@ -4,9 +4,9 @@
 //! logged) with why, and is tried again on the next run.
 
 use reelcart_domain::Clock;
-use reelcart_domain::content::{Status, transition};
+use reelcart_domain::content::Status;
 use reelcart_lambda::config::{ConfigError, Vars};
-use reelcart_ports::{ItemStore, MappingStore, PortError, RightsStore};
+use reelcart_ports::{ItemStore, MappingStore, MoveError, Moved, PortError, RightsStore};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -46,30 +46,27 @@ impl<S: ItemStore + RightsStore + MappingStore> Publisher<S> {
                 continue;
             }
             report.due += 1;
-            let inputs = reelcart_ports::PublishInputs::load(&self.content, &item.id).await?;
-            let check = inputs.check(&item, now);
-            let mut updated = item.clone();
-            updated.updated_at = now;
-            match transition(
-                &item.id,
-                Status::Approved,
+            match reelcart_ports::move_item(
+                &self.content,
+                &item,
                 Status::Published,
                 ACTOR,
                 None,
-                Some(&check),
                 now,
-            ) {
-                Ok(entry) => {
-                    updated.status = Status::Published;
-                    if self.content.record_transition(&updated, &entry).await? {
-                        tracing::info!(item_id = %item.id, "published on schedule");
-                        report.published.push(item.id.clone());
-                    }
+            )
+            .await
+            {
+                Ok(Moved::Done { .. }) => {
+                    tracing::info!(item_id = %item.id, "published on schedule");
+                    report.published.push(item.id.clone());
                 }
-                Err(why) => {
+                // Moved by a moderator meanwhile: theirs stands.
+                Ok(Moved::Raced) => {}
+                Err(MoveError::Rule(why)) => {
                     tracing::warn!(item_id = %item.id, reason = %why, "due but not publishable; held");
                     report.held.push((item.id.clone(), why.to_string()));
                 }
+                Err(MoveError::Store(e)) => return Err(e.into()),
             }
         }
         Ok(report)

@@ -5,9 +5,11 @@
 //! nothing of it is shown anywhere.
 
 use reelcart_domain::Clock;
-use reelcart_domain::content::{Channel, Rights, Status, rights_valid, transition};
+use reelcart_domain::content::{Channel, Rights, Status, rights_valid};
 use reelcart_lambda::config::{ConfigError, Vars};
-use reelcart_ports::{CdnInvalidator, ItemStore, PortError, RightsStore};
+use reelcart_ports::{
+    CdnInvalidator, ItemStore, MappingStore, MoveError, Moved, PortError, RightsStore, move_item,
+};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -142,7 +144,7 @@ impl<S, I> std::fmt::Debug for Enforcer<S, I> {
     }
 }
 
-impl<S: ItemStore + RightsStore, I: CdnInvalidator> Enforcer<S, I> {
+impl<S: ItemStore + RightsStore + MappingStore, I: CdnInvalidator> Enforcer<S, I> {
     /// Take-down happens media first, the state last: the media is deleted and the CDN told to
     /// forget it before the item is archived, so a run that fails half-way leaves the item
     /// published and the next run does it all again (deleting and invalidating twice is harmless;
@@ -202,26 +204,21 @@ impl<S: ItemStore + RightsStore, I: CdnInvalidator> Enforcer<S, I> {
             }
         }
         for (item, reason, media_objects_deleted) in purged {
-            let Ok(entry) = transition(
-                &item.id,
-                Status::Published,
+            match move_item(
+                &self.content,
+                item,
                 Status::Archived,
                 ACTOR,
                 Some(&reason),
-                None,
                 now,
-            ) else {
-                continue;
-            };
-            let mut updated = item.clone();
-            updated.status = Status::Archived;
-            updated.updated_at = now;
-            match self.content.record_transition(&updated, &entry).await {
-                Ok(true) => {}
+            )
+            .await
+            {
+                Ok(Moved::Done { .. }) => {}
                 // Moved by a moderator meanwhile (its media is gone all the same: its rights are
-                // not valid); the next run looks again.
-                Ok(false) => continue,
-                Err(e) => {
+                // not valid), or no longer published; the next run looks again.
+                Ok(Moved::Raced) | Err(MoveError::Rule(_)) => continue,
+                Err(MoveError::Store(e)) => {
                     fail(&item.id, format!("archiving: {e}"));
                     continue;
                 }

@@ -7,7 +7,6 @@ use crate::{ACTOR, Error, Handler, RawMedia, SourceReport};
 use reelcart_domain::content::checks::{Check, Subject, TextCheck, Verdict, run_checks};
 use reelcart_domain::content::{
     Author, Channel, Consent, MediaType, ProductMapping, RightsGrant, Source, Status, UgcItem,
-    transition,
 };
 use reelcart_domain::video::TranscodeRequest;
 use reelcart_ports::{
@@ -180,25 +179,20 @@ where
         }
         let mut status = item.status;
         if let Verdict::Reject(reason) = verdict {
-            let entry = transition(
-                &item.id,
-                Status::Queued,
+            let moved = reelcart_ports::move_item(
+                &self.content,
+                &item,
                 Status::Rejected,
                 ACTOR,
                 Some(&reason),
-                None,
                 now,
             )
-            .map_err(|e| Error::Malformed(e.to_string()))?;
-            let mut rejected_item = item.clone();
-            rejected_item.status = Status::Rejected;
-            rejected_item.rejection = Some(reason.clone());
-            rejected_item.updated_at = now;
-            if self
-                .content
-                .record_transition(&rejected_item, &entry)
-                .await?
-            {
+            .await
+            .map_err(|e| match e {
+                reelcart_ports::MoveError::Store(e) => Error::Store(e),
+                reelcart_ports::MoveError::Rule(e) => Error::Malformed(e.to_string()),
+            })?;
+            if matches!(moved, reelcart_ports::Moved::Done { .. }) {
                 status = Status::Rejected;
                 tracing::info!(%item_id, %reason, "rejected by the blocklist");
             }

@@ -48,9 +48,9 @@ pub use connections::{
     ConnectionStore, PendingAuthorization, PendingAuthorizations, StoredConnection,
 };
 pub use content::{
-    BlocklistStore, ContentStore, HashtagBudgetStore, ItemStore, MappingStore, Page, PublishInputs,
-    RightsStore, all_by_status, record_rights, record_rights_once, status_sort_key,
-    valid_status_cursor,
+    BlocklistStore, ContentStore, HashtagBudgetStore, ItemStore, MappingStore, MoveError, Moved,
+    Page, PublishInputs, RightsStore, all_by_status, move_item, record_rights, record_rights_once,
+    status_sort_key, valid_status_cursor,
 };
 pub use creators::CreatorStore;
 pub use error::{PortError, PortResult};

@@ -7,7 +7,9 @@ use crate::{BlobStore, PortError, PortResult};
 use std::future::Future;
 
 mod memory;
+mod moves;
 pub use memory::MemoryContent;
+pub use moves::{MoveError, Moved, move_item};
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
 
