@@ -69,7 +69,7 @@ pub struct Config {
     pub terms_version: String,
     pub terms_url: String,
     /// `DEFAULT_COMMISSION` (0.10).
-    pub default_commission: f64,
+    pub default_commission: rust_decimal::Decimal,
     /// The link-signing keys (current first), from `LINK_SECRET_ID`.
     pub link_keys: Vec<SecretString>,
     /// `LINK_BASE_URL`: where `/r/{code}` is served.
@@ -150,10 +150,10 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
         link_keys(secret.expose_secret()).map_err(|e| format!("LINK_SECRET_ID: {e}"))?;
     let discounts = ShopifyDiscounts::from_vars(v, &secrets);
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
-    let commission: f64 = v
-        .parse_or("DEFAULT_COMMISSION", 0.10)
+    let commission: rust_decimal::Decimal = v
+        .parse_or("DEFAULT_COMMISSION", rust_decimal::Decimal::new(10, 2))
         .map_err(|e| e.to_string())?;
-    if !(0.0..=1.0).contains(&commission) {
+    if !(rust_decimal::Decimal::ZERO..=rust_decimal::Decimal::ONE).contains(&commission) {
         return Err("DEFAULT_COMMISSION is between 0 and 1".into());
     }
     let discount_percent: u32 = v

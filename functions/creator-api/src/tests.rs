@@ -118,7 +118,7 @@ async fn api() -> Test {
         config: Config {
             terms_version: "2026-11".into(),
             terms_url: "https://acme.example/creator-terms".into(),
-            default_commission: 0.12,
+            default_commission: rust_decimal::Decimal::new(12, 2),
             link_keys: vec![SecretString::from(
                 "a-link-signing-key-of-enough-length!!".to_string(),
             )],
@@ -846,19 +846,23 @@ async fn the_brand_reports_every_creators_payout_and_only_admins_may() {
 #[test]
 fn commissions_round_half_away_from_zero_in_whole_cents() {
     assert_eq!(
-        commission_cents(100, 0.145),
+        commission_cents(100, "0.145".parse().unwrap()),
         15,
         "0.145 × 100 is 14.5 cents"
     );
-    assert_eq!(commission_cents(50, 0.29), 15, "0.29 × 50 is 14.5 cents");
-    assert_eq!(commission_cents(2_550, 0.12), 306);
     assert_eq!(
-        commission_cents(-100, 0.145),
+        commission_cents(50, "0.29".parse().unwrap()),
+        15,
+        "0.29 × 50 is 14.5 cents"
+    );
+    assert_eq!(commission_cents(2_550, "0.12".parse().unwrap()), 306);
+    assert_eq!(
+        commission_cents(-100, "0.145".parse().unwrap()),
         -15,
         "a refund reverses it exactly"
     );
-    assert_eq!(commission_cents(0, 0.5), 0);
-    assert_eq!(commission_cents(999_999, 1.0), 999_999);
+    assert_eq!(commission_cents(0, "0.5".parse().unwrap()), 0);
+    assert_eq!(commission_cents(999_999, "1.0".parse().unwrap()), 999_999);
 }
 
 #[tokio::test]

@@ -176,7 +176,7 @@ async fn api() -> TestApi {
         config: Config {
             terms_version: "2026-11".into(),
             terms_url: "https://example.com/creator-terms".into(),
-            default_commission: 0.1,
+            default_commission: rust_decimal::Decimal::new(1, 1),
             link_keys: vec![SecretString::from(
                 "a-link-signing-key-of-enough-length!!".to_string(),
             )],

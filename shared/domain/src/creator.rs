@@ -3,6 +3,7 @@
 //! altered into someone else's.
 
 use hmac::{Hmac, KeyInit, Mac};
+use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
@@ -39,8 +40,10 @@ pub struct Creator {
     /// Platform → handle (`instagram` → `maya.makes`).
     #[serde(default)]
     pub handles: BTreeMap<String, String>,
-    /// Share of attributed revenue paid out (0.0–1.0), set by the brand.
-    pub commission_rate: f64,
+    /// Share of attributed revenue paid out (0–1), set by the brand: exact (a JSON number on the
+    /// wire, read through its decimal text, so `0.145` is 0.145, never 0.14499…).
+    #[serde(with = "rate_as_number")]
+    pub commission_rate: Decimal,
     #[serde(default)]
     pub terms: Option<AcceptedTerms>,
     #[serde(default)]
@@ -249,6 +252,31 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    #[test]
+    fn commission_rates_are_exact_decimals_and_numbers_on_the_wire() {
+        let json = |rate: &str| {
+            serde_json::from_str::<Creator>(&format!(
+                r#"{{"id":"c","display_name":"C","commission_rate":{rate},"created_at":0,"updated_at":0}}"#
+            ))
+        };
+        let c = json("0.145").unwrap();
+        assert_eq!(c.commission_rate, Decimal::new(145, 3), "not 0.14499…");
+        assert_eq!(
+            json("\"0.29\"").unwrap().commission_rate,
+            Decimal::new(29, 2)
+        );
+        assert_eq!(json("1e-1").unwrap().commission_rate, Decimal::new(1, 1));
+        assert!(json("true").is_err());
+        assert!(json("\"ten percent\"").is_err());
+        let out = serde_json::to_value(&c).unwrap();
+        assert_eq!(out["commission_rate"], serde_json::json!(0.145));
+        assert_eq!(
+            serde_json::from_value::<Creator>(out).unwrap(),
+            c,
+            "round trip"
+        );
+    }
+
     fn key(s: &str) -> SecretString {
         SecretString::from(s.to_string())
     }
@@ -351,5 +379,32 @@ mod tests {
         }
         assert_eq!(RequestStatus::parse("lost"), None);
         assert!(new_request_id(5) < new_request_id(6));
+    }
+}
+
+/// A rate as a JSON number, read exactly: the number's shortest decimal text, parsed as a
+/// [`Decimal`] (a string holding a decimal is accepted too).
+mod rate_as_number {
+    use rust_decimal::Decimal;
+    use rust_decimal::prelude::ToPrimitive;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(rate: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        match rate.to_f64() {
+            Some(f) => s.serialize_f64(f),
+            None => Err(serde::ser::Error::custom("rate out of range")),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        let text = match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::String(s) => s,
+            other => return Err(D::Error::custom(format!("a rate is a number, not {other}"))),
+        };
+        // `1e-1` is a number JSON allows; Decimal reads it in scientific form.
+        text.parse::<Decimal>()
+            .or_else(|_| Decimal::from_scientific(&text))
+            .map_err(|e| D::Error::custom(format!("rate `{text}`: {e}")))
     }
 }

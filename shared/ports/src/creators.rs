@@ -154,7 +154,7 @@ pub mod contract {
             id: id.clone(),
             display_name: "Maya".into(),
             handles: [("instagram".to_string(), "maya.makes".to_string())].into(),
-            commission_rate: 0.1,
+            commission_rate: rust_decimal::Decimal::new(1, 1),
             terms: None,
             payout: PayoutDetails(
                 [("iban".to_string(), "DE89370400440532013000".to_string())].into(),

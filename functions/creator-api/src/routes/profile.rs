@@ -8,6 +8,7 @@ use lambda_http::{Body, Response};
 use reelcart_domain::creator::{AcceptedTerms, Creator, PayoutDetails};
 use reelcart_lambda::http::{ApiError, json};
 use reelcart_ports::CreatorStore;
+use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 use serde_json::{Value, json as j};
 use std::collections::BTreeMap;
@@ -51,7 +52,7 @@ impl<S: CreatorStore, C, P, A, K, M, D> CreatorApi<S, C, P, A, K, M, D> {
                 "id": c.id,
                 "display_name": c.display_name,
                 "handles": c.handles,
-                "commission_rate": c.commission_rate,
+                "commission_rate": c.commission_rate.to_f64(),
                 "payout_fields": c.payout.0.keys().collect::<Vec<_>>(),
                 "created_at": c.created_at,
             },
@@ -171,7 +172,7 @@ impl<S: CreatorStore, C, P, A, K, M, D> CreatorApi<S, C, P, A, K, M, D> {
             .map(|c| {
                 j!({
                     "id": c.id, "display_name": c.display_name, "handles": c.handles,
-                    "commission_rate": c.commission_rate,
+                    "commission_rate": c.commission_rate.to_f64(),
                     "terms_version": c.terms.as_ref().map(|t| &t.version),
                     "created_at": c.created_at,
                 })

@@ -10,6 +10,8 @@ use reelcart_domain::attribution::{day_of, day_range};
 use reelcart_domain::creator::Creator;
 use reelcart_lambda::http::{ApiError, json};
 use reelcart_ports::{AggRow, AnalyticsStore, CreatorStore};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::{Value, json as j};
 
 /// One creator's line of a payout report.
@@ -32,13 +34,13 @@ fn payout_line<'a>(c: &Creator, rows: impl Iterator<Item = &'a AggRow>) -> Payou
     }
 }
 
-/// `revenue × rate` in whole cents, half away from zero, computed in integers: the rate is taken to
-/// a hundredth of a percent (0.145 → 1450), so binary fractions cannot round 14.5 cents down.
-pub(crate) fn commission_cents(revenue_cents: i64, rate: f64) -> i64 {
-    let basis_points = i128::from((rate * 10_000.0).round() as i64);
-    let product = i128::from(revenue_cents) * basis_points;
-    let rounded = (product.abs() + 5_000) / 10_000;
-    i64::try_from(rounded * product.signum()).unwrap_or(i64::MAX)
+/// `revenue × rate` in whole cents, half away from zero, in exact decimal arithmetic (0.145 × 100
+/// cents is 14.5, which rounds to 15; no binary fraction rounds it down).
+pub(crate) fn commission_cents(revenue_cents: i64, rate: Decimal) -> i64 {
+    (Decimal::from(revenue_cents) * rate)
+        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+        .to_i64()
+        .unwrap_or(i64::MAX)
 }
 
 impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K, M, D> {
@@ -115,7 +117,7 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K
                 csv_field(&c.id),
                 l.orders_milli as f64 / 1000.0,
                 money(l.revenue_cents),
-                c.commission_rate,
+                c.commission_rate.normalize(),
                 money(l.payout_cents)
             );
             return Ok(reelcart_lambda::http::csv(
@@ -127,7 +129,7 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K
             StatusCode::OK,
             &j!({
                 "from": from, "to": to, "orders": l.orders_milli as f64 / 1000.0,
-                "attributed_revenue": money(l.revenue_cents), "commission_rate": c.commission_rate,
+                "attributed_revenue": money(l.revenue_cents), "commission_rate": c.commission_rate.to_f64(),
                 "payout": money(l.payout_cents),
             }),
         ))
@@ -159,7 +161,7 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K
                     csv_field(&c.display_name),
                     l.orders_milli as f64 / 1000.0,
                     money(l.revenue_cents),
-                    c.commission_rate,
+                    c.commission_rate.normalize(),
                     money(l.payout_cents)
                 ));
             }
@@ -175,7 +177,7 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K
                     "creator_id": c.id, "display_name": c.display_name,
                     "orders": l.orders_milli as f64 / 1000.0,
                     "attributed_revenue": money(l.revenue_cents),
-                    "commission_rate": c.commission_rate, "payout": money(l.payout_cents),
+                    "commission_rate": c.commission_rate.to_f64(), "payout": money(l.payout_cents),
                 })
             })
             .collect();
