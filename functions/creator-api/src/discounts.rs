@@ -107,7 +107,9 @@ impl StoreDiscounts for ShopifyDiscounts {
             .await
         {
             Ok(d) => Ok(d.price_rule_id.to_string()),
-            Err(PullError::Refused(e)) if e.contains("unique") => Err(DiscountError::Taken),
+            // The price rule exists; a refusal naming the code is the code's uniqueness (a code
+            // already in the store, whoever made it).
+            Err(PullError::Refused(r)) if r.names("code") => Err(DiscountError::Taken),
             Err(e) => Err(DiscountError::Failed(e.to_string())),
         }
     }

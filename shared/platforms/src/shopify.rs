@@ -21,7 +21,55 @@ pub enum PullError {
     #[error("unexpected answer: {0}")]
     Malformed(String),
     #[error("Shopify refused it (422): {0}")]
-    Refused(String),
+    Refused(Refusal),
+}
+
+/// What a `422` said: Admin REST's `errors`, by field when Shopify names fields
+/// (`{"errors": {"code": ["must be unique"]}}`), so callers match on the field, not on text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Refusal {
+    /// Field → its messages (`base` for errors of the whole resource).
+    pub fields: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl Refusal {
+    pub fn from_errors(errors: &serde_json::Value) -> Self {
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let fields = match errors {
+            serde_json::Value::Object(m) => m
+                .iter()
+                .map(|(field, v)| {
+                    let messages = match v {
+                        serde_json::Value::Array(a) => a.iter().map(text).collect(),
+                        other => vec![text(other)],
+                    };
+                    (field.clone(), messages)
+                })
+                .collect(),
+            serde_json::Value::Null => Default::default(),
+            other => [("base".to_string(), vec![text(other)])].into(),
+        };
+        Self { fields }
+    }
+
+    /// Did Shopify refuse `field`?
+    pub fn names(&self, field: &str) -> bool {
+        self.fields.contains_key(field)
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .fields
+            .iter()
+            .map(|(field, messages)| format!("{field} {}", messages.join(", ")))
+            .collect();
+        f.write_str(&parts.join("; "))
+    }
 }
 
 /// A discount code as the store holds it.
@@ -126,7 +174,7 @@ impl ShopifyAdmin {
             401 | 403 => Err(PullError::Unauthorized(status)),
             422 => {
                 let body: serde_json::Value = resp.json().await.unwrap_or_default();
-                Err(PullError::Refused(body["errors"].to_string()))
+                Err(PullError::Refused(Refusal::from_errors(&body["errors"])))
             }
             s => Err(PullError::Status(s)),
         }
@@ -243,7 +291,18 @@ impl ShopifyAdmin {
 
 #[cfg(test)]
 mod tests {
-    use super::next_link;
+    use super::{Refusal, next_link};
+
+    #[test]
+    fn refusals_are_read_by_field() {
+        let r = Refusal::from_errors(&serde_json::json!({"code": ["must be unique"]}));
+        assert!(r.names("code"));
+        assert!(!r.names("title"));
+        assert_eq!(r.to_string(), "code must be unique");
+        let base = Refusal::from_errors(&serde_json::json!("Required parameter missing"));
+        assert!(base.names("base"));
+        assert_eq!(Refusal::from_errors(&serde_json::Value::Null), Refusal::default());
+    }
 
     #[test]
     fn link_header_next() {
