@@ -9,9 +9,7 @@ use reelcart_domain::content::{
     Author, Channel, Consent, MediaType, ProductMapping, RightsGrant, Source, Status, UgcItem,
 };
 use reelcart_domain::video::TranscodeRequest;
-use reelcart_ports::{
-    BlobStore, ConnectionStore, ContentStore, EventBus, KeyService, MessageQueue,
-};
+use reelcart_ports::{BlobStore, ContentStore, MessageQueue};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -77,9 +75,6 @@ where
     Q: MessageQueue,
     B: BlobStore,
     R: RawMedia,
-    CS: ConnectionStore,
-    K: KeyService,
-    E: EventBus,
 {
     /// Ingest one candidate: dedupe, download, check, store, queue for transcoding.
     pub async fn ingest(&self, c: &Candidate) -> Result<Ingested, Error> {

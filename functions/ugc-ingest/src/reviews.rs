@@ -1,23 +1,11 @@
 //! Reviews with media (`review.created`): the review's product is mapped, and the review form's
 //! terms are the consent.
 
-use crate::{Candidate, Error, Granted, Handler, MediaSource, RawMedia};
+use crate::{Candidate, Error, Granted, Handler, MediaSource};
 use reelcart_domain::content::{Author, Consent, MediaType, ProductMapping, Source};
-use reelcart_ports::{
-    BlobStore, ConnectionStore, ContentStore, EventBus, KeyService, MessageQueue,
-};
 use serde_json::Value;
 
-impl<S, Q, B, R, CS, K, E> Handler<S, Q, B, R, CS, K, E>
-where
-    S: ContentStore,
-    Q: MessageQueue,
-    B: BlobStore,
-    R: RawMedia,
-    CS: ConnectionStore,
-    K: KeyService,
-    E: EventBus,
-{
+impl<S, Q, B, R, CS, K, E> Handler<S, Q, B, R, CS, K, E> {
     /// A `review.created` Standard Webhooks body: `data` is `{id, sku, rating, title, body,
     /// reviewer: {name}, media: [{type, url}], consent: {terms_version, accepted_at}}`.
     pub fn review_candidate(&self, body: &Value) -> Result<Candidate, Error> {

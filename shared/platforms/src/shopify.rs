@@ -301,7 +301,10 @@ mod tests {
         assert_eq!(r.to_string(), "code must be unique");
         let base = Refusal::from_errors(&serde_json::json!("Required parameter missing"));
         assert!(base.names("base"));
-        assert_eq!(Refusal::from_errors(&serde_json::Value::Null), Refusal::default());
+        assert_eq!(
+            Refusal::from_errors(&serde_json::Value::Null),
+            Refusal::default()
+        );
     }
 
     #[test]
