@@ -527,6 +527,7 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
 }
 
 mod sqs;
+pub use sqs::QueueMessage;
 
 #[cfg(test)]
 mod tests;

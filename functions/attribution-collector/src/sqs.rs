@@ -6,7 +6,16 @@ use crate::{BeaconMessage, Collector, Error, Event};
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use reelcart_domain::event::DomainEvent;
 use reelcart_ports::{AnalyticsStore, BlobStore, CreatorStore, MessageQueue};
-use serde_json::Value;
+
+/// What the collector's two queues carry: the beacon queue one request's checked events, the
+/// orders queue normalized order events (a [`DomainEvent`] has no `events`, a beacon message no
+/// `id` nor `kind`, so each body is one or the other).
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged)]
+pub enum QueueMessage {
+    Beacons(BeaconMessage),
+    Order(DomainEvent),
+}
 
 impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore> Collector<A, Q, B, L> {
     /// Both queues: beacon messages are counted together (one write per key across the whole
@@ -24,31 +33,14 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore> Collecto
                 return Err(reelcart_lambda::sqs::MissingMessageId);
             };
             let body = record.body.as_deref().unwrap_or("");
-            let json: Value = match serde_json::from_str(body) {
-                Ok(v) => v,
+            match serde_json::from_str::<QueueMessage>(body) {
+                Ok(QueueMessage::Beacons(m)) => {
+                    beacon_ids.push(id);
+                    events.extend(m.events);
+                }
+                Ok(QueueMessage::Order(ev)) => orders.push((id, ev)),
                 Err(e) => {
                     tracing::error!(message_id = %id, error = %e, "malformed message: to the dead-letter queue");
-                    failed.push(id);
-                    continue;
-                }
-            };
-            if json.get("events").is_some() {
-                match serde_json::from_value::<BeaconMessage>(json) {
-                    Ok(m) => {
-                        beacon_ids.push(id);
-                        events.extend(m.events);
-                    }
-                    Err(e) => {
-                        tracing::error!(message_id = %id, error = %e, "malformed beacon message: to the dead-letter queue");
-                        failed.push(id);
-                    }
-                }
-                continue;
-            }
-            match serde_json::from_value::<DomainEvent>(json) {
-                Ok(ev) => orders.push((id, ev)),
-                Err(e) => {
-                    tracing::error!(message_id = %id, error = %e, "malformed order message: to the dead-letter queue");
                     failed.push(id);
                 }
             }

@@ -538,3 +538,44 @@ async fn a_signed_link_redirects_with_a_token_whose_order_credits_the_creator() 
     );
     assert_eq!(funnel(&rows, By::Placement)[0].key, "link");
 }
+
+#[tokio::test]
+async fn queue_messages_are_typed_and_malformed_ones_go_to_the_dead_letter_queue() {
+    let c = collector(Model::LastTouch);
+    let events = parse_batch(
+        &serde_json::to_vec(
+            &json!({ "events": [beacon("evt_q00001", "view", "s_q", "ugc_q", NOW)] }),
+        )
+        .unwrap(),
+        NOW,
+    )
+    .unwrap();
+    let good = serde_json::to_string(&BeaconMessage {
+        received_at: NOW,
+        events,
+    })
+    .unwrap();
+    let out = c
+        .handle_sqs(sqs(vec![
+            good,
+            "not json".into(),
+            // A beacon message whose events are not events, and an order event without its id:
+            // neither is one of the two messages.
+            json!({"received_at": NOW, "events": [{"kind": "view"}]}).to_string(),
+            json!({"kind": "order_created", "platform": "shopify"}).to_string(),
+        ]))
+        .await
+        .unwrap();
+    let mut failed: Vec<String> = out
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    failed.sort();
+    assert_eq!(
+        failed,
+        ["m1", "m2", "m3"],
+        "reported, so the redrive moves them to the DLQ"
+    );
+    assert!(serde_json::from_str::<QueueMessage>("{}").is_err());
+}
