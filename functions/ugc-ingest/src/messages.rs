@@ -9,6 +9,19 @@ use reelcart_ports::{
 };
 use serde_json::{Value, json};
 
+/// What the content queue carries: S3's notifications of creators' uploads (`Records`), commands
+/// (`command`), and normalized platform events; each body is exactly one of them.
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged)]
+pub enum ContentMessage {
+    Uploads {
+        #[serde(rename = "Records")]
+        records: Vec<Value>,
+    },
+    Command(ContentCommand),
+    Event(DomainEvent),
+}
+
 impl<S, Q, B, R, CS, K, E> Handler<S, Q, B, R, CS, K, E>
 where
     S: ContentStore,
@@ -21,27 +34,22 @@ where
 {
     /// One content-queue message: a platform event or a command.
     pub async fn on_message(&self, body: &str) -> Result<Value, Error> {
-        let json: Value =
+        let message: ContentMessage =
             serde_json::from_str(body).map_err(|e| Error::Malformed(e.to_string()))?;
-        if let Some(records) = json.get("Records").and_then(Value::as_array) {
-            let mut out = Vec::new();
-            for r in records {
-                out.push(self.on_upload(r).await?);
+        let event = match message {
+            ContentMessage::Uploads { records } => {
+                let mut out = Vec::new();
+                for r in &records {
+                    out.push(self.on_upload(r).await?);
+                }
+                return Ok(json!({ "uploads": out }));
             }
-            return Ok(json!({ "uploads": out }));
-        }
-        if json.get("command").is_some() {
-            let command: ContentCommand =
-                serde_json::from_value(json).map_err(|e| Error::Malformed(e.to_string()))?;
-            return match command {
-                ContentCommand::PostRightsRequest {
-                    item_id,
-                    request_id,
-                } => self.post_rights_request(&item_id, &request_id).await,
-            };
-        }
-        let event: DomainEvent =
-            serde_json::from_value(json).map_err(|e| Error::Malformed(e.to_string()))?;
+            ContentMessage::Command(ContentCommand::PostRightsRequest {
+                item_id,
+                request_id,
+            }) => return self.post_rights_request(&item_id, &request_id).await,
+            ContentMessage::Event(event) => event,
+        };
         match event.kind {
             EventKind::ContentMention => {
                 let value = &event.data["value"];
