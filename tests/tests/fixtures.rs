@@ -245,3 +245,46 @@ fn path_patterns_match_one_segment_per_parameter() {
     assert!(!path_matches("/v1/items/{id}", "/v1/items/a/b"));
     assert!(!path_matches("/v1/items", "/v1/other"));
 }
+
+/// Every route of `template.yaml` (HttpApi events) is an operation of `docs/openapi.yaml`, and
+/// every operation there is a route of the template: the public contract and the deployed API
+/// cannot drift (the creator and moderation APIs also hold their own route tables to it).
+#[test]
+fn every_template_route_is_documented_and_every_documented_route_deployed() {
+    let doc = std::fs::read_to_string(root().join("docs/openapi.yaml")).unwrap();
+    let documented = reelcart_lambda::routes::openapi_operations(&doc);
+    assert!(
+        documented.len() > 20,
+        "the reader found the document's operations"
+    );
+    // HttpApi routes, and what function URLs serve (their `Metadata.LocalPaths`, where the local
+    // stack serves them; CloudFront routes to them in AWS). CORS preflights are not operations.
+    let template = Template::load(&reelcart_local::default_template()).unwrap();
+    let function_urls: Vec<String> = template
+        .of_kind("AWS::Serverless::Function")
+        .flat_map(|(_, res)| {
+            res.metadata["LocalPaths"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p.as_str().map(str::to_string))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let deployed: BTreeSet<(String, String)> = template_functions()
+        .into_iter()
+        .flat_map(|(_, s)| s.routes.into_iter().map(|(route, _)| route))
+        .chain(function_urls)
+        .filter_map(|route| {
+            let (method, path) = route.split_once(' ')?;
+            Some((method.to_ascii_uppercase(), path.to_string()))
+        })
+        .filter(|(method, _)| method != "OPTIONS")
+        .collect();
+    let undocumented: Vec<_> = deployed.difference(&documented).collect();
+    let undeployed: Vec<_> = documented.difference(&deployed).collect();
+    assert!(
+        undocumented.is_empty() && undeployed.is_empty(),
+        "deployed but not documented: {undocumented:?}; documented but not deployed: {undeployed:?}"
+    );
+}

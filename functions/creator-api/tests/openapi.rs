@@ -7,40 +7,12 @@ use std::collections::BTreeSet;
 
 const DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.yaml");
 
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "patch", "head", "options", "trace",
-];
-
-/// The operations (method, path) of the document's `paths:`, read from its layout: a path is a key
-/// indented two spaces, its operations keys indented four.
+/// The operations (method in lower case, path) of the document's `paths:` (the shared reader).
 fn operations(doc: &str) -> BTreeSet<(String, String)> {
-    let key = |line: &str, indent: usize| -> Option<String> {
-        let rest = line.strip_prefix(&" ".repeat(indent))?;
-        if rest.starts_with([' ', '#']) {
-            return None;
-        }
-        let (k, _) = rest.split_once(':')?;
-        Some(k.trim().trim_matches(['"', '\'']).to_string())
-    };
-    let mut out = BTreeSet::new();
-    let (mut in_paths, mut path) = (false, None::<String>);
-    for line in doc.lines() {
-        if line.trim().is_empty() || line.trim_start().starts_with('#') {
-            continue;
-        }
-        if let Some(top) = key(line, 0) {
-            (in_paths, path) = (top == "paths", None);
-        } else if !in_paths {
-            continue;
-        } else if let Some(p) = key(line, 2) {
-            path = Some(p).filter(|p| p.starts_with('/'));
-        } else if let (Some(p), Some(m)) = (&path, key(line, 4))
-            && METHODS.contains(&m.as_str())
-        {
-            out.insert((m, p.clone()));
-        }
-    }
-    out
+    reelcart_lambda::routes::openapi_operations(doc)
+        .into_iter()
+        .map(|(m, p)| (m.to_lowercase(), p))
+        .collect()
 }
 
 #[test]

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod config;
 pub mod http;
+pub mod routes;
 pub mod sqs;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -27,6 +27,7 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use reelcart_lambda::auth::Principal;
 use reelcart_lambda::http::{ApiError, json_body};
+use reelcart_lambda::routes::{Params, matches};
 use reelcart_ports::{AnalyticsStore, CatalogStore, CreatorStore, ItemStore, MediaRecords};
 
 /// The largest JSON body read.
@@ -90,35 +91,6 @@ static TABLE: &[(Method, &str, Roles, Route)] = &[
 /// Every route the API serves: method and path, as the OpenAPI document writes them.
 pub fn routes() -> Vec<(Method, &'static str)> {
     TABLE.iter().map(|(m, p, ..)| (m.clone(), *p)).collect()
-}
-
-/// A route's path parameters, by their names in [`TABLE`].
-#[derive(Debug, PartialEq, Eq)]
-struct Params<'a>(Vec<(&'static str, &'a str)>);
-
-impl<'a> Params<'a> {
-    fn get(&self, name: &str) -> Result<&'a str, ApiError> {
-        self.0
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| *v)
-            .ok_or_else(|| ApiError::internal(format!("the route has no parameter {name}")))
-    }
-}
-
-/// `path`'s parameters when it has `pattern`'s shape.
-fn matches<'a>(pattern: &'static str, path: &'a str) -> Option<Params<'a>> {
-    let mut params = Vec::new();
-    let mut segments = path.split('/');
-    for want in pattern.split('/') {
-        let got = segments.next()?;
-        match want.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
-            Some(name) if !got.is_empty() => params.push((name, got)),
-            None if want == got => {}
-            _ => return None,
-        }
-    }
-    segments.next().is_none().then_some(Params(params))
 }
 
 /// The route of `method` on `path` (a trailing `/` ignored), who may call it, and its parameters.
@@ -185,8 +157,13 @@ impl<
             Route::PayoutReport => self.payout_report(req).await,
             Route::Requests => self.requests(req).await,
             Route::Decide => {
-                let creator = params.get("creator_id")?;
-                let id = params.get("request_id")?;
+                let param = |name: &str| {
+                    params.get(name).ok_or_else(|| {
+                        ApiError::internal(format!("the route has no parameter {name}"))
+                    })
+                };
+                let creator = param("creator_id")?;
+                let id = param("request_id")?;
                 self.decide(creator, id, caller, json_body(req, MAX_BODY)?)
                     .await
             }

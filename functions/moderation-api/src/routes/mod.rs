@@ -16,6 +16,7 @@ use lambda_http::{Body, Request, Response};
 use reelcart_domain::content::Status;
 use reelcart_lambda::auth::Principal;
 use reelcart_lambda::http::ApiError;
+use reelcart_lambda::routes::matches;
 use reelcart_ports::{
     BlobStore, BlocklistStore, CatalogStore, ItemStore, MappingStore, MediaRecords, MessageQueue,
     RightsStore,
@@ -42,6 +43,7 @@ enum Route {
 }
 
 /// Every path of this function starts so.
+#[cfg(test)]
 const PREFIX: &str = "/v1/moderation/";
 /// Moderators and admins.
 const ANYONE: &[&str] = &ROLES;
@@ -81,24 +83,11 @@ fn parse<'p>(
     method: &Method,
     path: &'p str,
 ) -> Option<(Route, Vec<&'p str>, &'static [&'static str])> {
-    let parts: Vec<&str> = path.strip_prefix(PREFIX)?.split('/').collect();
     TABLE.iter().find_map(|(m, template, roles, route)| {
         if *m != method.as_str() {
             return None;
         }
-        let pattern: Vec<&str> = template.strip_prefix(PREFIX)?.split('/').collect();
-        if pattern.len() != parts.len() {
-            return None;
-        }
-        let mut params = Vec::new();
-        for (want, got) in pattern.iter().zip(&parts) {
-            if want.starts_with('{') && want.ends_with('}') {
-                params.push(*got);
-            } else if want != got {
-                return None;
-            }
-        }
-        Some((*route, params, *roles))
+        Some((*route, matches(template, path)?.values(), *roles))
     })
 }
 

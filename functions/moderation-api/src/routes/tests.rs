@@ -13,39 +13,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// `(method, path)` of every operation under `paths:` in the OpenAPI document, methods in upper
-/// case. A line reader: path keys are indented two spaces (`  /v1/…:`), their operations four
-/// (`    get:`).
+/// case (the shared reader).
 fn documented(yaml: &str) -> BTreeSet<(String, String)> {
-    let mut out = BTreeSet::new();
-    let mut in_paths = false;
-    let mut path: Option<String> = None;
-    for line in yaml.lines() {
-        if line.trim_start().starts_with('#') {
-            continue;
-        }
-        if !line.starts_with(' ') && !line.trim().is_empty() {
-            in_paths = line.trim_end() == "paths:";
-            path = None;
-            continue;
-        }
-        if !in_paths {
-            continue;
-        }
-        let line = line.trim_end();
-        if let Some(key) = line.strip_prefix("  /").and_then(|k| k.strip_suffix(':')) {
-            path = Some(format!("/{key}"));
-        } else if line.starts_with("  ") && !line.starts_with("   ") {
-            path = None;
-        } else if let Some(method) = line.strip_prefix("    ").and_then(|m| m.strip_suffix(':')) {
-            let method = method.to_ascii_uppercase();
-            if let Some(p) = &path
-                && ["GET", "POST", "PUT", "DELETE", "PATCH"].contains(&method.as_str())
-            {
-                out.insert((method, p.clone()));
-            }
-        }
-    }
-    out
+    reelcart_lambda::routes::openapi_operations(yaml)
 }
 
 #[test]
