@@ -13,7 +13,7 @@ use reelcart_ports::PortResult;
 /// What a migration of one table did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Migration {
-    /// Rows read.
+    /// Legacy rows found (those with a `doc`).
     pub scanned: usize,
     /// Legacy rows rewritten as native attributes.
     pub migrated: usize,
