@@ -7,6 +7,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use reelcart_domain::catalog::{Channel, Money, Problem, Product, ProductStatus, Variant};
 use reelcart_lambda::auth::Principal;
+use reelcart_lambda::testing::samples;
 use reelcart_ports::memory::MemoryCatalog;
 use reelcart_ports::{CatalogStore, QuarantinedItem};
 use serde_json::Value;
@@ -20,27 +21,17 @@ const SAMPLES: [&str; 3] = [
     "sync-runs-no-group.json",
 ];
 
-fn text(name: &str) -> String {
-    std::fs::read_to_string(format!("{DIR}/{name}")).unwrap()
-}
-
-/// As the runtime does: the invocation payload into `lambda_http::Request`.
 fn request(name: &str) -> Request {
-    lambda_http::request::from_str(&text(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    samples::request(DIR.as_ref(), name)
 }
 
 fn body(r: &Response<Body>) -> Value {
-    serde_json::from_slice(r.body().as_ref()).unwrap_or(Value::Null)
+    samples::json(r)
 }
 
 #[test]
 fn the_directory_holds_exactly_the_samples_tested_here() {
-    let mut found: Vec<String> = std::fs::read_dir(DIR)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json"))
-        .collect();
-    found.sort();
+    let found = samples::names(DIR.as_ref());
     let mut expected: Vec<String> = SAMPLES.iter().map(|s| s.to_string()).collect();
     expected.sort();
     assert_eq!(found, expected);

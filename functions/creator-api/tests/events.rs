@@ -9,6 +9,7 @@ use reelcart_aws::presign::{PostPolicy, PostUpload};
 use reelcart_domain::FixedClock;
 use reelcart_domain::catalog::{Money, Product, ProductStatus, Variant};
 use reelcart_lambda::auth::Principal;
+use reelcart_lambda::testing::samples;
 use reelcart_ports::memory::{
     MemoryAnalytics, MemoryCatalog, MemoryContent, MemoryCreators, MemoryMediaRecords,
 };
@@ -31,26 +32,20 @@ const SAMPLES: [&str; 5] = [
 ];
 
 fn text(name: &str) -> String {
-    std::fs::read_to_string(format!("{DIR}/{name}")).unwrap()
+    samples::text(DIR.as_ref(), name)
 }
 
-/// As the runtime does: the invocation payload into `lambda_http::Request`.
 fn request(name: &str) -> Request {
-    lambda_http::request::from_str(&text(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    samples::request(DIR.as_ref(), name)
 }
 
 fn body(r: &Response<Body>) -> Value {
-    serde_json::from_slice(r.body().as_ref()).unwrap_or(Value::Null)
+    samples::json(r)
 }
 
 #[test]
 fn the_directory_holds_exactly_the_samples_tested_here() {
-    let mut found: Vec<String> = std::fs::read_dir(DIR)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json"))
-        .collect();
-    found.sort();
+    let found = samples::names(DIR.as_ref());
     let mut expected: Vec<String> = SAMPLES.iter().map(|s| s.to_string()).collect();
     expected.sort();
     assert_eq!(found, expected);

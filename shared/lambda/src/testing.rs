@@ -83,3 +83,43 @@ pub fn api_request(
     .with_query_string_parameters(query)
     .with_request_context(lambda_http::request::RequestContext::ApiGatewayV2(ctx))
 }
+
+/// The sample events of one function (`events/<function>/` in the repository), for its tests: the
+/// payload as the runtime hands it over, and what the handler answered.
+#[allow(clippy::panic)]
+pub mod samples {
+    use lambda_http::{Body, Request, Response};
+    use std::path::{Path, PathBuf};
+
+    /// `events/<function>/` from a function crate (`env!("CARGO_MANIFEST_DIR")`).
+    pub fn dir(manifest_dir: &str, function: &str) -> PathBuf {
+        Path::new(manifest_dir).join("../../events").join(function)
+    }
+
+    /// Every `.json` sample's file name, sorted.
+    pub fn names(dir: &Path) -> Vec<String> {
+        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The sample `name`, as text.
+    pub fn text(dir: &Path, name: &str) -> String {
+        std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    /// As the runtime does: the sample (an API Gateway payload) into a `lambda_http::Request`.
+    pub fn request(dir: &Path, name: &str) -> Request {
+        lambda_http::request::from_str(&text(dir, name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    /// A response's JSON body (`null` when it is not JSON).
+    pub fn json(r: &Response<Body>) -> serde_json::Value {
+        serde_json::from_slice(r.body().as_ref()).unwrap_or(serde_json::Value::Null)
+    }
+}
