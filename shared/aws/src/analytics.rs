@@ -483,11 +483,11 @@ impl AnalyticsStore for DynamoAnalytics {
         let Some(item) = out.item else {
             return Ok(None);
         };
-        let ledger: Ledger = table::decode("analytics.decode", &item)?;
         let version = match item.get("version") {
             Some(AttributeValue::N(v)) => v.parse().unwrap_or(0),
             _ => 0,
         };
+        let ledger: Ledger = table::decode("analytics.decode", item)?;
         Ok(Some((ledger, version)))
     }
 
@@ -552,7 +552,7 @@ impl AnalyticsStore for DynamoAnalytics {
     async fn creator_codes(&self) -> PortResult<Vec<CreatorCode>> {
         self.partition("CODES", "analytics.codes")
             .await?
-            .iter()
+            .into_iter()
             .map(|item| table::decode("analytics.decode", item))
             .collect()
     }

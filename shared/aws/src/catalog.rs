@@ -123,7 +123,7 @@ impl DynamoCatalog {
             .expression_attribute_values(":pk", AttributeValue::S(pk.to_string()));
         table::query_all(query, "catalog.query")
             .await?
-            .iter()
+            .into_iter()
             .map(|row| table::decode("catalog.decode", row))
             .collect()
     }
@@ -199,7 +199,6 @@ impl CatalogStore for DynamoCatalog {
             .await
             .map_err(|e| sdk_error("catalog.run", e))?;
         out.item
-            .as_ref()
             .map(|row| table::decode("catalog.decode", row))
             .transpose()
     }

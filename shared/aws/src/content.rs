@@ -43,7 +43,7 @@ fn row<T: Serialize>(pk: &str, sk: &str, value: &T) -> PortResult<Item> {
     table::encode("content.encode", value, [("pk", s(pk)), ("sk", s(sk))])
 }
 
-fn doc<T: DeserializeOwned>(item: &Item) -> PortResult<T> {
+fn doc<T: DeserializeOwned>(item: Item) -> PortResult<T> {
     table::decode("content.decode", item)
 }
 
@@ -113,7 +113,7 @@ impl DynamoContent {
         let mut rows = table::query_all(query, "content.query").await?;
         // DynamoDB answers in sort-key order; emulators do not always.
         rows.sort_by(|a, b| sort_key(a).cmp(sort_key(b)));
-        rows.iter().map(doc).collect()
+        rows.into_iter().map(doc).collect()
     }
 }
 
@@ -142,11 +142,7 @@ impl ItemStore for DynamoContent {
     }
 
     async fn item(&self, id: &str) -> PortResult<Option<UgcItem>> {
-        self.get(&item_pk(id), "ITEM")
-            .await?
-            .as_ref()
-            .map(doc)
-            .transpose()
+        self.get(&item_pk(id), "ITEM").await?.map(doc).transpose()
     }
 
     async fn items_by_status(
@@ -175,7 +171,10 @@ impl ItemStore for DynamoContent {
             .expression_attribute_values(":status", s(status.as_str()))
             .set_exclusive_start_key(start);
         let (rows, more) = table::query_up_to(query, limit, "content.by_status").await?;
-        let items = rows.iter().map(doc).collect::<PortResult<Vec<UgcItem>>>()?;
+        let items = rows
+            .into_iter()
+            .map(doc)
+            .collect::<PortResult<Vec<UgcItem>>>()?;
         // More after a full page: the cursor is the last item's index key.
         let cursor = if more {
             items.last().map(status_sort_key)
@@ -195,7 +194,10 @@ impl ItemStore for DynamoContent {
             .expression_attribute_values(":c", s(creator_id))
             .scan_index_forward(false);
         let (rows, _) = table::query_up_to(query, limit, "content.by_creator").await?;
-        let mut items = rows.iter().map(doc).collect::<PortResult<Vec<UgcItem>>>()?;
+        let mut items = rows
+            .into_iter()
+            .map(doc)
+            .collect::<PortResult<Vec<UgcItem>>>()?;
         // DynamoDB answers newest first; emulators do not always.
         items.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
         items.truncate(limit);
@@ -309,7 +311,7 @@ impl MappingStore for DynamoContent {
 impl BlocklistStore for DynamoContent {
     async fn blocklist(&self) -> PortResult<Blocklist> {
         Ok(match self.get("CONFIG", "BLOCKLIST").await? {
-            Some(r) => doc(&r)?,
+            Some(r) => doc(r)?,
             None => Blocklist::default(),
         })
     }
@@ -322,7 +324,7 @@ impl BlocklistStore for DynamoContent {
 impl HashtagBudgetStore for DynamoContent {
     async fn hashtag_budget(&self) -> PortResult<HashtagBudget> {
         Ok(match self.get("CONFIG", "HASHTAGS").await? {
-            Some(r) => doc(&r)?,
+            Some(r) => doc(r)?,
             None => HashtagBudget::default(),
         })
     }

@@ -25,7 +25,7 @@ pub struct DynamoCreators {
     table: String,
 }
 
-fn decode<T: DeserializeOwned>(row: &table::Row) -> PortResult<T> {
+fn decode<T: DeserializeOwned>(row: table::Row) -> PortResult<T> {
     table::decode("creators.decode", row)
 }
 
@@ -60,7 +60,7 @@ impl DynamoCreators {
             .consistent_read(true);
         table::scan_all(scan, "creators.scan")
             .await?
-            .iter()
+            .into_iter()
             .map(decode)
             .collect()
     }
@@ -81,7 +81,7 @@ impl DynamoCreators {
             (Some(AttributeValue::S(x)), Some(AttributeValue::S(y))) => x.cmp(y),
             _ => std::cmp::Ordering::Equal,
         });
-        rows.iter().map(decode).collect()
+        rows.into_iter().map(decode).collect()
     }
 
     async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> PortResult<Option<T>> {
@@ -95,7 +95,7 @@ impl DynamoCreators {
             .send()
             .await
             .map_err(|e| sdk_error("creators.get", e))?;
-        out.item.as_ref().map(decode).transpose()
+        out.item.map(decode).transpose()
     }
 }
 

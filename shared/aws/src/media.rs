@@ -103,7 +103,6 @@ impl MediaRecords for DynamoMediaRecords {
             .await
             .map_err(|e| sdk_error("media.get", e))?;
         out.item
-            .as_ref()
             .map(|row| table::decode("media.decode", row))
             .transpose()
     }

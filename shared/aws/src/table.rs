@@ -56,13 +56,14 @@ pub(crate) fn encode<T: Serialize>(
     Ok(row)
 }
 
-/// A row's value: native attributes, or the legacy JSON `doc`.
-pub(crate) fn decode<T: DeserializeOwned>(operation: &'static str, row: &Row) -> PortResult<T> {
+/// A row's value: native attributes, or the legacy JSON `doc`. Takes the row: reading a page of
+/// them copies nothing.
+pub(crate) fn decode<T: DeserializeOwned>(operation: &'static str, row: Row) -> PortResult<T> {
     match row.get(LEGACY_DOC) {
         Some(AttributeValue::S(doc)) => {
             serde_json::from_str(doc).map_err(|e| PortError::invalid(operation, e))
         }
-        _ => serde_dynamo::from_item(row.clone()).map_err(|e| PortError::invalid(operation, e)),
+        _ => serde_dynamo::from_item(row).map_err(|e| PortError::invalid(operation, e)),
     }
 }
 
@@ -183,7 +184,7 @@ mod tests {
         assert!(!row.contains_key("note"), "None is absent, not NULL");
         assert_eq!(row["pk"], s("V#a"));
         assert!(!row.contains_key(LEGACY_DOC));
-        assert_eq!(decode::<V>("t", &row).unwrap(), v());
+        assert_eq!(decode::<V>("t", row.clone()).unwrap(), v());
         // A key that contradicts the value is refused.
         assert!(encode("t", &v(), [("id", s("b"))]).is_err());
         assert!(encode("t", &v(), [("id", s("a"))]).is_ok());
@@ -200,18 +201,18 @@ mod tests {
                 s(serde_json::to_string(&v()).unwrap()),
             ),
         ]);
-        assert_eq!(decode::<V>("t", &legacy).unwrap(), v());
+        assert_eq!(decode::<V>("t", legacy.clone()).unwrap(), v());
         let native = migrate_row(&legacy).unwrap().unwrap();
         assert!(!native.contains_key(LEGACY_DOC));
         assert_eq!(native["status"], s("live"), "index attributes are kept");
         assert_eq!(native["pk"], s("V#a"));
-        assert_eq!(decode::<V>("t", &native).unwrap(), v());
+        assert_eq!(decode::<V>("t", native.clone()).unwrap(), v());
         assert_eq!(
             migrate_row(&native).unwrap(),
             None,
             "migrating twice changes nothing"
         );
         let broken: Row = HashMap::from([(LEGACY_DOC.to_string(), s("{not json"))]);
-        assert!(decode::<V>("t", &broken).is_err());
+        assert!(decode::<V>("t", broken).is_err());
     }
 }
