@@ -60,7 +60,7 @@ web: $(WEB_STAMP)
 
 demo: venv tools web
 	cargo build -p reelcart-local
-	$(CARGO_TARGET_DIR)/debug/reelcart-local demo
+	REELCART_DEMO_LOG=$(CARGO_TARGET_DIR)/reelcart-demo.log $(CARGO_TARGET_DIR)/debug/reelcart-local demo
 
 up: venv tools web
 	cargo build -p reelcart-local

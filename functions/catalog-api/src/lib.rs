@@ -10,85 +10,99 @@
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use reelcart_domain::catalog::Channel;
-use reelcart_lambda::auth::Principal;
 use reelcart_lambda::config::{ConfigError, Vars};
 use reelcart_lambda::http::{ApiError, json};
+use reelcart_lambda::router::{Caller, Query, Reply, Routes, Staff, State, serve};
 use reelcart_ports::CatalogStore;
+use serde::Deserialize;
 use serde_json::{Map, Value};
-
-/// Who may read the reports.
-pub const ROLES: [&str; 2] = ["admin", "moderator"];
+use std::sync::Arc;
 
 #[derive(Debug)]
 pub struct Api<S> {
     pub store: S,
 }
 
-impl<S: CatalogStore> Api<S> {
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        self.dispatch(&req)
-            .await
-            .unwrap_or_else(|e| e.into_response())
-    }
-
-    async fn dispatch(&self, req: &Request) -> Result<Response<Body>, ApiError> {
-        let path = req.uri().path().trim_end_matches('/');
-        let route = match (req.method(), path) {
-            (&Method::GET, "/v1/catalog/quarantine") => Route::Quarantine,
-            (&Method::GET, "/v1/catalog/sync") => Route::Runs,
-            (&Method::GET, "/v1/catalog/products") => {
-                Principal::require(req, &ROLES)?;
-                return self.search(req).await;
-            }
-            _ => {
-                return Err(ApiError::client(
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    "no such route",
-                ));
-            }
-        };
-        Principal::require(req, &ROLES)?;
-        let channels = channels(req)?;
-        let mut out = Map::new();
-        for c in channels {
-            let value = match route {
-                Route::Quarantine => {
-                    let mut items = self
-                        .store
-                        .quarantined(c)
-                        .await
-                        .map_err(ApiError::internal)?;
-                    items.sort_by(|a, b| a.key.cmp(&b.key));
-                    serde_json::to_value(items).map_err(ApiError::internal)?
-                }
-                Route::Runs => {
-                    serde_json::to_value(self.store.run(c).await.map_err(ApiError::internal)?)
-                        .map_err(ApiError::internal)?
-                }
-            };
-            out.insert(c.to_string(), value);
-        }
-        let key = match route {
-            Route::Quarantine => "quarantine",
-            Route::Runs => "runs",
-        };
-        Ok(json(
-            StatusCode::OK,
-            &serde_json::json!({ key: Value::Object(out) }),
-        ))
-    }
+/// `?channel=` (one channel; default: every channel).
+#[derive(Debug, Deserialize)]
+struct ChannelQuery {
+    channel: Option<String>,
 }
 
-impl<S: CatalogStore> Api<S> {
-    async fn search(&self, req: &Request) -> Result<Response<Body>, ApiError> {
-        let query = req.uri().query().unwrap_or_default();
-        let param = |name: &str| {
-            form_urlencoded::parse(query.as_bytes())
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.into_owned())
-        };
-        let q = param("q").unwrap_or_default().trim().to_lowercase();
+/// `?q=&limit=` of the product search.
+#[derive(Debug, Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+    limit: Option<String>,
+}
+
+/// Every route the API serves: method and path, as the OpenAPI document writes them.
+pub fn routes() -> Vec<(Method, &'static str)> {
+    Api::<reelcart_aws::DynamoCatalog>::routes().list()
+}
+
+impl<S: CatalogStore + 'static> Api<S> {
+    /// Serve one request.
+    pub async fn handle(self: &Arc<Self>, req: Request) -> Response<Body> {
+        serve(Self::routes().build(self.clone()), req).await
+    }
+
+    /// Every route: the brand's staff (admins and moderators) may read each.
+    fn routes() -> Routes<Arc<Self>> {
+        type App<T> = State<Arc<T>>;
+        Routes::default()
+            .get(
+                "/v1/catalog/quarantine",
+                |State(a): App<Self>, _: Caller<Staff>, Query(q): Query<ChannelQuery>| async move {
+                    a.quarantine(q).await
+                },
+            )
+            .get(
+                "/v1/catalog/sync",
+                |State(a): App<Self>, _: Caller<Staff>, Query(q): Query<ChannelQuery>| async move {
+                    a.runs(q).await
+                },
+            )
+            .get(
+                "/v1/catalog/products",
+                |State(a): App<Self>, _: Caller<Staff>, Query(q): Query<SearchQuery>| async move {
+                    a.search(q).await
+                },
+            )
+    }
+
+    /// `GET /v1/catalog/quarantine`: what each channel holds back, by key.
+    async fn quarantine(&self, q: ChannelQuery) -> Reply {
+        let mut out = Map::new();
+        for c in channels(q)? {
+            let mut items = self.store.quarantined(c).await?;
+            items.sort_by(|a, b| a.key.cmp(&b.key));
+            out.insert(
+                c.to_string(),
+                serde_json::to_value(items).map_err(ApiError::internal)?,
+            );
+        }
+        Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({ "quarantine": out }),
+        ))
+    }
+
+    /// `GET /v1/catalog/sync`: each channel's current or last run.
+    async fn runs(&self, q: ChannelQuery) -> Reply {
+        let mut out = Map::new();
+        for c in channels(q)? {
+            let run = self.store.run(c).await?;
+            out.insert(
+                c.to_string(),
+                serde_json::to_value(run).map_err(ApiError::internal)?,
+            );
+        }
+        Ok(json(StatusCode::OK, &serde_json::json!({ "runs": out })))
+    }
+
+    async fn search(&self, query: SearchQuery) -> Reply {
+        let q = query.q.unwrap_or_default().trim().to_lowercase();
         if q.chars().count() > 100 {
             return Err(ApiError::client(
                 StatusCode::BAD_REQUEST,
@@ -96,7 +110,7 @@ impl<S: CatalogStore> Api<S> {
                 "q is at most 100 characters",
             ));
         }
-        let limit = match param("limit") {
+        let limit = match query.limit {
             None => 20,
             Some(l) => l
                 .parse::<usize>()
@@ -109,8 +123,7 @@ impl<S: CatalogStore> Api<S> {
         let mut found: Vec<_> = self
             .store
             .products()
-            .await
-            .map_err(ApiError::internal)?
+            .await?
             .into_iter()
             .filter(|p| {
                 q.is_empty()
@@ -150,17 +163,11 @@ impl<S: CatalogStore> Api<S> {
     }
 }
 
-enum Route {
-    Quarantine,
-    Runs,
-}
-
 /// `?channel=` (one), or every channel.
-fn channels(req: &Request) -> Result<Vec<Channel>, ApiError> {
-    let query = req.uri().query().unwrap_or_default();
-    match form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "channel") {
+fn channels(q: ChannelQuery) -> Result<Vec<Channel>, ApiError> {
+    match q.channel {
         None => Ok(Channel::ALL.to_vec()),
-        Some((_, v)) => Channel::parse(&v).map(|c| vec![c]).ok_or_else(|| {
+        Some(v) => Channel::parse(&v).map(|c| vec![c]).ok_or_else(|| {
             ApiError::client(
                 StatusCode::BAD_REQUEST,
                 "unknown_channel",
@@ -225,7 +232,7 @@ mod tests {
             )
             .await
             .unwrap();
-        let api = Api { store };
+        let api = Arc::new(Api { store });
         let status = |r: Response<Body>| r.status().as_u16();
         let q = "https://x/v1/catalog/quarantine";
         assert_eq!(status(api.handle(request(q, None)).await), 401);
@@ -302,7 +309,7 @@ mod search_tests {
         }
     }
 
-    async fn search(api: &Api<MemoryCatalog>, uri: &str, who: &str) -> (u16, Value) {
+    async fn search(api: &Arc<Api<MemoryCatalog>>, uri: &str, who: &str) -> (u16, Value) {
         let resp = api
             .handle(api_request("GET", uri, Some(("u1", who)), &[], None))
             .await;
@@ -334,7 +341,7 @@ mod search_tests {
             ])
             .await
             .unwrap();
-        let api = Api { store };
+        let api = Arc::new(Api { store });
         let (s, out) = search(&api, "/v1/catalog/products?q=tee", "[moderator]").await;
         assert_eq!(s, 200, "{out}");
         let ids: Vec<&str> = out["products"]

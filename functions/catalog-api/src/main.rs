@@ -8,7 +8,7 @@ async fn main() -> Result<(), Error> {
     reelcart_lambda::init_tracing();
     let sdk = reelcart_aws::load_sdk_config().await;
     let api = catalog_api::from_aws(&reelcart_lambda::config::env(), &sdk)?;
-    let api = &api;
+    let api = &std::sync::Arc::new(api);
     run(service_fn(move |req| async move {
         Ok::<_, Infallible>(api.handle(req).await)
     }))

@@ -107,7 +107,7 @@ fn product() -> Product {
     }
 }
 
-async fn api() -> Api<MemoryCatalog> {
+async fn api() -> std::sync::Arc<Api<MemoryCatalog>> {
     let store = MemoryCatalog::default();
     store.put_products(&[product()]).await.unwrap();
     store
@@ -125,7 +125,7 @@ async fn api() -> Api<MemoryCatalog> {
         )
         .await
         .unwrap();
-    Api { store }
+    std::sync::Arc::new(Api { store })
 }
 
 #[tokio::test]
@@ -151,4 +151,34 @@ async fn the_samples_get_their_answers() {
     let r = api.handle(request("sync-runs-no-group.json")).await;
     assert_eq!(r.status(), 403, "{}", body(&r));
     assert_eq!(body(&r)["error"]["code"], "forbidden");
+}
+
+/// Every answer the routes give to callers of each role is one `docs/openapi.yaml` lists for the
+/// operation, and every route is documented.
+#[tokio::test]
+async fn every_answer_is_documented() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/openapi.yaml"
+    ))
+    .unwrap();
+    let documented = reelcart_lambda::routes::openapi_operations(&doc);
+    for (method, path) in catalog_api::routes() {
+        assert!(
+            documented.contains(&(method.to_string(), path.to_string())),
+            "{method} {path} is not in docs/openapi.yaml"
+        );
+    }
+    let api = api().await;
+    let wrong =
+        reelcart_lambda::testing::undocumented_answers(&doc, &catalog_api::routes(), |req| {
+            let api = api.clone();
+            async move { api.handle(req).await }
+        })
+        .await;
+    assert!(
+        wrong.is_empty(),
+        "undocumented answers:\n{}",
+        wrong.join("\n")
+    );
 }

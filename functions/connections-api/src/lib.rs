@@ -155,12 +155,7 @@ where
 
     async fn list(&self, req: &Request) -> Result<Response<Body>, ApiError> {
         Principal::require(req, &[ADMIN])?;
-        let mut all = self
-            .refresher
-            .store
-            .list()
-            .await
-            .map_err(ApiError::internal)?;
+        let mut all = self.refresher.store.list().await?;
         all.sort_by(|a, b| a.connection.id.cmp(&b.connection.id));
         let views: Vec<ConnectionView> = all
             .into_iter()
@@ -237,8 +232,7 @@ where
                 code_verifier,
                 expires_at: claims.expires_at,
             })
-            .await
-            .map_err(ApiError::internal)?;
+            .await?;
         tracing::info!(%platform, admin = %admin.subject, "authorization started");
         Ok(json(
             StatusCode::OK,
@@ -264,11 +258,12 @@ where
                     serde_json::json!({ "connection": ConnectionView::from(connection) }),
                 ))
             }
-            Err(e @ ApiError::Client { .. }) if self.return_url.is_some() => {
-                let code = match &e {
-                    ApiError::Client { code, .. } => *code,
-                    ApiError::Internal(_) => "internal",
-                };
+            Err(ApiError::Client {
+                status,
+                code,
+                message,
+            }) if self.return_url.is_some() => {
+                let e = ApiError::client(status, code, message);
                 tracing::warn!(%platform, error = %e, "authorization not completed");
                 Ok(self.finish(e.status(), &[("error", code)], serde_json::Value::Null))
             }
@@ -338,8 +333,7 @@ where
         let pending = self
             .pending
             .take(&claims.nonce, now)
-            .await
-            .map_err(ApiError::internal)?
+            .await?
             .filter(|p| p.platform == platform && p.subject == claims.subject)
             .ok_or_else(|| {
                 bad(
@@ -417,8 +411,7 @@ where
                     "connected_by": pending.subject,
                 }),
             )
-            .await
-            .map_err(ApiError::internal)?;
+            .await?;
         Ok(c)
     }
 }

@@ -32,7 +32,7 @@
 //!   `POST /v1/creators/product-requests/{creator_id}/{request_id}` `{"status", "note"?}` —
 //!   approve, decline, mark shipped.
 //!
-//! Layout: `routes` holds the route table (each route once, with its roles; [`routes()`] lists it)
+//! Layout: `routes` holds the router (each route once, with its role; [`routes()`] lists them)
 //! and the handlers, a module per resource; `discounts` makes discount codes in the store (Shopify
 //! Admin API) and `presign` signs upload policies.
 
@@ -45,10 +45,7 @@ pub use presign::{Presigner, SdkPresigner};
 pub use reelcart_domain::creator::link_keys;
 pub use routes::routes;
 
-use lambda_http::{Body, Request, Response};
 use reelcart_domain::Clock;
-use reelcart_lambda::http::ApiError;
-use reelcart_ports::{AnalyticsStore, CatalogStore, CreatorStore, ItemStore, MediaRecords};
 use secrecy::SecretString;
 use std::sync::Arc;
 
@@ -57,7 +54,7 @@ use std::sync::Arc;
 use {
     reelcart_aws::presign::{PostPolicy, PostUpload},
     reelcart_domain::catalog::ProductStatus,
-    reelcart_ports::PortResult,
+    reelcart_ports::{AnalyticsStore, CatalogStore, MediaRecords, PortResult},
     routes::commission_cents,
     serde_json::Value,
 };
@@ -98,23 +95,6 @@ pub struct CreatorApi<S, C, P, A, K, M, D> {
 impl<S, C, P, A, K, M, D> std::fmt::Debug for CreatorApi<S, C, P, A, K, M, D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CreatorApi").finish_non_exhaustive()
-    }
-}
-
-impl<
-    S: CreatorStore,
-    C: CatalogStore,
-    P: Presigner,
-    A: AnalyticsStore,
-    K: ItemStore,
-    M: MediaRecords,
-    D: StoreDiscounts,
-> CreatorApi<S, C, P, A, K, M, D>
-{
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        self.dispatch(&req)
-            .await
-            .unwrap_or_else(ApiError::into_response)
     }
 }
 

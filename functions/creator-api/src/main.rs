@@ -10,7 +10,7 @@ async fn main() -> Result<(), Error> {
     let sdk = reelcart_aws::load_sdk_config().await;
     let api =
         creator_api::from_aws(&reelcart_lambda::config::env(), &sdk, Arc::new(SystemClock)).await?;
-    let api = &api;
+    let api = &Arc::new(api);
     run(service_fn(move |req: Request| async move {
         Ok::<_, Error>(api.handle(req).await)
     }))

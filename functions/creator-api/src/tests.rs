@@ -62,7 +62,8 @@ impl StoreDiscounts for FakeStore {
     }
 }
 
-type Test = CreatorApi<
+type Test = Arc<TestApi>;
+type TestApi = CreatorApi<
     MemoryCreators,
     MemoryCatalog,
     FakePresigner,
@@ -104,7 +105,7 @@ async fn api() -> Test {
         }])
         .await
         .unwrap();
-    CreatorApi {
+    Arc::new(CreatorApi {
         creators: MemoryCreators::default(),
         catalog,
         presigner: FakePresigner,
@@ -128,7 +129,7 @@ async fn api() -> Test {
             discount_percent: 10,
         },
         clock: Arc::new(FixedClock::at(NOW)),
-    }
+    })
 }
 
 async fn call(
@@ -544,7 +545,7 @@ async fn discount_codes_are_created_in_the_store_and_matched_on_orders() {
         422
     );
     let mut bare = self::api().await;
-    bare.discounts = FakeStore::default();
+    Arc::get_mut(&mut bare).unwrap().discounts = FakeStore::default();
     onboard(&bare, ANA, "Ana").await;
     let (s, out, _) = call(&bare, "POST", "/v1/creators/me/codes", ANA, Some(json!({}))).await;
     assert_eq!(
@@ -885,9 +886,47 @@ async fn a_code_is_claimed_before_the_store_makes_it_and_released_if_it_does_not
     stolen.creator_id = "cr_ben".into();
     assert!(!api.analytics.insert_creator_code(&stolen).await.unwrap());
     // The store fails: nothing stays recorded.
-    api.discounts = FakeStore::default();
+    Arc::get_mut(&mut api).unwrap().discounts = FakeStore::default();
     let before = api.analytics.creator_codes().await.unwrap().len();
     let (s, _, _) = call(&api, "POST", "/v1/creators/me/codes", ANA, Some(json!({}))).await;
     assert_eq!(s, 503);
     assert_eq!(api.analytics.creator_codes().await.unwrap().len(), before);
+}
+
+#[tokio::test]
+async fn every_route_is_reached_by_its_own_path_and_nothing_else_is_a_route() {
+    let api = api().await;
+    // Without a token each route answers 401: it exists (an unknown one is 404 or 405 first).
+    for (method, pattern) in crate::routes() {
+        let path = pattern
+            .replace("{creator_id}", "cr_ana")
+            .replace("{request_id}", "pr_1");
+        for p in [path.clone(), format!("{path}/")] {
+            let (status, body, _) = call(&api, method.as_str(), &p, None, None).await;
+            assert_eq!(status, 401, "{method} {p}: {body}");
+        }
+    }
+    for (method, path, want) in [
+        ("DELETE", "/v1/creators/me", 405),
+        ("GET", "/v1/creators/me/terms", 405),
+        ("GET", "/v1/creators/cr_ana", 404),
+        ("GET", "/v1/creators/me/../cr_ana/links", 404),
+        ("GET", "/v1/creators/me//links", 404),
+        ("GET", "/v1/creators/mex", 404),
+        ("GET", "/v1/creatorsx", 404),
+        ("GET", "/v1/creators/product-requests/cr_ana/pr_1", 405),
+        ("POST", "/v1/creators/product-requests/cr_ana", 404),
+        ("POST", "/v1/creators/product-requests//pr_1", 404),
+        ("POST", "/v1/creators/product-requests/cr_ana/pr_1/x", 404),
+        ("GET", "/", 404),
+    ] {
+        let (status, body, _) = call(&api, method, path, Some(("cr_ana", "[creator]")), None).await;
+        assert_eq!(status, want, "{method} {path}: {body}");
+        let code = if want == 404 {
+            "not_found"
+        } else {
+            "method_not_allowed"
+        };
+        assert_eq!(body["error"]["code"], code, "{method} {path}");
+    }
 }

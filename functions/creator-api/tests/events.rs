@@ -156,10 +156,10 @@ fn tee() -> Product {
     }
 }
 
-async fn api() -> TestApi {
+async fn api() -> Arc<TestApi> {
     let catalog = MemoryCatalog::default();
     catalog.put_products(&[tee()]).await.unwrap();
-    CreatorApi {
+    Arc::new(CreatorApi {
         creators: MemoryCreators::default(),
         catalog,
         analytics: MemoryAnalytics::default(),
@@ -181,7 +181,7 @@ async fn api() -> TestApi {
             discount_percent: 10,
         },
         clock: Arc::new(FixedClock::at(NOW)),
-    }
+    })
 }
 
 #[tokio::test]
@@ -234,5 +234,28 @@ async fn the_samples_get_their_answers_in_the_portals_order() {
     assert!(
         csv.contains(&format!("{CREATOR},Maya Makes,2025-11-01,2025-11-30,")),
         "{csv}"
+    );
+}
+
+/// Every answer the routes give to callers of each role, with and without a (malformed) body, is
+/// one `docs/openapi.yaml` lists for the operation.
+#[tokio::test]
+async fn every_answer_is_documented() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/openapi.yaml"
+    ))
+    .unwrap();
+    let api = api().await;
+    let wrong =
+        reelcart_lambda::testing::undocumented_answers(&doc, &creator_api::routes(), |req| {
+            let api = api.clone();
+            async move { api.handle(req).await }
+        })
+        .await;
+    assert!(
+        wrong.is_empty(),
+        "undocumented answers:\n{}",
+        wrong.join("\n")
     );
 }

@@ -407,10 +407,7 @@ where
                     .ok_or_else(|| bad("cursor is not one this feed made".into()))?,
             ),
         };
-        let page = self
-            .feed(&placement, cursor.as_ref(), limit)
-            .await
-            .map_err(ApiError::internal)?;
+        let page = self.feed(&placement, cursor.as_ref(), limit).await?;
         let body = serde_json::to_vec(&page).map_err(ApiError::internal)?;
         let etag = strong_etag(&body);
         let cache = format!(

@@ -40,25 +40,20 @@ mod routes;
 
 pub use routes::routes;
 
-use lambda_http::{Body, Request, Response};
 use reelcart_domain::Clock;
 use reelcart_domain::content::rights_request::BrandRights;
 use reelcart_lambda::config::{ConfigError, Vars};
-use reelcart_ports::{
-    BlobStore, BlocklistStore, CatalogStore, ItemStore, MappingStore, MediaRecords, MessageQueue,
-    RightsStore,
-};
 use std::sync::Arc;
 
 // What the crate's tests (`tests.rs`, `use super::*`) name from here.
 #[cfg(test)]
 use {
+    lambda_http::{Body, Request},
     reelcart_domain::content::{Channel, ProductMapping, Status, UgcItem},
+    reelcart_ports::CatalogStore,
     serde_json::{Value, json as j},
 };
 
-/// Who may moderate.
-pub const ROLES: [&str; 2] = ["moderator", "admin"];
 pub const MAX_PAGE: usize = 100;
 /// Bulk mappings per request.
 pub const MAX_BULK: usize = 5_000;
@@ -80,22 +75,6 @@ pub struct Api<S, C, B, Q, M> {
 impl<S, C, B, Q, M> std::fmt::Debug for Api<S, C, B, Q, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Api").finish_non_exhaustive()
-    }
-}
-
-impl<
-    S: ItemStore + RightsStore + MappingStore + BlocklistStore,
-    C: CatalogStore,
-    B: BlobStore,
-    Q: MessageQueue,
-    M: MediaRecords,
-> Api<S, C, B, Q, M>
-{
-    /// One request: its route (see [`routes()`]), the role, then the route's handler.
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        self.dispatch(&req)
-            .await
-            .unwrap_or_else(|e| e.into_response())
     }
 }
 

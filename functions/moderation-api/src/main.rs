@@ -12,7 +12,7 @@ async fn main() -> Result<(), Error> {
     let sdk = reelcart_aws::load_sdk_config().await;
     let api =
         moderation_api::from_aws(&reelcart_lambda::config::env(), &sdk, Arc::new(SystemClock))?;
-    let api = &api;
+    let api = &Arc::new(api);
     run(service_fn(move |req| async move {
         Ok::<_, Infallible>(api.handle(req).await)
     }))

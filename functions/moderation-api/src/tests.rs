@@ -70,12 +70,12 @@ fn item(n: usize) -> UgcItem {
     )
 }
 
-type TestApi = Api<MemoryContent, MemoryCatalog, MemoryBlobs, MemoryQueue, MemoryMediaRecords>;
+type TestApi = Arc<Api<MemoryContent, MemoryCatalog, MemoryBlobs, MemoryQueue, MemoryMediaRecords>>;
 
 async fn api() -> TestApi {
     let catalog = MemoryCatalog::default();
     catalog.put_products(&[product("TEE-BLK-M")]).await.unwrap();
-    Api {
+    Arc::new(Api {
         content: MemoryContent::default(),
         media: MemoryMediaRecords::default(),
         catalog,
@@ -88,7 +88,7 @@ async fn api() -> TestApi {
         )
         .unwrap(),
         clock: Arc::new(FixedClock::at(NOW)),
-    }
+    })
 }
 
 async fn call(api: &TestApi, r: Request) -> (u16, Value) {

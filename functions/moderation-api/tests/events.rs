@@ -101,7 +101,7 @@ fn every_sample_is_an_api_gateway_v2_request_on_a_route_of_the_function() {
 
 type TestApi = Api<MemoryContent, MemoryCatalog, MemoryBlobs, MemoryQueue, MemoryMediaRecords>;
 
-async fn api() -> TestApi {
+async fn api() -> Arc<TestApi> {
     let api = Api {
         content: MemoryContent::default(),
         media: MemoryMediaRecords::default(),
@@ -112,7 +112,7 @@ async fn api() -> TestApi {
         clock: Arc::new(FixedClock::at(NOW)),
     };
     api.content.create_item(&mentioned()).await.unwrap();
-    api
+    Arc::new(api)
 }
 
 #[tokio::test]
@@ -155,4 +155,27 @@ async fn the_blocklist_sample_body_is_one_an_admin_may_put() {
     let saved = api.content.blocklist().await.unwrap();
     assert_eq!(saved.words, ["giveaway", "dm for promo"]);
     assert_eq!(saved.handles, ["spam.account"]);
+}
+
+/// Every answer the routes give to callers of each role, with and without a (malformed) body, is
+/// one `docs/openapi.yaml` lists for the operation.
+#[tokio::test]
+async fn every_answer_is_documented() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/openapi.yaml"
+    ))
+    .unwrap();
+    let api = api().await;
+    let wrong =
+        reelcart_lambda::testing::undocumented_answers(&doc, &moderation_api::routes(), |req| {
+            let api = api.clone();
+            async move { api.handle(req).await }
+        })
+        .await;
+    assert!(
+        wrong.is_empty(),
+        "undocumented answers:\n{}",
+        wrong.join("\n")
+    );
 }

@@ -1,6 +1,8 @@
 //! `reelcart-local [up|demo] [--port N] [--prefix NAME] [--template PATH]`
 //!
-//! `up` runs the local stack in the foreground until Ctrl-C or SIGTERM; `demo` also runs the demo.
+//! `up` runs the local stack in the foreground until Ctrl-C or SIGTERM, logging JSON lines to
+//! stdout; `demo` also runs the demo, its story on the terminal and the JSON logs in a file it
+//! names (`REELCART_DEMO_LOG`, default `reelcart-demo.log` in the temporary directory).
 //! The port defaults to `REELCART_PORT` or 3000.
 
 use anyhow::{Context, Result, bail};
@@ -14,7 +16,19 @@ async fn main() -> Result<()> {
     if !matches!(mode.as_str(), "up" | "demo") {
         bail!("usage: reelcart-local [up|demo] [--port N] [--prefix NAME] [--template PATH]");
     }
-    reelcart_lambda::init_tracing_with_default(if mode == "demo" { "warn" } else { "info" });
+    // The demo tells its story on the terminal; the functions' JSON logs go to a file it names.
+    let demo_log = if mode == "demo" {
+        let path = std::env::var_os("REELCART_DEMO_LOG")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join("reelcart-demo.log"));
+        let file = std::fs::File::create(&path)
+            .with_context(|| format!("creating the demo's log file {}", path.display()))?;
+        reelcart_lambda::init_tracing_to(std::sync::Mutex::new(file), "info");
+        Some(path)
+    } else {
+        reelcart_lambda::init_tracing_with_default("info");
+        None
+    };
     let port: u16 = std::env::var("REELCART_PORT")
         .ok()
         .map(|p| p.parse())
@@ -55,11 +69,13 @@ async fn main() -> Result<()> {
     for (logical, physical) in names {
         println!("  {logical:<22} {}", physical.reference);
     }
-    if mode == "demo" {
+    if let Some(log) = &demo_log {
+        println!("  JSON logs of every function: {}", log.display());
         demo::run(&stack).await?;
         println!(
-            "\nThe stack keeps running at {} — Ctrl-C to stop.",
-            stack.url()
+            "\nThe stack keeps running at {} — Ctrl-C to stop. The functions' JSON logs: {}",
+            stack.url(),
+            log.display()
         );
     } else {
         println!("Ready. Ctrl-C or SIGTERM stops it.");

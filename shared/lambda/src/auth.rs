@@ -8,9 +8,9 @@
 //! without its authorizer), it is refused with 401 here too.
 
 use crate::http::ApiError;
-use lambda_http::http::StatusCode;
+use lambda_http::Request;
+use lambda_http::http::{Extensions, StatusCode};
 use lambda_http::request::RequestContext;
-use lambda_http::{Request, RequestExt};
 
 /// Claims that carry roles, in the order they are read.
 pub const ROLE_CLAIMS: [&str; 2] = ["cognito:groups", "roles"];
@@ -30,6 +30,12 @@ impl Principal {
 
     /// The caller, from the authorizer's claims; 401 when there are none.
     pub fn from_request(req: &Request) -> Result<Self, ApiError> {
+        Self::from_extensions(req.extensions())
+    }
+
+    /// As [`Principal::from_request`], from a request's extensions (where `lambda_http` keeps
+    /// the request context).
+    pub fn from_extensions(ext: &Extensions) -> Result<Self, ApiError> {
         let unauthorized = || {
             ApiError::client(
                 StatusCode::UNAUTHORIZED,
@@ -37,7 +43,7 @@ impl Principal {
                 "a valid token is required",
             )
         };
-        let claims = match req.request_context_ref() {
+        let claims = match ext.get::<RequestContext>() {
             Some(RequestContext::ApiGatewayV2(ctx)) => ctx
                 .authorizer
                 .as_ref()
@@ -61,7 +67,12 @@ impl Principal {
 
     /// The caller if they hold one of `roles`: 401 without a token, 403 without the role.
     pub fn require(req: &Request, roles: &[&str]) -> Result<Self, ApiError> {
-        let p = Self::from_request(req)?;
+        Self::require_in(req.extensions(), roles)
+    }
+
+    /// As [`Principal::require`], from a request's extensions.
+    pub fn require_in(ext: &Extensions, roles: &[&str]) -> Result<Self, ApiError> {
+        let p = Self::from_extensions(ext)?;
         if roles.iter().any(|r| p.has_role(r)) {
             Ok(p)
         } else {
@@ -91,6 +102,7 @@ pub fn parse_list(v: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lambda_http::RequestExt;
     use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 
     fn request(claims: Option<serde_json::Value>) -> Request {

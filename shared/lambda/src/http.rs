@@ -2,6 +2,7 @@
 
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Response};
+use reelcart_ports::PortError;
 use serde::Serialize;
 
 /// An error a client can act on (4xx), or an internal failure (opaque 500, detail logged once).
@@ -13,8 +14,45 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
+    /// A backing service is down or throttling (a [`PortError`] that a retry can fix): `503` with
+    /// `Retry-After`, the detail logged and never sent.
+    #[error("unavailable: {detail}")]
+    Unavailable {
+        retry_after_secs: u32,
+        detail: String,
+    },
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// A port's failure as an answer, by its kind: a service that is down or throttling is `503` with
+/// `Retry-After` (the client may retry), a write that lost a race is `409 conflict` (read again,
+/// then retry); a denied call, a missing resource or undecodable data is the deployment's fault
+/// or a bug, so `500`. The detail is logged, never sent.
+impl From<PortError> for ApiError {
+    fn from(e: PortError) -> Self {
+        match e {
+            PortError::Unavailable { .. } => Self::Unavailable {
+                retry_after_secs: 1,
+                detail: e.to_string(),
+            },
+            PortError::Throttled { .. } => Self::Unavailable {
+                retry_after_secs: 2,
+                detail: e.to_string(),
+            },
+            PortError::Conflict { .. } => {
+                tracing::warn!(error = %e, "write conflict");
+                Self::client(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    "the resource changed while this request was served: read it again and retry",
+                )
+            }
+            PortError::Denied { .. } | PortError::NotFound { .. } | PortError::Invalid { .. } => {
+                Self::Internal(e.to_string())
+            }
+        }
+    }
 }
 
 impl ApiError {
@@ -33,6 +71,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Client { status, .. } => *status,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -45,6 +84,20 @@ impl ApiError {
                 code,
                 message,
             } => error_body(status, code, &message),
+            ApiError::Unavailable {
+                retry_after_secs,
+                detail,
+            } => {
+                tracing::warn!(error = %detail, "backing service unavailable");
+                let mut r = error_body(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "a service behind this API is unavailable: retry shortly",
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, retry_after_secs.into());
+                r
+            }
             ApiError::Internal(detail) => {
                 tracing::error!(error = %detail, "request failed");
                 error_body(

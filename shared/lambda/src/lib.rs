@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod config;
 pub mod http;
+pub mod router;
 pub mod routes;
 pub mod sqs;
 #[cfg(feature = "testing")]
@@ -15,8 +16,17 @@ pub fn init_tracing() {
     init_tracing_with_default("info");
 }
 
-/// As [`init_tracing`], with another default level (the local stack's demo keeps the console quiet).
+/// As [`init_tracing`], with another default level.
 pub fn init_tracing_with_default(default_level: &str) {
+    init_tracing_to(std::io::stdout, default_level);
+}
+
+/// As [`init_tracing_with_default`], the JSON lines written to `writer` (the local stack's demo
+/// keeps its story on the terminal and its logs in a file).
+pub fn init_tracing_to<W>(writer: W, default_level: &str)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     use tracing_subscriber::EnvFilter;
     let filter = std::env::var("RUST_LOG")
         .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|l| l.to_lowercase()))
@@ -26,6 +36,7 @@ pub fn init_tracing_with_default(default_level: &str) {
         .with_env_filter(EnvFilter::new(filter))
         .with_current_span(false)
         .with_target(false)
+        .with_writer(writer)
         .finish();
     // Already initialised (tests, the local stack): keep the first subscriber.
     if tracing::subscriber::set_global_default(subscriber).is_err() {

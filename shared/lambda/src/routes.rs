@@ -1,51 +1,22 @@
-//! Route tables for the HTTP functions: each lists its routes once — method, path as
-//! `docs/openapi.yaml` writes it (`{name}` is one non-empty segment), the roles that may call it,
-//! what serves it — and matches requests with [`matches`]. [`openapi_operations`] reads the
-//! document's operations, so a test can hold a table and the document to each other.
+//! Reading `docs/openapi.yaml`'s operations and their documented statuses, so tests can hold the
+//! HTTP functions' routers ([`crate::router::Routes`]) and the document to each other.
 
-use std::collections::BTreeSet;
-
-/// A route's path parameters, by their names in the pattern, in order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Params<'a>(pub Vec<(&'static str, &'a str)>);
-
-impl<'a> Params<'a> {
-    /// The value of parameter `name`.
-    pub fn get(&self, name: &str) -> Option<&'a str> {
-        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
-    }
-
-    /// The values, in the pattern's order.
-    pub fn values(&self) -> Vec<&'a str> {
-        self.0.iter().map(|(_, v)| *v).collect()
-    }
-}
-
-/// `path`'s parameters when it has `pattern`'s shape, segment by segment (a trailing `/` of
-/// `path` ignored; an empty segment never fills a parameter).
-pub fn matches<'a>(pattern: &'static str, path: &'a str) -> Option<Params<'a>> {
-    let path = path.trim_end_matches('/');
-    let mut params = Vec::new();
-    let mut segments = path.split('/');
-    for want in pattern.split('/') {
-        let got = segments.next()?;
-        match want.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
-            Some(name) if !got.is_empty() => params.push((name, got)),
-            None if want == got => {}
-            _ => return None,
-        }
-    }
-    segments.next().is_none().then_some(Params(params))
-}
+use std::collections::{BTreeMap, BTreeSet};
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "patch", "head", "options", "trace",
 ];
 
-/// The operations (`GET`, path) under `paths:` of an OpenAPI document, read from its layout: a
-/// path is a key indented two spaces, its operations keys indented four. Enough for the
-/// project's own document (block style); not a YAML parser.
+/// The operations (`GET`, path) under `paths:` of an OpenAPI document.
 pub fn openapi_operations(doc: &str) -> BTreeSet<(String, String)> {
+    openapi_responses(doc).into_keys().collect()
+}
+
+/// Each operation (`GET`, path) under `paths:` of an OpenAPI document, with the statuses its
+/// `responses:` lists (`"200"`, `"4XX"`, `default` …). Read from the layout: a path is a key
+/// indented two spaces, its operations four, an operation's `responses:` six and each status
+/// eight. Enough for the project's own document (block style); not a YAML parser.
+pub fn openapi_responses(doc: &str) -> BTreeMap<(String, String), BTreeSet<String>> {
     let key = |line: &str, indent: usize| -> Option<String> {
         let rest = line.strip_prefix(&" ".repeat(indent))?;
         if rest.starts_with([' ', '#']) {
@@ -54,22 +25,32 @@ pub fn openapi_operations(doc: &str) -> BTreeSet<(String, String)> {
         let (k, _) = rest.split_once(':')?;
         Some(k.trim().trim_matches(['"', '\'']).to_string())
     };
-    let mut out = BTreeSet::new();
-    let (mut in_paths, mut path) = (false, None::<String>);
+    let mut out: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    let (mut in_paths, mut path, mut op, mut in_responses) = (false, None::<String>, None, false);
     for line in doc.lines() {
         if line.trim().is_empty() || line.trim_start().starts_with('#') {
             continue;
         }
         if let Some(top) = key(line, 0) {
-            (in_paths, path) = (top == "paths", None);
+            (in_paths, path, op) = (top == "paths", None, None);
         } else if !in_paths {
             continue;
         } else if let Some(p) = key(line, 2) {
-            path = Some(p).filter(|p| p.starts_with('/'));
-        } else if let (Some(p), Some(m)) = (&path, key(line, 4))
-            && METHODS.contains(&m.as_str())
-        {
-            out.insert((m.to_ascii_uppercase(), p.clone()));
+            (path, op) = (Some(p).filter(|p| p.starts_with('/')), None);
+        } else if let Some(m) = key(line, 4) {
+            op = match &path {
+                Some(p) if METHODS.contains(&m.as_str()) => {
+                    let k = (m.to_ascii_uppercase(), p.clone());
+                    out.entry(k.clone()).or_default();
+                    Some(k)
+                }
+                _ => None,
+            };
+            in_responses = false;
+        } else if let Some(k) = key(line, 6) {
+            in_responses = k == "responses";
+        } else if let (true, Some(o), Some(status)) = (in_responses, &op, key(line, 8)) {
+            out.entry(o.clone()).or_default().insert(status);
         }
     }
     out
@@ -78,31 +59,6 @@ pub fn openapi_operations(doc: &str) -> BTreeSet<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_match_segment_by_segment() {
-        let p = "/v1/creators/product-requests/{creator_id}/{request_id}";
-        assert_eq!(
-            matches(p, "/v1/creators/product-requests/cr_a/pr_1/"),
-            Some(Params(vec![("creator_id", "cr_a"), ("request_id", "pr_1")]))
-        );
-        assert_eq!(
-            matches(p, "/v1/creators/product-requests/cr_a/pr_1").and_then(|m| m.get("request_id")),
-            Some("pr_1")
-        );
-        for path in [
-            "/v1/creators/product-requests//pr_1",
-            "/v1/creators/product-requests/cr_a",
-            "/v1/creators/product-requests/cr_a/pr_1/x",
-            "/v1/creatorsproduct-requests/cr_a/pr_1",
-        ] {
-            assert_eq!(matches(p, path), None, "{path}");
-        }
-        assert_eq!(
-            matches("/v1/creators", "/v1/creators"),
-            Some(Params::default())
-        );
-    }
 
     #[test]
     fn the_reader_finds_the_operations_of_paths_only() {
@@ -119,5 +75,22 @@ mod tests {
             ops,
             want.map(|(m, p)| (m.to_string(), p.to_string())).to_vec()
         );
+    }
+
+    #[test]
+    fn the_reader_finds_each_operations_statuses() {
+        let doc = "paths:\n  /v1/a:\n    get:\n      summary: x\n      responses:\n        \"200\": {description: ok}\n        \
+                   '404':\n          description: no\n          content: {}\n        default: {description: e}\n      \
+                   security: []\n    post:\n      requestBody:\n        \"999\": x\n      responses:\n        \
+                   \"201\": {description: made}\ncomponents:\n  responses:\n    Error: {}\n";
+        let r = openapi_responses(doc);
+        let of = |m: &str| -> Vec<String> {
+            r[&(m.to_string(), "/v1/a".to_string())]
+                .iter()
+                .cloned()
+                .collect()
+        };
+        assert_eq!(of("GET"), ["200", "404", "default"]);
+        assert_eq!(of("POST"), ["201"]);
     }
 }

@@ -123,3 +123,55 @@ pub mod samples {
         serde_json::from_slice(r.body().as_ref()).unwrap_or(serde_json::Value::Null)
     }
 }
+
+/// The answers of an API that its OpenAPI document does not list: every route of `routes` is
+/// called with no token and with a token of each role (`creator`, `moderator`, `admin`), with no
+/// body, a malformed one and an empty object (a `{name}` segment filled with `x`), and each
+/// status must be one the document gives for that operation. A `5xx` is always reported. Empty
+/// when the router and the document agree.
+pub async fn undocumented_answers<F, Fut>(
+    doc: &str,
+    routes: &[(lambda_http::http::Method, &'static str)],
+    call: F,
+) -> Vec<String>
+where
+    F: Fn(lambda_http::Request) -> Fut,
+    Fut: std::future::Future<Output = lambda_http::Response<lambda_http::Body>>,
+{
+    let documented = crate::routes::openapi_responses(doc);
+    let mut out = Vec::new();
+    for (method, path) in routes {
+        let uri: Vec<&str> = path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "x" } else { s })
+            .collect();
+        let uri = uri.join("/");
+        let listed = documented
+            .get(&(method.to_string(), path.to_string()))
+            .cloned()
+            .unwrap_or_default();
+        for who in [
+            None,
+            Some("[creator]"),
+            Some("[moderator]"),
+            Some("[admin]"),
+        ] {
+            for body in [None, Some(&b"{"[..]), Some(&b"{}"[..])] {
+                let auth = who.map(|groups| ("sub-1", groups));
+                let resp = call(api_request(method.as_str(), &uri, auth, &[], body)).await;
+                let status = resp.status();
+                let class = format!("{}XX", status.as_u16() / 100);
+                if status.is_server_error()
+                    || !(listed.contains(status.as_str()) || listed.contains(&class))
+                {
+                    out.push(format!(
+                        "{method} {path} as {} with body {:?}: {status} (documented: {listed:?})",
+                        who.unwrap_or("nobody"),
+                        body.map(String::from_utf8_lossy),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}

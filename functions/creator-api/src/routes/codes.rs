@@ -1,12 +1,13 @@
 //! `GET`/`POST /v1/creators/me/codes`: discount codes, made in the store and matched on orders.
 
-use super::{MAX_BODY, client, invalid, word};
+use super::{client, invalid, word};
 use crate::{CreatorApi, DiscountError, StoreDiscounts};
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use reelcart_domain::attribution::CreatorCode;
 use reelcart_domain::creator::new_discount_code;
-use reelcart_lambda::http::{ApiError, json, json_body};
+use reelcart_lambda::http::{ApiError, json};
+use reelcart_lambda::router::from_json;
 use reelcart_ports::{AnalyticsStore, CreatorStore};
 use serde::Deserialize;
 use serde_json::json as j;
@@ -22,11 +23,11 @@ pub(crate) struct CodeBody {
 
 impl CodeBody {
     /// The request's body, which is optional: none is no campaign.
-    pub(crate) fn of(req: &Request) -> Result<Self, ApiError> {
-        if req.body().is_empty() {
+    pub(crate) fn of(body: &[u8]) -> Result<Self, ApiError> {
+        if body.is_empty() {
             Ok(Self { campaign: None })
         } else {
-            json_body(req, MAX_BODY)
+            from_json(body)
         }
     }
 }
@@ -65,12 +66,7 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D: StoreDiscounts>
                 store_id: None,
                 created_at: now,
             };
-            if !self
-                .analytics
-                .insert_creator_code(&record)
-                .await
-                .map_err(ApiError::internal)?
-            {
+            if !self.analytics.insert_creator_code(&record).await? {
                 continue;
             }
             let title = format!("Creator {} ({})", c.id, record.code);
@@ -81,10 +77,7 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D: StoreDiscounts>
             let store_id = match created {
                 Ok(store_id) => store_id,
                 Err(e) => {
-                    self.analytics
-                        .delete_creator_code(&record.code)
-                        .await
-                        .map_err(ApiError::internal)?;
+                    self.analytics.delete_creator_code(&record.code).await?;
                     match e {
                         DiscountError::Taken => continue,
                         DiscountError::Unavailable => {
@@ -106,10 +99,7 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D: StoreDiscounts>
                 }
             };
             record.store_id = Some(store_id);
-            self.analytics
-                .put_creator_code(&record)
-                .await
-                .map_err(ApiError::internal)?;
+            self.analytics.put_creator_code(&record).await?;
             tracing::info!(creator = %id, code = %record.code, "discount code created");
             return Ok(json(StatusCode::CREATED, &j!({ "code": record })));
         }
@@ -125,8 +115,7 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D: StoreDiscounts>
         let mut v: Vec<CreatorCode> = self
             .analytics
             .creator_codes()
-            .await
-            .map_err(ApiError::internal)?
+            .await?
             .into_iter()
             .filter(|c| c.creator_id == id)
             .collect();

@@ -4,7 +4,7 @@
 use super::{client, invalid};
 use crate::{CreatorApi, Presigner};
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Response};
 use reelcart_domain::attribution::{day_of, day_range};
 use reelcart_domain::content::{Status, UgcItem};
 use reelcart_lambda::http::{ApiError, json};
@@ -36,6 +36,12 @@ fn media_view(m: Option<&reelcart_domain::video::MediaRecord>) -> (Value, Value,
         manifest.map_or(Value::Null, |x| Value::from(x.poster.clone())),
         manifest.map_or(Value::Null, |x| Value::from(x.master.clone())),
     )
+}
+
+/// `?month=YYYY-MM` (default: this month).
+#[derive(Debug, Deserialize)]
+pub(crate) struct MonthQuery {
+    month: Option<String>,
 }
 
 impl<S: CreatorStore, C, P: Presigner, A, K: ItemStore, M: MediaRecords, D>
@@ -78,8 +84,7 @@ impl<S: CreatorStore, C, P: Presigner, A, K: ItemStore, M: MediaRecords, D>
         let form = self
             .presigner
             .presign(&policy, self.clock.now_unix())
-            .await
-            .map_err(ApiError::internal)?;
+            .await?;
         Ok(json(
             StatusCode::CREATED,
             &j!({ "upload_id": upload_id, "key": policy.key, "form": form }),
@@ -107,8 +112,7 @@ impl<S: CreatorStore, C, P: Presigner, A, K: ItemStore, M: MediaRecords, D>
         let records: Vec<_> = futures::stream::iter(reads)
             .buffered(8)
             .try_collect()
-            .await
-            .map_err(ApiError::internal)?;
+            .await?;
         let mut out = Vec::with_capacity(items.len());
         for (i, m) in items.iter().zip(records) {
             let (media, poster, master) = media_view(m.as_ref());
@@ -131,10 +135,10 @@ impl<S: CreatorStore, C, P: Presigner, A, K: ItemStore, M: MediaRecords, D>
     pub(crate) async fn calendar(
         &self,
         id: &str,
-        req: &Request,
+        query: MonthQuery,
     ) -> Result<Response<Body>, ApiError> {
-        let month = match req.query_string_parameters().first("month") {
-            Some(m) => m.to_string(),
+        let month = match query.month {
+            Some(m) => m,
             None => day_of(self.clock.now_unix())[..7].to_string(),
         };
         let first = format!("{month}-01");

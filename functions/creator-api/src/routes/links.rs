@@ -51,15 +51,12 @@ impl<S: CreatorStore, C: CatalogStore, P, A, K, M, D> CreatorApi<S, C, P, A, K, 
             campaign: body.campaign,
             created_at: self.clock.now_unix(),
         };
-        self.creators
-            .put_link(&link)
-            .await
-            .map_err(ApiError::internal)?;
+        self.creators.put_link(&link).await?;
         Ok(json(StatusCode::CREATED, &self.link_view(&link)?))
     }
 
     pub(crate) async fn list_links(&self, id: &str) -> Result<Response<Body>, ApiError> {
-        let links = self.creators.links(id).await.map_err(ApiError::internal)?;
+        let links = self.creators.links(id).await?;
         let views = links
             .iter()
             .map(|l| self.link_view(l))

@@ -1,7 +1,7 @@
-//! The routes, listed once in [`TABLE`]: a request's route and the roles that may call it come
-//! from there (an unknown method and path is `404 not_found` before any token is looked at; then
-//! `401`/`403` from the role check), and [`routes`] exposes the same list (to check the OpenAPI
-//! document against it). The handlers live with their resource:
+//! The routes, each written once in [`CreatorApi::routes`] with the role its caller needs (an
+//! extractor: `401`/`403` before the body is read; an unknown path is `404 not_found` and another
+//! method `405`, before any token is looked at), and [`routes`] lists them (to check the OpenAPI
+//! document against them). The handlers live with their resource:
 //!
 //! - [`profile`]: the profile and the terms (`/me`, `/me/terms`), the brand's list of creators;
 //! - [`links`]: trackable links (`/me/links`);
@@ -21,85 +21,27 @@ mod reports;
 #[cfg(test)]
 pub(crate) use reports::commission_cents;
 
-use crate::{CreatorApi, Presigner, StoreDiscounts};
+use crate::{AwsCreatorApi, CreatorApi, Presigner, StoreDiscounts};
 use codes::CodeBody;
+use content::MonthQuery;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use reelcart_lambda::auth::Principal;
-use reelcart_lambda::http::{ApiError, json_body};
-use reelcart_lambda::routes::{Params, matches};
+use product_requests::StatusQuery;
+use reelcart_lambda::http::ApiError;
+use reelcart_lambda::router::{
+    Admin, Caller, CreatorRole, Json, PathParams, Query, RawBody, Routes, State, serve,
+};
 use reelcart_ports::{AnalyticsStore, CatalogStore, CreatorStore, ItemStore, MediaRecords};
+use reports::{DashboardQuery, PeriodQuery};
+use std::sync::Arc;
 
-/// The largest JSON body read.
-const MAX_BODY: usize = 16 * 1024;
-
-/// What serves a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Route {
-    Profile,
-    PutProfile,
-    AcceptTerms,
-    ListLinks,
-    CreateLink,
-    Upload,
-    Dashboard,
-    Payouts,
-    ListCodes,
-    CreateCode,
-    Submissions,
-    Calendar,
-    MyRequests,
-    RequestProduct,
-    Creators,
-    PayoutReport,
-    Requests,
-    Decide,
-}
-
-/// The roles that may call a route (any one of them).
-type Roles = &'static [&'static str];
-
-const CREATOR: Roles = &["creator"];
-const ADMIN: Roles = &["admin"];
-
-/// Every route: method, path (as in the OpenAPI document: `{name}` is one non-empty segment), the
-/// roles that may call it, and what serves it.
-#[rustfmt::skip]
-static TABLE: &[(Method, &str, Roles, Route)] = &[
-    // The creator's own data: the token's subject is the creator.
-    (Method::GET,  "/v1/creators/me",                  CREATOR, Route::Profile),
-    (Method::PUT,  "/v1/creators/me",                  CREATOR, Route::PutProfile),
-    (Method::POST, "/v1/creators/me/terms",            CREATOR, Route::AcceptTerms),
-    (Method::GET,  "/v1/creators/me/links",            CREATOR, Route::ListLinks),
-    (Method::POST, "/v1/creators/me/links",            CREATOR, Route::CreateLink),
-    (Method::POST, "/v1/creators/me/uploads",          CREATOR, Route::Upload),
-    (Method::GET,  "/v1/creators/me/dashboard",        CREATOR, Route::Dashboard),
-    (Method::GET,  "/v1/creators/me/payouts",          CREATOR, Route::Payouts),
-    (Method::GET,  "/v1/creators/me/codes",            CREATOR, Route::ListCodes),
-    (Method::POST, "/v1/creators/me/codes",            CREATOR, Route::CreateCode),
-    (Method::GET,  "/v1/creators/me/submissions",      CREATOR, Route::Submissions),
-    (Method::GET,  "/v1/creators/me/calendar",         CREATOR, Route::Calendar),
-    (Method::GET,  "/v1/creators/me/product-requests", CREATOR, Route::MyRequests),
-    (Method::POST, "/v1/creators/me/product-requests", CREATOR, Route::RequestProduct),
-    // The brand's.
-    (Method::GET,  "/v1/creators",                     ADMIN,   Route::Creators),
-    (Method::GET,  "/v1/creators/payouts",             ADMIN,   Route::PayoutReport),
-    (Method::GET,  "/v1/creators/product-requests",    ADMIN,   Route::Requests),
-    (Method::POST, "/v1/creators/product-requests/{creator_id}/{request_id}", ADMIN, Route::Decide),
-];
+/// A creator calling about themselves (the token's subject), or the brand's admin.
+type Me = Caller<CreatorRole>;
+type Brand = Caller<Admin>;
 
 /// Every route the API serves: method and path, as the OpenAPI document writes them.
 pub fn routes() -> Vec<(Method, &'static str)> {
-    TABLE.iter().map(|(m, p, ..)| (m.clone(), *p)).collect()
-}
-
-/// The route of `method` on `path` (a trailing `/` ignored), who may call it, and its parameters.
-fn parse<'a>(method: &Method, path: &'a str) -> Option<(Route, Roles, Params<'a>)> {
-    let path = path.trim_end_matches('/');
-    TABLE
-        .iter()
-        .filter(|(m, ..)| m == method)
-        .find_map(|(_, pattern, roles, route)| Some((*route, *roles, matches(pattern, path)?)))
+    AwsCreatorApi::routes().list()
 }
 
 fn client(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
@@ -119,103 +61,124 @@ fn word(s: &str, max: usize) -> bool {
 }
 
 impl<
-    S: CreatorStore,
-    C: CatalogStore,
-    P: Presigner,
-    A: AnalyticsStore,
-    K: ItemStore,
-    M: MediaRecords,
-    D: StoreDiscounts,
+    S: CreatorStore + 'static,
+    C: CatalogStore + 'static,
+    P: Presigner + 'static,
+    A: AnalyticsStore + 'static,
+    K: ItemStore + 'static,
+    M: MediaRecords + 'static,
+    D: StoreDiscounts + 'static,
 > CreatorApi<S, C, P, A, K, M, D>
 {
-    /// `404 not_found` for an unknown route, then the role check, then the route's handler.
-    pub(crate) async fn dispatch(&self, req: &Request) -> Result<Response<Body>, ApiError> {
-        let (route, roles, params) = parse(req.method(), req.uri().path())
-            .ok_or_else(|| client(StatusCode::NOT_FOUND, "not_found", "no such route"))?;
-        let who = Principal::require(req, roles)?;
-        // The creator on `/me` routes; the brand's admin on the others.
-        let caller = who.subject.as_str();
-        match route {
-            Route::Profile => self.profile(caller).await,
-            Route::PutProfile => self.put_profile(caller, json_body(req, MAX_BODY)?).await,
-            Route::AcceptTerms => self.accept_terms(caller, json_body(req, MAX_BODY)?).await,
-            Route::ListLinks => self.list_links(caller).await,
-            Route::CreateLink => self.create_link(caller, json_body(req, MAX_BODY)?).await,
-            Route::Upload => self.upload(caller, json_body(req, MAX_BODY)?).await,
-            Route::Dashboard => self.dashboard(caller, req).await,
-            Route::Payouts => self.payouts(caller, req).await,
-            Route::ListCodes => self.list_codes(caller).await,
-            Route::CreateCode => self.create_code(caller, CodeBody::of(req)?).await,
-            Route::Submissions => self.submissions(caller).await,
-            Route::Calendar => self.calendar(caller, req).await,
-            Route::MyRequests => self.my_requests(caller).await,
-            Route::RequestProduct => {
-                self.request_product(caller, json_body(req, MAX_BODY)?)
-                    .await
-            }
-            Route::Creators => self.creators().await,
-            Route::PayoutReport => self.payout_report(req).await,
-            Route::Requests => self.requests(req).await,
-            Route::Decide => {
-                let param = |name: &str| {
-                    params.get(name).ok_or_else(|| {
-                        ApiError::internal(format!("the route has no parameter {name}"))
-                    })
-                };
-                let creator = param("creator_id")?;
-                let id = param("request_id")?;
-                self.decide(creator, id, caller, json_body(req, MAX_BODY)?)
-                    .await
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_route_is_reached_by_its_own_path_only() {
-        for (method, pattern, roles, route) in TABLE {
-            let path = pattern
-                .replace("{creator_id}", "cr_ana")
-                .replace("{request_id}", "pr_1");
-            for p in [path.clone(), format!("{path}/")] {
-                let (got, got_roles, _) = parse(method, &p).unwrap();
-                assert_eq!((got, got_roles), (*route, *roles), "{method} {p}");
-            }
-            let others = TABLE
-                .iter()
-                .filter(|(m, p, ..)| m == method && p == pattern);
-            assert_eq!(others.count(), 1, "{method} {pattern} is listed once");
-        }
-        let (_, _, params) =
-            parse(&Method::POST, "/v1/creators/product-requests/cr_ana/pr_1").unwrap();
-        assert_eq!(
-            params,
-            Params(vec![("creator_id", "cr_ana"), ("request_id", "pr_1")])
-        );
+    /// Serve one request.
+    pub async fn handle(self: &Arc<Self>, req: Request) -> Response<Body> {
+        serve(Self::routes().build(self.clone()), req).await
     }
 
-    #[test]
-    fn anything_else_is_no_route() {
-        for (method, path) in [
-            (Method::DELETE, "/v1/creators/me"),
-            (Method::GET, "/v1/creators/me/terms"),
-            (Method::GET, "/v1/creators/cr_ana"),
-            (Method::GET, "/v1/creators/me/../cr_ana/links"),
-            (Method::GET, "/v1/creators/me//links"),
-            (Method::GET, "/v1/creators/mex"),
-            (Method::GET, "/v1/creatorsx"),
-            (Method::GET, "/v1/creators/product-requests/cr_ana/pr_1"),
-            (Method::POST, "/v1/creators/product-requests/cr_ana"),
-            (Method::POST, "/v1/creators/product-requests//pr_1"),
-            (Method::POST, "/v1/creators/product-requests/cr_ana/pr_1/x"),
-            (Method::GET, "/"),
-            (Method::GET, ""),
-        ] {
-            assert!(parse(&method, path).is_none(), "{method} {path}");
-        }
+    /// Every route: method, path (as in the OpenAPI document), who may call it (the extractor),
+    /// and what serves it.
+    fn routes() -> Routes<Arc<Self>> {
+        type App<T> = State<Arc<T>>;
+        Routes::default()
+            // The creator's own data: the token's subject is the creator.
+            .get(
+                "/v1/creators/me",
+                |State(a): App<Self>, me: Me| async move { a.profile(me.subject()).await },
+            )
+            .put(
+                "/v1/creators/me",
+                |State(a): App<Self>, me: Me, Json(b): Json<_>| async move {
+                    a.put_profile(me.subject(), b).await
+                },
+            )
+            .post(
+                "/v1/creators/me/terms",
+                |State(a): App<Self>, me: Me, Json(b): Json<_>| async move {
+                    a.accept_terms(me.subject(), b).await
+                },
+            )
+            .get(
+                "/v1/creators/me/links",
+                |State(a): App<Self>, me: Me| async move { a.list_links(me.subject()).await },
+            )
+            .post(
+                "/v1/creators/me/links",
+                |State(a): App<Self>, me: Me, Json(b): Json<_>| async move {
+                    a.create_link(me.subject(), b).await
+                },
+            )
+            .post(
+                "/v1/creators/me/uploads",
+                |State(a): App<Self>, me: Me, Json(b): Json<_>| async move {
+                    a.upload(me.subject(), b).await
+                },
+            )
+            .get(
+                "/v1/creators/me/dashboard",
+                |State(a): App<Self>, me: Me, Query(q): Query<DashboardQuery>| async move {
+                    a.dashboard(me.subject(), q).await
+                },
+            )
+            .get(
+                "/v1/creators/me/payouts",
+                |State(a): App<Self>, me: Me, Query(q): Query<PeriodQuery>| async move {
+                    a.payouts(me.subject(), q).await
+                },
+            )
+            .get(
+                "/v1/creators/me/codes",
+                |State(a): App<Self>, me: Me| async move { a.list_codes(me.subject()).await },
+            )
+            .post(
+                "/v1/creators/me/codes",
+                |State(a): App<Self>, me: Me, RawBody(b): RawBody| async move {
+                    a.create_code(me.subject(), CodeBody::of(&b)?).await
+                },
+            )
+            .get(
+                "/v1/creators/me/submissions",
+                |State(a): App<Self>, me: Me| async move { a.submissions(me.subject()).await },
+            )
+            .get(
+                "/v1/creators/me/calendar",
+                |State(a): App<Self>, me: Me, Query(q): Query<MonthQuery>| async move {
+                    a.calendar(me.subject(), q).await
+                },
+            )
+            .get(
+                "/v1/creators/me/product-requests",
+                |State(a): App<Self>, me: Me| async move { a.my_requests(me.subject()).await },
+            )
+            .post(
+                "/v1/creators/me/product-requests",
+                |State(a): App<Self>, me: Me, Json(b): Json<_>| async move {
+                    a.request_product(me.subject(), b).await
+                },
+            )
+            // The brand's.
+            .get("/v1/creators", |State(a): App<Self>, _: Brand| async move {
+                a.creators().await
+            })
+            .get(
+                "/v1/creators/payouts",
+                |State(a): App<Self>, _: Brand, Query(q): Query<PeriodQuery>| async move {
+                    a.payout_report(q).await
+                },
+            )
+            .get(
+                "/v1/creators/product-requests",
+                |State(a): App<Self>, _: Brand, Query(q): Query<StatusQuery>| async move {
+                    a.requests(q).await
+                },
+            )
+            .post(
+                "/v1/creators/product-requests/{creator_id}/{request_id}",
+                |State(a): App<Self>,
+                 who: Brand,
+                 PathParams((creator, id)): PathParams<(String, String)>,
+                 Json(b): Json<_>| async move {
+                    a.decide(&creator, &id, who.subject(), b).await
+                },
+            )
     }
 }

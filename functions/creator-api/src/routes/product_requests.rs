@@ -5,7 +5,7 @@
 use super::{client, invalid, word};
 use crate::CreatorApi;
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Response};
 use reelcart_domain::catalog::{Product, ProductStatus};
 use reelcart_domain::creator::{ProductRequest, RequestStatus, new_request_id};
 use reelcart_lambda::http::{ApiError, json};
@@ -31,6 +31,12 @@ pub(crate) struct DecisionBody {
     note: Option<String>,
 }
 
+/// `?status=` (default: any).
+#[derive(Debug, Deserialize)]
+pub(crate) struct StatusQuery {
+    status: Option<String>,
+}
+
 impl<S: CreatorStore, C: CatalogStore, P, A, K, M, D> CreatorApi<S, C, P, A, K, M, D> {
     /// The active catalog product selling `sku`.
     pub(crate) async fn active_product(&self, sku: &str) -> Result<Product, ApiError> {
@@ -39,8 +45,7 @@ impl<S: CreatorStore, C: CatalogStore, P, A, K, M, D> CreatorApi<S, C, P, A, K, 
         }
         self.catalog
             .products()
-            .await
-            .map_err(ApiError::internal)?
+            .await?
             .into_iter()
             .find(|p| p.status == ProductStatus::Active && p.variants.iter().any(|v| v.sku == sku))
             .ok_or_else(|| {
@@ -65,8 +70,7 @@ impl<S: CreatorStore, C: CatalogStore, P, A, K, M, D> CreatorApi<S, C, P, A, K, 
         let open = self
             .creators
             .product_requests(Some(id))
-            .await
-            .map_err(ApiError::internal)?
+            .await?
             .iter()
             .filter(|r| r.status == RequestStatus::Requested)
             .count();
@@ -89,12 +93,7 @@ impl<S: CreatorStore, C: CatalogStore, P, A, K, M, D> CreatorApi<S, C, P, A, K, 
             created_at: now,
             updated_at: now,
         };
-        if !self
-            .creators
-            .put_product_request(&r, None)
-            .await
-            .map_err(ApiError::internal)?
-        {
+        if !self.creators.put_product_request(&r, None).await? {
             return Err(ApiError::internal("product request id clash"));
         }
         Ok(json(StatusCode::CREATED, &j!({ "request": r })))
@@ -106,11 +105,11 @@ impl<S: CreatorStore, C: CatalogStore, P, A, K, M, D> CreatorApi<S, C, P, A, K, 
     }
 
     /// `GET /v1/creators/product-requests[?status]`: every creator's requests.
-    pub(crate) async fn requests(&self, req: &Request) -> Result<Response<Body>, ApiError> {
-        let status = match req.query_string_parameters().first("status") {
+    pub(crate) async fn requests(&self, query: StatusQuery) -> Result<Response<Body>, ApiError> {
+        let status = match query.status {
             None => None,
             Some(s) => Some(
-                RequestStatus::parse(s)
+                RequestStatus::parse(&s)
                     .ok_or_else(|| invalid("status is requested, approved, declined or shipped"))?,
             ),
         };
@@ -126,8 +125,7 @@ impl<S: CreatorStore, C: CatalogStore, P, A, K, M, D> CreatorApi<S, C, P, A, K, 
         let requests: Vec<ProductRequest> = self
             .creators
             .product_requests(creator)
-            .await
-            .map_err(ApiError::internal)?
+            .await?
             .into_iter()
             .filter(|r| status.is_none_or(|s| r.status == s))
             .collect();
@@ -155,8 +153,7 @@ impl<S: CreatorStore, C: CatalogStore, P, A, K, M, D> CreatorApi<S, C, P, A, K, 
         let mut r = self
             .creators
             .product_request(creator, id)
-            .await
-            .map_err(ApiError::internal)?
+            .await?
             .ok_or_else(|| client(StatusCode::NOT_FOUND, "not_found", "no such request"))?;
         let from = r.status;
         if !from.can_become(to) {
@@ -169,12 +166,7 @@ impl<S: CreatorStore, C: CatalogStore, P, A, K, M, D> CreatorApi<S, C, P, A, K, 
         r.status = to;
         r.decision_note = body.note.or(r.decision_note);
         r.updated_at = self.clock.now_unix();
-        if !self
-            .creators
-            .put_product_request(&r, Some(from))
-            .await
-            .map_err(ApiError::internal)?
-        {
+        if !self.creators.put_product_request(&r, Some(from)).await? {
             return Err(client(
                 StatusCode::CONFLICT,
                 "conflict",

@@ -32,17 +32,13 @@ pub(crate) struct TermsBody {
 impl<S: CreatorStore, C, P, A, K, M, D> CreatorApi<S, C, P, A, K, M, D> {
     /// The caller's profile; `404 not_onboarded` before the first `PUT`.
     pub(crate) async fn me(&self, id: &str) -> Result<Creator, ApiError> {
-        self.creators
-            .creator(id)
-            .await
-            .map_err(ApiError::internal)?
-            .ok_or_else(|| {
-                client(
-                    StatusCode::NOT_FOUND,
-                    "not_onboarded",
-                    "no profile yet: PUT /v1/creators/me first",
-                )
-            })
+        self.creators.creator(id).await?.ok_or_else(|| {
+            client(
+                StatusCode::NOT_FOUND,
+                "not_onboarded",
+                "no profile yet: PUT /v1/creators/me first",
+            )
+        })
     }
 
     /// The profile as the creator sees it: payout fields named, never their values.
@@ -97,11 +93,7 @@ impl<S: CreatorStore, C, P, A, K, M, D> CreatorApi<S, C, P, A, K, M, D> {
             ));
         }
         let now = self.clock.now_unix();
-        let existing = self
-            .creators
-            .creator(id)
-            .await
-            .map_err(ApiError::internal)?;
+        let existing = self.creators.creator(id).await?;
         let created = existing.is_none();
         let mut c = existing.unwrap_or_else(|| Creator {
             id: id.to_string(),
@@ -123,10 +115,7 @@ impl<S: CreatorStore, C, P, A, K, M, D> CreatorApi<S, C, P, A, K, M, D> {
             c.payout = PayoutDetails(p);
         }
         c.updated_at = now;
-        self.creators
-            .put_creator(&c)
-            .await
-            .map_err(ApiError::internal)?;
+        self.creators.put_creator(&c).await?;
         tracing::info!(creator = %c.id, created, "creator profile saved");
         let status = if created {
             StatusCode::CREATED
@@ -156,17 +145,14 @@ impl<S: CreatorStore, C, P, A, K, M, D> CreatorApi<S, C, P, A, K, M, D> {
             version: body.version,
             accepted_at: self.clock.now_unix(),
         });
-        self.creators
-            .put_creator(&c)
-            .await
-            .map_err(ApiError::internal)?;
+        self.creators.put_creator(&c).await?;
         tracing::info!(creator = %c.id, version = %self.config.terms_version, "terms accepted");
         Ok(json(StatusCode::OK, &self.view(&c)))
     }
 
     /// `GET /v1/creators`: every creator, as the brand sees them (no payout details).
     pub(crate) async fn creators(&self) -> Result<Response<Body>, ApiError> {
-        let creators = self.creators.creators().await.map_err(ApiError::internal)?;
+        let creators = self.creators.creators().await?;
         let list: Vec<Value> = creators
             .iter()
             .map(|c| {

@@ -4,21 +4,51 @@
 use super::invalid;
 use crate::CreatorApi;
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
-use reelcart_domain::attribution::report::{By, chart_svg, csv_field, daily, funnel, money};
+use lambda_http::{Body, Response};
+use reelcart_domain::attribution::report::{
+    By, CsvCell, chart_svg, csv_table, daily, funnel, money, num,
+};
 use reelcart_domain::attribution::{day_of, day_range};
 use reelcart_domain::creator::Creator;
 use reelcart_lambda::http::{ApiError, json};
 use reelcart_ports::{AggRow, AnalyticsStore, CreatorStore};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Deserialize;
 use serde_json::{Value, json as j};
+
+/// `?days=` of the dashboard (1–92, default 30).
+#[derive(Debug, Deserialize)]
+pub(crate) struct DashboardQuery {
+    days: Option<String>,
+}
+
+/// `?from=&to=` (days, default today; `from` defaults to `to`) and `format=csv` of a payout report.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PeriodQuery {
+    from: Option<String>,
+    to: Option<String>,
+    format: Option<String>,
+}
+
+impl PeriodQuery {
+    fn csv(&self) -> bool {
+        self.format.as_deref() == Some("csv")
+    }
+}
 
 /// One creator's line of a payout report.
 struct PayoutLine {
     orders_milli: i64,
     revenue_cents: i64,
     payout_cents: i64,
+}
+
+impl PayoutLine {
+    /// Orders credited (a share of an order under linear credit), exact: `1.5`, not `1.4999…`.
+    fn orders(&self) -> Decimal {
+        Decimal::new(self.orders_milli, 3).normalize()
+    }
 }
 
 fn payout_line<'a>(c: &Creator, rows: impl Iterator<Item = &'a AggRow>) -> PayoutLine {
@@ -45,11 +75,11 @@ pub(crate) fn commission_cents(revenue_cents: i64, rate: Decimal) -> i64 {
 
 impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K, M, D> {
     /// Period `from`..`to` from the query (default: today), at most a year.
-    fn period(&self, req: &Request) -> Result<(String, String, Vec<String>), ApiError> {
-        let q = req.query_string_parameters();
-        let today = day_of(self.clock.now_unix());
-        let to = q.first("to").unwrap_or(&today).to_string();
-        let from = q.first("from").unwrap_or(&to).to_string();
+    fn period(&self, q: &PeriodQuery) -> Result<(String, String, Vec<String>), ApiError> {
+        let to =
+            q.to.clone()
+                .unwrap_or_else(|| day_of(self.clock.now_unix()));
+        let from = q.from.clone().unwrap_or_else(|| to.clone());
         let days = day_range(&from, &to, 366).map_err(invalid)?;
         Ok((from, to, days))
     }
@@ -59,8 +89,7 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K
         Ok(self
             .analytics
             .aggregates(days)
-            .await
-            .map_err(ApiError::internal)?
+            .await?
             .into_iter()
             .filter(|r| r.creator_id.as_deref() == Some(id))
             .collect())
@@ -71,10 +100,10 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K
     pub(crate) async fn dashboard(
         &self,
         id: &str,
-        req: &Request,
+        query: DashboardQuery,
     ) -> Result<Response<Body>, ApiError> {
         self.me(id).await?;
-        let n: i64 = match req.query_string_parameters().first("days") {
+        let n: i64 = match query.days {
             None => 30,
             Some(d) => d
                 .parse()
@@ -105,20 +134,32 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K
     pub(crate) async fn payouts(
         &self,
         id: &str,
-        req: &Request,
+        query: PeriodQuery,
     ) -> Result<Response<Body>, ApiError> {
         let c = self.me(id).await?;
-        let (from, to, days) = self.period(req)?;
+        let (from, to, days) = self.period(&query)?;
         let rows = self.mine(id, &days).await?;
         let l = payout_line(&c, rows.iter());
-        if req.query_string_parameters().first("format") == Some("csv") {
-            let body = format!(
-                "creator_id,from,to,orders,attributed_revenue,commission_rate,payout\r\n{},{from},{to},{},{},{},{}\r\n",
-                csv_field(&c.id),
-                l.orders_milli as f64 / 1000.0,
-                money(l.revenue_cents),
-                c.commission_rate.normalize(),
-                money(l.payout_cents)
+        if query.csv() {
+            let body = csv_table(
+                &[
+                    "creator_id",
+                    "from",
+                    "to",
+                    "orders",
+                    "attributed_revenue",
+                    "commission_rate",
+                    "payout",
+                ],
+                [[
+                    CsvCell::from(&c.id),
+                    num(&from),
+                    num(&to),
+                    num(l.orders()),
+                    num(money(l.revenue_cents)),
+                    num(c.commission_rate.normalize()),
+                    num(money(l.payout_cents)),
+                ]],
             );
             return Ok(reelcart_lambda::http::csv(
                 body,
@@ -136,35 +177,44 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K
     }
 
     /// `GET /v1/creators/payouts`: every creator's attributed revenue × commission for a period.
-    pub(crate) async fn payout_report(&self, req: &Request) -> Result<Response<Body>, ApiError> {
-        let (from, to, days) = self.period(req)?;
-        let rows = self
-            .analytics
-            .aggregates(&days)
-            .await
-            .map_err(ApiError::internal)?;
-        let creators = self.creators.creators().await.map_err(ApiError::internal)?;
+    pub(crate) async fn payout_report(
+        &self,
+        query: PeriodQuery,
+    ) -> Result<Response<Body>, ApiError> {
+        let (from, to, days) = self.period(&query)?;
+        let rows = self.analytics.aggregates(&days).await?;
+        let creators = self.creators.creators().await?;
         let lines: Vec<(&Creator, PayoutLine)> = creators
             .iter()
             .map(|c| (c, payout_line(c, rows.iter())))
             .collect();
         let total_revenue: i64 = lines.iter().map(|(_, l)| l.revenue_cents).sum();
         let total_payout: i64 = lines.iter().map(|(_, l)| l.payout_cents).sum();
-        if req.query_string_parameters().first("format") == Some("csv") {
-            let mut body = String::from(
-                "creator_id,display_name,from,to,orders,attributed_revenue,commission_rate,payout\r\n",
+        if query.csv() {
+            let body = csv_table(
+                &[
+                    "creator_id",
+                    "display_name",
+                    "from",
+                    "to",
+                    "orders",
+                    "attributed_revenue",
+                    "commission_rate",
+                    "payout",
+                ],
+                lines.iter().map(|(c, l)| {
+                    [
+                        CsvCell::from(&c.id),
+                        CsvCell::from(&c.display_name),
+                        num(&from),
+                        num(&to),
+                        num(l.orders()),
+                        num(money(l.revenue_cents)),
+                        num(c.commission_rate.normalize()),
+                        num(money(l.payout_cents)),
+                    ]
+                }),
             );
-            for (c, l) in &lines {
-                body.push_str(&format!(
-                    "{},{},{from},{to},{},{},{},{}\r\n",
-                    csv_field(&c.id),
-                    csv_field(&c.display_name),
-                    l.orders_milli as f64 / 1000.0,
-                    money(l.revenue_cents),
-                    c.commission_rate.normalize(),
-                    money(l.payout_cents)
-                ));
-            }
             return Ok(reelcart_lambda::http::csv(
                 body,
                 &format!("payouts-{from}-{to}.csv"),

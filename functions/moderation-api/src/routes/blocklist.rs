@@ -1,6 +1,5 @@
 //! The blocklists: read by moderators, replaced by admins.
 
-use super::internal;
 use crate::Api;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -21,12 +20,12 @@ impl<
 > Api<S, C, B, Q, M>
 {
     pub(super) async fn blocklist(&self) -> Result<Response<Body>, ApiError> {
-        let b = self.content.blocklist().await.map_err(internal)?;
+        let b = self.content.blocklist().await?;
         Ok(json(StatusCode::OK, &j!({ "blocklist": b })))
     }
 
     pub(super) async fn put_blocklist(&self, b: Blocklist) -> Result<Response<Body>, ApiError> {
-        self.content.put_blocklist(&b).await.map_err(internal)?;
+        self.content.put_blocklist(&b).await?;
         Ok(json(StatusCode::OK, &j!({ "blocklist": b })))
     }
 }

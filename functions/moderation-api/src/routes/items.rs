@@ -1,9 +1,9 @@
 //! The queue (`GET /items`), an item's detail and its audit trail.
 
-use super::{client, internal, parse_status, query};
+use super::{QueryMap, client, parse_status, query};
 use crate::{Api, MAX_PAGE};
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use reelcart_domain::content::checks::{Check, MediaSanity, Subject, TextCheck, run_checks};
 use reelcart_domain::content::rights_request::RequestState;
 use reelcart_domain::content::{Channel, UgcItem};
@@ -25,14 +25,13 @@ impl<
     pub(super) async fn existing(&self, id: &str) -> Result<UgcItem, ApiError> {
         self.content
             .item(id)
-            .await
-            .map_err(internal)?
+            .await?
             .ok_or_else(|| client(StatusCode::NOT_FOUND, "not_found", "no such item"))
     }
 
-    pub(super) async fn list(&self, req: &Request) -> Result<Response<Body>, ApiError> {
-        let status = parse_status(&query(req, "status").unwrap_or_else(|| "queued".into()))?;
-        let limit = match query(req, "limit") {
+    pub(super) async fn list(&self, q: &QueryMap) -> Result<Response<Body>, ApiError> {
+        let status = parse_status(&query(q, "status").unwrap_or_else(|| "queued".into()))?;
+        let limit = match query(q, "limit") {
             None => 20,
             Some(l) => l
                 .parse::<usize>()
@@ -46,7 +45,7 @@ impl<
                     )
                 })?,
         };
-        let cursor = query(req, "cursor");
+        let cursor = query(q, "cursor");
         if cursor.as_deref().is_some_and(|c| !valid_status_cursor(c)) {
             return Err(client(
                 StatusCode::BAD_REQUEST,
@@ -61,7 +60,7 @@ impl<
                 format!("{name} is one of {allowed}"),
             )
         };
-        let source = match query(req, "source") {
+        let source = match query(q, "source") {
             None => None,
             Some(s) => Some(
                 serde_json::from_value::<reelcart_domain::content::Source>(Value::String(s))
@@ -73,14 +72,14 @@ impl<
                     })?,
             ),
         };
-        let rights_filter = query(req, "rights");
+        let rights_filter = query(q, "rights");
         if rights_filter
             .as_deref()
             .is_some_and(|r| !["valid", "requested", "none"].contains(&r))
         {
             return Err(bad("rights", "valid, requested, none"));
         }
-        let flagged = match query(req, "flagged").as_deref() {
+        let flagged = match query(q, "flagged").as_deref() {
             None => None,
             Some("true") => Some(true),
             Some("false") => Some(false),
@@ -89,8 +88,7 @@ impl<
         let page = self
             .content
             .items_by_status(status, limit, cursor.as_deref())
-            .await
-            .map_err(internal)?;
+            .await?;
         use futures::{StreamExt, TryStreamExt};
         let now = self.clock.now_unix();
         let candidates: Vec<UgcItem> = page
@@ -119,7 +117,7 @@ impl<
             {
                 continue;
             }
-            let mut v = serde_json::to_value(&item).map_err(internal)?;
+            let mut v = serde_json::to_value(&item).map_err(ApiError::internal)?;
             v["summary"] = summary;
             items.push(v);
         }
@@ -131,7 +129,7 @@ impl<
 
     /// What the queue shows of an item without opening it.
     async fn summary(&self, item: &UgcItem, now: i64) -> Result<Value, ApiError> {
-        let rights = self.content.rights(&item.id).await.map_err(internal)?;
+        let rights = self.content.rights(&item.id).await?;
         let valid: std::collections::BTreeSet<Channel> = rights
             .iter()
             .flat_map(|r| r.channels.iter().copied().filter(|c| r.valid_for(*c, now)))
@@ -141,8 +139,7 @@ impl<
         } else if self
             .content
             .rights_requests(&item.id)
-            .await
-            .map_err(internal)?
+            .await?
             .iter()
             .any(|r| r.state == RequestState::Pending)
         {
@@ -150,8 +147,8 @@ impl<
         } else {
             "none"
         };
-        let media = self.media.get(&item.id).await.map_err(internal)?;
-        let mappings = self.content.mappings(&item.id).await.map_err(internal)?;
+        let media = self.media.get(&item.id).await?;
+        let mappings = self.content.mappings(&item.id).await?;
         Ok(j!({
             "rights": state,
             "valid_channels": valid,
@@ -164,7 +161,7 @@ impl<
     pub(super) async fn detail(&self, id: &str) -> Result<Response<Body>, ApiError> {
         let item = self.existing(id).await?;
         let now = self.clock.now_unix();
-        let rights = self.content.rights(id).await.map_err(internal)?;
+        let rights = self.content.rights(id).await?;
         let rights: Vec<Value> = rights
             .iter()
             .map(|r| {
@@ -177,12 +174,12 @@ impl<
                 j!({ "rights": r, "valid_now_for": valid })
             })
             .collect();
-        let mappings = self.content.mappings(id).await.map_err(internal)?;
-        let audit = self.content.audit(id).await.map_err(internal)?;
-        let media = self.media.get(id).await.map_err(internal)?;
+        let mappings = self.content.mappings(id).await?;
+        let audit = self.content.audit(id).await?;
+        let media = self.media.get(id).await?;
         // The automated checks as they stand now: the blocklists (which may have changed since
         // ingest) and, once transcoded, the media's duration, resolution and audio.
-        let text = TextCheck(self.content.blocklist().await.map_err(internal)?);
+        let text = TextCheck(self.content.blocklist().await?);
         let sanity = MediaSanity::default();
         let checks: [&dyn Check; 2] = [&text, &sanity];
         let verdict = run_checks(
@@ -207,7 +204,7 @@ impl<
 
     pub(super) async fn audit(&self, id: &str) -> Result<Response<Body>, ApiError> {
         self.existing(id).await?;
-        let audit = self.content.audit(id).await.map_err(internal)?;
+        let audit = self.content.audit(id).await?;
         Ok(json(StatusCode::OK, &j!({ "audit": audit })))
     }
 }

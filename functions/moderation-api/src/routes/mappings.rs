@@ -1,12 +1,14 @@
 //! Product mappings: one on an item (`PUT`, `DELETE`), or many at once (JSON or CSV), all or
 //! nothing.
 
-use super::{body_bytes, client, internal};
+use super::client;
 use crate::{Api, MAX_BULK};
+use lambda_http::http::HeaderMap;
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use reelcart_domain::content::ProductMapping;
 use reelcart_lambda::http::{ApiError, json};
+use reelcart_lambda::router::from_json;
 use reelcart_ports::{
     BlobStore, BlocklistStore, CatalogStore, ItemStore, MappingStore, MediaRecords, MessageQueue,
     RightsStore,
@@ -79,12 +81,7 @@ impl<
         sku: &str,
     ) -> Result<Response<Body>, ApiError> {
         self.existing(id).await?;
-        if self
-            .content
-            .delete_mapping(id, placement, sku)
-            .await
-            .map_err(internal)?
-        {
+        if self.content.delete_mapping(id, placement, sku).await? {
             Ok(json(StatusCode::OK, &j!({ "deleted": true })))
         } else {
             Err(client(
@@ -99,8 +96,7 @@ impl<
         Ok(self
             .catalog
             .products()
-            .await
-            .map_err(internal)?
+            .await?
             .into_iter()
             .flat_map(|p| p.variants.into_iter().map(|v| v.sku))
             .collect())
@@ -131,13 +127,7 @@ impl<
                 problems.push(j!({"row": i, "code": "unknown_sku", "message": format!("SKU `{}` is not in the catalog", mapping.sku)}));
                 continue;
             }
-            if self
-                .content
-                .item(&item_id)
-                .await
-                .map_err(internal)?
-                .is_none()
-            {
+            if self.content.item(&item_id).await?.is_none() {
                 problems.push(j!({"row": i, "code": "unknown_item", "message": format!("no item `{item_id}`")}));
                 continue;
             }
@@ -153,26 +143,20 @@ impl<
             return Ok(json(StatusCode::UNPROCESSABLE_ENTITY, &body));
         }
         for (item_id, m) in &valid {
-            self.content
-                .put_mapping(item_id, m)
-                .await
-                .map_err(internal)?;
+            self.content.put_mapping(item_id, m).await?;
         }
         Ok(json(StatusCode::OK, &j!({ "mapped": valid.len() })))
     }
 }
 
 /// A bulk body: a JSON array of mappings, or CSV with a header `item_id,sku,placement[,pinned]`.
-pub(super) fn bulk(req: &Request) -> Result<Vec<MappingBody>, ApiError> {
-    let bytes = body_bytes(req)?;
-    let is_csv = req
-        .headers()
+pub(super) fn bulk(headers: &HeaderMap, bytes: &[u8]) -> Result<Vec<MappingBody>, ApiError> {
+    let is_csv = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|c| c.starts_with("text/csv"));
     if !is_csv {
-        return serde_json::from_slice(bytes)
-            .map_err(|e| client(StatusCode::BAD_REQUEST, "malformed", format!("body: {e}")));
+        return from_json(bytes);
     }
     #[derive(Deserialize)]
     struct Row {

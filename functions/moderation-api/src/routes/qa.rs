@@ -1,6 +1,5 @@
 //! `GET /qa`: what needs fixing before (or after) it shows.
 
-use super::internal;
 use crate::Api;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -27,11 +26,8 @@ impl<
         let mut unmapped = Vec::new();
         let mut missing = Vec::new();
         for status in [Status::Approved, Status::Published] {
-            for item in reelcart_ports::all_by_status(&self.content, status)
-                .await
-                .map_err(internal)?
-            {
-                let mappings = self.content.mappings(&item.id).await.map_err(internal)?;
+            for item in reelcart_ports::all_by_status(&self.content, status).await? {
+                let mappings = self.content.mappings(&item.id).await?;
                 if status == Status::Published && item.shoppable && mappings.is_empty() {
                     unmapped.push(j!({"item_id": item.id}));
                 }

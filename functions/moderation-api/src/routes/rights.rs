@@ -1,7 +1,7 @@
 //! Rights recorded by an admin (with their consent artifact) and revoked; rights requests asked
 //! of the creator in a comment.
 
-use super::{client, internal};
+use super::client;
 use crate::Api;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -66,9 +66,8 @@ impl<
                 problem,
             ));
         }
-        let rights = reelcart_ports::record_rights(&self.content, &self.consent, grant, actor, now)
-            .await
-            .map_err(internal)?;
+        let rights =
+            reelcart_ports::record_rights(&self.content, &self.consent, grant, actor, now).await?;
         tracing::info!(item_id = %id, rights_id = %rights.id, actor = %actor, "rights recorded");
         Ok(json(StatusCode::CREATED, &j!({ "rights": rights })))
     }
@@ -99,7 +98,7 @@ impl<
                 "only Instagram posts are asked in a comment: TikTok videos, uploads and reviews carry consent through the creator portal's terms or a recorded agreement",
             ));
         };
-        let existing = self.content.rights_requests(id).await.map_err(internal)?;
+        let existing = self.content.rights_requests(id).await?;
         if existing.iter().any(|r| r.state == RequestState::Pending) {
             return Err(client(
                 StatusCode::CONFLICT,
@@ -126,10 +125,7 @@ impl<
             requested_by: actor.to_string(),
             requested_at: self.clock.now_unix(),
         };
-        self.content
-            .put_rights_request(&request)
-            .await
-            .map_err(internal)?;
+        self.content.put_rights_request(&request).await?;
         let next = match request.delivery {
             Delivery::Api { .. } => {
                 let command = ContentCommand::PostRightsRequest {
@@ -137,9 +133,8 @@ impl<
                     request_id: request.id.clone(),
                 };
                 self.commands
-                    .send(&serde_json::to_string(&command).map_err(internal)?)
-                    .await
-                    .map_err(internal)?;
+                    .send(&serde_json::to_string(&command).map_err(ApiError::internal)?)
+                    .await?;
                 "the comment is being posted on the creator's post".to_string()
             }
             Delivery::Manual => format!(
@@ -163,15 +158,14 @@ impl<
         let mut rights = self
             .content
             .rights(id)
-            .await
-            .map_err(internal)?
+            .await?
             .into_iter()
             .find(|r| r.id == rights_id)
             .ok_or_else(|| client(StatusCode::NOT_FOUND, "not_found", "no such rights"))?;
         let now = self.clock.now_unix();
         if rights.revoked_at.is_none_or(|t| t > now) {
             rights.revoked_at = Some(now);
-            self.content.put_rights(&rights).await.map_err(internal)?;
+            self.content.put_rights(&rights).await?;
             tracing::warn!(item_id = %id, rights_id = %rights_id, actor = %actor, "rights revoked");
         }
         Ok(json(StatusCode::OK, &j!({ "rights": rights })))
@@ -179,7 +173,7 @@ impl<
 
     pub(super) async fn rights_requests(&self, id: &str) -> Result<Response<Body>, ApiError> {
         self.existing(id).await?;
-        let requests = self.content.rights_requests(id).await.map_err(internal)?;
+        let requests = self.content.rights_requests(id).await?;
         Ok(json(StatusCode::OK, &j!({ "requests": requests })))
     }
 }

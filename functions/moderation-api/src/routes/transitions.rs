@@ -1,6 +1,6 @@
 //! `POST /items/{id}/transitions`: one step of the state machine, with its audit entry.
 
-use super::{client, internal, parse_status};
+use super::{client, parse_status};
 use crate::Api;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -47,7 +47,7 @@ impl<
                         "the item changed meanwhile; reload it",
                     ));
                 }
-                Err(MoveError::Store(e)) => return Err(internal(e)),
+                Err(MoveError::Store(e)) => return Err(e.into()),
                 Err(MoveError::Rule(e)) => {
                     let code = match e {
                         TransitionError::Illegal { .. } => "illegal_transition",

@@ -49,7 +49,11 @@ pub struct FunnelRow {
     pub product_clicks: i64,
     pub add_to_carts: i64,
     pub orders: f64,
+    /// The attributed revenue as an exact decimal amount (`12.05`)…
     pub revenue: String,
+    /// …and in cents, which orders the rows.
+    #[serde(skip)]
+    pub revenue_cents: i64,
     /// views / impressions, clicks / views, adds / clicks, orders / adds.
     pub view_rate: Option<f64>,
     pub click_rate: Option<f64>,
@@ -81,6 +85,7 @@ pub fn funnel(rows: &[AggRow], by: By) -> Vec<FunnelRow> {
                 add_to_carts: c.add_to_carts,
                 orders,
                 revenue: money(c.revenue_cents),
+                revenue_cents: c.revenue_cents,
                 view_rate: rate(c.views as f64, c.impressions),
                 click_rate: rate(c.clicks as f64, c.views),
                 cart_rate: rate(c.add_to_carts as f64, c.clicks),
@@ -90,9 +95,8 @@ pub fn funnel(rows: &[AggRow], by: By) -> Vec<FunnelRow> {
         })
         .collect();
     out.sort_by(|a, b| {
-        let rev = |r: &FunnelRow| r.revenue.parse::<f64>().unwrap_or(0.0);
-        rev(b)
-            .total_cmp(&rev(a))
+        b.revenue_cents
+            .cmp(&a.revenue_cents)
             .then_with(|| b.views.cmp(&a.views))
             .then_with(|| a.key.cmp(&b.key))
     });
@@ -105,47 +109,102 @@ pub fn money(cents: i64) -> String {
     format!("{sign}{}.{:02}", cents.abs() / 100, cents.abs() % 100)
 }
 
-/// A CSV field: quoted when it must be (RFC 4180), and defused when a spreadsheet would read it as
-/// a formula (a leading `=`, `+`, `-`, `@`, tab or CR gets a `'`). Keys come from beacons and
-/// names people type, so any of them may be crafted.
+/// A CSV field defused for spreadsheets: a leading `=`, `+`, `-`, `@`, tab or CR (a formula to
+/// Excel or Sheets) gets a `'`. Keys come from beacons and names people type, so any of them may
+/// be crafted. Quoting is the writer's ([`csv_table`]).
 pub fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()
-    };
-    if s.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
     }
+}
+
+/// A CSV document (RFC 4180: CRLF, fields quoted when they must be) of `header` and `rows`, each
+/// text field defused ([`csv_field`]); amounts and counts are written as they are.
+pub fn csv_table<R, F>(header: &[&str], rows: impl IntoIterator<Item = R>) -> String
+where
+    R: IntoIterator<Item = F>,
+    F: Into<CsvCell>,
+{
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    // Writing to memory cannot fail; a record of another width can, and is a bug caught by tests.
+    let mut ok = w.write_record(header).is_ok();
+    for row in rows {
+        let cells: Vec<String> = row
+            .into_iter()
+            .map(|c| match c.into() {
+                CsvCell::Text(t) => csv_field(&t),
+                CsvCell::Number(n) => n,
+            })
+            .collect();
+        ok &= w.write_record(&cells).is_ok();
+    }
+    debug_assert!(ok, "every CSV row has the header's width");
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// A CSV cell: text (defused) or a number (as written).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CsvCell {
+    Text(String),
+    Number(String),
+}
+
+impl From<&str> for CsvCell {
+    fn from(s: &str) -> Self {
+        CsvCell::Text(s.to_string())
+    }
+}
+
+impl From<&String> for CsvCell {
+    fn from(s: &String) -> Self {
+        CsvCell::Text(s.clone())
+    }
+}
+
+/// A number for a CSV cell.
+pub fn num(n: impl std::fmt::Display) -> CsvCell {
+    CsvCell::Number(n.to_string())
 }
 
 /// The funnel as CSV.
 pub fn funnel_csv(by: &str, rows: &[FunnelRow]) -> String {
-    let q = csv_field;
-    let f = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-    let mut out = format!(
-        "{by},impressions,views,product_clicks,add_to_carts,orders,revenue,view_rate,click_rate,cart_rate,purchase_rate,conversion_rate\r\n"
-    );
-    for r in rows {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
-            q(&r.key),
-            r.impressions,
-            r.views,
-            r.product_clicks,
-            r.add_to_carts,
-            r.orders,
-            r.revenue,
-            f(r.view_rate),
-            f(r.click_rate),
-            f(r.cart_rate),
-            f(r.purchase_rate),
-            f(r.conversion_rate)
-        ));
-    }
-    out
+    let f = |v: Option<f64>| num(v.map(|x| x.to_string()).unwrap_or_default());
+    csv_table(
+        &[
+            by,
+            "impressions",
+            "views",
+            "product_clicks",
+            "add_to_carts",
+            "orders",
+            "revenue",
+            "view_rate",
+            "click_rate",
+            "cart_rate",
+            "purchase_rate",
+            "conversion_rate",
+        ],
+        rows.iter().map(|r| {
+            [
+                CsvCell::from(&r.key),
+                num(r.impressions),
+                num(r.views),
+                num(r.product_clicks),
+                num(r.add_to_carts),
+                num(r.orders),
+                num(&r.revenue),
+                f(r.view_rate),
+                f(r.click_rate),
+                f(r.cart_rate),
+                f(r.purchase_rate),
+                f(r.conversion_rate),
+            ]
+        }),
+    )
 }
 
 /// One day of a creator's series.

@@ -374,13 +374,25 @@ proptest! {
 
 #[test]
 fn csv_fields_are_quoted_and_formulas_defused_and_money_is_exact() {
-    use super::report::{csv_field, money};
+    use super::report::{CsvCell, csv_field, csv_table, money, num};
     assert_eq!(csv_field("cr_ana"), "cr_ana");
-    assert_eq!(csv_field("a,b"), "\"a,b\"");
-    assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    let table = csv_table(
+        &["key", "n"],
+        [
+            [CsvCell::from("a,b"), num(1)],
+            [CsvCell::from("say \"hi\""), num("-1.50")],
+            [CsvCell::from("-1"), num(-2)],
+        ],
+    );
+    assert_eq!(
+        table,
+        "key,n\r\n\"a,b\",1\r\n\"say \"\"hi\"\"\",-1.50\r\n'-1,-2\r\n"
+    );
     for formula in ["=HYPERLINK(1)", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+        assert!(csv_field(formula).starts_with('\''), "{formula}");
+        let t = csv_table(&["k"], [[CsvCell::from(formula)]]);
         assert!(
-            csv_field(formula).trim_start_matches('"').starts_with('\''),
+            t["k\r\n".len()..].trim_start_matches('"').starts_with('\''),
             "{formula}"
         );
     }
