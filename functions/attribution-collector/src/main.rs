@@ -2,9 +2,9 @@
 //! One function takes its function-URL and API requests and its two queues: the event's shape
 //! tells which.
 
-use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use reelcart_domain::SystemClock;
+use reelcart_lambda::events::Invocation;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -20,17 +20,20 @@ async fn main() -> Result<(), Error> {
     .await?;
     let collector = &collector;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        if event.payload.get("Records").is_some() {
-            let batch: SqsEvent = serde_json::from_value(event.payload)?;
-            let response = collector.handle_sqs(batch).await?;
-            return Ok::<Value, Error>(serde_json::to_value(response)?);
+        match Invocation::of(event.payload)? {
+            Invocation::Sqs(batch) => Ok(serde_json::to_value(collector.handle_sqs(batch).await?)?),
+            // A function URL or HTTP API request (payload format 2.0).
+            Invocation::Http(request) => {
+                let request = lambda_http::request::LambdaRequest::ApiGatewayV2(*request).into();
+                let response = collector.handle_http(request).await;
+                Ok(serde_json::to_value(
+                    reelcart_lambda::http::response_to_apigw_v2(response),
+                )?)
+            }
+            Invocation::Event(_) | Invocation::Input(_) => {
+                Err::<Value, Error>("the collector takes SQS batches and HTTP requests".into())
+            }
         }
-        // A function URL or HTTP API request (payload format 2.0).
-        let request = reelcart_lambda::http::request_from_apigw_v2(event.payload)?;
-        let response = collector.handle_http(request).await;
-        Ok(serde_json::to_value(
-            reelcart_lambda::http::response_to_apigw_v2(response),
-        )?)
     }))
     .await
 }

@@ -12,7 +12,7 @@ use lambda_http::{Body, Request, Response};
 use reelcart_domain::catalog::Channel;
 use reelcart_lambda::config::{ConfigError, Vars};
 use reelcart_lambda::http::{ApiError, json};
-use reelcart_lambda::router::{Caller, Query, Reply, Routes, Staff, State, serve};
+use reelcart_lambda::router::{Caller, Query, Reply, Router, Routes, Staff, State, serve};
 use reelcart_ports::CatalogStore;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -44,10 +44,15 @@ pub fn routes() -> Vec<(Method, &'static str)> {
 impl<S: CatalogStore + 'static> Api<S> {
     /// Serve one request.
     pub async fn handle(self: &Arc<Self>, req: Request) -> Response<Body> {
-        serve(Self::routes().build(self.clone()), req).await
+        serve(self.clone().router(), req).await
     }
 
     /// Every route: the brand's staff (admins and moderators) may read each.
+    /// The router, built once per process by `main.rs`.
+    pub fn router(self: Arc<Self>) -> Router {
+        Self::routes().build(self)
+    }
+
     fn routes() -> Routes<Arc<Self>> {
         type App<T> = State<Arc<T>>;
         Routes::default()

@@ -21,6 +21,7 @@ use reelcart_domain::catalog::{Channel, Product};
 use reelcart_domain::connection::OAuthPlatform;
 use reelcart_domain::event::{DomainEvent, EventKind};
 use reelcart_domain::webhook::Platform;
+use reelcart_lambda::events::S3Notification;
 use reelcart_lambda::sqs::{MissingMessageId, process_batch};
 use reelcart_platforms::HttpTokenClient;
 use reelcart_platforms::catalog::{MetaCatalog, RefresherTokens, TiktokShopCatalog};
@@ -29,6 +30,7 @@ use reelcart_ports::{
     SyncRun,
 };
 use secrecy::ExposeSecret;
+use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -87,6 +89,47 @@ impl<S, B, Q, CS, K, E> std::fmt::Debug for Handler<S, B, Q, CS, K, E> {
     }
 }
 
+/// What the catalog queue carries; each body is exactly one of these.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum CatalogMessage {
+    /// `{"pull": "shopify"}`: read the store's catalog.
+    Pull { pull: PullSource },
+    /// `{"sync": "meta"}`: go on with a channel's run (a continuation).
+    Continue { sync: String },
+    /// S3's notification of import files.
+    Imports(S3Notification),
+    /// S3's test event, sent when the notification is configured.
+    S3Test {
+        #[serde(rename = "Event")]
+        event: String,
+    },
+    /// A store event (normalized by the webhook processor).
+    Event(Box<DomainEvent>),
+}
+
+/// Where a pull reads from.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PullSource {
+    Shopify,
+}
+
+impl CatalogMessage {
+    /// A message body, or why it is none of them (a store event's reason, values redacted).
+    pub fn parse(body: &str) -> Result<Self, RecordError> {
+        let unrecognized = |e: serde_json::Error| {
+            RecordError::Unrecognized(reelcart_domain::webhook::redacted_json_error(&e))
+        };
+        // None fits: say why it is not the most common kind, a store event.
+        serde_json::from_str(body).map_err(|_| {
+            serde_json::from_str::<DomainEvent>(body).map_or_else(unrecognized, |_| {
+                RecordError::Unrecognized("an unknown message".into())
+            })
+        })
+    }
+}
+
 impl<S, B, Q, CS, K, E> Handler<S, B, Q, CS, K, E>
 where
     S: CatalogStore + Clone,
@@ -103,25 +146,20 @@ where
     }
 
     async fn process(&self, msg: SqsMessage) -> Result<(), RecordError> {
-        let body: Value =
-            serde_json::from_str(msg.body.as_deref().unwrap_or_default()).map_err(|e| {
-                RecordError::Unrecognized(reelcart_domain::webhook::redacted_json_error(&e))
-            })?;
-        if body.get("pull").and_then(Value::as_str) == Some("shopify") {
-            return self.pull_shopify().await.map(|_| ());
+        match CatalogMessage::parse(msg.body.as_deref().unwrap_or_default())? {
+            CatalogMessage::Pull { .. } => self.pull_shopify().await.map(|_| ()),
+            CatalogMessage::Continue { sync } => {
+                let channel = Channel::parse(&sync)
+                    .ok_or_else(|| RecordError::Unrecognized(format!("channel `{sync}`")))?;
+                self.run_channel(channel, None).await.map(|_| ())
+            }
+            CatalogMessage::Imports(notification) => self.import(&notification).await,
+            CatalogMessage::S3Test { .. } => {
+                tracing::info!("S3's test notification: nothing to import");
+                Ok(())
+            }
+            CatalogMessage::Event(event) => self.apply(*event).await,
         }
-        if let Some(channel) = body.get("sync").and_then(Value::as_str) {
-            let channel = Channel::parse(channel)
-                .ok_or_else(|| RecordError::Unrecognized(format!("channel `{channel}`")))?;
-            return self.run_channel(channel, None).await.map(|_| ());
-        }
-        if body.get("Records").is_some() || body.get("Event").is_some() {
-            return self.import(&body).await;
-        }
-        let event: DomainEvent = serde_json::from_value(body).map_err(|e| {
-            RecordError::Unrecognized(reelcart_domain::webhook::redacted_json_error(&e))
-        })?;
-        self.apply(event).await
     }
 
     /// A catalog event of the store.
@@ -148,16 +186,13 @@ where
     }
 
     /// An S3 notification: read each new import file into the catalog.
-    async fn import(&self, notification: &Value) -> Result<(), RecordError> {
-        let records = notification["Records"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        for r in records {
-            let bucket = r["s3"]["bucket"]["name"].as_str().unwrap_or_default();
-            // Keys arrive URL-encoded (spaces as `+`).
-            let raw_key = r["s3"]["object"]["key"].as_str().unwrap_or_default();
-            let key = decode_key(raw_key);
+    async fn import(&self, notification: &S3Notification) -> Result<(), RecordError> {
+        for r in &notification.records {
+            let bucket = r.s3.bucket.name.as_str();
+            let key = r.s3.object.decoded_key().map_err(|e| RecordError::Import {
+                key: r.s3.object.key.clone(),
+                reason: format!("the key is not UTF-8: {e}"),
+            })?;
             if bucket != self.import_bucket {
                 tracing::warn!(bucket, key, "notification for another bucket; ignored");
                 continue;
@@ -406,13 +441,6 @@ where
             config: self.sync.clone(),
         }
     }
-}
-
-/// An S3 event key: `+` is a space, `%XX` a byte (a literal `+` arrives as `%2B`).
-pub fn decode_key(raw: &str) -> String {
-    percent_encoding::percent_decode_str(&raw.replace('+', " "))
-        .decode_utf8_lossy()
-        .into_owned()
 }
 
 pub type AwsHandler = Handler<

@@ -1,9 +1,9 @@
 //! Lambda entry point: configuration, clients, and the runtime loop. Logic lives in `lib.rs`.
-//! One function takes both its SQS batches and its schedule: the event's shape tells which.
+//! One function takes both its SQS batches and its schedule: [`Invocation`] tells which.
 
-use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use reelcart_domain::SystemClock;
+use reelcart_lambda::events::Invocation;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -24,14 +24,13 @@ async fn main() -> Result<(), Error> {
             .duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO);
         let deadline = Instant::now() + remaining;
-        if event.payload.get("Records").is_some() {
-            let batch: SqsEvent = serde_json::from_value(event.payload)?;
-            let response = handler.handle_sqs(batch).await?;
-            Ok::<Value, Error>(serde_json::to_value(response)?)
-        } else {
-            Ok(handler
-                .handle_schedule_event(&event.payload, Some(deadline))
-                .await?)
+        match Invocation::of(event.payload)? {
+            Invocation::Sqs(batch) => Ok(serde_json::to_value(handler.handle_sqs(batch).await?)?),
+            // A schedule: EventBridge's event, or the schedule's input (`{"action": …}`).
+            Invocation::Event(input) | Invocation::Input(input) => Ok(handler
+                .handle_schedule_event(&input, Some(deadline))
+                .await?),
+            Invocation::Http(_) => Err::<Value, Error>("catalog-sync has no HTTP trigger".into()),
         }
     }))
     .await

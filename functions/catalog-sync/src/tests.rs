@@ -111,13 +111,39 @@ async fn unreadable_records_fail_alone() {
 }
 
 #[test]
-fn s3_keys_are_url_decoded() {
+fn each_queue_message_is_one_kind_and_anything_else_is_refused() {
+    let kind = |body: &str| match CatalogMessage::parse(body) {
+        Ok(CatalogMessage::Pull { .. }) => "pull".to_string(),
+        Ok(CatalogMessage::Continue { sync }) => format!("continue {sync}"),
+        Ok(CatalogMessage::Imports(n)) => {
+            format!("imports {}", n.records[0].s3.object.decoded_key().unwrap())
+        }
+        Ok(CatalogMessage::S3Test { .. }) => "s3 test".to_string(),
+        Ok(CatalogMessage::Event(e)) => format!("event {}", e.kind),
+        Err(e) => format!("refused: {e}"),
+    };
+    assert_eq!(kind(r#"{"pull":"shopify"}"#), "pull");
+    assert_eq!(kind(r#"{"sync":"meta"}"#), "continue meta");
     assert_eq!(
-        decode_key("imports/spring+catalog%202026.csv"),
-        "imports/spring catalog 2026.csv"
+        kind(
+            r#"{"Records":[{"s3":{"bucket":{"name":"i"},"object":{"key":"imports/spring+catalog%202026.csv"}}}]}"#
+        ),
+        "imports imports/spring catalog 2026.csv"
     );
-    assert_eq!(decode_key("imports/caf%C3%A9.jsonl"), "imports/café.jsonl");
-    assert_eq!(decode_key("imports/100%.csv"), "imports/100%.csv");
+    assert_eq!(
+        kind(r#"{"Service":"Amazon S3","Event":"s3:TestEvent"}"#),
+        "s3 test"
+    );
+    for bad in [
+        r#"{"pull":"woo"}"#,
+        r#"{"secret":"hunter2"}"#,
+        "not json",
+        r#"{"Records":3}"#,
+    ] {
+        let out = kind(bad);
+        assert!(out.starts_with("refused"), "{bad}: {out}");
+        assert!(!out.contains("hunter2"), "values are redacted: {out}");
+    }
 }
 
 fn bytes_of(s: &str) -> bytes::Bytes {

@@ -9,7 +9,7 @@
 //! - `GET /v1/connections` (JWT, role `admin`): every connection's state, expiries, last error and
 //!   remediation. Never a token.
 
-use lambda_http::http::{Method, StatusCode, header};
+use lambda_http::http::{Method, StatusCode, header, request::Parts};
 use lambda_http::{Body, Request, Response};
 use reelcart_connections::Refresher;
 use reelcart_domain::Clock;
@@ -18,6 +18,7 @@ use reelcart_domain::oauth::{self, STATE_TTL_SECS, StateClaims, StateError};
 use reelcart_lambda::auth::Principal;
 use reelcart_lambda::config::{ConfigError, Vars};
 use reelcart_lambda::http::{ApiError, json};
+use reelcart_lambda::router::{Admin, Caller, PathParams, Router, Routes, State, serve};
 use reelcart_platforms::{HttpTokenClient, PlatformConfig};
 use reelcart_ports::{
     ConnectionStore, EventBus, KeyService, PendingAuthorization, PendingAuthorizations,
@@ -33,9 +34,6 @@ use tracing::Span;
 pub mod testing;
 #[cfg(test)]
 mod tests;
-
-/// The role every admin route needs.
-pub const ADMIN: &str = "admin";
 
 /// Published when an account is connected (or reconnected after `needs_reauth`).
 pub const CONNECTED_EVENT: &str = "Connection Connected";
@@ -66,35 +64,20 @@ impl<S, K, E, P> std::fmt::Debug for Api<S, K, E, P> {
     }
 }
 
-#[derive(Debug, PartialEq, Eq)]
-enum Route {
-    List,
-    Authorize(OAuthPlatform),
-    Callback(OAuthPlatform),
+/// A `{platform}` path segment: `404 unknown_platform` for any other.
+fn platform(s: &str) -> Result<OAuthPlatform, ApiError> {
+    OAuthPlatform::parse(s).ok_or_else(|| {
+        ApiError::client(
+            StatusCode::NOT_FOUND,
+            "unknown_platform",
+            "platform must be one of meta, instagram, tiktok-shop, tiktok",
+        )
+    })
 }
 
-fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let not_found = || ApiError::client(StatusCode::NOT_FOUND, "not_found", "no such route");
-    let platform = |s: &str| {
-        OAuthPlatform::parse(s).ok_or_else(|| {
-            ApiError::client(
-                StatusCode::NOT_FOUND,
-                "unknown_platform",
-                "platform must be one of meta, instagram, tiktok-shop, tiktok",
-            )
-        })
-    };
-    match (method, segments.as_slice()) {
-        (&Method::GET, ["", "v1", "connections"]) => Ok(Route::List),
-        (&Method::POST, ["", "v1", "connections", p, "authorize"]) => {
-            Ok(Route::Authorize(platform(p)?))
-        }
-        (&Method::GET, ["", "v1", "connections", p, "callback"]) => {
-            Ok(Route::Callback(platform(p)?))
-        }
-        _ => Err(not_found()),
-    }
+/// Every route the API serves: method and path, as the OpenAPI document writes them.
+pub fn routes() -> Vec<(Method, &'static str)> {
+    AwsApi::routes().list()
 }
 
 /// A connection as the console shows it.
@@ -135,26 +118,48 @@ pub struct AuthorizeAnswer {
 
 impl<S, K, E, P> Api<S, K, E, P>
 where
-    S: ConnectionStore,
-    K: KeyService,
-    E: EventBus,
-    P: PendingAuthorizations,
+    S: ConnectionStore + 'static,
+    K: KeyService + 'static,
+    E: EventBus + 'static,
+    P: PendingAuthorizations + 'static,
 {
+    /// Serve one request.
     #[tracing::instrument(skip_all, fields(method = %req.method(), path = %req.uri().path(), outcome))]
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        let result = match route(req.method(), req.uri().path()) {
-            Ok(Route::List) => self.list(&req).await,
-            Ok(Route::Authorize(p)) => self.authorize(&req, p).await,
-            Ok(Route::Callback(p)) => self.callback(&req, p).await,
-            Err(e) => Err(e),
-        };
-        let response = result.unwrap_or_else(|e| e.into_response());
+    pub async fn handle(self: &Arc<Self>, req: Request) -> Response<Body> {
+        let response = serve(Self::routes().build(self.clone()), req).await;
         Span::current().record("outcome", response.status().as_u16());
         response
     }
 
-    async fn list(&self, req: &Request) -> Result<Response<Body>, ApiError> {
-        Principal::require(req, &[ADMIN])?;
+    /// Every route: the list and the start of an authorization are the brand's admins'; the
+    /// callback is the platform's redirect of the admin's browser (its signed state is the proof).
+    /// The router, built once per process by `main.rs`.
+    pub fn router(self: Arc<Self>) -> Router {
+        Self::routes().build(self)
+    }
+
+    fn routes() -> Routes<Arc<Self>> {
+        type App<T> = State<Arc<T>>;
+        type Platform = PathParams<String>;
+        Routes::default()
+            .get("/v1/connections", |State(a): App<Self>, _: Caller<Admin>| async move {
+                a.list().await
+            })
+            .post(
+                "/v1/connections/{platform}/authorize",
+                |State(a): App<Self>, who: Caller<Admin>, PathParams(p): Platform, parts: Parts| async move {
+                    a.authorize(&parts, &who.0, platform(&p)?).await
+                },
+            )
+            .get(
+                "/v1/connections/{platform}/callback",
+                |State(a): App<Self>, PathParams(p): Platform, parts: Parts| async move {
+                    a.callback(&parts, platform(&p)?).await
+                },
+            )
+    }
+
+    async fn list(&self) -> Result<Response<Body>, ApiError> {
         let mut all = self.refresher.store.list().await?;
         all.sort_by(|a, b| a.connection.id.cmp(&b.connection.id));
         let views: Vec<ConnectionView> = all
@@ -167,21 +172,21 @@ where
         ))
     }
 
-    fn redirect_uri(&self, req: &Request, platform: OAuthPlatform) -> Result<String, ApiError> {
+    fn redirect_uri(&self, req: &Parts, platform: OAuthPlatform) -> Result<String, ApiError> {
         let base = match &self.public_base_url {
             Some(base) => base.clone(),
             None => {
                 let header = |name: &str| {
-                    req.headers()
+                    req.headers
                         .get(name)
                         .and_then(|v| v.to_str().ok())
                         .filter(|v| !v.is_empty())
                 };
-                let host = header("host").or_else(|| req.uri().host()).ok_or_else(|| {
+                let host = header("host").or_else(|| req.uri.host()).ok_or_else(|| {
                     ApiError::client(StatusCode::BAD_REQUEST, "invalid_request", "no Host")
                 })?;
                 let scheme = header("x-forwarded-proto")
-                    .or_else(|| req.uri().scheme_str())
+                    .or_else(|| req.uri.scheme_str())
                     .unwrap_or("https");
                 format!("{scheme}://{host}")
             }
@@ -191,10 +196,10 @@ where
 
     async fn authorize(
         &self,
-        req: &Request,
+        req: &Parts,
+        admin: &Principal,
         platform: OAuthPlatform,
     ) -> Result<Response<Body>, ApiError> {
-        let admin = Principal::require(req, &[ADMIN])?;
         let now = self.refresher.clock.now_unix();
         let key = self
             .state_keys
@@ -246,7 +251,7 @@ where
 
     async fn callback(
         &self,
-        req: &Request,
+        req: &Parts,
         platform: OAuthPlatform,
     ) -> Result<Response<Body>, ApiError> {
         match self.complete(req, platform).await {
@@ -293,13 +298,9 @@ where
             .unwrap_or_else(|e| ApiError::internal(e).into_response())
     }
 
-    async fn complete(
-        &self,
-        req: &Request,
-        platform: OAuthPlatform,
-    ) -> Result<Connection, ApiError> {
+    async fn complete(&self, req: &Parts, platform: OAuthPlatform) -> Result<Connection, ApiError> {
         let q: HashMap<String, String> =
-            form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
+            form_urlencoded::parse(req.uri.query().unwrap_or_default().as_bytes())
                 .into_owned()
                 .collect();
         let bad = |code: &'static str, message: &str| {

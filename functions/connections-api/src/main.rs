@@ -1,8 +1,7 @@
 //! Lambda entry point: configuration, clients, and the runtime loop. Logic lives in `lib.rs`.
 
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 use reelcart_domain::SystemClock;
-use std::convert::Infallible;
 use std::sync::Arc;
 
 #[tokio::main]
@@ -12,9 +11,5 @@ async fn main() -> Result<(), Error> {
     let api =
         connections_api::from_aws(&reelcart_lambda::config::env(), &sdk, Arc::new(SystemClock))
             .await?;
-    let api = &api;
-    run(service_fn(move |req| async move {
-        Ok::<_, Infallible>(api.handle(req).await)
-    }))
-    .await
+    reelcart_lambda::router::run(Arc::new(api).router()).await
 }

@@ -24,7 +24,7 @@ pub type TestApi =
 #[derive(Debug)]
 pub struct Setup {
     pub sim: Sim,
-    pub api: TestApi,
+    pub api: Arc<TestApi>,
     pub store: Arc<MemoryConnections>,
     pub events: Arc<MemoryEventBus>,
     pub clock: Arc<FixedClock>,
@@ -73,7 +73,7 @@ pub async fn setup(return_url: Option<&str>) -> Setup {
         .unwrap();
     Setup {
         sim,
-        api,
+        api: Arc::new(api),
         store,
         events,
         clock,

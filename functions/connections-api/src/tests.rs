@@ -307,3 +307,36 @@ async fn the_sample_events_get_the_documented_answers() {
     assert_eq!(r.status(), 400);
     assert_eq!(body(&r)["error"]["code"], "authorization_denied");
 }
+
+/// Every route is documented, every documented `/v1/connections` route served, and every answer
+/// to every role (with and without a malformed body) a status the document lists.
+#[tokio::test]
+async fn the_routes_and_their_answers_are_documented() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/openapi.yaml"
+    ))
+    .unwrap();
+    let documented = reelcart_lambda::routes::openapi_operations(&doc);
+    let served: std::collections::BTreeSet<(String, String)> = crate::routes()
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    let ours: std::collections::BTreeSet<_> = documented
+        .into_iter()
+        .filter(|(_, p)| p.starts_with("/v1/connections"))
+        .collect();
+    assert_eq!(served, ours, "the router and docs/openapi.yaml");
+    let s = setup(None).await;
+    let api = s.api.clone();
+    let wrong = reelcart_lambda::testing::undocumented_answers(&doc, &crate::routes(), |req| {
+        let api = api.clone();
+        async move { api.handle(req).await }
+    })
+    .await;
+    assert!(
+        wrong.is_empty(),
+        "undocumented answers:\n{}",
+        wrong.join("\n")
+    );
+}

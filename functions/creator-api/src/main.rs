@@ -1,6 +1,6 @@
 //! Lambda entry point: configuration, clients, and the runtime loop. Logic lives in `lib.rs`.
 
-use lambda_http::{Error, Request, run, service_fn};
+use lambda_http::Error;
 use reelcart_domain::SystemClock;
 use std::sync::Arc;
 
@@ -10,9 +10,5 @@ async fn main() -> Result<(), Error> {
     let sdk = reelcart_aws::load_sdk_config().await;
     let api =
         creator_api::from_aws(&reelcart_lambda::config::env(), &sdk, Arc::new(SystemClock)).await?;
-    let api = &Arc::new(api);
-    run(service_fn(move |req: Request| async move {
-        Ok::<_, Error>(api.handle(req).await)
-    }))
-    .await
+    reelcart_lambda::router::run(Arc::new(api).router()).await
 }

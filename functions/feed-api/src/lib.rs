@@ -12,8 +12,8 @@
 //! is built from is read at most every `FEED_SNAPSHOT_SECS` per warm instance; rights are checked
 //! again at every answer.
 
-use lambda_http::http::{HeaderValue, Method, StatusCode, header};
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use lambda_http::{Body, Request, Response};
 use reelcart_domain::Clock;
 use reelcart_domain::attribution::Counters;
 use reelcart_domain::catalog::{Product, ProductStatus};
@@ -21,10 +21,11 @@ use reelcart_domain::content::{Channel, ProductMapping, Rights, Status, UgcItem,
 use reelcart_domain::feed::{Placement, Position, page, score};
 use reelcart_domain::video::{MediaManifest, MediaStatus};
 use reelcart_lambda::http::{ApiError, Cors};
+use reelcart_lambda::router::{Query, Router, Routes, State, serve};
 use reelcart_ports::{
     AnalyticsStore, CatalogStore, ItemStore, MappingStore, MediaRecords, PortError, RightsStore,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -181,10 +182,10 @@ pub fn none_match(header: &str, etag: &str) -> bool {
 
 impl<S, M, C, A> FeedApi<S, M, C, A>
 where
-    S: ItemStore + RightsStore + MappingStore,
-    M: MediaRecords,
-    C: CatalogStore,
-    A: AnalyticsStore,
+    S: ItemStore + RightsStore + MappingStore + 'static,
+    M: MediaRecords + 'static,
+    C: CatalogStore + 'static,
+    A: AnalyticsStore + 'static,
 {
     pub fn new(
         content: S,
@@ -362,37 +363,58 @@ where
         })
     }
 
-    pub async fn handle(&self, req: Request) -> Response<Body> {
-        let origin = req
-            .headers()
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let mut resp = match (req.method(), req.uri().path().trim_end_matches('/')) {
-            (&Method::OPTIONS, "/v1/feed") => {
+    /// Serve one request.
+    pub async fn handle(self: &Arc<Self>, req: Request) -> Response<Body> {
+        serve(self.clone().router(), req).await
+    }
+
+    /// The router, built once per process by `main.rs`: CORS headers on every answer, errors
+    /// included.
+    pub fn router(self: Arc<Self>) -> Router {
+        let cors = self.config.cors.clone();
+        Self::routes().build(self).layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                let cors = cors.clone();
+                async move {
+                    let origin = req
+                        .headers()
+                        .get(header::ORIGIN)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    let mut resp = next.run(req).await;
+                    cors.apply(origin.as_deref(), "GET, OPTIONS", &mut resp);
+                    resp
+                }
+            },
+        ))
+    }
+
+    /// The one route: the feed (`GET`, and `HEAD` with it), and its CORS preflight.
+    fn routes() -> Routes<Arc<Self>> {
+        type App<T> = State<Arc<T>>;
+        Routes::default()
+            .get(
+                "/v1/feed",
+                |State(a): App<Self>, Query(q): Query<FeedQuery>, headers: HeaderMap| async move {
+                    a.get(q, &headers).await
+                },
+            )
+            .options("/v1/feed", || async {
                 let mut r = Response::new(Body::Empty);
                 *r.status_mut() = StatusCode::NO_CONTENT;
                 r
-            }
-            (&Method::GET | &Method::HEAD, "/v1/feed") => {
-                self.get(&req).await.unwrap_or_else(ApiError::into_response)
-            }
-            _ => ApiError::client(StatusCode::NOT_FOUND, "not_found", "no such route")
-                .into_response(),
-        };
-        self.config
-            .cors
-            .apply(origin.as_deref(), "GET, OPTIONS", &mut resp);
-        resp
+            })
     }
 
-    async fn get(&self, req: &Request) -> Result<Response<Body>, ApiError> {
-        let q = req.query_string_parameters();
+    async fn get(&self, q: FeedQuery, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
         let bad = |m: String| ApiError::client(StatusCode::BAD_REQUEST, "invalid_query", m);
-        let placement =
-            Placement::parse(q.first("placement"), q.first("sku"), q.first("collection"))
-                .map_err(bad)?;
-        let limit = match q.first("limit") {
+        let placement = Placement::parse(
+            q.placement.as_deref(),
+            q.sku.as_deref(),
+            q.collection.as_deref(),
+        )
+        .map_err(bad)?;
+        let limit = match q.limit {
             None => DEFAULT_LIMIT,
             Some(l) => l
                 .parse::<usize>()
@@ -400,10 +422,10 @@ where
                 .filter(|l| (1..=MAX_LIMIT).contains(l))
                 .ok_or_else(|| bad(format!("limit is 1-{MAX_LIMIT}")))?,
         };
-        let cursor = match q.first("cursor") {
+        let cursor = match q.cursor {
             None => None,
             Some(c) => Some(
-                Position::from_cursor(c)
+                Position::from_cursor(&c)
                     .ok_or_else(|| bad("cursor is not one this feed made".into()))?,
             ),
         };
@@ -414,8 +436,7 @@ where
             "public, max-age={}, s-maxage={}, stale-while-revalidate={}",
             self.config.max_age, self.config.s_maxage, self.config.stale_while_revalidate
         );
-        let matched = req
-            .headers()
+        let matched = headers
             .get(header::IF_NONE_MATCH)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|h| none_match(h, &etag));
@@ -438,6 +459,21 @@ where
         }
         Ok(resp)
     }
+}
+
+/// `?placement=&sku=&collection=&limit=&cursor=` (first value of each).
+#[derive(Debug, Deserialize)]
+struct FeedQuery {
+    placement: Option<String>,
+    sku: Option<String>,
+    collection: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// Every route the function serves: method and path, as the OpenAPI document writes them.
+pub fn routes() -> Vec<(Method, &'static str)> {
+    AwsFeed::routes().list()
 }
 
 /// The deployed feed.

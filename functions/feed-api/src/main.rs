@@ -1,7 +1,7 @@
 //! Lambda entry point (function URL): configuration, clients, and the runtime loop. Logic lives
 //! in `lib.rs`.
 
-use lambda_http::{Error, Request, run, service_fn};
+use lambda_http::Error;
 use reelcart_domain::SystemClock;
 use std::sync::Arc;
 
@@ -10,9 +10,5 @@ async fn main() -> Result<(), Error> {
     reelcart_lambda::init_tracing();
     let sdk = reelcart_aws::load_sdk_config().await;
     let feed = feed_api::from_aws(&reelcart_lambda::config::env(), &sdk, Arc::new(SystemClock))?;
-    let feed = &feed;
-    run(service_fn(move |req: Request| async move {
-        Ok::<_, Error>(feed.handle(req).await)
-    }))
-    .await
+    reelcart_lambda::router::run(Arc::new(feed).router()).await
 }

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 const NOW: i64 = 1_795_676_400;
 
-type Test = FeedApi<MemoryContent, MemoryMediaRecords, MemoryCatalog, MemoryAnalytics>;
+type Test = Arc<FeedApi<MemoryContent, MemoryMediaRecords, MemoryCatalog, MemoryAnalytics>>;
 
 fn product(sku: &str, inventory: i64) -> Product {
     Product {
@@ -174,7 +174,7 @@ async fn api() -> (Test, Arc<FixedClock>) {
         },
         clock.clone(),
     );
-    (api, clock)
+    (Arc::new(api), clock)
 }
 
 async fn get(api: &Test, uri: &str, headers: &[(&str, &str)]) -> (u16, Value, Response<Body>) {
@@ -443,4 +443,56 @@ async fn the_sample_function_url_requests_are_answered() {
         let out = reelcart_lambda::http::response_to_apigw_v2(resp);
         assert!(out.headers.contains_key("etag"));
     }
+}
+
+/// The feed's one path: documented, `GET` (and `HEAD`) and its preflight served, any other method
+/// `405` with `Allow`, every answer a status the document lists, CORS headers on each.
+#[tokio::test]
+async fn the_route_and_its_answers_are_documented() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/openapi.yaml"
+    ))
+    .unwrap();
+    let documented = reelcart_lambda::routes::openapi_operations(&doc);
+    // CORS preflights are not operations of the document.
+    for (method, path) in crate::routes()
+        .into_iter()
+        .filter(|(m, _)| m != Method::OPTIONS)
+    {
+        assert!(
+            documented.contains(&(method.to_string(), path.to_string())),
+            "{method} {path} is not in docs/openapi.yaml"
+        );
+    }
+    let (api, _) = api().await;
+    let gets: Vec<_> = crate::routes()
+        .into_iter()
+        .filter(|(m, _)| m == Method::GET)
+        .collect();
+    let wrong = reelcart_lambda::testing::undocumented_answers(&doc, &gets, |req| {
+        let api = api.clone();
+        async move { api.handle(req).await }
+    })
+    .await;
+    assert!(
+        wrong.is_empty(),
+        "undocumented answers:\n{}",
+        wrong.join("\n")
+    );
+    let origin = [("origin", "https://shop.example")];
+    for (method, want) in [("POST", 405), ("OPTIONS", 204), ("HEAD", 400)] {
+        let resp = api
+            .handle(api_request(method, "/v1/feed", None, &origin, None))
+            .await;
+        assert_eq!(resp.status().as_u16(), want, "{method}");
+        assert_eq!(
+            resp.headers()["access-control-allow-origin"],
+            "https://shop.example"
+        );
+    }
+    let resp = api
+        .handle(api_request("DELETE", "/v1/feed", None, &[], None))
+        .await;
+    assert!(resp.headers()["allow"].to_str().unwrap().contains("GET"));
 }

@@ -1,9 +1,8 @@
 //! Lambda entry point: configuration, clients, and the runtime loop. Logic lives in the library
 //! (`lib.rs` and its modules).
 
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 use reelcart_domain::SystemClock;
-use std::convert::Infallible;
 use std::sync::Arc;
 
 #[tokio::main]
@@ -12,9 +11,5 @@ async fn main() -> Result<(), Error> {
     let sdk = reelcart_aws::load_sdk_config().await;
     let api =
         moderation_api::from_aws(&reelcart_lambda::config::env(), &sdk, Arc::new(SystemClock))?;
-    let api = &Arc::new(api);
-    run(service_fn(move |req| async move {
-        Ok::<_, Infallible>(api.handle(req).await)
-    }))
-    .await
+    reelcart_lambda::router::run(Arc::new(api).router()).await
 }

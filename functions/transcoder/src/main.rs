@@ -2,9 +2,9 @@
 //! One function takes the transcode queue's SQS batches and MediaConvert's job-state events: the
 //! event's shape tells which. Logic lives in `lib.rs`.
 
-use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use reelcart_domain::SystemClock;
+use reelcart_lambda::events::Invocation;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -16,12 +16,16 @@ async fn main() -> Result<(), Error> {
         transcoder::from_aws(&reelcart_lambda::config::env(), &sdk, Arc::new(SystemClock))?;
     let handler = &handler;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        if event.payload.get("Records").is_some() {
-            let batch: SqsEvent = serde_json::from_value(event.payload)?;
-            Ok::<Value, Error>(serde_json::to_value(handler.handle_sqs(batch).await?)?)
-        } else {
-            handler.handle_job_event(&event.payload).await?;
-            Ok(Value::Null)
+        match Invocation::of(event.payload)? {
+            Invocation::Sqs(batch) => Ok(serde_json::to_value(handler.handle_sqs(batch).await?)?),
+            // MediaConvert's job state changes (EventBridge).
+            Invocation::Event(job) => {
+                handler.handle_job_event(&job).await?;
+                Ok(Value::Null)
+            }
+            Invocation::Http(_) | Invocation::Input(_) => Err::<Value, Error>(
+                "the transcoder takes SQS batches and MediaConvert events".into(),
+            ),
         }
     }))
     .await

@@ -2,9 +2,9 @@
 //! (`lib.rs` and its modules).
 //! One function takes its content-queue batches and its schedule: the event's shape tells which.
 
-use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use reelcart_domain::SystemClock;
+use reelcart_lambda::events::Invocation;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -16,13 +16,13 @@ async fn main() -> Result<(), Error> {
         ugc_ingest::from_aws(&reelcart_lambda::config::env(), &sdk, Arc::new(SystemClock)).await?;
     let handler = &handler;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        if event.payload.get("Records").is_some() {
-            let batch: SqsEvent = serde_json::from_value(event.payload)?;
-            let response = handler.handle_sqs(batch).await?;
-            Ok::<Value, Error>(serde_json::to_value(response)?)
-        } else {
-            let report = handler.poll().await?;
-            Ok(serde_json::to_value(report)?)
+        match Invocation::of(event.payload)? {
+            Invocation::Sqs(batch) => Ok(serde_json::to_value(handler.handle_sqs(batch).await?)?),
+            // The polling schedule.
+            Invocation::Event(_) | Invocation::Input(_) => {
+                Ok(serde_json::to_value(handler.poll().await?)?)
+            }
+            Invocation::Http(_) => Err::<Value, Error>("ugc-ingest has no HTTP trigger".into()),
         }
     }))
     .await

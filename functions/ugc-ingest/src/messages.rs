@@ -4,6 +4,7 @@
 use crate::{Error, Handler, RawMedia};
 use reelcart_domain::content::rights_request::ContentCommand;
 use reelcart_domain::event::{DomainEvent, EventKind};
+use reelcart_lambda::events::S3Notification;
 use reelcart_ports::{
     BlobStore, ConnectionStore, ContentStore, EventBus, KeyService, MessageQueue,
 };
@@ -14,10 +15,7 @@ use serde_json::{Value, json};
 #[derive(Debug, serde::Deserialize)]
 #[serde(untagged)]
 pub enum ContentMessage {
-    Uploads {
-        #[serde(rename = "Records")]
-        records: Vec<Value>,
-    },
+    Uploads(S3Notification),
     Command(ContentCommand),
     Event(DomainEvent),
 }
@@ -37,9 +35,9 @@ where
         let message: ContentMessage =
             serde_json::from_str(body).map_err(|e| Error::Malformed(e.to_string()))?;
         let event = match message {
-            ContentMessage::Uploads { records } => {
+            ContentMessage::Uploads(notification) => {
                 let mut out = Vec::new();
-                for r in &records {
+                for r in &notification.records {
                     out.push(self.on_upload(r).await?);
                 }
                 return Ok(json!({ "uploads": out }));

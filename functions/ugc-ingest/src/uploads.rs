@@ -3,6 +3,7 @@
 
 use crate::{Candidate, Error, Granted, Handler, Ingested, MediaSource, RawMedia, upload_meta};
 use reelcart_domain::content::{Author, Consent, MediaType, Source};
+use reelcart_lambda::events::S3Record;
 use reelcart_ports::{
     BlobStore, ConnectionStore, ContentStore, EventBus, KeyService, MessageQueue,
 };
@@ -19,23 +20,18 @@ where
     E: EventBus,
 {
     /// A creator's upload landed in the raw bucket (an S3 notification record).
-    pub(crate) async fn on_upload(&self, record: &Value) -> Result<Value, Error> {
-        let bucket = record.pointer("/s3/bucket/name").and_then(Value::as_str);
-        if bucket != Some(self.raw.bucket()) {
+    pub(crate) async fn on_upload(&self, record: &S3Record) -> Result<Value, Error> {
+        let bucket = record.s3.bucket.name.as_str();
+        if bucket != self.raw.bucket() {
             return Err(Error::Malformed(format!(
                 "uploads are read from the raw bucket only, not {bucket:?}"
             )));
         }
-        // Keys arrive URL-encoded, spaces as `+`.
-        let raw_key = record
-            .pointer("/s3/object/key")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .replace('+', " ");
-        let key = percent_encoding::percent_decode_str(&raw_key)
-            .decode_utf8()
-            .map_err(|e| Error::Malformed(e.to_string()))?
-            .to_string();
+        let key = record
+            .s3
+            .object
+            .decoded_key()
+            .map_err(|e| Error::Malformed(e.to_string()))?;
         let Some((creator_id, upload_id)) = reelcart_domain::content::parse_upload_key(&key) else {
             return Err(Error::Malformed(format!("`{key}` is not an upload key")));
         };

@@ -140,9 +140,12 @@ async fn seeded() -> Feed {
 
 fn feed(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let feed = rt.block_on(seeded());
+    let feed = Arc::new(rt.block_on(seeded()));
+    // As `main.rs` serves it: the router built once.
+    let router = feed.clone().router();
+    let serve = |req| reelcart_lambda::router::serve(router.clone(), req);
     let req = || reelcart_lambda_request("/v1/feed?placement=home&limit=10");
-    let resp = rt.block_on(feed.handle(req()));
+    let resp = rt.block_on(serve(req()));
     assert_eq!(resp.status(), 200);
     println!(
         "feed page (10 of 200 items): {} bytes",
@@ -154,7 +157,7 @@ fn feed(c: &mut Criterion) {
         b.iter(|| black_box(serde_json::to_vec(black_box(&page)).unwrap()))
     });
     g.bench_function("GET /v1/feed (warm snapshot, 200 items)", |b| {
-        b.iter(|| black_box(rt.block_on(feed.handle(req()))))
+        b.iter(|| black_box(rt.block_on(serve(req()))))
     });
     g.finish();
 }

@@ -209,6 +209,13 @@ where
     Some(Arc::new(move |req| Box::pin(f(api.clone(), req))))
 }
 
+/// An HTTP function served by its router, built once as its `main.rs` builds it.
+fn router(router: reelcart_lambda::router::Router) -> Option<HttpFn> {
+    Some(Arc::new(move |req| {
+        Box::pin(reelcart_lambda::router::serve(router.clone(), req))
+    }))
+}
+
 /// An SQS handler calling `f` on a shared `handler` (errors as text).
 fn sqs<T, F, Fut, E>(handler: Arc<T>, f: F) -> Option<SqsFn>
 where
@@ -266,11 +273,11 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
                     .await
                     .map_err(|e| err(&e))?,
             );
-            h.http = http(api, |api, req| async move { api.handle(req).await });
+            h.http = router(api.router());
         }
         "catalog-api" => {
             let api = Arc::new(catalog_api::from_aws(&v, sdk)?);
-            h.http = http(api, |api, req| async move { api.handle(req).await });
+            h.http = router(api.router());
         }
         "catalog-sync" => {
             let handler = Arc::new(
@@ -287,7 +294,7 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
         }
         "moderation-api" => {
             let api = Arc::new(moderation_api::from_aws(&v, sdk, clock)?);
-            h.http = http(api, |api, req| async move { api.handle(req).await });
+            h.http = router(api.router());
         }
         "rights-enforcer" => {
             let enforcer = Arc::new(rights_enforcer::from_aws(&v, sdk, clock)?);
@@ -307,11 +314,11 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
                     .await
                     .map_err(|e| err(&e))?,
             );
-            h.http = http(api, |api, req| async move { api.handle(req).await });
+            h.http = router(api.router());
         }
         "feed-api" => {
             let api = Arc::new(feed_api::from_aws(&v, sdk, clock)?);
-            h.http = http(api, |api, req| async move { api.handle(req).await });
+            h.http = router(api.router());
         }
         "attribution-collector" => {
             let c = Arc::new(attribution_collector::from_aws(&v, sdk, clock).await?);

@@ -205,9 +205,13 @@ impl Stack {
             .filter_map(|(id, _)| names.resources.get(id)?.attributes.get("OriginBucket"))
             .next()
             .cloned();
+        let catalog = names.resources.get("CatalogTable").map(|t| {
+            reelcart_aws::DynamoCatalog::new(clients.dynamodb.clone(), t.reference.clone())
+        });
         let mut routes = Routes {
             idp: Some(idp.clone()),
             cdn: cdn_bucket.map(|b| (clients.s3.clone(), b)),
+            catalog,
             web: Some(default_web_dir()),
             ..Routes::default()
         };

@@ -35,6 +35,9 @@ pub struct Routes {
     /// The repository's `web/` folder: the widget (`/web/dist/…`, built by `npm run build`) and
     /// the demo storefront (`/web/demo/…`, also at `/`), as a store's site would serve them.
     pub web: Option<std::path::PathBuf>,
+    /// The catalog, read by the demo storefront's product pages (`/web/demo/products/{sku}`) as
+    /// a store's site reads its own product data.
+    pub catalog: Option<reelcart_aws::DynamoCatalog>,
 }
 
 impl std::fmt::Debug for Route {
@@ -67,6 +70,7 @@ pub fn router(routes: Arc<Routes>) -> Router {
         .route("/_local/schedules", get(list_schedules))
         .route("/_local/schedules/{name}", post(fire_schedule))
         .route("/_local/cdn/{*key}", get(cdn).head(cdn))
+        .route("/web/demo/products/{sku}", get(demo_product))
         .route("/web/{*path}", get(web))
         .route(
             "/",
@@ -74,6 +78,44 @@ pub fn router(routes: Arc<Routes>) -> Router {
         )
         .fallback(dispatch)
         .with_state(routes)
+}
+
+/// The demo store's product `sku` from the catalog: title, description, price and picture.
+async fn demo_product(State(routes): State<Arc<Routes>>, Path(sku): Path<String>) -> Response {
+    use reelcart_ports::CatalogStore;
+    let Some(catalog) = &routes.catalog else {
+        return error(StatusCode::NOT_FOUND, "not_found", "no catalog");
+    };
+    let products = match catalog.products().await {
+        Ok(p) => p,
+        Err(e) => {
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                &e.to_string(),
+            );
+        }
+    };
+    let found = products.iter().find_map(|p| {
+        let v = p.variants.iter().find(|v| v.sku == sku)?;
+        Some(serde_json::json!({
+            "sku": v.sku,
+            "title": p.title,
+            "description": p.description,
+            "price": v.price.amount.to_string(),
+            "currency": v.price.currency,
+            "image": v.image.as_ref().or(p.images.first()).map(|i| &i.url),
+            "link": p.link,
+        }))
+    });
+    match found {
+        Some(product) => axum::Json(product).into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such product in the catalog",
+        ),
+    }
 }
 
 /// A file of the `web/` folder: the widget's build (`dist`), the demo storefront (`demo`), the

@@ -15,8 +15,8 @@
 //!   `POST /product/202309/products/{id}/inventory/update`, `DELETE /product/202309/products`.
 //!   A malformed request answers 40006 (the simulator's choice; the spec names no code for it —
 //!   36009003 is the spec's internal error, which clients retry).
-//! - `GET /_sim/catalog` (remote state and call counts), `GET /_sim/cdn/{name}` (image bytes for
-//!   the store's image URLs), `POST /_sim/usage`.
+//! - `GET /_sim/catalog` (remote state and call counts), `GET /_sim/cdn/{name}` (the store's
+//!   product pictures: real JPEGs drawn by FFmpeg), `POST /_sim/usage`.
 
 use crate::meta::graph_error;
 use crate::tiktok_shop::{shop_cipher, tts_api_auth, tts_error};
@@ -558,10 +558,66 @@ pub(crate) async fn set_usage(State(sim): State<Sim>, Json(r): Json<UsageReq>) -
 }
 
 /// Image bytes for any name (a store's CDN, as far as the sync can tell).
+/// A product picture: a real JPEG (600×600, a tee in a colour of its own) drawn once per name by
+/// FFmpeg (`FFMPEG_PATH`, or `ffmpeg` on the `PATH`), then served from memory.
 pub(crate) async fn cdn(Path(name): Path<String>) -> Response {
-    let mut bytes = b"\xFF\xD8\xFF\xE0simulated-jpeg:".to_vec();
-    bytes.extend_from_slice(name.as_bytes());
-    ([("content-type", "image/jpeg")], bytes).into_response()
+    static PICTURES: std::sync::OnceLock<tokio::sync::Mutex<HashMap<String, Bytes>>> =
+        std::sync::OnceLock::new();
+    let pictures = PICTURES.get_or_init(Default::default);
+    let mut cache = pictures.lock().await;
+    if let Some(bytes) = cache.get(&name) {
+        return ([("content-type", "image/jpeg")], bytes.clone()).into_response();
+    }
+    match draw_tee(&name).await {
+        Ok(bytes) => {
+            cache.insert(name, bytes.clone());
+            ([("content-type", "image/jpeg")], bytes).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "drawing a product picture");
+            (StatusCode::SERVICE_UNAVAILABLE, "no picture: FFmpeg failed").into_response()
+        }
+    }
+}
+
+async fn draw_tee(name: &str) -> anyhow::Result<Bytes> {
+    // A colour of the name's own (FNV-1a), dark enough to stand out on the light background.
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    let channel = |shift: u32| 40 + ((h >> shift) & 0xff) * 150 / 255;
+    let colour = format!("0x{:02X}{:02X}{:02X}", channel(0), channel(8), channel(16));
+    let tee = [
+        (170, 150, 260, 330), // body
+        (90, 150, 420, 110),  // sleeves
+        (250, 130, 100, 40),  // collar
+    ]
+    .iter()
+    .map(|(x, y, w, h)| format!("drawbox=x={x}:y={y}:w={w}:h={h}:color={colour}:t=fill"))
+    .collect::<Vec<_>>()
+    .join(",");
+    let ffmpeg = std::env::var_os("FFMPEG_PATH").unwrap_or_else(|| "ffmpeg".into());
+    let out = tokio::process::Command::new(ffmpeg)
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=0xF4F1EC:s=600x600",
+            "-vf",
+        ])
+        .arg(tee)
+        .args(["-frames:v", "1", "-f", "mjpeg", "pipe:1"])
+        .kill_on_drop(true)
+        .output()
+        .await?;
+    anyhow::ensure!(
+        out.status.success() && out.stdout.starts_with(&[0xFF, 0xD8]),
+        "ffmpeg: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(Bytes::from(out.stdout))
 }
 
 impl Sim {

@@ -221,7 +221,7 @@ impl Cors {
 
     /// Add the CORS headers for `origin` to `resp` (and `Vary: Origin`, as the answer depends on
     /// it).
-    pub fn apply(&self, origin: Option<&str>, methods: &str, resp: &mut Response<Body>) {
+    pub fn apply<B>(&self, origin: Option<&str>, methods: &str, resp: &mut Response<B>) {
         let h = resp.headers_mut();
         h.append(header::VARY, header::HeaderValue::from_static("Origin"));
         if let Some(allowed) = self.allow(origin)

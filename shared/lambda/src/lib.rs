@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod events;
 pub mod http;
 pub mod router;
 pub mod routes;

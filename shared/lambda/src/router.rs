@@ -72,7 +72,7 @@ macro_rules! method {
 }
 
 impl<S: Clone + Send + Sync + 'static> Routes<S> {
-    method!(get GET, post POST, put PUT, delete DELETE);
+    method!(get GET, post POST, put PUT, delete DELETE, options OPTIONS);
 
     fn add(mut self, method: Method, path: &'static str, route: MethodRouter<S>) -> Self {
         // axum merges the methods of one path; it panics if one is given twice.
@@ -90,6 +90,15 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     pub fn build(self, state: S) -> Router {
         api(self.router).with_state(state)
     }
+}
+
+/// Run the Lambda runtime loop with `router` (built once), each event through [`serve`].
+pub async fn run(router: Router) -> Result<(), lambda_http::Error> {
+    lambda_http::run(lambda_http::service_fn(move |req| {
+        let router = router.clone();
+        async move { Ok::<_, std::convert::Infallible>(serve(router, req).await) }
+    }))
+    .await
 }
 
 /// An API's router from its routes: `404 not_found` for an unknown path, `405

@@ -29,7 +29,7 @@ use lambda_http::{Body, Request, Response};
 use product_requests::StatusQuery;
 use reelcart_lambda::http::ApiError;
 use reelcart_lambda::router::{
-    Admin, Caller, CreatorRole, Json, PathParams, Query, RawBody, Routes, State, serve,
+    Admin, Caller, CreatorRole, Json, PathParams, Query, RawBody, Router, Routes, State, serve,
 };
 use reelcart_ports::{AnalyticsStore, CatalogStore, CreatorStore, ItemStore, MediaRecords};
 use reports::{DashboardQuery, PeriodQuery};
@@ -72,11 +72,16 @@ impl<
 {
     /// Serve one request.
     pub async fn handle(self: &Arc<Self>, req: Request) -> Response<Body> {
-        serve(Self::routes().build(self.clone()), req).await
+        serve(self.clone().router(), req).await
     }
 
     /// Every route: method, path (as in the OpenAPI document), who may call it (the extractor),
     /// and what serves it.
+    /// The router, built once per process by `main.rs`.
+    pub fn router(self: Arc<Self>) -> Router {
+        Self::routes().build(self)
+    }
+
     fn routes() -> Routes<Arc<Self>> {
         type App<T> = State<Arc<T>>;
         Routes::default()

@@ -16,7 +16,7 @@ use lambda_http::{Body, Request, Response};
 use reelcart_domain::content::Status;
 use reelcart_lambda::http::ApiError;
 use reelcart_lambda::router::{
-    Admin, Caller, Json, PathParams, Query, RawBody, Routes, Staff, State, serve,
+    Admin, Caller, Json, PathParams, Query, RawBody, Router, Routes, Staff, State, serve,
 };
 use reelcart_ports::{
     BlobStore, BlocklistStore, CatalogStore, ItemStore, MappingStore, MediaRecords, MessageQueue,
@@ -48,10 +48,15 @@ impl<
 {
     /// Serve one request.
     pub async fn handle(self: &Arc<Self>, req: Request) -> Response<Body> {
-        serve(Self::routes().build(self.clone()), req).await
+        serve(self.clone().router(), req).await
     }
 
     /// Every route, with who may call it: moderators and admins ([`Staff`]) or admins only.
+    /// The router, built once per process by `main.rs`.
+    pub fn router(self: Arc<Self>) -> Router {
+        Self::routes().build(self)
+    }
+
     fn routes() -> Routes<Arc<Self>> {
         type App<T> = State<Arc<T>>;
         type Id = PathParams<String>;
