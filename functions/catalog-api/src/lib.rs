@@ -8,11 +8,10 @@
 //!   case), for the console's SKU mapping; active products first, then by title.
 
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, Response};
 use reelcart_domain::catalog::Channel;
 use reelcart_lambda::config::{ConfigError, Vars};
 use reelcart_lambda::http::{ApiError, json};
-use reelcart_lambda::router::{Caller, Query, Reply, Router, Routes, Staff, State, serve};
+use reelcart_lambda::router::{Caller, HttpApi, Query, Reply, Routes, Staff, State};
 use reelcart_ports::CatalogStore;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -42,40 +41,6 @@ pub fn routes() -> Vec<(Method, &'static str)> {
 }
 
 impl<S: CatalogStore + 'static> Api<S> {
-    /// Serve one request.
-    pub async fn handle(self: &Arc<Self>, req: Request) -> Response<Body> {
-        serve(self.clone().router(), req).await
-    }
-
-    /// Every route: the brand's staff (admins and moderators) may read each.
-    /// The router, built once per process by `main.rs`.
-    pub fn router(self: Arc<Self>) -> Router {
-        Self::routes().build(self)
-    }
-
-    fn routes() -> Routes<Arc<Self>> {
-        type App<T> = State<Arc<T>>;
-        Routes::default()
-            .get(
-                "/v1/catalog/quarantine",
-                |State(a): App<Self>, _: Caller<Staff>, Query(q): Query<ChannelQuery>| async move {
-                    a.quarantine(q).await
-                },
-            )
-            .get(
-                "/v1/catalog/sync",
-                |State(a): App<Self>, _: Caller<Staff>, Query(q): Query<ChannelQuery>| async move {
-                    a.runs(q).await
-                },
-            )
-            .get(
-                "/v1/catalog/products",
-                |State(a): App<Self>, _: Caller<Staff>, Query(q): Query<SearchQuery>| async move {
-                    a.search(q).await
-                },
-            )
-    }
-
     /// `GET /v1/catalog/quarantine`: what each channel holds back, by key.
     async fn quarantine(&self, q: ChannelQuery) -> Reply {
         let mut out = Map::new();
@@ -168,6 +133,32 @@ impl<S: CatalogStore + 'static> Api<S> {
     }
 }
 
+impl<S: CatalogStore + 'static> HttpApi for Api<S> {
+    /// Every route: the brand's staff (admins and moderators) may read each.
+    fn routes() -> Routes<Arc<Self>> {
+        type App<T> = State<Arc<T>>;
+        Routes::default()
+            .get(
+                "/v1/catalog/quarantine",
+                |State(a): App<Self>, _: Caller<Staff>, Query(q): Query<ChannelQuery>| async move {
+                    a.quarantine(q).await
+                },
+            )
+            .get(
+                "/v1/catalog/sync",
+                |State(a): App<Self>, _: Caller<Staff>, Query(q): Query<ChannelQuery>| async move {
+                    a.runs(q).await
+                },
+            )
+            .get(
+                "/v1/catalog/products",
+                |State(a): App<Self>, _: Caller<Staff>, Query(q): Query<SearchQuery>| async move {
+                    a.search(q).await
+                },
+            )
+    }
+}
+
 /// `?channel=` (one), or every channel.
 fn channels(q: ChannelQuery) -> Result<Vec<Channel>, ApiError> {
     match q.channel {
@@ -199,9 +190,9 @@ pub fn from_aws<F: Fn(&str) -> Option<String>>(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
-    use lambda_http::RequestExt;
     use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
     use lambda_http::request::RequestContext;
+    use lambda_http::{Body, Request, RequestExt, Response};
     use reelcart_domain::catalog::Problem;
     use reelcart_ports::QuarantinedItem;
     use reelcart_ports::memory::MemoryCatalog;

@@ -1,6 +1,7 @@
 //! Lambda entry point: configuration, clients, and the runtime loop. Logic lives in `lib.rs`.
 
 use lambda_http::Error;
+use reelcart_lambda::router::HttpApi;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

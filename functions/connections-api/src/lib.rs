@@ -10,7 +10,7 @@
 //!   remediation. Never a token.
 
 use lambda_http::http::{Method, StatusCode, header, request::Parts};
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use reelcart_connections::Refresher;
 use reelcart_domain::Clock;
 use reelcart_domain::connection::{Connection, ConnectionStatus, OAuthPlatform};
@@ -18,7 +18,7 @@ use reelcart_domain::oauth::{self, STATE_TTL_SECS, StateClaims, StateError};
 use reelcart_lambda::auth::Principal;
 use reelcart_lambda::config::{ConfigError, Vars};
 use reelcart_lambda::http::{ApiError, json};
-use reelcart_lambda::router::{Admin, Caller, PathParams, Router, Routes, State, serve};
+use reelcart_lambda::router::{Admin, Caller, HttpApi, PathParams, Routes, State};
 use reelcart_platforms::{HttpTokenClient, PlatformConfig};
 use reelcart_ports::{
     ConnectionStore, EventBus, KeyService, PendingAuthorization, PendingAuthorizations,
@@ -28,7 +28,6 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tracing::Span;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -77,7 +76,7 @@ fn platform(s: &str) -> Result<OAuthPlatform, ApiError> {
 
 /// Every route the API serves: method and path, as the OpenAPI document writes them.
 pub fn routes() -> Vec<(Method, &'static str)> {
-    AwsApi::routes().list()
+    <AwsApi as HttpApi>::routes().list()
 }
 
 /// A connection as the console shows it.
@@ -123,42 +122,6 @@ where
     E: EventBus + 'static,
     P: PendingAuthorizations + 'static,
 {
-    /// Serve one request.
-    #[tracing::instrument(skip_all, fields(method = %req.method(), path = %req.uri().path(), outcome))]
-    pub async fn handle(self: &Arc<Self>, req: Request) -> Response<Body> {
-        let response = serve(Self::routes().build(self.clone()), req).await;
-        Span::current().record("outcome", response.status().as_u16());
-        response
-    }
-
-    /// Every route: the list and the start of an authorization are the brand's admins'; the
-    /// callback is the platform's redirect of the admin's browser (its signed state is the proof).
-    /// The router, built once per process by `main.rs`.
-    pub fn router(self: Arc<Self>) -> Router {
-        Self::routes().build(self)
-    }
-
-    fn routes() -> Routes<Arc<Self>> {
-        type App<T> = State<Arc<T>>;
-        type Platform = PathParams<String>;
-        Routes::default()
-            .get("/v1/connections", |State(a): App<Self>, _: Caller<Admin>| async move {
-                a.list().await
-            })
-            .post(
-                "/v1/connections/{platform}/authorize",
-                |State(a): App<Self>, who: Caller<Admin>, PathParams(p): Platform, parts: Parts| async move {
-                    a.authorize(&parts, &who.0, platform(&p)?).await
-                },
-            )
-            .get(
-                "/v1/connections/{platform}/callback",
-                |State(a): App<Self>, PathParams(p): Platform, parts: Parts| async move {
-                    a.callback(&parts, platform(&p)?).await
-                },
-            )
-    }
-
     async fn list(&self) -> Result<Response<Body>, ApiError> {
         let mut all = self.refresher.store.list().await?;
         all.sort_by(|a, b| a.connection.id.cmp(&b.connection.id));
@@ -414,6 +377,37 @@ where
             )
             .await?;
         Ok(c)
+    }
+}
+
+impl<S, K, E, P> HttpApi for Api<S, K, E, P>
+where
+    S: ConnectionStore + 'static,
+    K: KeyService + 'static,
+    E: EventBus + 'static,
+    P: PendingAuthorizations + 'static,
+{
+    /// Every route: the list and the start of an authorization are the brand's admins'; the
+    /// callback is the platform's redirect of the admin's browser (its signed state is the proof).
+    fn routes() -> Routes<Arc<Self>> {
+        type App<T> = State<Arc<T>>;
+        type Platform = PathParams<String>;
+        Routes::default()
+            .get("/v1/connections", |State(a): App<Self>, _: Caller<Admin>| async move {
+                a.list().await
+            })
+            .post(
+                "/v1/connections/{platform}/authorize",
+                |State(a): App<Self>, who: Caller<Admin>, PathParams(p): Platform, parts: Parts| async move {
+                    a.authorize(&parts, &who.0, platform(&p)?).await
+                },
+            )
+            .get(
+                "/v1/connections/{platform}/callback",
+                |State(a): App<Self>, PathParams(p): Platform, parts: Parts| async move {
+                    a.callback(&parts, platform(&p)?).await
+                },
+            )
     }
 }
 

@@ -9,6 +9,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use reelcart_connections::Refresher;
 use reelcart_domain::FixedClock;
 use reelcart_lambda::config::Vars;
+use reelcart_lambda::router::HttpApi;
 use reelcart_platform_sim::Sim;
 use reelcart_platforms::{AppCredentials, HttpTokenClient, PlatformConfig};
 use reelcart_ports::memory::{

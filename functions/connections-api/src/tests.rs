@@ -5,6 +5,7 @@
 use super::*;
 use crate::testing::*;
 use lambda_http::Body;
+use lambda_http::Request;
 
 #[tokio::test]
 async fn every_platform_connects_through_consent_and_code_exchange() {
@@ -312,11 +313,7 @@ async fn the_sample_events_get_the_documented_answers() {
 /// to every role (with and without a malformed body) a status the document lists.
 #[tokio::test]
 async fn the_routes_and_their_answers_are_documented() {
-    let doc = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/openapi.yaml"
-    ))
-    .unwrap();
+    let doc = reelcart_lambda::testing::openapi_document().unwrap();
     let documented = reelcart_lambda::routes::openapi_operations(&doc);
     let served: std::collections::BTreeSet<(String, String)> = crate::routes()
         .into_iter()
@@ -327,16 +324,6 @@ async fn the_routes_and_their_answers_are_documented() {
         .filter(|(_, p)| p.starts_with("/v1/connections"))
         .collect();
     assert_eq!(served, ours, "the router and docs/openapi.yaml");
-    let s = setup(None).await;
-    let api = s.api.clone();
-    let wrong = reelcart_lambda::testing::undocumented_answers(&doc, &crate::routes(), |req| {
-        let api = api.clone();
-        async move { api.handle(req).await }
-    })
-    .await;
-    assert!(
-        wrong.is_empty(),
-        "undocumented answers:\n{}",
-        wrong.join("\n")
-    );
+    let problems = reelcart_lambda::testing::undocumented(&setup(None).await.api).await;
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -2,6 +2,7 @@
 
 use lambda_http::Error;
 use reelcart_domain::SystemClock;
+use reelcart_lambda::router::HttpApi;
 use std::sync::Arc;
 
 #[tokio::main]

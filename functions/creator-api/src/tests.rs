@@ -6,6 +6,7 @@ use super::*;
 use reelcart_domain::FixedClock;
 use reelcart_domain::catalog::{Money, Product, Variant};
 use reelcart_domain::creator::verify_code;
+use reelcart_lambda::router::HttpApi;
 use reelcart_lambda::testing::api_request;
 
 use reelcart_ports::ItemStore;

@@ -13,7 +13,7 @@
 //! again at every answer.
 
 use lambda_http::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use reelcart_domain::Clock;
 use reelcart_domain::attribution::Counters;
 use reelcart_domain::catalog::{Product, ProductStatus};
@@ -21,7 +21,7 @@ use reelcart_domain::content::{Channel, ProductMapping, Rights, Status, UgcItem,
 use reelcart_domain::feed::{Placement, Position, page, score};
 use reelcart_domain::video::{MediaManifest, MediaStatus};
 use reelcart_lambda::http::{ApiError, Cors};
-use reelcart_lambda::router::{Query, Router, Routes, State, serve};
+use reelcart_lambda::router::{HttpApi, Query, Router, Routes, State};
 use reelcart_ports::{
     AnalyticsStore, CatalogStore, ItemStore, MappingStore, MediaRecords, PortError, RightsStore,
 };
@@ -363,49 +363,6 @@ where
         })
     }
 
-    /// Serve one request.
-    pub async fn handle(self: &Arc<Self>, req: Request) -> Response<Body> {
-        serve(self.clone().router(), req).await
-    }
-
-    /// The router, built once per process by `main.rs`: CORS headers on every answer, errors
-    /// included.
-    pub fn router(self: Arc<Self>) -> Router {
-        let cors = self.config.cors.clone();
-        Self::routes().build(self).layer(axum::middleware::from_fn(
-            move |req: axum::extract::Request, next: axum::middleware::Next| {
-                let cors = cors.clone();
-                async move {
-                    let origin = req
-                        .headers()
-                        .get(header::ORIGIN)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_string);
-                    let mut resp = next.run(req).await;
-                    cors.apply(origin.as_deref(), "GET, OPTIONS", &mut resp);
-                    resp
-                }
-            },
-        ))
-    }
-
-    /// The one route: the feed (`GET`, and `HEAD` with it), and its CORS preflight.
-    fn routes() -> Routes<Arc<Self>> {
-        type App<T> = State<Arc<T>>;
-        Routes::default()
-            .get(
-                "/v1/feed",
-                |State(a): App<Self>, Query(q): Query<FeedQuery>, headers: HeaderMap| async move {
-                    a.get(q, &headers).await
-                },
-            )
-            .options("/v1/feed", || async {
-                let mut r = Response::new(Body::Empty);
-                *r.status_mut() = StatusCode::NO_CONTENT;
-                r
-            })
-    }
-
     async fn get(&self, q: FeedQuery, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
         let bad = |m: String| ApiError::client(StatusCode::BAD_REQUEST, "invalid_query", m);
         let placement = Placement::parse(
@@ -461,6 +418,52 @@ where
     }
 }
 
+impl<S, M, C, A> HttpApi for FeedApi<S, M, C, A>
+where
+    S: ItemStore + RightsStore + MappingStore + 'static,
+    M: MediaRecords + 'static,
+    C: CatalogStore + 'static,
+    A: AnalyticsStore + 'static,
+{
+    /// The router, built once per process by `main.rs`: CORS headers on every answer, errors
+    /// included.
+    fn router(self: Arc<Self>) -> Router {
+        let cors = self.config.cors.clone();
+        Self::routes().build(self).layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                let cors = cors.clone();
+                async move {
+                    let origin = req
+                        .headers()
+                        .get(header::ORIGIN)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    let mut resp = next.run(req).await;
+                    cors.apply(origin.as_deref(), "GET, OPTIONS", &mut resp);
+                    resp
+                }
+            },
+        ))
+    }
+
+    /// The one route: the feed (`GET`, and `HEAD` with it), and its CORS preflight.
+    fn routes() -> Routes<Arc<Self>> {
+        type App<T> = State<Arc<T>>;
+        Routes::default()
+            .get(
+                "/v1/feed",
+                |State(a): App<Self>, Query(q): Query<FeedQuery>, headers: HeaderMap| async move {
+                    a.get(q, &headers).await
+                },
+            )
+            .options("/v1/feed", || async {
+                let mut r = Response::new(Body::Empty);
+                *r.status_mut() = StatusCode::NO_CONTENT;
+                r
+            })
+    }
+}
+
 /// `?placement=&sku=&collection=&limit=&cursor=` (first value of each).
 #[derive(Debug, Deserialize)]
 struct FeedQuery {
@@ -473,7 +476,7 @@ struct FeedQuery {
 
 /// Every route the function serves: method and path, as the OpenAPI document writes them.
 pub fn routes() -> Vec<(Method, &'static str)> {
-    AwsFeed::routes().list()
+    <AwsFeed as HttpApi>::routes().list()
 }
 
 /// The deployed feed.

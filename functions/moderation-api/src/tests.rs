@@ -6,6 +6,7 @@ use lambda_http::request::RequestContext;
 use reelcart_domain::FixedClock;
 use reelcart_domain::catalog::{Money, Product, ProductStatus, Variant};
 use reelcart_domain::content::{Consent, MediaType, Rights, Source};
+use reelcart_lambda::router::HttpApi;
 use reelcart_ports::memory::{
     MemoryBlobs, MemoryCatalog, MemoryContent, MemoryMediaRecords, MemoryQueue,
 };

@@ -16,6 +16,7 @@ use reelcart_domain::content::{
 };
 use reelcart_domain::feed::Placement;
 use reelcart_domain::video::{MediaRecord, MediaStatus, SourceRef};
+use reelcart_lambda::router::HttpApi;
 use reelcart_ports::memory::{MemoryAnalytics, MemoryCatalog, MemoryContent, MemoryMediaRecords};
 use reelcart_ports::{CatalogStore, MediaRecords};
 use reelcart_ports::{ItemStore, MappingStore, RightsStore};

@@ -9,6 +9,7 @@ use futures::future::BoxFuture;
 use lambda_http::{Body, Request, Response};
 use reelcart_domain::{Clock, SystemClock};
 use reelcart_lambda::config::Vars;
+use reelcart_lambda::router::HttpApi;
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -22,6 +22,7 @@ use lambda_http::http::{HeaderValue, Method, StatusCode, Uri, header, request::P
 use lambda_http::{Body, Response};
 use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
+use std::sync::Arc;
 use tower::ServiceExt;
 
 pub use axum::Router;
@@ -36,6 +37,27 @@ pub const MAX_BODY: usize = 16 * 1024;
 impl axum::response::IntoResponse for ApiError {
     fn into_response(self) -> axum::response::Response {
         ApiError::into_response(self).map(axum::body::Body::new)
+    }
+}
+
+/// An HTTP function's API: its routes, written once ([`HttpApi::routes`]); the router and the
+/// one-request entry follow from them.
+pub trait HttpApi: Sized + Send + Sync + 'static {
+    /// Every route: method, path, and the handler with its extractors.
+    fn routes() -> Routes<Arc<Self>>;
+
+    /// The router (with the API's fallbacks), built once per process by `main.rs`.
+    fn router(self: Arc<Self>) -> Router {
+        Self::routes().build(self)
+    }
+
+    /// Serve one request through a router built for it (tests; `main.rs` and the local stack
+    /// serve the router built once).
+    fn handle(
+        self: &Arc<Self>,
+        req: lambda_http::Request,
+    ) -> impl std::future::Future<Output = Response<Body>> + Send {
+        serve(self.clone().router(), req)
     }
 }
 
@@ -130,11 +152,14 @@ pub async fn serve(router: Router, req: lambda_http::Request) -> Response<Body> 
     if let Some(uri) = trim_trailing_slash(&parts.uri) {
         parts.uri = uri;
     }
+    let (method, path) = (parts.method.clone(), parts.uri.path().to_string());
     let req = lambda_http::http::Request::from_parts(parts, axum::body::Body::new(body));
     let resp = match router.oneshot(req).await {
         Ok(r) => r,
         Err(never) => match never {},
     };
+    // The path only: queries may carry codes (OAuth callbacks) and tokens.
+    tracing::info!(%method, path, status = resp.status().as_u16(), "answered");
     let (parts, body) = resp.into_parts();
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,

@@ -25,11 +25,10 @@ use crate::{AwsCreatorApi, CreatorApi, Presigner, StoreDiscounts};
 use codes::CodeBody;
 use content::MonthQuery;
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, Response};
 use product_requests::StatusQuery;
 use reelcart_lambda::http::ApiError;
 use reelcart_lambda::router::{
-    Admin, Caller, CreatorRole, Json, PathParams, Query, RawBody, Router, Routes, State, serve,
+    Admin, Caller, CreatorRole, HttpApi, Json, PathParams, Query, RawBody, Routes, State,
 };
 use reelcart_ports::{AnalyticsStore, CatalogStore, CreatorStore, ItemStore, MediaRecords};
 use reports::{DashboardQuery, PeriodQuery};
@@ -41,7 +40,7 @@ type Brand = Caller<Admin>;
 
 /// Every route the API serves: method and path, as the OpenAPI document writes them.
 pub fn routes() -> Vec<(Method, &'static str)> {
-    AwsCreatorApi::routes().list()
+    <AwsCreatorApi as HttpApi>::routes().list()
 }
 
 fn client(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
@@ -68,20 +67,10 @@ impl<
     K: ItemStore + 'static,
     M: MediaRecords + 'static,
     D: StoreDiscounts + 'static,
-> CreatorApi<S, C, P, A, K, M, D>
+> HttpApi for CreatorApi<S, C, P, A, K, M, D>
 {
-    /// Serve one request.
-    pub async fn handle(self: &Arc<Self>, req: Request) -> Response<Body> {
-        serve(self.clone().router(), req).await
-    }
-
     /// Every route: method, path (as in the OpenAPI document), who may call it (the extractor),
     /// and what serves it.
-    /// The router, built once per process by `main.rs`.
-    pub fn router(self: Arc<Self>) -> Router {
-        Self::routes().build(self)
-    }
-
     fn routes() -> Routes<Arc<Self>> {
         type App<T> = State<Arc<T>>;
         Routes::default()

@@ -12,11 +12,10 @@ mod transitions;
 
 use crate::{Api, AwsApi, MAX_BODY};
 use lambda_http::http::{HeaderMap, Method, StatusCode};
-use lambda_http::{Body, Request, Response};
 use reelcart_domain::content::Status;
 use reelcart_lambda::http::ApiError;
 use reelcart_lambda::router::{
-    Admin, Caller, Json, PathParams, Query, RawBody, Router, Routes, Staff, State, serve,
+    Admin, Caller, HttpApi, Json, PathParams, Query, RawBody, Routes, Staff, State,
 };
 use reelcart_ports::{
     BlobStore, BlocklistStore, CatalogStore, ItemStore, MappingStore, MediaRecords, MessageQueue,
@@ -35,7 +34,7 @@ pub(super) type QueryMap = BTreeMap<String, String>;
 /// The routes this function serves: method and path as in `docs/openapi.yaml`
 /// (`/v1/moderation/items/{id}`).
 pub fn routes() -> Vec<(Method, &'static str)> {
-    AwsApi::routes().list()
+    <AwsApi as HttpApi>::routes().list()
 }
 
 impl<
@@ -44,19 +43,9 @@ impl<
     B: BlobStore + 'static,
     Q: MessageQueue + 'static,
     M: MediaRecords + 'static,
-> Api<S, C, B, Q, M>
+> HttpApi for Api<S, C, B, Q, M>
 {
-    /// Serve one request.
-    pub async fn handle(self: &Arc<Self>, req: Request) -> Response<Body> {
-        serve(self.clone().router(), req).await
-    }
-
     /// Every route, with who may call it: moderators and admins ([`Staff`]) or admins only.
-    /// The router, built once per process by `main.rs`.
-    pub fn router(self: Arc<Self>) -> Router {
-        Self::routes().build(self)
-    }
-
     fn routes() -> Routes<Arc<Self>> {
         type App<T> = State<Arc<T>>;
         type Id = PathParams<String>;

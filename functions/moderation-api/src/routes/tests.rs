@@ -4,6 +4,7 @@ use super::*;
 use lambda_http::RequestExt;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request};
 use reelcart_domain::FixedClock;
 use reelcart_domain::content::rights_request::BrandRights;
 use reelcart_ports::memory::{
