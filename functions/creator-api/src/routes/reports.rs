@@ -44,10 +44,23 @@ struct PayoutLine {
     payout_cents: i64,
 }
 
+/// The figures of a payout line, as CSV columns.
+const FIGURES: [&str; 4] = ["orders", "attributed_revenue", "commission_rate", "payout"];
+
 impl PayoutLine {
     /// Orders credited (a share of an order under linear credit), exact: `1.5`, not `1.4999…`.
     fn orders(&self) -> Decimal {
         Decimal::new(self.orders_milli, 3).normalize()
+    }
+
+    /// [`FIGURES`] of creator `c`'s line.
+    fn figures(&self, c: &Creator) -> [CsvCell; 4] {
+        [
+            num(self.orders()),
+            num(money(self.revenue_cents)),
+            num(c.commission_rate.normalize()),
+            num(money(self.payout_cents)),
+        ]
     }
 }
 
@@ -142,24 +155,10 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K
         let l = payout_line(&c, rows.iter());
         if query.csv() {
             let body = csv_table(
-                &[
-                    "creator_id",
-                    "from",
-                    "to",
-                    "orders",
-                    "attributed_revenue",
-                    "commission_rate",
-                    "payout",
-                ],
-                [[
-                    CsvCell::from(&c.id),
-                    num(&from),
-                    num(&to),
-                    num(l.orders()),
-                    num(money(l.revenue_cents)),
-                    num(c.commission_rate.normalize()),
-                    num(money(l.payout_cents)),
-                ]],
+                &[&["creator_id", "from", "to"][..], &FIGURES].concat(),
+                [[CsvCell::from(&c.id), num(&from), num(&to)]
+                    .into_iter()
+                    .chain(l.figures(&c))],
             );
             return Ok(reelcart_lambda::http::csv(
                 body,
@@ -192,27 +191,16 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K
         let total_payout: i64 = lines.iter().map(|(_, l)| l.payout_cents).sum();
         if query.csv() {
             let body = csv_table(
-                &[
-                    "creator_id",
-                    "display_name",
-                    "from",
-                    "to",
-                    "orders",
-                    "attributed_revenue",
-                    "commission_rate",
-                    "payout",
-                ],
+                &[&["creator_id", "display_name", "from", "to"][..], &FIGURES].concat(),
                 lines.iter().map(|(c, l)| {
                     [
                         CsvCell::from(&c.id),
                         CsvCell::from(&c.display_name),
                         num(&from),
                         num(&to),
-                        num(l.orders()),
-                        num(money(l.revenue_cents)),
-                        num(c.commission_rate.normalize()),
-                        num(money(l.payout_cents)),
                     ]
+                    .into_iter()
+                    .chain(l.figures(c))
                 }),
             );
             return Ok(reelcart_lambda::http::csv(

@@ -73,19 +73,7 @@ async fn paths_match_segment_by_segment_and_roles_are_the_routes() {
         brand: BrandRights::new("acme", None, "https://acme.example/ugc-terms").unwrap(),
         clock: Arc::new(FixedClock::at(1_780_000_000)),
     });
-    for (method, path, want) in [
-        ("GET", "/v1/moderation", 404),
-        ("GET", "/v1/moderation/", 404),
-        ("GET", "/v1/moderation/items/i1/nothing", 404),
-        ("PATCH", "/v1/moderation/items/i1", 405),
-        ("DELETE", "/v1/moderation/items/i1/mappings/pdp", 404),
-        ("GET", "/v1/moderation/items//audit", 404),
-        ("GET", "/v1/creators/items", 404),
-    ] {
-        let resp = api.handle(admin_request(method, path)).await;
-        assert_eq!(resp.status().as_u16(), want, "{method} {path}");
-    }
-    let moderator = |method: &str, uri: &str| {
+    fn moderator(method: &str, uri: &str) -> Request {
         let mut r = admin_request(method, uri);
         if let Some(RequestContext::ApiGatewayV2(ctx)) =
             r.extensions_mut().get_mut::<RequestContext>()
@@ -95,20 +83,39 @@ async fn paths_match_segment_by_segment_and_roles_are_the_routes() {
                 .insert("cognito:groups".into(), "[moderator]".into());
         }
         r
-    };
-    for (method, path, want) in [
-        ("POST", "/v1/moderation/items/i1/rights/r1/revoke", 403),
-        ("PUT", "/v1/moderation/blocklist", 403),
-        ("POST", "/v1/moderation/items/i1/rights", 403),
-        ("GET", "/v1/moderation/blocklist", 200),
-        ("DELETE", "/v1/moderation/items/i1/mappings/pdp/TEE", 404),
+    }
+    let admin = admin_request;
+    for (who, method, path, want) in [
+        (
+            admin as fn(&str, &str) -> Request,
+            "GET",
+            "/v1/moderation",
+            404,
+        ),
+        (admin, "GET", "/v1/moderation/", 404),
+        (admin, "GET", "/v1/moderation/items/i1/nothing", 404),
+        (admin, "PATCH", "/v1/moderation/items/i1", 405),
+        (admin, "DELETE", "/v1/moderation/items/i1/mappings/pdp", 404),
+        (admin, "GET", "/v1/moderation/items//audit", 404),
+        (admin, "GET", "/v1/creators/items", 404),
+        (
+            moderator,
+            "POST",
+            "/v1/moderation/items/i1/rights/r1/revoke",
+            403,
+        ),
+        (moderator, "PUT", "/v1/moderation/blocklist", 403),
+        (moderator, "POST", "/v1/moderation/items/i1/rights", 403),
+        (moderator, "GET", "/v1/moderation/blocklist", 200),
+        (
+            moderator,
+            "DELETE",
+            "/v1/moderation/items/i1/mappings/pdp/TEE",
+            404,
+        ),
     ] {
-        let resp = api.handle(moderator(method, path)).await;
-        assert_eq!(
-            resp.status().as_u16(),
-            want,
-            "{method} {path} as a moderator"
-        );
+        let resp = api.handle(who(method, path)).await;
+        assert_eq!(resp.status().as_u16(), want, "{method} {path}");
     }
 }
 
