@@ -4,7 +4,8 @@
 //!   from the widget), checked against the schema and size limits, then queued as one message —
 //!   `202`. No purchase can be reported this way.
 //! - The beacon queue (SQS, batches of up to 100 messages): the raw events are kept in S3 (JSONL, so
-//!   every aggregate can be recomputed); each session's event ids are marked seen atomically (a
+//!   every aggregate can be recomputed); each event's content must be published, and its creator
+//!   and platform are the content item's, whatever the beacon claims (`resolve`); each session's event ids are marked seen atomically (a
 //!   duplicate counts once); the new events are summed into one delta per (day, content,
 //!   placement, campaign) and added with atomic counters — writes scale with distinct keys, not
 //!   events.
@@ -29,7 +30,7 @@ use reelcart_domain::event::{DomainEvent, EventKind};
 use reelcart_domain::webhook::Platform;
 use reelcart_lambda::auth::Principal;
 use reelcart_lambda::http::{ApiError, Cors, json};
-use reelcart_ports::{AnalyticsStore, BlobStore, CreatorStore, MessageQueue, PortError};
+use reelcart_ports::{AnalyticsStore, BlobStore, CreatorStore, ItemStore, MessageQueue, PortError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json as j};
 use std::collections::{BTreeMap, HashMap};
@@ -71,14 +72,19 @@ pub struct CountReport {
     pub events: usize,
     pub counted: usize,
     pub duplicates: usize,
+    /// Events of content that is not published (or not known): neither counted nor credited.
+    pub unpublished: usize,
     pub sessions: usize,
     /// Aggregate rows written (one per distinct key) and per-content totals.
     pub aggregate_writes: usize,
     pub total_writes: usize,
 }
 
-pub struct Collector<A, Q, B, L> {
+pub struct Collector<A, Q, B, L, K> {
     pub analytics: A,
+    /// The content items beacons name: their creator and platform are credited, and only
+    /// published ones are counted.
+    pub content: K,
     /// Creators' links, for `/r/{code}`.
     pub links: L,
     /// The beacon queue.
@@ -89,7 +95,7 @@ pub struct Collector<A, Q, B, L> {
     pub clock: Arc<dyn Clock>,
 }
 
-impl<A, Q, B, L> std::fmt::Debug for Collector<A, Q, B, L> {
+impl<A, Q, B, L, K> std::fmt::Debug for Collector<A, Q, B, L, K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Collector")
             .field("config", &self.config)
@@ -111,6 +117,7 @@ fn deltas_of(credits: &[Credit], placed_at: i64) -> Vec<AggDelta> {
                 ugc_id: c.ugc_id.clone().unwrap_or_default(),
                 placement: c.placement.clone(),
                 campaign: c.campaign.clone().unwrap_or_default(),
+                creator: c.creator_id.clone().unwrap_or_default(),
             },
             creator_id: c.creator_id.clone(),
             platform: c.platform.clone(),
@@ -119,7 +126,9 @@ fn deltas_of(credits: &[Credit], placed_at: i64) -> Vec<AggDelta> {
         .collect()
 }
 
-impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore> Collector<A, Q, B, L> {
+impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: ItemStore>
+    Collector<A, Q, B, L, K>
+{
     // ------------------------------------------------------------ HTTP
 
     pub async fn handle_http(&self, req: Request) -> Response<Body> {
@@ -222,6 +231,7 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore> Collecto
                 ugc_id: String::new(),
                 placement: "link".into(),
                 campaign: link.campaign.clone().unwrap_or_default(),
+                creator: link.creator_id.clone(),
             },
             creator_id: Some(link.creator_id.clone()),
             platform: None,
@@ -306,6 +316,8 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore> Collecto
             .put(&key, jsonl.into_bytes().into(), "application/x-ndjson")
             .await?;
 
+        let (events, unpublished) = self.resolve(events).await?;
+        report.unpublished = unpublished;
         let events = dedupe(events);
         let mut by_session: BTreeMap<String, Vec<&Event>> = BTreeMap::new();
         for e in &events {
@@ -342,7 +354,7 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore> Collecto
             })
             .collect();
         report.counted = counted.len();
-        report.duplicates = report.events - report.counted;
+        report.duplicates = report.events - report.unpublished - report.counted;
         let deltas = aggregate(counted.iter().copied());
         report.aggregate_writes = deltas.len();
         report.total_writes = deltas
@@ -360,6 +372,7 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore> Collecto
             events = report.events,
             counted = report.counted,
             duplicates = report.duplicates,
+            unpublished = report.unpublished,
             sessions = report.sessions,
             aggregate_writes = report.aggregate_writes,
             "beacons counted"
@@ -457,10 +470,11 @@ pub type AwsCollector = Collector<
     reelcart_aws::SqsQueue,
     reelcart_aws::S3Blobs,
     reelcart_aws::DynamoCreators,
+    reelcart_aws::DynamoContent,
 >;
 
 /// Build from settings: `ANALYTICS_TABLE`, `BEACON_QUEUE_URL`, `RAW_EVENTS_BUCKET`,
-/// `ALLOWED_ORIGINS`, `ATTRIBUTION_WINDOW_HOURS`, `ATTRIBUTION_MODEL`, `CREATORS_TABLE`,
+/// `ALLOWED_ORIGINS`, `ATTRIBUTION_WINDOW_HOURS`, `ATTRIBUTION_MODEL`, `CREATORS_TABLE`, `CONTENT_TABLE`,
 /// `LINK_SECRET_ID`, `S3_FORCE_PATH_STYLE`.
 pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     v: &reelcart_lambda::config::Vars<F>,
@@ -507,7 +521,8 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
             dynamo.clone(),
             v.required("ANALYTICS_TABLE")?,
         ),
-        links: reelcart_aws::DynamoCreators::new(dynamo, v.required("CREATORS_TABLE")?),
+        links: reelcart_aws::DynamoCreators::new(dynamo.clone(), v.required("CREATORS_TABLE")?),
+        content: reelcart_aws::DynamoContent::new(dynamo, v.required("CONTENT_TABLE")?),
         beacons: reelcart_aws::SqsQueue::new(
             aws_sdk_sqs::Client::new(sdk),
             v.required("BEACON_QUEUE_URL")?,
@@ -526,6 +541,7 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     })
 }
 
+mod resolve;
 mod sqs;
 pub use sqs::QueueMessage;
 

@@ -7,20 +7,47 @@ use aws_lambda_events::sqs::SqsEvent;
 use aws_lambda_events::sqs::SqsMessage;
 use reelcart_domain::FixedClock;
 use reelcart_domain::attribution::CreatorCode;
+use reelcart_domain::content::{MediaType, Source, Status, UgcItem};
 use reelcart_lambda::testing::api_request;
-use reelcart_ports::CreatorStore;
-use reelcart_ports::memory::{MemoryAnalytics, MemoryBlobs, MemoryCreators, MemoryQueue};
+use reelcart_ports::memory::{
+    MemoryAnalytics, MemoryBlobs, MemoryContent, MemoryCreators, MemoryQueue,
+};
+use reelcart_ports::{CreatorStore, ItemStore};
 
 const LINK_KEY: &str = "a-link-signing-key-of-enough-length!!";
 use serde_json::json;
 
 const NOW: i64 = 1_795_676_400; // 2026-11-26T07:00:00Z
 
-type Test = Collector<MemoryAnalytics, MemoryQueue, MemoryBlobs, MemoryCreators>;
+type Test = Collector<MemoryAnalytics, MemoryQueue, MemoryBlobs, MemoryCreators, MemoryContent>;
 
+/// Content `id` by creator `cr_{id}` (from Instagram), in `status`.
+fn item(id: &str, status: Status) -> UgcItem {
+    let mut i = UgcItem::new(
+        Source::InstagramMention,
+        id,
+        MediaType::Video,
+        "",
+        NOW - 86_400,
+    );
+    i.id = id.to_string();
+    i.author.creator_id = Some(format!("cr_{id}"));
+    i.status = status;
+    i
+}
+
+/// A collector whose content store holds the published items the tests' beacons name.
 fn collector(model: Model) -> Test {
+    let content = MemoryContent::default();
+    let ids = ["ugc_a", "ugc_b", "ugc_c", "ugc_q", "ugc_z"].map(String::from);
+    for id in ids.into_iter().chain((0..20).map(|i| format!("ugc_{i}"))) {
+        let id = id.as_str();
+        // The memory store answers at once.
+        futures::executor::block_on(content.create_item(&item(id, Status::Published))).unwrap();
+    }
     Collector {
         analytics: MemoryAnalytics::default(),
+        content,
         links: MemoryCreators::default(),
         beacons: MemoryQueue::default(),
         raw: MemoryBlobs::default(),
@@ -452,6 +479,10 @@ async fn the_sample_events_are_taken_as_the_function_url_and_the_queues_deliver_
     let req = reelcart_lambda::http::request_from_apigw_v2(beacons).unwrap();
     let (s, out, _) = call(&c, req).await;
     assert_eq!((s, out["accepted"].as_u64()), (202, Some(4)), "{out}");
+    // The sample's content: published, by Maya.
+    let mut video = item("ugc_4f1c2b3a4d5e6f708192", Status::Published);
+    video.author.creator_id = Some("cr_maya".into());
+    c.content.create_item(&video).await.unwrap();
     let batch: SqsEvent = serde_json::from_str(include_str!(
         "../../../events/attribution-collector/sqs-batch.json"
     ))
@@ -578,4 +609,141 @@ async fn queue_messages_are_typed_and_malformed_ones_go_to_the_dead_letter_queue
         "reported, so the redrive moves them to the DLQ"
     );
     assert!(serde_json::from_str::<QueueMessage>("{}").is_err());
+}
+
+/// Sum of the four beacon counters.
+fn seen(c: &reelcart_domain::attribution::Counters) -> i64 {
+    c.impressions + c.views + c.clicks + c.add_to_carts
+}
+
+#[tokio::test]
+async fn a_beacon_credits_its_contents_creator_only_when_published_and_only_today() {
+    let c = collector(Model::LastTouch);
+    for (id, status) in [
+        ("ugc_queued", Status::Queued),
+        ("ugc_gone", Status::Rejected),
+    ] {
+        c.content.create_item(&item(id, status)).await.unwrap();
+    }
+    let mut forged = beacon("evt_20001", "view", "s_1", "ugc_a", NOW);
+    forged["creator_id"] = json!("cr_mallory");
+    forged["platform"] = json!("tiktok");
+    forged["campaign"] = json!("mallory_campaign");
+    // Dated tomorrow, to open tomorrow's row before anyone else.
+    let tomorrow = beacon("evt_20002", "product_click", "s_1", "ugc_b", NOW + 86_400);
+    let events: Vec<Value> = vec![
+        forged,
+        tomorrow,
+        beacon("evt_20003", "view", "s_1", "ugc_queued", NOW),
+        beacon("evt_20004", "view", "s_1", "ugc_gone", NOW),
+        beacon("evt_20005", "view", "s_1", "ugc_nowhere", NOW),
+    ];
+    let parsed = parse_batch(
+        &serde_json::to_vec(&json!({ "events": events })).unwrap(),
+        NOW,
+    )
+    .unwrap();
+    let report = c.count(parsed).await.unwrap();
+    assert_eq!(
+        (report.events, report.counted, report.unpublished),
+        (5, 2, 3)
+    );
+    let today = c
+        .analytics
+        .aggregates(&["2026-11-26".into()])
+        .await
+        .unwrap();
+    let tomorrow = c
+        .analytics
+        .aggregates(&["2026-11-27".into()])
+        .await
+        .unwrap();
+    assert!(tomorrow.is_empty(), "{tomorrow:?}");
+    let mut rows: Vec<_> = today
+        .iter()
+        .map(|r| {
+            (
+                r.key.ugc_id.as_str(),
+                r.creator_id.as_deref(),
+                r.platform.as_deref(),
+                r.key.campaign.as_str(),
+                seen(&r.counters),
+            )
+        })
+        .collect();
+    rows.sort();
+    assert_eq!(
+        rows,
+        [
+            ("ugc_a", Some("cr_ugc_a"), Some("instagram_mention"), "", 1),
+            ("ugc_b", Some("cr_ugc_b"), Some("instagram_mention"), "", 1),
+        ]
+    );
+    // The touches a later order is credited from are the resolved ones too.
+    let touches = c.analytics.touches("s_1", NOW).await.unwrap();
+    assert!(
+        touches
+            .iter()
+            .all(|t| t.creator_id.as_deref() != Some("cr_mallory")),
+        "{touches:?}"
+    );
+    assert_eq!(touches.len(), 2);
+}
+
+#[tokio::test]
+async fn creators_selling_on_the_same_day_never_share_a_row() {
+    let c = collector(Model::LastTouch);
+    for (code, creator) in [("ANA10", "cr_ana"), ("BEN10", "cr_ben")] {
+        c.analytics
+            .put_creator_code(&CreatorCode {
+                code: code.into(),
+                creator_id: creator.into(),
+                campaign: None,
+                percent: 10,
+                store_id: None,
+                created_at: 0,
+            })
+            .await
+            .unwrap();
+    }
+    c.handle_sqs(sqs(vec![
+        order_event(
+            "orders/create",
+            shopify_order(3001, "s_x", "30.00", &["ana10"]),
+        ),
+        order_event(
+            "orders/create",
+            shopify_order(3002, "s_y", "50.00", &["BEN10"]),
+        ),
+        order_event(
+            "orders/create",
+            shopify_order(3003, "s_z", "20.00", &["ANA10"]),
+        ),
+    ]))
+    .await
+    .unwrap();
+    let rows = c
+        .analytics
+        .aggregates(&["2026-11-26".into()])
+        .await
+        .unwrap();
+    let mut per_row: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.key.creator.as_str(),
+                r.creator_id.as_deref(),
+                r.counters.revenue_cents,
+            )
+        })
+        .collect();
+    per_row.sort();
+    // One row each, same day, placement and (no) campaign: each creator's own sales.
+    assert_eq!(
+        per_row,
+        [
+            ("cr_ana", Some("cr_ana"), 5_000),
+            ("cr_ben", Some("cr_ben"), 5_000)
+        ]
+    );
 }

@@ -261,6 +261,7 @@ async fn only_showable_transcoded_mapped_items_pinned_first_then_by_conversion()
                 ugc_id: b.clone(),
                 placement: "pdp".into(),
                 campaign: String::new(),
+                creator: String::new(),
             },
             creator_id: None,
             platform: None,

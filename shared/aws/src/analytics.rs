@@ -3,7 +3,7 @@
 //! | pk | sk | attributes |
 //! |---|---|---|
 //! | `SESSION#{session}` | `SESSION` | `seen` (string set of event ids), `touches` (list of JSON touches), `expires_at` |
-//! | `AGG#{day}` | `{ugc}#{placement}#{campaign}` | `ugc_id`, `placement`, `campaign`, `day`, `creator_id`, `platform`, counters |
+//! | `AGG#{day}` | `{ugc}#{placement}#{campaign}#{creator}` | `ugc_id`, `placement`, `campaign`, `day`, `creator_id`, `platform`, counters |
 //! | `UGC#{ugc}` | `TOTAL` | counters (all days) |
 //! | `ORDER#{order id}` | `LEDGER` | the ledger's attributes, `version` |
 //! | `CODES` | `{CODE}` | the code's attributes (creator, campaign, percent) |
@@ -83,8 +83,10 @@ fn text(item: &Item, k: &str) -> Option<String> {
     }
 }
 
+/// The row of a key. Rows written before the creator was part of the key end at the campaign;
+/// they are still read (the creator then comes from the row's attribute).
 fn agg_sk(k: &AggKey) -> String {
-    format!("{}#{}#{}", k.ugc_id, k.placement, k.campaign)
+    format!("{}#{}#{}#{}", k.ugc_id, k.placement, k.campaign, k.creator)
 }
 
 /// An `UpdateItem`'s parts: expression, names, values.
@@ -400,6 +402,7 @@ impl AnalyticsStore for DynamoAnalytics {
                         ugc_id: text(&item, "ugc_id").unwrap_or_default(),
                         placement: text(&item, "placement").unwrap_or_default(),
                         campaign: text(&item, "campaign").unwrap_or_default(),
+                        creator: text(&item, "creator_id").unwrap_or_default(),
                     },
                     creator_id: text(&item, "creator_id"),
                     platform: text(&item, "platform"),

@@ -383,6 +383,7 @@ pub mod contract {
             ugc_id: format!("ugc-{ns}"),
             placement: placement.into(),
             campaign: String::new(),
+            creator: String::new(),
         };
         let delta = |placement: &str, views: i64, revenue: i64| AggDelta {
             key: key(placement),
@@ -410,6 +411,42 @@ pub mod contract {
         let pdp = rows.iter().find(|r| r.key.placement == "pdp").unwrap();
         assert_eq!(pdp.counters.views, 5);
         assert_eq!(pdp.creator_id.as_deref(), Some("cr"));
+        // Creators who share a day, a placement and a campaign (codes, links) never share a row.
+        let by_code = |creator: &str, revenue: i64| AggDelta {
+            key: AggKey {
+                ugc_id: String::new(),
+                placement: format!("code-{ns}"),
+                creator: creator.into(),
+                ..key("code")
+            },
+            creator_id: Some(creator.into()),
+            platform: None,
+            counters: Counters {
+                revenue_cents: revenue,
+                ..Counters::default()
+            },
+        };
+        store
+            .add(&[by_code("cr_ana", 3000), by_code("cr_ben", 5000)])
+            .await
+            .unwrap();
+        store.add(&[by_code("cr_ana", 2000)]).await.unwrap();
+        let mut coded: Vec<(String, Option<String>, i64)> = store
+            .aggregates(std::slice::from_ref(&day))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.key.placement == format!("code-{ns}"))
+            .map(|r| (r.key.creator, r.creator_id, r.counters.revenue_cents))
+            .collect();
+        coded.sort();
+        assert_eq!(
+            coded,
+            [
+                ("cr_ana".into(), Some("cr_ana".into()), 5000),
+                ("cr_ben".into(), Some("cr_ben".into()), 5000)
+            ]
+        );
         let totals = store.totals(&[format!("ugc-{ns}")]).await.unwrap();
         assert_eq!(totals[&format!("ugc-{ns}")].views, 6);
         assert!(

@@ -38,6 +38,9 @@ pub struct Beacon {
     pub kind: BeaconKind,
     pub session_id: String,
     pub ugc_id: String,
+    /// What the client claims of the content's creator, platform and campaign. Accepted for the
+    /// widget's sake and never believed: the collector resolves all three from the content item
+    /// before anything is counted or credited.
     #[serde(default)]
     pub creator_id: Option<String>,
     /// Where the content came from (`instagram`, `tiktok`, `upload`, `review`).
@@ -49,7 +52,8 @@ pub struct Beacon {
     pub campaign: Option<String>,
     #[serde(default)]
     pub sku: Option<String>,
-    /// Client time, unix milliseconds (the server's time is used when it is implausible).
+    /// Client time, unix milliseconds (the server's time is used when it is more than
+    /// [`MAX_CLOCK_SKEW_SECS`] away).
     #[serde(default)]
     pub ts: Option<i64>,
 }
@@ -57,8 +61,10 @@ pub struct Beacon {
 /// The most events one request may carry, and its largest body.
 pub const MAX_EVENTS: usize = 50;
 pub const MAX_BODY_BYTES: usize = 32 * 1024;
-/// How far a client clock may be off before the server's time is used.
-pub const MAX_CLOCK_SKEW_SECS: i64 = 24 * 3600;
+/// How far a beacon's time may be from the server's before the server's is used: five minutes
+/// (a beacon sent at page hide arrives within seconds). A beacon dated tomorrow or last week is
+/// counted now, so a client cannot choose the day, and so the row, it lands on.
+pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BeaconError {
@@ -232,8 +238,9 @@ impl Counters {
     }
 }
 
-/// One aggregate: a piece of content in a placement and campaign, on a day. The creator and the
-/// platform follow from the content; they are kept on the row for the reports.
+/// One aggregate: a piece of content (or a creator's link or code) in a placement and campaign, on
+/// a day, for one creator. The platform follows from the content; it is kept on the row for the
+/// reports.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AggKey {
     pub day: String,
@@ -241,6 +248,10 @@ pub struct AggKey {
     pub placement: String,
     /// Empty: no campaign.
     pub campaign: String,
+    /// The creator credited (empty: none). Part of the key, so creators who share a day, a
+    /// placement and a campaign (links, codes) never share a row.
+    #[serde(default)]
+    pub creator: String,
 }
 
 /// One stored aggregate.
@@ -271,6 +282,7 @@ pub fn aggregate<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<AggDelt
             ugc_id: b.ugc_id.clone(),
             placement: b.placement.clone(),
             campaign: b.campaign.clone().unwrap_or_default(),
+            creator: b.creator_id.clone().unwrap_or_default(),
         };
         let d = by_key.entry(key.clone()).or_insert_with(|| AggDelta {
             key,

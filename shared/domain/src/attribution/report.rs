@@ -308,6 +308,7 @@ mod tests {
                 ugc_id: "u".into(),
                 placement: "pdp".into(),
                 campaign: String::new(),
+                creator: "cr".into(),
             },
             creator_id: Some("cr".into()),
             platform: None,

@@ -64,10 +64,23 @@ fn batches_are_checked_field_by_field() {
         parse_batch(&vec![b' '; MAX_BODY_BYTES + 1], NOW),
         Err(BeaconError::TooLarge)
     );
-    // A clock a week off is replaced by the server's.
-    let mut skewed = beacon("evt_0006", "view", "ugc_a");
-    skewed["ts"] = json!((NOW - 7 * 86_400) * 1000);
-    assert_eq!(parse_batch(&batch(vec![skewed]), NOW).unwrap()[0].at, NOW);
+    // A clock a week off, or a beacon dated tomorrow (to land on another day's row), is replaced
+    // by the server's; one a couple of minutes off is kept.
+    for (off, want) in [
+        (-7 * 86_400, NOW),
+        (86_400, NOW),
+        (301, NOW),
+        (-120, NOW - 120),
+        (60, NOW + 60),
+    ] {
+        let mut skewed = beacon("evt_0006", "view", "ugc_a");
+        skewed["ts"] = json!((NOW + off) * 1000);
+        assert_eq!(
+            parse_batch(&batch(vec![skewed]), NOW).unwrap()[0].at,
+            want,
+            "{off}"
+        );
+    }
 }
 
 #[test]

@@ -98,6 +98,18 @@ impl UgcItem {
         }
     }
 
+    /// The source's name (`instagram_mention`, `upload` …): the platform reports group by.
+    pub fn source_name(&self) -> &'static str {
+        match self.source {
+            Source::InstagramHashtag => "instagram_hashtag",
+            Source::InstagramMention => "instagram_mention",
+            Source::InstagramTag => "instagram_tag",
+            Source::Tiktok => "tiktok",
+            Source::Upload => "upload",
+            Source::Review => "review",
+        }
+    }
+
     /// The item id of `(source, external id)`: the same post ingested twice is the same item.
     pub fn id_for(source: Source, external_id: &str) -> String {
         use sha2::Digest;
