@@ -23,28 +23,54 @@ const store = (k, v) => {
   }
 };
 
-// The session, and the attribution token the host store puts in the cart: kept a day.
-let memToken;
+// The session, and the attribution token the host store puts in the cart: a token Reelcart signed
+// (`POST /v1/sessions`, or a creator's link's `rc_token`), kept a day. Only a signed token credits
+// orders; '' until one is known.
+const SIGNED = /^rc1\.[A-Za-z0-9]{16,40}\.[A-Za-z0-9]{22}$/;
+let memToken = '';
 export function token() {
   let s = store(TOKEN_KEY);
   // Arriving from a creator's link: that session is the shopper's (its click is a touch).
   const linked = new URLSearchParams(location.search).get('rc_token');
-  if (linked && /^rc_[A-Za-z0-9]{8,60}$/.test(linked) && s?.id !== linked) s = { id: linked };
-  if (!s || !s.id || s.exp < Date.now()) s = { id: 'rc_' + uid() };
+  if (linked && SIGNED.test(linked) && s?.id !== linked) s = { id: linked };
+  if (!s || !SIGNED.test(s.id || '') || s.exp < Date.now()) return memToken;
   s.exp = Date.now() + DAY;
   store(TOKEN_KEY, s);
-  return (memToken = s.id || memToken);
+  return (memToken = s.id);
+}
+
+// A signed token: the one kept, or a new one from the collector at `base` (asked once).
+let asking;
+export function session(base) {
+  const t = token();
+  if (t) return Promise.resolve(t);
+  return (asking ||= fetch(`${base}/v1/sessions`, { method: 'POST' })
+    .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`sessions: ${r.status}`))))
+    .then(({ token: t }) => {
+      if (!SIGNED.test(t)) throw new Error('sessions: not a token');
+      store(TOKEN_KEY, { id: t, exp: Date.now() + DAY });
+      return (memToken = t);
+    })
+    .catch(() => {
+      asking = null;
+      return '';
+    }));
 }
 
 // ---------------------------------------------------------------- beacons
 const queues = new Map();
 let timer = 0;
+// Events wait for the session token; without one (the collector unreachable) they carry a local
+// id: seen in the funnel, crediting nothing.
+const local = 'rc_' + uid();
 function flush() {
   clearTimeout(timer);
   timer = 0;
+  const id = token() || local;
   for (const [url, q] of queues) {
     while (q.length) {
-      const body = JSON.stringify({ events: q.splice(0, 50) });
+      const events = q.splice(0, 50).map((e) => ({ ...e, session_id: id }));
+      const body = JSON.stringify({ events });
       // text/plain: no preflight. If the browser refuses the beacon, a keepalive fetch.
       if (!navigator.sendBeacon?.(url, new Blob([body], { type: 'text/plain' })))
         fetch(url, { method: 'POST', body, keepalive: true }).catch(() => {});
@@ -55,9 +81,10 @@ function track(url, ev) {
   if (!url) return;
   const q = queues.get(url) || [];
   queues.set(url, q);
-  q.push({ event_id: uid(), session_id: token(), ts: Date.now(), ...ev });
-  if (q.length >= 20) flush();
-  else timer ||= setTimeout(flush, 2000);
+  q.push({ event_id: uid(), ts: Date.now(), ...ev });
+  const base = url.replace(/\/v1\/events$/, '');
+  if (q.length >= 20) session(base).then(flush);
+  else timer ||= setTimeout(() => session(base).then(flush), 2000);
 }
 addEventListener('pagehide', flush);
 document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flush());
@@ -152,6 +179,8 @@ class ReelcartFeed extends HTMLElement {
     const base = (u) => u.replace(/\/+$/, '');
     const api = base(this.attr('api', location.origin));
     this.events = base(this.attr('events', api)) + '/v1/events';
+    // The shopper's signed session, asked for while the feed loads.
+    session(base(this.attr('events', api)));
     this.placement = this.attr('placement', 'home');
     this.campaign = this.attr('campaign') || new URLSearchParams(location.search).get('utm_campaign') || undefined;
     const q = new URLSearchParams({ placement: this.placement, limit: this.attr('limit', '10') });

@@ -1,5 +1,8 @@
 //! `attribution-collector`: the storefront's beacons in, orders credited, the funnel out.
 //!
+//! - `POST /v1/sessions` (function URL, public): a new session token signed by Reelcart
+//!   (`rc1.{id}.{signature}`, the link-signing keys): the widget's session id and the cart token.
+//!   Only a signed session records touches and so credits orders; `/r/{code}` signs its own.
 //! - `POST /v1/events` (function URL, public): a batch of up to 50 beacons (`navigator.sendBeacon`
 //!   from the widget), checked against the schema and size limits, then queued as one message —
 //!   `202`. No purchase can be reported this way.
@@ -139,10 +142,13 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: ItemS
             .map(str::to_string);
         let path = req.uri().path().trim_end_matches('/').to_string();
         let mut resp = match (req.method(), path.as_str()) {
-            (&Method::OPTIONS, "/v1/events") => {
+            (&Method::OPTIONS, "/v1/events" | "/v1/sessions") => {
                 let mut r = Response::new(Body::Empty);
                 *r.status_mut() = StatusCode::NO_CONTENT;
                 r
+            }
+            (&Method::POST, "/v1/sessions") => {
+                self.session().unwrap_or_else(ApiError::into_response)
             }
             (&Method::POST, "/v1/events") => self
                 .collect(&req)
@@ -168,6 +174,30 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: ItemS
             .cors
             .apply(origin.as_deref(), "POST, OPTIONS", &mut resp);
         resp
+    }
+
+    /// `POST /v1/sessions`: a new session token signed by Reelcart — the widget's session id and
+    /// the attribution token the store puts in the cart. Only a signed token records touches or
+    /// credits an order.
+    fn session(&self) -> Result<Response<Body>, ApiError> {
+        let key = self
+            .config
+            .link_keys
+            .first()
+            .ok_or_else(|| ApiError::internal("no link-signing key"))?;
+        let token = reelcart_domain::creator::new_session_token(key)
+            .ok_or_else(|| ApiError::internal("the link-signing key is empty"))?;
+        let mut r = json(StatusCode::CREATED, &j!({ "token": token }));
+        r.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+        Ok(r)
+    }
+
+    /// Whether `token` is a session token Reelcart signed.
+    fn signed(&self, token: &str) -> bool {
+        reelcart_domain::creator::verify_session(&self.config.link_keys, token)
     }
 
     async fn collect(&self, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -203,7 +233,12 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: ItemS
             .map_err(ApiError::internal)?
             .ok_or_else(not_found)?;
         let now = self.clock.now_unix();
-        let token = format!("rc_{}", uuid::Uuid::new_v4().simple());
+        let token = self
+            .config
+            .link_keys
+            .first()
+            .and_then(reelcart_domain::creator::new_session_token)
+            .ok_or_else(|| ApiError::internal("no link-signing key"))?;
         let event_id = format!("link{}", uuid::Uuid::new_v4().simple());
         let touch = Touch {
             event_id: event_id.clone(),
@@ -331,7 +366,13 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: ItemS
         let mut fresh: HashMap<String, Vec<String>> = HashMap::new();
         for (session, evs) in &by_session {
             let ids: Vec<String> = evs.iter().map(|e| e.beacon.event_id.clone()).collect();
-            let touches: Vec<Touch> = evs.iter().filter_map(|e| Touch::from_event(e)).collect();
+            // A session Reelcart did not sign is counted in the funnel but keeps no touches: no
+            // order can be credited from it.
+            let touches: Vec<Touch> = if self.signed(session) {
+                evs.iter().filter_map(|e| Touch::from_event(e)).collect()
+            } else {
+                Vec::new()
+            };
             let new = match self
                 .analytics
                 .record_session(session, &ids, &touches, expires_at)
@@ -423,8 +464,16 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: ItemS
             return Ok(j!({"order": order.id, "credited": "before"}));
         }
         let now = self.clock.now_unix();
+        // Touches only of a session Reelcart signed: a made-up or forged cart token credits
+        // nobody (a creator's code still can).
         let touches = match &order.token {
-            Some(t) => self.analytics.touches(t, now.max(order.placed_at)).await?,
+            Some(t) if self.signed(t) => {
+                self.analytics.touches(t, now.max(order.placed_at)).await?
+            }
+            Some(_) => {
+                tracing::info!(order = %order.id, "the cart token is not one Reelcart signed: no touches credited");
+                Vec::new()
+            }
             None => Vec::new(),
         };
         let codes = self.analytics.creator_codes().await?;
@@ -464,85 +513,10 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: ItemS
     }
 }
 
-/// The deployed collector.
-pub type AwsCollector = Collector<
-    reelcart_aws::DynamoAnalytics,
-    reelcart_aws::SqsQueue,
-    reelcart_aws::S3Blobs,
-    reelcart_aws::DynamoCreators,
-    reelcart_aws::DynamoContent,
->;
-
-/// Build from settings: `ANALYTICS_TABLE`, `BEACON_QUEUE_URL`, `RAW_EVENTS_BUCKET`,
-/// `ALLOWED_ORIGINS`, `ATTRIBUTION_WINDOW_HOURS`, `ATTRIBUTION_MODEL`, `CREATORS_TABLE`, `CONTENT_TABLE`,
-/// `LINK_SECRET_ID`, `S3_FORCE_PATH_STYLE`.
-pub async fn from_aws<F: Fn(&str) -> Option<String>>(
-    v: &reelcart_lambda::config::Vars<F>,
-    sdk: &reelcart_aws::SdkConfig,
-    clock: Arc<dyn Clock>,
-) -> Result<AwsCollector, reelcart_lambda::config::ConfigError> {
-    use reelcart_lambda::config::ConfigError;
-    use reelcart_ports::SecretSource;
-    use secrecy::ExposeSecret;
-    let secret = reelcart_aws::SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk))
-        .secret(&v.required("LINK_SECRET_ID")?)
-        .await
-        .map_err(|e| ConfigError::Invalid {
-            name: "LINK_SECRET_ID",
-            reason: e.to_string(),
-        })?;
-    let link_keys =
-        reelcart_domain::creator::link_keys(secret.expose_secret()).map_err(|reason| {
-            ConfigError::Invalid {
-                name: "LINK_SECRET_ID",
-                reason,
-            }
-        })?;
-    let hours: i64 = v.parse_or("ATTRIBUTION_WINDOW_HOURS", 24)?;
-    if !(1..=24 * 30).contains(&hours) {
-        return Err(ConfigError::Invalid {
-            name: "ATTRIBUTION_WINDOW_HOURS",
-            reason: "1 to 720 hours".into(),
-        });
-    }
-    let model = match v.optional("ATTRIBUTION_MODEL").as_deref() {
-        None | Some("") | Some("last_touch") => Model::LastTouch,
-        Some("linear") => Model::Linear,
-        Some(_) => {
-            return Err(ConfigError::Invalid {
-                name: "ATTRIBUTION_MODEL",
-                reason: "last_touch or linear".into(),
-            });
-        }
-    };
-    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
-    Ok(Collector {
-        analytics: reelcart_aws::DynamoAnalytics::new(
-            dynamo.clone(),
-            v.required("ANALYTICS_TABLE")?,
-        ),
-        links: reelcart_aws::DynamoCreators::new(dynamo.clone(), v.required("CREATORS_TABLE")?),
-        content: reelcart_aws::DynamoContent::new(dynamo, v.required("CONTENT_TABLE")?),
-        beacons: reelcart_aws::SqsQueue::new(
-            aws_sdk_sqs::Client::new(sdk),
-            v.required("BEACON_QUEUE_URL")?,
-        ),
-        raw: reelcart_aws::S3Blobs::new(
-            reelcart_aws::s3_client(sdk, v.parse_or("S3_FORCE_PATH_STYLE", false)?),
-            v.required("RAW_EVENTS_BUCKET")?,
-        ),
-        config: Config {
-            cors: Cors::parse(&v.optional("ALLOWED_ORIGINS").unwrap_or_default()),
-            window_secs: hours * 3600,
-            model,
-            link_keys,
-        },
-        clock,
-    })
-}
-
+mod aws;
 mod resolve;
 mod sqs;
+pub use aws::{AwsCollector, from_aws};
 pub use sqs::QueueMessage;
 
 #[cfg(test)]

@@ -61,8 +61,19 @@ fn collector(model: Model) -> Test {
     }
 }
 
-fn beacon(id: &str, kind: &str, session: &str, ugc: &str, at: i64) -> Value {
-    let mut b = json!({"event_id": id, "type": kind, "session_id": session, "ugc_id": ugc,
+/// The session token Reelcart signs for the test's session `name` (`s_buyer` …).
+fn session(name: &str) -> String {
+    let id: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
+    reelcart_domain::creator::session_token(
+        &secrecy::SecretString::from(LINK_KEY.to_string()),
+        &format!("{id:0<16}"),
+    )
+    .unwrap()
+}
+
+/// A beacon of session `name` (its signed token).
+fn beacon(id: &str, kind: &str, name: &str, ugc: &str, at: i64) -> Value {
+    let mut b = json!({"event_id": id, "type": kind, "session_id": session(name), "ugc_id": ugc,
         "creator_id": format!("cr_{ugc}"), "platform": "instagram", "placement": "pdp", "ts": at * 1000});
     if kind == "product_click" || kind == "add_to_cart" {
         b["sku"] = json!("TEE-1");
@@ -118,7 +129,12 @@ fn order_event(topic: &str, data: Value) -> String {
     .to_string()
 }
 
-fn shopify_order(id: u64, token: &str, total: &str, codes: &[&str]) -> Value {
+/// An order whose cart carries session `name`'s signed token.
+fn shopify_order(id: u64, name: &str, total: &str, codes: &[&str]) -> Value {
+    order_with_token(id, &session(name), total, codes)
+}
+
+fn order_with_token(id: u64, token: &str, total: &str, codes: &[&str]) -> Value {
     json!({"id": id, "created_at": "2026-11-26T07:00:00Z", "total_price": total, "currency": "USD",
         "note_attributes": [{"name": "reelcart_token", "value": token}],
         "discount_codes": codes.iter().map(|c| json!({"code": c})).collect::<Vec<_>>()})
@@ -531,8 +547,13 @@ async fn a_signed_link_redirects_with_a_token_whose_order_credits_the_creator() 
         .await;
     assert_eq!(resp.status(), 302);
     let location = resp.headers()["location"].to_str().unwrap().to_string();
-    assert!(location.starts_with("https://shop.example/products/tee?utm_source=reelcart&utm_medium=creator&utm_content=cr_maya&utm_campaign=fall&rc_token=rc_"));
+    assert!(location.starts_with("https://shop.example/products/tee?utm_source=reelcart&utm_medium=creator&utm_content=cr_maya&utm_campaign=fall&rc_token=rc1."));
     let token = location.rsplit_once("rc_token=").unwrap().1.to_string();
+    // The link's session token is one Reelcart signed.
+    assert!(reelcart_domain::creator::verify_session(
+        &c.config.link_keys,
+        &token
+    ));
     // A tampered code, an unknown one: 404, nothing recorded.
     let mut bad = code.clone();
     let last = bad.pop().unwrap();
@@ -546,7 +567,7 @@ async fn a_signed_link_redirects_with_a_token_whose_order_credits_the_creator() 
     // The shopper buys with that token in the cart: the creator is credited, on the link.
     c.handle_sqs(sqs(vec![order_event(
         "orders/create",
-        shopify_order(3001, &token, "42.00", &[]),
+        order_with_token(3001, &token, "42.00", &[]),
     )]))
     .await
     .unwrap();
@@ -680,7 +701,7 @@ async fn a_beacon_credits_its_contents_creator_only_when_published_and_only_toda
         ]
     );
     // The touches a later order is credited from are the resolved ones too.
-    let touches = c.analytics.touches("s_1", NOW).await.unwrap();
+    let touches = c.analytics.touches(&session("s_1"), NOW).await.unwrap();
     assert!(
         touches
             .iter()
@@ -745,5 +766,100 @@ async fn creators_selling_on_the_same_day_never_share_a_row() {
             ("cr_ana", Some("cr_ana"), 5_000),
             ("cr_ben", Some("cr_ben"), 5_000)
         ]
+    );
+}
+
+#[tokio::test]
+async fn only_a_session_reelcart_signed_keeps_touches_and_credits_an_order() {
+    let c = collector(Model::LastTouch);
+    // The widget's session: issued here, with CORS for the storefront.
+    let req = api_request(
+        "POST",
+        "/v1/sessions",
+        None,
+        &[("origin", "https://shop.example")],
+        None,
+    );
+    let (s, out, resp) = call(&c, req).await;
+    assert_eq!(s, 201);
+    let issued = out["token"].as_str().unwrap().to_string();
+    assert!(reelcart_domain::creator::verify_session(
+        &c.config.link_keys,
+        &issued
+    ));
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    assert_eq!(
+        resp.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    // A made-up session id and a forged signature watch and click like a signed one.
+    let made_up = "rc_0f8fad5bd9cb469fa16570867728950e".to_string();
+    let (head, _) = issued.rsplit_once('.').unwrap();
+    let forged = format!("{head}.{}", "A".repeat(22));
+    let mut events = Vec::new();
+    for (n, token) in [&issued, &made_up, &forged].into_iter().enumerate() {
+        let mut b = beacon(
+            &format!("evt_3000{n}"),
+            "product_click",
+            "s_x",
+            "ugc_a",
+            NOW - 60,
+        );
+        b["session_id"] = json!(token);
+        events.push(b);
+    }
+    let parsed = parse_batch(
+        &serde_json::to_vec(&json!({ "events": events })).unwrap(),
+        NOW,
+    )
+    .unwrap();
+    let report = c.count(parsed).await.unwrap();
+    assert_eq!(report.counted, 3, "all three are seen in the funnel");
+    assert_eq!(c.analytics.touches(&issued, NOW).await.unwrap().len(), 1);
+    assert!(c.analytics.touches(&made_up, NOW).await.unwrap().is_empty());
+    assert!(c.analytics.touches(&forged, NOW).await.unwrap().is_empty());
+    // Orders: only the signed token's is credited.
+    c.handle_sqs(sqs(vec![
+        order_event(
+            "orders/create",
+            order_with_token(4001, &issued, "20.00", &[]),
+        ),
+        order_event(
+            "orders/create",
+            order_with_token(4002, &made_up, "30.00", &[]),
+        ),
+        order_event(
+            "orders/create",
+            order_with_token(4003, &forged, "40.00", &[]),
+        ),
+    ]))
+    .await
+    .unwrap();
+    let rows = c
+        .analytics
+        .aggregates(&["2026-11-26".into()])
+        .await
+        .unwrap();
+    let revenue: i64 = rows.iter().map(|r| r.counters.revenue_cents).sum();
+    assert_eq!(revenue, 2_000);
+    assert!(
+        c.analytics
+            .ledger("shopify:4002")
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .credits
+            .is_empty()
+    );
+    assert!(
+        c.analytics
+            .ledger("shopify:4003")
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .credits
+            .is_empty()
     );
 }

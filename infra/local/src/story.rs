@@ -394,7 +394,18 @@ async fn shoppers(api: &Api<'_>, story: &Story) -> Result<()> {
     // 60 sessions: each sees both videos; some watch, click a product, add to cart.
     let mut carts = Vec::new();
     for n in 0..60u32 {
-        let session = format!("rc_demo{n:04}{t}");
+        // Each shopper's widget asks the collector for a signed session token.
+        let session: Value = http
+            .post(format!("{base}/v1/sessions"))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let session = session["token"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("no session token"))?
+            .to_string();
         let (item, creator, platform) = if n % 3 == 0 {
             (&story.mention_item, None, "instagram_mention")
         } else {

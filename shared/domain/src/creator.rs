@@ -83,10 +83,55 @@ pub fn new_link_id() -> String {
 }
 
 fn signature(key: &SecretString, link_id: &str) -> Option<String> {
+    mac62(key, b"reelcart-link:", link_id, SIG_LEN)
+}
+
+/// `len` base-62 characters of HMAC-SHA256(`key`, `purpose` ‖ `data`).
+fn mac62(key: &SecretString, purpose: &[u8], data: &str, len: usize) -> Option<String> {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.expose_secret().as_bytes()).ok()?;
-    mac.update(b"reelcart-link:");
-    mac.update(link_id.as_bytes());
-    Some(base62(&mac.finalize().into_bytes(), SIG_LEN))
+    mac.update(purpose);
+    mac.update(data.as_bytes());
+    Some(base62(&mac.finalize().into_bytes(), len))
+}
+
+/// Characters of a session token's signature: 62²² ≈ 2¹³¹.
+const SESSION_SIG_LEN: usize = 22;
+
+/// A shopper's session token, signed by Reelcart: `rc1.{id}.{signature}`. Only a token that
+/// verifies ([`verify_session`]) records touches or credits an order, so a session id made up by a
+/// client (or copied from another shop) credits nobody. `id` is 16–40 of `[A-Za-z0-9]`.
+pub fn session_token(key: &SecretString, id: &str) -> Option<String> {
+    let ok = (16..=40).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric());
+    ok.then_some(())?;
+    Some(format!(
+        "rc1.{id}.{}",
+        mac62(key, b"reelcart-session:", id, SESSION_SIG_LEN)?
+    ))
+}
+
+/// A new session token with a random id (32 characters from 32 random bytes).
+pub fn new_session_token(key: &SecretString) -> Option<String> {
+    let mut bytes = uuid::Uuid::new_v4().as_bytes().to_vec();
+    bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    session_token(key, &base62(&bytes, 32))
+}
+
+/// Whether `token` is a session token signed with any of `keys` (rotation), checked in constant
+/// time.
+pub fn verify_session(keys: &[SecretString], token: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    let mut parts = token.split('.');
+    let (Some("rc1"), Some(id), Some(sig), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    keys.iter()
+        .filter_map(|k| session_token(k, id))
+        .any(|expected| {
+            let want = expected.rsplit('.').next().unwrap_or_default();
+            bool::from(want.as_bytes().ct_eq(sig.as_bytes()))
+        })
 }
 
 /// The short code of a link: `{link id}{signature}`.
@@ -319,6 +364,47 @@ mod tests {
         // Rotation: the old key still verifies while it is listed.
         let new = key("the-next-link-signing-key-1111111111");
         assert_eq!(verify_code(&[new, k], &code), Some(id));
+    }
+
+    #[test]
+    fn session_tokens_are_signed_and_a_made_up_or_altered_one_is_refused() {
+        let k = key("a-link-signing-key-of-enough-length!!");
+        let t = new_session_token(&k).unwrap();
+        assert!(t.starts_with("rc1.") && t.len() == 4 + 32 + 1 + 22, "{t}");
+        assert!(verify_session(std::slice::from_ref(&k), &t));
+        assert_ne!(new_session_token(&k).unwrap(), t, "random ids");
+        let fixed = session_token(&k, "buyer0000000000000").unwrap();
+        assert!(verify_session(std::slice::from_ref(&k), &fixed));
+        let (head, sig) = t.rsplit_once('.').unwrap();
+        let flipped = format!(
+            "{head}.{}{}",
+            if sig.starts_with('A') { "B" } else { "A" },
+            &sig[1..]
+        );
+        let other_id = format!("rc1.{}.{sig}", "x".repeat(32));
+        for forged in [
+            flipped.as_str(),
+            other_id.as_str(),
+            "rc_0f8fad5bd9cb469fa16570867728950e",
+            "rc1.short.sig",
+            "",
+            &format!("{t}.extra"),
+        ] {
+            assert!(
+                !verify_session(std::slice::from_ref(&k), forged),
+                "{forged}"
+            );
+        }
+        assert!(!verify_session(
+            &[key("another-key-entirely-0000000000000")],
+            &t
+        ));
+        // Rotation: the old key still verifies while it is listed.
+        assert!(verify_session(
+            &[key("the-next-link-signing-key-1111111111"), k],
+            &t
+        ));
+        assert!(session_token(&key("k".repeat(32).as_str()), "bad id!").is_none());
     }
 
     #[test]

@@ -1,0 +1,84 @@
+//! The deployed collector: its adapters, built from the function's settings.
+
+use crate::{Collector, Config};
+use reelcart_domain::Clock;
+use reelcart_domain::attribution::Model;
+use reelcart_lambda::http::Cors;
+use std::sync::Arc;
+
+/// The deployed collector.
+pub type AwsCollector = Collector<
+    reelcart_aws::DynamoAnalytics,
+    reelcart_aws::SqsQueue,
+    reelcart_aws::S3Blobs,
+    reelcart_aws::DynamoCreators,
+    reelcart_aws::DynamoContent,
+>;
+
+/// Build from settings: `ANALYTICS_TABLE`, `BEACON_QUEUE_URL`, `RAW_EVENTS_BUCKET`,
+/// `ALLOWED_ORIGINS`, `ATTRIBUTION_WINDOW_HOURS`, `ATTRIBUTION_MODEL`, `CREATORS_TABLE`, `CONTENT_TABLE`,
+/// `LINK_SECRET_ID`, `S3_FORCE_PATH_STYLE`.
+pub async fn from_aws<F: Fn(&str) -> Option<String>>(
+    v: &reelcart_lambda::config::Vars<F>,
+    sdk: &reelcart_aws::SdkConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<AwsCollector, reelcart_lambda::config::ConfigError> {
+    use reelcart_lambda::config::ConfigError;
+    use reelcart_ports::SecretSource;
+    use secrecy::ExposeSecret;
+    let secret = reelcart_aws::SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk))
+        .secret(&v.required("LINK_SECRET_ID")?)
+        .await
+        .map_err(|e| ConfigError::Invalid {
+            name: "LINK_SECRET_ID",
+            reason: e.to_string(),
+        })?;
+    let link_keys =
+        reelcart_domain::creator::link_keys(secret.expose_secret()).map_err(|reason| {
+            ConfigError::Invalid {
+                name: "LINK_SECRET_ID",
+                reason,
+            }
+        })?;
+    let hours: i64 = v.parse_or("ATTRIBUTION_WINDOW_HOURS", 24)?;
+    if !(1..=24 * 30).contains(&hours) {
+        return Err(ConfigError::Invalid {
+            name: "ATTRIBUTION_WINDOW_HOURS",
+            reason: "1 to 720 hours".into(),
+        });
+    }
+    let model = match v.optional("ATTRIBUTION_MODEL").as_deref() {
+        None | Some("") | Some("last_touch") => Model::LastTouch,
+        Some("linear") => Model::Linear,
+        Some(_) => {
+            return Err(ConfigError::Invalid {
+                name: "ATTRIBUTION_MODEL",
+                reason: "last_touch or linear".into(),
+            });
+        }
+    };
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    Ok(Collector {
+        analytics: reelcart_aws::DynamoAnalytics::new(
+            dynamo.clone(),
+            v.required("ANALYTICS_TABLE")?,
+        ),
+        links: reelcart_aws::DynamoCreators::new(dynamo.clone(), v.required("CREATORS_TABLE")?),
+        content: reelcart_aws::DynamoContent::new(dynamo, v.required("CONTENT_TABLE")?),
+        beacons: reelcart_aws::SqsQueue::new(
+            aws_sdk_sqs::Client::new(sdk),
+            v.required("BEACON_QUEUE_URL")?,
+        ),
+        raw: reelcart_aws::S3Blobs::new(
+            reelcart_aws::s3_client(sdk, v.parse_or("S3_FORCE_PATH_STYLE", false)?),
+            v.required("RAW_EVENTS_BUCKET")?,
+        ),
+        config: Config {
+            cors: Cors::parse(&v.optional("ALLOWED_ORIGINS").unwrap_or_default()),
+            window_secs: hours * 3600,
+            model,
+            link_keys,
+        },
+        clock,
+    })
+}
