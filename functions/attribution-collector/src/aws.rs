@@ -2,7 +2,7 @@
 
 use crate::{Collector, Config};
 use reelcart_domain::Clock;
-use reelcart_domain::attribution::Model;
+use reelcart_domain::attribution::{Model, Windows};
 use reelcart_lambda::http::Cors;
 use std::sync::Arc;
 
@@ -16,7 +16,8 @@ pub type AwsCollector = Collector<
 >;
 
 /// Build from settings: `ANALYTICS_TABLE`, `BEACON_QUEUE_URL`, `RAW_EVENTS_BUCKET`,
-/// `ALLOWED_ORIGINS`, `ATTRIBUTION_WINDOW_HOURS`, `ATTRIBUTION_MODEL`, `CREATORS_TABLE`, `CONTENT_TABLE`,
+/// `ALLOWED_ORIGINS`, `ATTRIBUTION_CLICK_WINDOW_HOURS`, `ATTRIBUTION_VIEW_WINDOW_HOURS`,
+/// `ATTRIBUTION_MODEL`, `CREATORS_TABLE`, `CONTENT_TABLE`,
 /// `LINK_SECRET_ID`, `S3_FORCE_PATH_STYLE`.
 pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     v: &reelcart_lambda::config::Vars<F>,
@@ -40,13 +41,21 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
                 reason,
             }
         })?;
-    let hours: i64 = v.parse_or("ATTRIBUTION_WINDOW_HOURS", 24)?;
-    if !(1..=24 * 30).contains(&hours) {
-        return Err(ConfigError::Invalid {
-            name: "ATTRIBUTION_WINDOW_HOURS",
-            reason: "1 to 720 hours".into(),
-        });
-    }
+    let hours = |name: &'static str, default: i64| -> Result<i64, ConfigError> {
+        let h: i64 = v.parse_or(name, default)?;
+        if (1..=24 * 90).contains(&h) {
+            Ok(h * 3600)
+        } else {
+            Err(ConfigError::Invalid {
+                name,
+                reason: "1 to 2160 hours (90 days)".into(),
+            })
+        }
+    };
+    let windows = Windows {
+        click_secs: hours("ATTRIBUTION_CLICK_WINDOW_HOURS", 7 * 24)?,
+        view_secs: hours("ATTRIBUTION_VIEW_WINDOW_HOURS", 24)?,
+    };
     let model = match v.optional("ATTRIBUTION_MODEL").as_deref() {
         None | Some("") | Some("last_touch") => Model::LastTouch,
         Some("linear") => Model::Linear,
@@ -75,7 +84,7 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
         ),
         config: Config {
             cors: Cors::parse(&v.optional("ALLOWED_ORIGINS").unwrap_or_default()),
-            window_secs: hours * 3600,
+            windows,
             model,
             link_keys,
         },

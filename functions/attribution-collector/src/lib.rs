@@ -26,8 +26,8 @@ use reelcart_domain::Clock;
 use reelcart_domain::attribution::orders::{shopify_order, shopify_refund};
 pub use reelcart_domain::attribution::report::{By, FunnelRow, funnel, funnel_csv};
 use reelcart_domain::attribution::{
-    AggDelta, AggKey, Credit, Event, Ledger, Model, Touch, aggregate, attribute, day_of, day_range,
-    dedupe, parse_batch,
+    AggDelta, AggKey, Credit, Event, Ledger, Model, Touch, Windows, aggregate, attribute, day_of,
+    day_range, dedupe, parse_batch,
 };
 use reelcart_domain::event::{DomainEvent, EventKind};
 use reelcart_domain::webhook::Platform;
@@ -54,8 +54,9 @@ pub enum Error {
 pub struct Config {
     /// `ALLOWED_ORIGINS`: storefront origins (comma-separated, or `*`).
     pub cors: Cors,
-    /// `ATTRIBUTION_WINDOW_HOURS` (default 24).
-    pub window_secs: i64,
+    /// `ATTRIBUTION_CLICK_WINDOW_HOURS` (168) and `ATTRIBUTION_VIEW_WINDOW_HOURS` (24): how long
+    /// after a click, and after a view, an order is credited to it.
+    pub windows: Windows,
     /// `ATTRIBUTION_MODEL`: `last_touch` (default) or `linear`.
     pub model: Model,
     /// The keys creators' short codes are signed with (`LINK_SECRET_ID`), current first.
@@ -256,7 +257,7 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: ItemS
                 &token,
                 &[event_id],
                 &[touch],
-                now + self.config.window_secs + 86_400,
+                now + self.config.windows.longest() + 86_400,
             )
             .await
             .map_err(ApiError::internal)?;
@@ -362,7 +363,7 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: ItemS
                 .push(e);
         }
         report.sessions = by_session.len();
-        let expires_at = now + self.config.window_secs + 86_400;
+        let expires_at = now + self.config.windows.longest() + 86_400;
         let mut fresh: HashMap<String, Vec<String>> = HashMap::new();
         for (session, evs) in &by_session {
             let ids: Vec<String> = evs.iter().map(|e| e.beacon.event_id.clone()).collect();
@@ -481,7 +482,7 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: ItemS
             &order,
             &touches,
             &codes,
-            self.config.window_secs,
+            self.config.windows,
             self.config.model,
         );
         let deltas = deltas_of(&credits, order.placed_at);

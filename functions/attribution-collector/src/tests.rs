@@ -53,7 +53,7 @@ fn collector(model: Model) -> Test {
         raw: MemoryBlobs::default(),
         config: Config {
             cors: Cors::parse("https://shop.example"),
-            window_secs: 24 * 3600,
+            windows: Windows::both(24 * 3600),
             model,
             link_keys: vec![secrecy::SecretString::from(LINK_KEY.to_string())],
         },

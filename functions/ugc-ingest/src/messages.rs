@@ -16,6 +16,11 @@ use serde_json::{Value, json};
 #[serde(untagged)]
 pub enum ContentMessage {
     Uploads(S3Notification),
+    /// S3's test event, sent when the bucket's notification is configured: nothing to ingest.
+    S3Test {
+        #[serde(rename = "Event")]
+        event: String,
+    },
     Command(ContentCommand),
     Event(DomainEvent),
 }
@@ -41,6 +46,10 @@ where
                     out.push(self.on_upload(r).await?);
                 }
                 return Ok(json!({ "uploads": out }));
+            }
+            ContentMessage::S3Test { event } => {
+                tracing::info!(event, "S3's test notification: nothing to ingest");
+                return Ok(json!({ "ignored": event }));
             }
             ContentMessage::Command(ContentCommand::PostRightsRequest {
                 item_id,

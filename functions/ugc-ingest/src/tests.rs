@@ -317,6 +317,11 @@ async fn queue_messages_it_cannot_use_are_acknowledged_or_dropped() {
     let order = json!({"id": "e1", "kind": "order_created", "platform": "shopify", "received_at": 1, "data": {}});
     let out = h.on_message(&order.to_string()).await.unwrap();
     assert_eq!(out["ignored"], "order_created");
+    // S3's test event (the raw bucket's notification being configured): acknowledged.
+    let test_event = json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2026-12-04T10:00:00.000Z",
+        "Bucket": "raw", "RequestId": "r", "HostId": "h"});
+    let out = h.on_message(&test_event.to_string()).await.unwrap();
+    assert_eq!(out["ignored"], "s3:TestEvent");
     assert!(matches!(
         h.on_message("not json").await,
         Err(Error::Malformed(_))

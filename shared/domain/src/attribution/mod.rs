@@ -5,7 +5,8 @@
 //! purchase.
 //!
 //! Definitions (spec §7): impression = ≥ 50 % of the player visible for ≥ 1 s; view = ≥ 3 s
-//! played; the purchase window defaults to 24 h after the touch.
+//! played; a purchase is credited to a click within 7 days and to a view within 1 day by default
+//! ([`Windows`]).
 
 pub mod model;
 pub mod orders;

@@ -1,7 +1,8 @@
 //! Crediting orders to content and creators.
 //!
 //! An order is credited from the touches of the shopper's session (the token the widget put in
-//! the cart) within the window before the order: the last one (default) or all of them equally
+//! the cart) within their window before the order (7 days after a click, 1 day after a view, by
+//! default): the last one (default) or all of them equally
 //! (linear). Without touches, a creator's discount code credits that creator. Refunds and
 //! cancellations take back what was credited, in proportion, exactly to the cent over any number
 //! of partial refunds.
@@ -49,6 +50,47 @@ impl Touch {
             BeaconKind::Impression => 0,
         };
         (self.at, intent, self.event_id.as_str())
+    }
+}
+
+/// How long after a touch an order may be credited to it: clicks (product clicks, adds to cart,
+/// creators' links) and views have windows of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Windows {
+    pub click_secs: i64,
+    pub view_secs: i64,
+}
+
+impl Default for Windows {
+    /// 7 days after a click, 1 day after a view.
+    fn default() -> Self {
+        Self {
+            click_secs: 7 * 86_400,
+            view_secs: 86_400,
+        }
+    }
+}
+
+impl Windows {
+    /// One window for both.
+    pub fn both(secs: i64) -> Self {
+        Self {
+            click_secs: secs,
+            view_secs: secs,
+        }
+    }
+
+    /// The window of a touch of `kind`.
+    pub fn of(&self, kind: BeaconKind) -> i64 {
+        match kind {
+            BeaconKind::View | BeaconKind::Impression => self.view_secs,
+            BeaconKind::ProductClick | BeaconKind::AddToCart => self.click_secs,
+        }
+    }
+
+    /// The longer of the two: how long a session's touches are kept.
+    pub fn longest(&self) -> i64 {
+        self.click_secs.max(self.view_secs)
     }
 }
 
@@ -128,7 +170,7 @@ pub fn attribute(
     order: &Order,
     touches: &[Touch],
     codes: &[CreatorCode],
-    window_secs: i64,
+    windows: Windows,
     model: Model,
 ) -> Vec<Credit> {
     let mut eligible: Vec<&Touch> = touches
@@ -136,7 +178,7 @@ pub fn attribute(
         .filter(|t| {
             t.kind != BeaconKind::Impression
                 && t.at <= order.placed_at
-                && order.placed_at - t.at <= window_secs
+                && order.placed_at - t.at <= windows.of(t.kind)
         })
         .collect();
     eligible.sort_by(|a, b| a.rank().cmp(&b.rank()));

@@ -154,7 +154,13 @@ fn the_last_touch_in_the_window_gets_the_order() {
         // After the order: not a cause of it.
         touch("e4", NOW + 10, BeaconKind::AddToCart, "d"),
     ];
-    let c = attribute(&order(5998, &[]), &touches, &[], DAY, Model::LastTouch);
+    let c = attribute(
+        &order(5998, &[]),
+        &touches,
+        &[],
+        Windows::both(DAY),
+        Model::LastTouch,
+    );
     assert_eq!(c.len(), 1);
     assert_eq!(
         (
@@ -168,13 +174,38 @@ fn the_last_touch_in_the_window_gets_the_order() {
     // The window's edge: exactly 24 h before counts, a second more does not.
     let edge = [touch("e5", NOW - DAY, BeaconKind::View, "e")];
     assert_eq!(
-        attribute(&order(100, &[]), &edge, &[], DAY, Model::LastTouch).len(),
+        attribute(
+            &order(100, &[]),
+            &edge,
+            &[],
+            Windows::both(DAY),
+            Model::LastTouch
+        )
+        .len(),
         1
     );
     let past = [touch("e6", NOW - DAY - 1, BeaconKind::View, "e")];
-    assert!(attribute(&order(100, &[]), &past, &[], DAY, Model::LastTouch).is_empty());
+    assert!(
+        attribute(
+            &order(100, &[]),
+            &past,
+            &[],
+            Windows::both(DAY),
+            Model::LastTouch
+        )
+        .is_empty()
+    );
     // A shorter window configured.
-    assert!(attribute(&order(100, &[]), &touches[..1], &[], 1800, Model::LastTouch).is_empty());
+    assert!(
+        attribute(
+            &order(100, &[]),
+            &touches[..1],
+            &[],
+            Windows::both(1800),
+            Model::LastTouch
+        )
+        .is_empty()
+    );
 }
 
 #[test]
@@ -184,13 +215,25 @@ fn ties_go_to_the_stronger_intent_then_the_event_id() {
         touch("e1", NOW - 60, BeaconKind::AddToCart, "b"),
         touch("e3", NOW - 60, BeaconKind::ProductClick, "c"),
     ];
-    let c = attribute(&order(100, &[]), &touches, &[], DAY, Model::LastTouch);
+    let c = attribute(
+        &order(100, &[]),
+        &touches,
+        &[],
+        Windows::both(DAY),
+        Model::LastTouch,
+    );
     assert_eq!(c[0].ugc_id.as_deref(), Some("b"));
     let same = [
         touch("e9", NOW - 60, BeaconKind::View, "a"),
         touch("e8", NOW - 60, BeaconKind::View, "b"),
     ];
-    let c = attribute(&order(100, &[]), &same, &[], DAY, Model::LastTouch);
+    let c = attribute(
+        &order(100, &[]),
+        &same,
+        &[],
+        Windows::both(DAY),
+        Model::LastTouch,
+    );
     assert_eq!(c[0].ugc_id.as_deref(), Some("a"), "e9 > e8");
 }
 
@@ -202,7 +245,13 @@ fn linear_splits_sum_exactly_and_duplicates_count_once() {
         touch("e2", NOW - 200, BeaconKind::ProductClick, "b"),
         touch("e3", NOW - 100, BeaconKind::AddToCart, "c"),
     ];
-    let c = attribute(&order(1000, &[]), &touches, &[], DAY, Model::Linear);
+    let c = attribute(
+        &order(1000, &[]),
+        &touches,
+        &[],
+        Windows::both(DAY),
+        Model::Linear,
+    );
     assert_eq!(c.len(), 3);
     assert_eq!(
         c.iter().map(|c| c.revenue_cents).collect::<Vec<_>>(),
@@ -228,17 +277,32 @@ fn a_creator_code_credits_the_creator_when_no_content_was_touched() {
         &order(2500, &["maya10"]),
         &[],
         &codes,
-        DAY,
+        Windows::both(DAY),
         Model::LastTouch,
     );
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].creator_id.as_deref(), Some("cr_maya"));
     assert_eq!(c[0].ugc_id, None);
     assert_eq!(c[0].placement, "code");
-    assert!(attribute(&order(2500, &["OTHER"]), &[], &codes, DAY, Model::LastTouch).is_empty());
+    assert!(
+        attribute(
+            &order(2500, &["OTHER"]),
+            &[],
+            &codes,
+            Windows::both(DAY),
+            Model::LastTouch
+        )
+        .is_empty()
+    );
     // A touch wins over a code.
     let t = [touch("e1", NOW - 10, BeaconKind::View, "a")];
-    let c = attribute(&order(2500, &["MAYA10"]), &t, &codes, DAY, Model::LastTouch);
+    let c = attribute(
+        &order(2500, &["MAYA10"]),
+        &t,
+        &codes,
+        Windows::both(DAY),
+        Model::LastTouch,
+    );
     assert_eq!(c[0].ugc_id.as_deref(), Some("a"));
 }
 
@@ -249,7 +313,13 @@ fn refunds_take_back_what_was_credited_and_no_more() {
         touch("e2", NOW - 100, BeaconKind::ProductClick, "b"),
         touch("e3", NOW - 50, BeaconKind::ProductClick, "c"),
     ];
-    let credits = attribute(&order(1000, &[]), &touches, &[], DAY, Model::Linear);
+    let credits = attribute(
+        &order(1000, &[]),
+        &touches,
+        &[],
+        Windows::both(DAY),
+        Model::Linear,
+    );
     let mut ledger = Ledger::new(order(1000, &[]), credits.clone());
     let first = ledger.refund("r1", 250);
     assert!(first.iter().all(|c| c.orders_milli == 0));
@@ -372,7 +442,7 @@ proptest! {
         let touches: Vec<Touch> = (0..n)
             .map(|i| touch(&format!("e{i}"), NOW - 100 + i as i64, BeaconKind::View, &format!("u{i}")))
             .collect();
-        let credits = attribute(&order(total, &[]), &touches, &[], DAY, Model::Linear);
+        let credits = attribute(&order(total, &[]), &touches, &[], Windows::both(DAY), Model::Linear);
         prop_assert_eq!(credits.iter().map(|c| c.revenue_cents).sum::<i64>(), total);
         prop_assert_eq!(credits.iter().map(|c| c.orders_milli).sum::<i64>(), 1000);
         let mut ledger = Ledger::new(order(total, &[]), credits);
@@ -413,4 +483,28 @@ fn csv_fields_are_quoted_and_formulas_defused_and_money_is_exact() {
     assert_eq!(money(1205), "12.05");
     assert_eq!(money(-1205), "-12.05");
     assert_eq!(money(-5), "-0.05");
+}
+
+#[test]
+fn clicks_and_views_have_windows_of_their_own() {
+    let w = Windows::default();
+    assert_eq!((w.click_secs, w.view_secs), (7 * DAY, DAY));
+    let placed = NOW;
+    let view = touch("v", placed - 2 * DAY, BeaconKind::View, "a");
+    let click = touch("c", placed - 6 * DAY, BeaconKind::ProductClick, "b");
+    let old_click = touch("o", placed - 8 * DAY, BeaconKind::AddToCart, "c");
+    // A view two days before is out of its window; a click six days before is in.
+    let c = attribute(
+        &order(100, &[]),
+        &[view.clone(), click, old_click],
+        &[],
+        w,
+        Model::Linear,
+    );
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert_eq!(c[0].ugc_id.as_deref(), Some("b"));
+    // With a view inside its day, it is the last touch.
+    let recent = touch("r", placed - 3600, BeaconKind::View, "d");
+    let c = attribute(&order(100, &[]), &[view, recent], &[], w, Model::LastTouch);
+    assert_eq!(c[0].ugc_id.as_deref(), Some("d"));
 }
