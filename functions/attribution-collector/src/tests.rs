@@ -102,6 +102,21 @@ fn post_events(events: Vec<Value>) -> Request {
     )
 }
 
+/// Creator `creator`'s 10 % discount code `code`.
+async fn add_code(c: &Test, code: &str, creator: &str, campaign: Option<&str>) {
+    c.analytics
+        .put_creator_code(&CreatorCode {
+            code: code.into(),
+            creator_id: creator.into(),
+            campaign: campaign.map(str::to_string),
+            percent: 10,
+            store_id: None,
+            created_at: 0,
+        })
+        .await
+        .unwrap();
+}
+
 fn sqs(bodies: Vec<String>) -> SqsEvent {
     let mut e = SqsEvent::default();
     e.records = bodies
@@ -376,17 +391,7 @@ async fn orders_credit_the_sessions_last_touch_and_refunds_reverse_it() {
 #[tokio::test]
 async fn a_creator_code_credits_a_creator_and_no_token_credits_nothing_else() {
     let c = collector(Model::Linear);
-    c.analytics
-        .put_creator_code(&CreatorCode {
-            code: "MAYA10".into(),
-            creator_id: "cr_maya".into(),
-            campaign: Some("fall".into()),
-            percent: 10,
-            store_id: None,
-            created_at: 0,
-        })
-        .await
-        .unwrap();
+    add_code(&c, "MAYA10", "cr_maya", Some("fall")).await;
     c.handle_sqs(sqs(vec![
         order_event(
             "orders/create",
@@ -715,17 +720,7 @@ async fn a_beacon_credits_its_contents_creator_only_when_published_and_only_toda
 async fn creators_selling_on_the_same_day_never_share_a_row() {
     let c = collector(Model::LastTouch);
     for (code, creator) in [("ANA10", "cr_ana"), ("BEN10", "cr_ben")] {
-        c.analytics
-            .put_creator_code(&CreatorCode {
-                code: code.into(),
-                creator_id: creator.into(),
-                campaign: None,
-                percent: 10,
-                store_id: None,
-                created_at: 0,
-            })
-            .await
-            .unwrap();
+        add_code(&c, code, creator, None).await;
     }
     c.handle_sqs(sqs(vec![
         order_event(
