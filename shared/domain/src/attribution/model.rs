@@ -131,12 +131,43 @@ pub struct CreatorCode {
     pub created_at: i64,
 }
 
-/// How a credit was earned.
+/// How a credit was earned: the touch (which event, what kind, when, under which model and
+/// window, shared with how many touches) or the code. Ledgers written before a field existed
+/// read it as absent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "via", rename_all = "snake_case")]
 pub enum Via {
-    Touch { event_id: String },
-    Code { code: String },
+    Touch {
+        event_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kind: Option<BeaconKind>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        touched_at: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<Rule>,
+    },
+    Code {
+        code: String,
+    },
+}
+
+/// The rule a touch was credited under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub model: Model,
+    /// `click` (7 days by default) or `view` (1 day).
+    pub window: WindowKind,
+    pub window_secs: i64,
+    /// How many touches shared the order (1 under last touch).
+    pub touches: u32,
+}
+
+/// Which window a touch is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowKind {
+    Click,
+    View,
 }
 
 /// Part of an order credited to content (or, by code, to a creator alone).
@@ -184,6 +215,10 @@ pub fn attribute(
     eligible.sort_by(|a, b| a.rank().cmp(&b.rank()));
     // Several touches of one event id (a duplicate) count once.
     eligible.dedup_by(|a, b| a.event_id == b.event_id);
+    let shared = match model {
+        Model::LastTouch => 1,
+        Model::Linear => u32::try_from(eligible.len()).unwrap_or(u32::MAX),
+    };
     let credit = |t: &Touch, orders_milli: i64, revenue_cents: i64| Credit {
         // A creator's link is a touch of no content: the creator alone is credited.
         ugc_id: (!t.ugc_id.is_empty()).then(|| t.ugc_id.clone()),
@@ -195,6 +230,17 @@ pub fn attribute(
         revenue_cents,
         via: Via::Touch {
             event_id: t.event_id.clone(),
+            kind: Some(t.kind),
+            touched_at: Some(t.at),
+            rule: Some(Rule {
+                model,
+                window: match t.kind {
+                    BeaconKind::View | BeaconKind::Impression => WindowKind::View,
+                    BeaconKind::ProductClick | BeaconKind::AddToCart => WindowKind::Click,
+                },
+                window_secs: windows.of(t.kind),
+                touches: shared,
+            }),
         },
     };
     if let Some(last) = eligible.last() {

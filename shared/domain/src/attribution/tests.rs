@@ -508,3 +508,51 @@ fn clicks_and_views_have_windows_of_their_own() {
     let c = attribute(&order(100, &[]), &[view, recent], &[], w, Model::LastTouch);
     assert_eq!(c[0].ugc_id.as_deref(), Some("d"));
 }
+
+#[test]
+fn every_credit_explains_itself_and_old_ledgers_still_read() {
+    let w = Windows::default();
+    let click = touch("c", NOW - 3 * DAY, BeaconKind::ProductClick, "a");
+    let view = touch("v", NOW - 3600, BeaconKind::View, "b");
+    let last = attribute(
+        &order(100, &[]),
+        &[click.clone(), view.clone()],
+        &[],
+        w,
+        Model::LastTouch,
+    );
+    assert_eq!(
+        last[0].via,
+        Via::Touch {
+            event_id: "v".into(),
+            kind: Some(BeaconKind::View),
+            touched_at: Some(NOW - 3600),
+            rule: Some(Rule {
+                model: Model::LastTouch,
+                window: WindowKind::View,
+                window_secs: DAY,
+                touches: 1
+            }),
+        }
+    );
+    let linear = attribute(&order(100, &[]), &[click, view], &[], w, Model::Linear);
+    let rules: Vec<_> = linear
+        .iter()
+        .map(|c| match &c.via {
+            Via::Touch { rule: Some(r), .. } => (r.window, r.window_secs, r.touches),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        [(WindowKind::Click, 7 * DAY, 2), (WindowKind::View, DAY, 2)]
+    );
+    // A ledger's credit written before the explanation existed.
+    let old: Credit = serde_json::from_value(json!({"ugc_id": "a", "creator_id": "cr_a",
+        "platform": null, "placement": "pdp", "campaign": null, "orders_milli": 1000,
+        "revenue_cents": 100, "via": "touch", "event_id": "e1"}))
+    .unwrap();
+    assert!(
+        matches!(old.via, Via::Touch { ref event_id, kind: None, rule: None, .. } if event_id == "e1")
+    );
+}
