@@ -133,6 +133,26 @@ async fn api() -> Test {
     })
 }
 
+/// Deltas written as an order's ledger writes them: the counters and the creators' ledger
+/// entries (what payouts read).
+async fn credit(api: &Test, deltas: &[reelcart_domain::attribution::AggDelta]) {
+    use reelcart_domain::attribution::{Ledger, Order};
+    let order = Order {
+        id: format!("shopify:{}", uuid::Uuid::new_v4().simple()),
+        placed_at: NOW,
+        total_cents: 0,
+        currency: "USD".into(),
+        token: None,
+        discount_codes: vec![],
+    };
+    assert!(
+        api.analytics
+            .apply_order(&Ledger::new(order, vec![]), 0, deltas)
+            .await
+            .unwrap()
+    );
+}
+
 async fn call(
     api: &Test,
     method: &str,
@@ -390,8 +410,9 @@ async fn the_dashboard_and_payouts_count_only_the_callers_results() {
         platform: Some("upload".into()),
         counters: c,
     };
-    api.analytics
-        .add(&[
+    credit(
+        &api,
+        &[
             delta(
                 "cr_ana",
                 "2026-11-26",
@@ -425,9 +446,9 @@ async fn the_dashboard_and_payouts_count_only_the_callers_results() {
                     ..Counters::default()
                 },
             ),
-        ])
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     let (s, out, _) = call(&api, "GET", "/v1/creators/me/dashboard", ANA, None).await;
     assert_eq!(s, 200, "{out}");
     assert_eq!(out["totals"]["views"], 60);
@@ -797,10 +818,7 @@ async fn the_brand_reports_every_creators_payout_and_only_admins_may() {
             ..Counters::default()
         },
     };
-    api.analytics
-        .add(&[delta("cr_ana", 10_000), delta("cr_ben", 2_550)])
-        .await
-        .unwrap();
+    credit(&api, &[delta("cr_ana", 10_000), delta("cr_ben", 2_550)]).await;
     let q = "/v1/creators/payouts?from=2026-11-01&to=2026-11-30";
     let (s, out, _) = call(&api, "GET", q, ADMIN, None).await;
     assert_eq!(s, 200, "{out}");

@@ -6,11 +6,12 @@
 //! | `AGG#{day}` | `{ugc}#{placement}#{campaign}#{creator}` | `ugc_id`, `placement`, `campaign`, `day`, `creator_id`, `platform`, counters |
 //! | `UGC#{ugc}` | `TOTAL` | counters (all days) |
 //! | `ORDER#{order id}` | `LEDGER` | the ledger's attributes, `version` |
+//! | `CREDITS#{day}` | `{order id}#{version}` | `entries`: each creator's orders and revenue of that write of the ledger (negative for a refund) |
 //! | `CODES` | `{CODE}` | the code's attributes (creator, campaign, percent) |
 //!
 //! A session's update is one `UpdateItem` (`ADD seen`, `UPDATED_OLD`): which ids were new is
-//! decided atomically. Counters are `ADD`ed, one write per aggregate key. An order's ledger and its
-//! counters go in one transaction, conditional on the ledger's version.
+//! decided atomically. Counters are `ADD`ed, one write per aggregate key. An order's ledger, its
+//! creators' entries and its counters go in one transaction, conditional on the ledger's version.
 
 use crate::sdk_error;
 use crate::table;
@@ -19,7 +20,9 @@ use aws_sdk_dynamodb::types::{
     AttributeValue, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
 };
 use futures::StreamExt;
-use reelcart_domain::attribution::{AggDelta, AggKey, Counters, CreatorCode, Ledger, Touch};
+use reelcart_domain::attribution::{
+    AggDelta, AggKey, Counters, CreatorCode, CreditEntry, Ledger, Touch,
+};
 use reelcart_ports::{
     AggRow, AnalyticsStore, PortError, PortResult, SESSION_MAX_EVENTS, SESSION_MAX_TOUCHES,
 };
@@ -85,6 +88,17 @@ fn text(item: &Item, k: &str) -> Option<String> {
 
 /// The row of a key. Rows written before the creator was part of the key end at the campaign;
 /// they are still read (the creator then comes from the row's attribute).
+/// The creators' entries of one ledger write on one day (`CREDITS#{day}`, `{order}#{version}`).
+#[derive(serde::Serialize)]
+struct EntriesRow<'a> {
+    entries: Vec<&'a CreditEntry>,
+}
+
+#[derive(serde::Deserialize)]
+struct OwnedEntriesRow {
+    entries: Vec<CreditEntry>,
+}
+
 fn agg_sk(k: &AggKey) -> String {
     format!("{}#{}#{}#{}", k.ugc_id, k.placement, k.campaign, k.creator)
 }
@@ -524,6 +538,33 @@ impl AnalyticsStore for DynamoAnalytics {
                 )
                 .build(),
         ];
+        // The creators' ledger entries of this write, one item per day (payouts read these).
+        let entries = reelcart_domain::attribution::credit_entries(&ledger.order.id, deltas);
+        let mut days: BTreeMap<&str, Vec<&CreditEntry>> = BTreeMap::new();
+        for e in &entries {
+            days.entry(e.day.as_str()).or_default().push(e);
+        }
+        for (day, of_day) in days {
+            let row = table::encode(
+                "analytics.encode",
+                &EntriesRow { entries: of_day },
+                [
+                    ("pk", s(format!("CREDITS#{day}"))),
+                    ("sk", s(format!("{}#{}", ledger.order.id, version + 1))),
+                ],
+            )?;
+            items.push(
+                TransactWriteItem::builder()
+                    .put(
+                        Put::builder()
+                            .table_name(&self.table)
+                            .set_item(Some(row))
+                            .build()
+                            .map_err(|e| PortError::invalid("analytics.order", e))?,
+                    )
+                    .build(),
+            );
+        }
         let deltas = merged(deltas);
         for d in &deltas {
             let (k, p) = self.agg_update(d);
@@ -550,6 +591,20 @@ impl AnalyticsStore for DynamoAnalytics {
             Err(e) if table::transaction_condition_failed(&e) => Ok(false),
             Err(e) => Err(sdk_error("analytics.order", e)),
         }
+    }
+
+    async fn credit_entries(&self, days: &[String]) -> PortResult<Vec<CreditEntry>> {
+        let mut out = Vec::new();
+        for day in days {
+            for item in self
+                .partition(&format!("CREDITS#{day}"), "analytics.credits")
+                .await?
+            {
+                let row: OwnedEntriesRow = table::decode("analytics.credits", item)?;
+                out.extend(row.entries);
+            }
+        }
+        Ok(out)
     }
 
     async fn creator_codes(&self) -> PortResult<Vec<CreatorCode>> {

@@ -67,6 +67,12 @@ pub trait AnalyticsStore: Send + Sync {
         version: u64,
         deltas: &[reelcart_domain::attribution::AggDelta],
     ) -> impl Future<Output = PortResult<bool>> + Send;
+    /// The creators' ledger entries of the orders placed on `days` (each order's credits and its
+    /// refunds' reversals, written with the ledger by [`AnalyticsStore::apply_order`]).
+    fn credit_entries(
+        &self,
+        days: &[String],
+    ) -> impl Future<Output = PortResult<Vec<reelcart_domain::attribution::CreditEntry>>> + Send;
     fn creator_codes(
         &self,
     ) -> impl Future<Output = PortResult<Vec<reelcart_domain::attribution::CreatorCode>>> + Send;
@@ -97,6 +103,8 @@ struct AnalyticsState {
     aggregates: BTreeMap<reelcart_domain::attribution::AggKey, crate::AggRow>,
     totals: HashMap<String, reelcart_domain::attribution::Counters>,
     ledgers: HashMap<String, (reelcart_domain::attribution::Ledger, u64)>,
+    /// Creators' ledger entries, in the order written.
+    entries: Vec<reelcart_domain::attribution::CreditEntry>,
     codes: BTreeMap<String, reelcart_domain::attribution::CreatorCode>,
     /// Aggregate and total writes made (what the DynamoDB adapter would send).
     pub writes: u64,
@@ -248,11 +256,28 @@ impl crate::AnalyticsStore for MemoryAnalytics {
         }
         s.ledgers
             .insert(ledger.order.id.clone(), (ledger.clone(), version + 1));
+        s.entries
+            .extend(reelcart_domain::attribution::credit_entries(
+                &ledger.order.id,
+                deltas,
+            ));
         for d in deltas {
             add_delta(&mut s, d);
         }
         s.writes += deltas.len() as u64 + distinct_contents(deltas);
         Ok(true)
+    }
+
+    async fn credit_entries(
+        &self,
+        days: &[String],
+    ) -> PortResult<Vec<reelcart_domain::attribution::CreditEntry>> {
+        Ok(lock(&self.state)
+            .entries
+            .iter()
+            .filter(|e| days.contains(&e.day))
+            .cloned()
+            .collect())
     }
 
     async fn creator_codes(&self) -> PortResult<Vec<reelcart_domain::attribution::CreatorCode>> {
@@ -492,6 +517,25 @@ pub mod contract {
         );
         let totals = store.totals(&[format!("ugc-{ns}")]).await.unwrap();
         assert_eq!(totals[&format!("ugc-{ns}")].revenue_cents, 0);
+        // The ledger's entries: the order's credit, then its refund's reversal; the redelivery
+        // wrote none.
+        let entries: Vec<(i64, i64)> = store
+            .credit_entries(std::slice::from_ref(&day))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.order_id == order.id)
+            .map(|e| {
+                assert_eq!(
+                    (e.creator_id.as_str(), e.day.as_str()),
+                    ("cr", day.as_str())
+                );
+                (e.orders_milli, e.revenue_cents)
+            })
+            .collect();
+        let mut sorted = entries.clone();
+        sorted.sort();
+        assert_eq!(sorted, [(0, -1000), (0, 1000)]);
 
         let code = CreatorCode {
             code: format!("CODE{}", ns.to_uppercase().replace('-', "")),

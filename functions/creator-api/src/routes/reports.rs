@@ -5,6 +5,7 @@ use super::invalid;
 use crate::CreatorApi;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
+use reelcart_domain::attribution::CreditEntry;
 use reelcart_domain::attribution::report::{
     By, CsvCell, chart_svg, csv_table, daily, funnel, money, num,
 };
@@ -64,11 +65,12 @@ impl PayoutLine {
     }
 }
 
-fn payout_line<'a>(c: &Creator, rows: impl Iterator<Item = &'a AggRow>) -> PayoutLine {
+/// Creator `c`'s line from the order ledger's entries (credits, and refunds' reversals).
+fn payout_line<'a>(c: &Creator, entries: impl Iterator<Item = &'a CreditEntry>) -> PayoutLine {
     let (mut orders_milli, mut revenue_cents) = (0, 0);
-    for r in rows.filter(|r| r.creator_id.as_deref() == Some(c.id.as_str())) {
-        orders_milli += r.counters.orders_milli;
-        revenue_cents += r.counters.revenue_cents;
+    for e in entries.filter(|e| e.creator_id == c.id) {
+        orders_milli += e.orders_milli;
+        revenue_cents += e.revenue_cents;
     }
     PayoutLine {
         orders_milli,
@@ -151,8 +153,9 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K
     ) -> Result<Response<Body>, ApiError> {
         let c = self.me(id).await?;
         let (from, to, days) = self.period(&query)?;
-        let rows = self.mine(id, &days).await?;
-        let l = payout_line(&c, rows.iter());
+        // From the order ledger, never the display counters.
+        let entries = self.analytics.credit_entries(&days).await?;
+        let l = payout_line(&c, entries.iter());
         if query.csv() {
             let body = csv_table(
                 &[&["creator_id", "from", "to"][..], &FIGURES].concat(),
@@ -181,11 +184,11 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K
         query: PeriodQuery,
     ) -> Result<Response<Body>, ApiError> {
         let (from, to, days) = self.period(&query)?;
-        let rows = self.analytics.aggregates(&days).await?;
+        let entries = self.analytics.credit_entries(&days).await?;
         let creators = self.creators.creators().await?;
         let lines: Vec<(&Creator, PayoutLine)> = creators
             .iter()
-            .map(|c| (c, payout_line(c, rows.iter())))
+            .map(|c| (c, payout_line(c, entries.iter())))
             .collect();
         let total_revenue: i64 = lines.iter().map(|(_, l)| l.revenue_cents).sum();
         let total_payout: i64 = lines.iter().map(|(_, l)| l.payout_cents).sum();

@@ -288,6 +288,40 @@ pub fn attribute(
     }
 }
 
+/// What one write of an order's ledger credited one creator: the order's credits when it is
+/// placed, or a refund's reversal (negative). Payouts sum these, never the display counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditEntry {
+    pub order_id: String,
+    /// The order's day (`YYYY-MM-DD`): refunds are booked on it too.
+    pub day: String,
+    pub creator_id: String,
+    pub orders_milli: i64,
+    pub revenue_cents: i64,
+}
+
+/// The creators' entries of an order's deltas on `day`: one per creator, summed.
+pub fn credit_entries(order_id: &str, deltas: &[super::AggDelta]) -> Vec<CreditEntry> {
+    let mut by: std::collections::BTreeMap<(String, String), CreditEntry> = Default::default();
+    for d in deltas {
+        let Some(creator) = &d.creator_id else {
+            continue;
+        };
+        let e = by
+            .entry((d.key.day.clone(), creator.clone()))
+            .or_insert_with(|| CreditEntry {
+                order_id: order_id.to_string(),
+                day: d.key.day.clone(),
+                creator_id: creator.clone(),
+                orders_milli: 0,
+                revenue_cents: 0,
+            });
+        e.orders_milli += d.counters.orders_milli;
+        e.revenue_cents += d.counters.revenue_cents;
+    }
+    by.into_values().collect()
+}
+
 /// An order's credits and how much of it has been refunded: what a refund reverses from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ledger {
