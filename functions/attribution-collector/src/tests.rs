@@ -102,6 +102,11 @@ fn post_events(events: Vec<Value>) -> Request {
     )
 }
 
+/// The aggregate rows of `day`.
+async fn rows_of(c: &Test, day: &str) -> Vec<reelcart_domain::attribution::AggRow> {
+    c.analytics.aggregates(&[day.to_string()]).await.unwrap()
+}
+
 /// Creator `creator`'s 10 % discount code `code`.
 async fn add_code(c: &Test, code: &str, creator: &str, campaign: Option<&str>) {
     c.analytics
@@ -259,11 +264,7 @@ async fn ten_thousand_beacons_write_once_per_distinct_key_and_duplicates_count_o
     assert_eq!(n, 10_000);
     let out = c.handle_sqs(sqs(bodies)).await.unwrap();
     assert!(out.batch_item_failures.is_empty());
-    let rows = c
-        .analytics
-        .aggregates(&["2026-11-26".into()])
-        .await
-        .unwrap();
+    let rows = rows_of(&c, "2026-11-26").await;
     let counted: i64 = rows
         .iter()
         .map(|r| {
@@ -304,11 +305,7 @@ async fn a_failed_count_is_forgotten_and_counted_by_the_retry() {
     c.analytics.fail_adds(false);
     let out = c.handle_sqs(sqs(vec![body])).await.unwrap();
     assert!(out.batch_item_failures.is_empty());
-    let rows = c
-        .analytics
-        .aggregates(&["2026-11-26".into()])
-        .await
-        .unwrap();
+    let rows = rows_of(&c, "2026-11-26").await;
     assert_eq!(rows[0].counters.views, 1);
 }
 
@@ -341,11 +338,7 @@ async fn orders_credit_the_sessions_last_touch_and_refunds_reverse_it() {
     c.handle_sqs(sqs(vec![order_event("orders/updated", order)]))
         .await
         .unwrap();
-    let rows = c
-        .analytics
-        .aggregates(&["2026-11-26".into()])
-        .await
-        .unwrap();
+    let rows = rows_of(&c, "2026-11-26").await;
     let f = funnel(&rows, By::Content);
     let b = f.iter().find(|r| r.key == "ugc_b").unwrap();
     assert_eq!((b.orders, b.revenue.as_str()), (1.0, "59.98"));
@@ -362,11 +355,7 @@ async fn orders_credit_the_sessions_last_touch_and_refunds_reverse_it() {
     c.handle_sqs(sqs(vec![order_event("refunds/create", refund)]))
         .await
         .unwrap();
-    let rows = c
-        .analytics
-        .aggregates(&["2026-11-26".into()])
-        .await
-        .unwrap();
+    let rows = rows_of(&c, "2026-11-26").await;
     let b = funnel(&rows, By::Content)
         .into_iter()
         .find(|r| r.key == "ugc_b")
@@ -376,11 +365,7 @@ async fn orders_credit_the_sessions_last_touch_and_refunds_reverse_it() {
     c.handle_sqs(sqs(vec![order_event("orders/cancelled", cancel)]))
         .await
         .unwrap();
-    let rows = c
-        .analytics
-        .aggregates(&["2026-11-26".into()])
-        .await
-        .unwrap();
+    let rows = rows_of(&c, "2026-11-26").await;
     let b = funnel(&rows, By::Content)
         .into_iter()
         .find(|r| r.key == "ugc_b")
@@ -404,11 +389,7 @@ async fn a_creator_code_credits_a_creator_and_no_token_credits_nothing_else() {
     ]))
     .await
     .unwrap();
-    let rows = c
-        .analytics
-        .aggregates(&["2026-11-26".into()])
-        .await
-        .unwrap();
+    let rows = rows_of(&c, "2026-11-26").await;
     let by_creator = funnel(&rows, By::Creator);
     assert_eq!(by_creator.len(), 1);
     assert_eq!(
@@ -510,11 +491,7 @@ async fn the_sample_events_are_taken_as_the_function_url_and_the_queues_deliver_
     .unwrap();
     let out = c.handle_sqs(batch).await.unwrap();
     assert!(out.batch_item_failures.is_empty());
-    let rows = c
-        .analytics
-        .aggregates(&["2025-11-26".into()])
-        .await
-        .unwrap();
+    let rows = rows_of(&c, "2025-11-26").await;
     let by_creator = funnel(&rows, By::Creator);
     assert_eq!(by_creator[0].key, "cr_maya");
     assert_eq!(
@@ -576,11 +553,7 @@ async fn a_signed_link_redirects_with_a_token_whose_order_credits_the_creator() 
     )]))
     .await
     .unwrap();
-    let rows = c
-        .analytics
-        .aggregates(&["2026-11-26".into()])
-        .await
-        .unwrap();
+    let rows = rows_of(&c, "2026-11-26").await;
     let by_creator = funnel(&rows, By::Creator);
     assert_eq!(by_creator.len(), 1);
     let maya = &by_creator[0];
@@ -674,16 +647,8 @@ async fn a_beacon_credits_its_contents_creator_only_when_published_and_only_toda
         (report.events, report.counted, report.unpublished),
         (5, 2, 3)
     );
-    let today = c
-        .analytics
-        .aggregates(&["2026-11-26".into()])
-        .await
-        .unwrap();
-    let tomorrow = c
-        .analytics
-        .aggregates(&["2026-11-27".into()])
-        .await
-        .unwrap();
+    let today = rows_of(&c, "2026-11-26").await;
+    let tomorrow = rows_of(&c, "2026-11-27").await;
     assert!(tomorrow.is_empty(), "{tomorrow:?}");
     let mut rows: Vec<_> = today
         .iter()
@@ -738,11 +703,7 @@ async fn creators_selling_on_the_same_day_never_share_a_row() {
     ]))
     .await
     .unwrap();
-    let rows = c
-        .analytics
-        .aggregates(&["2026-11-26".into()])
-        .await
-        .unwrap();
+    let rows = rows_of(&c, "2026-11-26").await;
     let mut per_row: Vec<_> = rows
         .iter()
         .map(|r| {
@@ -830,11 +791,7 @@ async fn only_a_session_reelcart_signed_keeps_touches_and_credits_an_order() {
     ]))
     .await
     .unwrap();
-    let rows = c
-        .analytics
-        .aggregates(&["2026-11-26".into()])
-        .await
-        .unwrap();
+    let rows = rows_of(&c, "2026-11-26").await;
     let revenue: i64 = rows.iter().map(|r| r.counters.revenue_cents).sum();
     assert_eq!(revenue, 2_000);
     assert!(
