@@ -108,6 +108,7 @@ pub struct Order {
     /// `{platform}:{order id}`.
     pub id: String,
     pub placed_at: i64,
+    /// What can be credited: the lines after discounts, without shipping or tax.
     pub total_cents: i64,
     pub currency: String,
     /// The attribution token from the cart (note attribute), if any.

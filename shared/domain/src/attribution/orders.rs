@@ -54,13 +54,38 @@ pub enum OrderError {
     Missing(&'static str),
 }
 
-/// An order from a Shopify order payload.
+/// What of an order can be credited: its lines after discounts, without shipping, duties, taxes
+/// or tips — `subtotal_price` (Shopify's "after discounts but before shipping, duties, taxes and
+/// tips"); without it, its lines' `price × quantity − Σ discount_allocations`; a payload with
+/// neither (an order reduced to its total) gives its `total_price`.
+fn creditable_cents(payload: &Value) -> Option<i64> {
+    if let Some(subtotal) = payload["subtotal_price"].as_str().and_then(cents) {
+        return Some(subtotal);
+    }
+    let lines = payload["line_items"].as_array().filter(|l| !l.is_empty());
+    if let Some(lines) = lines {
+        let mut sum = 0i64;
+        for l in lines {
+            let price = l["price"].as_str().and_then(cents)?;
+            let quantity = l["quantity"].as_i64()?;
+            let discounts: i64 = l["discount_allocations"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d["amount"].as_str().and_then(cents))
+                .sum();
+            sum += price * quantity - discounts;
+        }
+        return Some(sum);
+    }
+    payload["total_price"].as_str().and_then(cents)
+}
+
+/// An order from a Shopify order payload. What it credits is its lines net of discounts, never
+/// its tax or shipping ([`Order::total_cents`]).
 pub fn shopify_order(payload: &Value) -> Result<Order, OrderError> {
     let id = text(&payload["id"]).ok_or(OrderError::Missing("id"))?;
-    let total = payload["total_price"]
-        .as_str()
-        .and_then(cents)
-        .ok_or(OrderError::Missing("total_price"))?;
+    let total = creditable_cents(payload).ok_or(OrderError::Missing("total_price"))?;
     let placed_at = payload["created_at"]
         .as_str()
         .or_else(|| payload["processed_at"].as_str())
@@ -90,11 +115,35 @@ pub fn shopify_order(payload: &Value) -> Result<Order, OrderError> {
     })
 }
 
-/// `(order id, refund id, amount in cents)` of a Shopify `refunds/create` payload: the sum of its
-/// successful refund transactions.
+/// `(order id, refund id, amount in cents)` of a Shopify `refunds/create` payload: what it takes
+/// back of the credited lines — the sum of its `refund_line_items[].subtotal` (without their tax);
+/// a refund with no lines (shipping alone, an adjustment) takes back nothing of them. A payload
+/// without `refund_line_items` at all gives the sum of its successful refund transactions.
 pub fn shopify_refund(payload: &Value) -> Result<(String, String, i64), OrderError> {
     let order = text(&payload["order_id"]).ok_or(OrderError::Missing("order_id"))?;
     let refund = text(&payload["id"]).ok_or(OrderError::Missing("id"))?;
+    if let Some(lines) = payload["refund_line_items"].as_array() {
+        let amount = lines
+            .iter()
+            .filter_map(|l| {
+                // The string amount where there is one; REST's `subtotal` is a JSON number,
+                // read from its decimal text, never as a float.
+                l["subtotal_set"]["shop_money"]["amount"]
+                    .as_str()
+                    .and_then(cents)
+                    .or_else(|| match &l["subtotal"] {
+                        Value::String(s) => cents(s),
+                        Value::Number(n) => cents(&n.to_string()),
+                        _ => None,
+                    })
+            })
+            .sum();
+        return Ok((
+            format!("shopify:{order}"),
+            format!("refund:{refund}"),
+            amount,
+        ));
+    }
     let amount = payload["transactions"]
         .as_array()
         .into_iter()
@@ -128,6 +177,42 @@ mod tests {
         assert_eq!(o.token.as_deref(), Some("s_abc"));
         assert_eq!(o.discount_codes, ["MAYA10"]);
         assert!(shopify_order(&json!({"id": 1, "created_at": "2026-11-26T07:00:00Z"})).is_err());
+    }
+
+    #[test]
+    fn an_order_credits_its_lines_net_of_discounts_never_tax_or_shipping() {
+        let base = json!({"id": 7, "created_at": "2026-11-26T07:00:00Z", "currency": "USD",
+            "total_price": "59.40", "total_tax": "4.40",
+            "shipping_lines": [{"price": "5.00"}],
+            "line_items": [
+                {"price": "30.00", "quantity": 1, "discount_allocations": [{"amount": "3.00"}]},
+                {"price": "11.50", "quantity": 2, "discount_allocations": []}]});
+        let mut with_subtotal = base.clone();
+        with_subtotal["subtotal_price"] = json!("50.00");
+        assert_eq!(shopify_order(&with_subtotal).unwrap().total_cents, 5000);
+        // Without a subtotal: the lines, net of their discount allocations.
+        assert_eq!(
+            shopify_order(&base).unwrap().total_cents,
+            3000 - 300 + 2 * 1150
+        );
+    }
+
+    #[test]
+    fn a_refund_takes_back_its_lines_subtotal_without_tax() {
+        let (_, _, amount) = shopify_refund(&json!({"id": 1, "order_id": 7,
+            "refund_line_items": [
+                {"quantity": 1, "subtotal": 27.0, "total_tax": 2.16,
+                 "subtotal_set": {"shop_money": {"amount": "27.00", "currency_code": "USD"}}},
+                {"quantity": 1, "subtotal": 11.5, "total_tax": 0.92}],
+            "transactions": [{"kind": "refund", "status": "success", "amount": "41.58"}]}))
+        .unwrap();
+        assert_eq!(amount, 2700 + 1150);
+        // Shipping refunded alone: none of the credited lines.
+        let (_, _, shipping) =
+            shopify_refund(&json!({"id": 2, "order_id": 7, "refund_line_items": [],
+            "transactions": [{"kind": "refund", "status": "success", "amount": "5.00"}]}))
+            .unwrap();
+        assert_eq!(shipping, 0);
     }
 
     #[test]
