@@ -9,6 +9,9 @@ use reelcart_domain::content::Status;
 use reelcart_ports::ItemStore;
 use std::collections::{BTreeSet, HashMap};
 
+/// Content reads in flight at once while resolving a batch.
+const READS_AT_ONCE: usize = 16;
+
 /// What a published item credits.
 struct Credited {
     creator_id: Option<String>,
@@ -19,7 +22,8 @@ impl<A, Q, B, L, K: ItemStore> Collector<A, Q, B, L, K> {
     /// The events whose content is published now, with the item's creator and platform in place
     /// of the client's, and no campaign; and how many were dropped because their content is
     /// unknown or not published (queued, in review, approved but not yet live, archived,
-    /// rejected): those count and credit nothing. One read per distinct content of the batch.
+    /// rejected): those count and credit nothing. One read per distinct content of the batch, at
+    /// most [`READS_AT_ONCE`] at a time.
     pub(crate) async fn resolve(&self, events: Vec<Event>) -> Result<(Vec<Event>, usize), Error> {
         let ids: Vec<String> = events
             .iter()
@@ -27,8 +31,14 @@ impl<A, Q, B, L, K: ItemStore> Collector<A, Q, B, L, K> {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let items =
-            futures::future::try_join_all(ids.iter().map(|id| self.content.item(id))).await?;
+        // At most a few reads at a time: a batch of junk beacons naming thousands of made-up ids
+        // must not fan out into thousands of concurrent reads.
+        let mut items = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(READS_AT_ONCE) {
+            items.extend(
+                futures::future::try_join_all(chunk.iter().map(|id| self.content.item(id))).await?,
+            );
+        }
         let published: HashMap<String, Credited> = ids
             .into_iter()
             .zip(items)
