@@ -1244,15 +1244,23 @@ async function loadPayouts(from, to, out) {
             [
               { label: 'Creator', get: (x) => x.display_name || x.creator_id },
               { label: 'Orders', num: true, get: (x) => x.orders },
+              { label: 'Currency', get: (x) => x.currency || '—' },
               { label: 'Attributed revenue', num: true, get: (x) => x.attributed_revenue },
-              { label: 'Rate', num: true, get: (x) => (x.commission_rate != null ? `${Math.round(Number(x.commission_rate) * 1000) / 10}%` : '—') },
+              { label: 'Margin', num: true, get: (x) => x.margin },
+              { label: 'Rate', num: true, get: (x) => (x.commission_rate != null ? `${Math.round(Number(x.commission_rate) * 1000) / 10}% of ${x.commission_basis || 'revenue'}` : '—') },
               { label: 'Payout', num: true, get: (x) => x.payout },
             ],
             rows,
             'payout',
           )
         : notice(`No attributed revenue from ${r.from || from} to ${r.to || to}.`),
-      r.totals ? h('p', { testid: 'payouts-totals' }, h('strong', {}, `Total payout ${r.totals.payout}`), ` on attributed revenue ${r.totals.attributed_revenue}`) : null,
+      (r.totals_by_currency || []).length
+        ? h('p', { testid: 'payouts-totals' }, ...r.totals_by_currency.map((t, i) => [
+            i ? ' · ' : '',
+            h('strong', {}, `Total payout ${t.payout}${t.currency ? ` ${t.currency}` : ''}`),
+            ` on attributed revenue ${t.attributed_revenue}`,
+          ]).flat())
+        : null,
     );
   } catch (e) {
     failInto(out, e, 'Payouts');

@@ -286,7 +286,8 @@ function loadProfile() {
   $('payout-other').textContent = others.length ? `Also on file: ${others.join(', ')}.` : '';
   show($('payout-other'), others.length > 0);
   const rate = c?.commission_rate;
-  $('commission').textContent = rate !== undefined ? `Your commission: ${fmtPct(rate)} of attributed revenue.` : '';
+  const basis = c?.commission_basis === 'margin' ? 'the margin (revenue less unit cost) of your attributed sales' : 'attributed revenue';
+  $('commission').textContent = rate !== undefined ? `Your commission: ${fmtPct(rate)} of ${basis}.` : '';
   show($('commission'), rate !== undefined);
   renderTerms();
 }
@@ -916,10 +917,14 @@ async function loadPayouts(ev) {
   const out = $('payouts-result');
   try {
     const p = await api('GET', `/v1/creators/me/payouts?${period()}`);
-    $('payout-orders').textContent = fmtNum(p.orders);
-    $('payout-revenue').textContent = p.attributed_revenue;
-    $('payout-rate').textContent = fmtPct(p.commission_rate);
-    $('payout-amount').textContent = p.payout;
+    // One currency: its figures; several: each currency's (amounts are never added across them).
+    const lines = p.by_currency?.length ? p.by_currency : [p];
+    const each = (f) => lines.map((l) => (l.currency ? `${l[f]} ${l.currency}` : l[f])).join(' · ');
+    $('payout-orders').textContent = fmtNum(lines.reduce((n, l) => n + Number(l.orders || 0), 0));
+    $('payout-revenue').textContent = each('attributed_revenue');
+    $('payout-margin').textContent = each('margin');
+    $('payout-rate').textContent = `${fmtPct(p.commission_rate)} of ${p.commission_basis === 'margin' ? 'margin' : 'revenue'}`;
+    $('payout-amount').textContent = each('payout');
     out.dataset.loaded = 'true';
     show(out, true);
   } catch (e) {

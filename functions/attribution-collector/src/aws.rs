@@ -13,12 +13,13 @@ pub type AwsCollector = Collector<
     reelcart_aws::S3Blobs,
     reelcart_aws::DynamoCreators,
     reelcart_aws::DynamoContent,
+    reelcart_aws::DynamoCatalog,
 >;
 
 /// Build from settings: `ANALYTICS_TABLE`, `BEACON_QUEUE_URL`, `RAW_EVENTS_BUCKET`,
 /// `ALLOWED_ORIGINS`, `ATTRIBUTION_CLICK_WINDOW_HOURS`, `ATTRIBUTION_VIEW_WINDOW_HOURS`,
-/// `ATTRIBUTION_MODEL`, `CREATORS_TABLE`, `CONTENT_TABLE`,
-/// `LINK_SECRET_ID`, `S3_FORCE_PATH_STYLE`.
+/// `ATTRIBUTION_MODEL`, `CREATORS_TABLE`, `CONTENT_TABLE`, `CATALOG_TABLE`,
+/// `LINK_SECRET_ID`, `CONVERSIONS_QUEUE_URL` (optional), `S3_FORCE_PATH_STYLE`.
 pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     v: &reelcart_lambda::config::Vars<F>,
     sdk: &reelcart_aws::SdkConfig,
@@ -73,11 +74,16 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
             v.required("ANALYTICS_TABLE")?,
         ),
         links: reelcart_aws::DynamoCreators::new(dynamo.clone(), v.required("CREATORS_TABLE")?),
-        content: reelcart_aws::DynamoContent::new(dynamo, v.required("CONTENT_TABLE")?),
+        content: reelcart_aws::DynamoContent::new(dynamo.clone(), v.required("CONTENT_TABLE")?),
+        catalog: reelcart_aws::DynamoCatalog::new(dynamo, v.required("CATALOG_TABLE")?),
         beacons: reelcart_aws::SqsQueue::new(
             aws_sdk_sqs::Client::new(sdk),
             v.required("BEACON_QUEUE_URL")?,
         ),
+        conversions: v
+            .optional("CONVERSIONS_QUEUE_URL")
+            .filter(|u| !u.is_empty())
+            .map(|u| reelcart_aws::SqsQueue::new(aws_sdk_sqs::Client::new(sdk), u)),
         raw: reelcart_aws::S3Blobs::new(
             reelcart_aws::s3_client(sdk, v.parse_or("S3_FORCE_PATH_STYLE", false)?),
             v.required("RAW_EVENTS_BUCKET")?,

@@ -23,20 +23,18 @@
 use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use reelcart_domain::Clock;
-use reelcart_domain::attribution::orders::{shopify_order, shopify_refund};
 pub use reelcart_domain::attribution::report::{By, FunnelRow, funnel, funnel_csv};
 use reelcart_domain::attribution::{
-    AggDelta, AggKey, Credit, Event, Ledger, Model, Touch, Windows, aggregate, attribute, day_of,
-    day_range, dedupe, parse_batch,
+    AggDelta, AggKey, BeaconKind, Event, Model, Touch, Windows, aggregate, day_of, day_range,
+    dedupe, parse_batch,
 };
-use reelcart_domain::event::{DomainEvent, EventKind};
-use reelcart_domain::webhook::Platform;
 use reelcart_lambda::auth::Principal;
 use reelcart_lambda::http::{ApiError, Cors, json};
-use reelcart_ports::{AnalyticsStore, BlobStore, CreatorStore, ItemStore, MessageQueue, PortError};
+use reelcart_ports::{AnalyticsStore, BlobStore, CreatorStore, MessageQueue, PortError};
+pub use resolve::ContentReads;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json as j};
-use std::collections::{BTreeMap, HashMap};
+use serde_json::json as j;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -84,7 +82,7 @@ pub struct CountReport {
     pub total_writes: usize,
 }
 
-pub struct Collector<A, Q, B, L, K> {
+pub struct Collector<A, Q, B, L, K, C> {
     pub analytics: A,
     /// The content items beacons name: their creator and platform are credited, and only
     /// published ones are counted.
@@ -93,13 +91,17 @@ pub struct Collector<A, Q, B, L, K> {
     pub links: L,
     /// The beacon queue.
     pub beacons: Q,
+    /// Where credited purchases go to be sent to the ad platforms (`None`: nowhere).
+    pub conversions: Option<Q>,
     /// Raw events, kept to recompute from.
     pub raw: B,
+    /// The catalog: an order line's product (its other variants) and unit cost.
+    pub catalog: C,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
 }
 
-impl<A, Q, B, L, K> std::fmt::Debug for Collector<A, Q, B, L, K> {
+impl<A, Q, B, L, K, C> std::fmt::Debug for Collector<A, Q, B, L, K, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Collector")
             .field("config", &self.config)
@@ -111,27 +113,8 @@ fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
     ApiError::client(StatusCode::BAD_REQUEST, code, message)
 }
 
-/// The credits of an order as aggregate deltas (on the order's day).
-fn deltas_of(credits: &[Credit], placed_at: i64) -> Vec<AggDelta> {
-    credits
-        .iter()
-        .map(|c| AggDelta {
-            key: AggKey {
-                day: day_of(placed_at),
-                ugc_id: c.ugc_id.clone().unwrap_or_default(),
-                placement: c.placement.clone(),
-                campaign: c.campaign.clone().unwrap_or_default(),
-                creator: c.creator_id.clone().unwrap_or_default(),
-            },
-            creator_id: c.creator_id.clone(),
-            platform: c.platform.clone(),
-            counters: c.counters(),
-        })
-        .collect()
-}
-
-impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: ItemStore>
-    Collector<A, Q, B, L, K>
+impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: ContentReads, C>
+    Collector<A, Q, B, L, K, C>
 {
     // ------------------------------------------------------------ HTTP
 
@@ -251,6 +234,8 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: ItemS
             placement: "link".into(),
             campaign: link.campaign.clone(),
             sku: Some(link.sku.clone()),
+            // A link credits the lines of its product.
+            skus: Some(vec![link.sku.clone()]),
         };
         self.analytics
             .record_session(
@@ -268,6 +253,7 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: ItemS
                 placement: "link".into(),
                 campaign: link.campaign.clone().unwrap_or_default(),
                 creator: link.creator_id.clone(),
+                currency: String::new(),
             },
             creator_id: Some(link.creator_id.clone()),
             platform: None,
@@ -364,13 +350,37 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: ItemS
         }
         report.sessions = by_session.len();
         let expires_at = now + self.config.windows.longest() + 86_400;
+        // A session Reelcart did not sign is counted in the funnel but keeps no touches: no
+        // order can be credited from it.
+        let signed: BTreeSet<&str> = by_session
+            .keys()
+            .map(String::as_str)
+            .filter(|s| self.signed(s))
+            .collect();
+        // What each touched content shows: a touch credits only the lines of those products.
+        let products = self
+            .products_of(
+                events
+                    .iter()
+                    .filter(|e| {
+                        e.beacon.kind != BeaconKind::Impression
+                            && signed.contains(e.beacon.session_id.as_str())
+                    })
+                    .map(|e| e.beacon.ugc_id.as_str())
+                    .collect(),
+            )
+            .await?;
         let mut fresh: HashMap<String, Vec<String>> = HashMap::new();
         for (session, evs) in &by_session {
             let ids: Vec<String> = evs.iter().map(|e| e.beacon.event_id.clone()).collect();
-            // A session Reelcart did not sign is counted in the funnel but keeps no touches: no
-            // order can be credited from it.
-            let touches: Vec<Touch> = if self.signed(session) {
-                evs.iter().filter_map(|e| Touch::from_event(e)).collect()
+            let touches: Vec<Touch> = if signed.contains(session.as_str()) {
+                evs.iter()
+                    .filter_map(|e| Touch::from_event(e))
+                    .map(|mut t| {
+                        t.skus = Some(products.get(&t.ugc_id).cloned().unwrap_or_default());
+                        t
+                    })
+                    .collect()
             } else {
                 Vec::new()
             };
@@ -429,92 +439,10 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: ItemS
             }
         }
     }
-
-    // ------------------------------------------------------------ orders
-
-    /// One routed order event.
-    pub async fn on_order_event(&self, event: &DomainEvent) -> Result<Value, Error> {
-        if event.platform != Platform::Shopify {
-            // TikTok Shop orders carry no cart token; creators' codes there are a later step.
-            tracing::info!(platform = %event.platform, event_id = %event.id, "order event not attributed");
-            return Ok(j!({"attributed": false}));
-        }
-        let topic = event.topic.as_deref().unwrap_or_default();
-        match (event.kind, topic) {
-            (_, "refunds/create") => {
-                let (order, refund, amount) =
-                    shopify_refund(&event.data).map_err(|e| Error::Malformed(e.to_string()))?;
-                self.refund(&order, &refund, amount).await
-            }
-            (_, "orders/cancelled") => {
-                let order =
-                    shopify_order(&event.data).map_err(|e| Error::Malformed(e.to_string()))?;
-                self.refund(&order.id, "cancel", order.total_cents).await
-            }
-            (EventKind::OrderCreated, _) | (_, "orders/paid") | (_, "orders/updated") => {
-                let order =
-                    shopify_order(&event.data).map_err(|e| Error::Malformed(e.to_string()))?;
-                self.credit(order).await
-            }
-            _ => Ok(j!({"attributed": false, "topic": topic})),
-        }
-    }
-
-    async fn credit(&self, order: reelcart_domain::attribution::Order) -> Result<Value, Error> {
-        if self.analytics.ledger(&order.id).await?.is_some() {
-            return Ok(j!({"order": order.id, "credited": "before"}));
-        }
-        let now = self.clock.now_unix();
-        // Touches only of a session Reelcart signed: a made-up or forged cart token credits
-        // nobody (a creator's code still can).
-        let touches = match &order.token {
-            Some(t) if self.signed(t) => {
-                self.analytics.touches(t, now.max(order.placed_at)).await?
-            }
-            Some(_) => {
-                tracing::info!(order = %order.id, "the cart token is not one Reelcart signed: no touches credited");
-                Vec::new()
-            }
-            None => Vec::new(),
-        };
-        let codes = self.analytics.creator_codes().await?;
-        let credits = attribute(
-            &order,
-            &touches,
-            &codes,
-            self.config.windows,
-            self.config.model,
-        );
-        let deltas = deltas_of(&credits, order.placed_at);
-        let ledger = Ledger::new(order, credits);
-        let written = self.analytics.apply_order(&ledger, 0, &deltas).await?;
-        tracing::info!(order = %ledger.order.id, credits = ledger.credits.len(), written, "order attributed");
-        Ok(j!({"order": ledger.order.id, "credits": ledger.credits}))
-    }
-
-    async fn refund(&self, order_id: &str, refund_id: &str, amount: i64) -> Result<Value, Error> {
-        let Some((mut ledger, version)) = self.analytics.ledger(order_id).await? else {
-            tracing::warn!(order = %order_id, refund = %refund_id, "refund of an order never credited: nothing to reverse");
-            return Ok(j!({"order": order_id, "reversed": []}));
-        };
-        let reversed = ledger.refund(refund_id, amount);
-        if reversed.is_empty() {
-            return Ok(j!({"order": order_id, "reversed": []}));
-        }
-        let deltas = deltas_of(&reversed, ledger.order.placed_at);
-        if !self
-            .analytics
-            .apply_order(&ledger, version, &deltas)
-            .await?
-        {
-            return Err(Error::Conflict);
-        }
-        tracing::info!(order = %order_id, refund = %refund_id, amount, "credit reversed");
-        Ok(j!({"order": order_id, "reversed": reversed}))
-    }
 }
 
 mod aws;
+mod orders;
 mod resolve;
 mod sqs;
 pub use aws::{AwsCollector, from_aws};

@@ -6,8 +6,13 @@
 use crate::{Collector, Error};
 use reelcart_domain::attribution::Event;
 use reelcart_domain::content::Status;
-use reelcart_ports::ItemStore;
+use reelcart_ports::{ItemStore, MappingStore};
 use std::collections::{BTreeSet, HashMap};
+
+/// What the collector reads of content: items (published? whose?) and their product mappings
+/// (which order lines a touch of them is about).
+pub trait ContentReads: ItemStore + MappingStore {}
+impl<T: ItemStore + MappingStore> ContentReads for T {}
 
 /// Content reads in flight at once while resolving a batch.
 const READS_AT_ONCE: usize = 16;
@@ -18,7 +23,7 @@ struct Credited {
     platform: &'static str,
 }
 
-impl<A, Q, B, L, K: ItemStore> Collector<A, Q, B, L, K> {
+impl<A, Q, B, L, K: ContentReads, C> Collector<A, Q, B, L, K, C> {
     /// The events whose content is published now, with the item's creator and platform in place
     /// of the client's, and no campaign; and how many were dropped because their content is
     /// unknown or not published (queued, in review, approved but not yet live, archived,
@@ -72,5 +77,27 @@ impl<A, Q, B, L, K: ItemStore> Collector<A, Q, B, L, K> {
             );
         }
         Ok((resolved, dropped))
+    }
+
+    /// The products (variant SKUs, any placement) each of `ids` is mapped to: what a touch of it
+    /// is about. At most [`READS_AT_ONCE`] reads at a time.
+    pub(crate) async fn products_of(
+        &self,
+        ids: BTreeSet<&str>,
+    ) -> Result<HashMap<String, Vec<String>>, Error> {
+        let ids: Vec<&str> = ids.into_iter().collect();
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(READS_AT_ONCE) {
+            let mappings =
+                futures::future::try_join_all(chunk.iter().map(|id| self.content.mappings(id)))
+                    .await?;
+            for (id, m) in chunk.iter().zip(mappings) {
+                let mut skus: Vec<String> = m.into_iter().map(|m| m.sku).collect();
+                skus.sort();
+                skus.dedup();
+                out.insert(id.to_string(), skus);
+            }
+        }
+        Ok(out)
     }
 }

@@ -5,7 +5,7 @@
 use crate::{BeaconMessage, Collector, Error, Event};
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use reelcart_domain::event::DomainEvent;
-use reelcart_ports::{AnalyticsStore, BlobStore, CreatorStore, ItemStore, MessageQueue};
+use reelcart_ports::{AnalyticsStore, BlobStore, CatalogStore, CreatorStore, MessageQueue};
 
 /// What the collector's two queues carry: the beacon queue one request's checked events, the
 /// orders queue normalized order events (a [`DomainEvent`] has no `events`, a beacon message no
@@ -17,8 +17,14 @@ pub enum QueueMessage {
     Order(DomainEvent),
 }
 
-impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: ItemStore>
-    Collector<A, Q, B, L, K>
+impl<
+    A: AnalyticsStore,
+    Q: MessageQueue,
+    B: BlobStore,
+    L: CreatorStore,
+    K: crate::ContentReads,
+    C: CatalogStore,
+> Collector<A, Q, B, L, K, C>
 {
     /// Both queues: beacon messages are counted together (one write per key across the whole
     /// batch), order events one by one; each record reports its own failure.

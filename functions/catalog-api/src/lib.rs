@@ -290,6 +290,7 @@ mod search_tests {
                         amount: rust_decimal::Decimal::new(2999, 2),
                         currency: "USD".into(),
                     },
+                    unit_cost: None,
                     compare_at_price: None,
                     inventory: 1,
                     continue_selling: false,

@@ -94,6 +94,7 @@ fn product() -> Product {
                 amount: rust_decimal::Decimal::new(2999, 2),
                 currency: "USD".into(),
             },
+            unit_cost: None,
             compare_at_price: None,
             inventory: 10,
             continue_selling: false,

@@ -55,7 +55,6 @@ use {
     reelcart_aws::presign::{PostPolicy, PostUpload},
     reelcart_domain::catalog::ProductStatus,
     reelcart_ports::{AnalyticsStore, CatalogStore, MediaRecords, PortResult},
-    routes::commission_cents,
     serde_json::Value,
 };
 

@@ -92,6 +92,7 @@ async fn api() -> Test {
                     amount: rust_decimal::Decimal::new(2999, 2),
                     currency: "USD".into(),
                 },
+                unit_cost: None,
                 compare_at_price: None,
                 inventory: 3,
                 continue_selling: false,
@@ -133,24 +134,58 @@ async fn api() -> Test {
     })
 }
 
-/// Deltas written as an order's ledger writes them: the counters and the creators' ledger
-/// entries (what payouts read).
+/// Deltas written as the collector writes them: the beacons' counters added, and the orders and
+/// revenue as an order's ledger of each delta's day (its credit, its creator's ledger entry:
+/// what payouts read).
 async fn credit(api: &Test, deltas: &[reelcart_domain::attribution::AggDelta]) {
-    use reelcart_domain::attribution::{Ledger, Order};
-    let order = Order {
-        id: format!("shopify:{}", uuid::Uuid::new_v4().simple()),
-        placed_at: NOW,
-        total_cents: 0,
-        currency: "USD".into(),
-        token: None,
-        discount_codes: vec![],
+    use reelcart_domain::attribution::{
+        AggDelta, Counters, Credit, Ledger, Order, Via, orders::rfc3339,
     };
-    assert!(
-        api.analytics
-            .apply_order(&Ledger::new(order, vec![]), 0, deltas)
-            .await
-            .unwrap()
-    );
+    for d in deltas {
+        let beacons = AggDelta {
+            counters: Counters {
+                orders_milli: 0,
+                revenue_cents: 0,
+                ..d.counters
+            },
+            ..d.clone()
+        };
+        api.analytics.add(&[beacons]).await.unwrap();
+        if d.counters.orders_milli == 0 && d.counters.revenue_cents == 0 {
+            continue;
+        }
+        let order = Order {
+            id: format!("shopify:{}", uuid::Uuid::new_v4().simple()),
+            placed_at: rfc3339(&format!("{}T12:00:00Z", d.key.day)).unwrap(),
+            total_cents: d.counters.revenue_cents,
+            currency: "USD".into(),
+            token: None,
+            discount_codes: vec![],
+            lines: vec![],
+            channel: None,
+        };
+        let credit = Credit {
+            ugc_id: Some(d.key.ugc_id.clone()).filter(|u| !u.is_empty()),
+            creator_id: d.creator_id.clone(),
+            platform: d.platform.clone(),
+            placement: d.key.placement.clone(),
+            campaign: Some(d.key.campaign.clone()).filter(|c| !c.is_empty()),
+            line_id: String::new(),
+            orders_milli: d.counters.orders_milli,
+            revenue_cents: d.counters.revenue_cents,
+            cost_cents: None,
+            via: Via::Code {
+                code: "TEST".into(),
+            },
+        };
+        let ledger = Ledger::new(order, vec![credit]);
+        assert!(
+            api.analytics
+                .apply_order(&ledger, 0, &ledger.credits)
+                .await
+                .unwrap()
+        );
+    }
 }
 
 async fn call(
@@ -405,6 +440,7 @@ async fn the_dashboard_and_payouts_count_only_the_callers_results() {
             placement: "pdp".into(),
             campaign: "fall".into(),
             creator: creator.into(),
+            currency: String::new(),
         },
         creator_id: Some(creator.into()),
         platform: Some("upload".into()),
@@ -424,6 +460,7 @@ async fn the_dashboard_and_payouts_count_only_the_callers_results() {
                     add_to_carts: 4,
                     orders_milli: 2000,
                     revenue_cents: 10_000,
+                    ..Counters::default()
                 },
             ),
             delta(
@@ -490,7 +527,7 @@ async fn the_dashboard_and_payouts_count_only_the_callers_results() {
     .await;
     assert_eq!(
         csv,
-        "creator_id,from,to,orders,attributed_revenue,commission_rate,payout\r\ncr_ana,2026-11-01,2026-11-30,2,100.00,0.12,12.00\r\n"
+        "creator_id,from,to,currency,orders,attributed_revenue,cost,margin,uncosted_revenue,commission_rate,commission_basis,payout\r\ncr_ana,2026-11-01,2026-11-30,USD,2,100.00,0.00,0.00,100.00,0.12,revenue,12.00\r\n"
     );
 }
 
@@ -809,6 +846,7 @@ async fn the_brand_reports_every_creators_payout_and_only_admins_may() {
             placement: "pdp".into(),
             campaign: String::new(),
             creator: creator.into(),
+            currency: String::new(),
         },
         creator_id: Some(creator.into()),
         platform: None,
@@ -832,10 +870,11 @@ async fn the_brand_reports_every_creators_payout_and_only_admins_may() {
     let lines: Vec<&str> = csv.split("\r\n").collect();
     assert_eq!(
         lines[0],
-        "creator_id,display_name,from,to,orders,attributed_revenue,commission_rate,payout"
+        "creator_id,display_name,from,to,currency,orders,attributed_revenue,cost,margin,uncosted_revenue,commission_rate,commission_basis,payout"
     );
     assert_eq!(
-        lines[2], "cr_ben,\"'=Ben, \"\"the\"\" maker\",2026-11-01,2026-11-30,1,25.50,0.12,3.06",
+        lines[2],
+        "cr_ben,\"'=Ben, \"\"the\"\" maker\",2026-11-01,2026-11-30,USD,1,25.50,0.00,0.00,25.50,0.12,revenue,3.06",
         "quoted, and the formula defused"
     );
     let (_, list, _) = call(&api, "GET", "/v1/creators", ADMIN, None).await;
@@ -863,6 +902,13 @@ async fn the_brand_reports_every_creators_payout_and_only_admins_may() {
         let s = call(&api, method, path, ADMIN, body).await.0;
         assert!(s == 200 || s == 404, "{method} {path}: {s}");
     }
+}
+
+/// `revenue × rate` in whole cents, as a payout rounds it.
+fn commission_cents(revenue_cents: i64, rate: rust_decimal::Decimal) -> i64 {
+    reelcart_domain::attribution::payout::round_cents(
+        rust_decimal::Decimal::from(revenue_cents) * rate,
+    )
 }
 
 #[test]
@@ -950,4 +996,94 @@ async fn every_route_is_reached_by_its_own_path_and_nothing_else_is_a_route() {
         };
         assert_eq!(body["error"]["code"], code, "{method} {path}");
     }
+}
+
+#[tokio::test]
+async fn the_brand_pays_a_share_of_margin_set_per_creator_and_campaign() {
+    use reelcart_domain::attribution::{Credit, Ledger, Order, Via, orders::rfc3339};
+    let api = api().await;
+    onboard(&api, ANA, "Ana").await;
+    // Only admins set commissions, with rates from 0 to 1.
+    let body = json!({"rate": 0.2, "basis": "margin", "campaigns": {"fall": {"rate": 0.05}}});
+    let path = "/v1/creators/cr_ana/commission";
+    assert_eq!(
+        call(&api, "PUT", path, ANA, Some(body.clone())).await.0,
+        403
+    );
+    let bad = json!({"rate": 1.5});
+    assert_eq!(call(&api, "PUT", path, ADMIN, Some(bad)).await.0, 422);
+    let (s, _, _) = call(
+        &api,
+        "PUT",
+        "/v1/creators/nobody/commission",
+        ADMIN,
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let (s, out, _) = call(&api, "PUT", path, ADMIN, Some(body)).await;
+    assert_eq!((s, out["commission_basis"].as_str()), (200, Some("margin")));
+    // An order of two lines credited to Ana: 60.00 (cost 25.00) by content, and 40.00 (cost
+    // unknown) by her code of the `fall` campaign.
+    let credit = |line: &str, revenue: i64, cost: Option<i64>, campaign: Option<&str>| Credit {
+        ugc_id: None,
+        creator_id: Some("cr_ana".into()),
+        platform: None,
+        placement: "pdp".into(),
+        campaign: campaign.map(str::to_string),
+        line_id: line.into(),
+        orders_milli: 500,
+        revenue_cents: revenue,
+        cost_cents: cost,
+        via: Via::Code { code: "ANA".into() },
+    };
+    let order = Order {
+        id: "shopify:m1".into(),
+        placed_at: rfc3339("2026-11-20T10:00:00Z").unwrap(),
+        total_cents: 10_000,
+        currency: "EUR".into(),
+        token: None,
+        discount_codes: vec![],
+        lines: vec![],
+        channel: None,
+    };
+    let ledger = Ledger::new(
+        order,
+        vec![
+            credit("1", 6_000, Some(2_500), None),
+            credit("2", 4_000, None, Some("fall")),
+        ],
+    );
+    assert!(
+        api.analytics
+            .apply_order(&ledger, 0, &ledger.credits)
+            .await
+            .unwrap()
+    );
+    let (s, out, _) = call(
+        &api,
+        "GET",
+        "/v1/creators/me/payouts?from=2026-11-01&to=2026-11-30",
+        ANA,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+    // 20 % of the 35.00 margin; 5 % of the fall code's 40.00 revenue.
+    assert_eq!(
+        (
+            out["currency"].as_str(),
+            out["attributed_revenue"].as_str(),
+            out["margin"].as_str(),
+            out["uncosted_revenue"].as_str(),
+            out["payout"].as_str()
+        ),
+        (
+            Some("EUR"),
+            Some("100.00"),
+            Some("35.00"),
+            Some("40.00"),
+            Some("9.00")
+        )
+    );
 }

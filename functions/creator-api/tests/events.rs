@@ -143,6 +143,7 @@ fn tee() -> Product {
                 amount: rust_decimal::Decimal::new(2999, 2),
                 currency: "USD".into(),
             },
+            unit_cost: None,
             compare_at_price: None,
             inventory: 10,
             continue_selling: false,

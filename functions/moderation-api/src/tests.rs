@@ -47,6 +47,7 @@ fn product(sku: &str) -> Product {
                 amount: rust_decimal::Decimal::new(1990, 2),
                 currency: "USD".into(),
             },
+            unit_cost: None,
             compare_at_price: None,
             inventory: 3,
             continue_selling: false,

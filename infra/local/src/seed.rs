@@ -76,6 +76,8 @@ pub fn secret_value(logical_id: &str, template_value: Option<String>) -> String 
             json!({"oauth_state_keys": list("OAUTH_STATE_KEYS", DEMO_OAUTH_STATE_KEY)}).to_string()
         }
         "LinkSigningSecret" => json!({"link_keys": list("LINK_KEYS", DEMO_LINK_KEY)}).to_string(),
+        // The simulator's pixels: purchases go to its Conversions and Events API endpoints.
+        "ConversionsSecret" => reelcart_platform_sim::conversions_secret_json(),
         _ => template_value.unwrap_or_else(|| "{}".to_string()),
     }
 }
@@ -105,6 +107,7 @@ pub fn catalog_product(i: usize, image_base: &str) -> reelcart_domain::catalog::
                 amount: Decimal::new(1990 + (i % 100) as i64, 2),
                 currency: "USD".into(),
             },
+            unit_cost: None,
             compare_at_price: None,
             inventory: (i % 40) as i64,
             continue_selling: false,

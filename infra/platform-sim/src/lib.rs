@@ -32,6 +32,8 @@
 //!   `POST /_sim/instagram/brand`, `POST /_sim/subscriptions` (signed `mentions` webhooks),
 //!   `POST /_sim/instagram/media`, `POST /_sim/instagram/comments`, `POST /_sim/tiktok/videos`,
 //!   `GET /_sim/ugc`
+//! - conversions (`conversions.rs`, §7): Meta `POST /{version}/{pixel_id}/events`, TikTok
+//!   `POST /open_api/v1.3/event/track/`; what they accepted: `GET /_sim/conversions`
 //! - control (tests, demo): `POST /_sim/grants`, `POST /_sim/revoke`, `POST /_sim/throttle`,
 //!   `POST /_sim/advance`, `GET /_sim/stats`
 // Request checks return the platform's own error answer as `Err(Response)`: a test double,
@@ -41,12 +43,16 @@
 mod catalog;
 mod consent;
 mod control;
+mod conversions;
 mod meta;
 mod shopify;
 mod tiktok;
 mod tiktok_shop;
 mod ugc;
 
+pub use conversions::{
+    META_CAPI_TOKEN, META_PIXEL_ID, TIKTOK_EVENTS_TOKEN, TIKTOK_PIXEL_CODE, conversions_secret_json,
+};
 pub use shopify::SHOPIFY_ADMIN_TOKEN;
 
 use axum::Router;
@@ -118,6 +124,7 @@ pub fn platform_vars(base: &str) -> Vec<(&'static str, String)> {
         ("META_AUTHORIZE_URL", format!("{base}/v21.0/dialog/oauth")),
         ("INSTAGRAM_AUTHORIZE_URL", format!("{base}/oauth/authorize")),
         ("SHOPIFY_ADMIN_URL", base.to_string()),
+        ("TIKTOK_BUSINESS_API_URL", base.to_string()),
     ]
 }
 
@@ -189,6 +196,7 @@ struct State_ {
     shopify_price_rules: Vec<Value>,
     shopify_discount_codes: Vec<Value>,
     ugc: ugc::UgcState,
+    conversions: conversions::ConversionsState,
 }
 
 #[derive(Debug, Clone)]
@@ -466,6 +474,7 @@ impl Sim {
                 get(tiktok_shop::tiktok_shop_authorized_shops),
             )
             .merge(ugc::routes())
+            .merge(conversions::routes())
             .route("/_sim/grants", post(control::seed_grant))
             .route("/_sim/revoke", post(control::revoke_grant))
             .route("/_sim/throttle", post(control::throttle))

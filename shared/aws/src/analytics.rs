@@ -3,10 +3,10 @@
 //! | pk | sk | attributes |
 //! |---|---|---|
 //! | `SESSION#{session}` | `SESSION` | `seen` (string set of event ids), `touches` (list of JSON touches), `expires_at` |
-//! | `AGG#{day}` | `{ugc}#{placement}#{campaign}#{creator}` | `ugc_id`, `placement`, `campaign`, `day`, `creator_id`, `platform`, counters |
+//! | `AGG#{day}` | `{ugc}#{placement}#{campaign}#{creator}[#{currency}]` | `ugc_id`, `placement`, `campaign`, `day`, `creator_id`, `platform`, `currency` (orders' rows), counters |
 //! | `UGC#{ugc}` | `TOTAL` | counters (all days) |
 //! | `ORDER#{order id}` | `LEDGER` | the ledger's attributes, `version` |
-//! | `CREDITS#{day}` | `{order id}#{version}` | `entries`: each creator's orders and revenue of that write of the ledger (negative for a refund) |
+//! | `CREDITS#{day}` | `{order id}#{version}` | `entries`: each creator's orders, revenue and cost per line of that write of the ledger, in the order's currency (negative for a refund) |
 //! | `CODES` | `{CODE}` | the code's attributes (creator, campaign, percent) |
 //!
 //! A session's update is one `UpdateItem` (`ADD seen`, `UPDATED_OLD`): which ids were new is
@@ -21,7 +21,7 @@ use aws_sdk_dynamodb::types::{
 };
 use futures::StreamExt;
 use reelcart_domain::attribution::{
-    AggDelta, AggKey, Counters, CreatorCode, CreditEntry, Ledger, Touch,
+    AggDelta, AggKey, Counters, CreatorCode, Credit, CreditEntry, Ledger, Touch,
 };
 use reelcart_ports::{
     AggRow, AnalyticsStore, PortError, PortResult, SESSION_MAX_EVENTS, SESSION_MAX_TOUCHES,
@@ -86,6 +86,10 @@ impl DynamoAnalytics {
                 ("day", Some(&d.key.day)),
                 ("creator_id", d.creator_id.as_deref()),
                 ("platform", d.platform.as_deref()),
+                (
+                    "currency",
+                    Some(d.key.currency.as_str()).filter(|c| !c.is_empty()),
+                ),
             ],
         );
         (key, parts)
@@ -292,6 +296,7 @@ impl AnalyticsStore for DynamoAnalytics {
                         placement: text(&item, "placement").unwrap_or_default(),
                         campaign: text(&item, "campaign").unwrap_or_default(),
                         creator: text(&item, "creator_id").unwrap_or_default(),
+                        currency: text(&item, "currency").unwrap_or_default(),
                     },
                     creator_id: text(&item, "creator_id"),
                     platform: text(&item, "platform"),
@@ -387,7 +392,7 @@ impl AnalyticsStore for DynamoAnalytics {
         &self,
         ledger: &Ledger,
         version: u64,
-        deltas: &[AggDelta],
+        credits: &[Credit],
     ) -> PortResult<bool> {
         let row = table::encode(
             "analytics.encode",
@@ -414,7 +419,7 @@ impl AnalyticsStore for DynamoAnalytics {
                 .build(),
         ];
         // The creators' ledger entries of this write, one item per day (payouts read these).
-        let entries = reelcart_domain::attribution::credit_entries(&ledger.order.id, deltas);
+        let entries = reelcart_domain::attribution::credit_entries(&ledger.order, credits);
         let mut days: BTreeMap<&str, Vec<&CreditEntry>> = BTreeMap::new();
         for e in &entries {
             days.entry(e.day.as_str()).or_default().push(e);
@@ -440,7 +445,10 @@ impl AnalyticsStore for DynamoAnalytics {
                     .build(),
             );
         }
-        let deltas = merged(deltas);
+        let deltas = merged(&reelcart_domain::attribution::deltas_of(
+            &ledger.order,
+            credits,
+        ));
         for d in &deltas {
             let (k, p) = self.agg_update(d);
             items.push(self.transact_update(k, p)?);

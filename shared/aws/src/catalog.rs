@@ -158,6 +158,20 @@ impl CatalogStore for DynamoCatalog {
         self.query("product").await
     }
 
+    async fn product(&self, id: &str) -> PortResult<Option<Product>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(Self::key("product", id)))
+            .send()
+            .await
+            .map_err(|e| sdk_error("catalog.product", e))?;
+        out.item
+            .map(|row| table::decode("catalog.decode", row))
+            .transpose()
+    }
+
     async fn synced(&self, channel: Channel) -> PortResult<Vec<SyncedItem>> {
         self.query(&synced_pk(channel)).await
     }

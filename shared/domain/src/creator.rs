@@ -44,12 +44,31 @@ pub struct Creator {
     /// wire, read through its decimal text, so `0.145` is 0.145, never 0.14499…).
     #[serde(with = "rate_as_number")]
     pub commission_rate: Decimal,
+    /// What the rate is a share of: the credited lines' revenue (default) or their margin.
+    #[serde(default)]
+    pub commission_basis: crate::attribution::payout::Basis,
+    /// Campaign → the commission of the creator's links and codes of that campaign.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub campaign_commissions: BTreeMap<String, crate::attribution::payout::Commission>,
     #[serde(default)]
     pub terms: Option<AcceptedTerms>,
     #[serde(default)]
     pub payout: PayoutDetails,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl Creator {
+    /// The commission of an entry of `campaign`: the campaign's, else the creator's.
+    pub fn commission(&self, campaign: Option<&str>) -> crate::attribution::payout::Commission {
+        campaign
+            .and_then(|c| self.campaign_commissions.get(c))
+            .copied()
+            .unwrap_or(crate::attribution::payout::Commission {
+                rate: self.commission_rate,
+                basis: self.commission_basis,
+            })
+    }
 }
 
 /// A creator's trackable link to a product.
@@ -470,7 +489,7 @@ mod tests {
 
 /// A rate as a JSON number, read exactly: the number's shortest decimal text, parsed as a
 /// [`Decimal`] (a string holding a decimal is accepted too).
-mod rate_as_number {
+pub(crate) mod rate_as_number {
     use rust_decimal::Decimal;
     use rust_decimal::prelude::ToPrimitive;
     use serde::{Deserialize, Deserializer, Serializer, de::Error};

@@ -59,13 +59,14 @@ pub trait AnalyticsStore: Send + Sync {
         &self,
         order_id: &str,
     ) -> impl Future<Output = PortResult<Option<(reelcart_domain::attribution::Ledger, u64)>>> + Send;
-    /// Write `ledger` as version `version + 1` (0: a new order) and add `deltas`, all or
-    /// nothing; `false` (nothing written) if the stored version is not `version`.
+    /// Write `ledger` as version `version + 1` (0: a new order) with `credits` (the order's, or
+    /// a refund's reversal): their aggregate deltas added and the creators' ledger entries
+    /// booked, all or nothing; `false` (nothing written) if the stored version is not `version`.
     fn apply_order(
         &self,
         ledger: &reelcart_domain::attribution::Ledger,
         version: u64,
-        deltas: &[reelcart_domain::attribution::AggDelta],
+        credits: &[reelcart_domain::attribution::Credit],
     ) -> impl Future<Output = PortResult<bool>> + Send;
     /// The creators' ledger entries of the orders placed on `days` (each order's credits and its
     /// refunds' reversals, written with the ledger by [`AnalyticsStore::apply_order`]).
@@ -247,8 +248,9 @@ impl crate::AnalyticsStore for MemoryAnalytics {
         &self,
         ledger: &reelcart_domain::attribution::Ledger,
         version: u64,
-        deltas: &[reelcart_domain::attribution::AggDelta],
+        credits: &[reelcart_domain::attribution::Credit],
     ) -> PortResult<bool> {
+        let deltas = &reelcart_domain::attribution::deltas_of(&ledger.order, credits);
         let mut s = lock(&self.state);
         let stored = s.ledgers.get(&ledger.order.id).map_or(0, |(_, v)| *v);
         if stored != version {
@@ -258,8 +260,8 @@ impl crate::AnalyticsStore for MemoryAnalytics {
             .insert(ledger.order.id.clone(), (ledger.clone(), version + 1));
         s.entries
             .extend(reelcart_domain::attribution::credit_entries(
-                &ledger.order.id,
-                deltas,
+                &ledger.order,
+                credits,
             ));
         for d in deltas {
             add_delta(&mut s, d);
@@ -338,6 +340,7 @@ pub mod contract {
             placement: "pdp".into(),
             campaign: None,
             sku: Some("TEE".into()),
+            skus: Some(vec!["TEE".into()]),
         };
         let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let fresh = store
@@ -409,6 +412,7 @@ pub mod contract {
             placement: placement.into(),
             campaign: String::new(),
             creator: String::new(),
+            currency: String::new(),
         };
         let delta = |placement: &str, views: i64, revenue: i64| AggDelta {
             key: key(placement),
@@ -484,24 +488,39 @@ pub mod contract {
 
         let order = Order {
             id: format!("shopify:{ns}"),
-            placed_at: now,
+            // On the test's own day.
+            placed_at: orders::rfc3339(&format!("{day}T12:00:00Z")).unwrap(),
             total_cents: 1000,
             currency: "USD".into(),
             token: Some(session.clone()),
             discount_codes: vec![],
+            lines: vec![],
+            channel: None,
+        };
+        let credit = |revenue: i64| Credit {
+            ugc_id: Some(format!("ugc-{ns}")),
+            creator_id: Some("cr".into()),
+            platform: Some("instagram".into()),
+            placement: "pdp".into(),
+            campaign: None,
+            line_id: String::new(),
+            orders_milli: 0,
+            revenue_cents: revenue,
+            cost_cents: Some(revenue / 4),
+            via: Via::Code { code: "X".into() },
         };
         let ledger = Ledger::new(order.clone(), vec![]);
         assert!(store.ledger(&order.id).await.unwrap().is_none());
         assert!(
             store
-                .apply_order(&ledger, 0, &[delta("pdp", 0, 1000)])
+                .apply_order(&ledger, 0, &[credit(1000)])
                 .await
                 .unwrap()
         );
         // The same order again (a redelivery) changes nothing.
         assert!(
             !store
-                .apply_order(&ledger, 0, &[delta("pdp", 0, 1000)])
+                .apply_order(&ledger, 0, &[credit(1000)])
                 .await
                 .unwrap()
         );
@@ -511,7 +530,7 @@ pub mod contract {
         refunded.refunded_cents = 1000;
         assert!(
             store
-                .apply_order(&refunded, 1, &[delta("pdp", 0, -1000)])
+                .apply_order(&refunded, 1, &[credit(-1000)])
                 .await
                 .unwrap()
         );
@@ -530,12 +549,29 @@ pub mod contract {
                     (e.creator_id.as_str(), e.day.as_str()),
                     ("cr", day.as_str())
                 );
-                (e.orders_milli, e.revenue_cents)
+                assert_eq!(e.currency, "USD");
+                (e.revenue_cents, e.cost_cents)
             })
             .collect();
         let mut sorted = entries.clone();
         sorted.sort();
-        assert_eq!(sorted, [(0, -1000), (0, 1000)]);
+        assert_eq!(sorted, [(-1000, -250), (1000, 250)]);
+        // The order's row carries its currency and cost.
+        let order_rows: Vec<(String, i64, i64)> = store
+            .aggregates(std::slice::from_ref(&day))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.key.ugc_id == format!("ugc-{ns}") && !r.key.currency.is_empty())
+            .map(|r| {
+                (
+                    r.key.currency,
+                    r.counters.revenue_cents,
+                    r.counters.cost_cents,
+                )
+            })
+            .collect();
+        assert_eq!(order_rows, [("USD".into(), 0, 0)]);
 
         let code = CreatorCode {
             code: format!("CODE{}", ns.to_uppercase().replace('-', "")),
@@ -544,6 +580,7 @@ pub mod contract {
             percent: 10,
             store_id: None,
             created_at: 0,
+            skus: vec!["TEE".into()],
         };
         store.put_creator_code(&code).await.unwrap();
         assert!(store.creator_codes().await.unwrap().contains(&code));

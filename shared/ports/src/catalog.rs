@@ -67,6 +67,11 @@ pub trait CatalogStore: Send + Sync {
     fn products(
         &self,
     ) -> impl Future<Output = PortResult<Vec<reelcart_domain::catalog::Product>>> + Send;
+    /// One product by its id.
+    fn product(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = PortResult<Option<reelcart_domain::catalog::Product>>> + Send;
     fn synced(
         &self,
         channel: reelcart_domain::catalog::Channel,
@@ -149,6 +154,10 @@ impl CatalogStore for MemoryCatalog {
 
     async fn products(&self) -> PortResult<Vec<Product>> {
         Ok(lock(&self.state).products.values().cloned().collect())
+    }
+
+    async fn product(&self, id: &str) -> PortResult<Option<Product>> {
+        Ok(lock(&self.state).products.get(id).cloned())
     }
 
     async fn synced(&self, channel: Channel) -> PortResult<Vec<SyncedItem>> {
@@ -270,6 +279,7 @@ pub mod contract {
                     amount: rust_decimal::Decimal::from_str("19.90").unwrap(),
                     currency: "USD".into(),
                 },
+                unit_cost: None,
                 compare_at_price: None,
                 inventory: i as i64,
                 continue_selling: false,
@@ -293,6 +303,11 @@ pub mod contract {
         // More than one batch write of 25, and more than one page is not needed to be correct.
         let products: Vec<_> = (0..60).map(|i| sample_product(ns, i)).collect();
         store.put_products(&products).await.unwrap();
+        assert_eq!(
+            store.product(&products[0].id).await.unwrap().as_ref(),
+            Some(&products[0])
+        );
+        assert_eq!(store.product(&format!("{ns}-none")).await.unwrap(), None);
         let mut got = mine(store.products().await.unwrap());
         got.sort_by(|a, b| a.id.cmp(&b.id));
         assert_eq!(

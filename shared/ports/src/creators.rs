@@ -155,6 +155,8 @@ pub mod contract {
             display_name: "Maya".into(),
             handles: [("instagram".to_string(), "maya.makes".to_string())].into(),
             commission_rate: rust_decimal::Decimal::new(1, 1),
+            commission_basis: Default::default(),
+            campaign_commissions: Default::default(),
             terms: None,
             payout: PayoutDetails(
                 [("iban".to_string(), "DE89370400440532013000".to_string())].into(),

@@ -65,6 +65,8 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D: StoreDiscounts>
                 percent,
                 store_id: None,
                 created_at: now,
+                // A creator's code credits every line of the orders it is used on.
+                skus: Vec::new(),
             };
             if !self.analytics.insert_creator_code(&record).await? {
                 continue;

@@ -18,9 +18,6 @@ mod product_requests;
 mod profile;
 mod reports;
 
-#[cfg(test)]
-pub(crate) use reports::commission_cents;
-
 use crate::{AwsCreatorApi, CreatorApi, Presigner, StoreDiscounts};
 use codes::CodeBody;
 use content::MonthQuery;
@@ -163,6 +160,15 @@ impl<
                 "/v1/creators/product-requests",
                 |State(a): App<Self>, _: Brand, Query(q): Query<StatusQuery>| async move {
                     a.requests(q).await
+                },
+            )
+            .put(
+                "/v1/creators/{creator_id}/commission",
+                |State(a): App<Self>,
+                 who: Brand,
+                 PathParams(creator): PathParams<String>,
+                 Json(b): Json<_>| async move {
+                    a.set_commission(&creator, who.subject(), b).await
                 },
             )
             .post(

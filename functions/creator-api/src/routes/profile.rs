@@ -100,6 +100,8 @@ impl<S: CreatorStore, C, P, A, K, M, D> CreatorApi<S, C, P, A, K, M, D> {
             display_name: String::new(),
             handles: BTreeMap::new(),
             commission_rate: self.config.default_commission,
+            commission_basis: Default::default(),
+            campaign_commissions: BTreeMap::new(),
             terms: None,
             payout: PayoutDetails::default(),
             created_at: now,

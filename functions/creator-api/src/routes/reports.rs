@@ -6,6 +6,7 @@ use crate::CreatorApi;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use reelcart_domain::attribution::CreditEntry;
+use reelcart_domain::attribution::payout::{Basis, Commission, Payout, payouts};
 use reelcart_domain::attribution::report::{
     By, CsvCell, chart_svg, csv_table, daily, funnel, money, num,
 };
@@ -13,10 +14,11 @@ use reelcart_domain::attribution::{day_of, day_range};
 use reelcart_domain::creator::Creator;
 use reelcart_lambda::http::{ApiError, json};
 use reelcart_ports::{AggRow, AnalyticsStore, CreatorStore};
+use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Deserialize;
 use serde_json::{Value, json as j};
+use std::collections::BTreeMap;
 
 /// `?days=` of the dashboard (1–92, default 30).
 #[derive(Debug, Deserialize)]
@@ -38,54 +40,78 @@ impl PeriodQuery {
     }
 }
 
-/// One creator's line of a payout report.
-struct PayoutLine {
-    orders_milli: i64,
-    revenue_cents: i64,
-    payout_cents: i64,
-}
-
 /// The figures of a payout line, as CSV columns.
-const FIGURES: [&str; 4] = ["orders", "attributed_revenue", "commission_rate", "payout"];
+const FIGURES: [&str; 9] = [
+    "currency",
+    "orders",
+    "attributed_revenue",
+    "cost",
+    "margin",
+    "uncosted_revenue",
+    "commission_rate",
+    "commission_basis",
+    "payout",
+];
 
-impl PayoutLine {
-    /// Orders credited (a share of an order under linear credit), exact: `1.5`, not `1.4999…`.
-    fn orders(&self) -> Decimal {
-        Decimal::new(self.orders_milli, 3).normalize()
-    }
+/// Orders credited (a share of an order under linear or line credit), exact: `1.5`, not
+/// `1.4999…`.
+fn orders(p: &Payout) -> Decimal {
+    Decimal::new(p.orders_milli, 3).normalize()
+}
 
-    /// [`FIGURES`] of creator `c`'s line.
-    fn figures(&self, c: &Creator) -> [CsvCell; 4] {
-        [
-            num(self.orders()),
-            num(money(self.revenue_cents)),
-            num(c.commission_rate.normalize()),
-            num(money(self.payout_cents)),
-        ]
+fn basis(c: &Creator) -> &'static str {
+    match c.commission_basis {
+        Basis::Revenue => "revenue",
+        Basis::Margin => "margin",
     }
 }
 
-/// Creator `c`'s line from the order ledger's entries (credits, and refunds' reversals).
-fn payout_line<'a>(c: &Creator, entries: impl Iterator<Item = &'a CreditEntry>) -> PayoutLine {
-    let (mut orders_milli, mut revenue_cents) = (0, 0);
-    for e in entries.filter(|e| e.creator_id == c.id) {
-        orders_milli += e.orders_milli;
-        revenue_cents += e.revenue_cents;
-    }
-    PayoutLine {
-        orders_milli,
-        revenue_cents,
-        payout_cents: commission_cents(revenue_cents, c.commission_rate),
+/// [`FIGURES`] of creator `c`'s line `p`.
+fn figures(c: &Creator, p: &Payout) -> [CsvCell; 9] {
+    [
+        CsvCell::from(&p.currency),
+        num(orders(p)),
+        num(money(p.revenue_cents)),
+        num(money(p.cost_cents)),
+        num(money(p.margin_cents())),
+        num(money(p.uncosted_cents)),
+        num(c.commission_rate.normalize()),
+        CsvCell::from(basis(c)),
+        num(money(p.payout_cents)),
+    ]
+}
+
+/// Creator `c`'s payouts from the order ledger's entries (credits, and refunds' reversals): one
+/// per currency, at least one (of nothing, in no currency).
+fn payout_lines(c: &Creator, entries: &[CreditEntry]) -> Vec<Payout> {
+    let lines = payouts(&c.id, entries, |campaign| c.commission(campaign));
+    if lines.is_empty() {
+        vec![Payout::default()]
+    } else {
+        lines
     }
 }
 
-/// `revenue × rate` in whole cents, half away from zero, in exact decimal arithmetic (0.145 × 100
-/// cents is 14.5, which rounds to 15; no binary fraction rounds it down).
-pub(crate) fn commission_cents(revenue_cents: i64, rate: Decimal) -> i64 {
-    (Decimal::from(revenue_cents) * rate)
-        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
-        .to_i64()
-        .unwrap_or(i64::MAX)
+/// A payout line as JSON.
+fn line_json(p: &Payout) -> Value {
+    j!({
+        "currency": Some(&p.currency).filter(|c| !c.is_empty()),
+        "orders": p.orders_milli as f64 / 1000.0,
+        "attributed_revenue": money(p.revenue_cents),
+        "cost": money(p.cost_cents),
+        "margin": money(p.margin_cents()),
+        "uncosted_revenue": money(p.uncosted_cents),
+        "payout": money(p.payout_cents),
+    })
+}
+
+/// The creator's commission as JSON.
+fn commission_json(c: &Creator) -> Value {
+    j!({
+        "commission_rate": c.commission_rate.to_f64(),
+        "commission_basis": basis(c),
+        "campaign_commissions": c.campaign_commissions,
+    })
 }
 
 impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K, M, D> {
@@ -155,27 +181,34 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K
         let (from, to, days) = self.period(&query)?;
         // From the order ledger, never the display counters.
         let entries = self.analytics.credit_entries(&days).await?;
-        let l = payout_line(&c, entries.iter());
+        let lines = payout_lines(&c, &entries);
         if query.csv() {
             let body = csv_table(
                 &[&["creator_id", "from", "to"][..], &FIGURES].concat(),
-                [[CsvCell::from(&c.id), num(&from), num(&to)]
-                    .into_iter()
-                    .chain(l.figures(&c))],
+                lines.iter().map(|l| {
+                    [CsvCell::from(&c.id), num(&from), num(&to)]
+                        .into_iter()
+                        .chain(figures(&c, l))
+                }),
             );
             return Ok(reelcart_lambda::http::csv(
                 body,
                 &format!("payout-{from}-{to}.csv"),
             ));
         }
-        Ok(json(
-            StatusCode::OK,
-            &j!({
-                "from": from, "to": to, "orders": l.orders_milli as f64 / 1000.0,
-                "attributed_revenue": money(l.revenue_cents), "commission_rate": c.commission_rate.to_f64(),
-                "payout": money(l.payout_cents),
-            }),
-        ))
+        // The figures at the top when there is one currency; every currency's in `by_currency`.
+        let mut out = match lines.as_slice() {
+            [one] => line_json(one),
+            _ => j!({"currency": null, "orders": null, "attributed_revenue": null, "cost": null,
+                     "margin": null, "uncosted_revenue": null, "payout": null}),
+        };
+        out["from"] = j!(from);
+        out["to"] = j!(to);
+        out["by_currency"] = lines.iter().map(line_json).collect();
+        if let (Some(o), Value::Object(m)) = (out.as_object_mut(), commission_json(&c)) {
+            o.extend(m);
+        }
+        Ok(json(StatusCode::OK, &out))
     }
 
     /// `GET /v1/creators/payouts`: every creator's attributed revenue × commission for a period.
@@ -186,12 +219,20 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K
         let (from, to, days) = self.period(&query)?;
         let entries = self.analytics.credit_entries(&days).await?;
         let creators = self.creators.creators().await?;
-        let lines: Vec<(&Creator, PayoutLine)> = creators
+        let lines: Vec<(&Creator, Payout)> = creators
             .iter()
-            .map(|c| (c, payout_line(c, entries.iter())))
+            .flat_map(|c| payout_lines(c, &entries).into_iter().map(move |l| (c, l)))
             .collect();
-        let total_revenue: i64 = lines.iter().map(|(_, l)| l.revenue_cents).sum();
-        let total_payout: i64 = lines.iter().map(|(_, l)| l.payout_cents).sum();
+        // Totals per currency: amounts in different currencies are never added.
+        let mut totals: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+        for (_, l) in lines
+            .iter()
+            .filter(|(_, l)| !l.currency.is_empty() || l.revenue_cents != 0)
+        {
+            let t = totals.entry(l.currency.as_str()).or_default();
+            t.0 += l.revenue_cents;
+            t.1 += l.payout_cents;
+        }
         if query.csv() {
             let body = csv_table(
                 &[&["creator_id", "display_name", "from", "to"][..], &FIGURES].concat(),
@@ -203,7 +244,7 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K
                         num(&to),
                     ]
                     .into_iter()
-                    .chain(l.figures(c))
+                    .chain(figures(c, l))
                 }),
             );
             return Ok(reelcart_lambda::http::csv(
@@ -214,20 +255,89 @@ impl<S: CreatorStore, C, P, A: AnalyticsStore, K, M, D> CreatorApi<S, C, P, A, K
         let out: Vec<Value> = lines
             .iter()
             .map(|(c, l)| {
-                j!({
-                    "creator_id": c.id, "display_name": c.display_name,
-                    "orders": l.orders_milli as f64 / 1000.0,
-                    "attributed_revenue": money(l.revenue_cents),
-                    "commission_rate": c.commission_rate.to_f64(), "payout": money(l.payout_cents),
-                })
+                let mut row = line_json(l);
+                row["creator_id"] = j!(c.id);
+                row["display_name"] = j!(c.display_name);
+                if let (Some(o), Value::Object(m)) = (row.as_object_mut(), commission_json(c)) {
+                    o.extend(m);
+                }
+                row
             })
             .collect();
+        let by_currency: Vec<Value> = totals
+            .iter()
+            .map(|(cur, (rev, pay))| {
+                j!({"currency": Some(cur).filter(|c| !c.is_empty()),
+                    "attributed_revenue": money(*rev), "payout": money(*pay)})
+            })
+            .collect();
+        // One currency (or none): its totals at the top, as before currencies were kept.
+        let single = (totals.len() <= 1).then(|| totals.values().next().copied().unwrap_or((0, 0)));
         Ok(json(
             StatusCode::OK,
             &j!({
                 "from": from, "to": to, "rows": out,
-                "totals": {"attributed_revenue": money(total_revenue), "payout": money(total_payout)},
+                "totals": {
+                    "attributed_revenue": single.map(|(r, _)| money(r)),
+                    "payout": single.map(|(_, p)| money(p)),
+                },
+                "totals_by_currency": by_currency,
             }),
         ))
+    }
+}
+
+/// `PUT /v1/creators/{creator_id}/commission`: the brand sets a creator's commission — a share
+/// (0–1) of the revenue or of the margin of the lines credited to them — and, per campaign, the
+/// commission of their links and codes of that campaign (replacing the campaigns set before).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CommissionBody {
+    /// A number (read exactly from its decimal text).
+    rate: serde_json::Number,
+    #[serde(default)]
+    basis: Basis,
+    #[serde(default)]
+    campaigns: BTreeMap<String, Commission>,
+}
+
+impl<S: CreatorStore, C, P, A, K, M, D> CreatorApi<S, C, P, A, K, M, D> {
+    pub(crate) async fn set_commission(
+        &self,
+        creator_id: &str,
+        by: &str,
+        body: CommissionBody,
+    ) -> Result<Response<Body>, ApiError> {
+        let commission = Commission {
+            rate: body
+                .rate
+                .to_string()
+                .parse::<Decimal>()
+                .or_else(|_| Decimal::from_scientific(&body.rate.to_string()))
+                .map_err(|_| invalid("rate is a number"))?,
+            basis: body.basis,
+        };
+        let all = std::iter::once(&commission).chain(body.campaigns.values());
+        if all.into_iter().any(|c| !c.valid()) {
+            return Err(invalid("a commission rate is a share from 0 to 1"));
+        }
+        if body.campaigns.len() > 100 || body.campaigns.keys().any(|k| k.is_empty() || k.len() > 64)
+        {
+            return Err(invalid(
+                "up to 100 campaigns, each named in 1-64 characters",
+            ));
+        }
+        let mut c = self.creators.creator(creator_id).await?.ok_or_else(|| {
+            ApiError::client(StatusCode::NOT_FOUND, "not_found", "no such creator")
+        })?;
+        c.commission_rate = commission.rate;
+        c.commission_basis = commission.basis;
+        c.campaign_commissions = body.campaigns;
+        c.updated_at = self.clock.now_unix();
+        self.creators.put_creator(&c).await?;
+        tracing::info!(creator = %c.id, by, rate = %c.commission_rate, basis = basis(&c), campaigns = c.campaign_commissions.len(), "commission set");
+        let mut out = commission_json(&c);
+        out["creator_id"] = j!(c.id);
+        Ok(json(StatusCode::OK, &out))
     }
 }

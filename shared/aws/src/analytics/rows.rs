@@ -14,16 +14,18 @@ pub(super) fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-pub(super) const COUNTERS: [&str; 6] = [
+pub(super) const COUNTERS: [&str; 8] = [
     "impressions",
     "views",
     "clicks",
     "add_to_carts",
     "orders_milli",
     "revenue_cents",
+    "cost_cents",
+    "uncosted_cents",
 ];
 
-pub(super) fn values(c: &Counters) -> [i64; 6] {
+pub(super) fn values(c: &Counters) -> [i64; 8] {
     [
         c.impressions,
         c.views,
@@ -31,6 +33,8 @@ pub(super) fn values(c: &Counters) -> [i64; 6] {
         c.add_to_carts,
         c.orders_milli,
         c.revenue_cents,
+        c.cost_cents,
+        c.uncosted_cents,
     ]
 }
 
@@ -46,6 +50,8 @@ pub(super) fn counters_of(item: &Item) -> Counters {
         add_to_carts: get("add_to_carts"),
         orders_milli: get("orders_milli"),
         revenue_cents: get("revenue_cents"),
+        cost_cents: get("cost_cents"),
+        uncosted_cents: get("uncosted_cents"),
     }
 }
 
@@ -56,8 +62,6 @@ pub(super) fn text(item: &Item, k: &str) -> Option<String> {
     }
 }
 
-/// The row of a key. Rows written before the creator was part of the key end at the campaign;
-/// they are still read (the creator then comes from the row's attribute).
 /// The creators' entries of one ledger write on one day (`CREDITS#{day}`, `{order}#{version}`).
 #[derive(serde::Serialize)]
 pub(super) struct EntriesRow<'a> {
@@ -69,8 +73,16 @@ pub(super) struct OwnedEntriesRow {
     pub(super) entries: Vec<CreditEntry>,
 }
 
+/// The row of a key: `{ugc}#{placement}#{campaign}#{creator}`, and `#{currency}` for an order's
+/// row (rows of beacons have no currency). Rows written before the creator was part of the key end
+/// at the campaign; they are still read (the creator then comes from the row's attribute).
 pub(super) fn agg_sk(k: &AggKey) -> String {
-    format!("{}#{}#{}#{}", k.ugc_id, k.placement, k.campaign, k.creator)
+    let mut sk = format!("{}#{}#{}#{}", k.ugc_id, k.placement, k.campaign, k.creator);
+    if !k.currency.is_empty() {
+        sk.push('#');
+        sk.push_str(&k.currency);
+    }
+    sk
 }
 
 /// An `UpdateItem`'s parts: expression, names, values.

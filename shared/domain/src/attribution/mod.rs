@@ -8,10 +8,14 @@
 //! played; a purchase is credited to a click within 7 days and to a view within 1 day by default
 //! ([`Windows`]).
 
+pub mod conversions;
+pub mod ledger;
 pub mod model;
 pub mod orders;
+pub mod payout;
 pub mod report;
 
+pub use ledger::*;
 pub use model::*;
 
 use serde::{Deserialize, Serialize};
@@ -211,6 +215,12 @@ pub struct Counters {
     /// Orders credited, in thousandths (a linear split credits fractions).
     pub orders_milli: i64,
     pub revenue_cents: i64,
+    /// The cost of the credited lines whose cost is known…
+    #[serde(default)]
+    pub cost_cents: i64,
+    /// …and the revenue of those whose cost is not (margin = revenue − uncosted − cost).
+    #[serde(default)]
+    pub uncosted_cents: i64,
 }
 
 impl Counters {
@@ -221,6 +231,13 @@ impl Counters {
         self.add_to_carts += o.add_to_carts;
         self.orders_milli += o.orders_milli;
         self.revenue_cents += o.revenue_cents;
+        self.cost_cents += o.cost_cents;
+        self.uncosted_cents += o.uncosted_cents;
+    }
+
+    /// Revenue less cost, over the lines whose cost is known.
+    pub fn margin_cents(&self) -> i64 {
+        self.revenue_cents - self.uncosted_cents - self.cost_cents
     }
 
     pub fn is_zero(&self) -> bool {
@@ -253,6 +270,10 @@ pub struct AggKey {
     /// placement and a campaign (links, codes) never share a row.
     #[serde(default)]
     pub creator: String,
+    /// The currency of the row's revenue (empty: a row of beacons, which has none). Orders in
+    /// different currencies never share a row.
+    #[serde(default)]
+    pub currency: String,
 }
 
 /// One stored aggregate.
@@ -284,6 +305,7 @@ pub fn aggregate<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<AggDelt
             placement: b.placement.clone(),
             campaign: b.campaign.clone().unwrap_or_default(),
             creator: b.creator_id.clone().unwrap_or_default(),
+            currency: String::new(),
         };
         let d = by_key.entry(key.clone()).or_insert_with(|| AggDelta {
             key,
@@ -305,5 +327,7 @@ pub fn dedupe(events: Vec<Event>) -> Vec<Event> {
         .collect()
 }
 
+#[cfg(test)]
+mod lines_tests;
 #[cfg(test)]
 mod tests;

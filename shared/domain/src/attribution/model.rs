@@ -1,11 +1,18 @@
-//! Crediting orders to content and creators.
+//! Crediting orders to content and creators, line by line.
 //!
-//! An order is credited from the touches of the shopper's session (the token the widget put in
-//! the cart) within their window before the order (7 days after a click, 1 day after a view, by
-//! default): the last one (default) or all of them equally
-//! (linear). Without touches, a creator's discount code credits that creator. Refunds and
-//! cancellations take back what was credited, in proportion, exactly to the cent over any number
-//! of partial refunds.
+//! Each line of an order is credited from the touches of the shopper's session (the token the
+//! widget put in the cart) within their window before the order (7 days after a click, 1 day
+//! after a view, by default) whose content shows the line's product (a touch's `skus`: the
+//! content's product mappings, or the link's product): the last such touch (default) or all of
+//! them equally (linear). A line no touch is about is credited to a creator whose discount code
+//! the order used, if the code's scope takes the line (a code without a scope takes every line).
+//! A line nobody is about is credited to nobody.
+//!
+//! Money: every amount is an integer of hundredths of the order's currency, read exactly from its
+//! decimal text. **Rounding rule**: wherever an amount is divided (a linear split, a partial
+//! refund, an order's share, a commission), the exact result is rounded half away from zero, and
+//! the parts of one whole are rounded cumulatively (each part is the rounded running total minus
+//! the previous one), so they always sum exactly to the whole.
 
 use super::{BeaconKind, Counters, Event};
 use serde::{Deserialize, Serialize};
@@ -22,6 +29,11 @@ pub struct Touch {
     pub placement: String,
     pub campaign: Option<String>,
     pub sku: Option<String>,
+    /// The products (variant SKUs) the touch is about: the content's product mappings when it was
+    /// seen, or the link's product. Only lines of these products are credited to it. `None`
+    /// (touches recorded before products were kept) is about every line.
+    #[serde(default)]
+    pub skus: Option<Vec<String>>,
 }
 
 impl Touch {
@@ -38,7 +50,16 @@ impl Touch {
             placement: b.placement.clone(),
             campaign: b.campaign.clone(),
             sku: b.sku.clone(),
+            skus: Some(Vec::new()),
         })
+    }
+
+    /// Is `line` a product this touch is about?
+    pub fn is_about(&self, line: &OrderLine) -> bool {
+        match &self.skus {
+            None => true,
+            Some(skus) => line.whole_order || skus.iter().any(|s| line.is_of(s)),
+        }
     }
 
     /// Later touches win; at the same second, the stronger intent, then the event id.
@@ -102,18 +123,83 @@ pub enum Model {
     Linear,
 }
 
-/// A verified order, as the store's webhook reports it.
+/// A verified order, as the store's webhook (or the platform's order API) reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
     /// `{platform}:{order id}`.
     pub id: String,
     pub placed_at: i64,
-    /// What can be credited: the lines after discounts, without shipping or tax.
+    /// What can be credited: the lines after discounts, without shipping or tax (the sum of
+    /// [`Order::lines`] when there are lines).
     pub total_cents: i64,
+    /// ISO 4217 code of every amount of the order.
     pub currency: String,
     /// The attribution token from the cart (note attribute), if any.
     pub token: Option<String>,
     pub discount_codes: Vec<String>,
+    /// The order's lines. Empty for an order reduced to its total (and ledgers written before
+    /// lines were kept): it is then one line of the whole order, which any touch is about.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<OrderLine>,
+    /// Where the order was placed (`web`, `tiktok_shop`), reported apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+}
+
+/// One line of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    /// The store's line id (Shopify `line_items[].id`): refunds name it.
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    pub quantity: i64,
+    /// `price × quantity − its discount allocations`, without tax.
+    pub net_cents: i64,
+    /// `unit cost × quantity`, where the catalog knows the variant's unit cost in the order's
+    /// currency; `None`: unknown, so the line has no margin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_cents: Option<i64>,
+    /// The SKUs of every variant of the line's product (from the catalog): content showing one
+    /// colour of a shirt is about the shirt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub product_skus: Vec<String>,
+    /// The implied single line of an order without lines.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub whole_order: bool,
+}
+
+impl OrderLine {
+    /// Is this a line of the product (variant SKU) `sku`?
+    pub fn is_of(&self, sku: &str) -> bool {
+        !sku.is_empty()
+            && (self.sku.as_deref() == Some(sku) || self.product_skus.iter().any(|s| s == sku))
+    }
+}
+
+impl Order {
+    /// The order's lines, or the one line of the whole order when it has none.
+    pub fn lines(&self) -> std::borrow::Cow<'_, [OrderLine]> {
+        if self.lines.is_empty() {
+            std::borrow::Cow::Owned(vec![OrderLine {
+                id: String::new(),
+                product_id: None,
+                variant_id: None,
+                sku: None,
+                quantity: 1,
+                net_cents: self.total_cents,
+                cost_cents: None,
+                product_skus: Vec::new(),
+                whole_order: true,
+            }])
+        } else {
+            std::borrow::Cow::Borrowed(&self.lines)
+        }
+    }
 }
 
 /// A creator's discount code.
@@ -130,6 +216,15 @@ pub struct CreatorCode {
     pub store_id: Option<String>,
     #[serde(default)]
     pub created_at: i64,
+    /// The products (variant SKUs) the code credits; empty: every line of the order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skus: Vec<String>,
+}
+
+impl CreatorCode {
+    fn takes(&self, line: &OrderLine) -> bool {
+        self.skus.is_empty() || line.whole_order || self.skus.iter().any(|s| line.is_of(s))
+    }
 }
 
 /// How a credit was earned: the touch (which event, what kind, when, under which model and
@@ -171,7 +266,7 @@ pub enum WindowKind {
     View,
 }
 
-/// Part of an order credited to content (or, by code, to a creator alone).
+/// Part of an order line credited to content (or, by code, to a creator alone).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credit {
     pub ugc_id: Option<String>,
@@ -179,9 +274,15 @@ pub struct Credit {
     pub platform: Option<String>,
     pub placement: String,
     pub campaign: Option<String>,
-    /// Thousandths of the order.
+    /// The line credited (empty: the whole order, which had no lines).
+    #[serde(default)]
+    pub line_id: String,
+    /// Thousandths of the order: its share of the order's creditable total.
     pub orders_milli: i64,
     pub revenue_cents: i64,
+    /// The credited part of the line's cost (`None`: the cost is unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_cents: Option<i64>,
     #[serde(flatten)]
     pub via: Via,
 }
@@ -192,12 +293,37 @@ impl Credit {
         Counters {
             orders_milli: self.orders_milli,
             revenue_cents: self.revenue_cents,
+            cost_cents: self.cost_cents.unwrap_or(0),
+            uncosted_cents: if self.cost_cents.is_none() {
+                self.revenue_cents
+            } else {
+                0
+            },
             ..Counters::default()
         }
     }
 }
 
-/// The credits of `order`.
+/// `(value × num) / den`, rounded half away from zero (0 when `den` is 0).
+pub fn prorate(value: i64, num: i64, den: i64) -> i64 {
+    if den == 0 {
+        return 0;
+    }
+    let p = i128::from(value) * i128::from(num);
+    let d = i128::from(den);
+    let q = (p.signum() * d.signum()) * ((2 * p.abs() + d.abs()) / (2 * d.abs()));
+    i64::try_from(q).unwrap_or(if q < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// `whole` split into `n` equal parts by the rounding rule (cumulative, so they sum to `whole`).
+fn split(whole: i64, n: usize) -> Vec<i64> {
+    let n = i64::try_from(n).unwrap_or(i64::MAX).max(1);
+    (1..=n)
+        .map(|i| prorate(whole, i, n) - prorate(whole, i - 1, n))
+        .collect()
+}
+
+/// The credits of `order`, line by line.
 pub fn attribute(
     order: &Order,
     touches: &[Touch],
@@ -216,170 +342,93 @@ pub fn attribute(
     eligible.sort_by(|a, b| a.rank().cmp(&b.rank()));
     // Several touches of one event id (a duplicate) count once.
     eligible.dedup_by(|a, b| a.event_id == b.event_id);
-    let shared = match model {
-        Model::LastTouch => 1,
-        Model::Linear => u32::try_from(eligible.len()).unwrap_or(u32::MAX),
-    };
-    let credit = |t: &Touch, orders_milli: i64, revenue_cents: i64| Credit {
-        // A creator's link is a touch of no content: the creator alone is credited.
-        ugc_id: (!t.ugc_id.is_empty()).then(|| t.ugc_id.clone()),
-        creator_id: t.creator_id.clone(),
-        platform: t.platform.clone(),
-        placement: t.placement.clone(),
-        campaign: t.campaign.clone(),
-        orders_milli,
-        revenue_cents,
-        via: Via::Touch {
-            event_id: t.event_id.clone(),
-            kind: Some(t.kind),
-            touched_at: Some(t.at),
-            rule: Some(Rule {
-                model,
-                window: match t.kind {
-                    BeaconKind::View | BeaconKind::Impression => WindowKind::View,
-                    BeaconKind::ProductClick | BeaconKind::AddToCart => WindowKind::Click,
-                },
-                window_secs: windows.of(t.kind),
-                touches: shared,
-            }),
-        },
-    };
-    if let Some(last) = eligible.last() {
-        return match model {
-            Model::LastTouch => vec![credit(last, 1000, order.total_cents)],
-            Model::Linear => {
-                let n = eligible.len() as i64;
-                let (rev, rev_rest) = (order.total_cents / n, order.total_cents % n);
-                let (ord, ord_rest) = (1000 / n, 1000 % n);
-                eligible
-                    .iter()
-                    .enumerate()
-                    .map(|(i, t)| {
-                        // The remainders go to the latest touch: the shares sum exactly.
-                        let last = i as i64 == n - 1;
-                        credit(
-                            t,
-                            ord + if last { ord_rest } else { 0 },
-                            rev + if last { rev_rest } else { 0 },
-                        )
-                    })
-                    .collect()
-            }
-        };
-    }
     let code = order.discount_codes.iter().find_map(|used| {
         codes
             .iter()
             .find(|c| c.code.eq_ignore_ascii_case(used.trim()))
     });
-    match code {
-        Some(c) => vec![Credit {
-            ugc_id: None,
-            creator_id: Some(c.creator_id.clone()),
-            platform: None,
-            placement: "code".into(),
-            campaign: c.campaign.clone(),
-            orders_milli: 1000,
-            revenue_cents: order.total_cents,
-            via: Via::Code {
-                code: c.code.clone(),
-            },
-        }],
-        None => Vec::new(),
-    }
-}
-
-/// What one write of an order's ledger credited one creator: the order's credits when it is
-/// placed, or a refund's reversal (negative). Payouts sum these, never the display counters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreditEntry {
-    pub order_id: String,
-    /// The order's day (`YYYY-MM-DD`): refunds are booked on it too.
-    pub day: String,
-    pub creator_id: String,
-    pub orders_milli: i64,
-    pub revenue_cents: i64,
-}
-
-/// The creators' entries of an order's deltas on `day`: one per creator, summed.
-pub fn credit_entries(order_id: &str, deltas: &[super::AggDelta]) -> Vec<CreditEntry> {
-    let mut by: std::collections::BTreeMap<(String, String), CreditEntry> = Default::default();
-    for d in deltas {
-        let Some(creator) = &d.creator_id else {
-            continue;
-        };
-        let e = by
-            .entry((d.key.day.clone(), creator.clone()))
-            .or_insert_with(|| CreditEntry {
-                order_id: order_id.to_string(),
-                day: d.key.day.clone(),
-                creator_id: creator.clone(),
-                orders_milli: 0,
-                revenue_cents: 0,
-            });
-        e.orders_milli += d.counters.orders_milli;
-        e.revenue_cents += d.counters.revenue_cents;
-    }
-    by.into_values().collect()
-}
-
-/// An order's credits and how much of it has been refunded: what a refund reverses from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Ledger {
-    pub order: Order,
-    pub credits: Vec<Credit>,
-    pub refunded_cents: i64,
-    /// Refund ids applied (each once).
-    #[serde(default)]
-    pub refunds: Vec<String>,
-}
-
-/// `(value × num) / den`, rounded half away from zero.
-fn prorate(value: i64, num: i64, den: i64) -> i64 {
-    if den == 0 {
-        return 0;
-    }
-    let p = i128::from(value) * i128::from(num);
-    let d = i128::from(den);
-    let q = (2 * p + d * p.signum()) / (2 * d);
-    q as i64
-}
-
-impl Ledger {
-    pub fn new(order: Order, credits: Vec<Credit>) -> Self {
-        Self {
-            order,
-            credits,
-            refunded_cents: 0,
-            refunds: Vec::new(),
-        }
-    }
-
-    /// Apply refund `refund_id` of `amount_cents` (a cancellation refunds the rest): the
-    /// negative credits to add to the aggregates, and the updated ledger. A refund seen before,
-    /// or nothing left to refund, gives nothing.
-    pub fn refund(&mut self, refund_id: &str, amount_cents: i64) -> Vec<Credit> {
-        if self.refunds.iter().any(|r| r == refund_id) || amount_cents <= 0 {
-            return Vec::new();
-        }
-        self.refunds.push(refund_id.to_string());
-        let total = self.order.total_cents;
-        let before = self.refunded_cents;
-        let after = (before + amount_cents).min(total);
-        if after == before {
-            return Vec::new();
-        }
-        self.refunded_cents = after;
-        let whole = after == total;
-        self.credits
+    let mut credits = Vec::new();
+    for line in order.lines().iter() {
+        let about: Vec<&Touch> = eligible
             .iter()
-            .map(|c| Credit {
-                revenue_cents: -(prorate(c.revenue_cents, after, total)
-                    - prorate(c.revenue_cents, before, total)),
-                // The order itself is taken back when nothing of it is left.
-                orders_milli: if whole { -c.orders_milli } else { 0 },
-                ..c.clone()
-            })
-            .collect()
+            .copied()
+            .filter(|t| t.is_about(line))
+            .collect();
+        let chosen: Vec<&Touch> = match model {
+            Model::LastTouch => about.last().copied().into_iter().collect(),
+            Model::Linear => about,
+        };
+        if chosen.is_empty() {
+            if let Some(c) = code.filter(|c| c.takes(line)) {
+                credits.push(Credit {
+                    ugc_id: None,
+                    creator_id: Some(c.creator_id.clone()),
+                    platform: None,
+                    placement: "code".into(),
+                    campaign: c.campaign.clone(),
+                    line_id: line.id.clone(),
+                    orders_milli: 0,
+                    revenue_cents: line.net_cents,
+                    cost_cents: line.cost_cents,
+                    via: Via::Code {
+                        code: c.code.clone(),
+                    },
+                });
+            }
+            continue;
+        }
+        let shared = u32::try_from(chosen.len()).unwrap_or(u32::MAX);
+        let revenue = split(line.net_cents, chosen.len());
+        let cost = line.cost_cents.map(|c| split(c, chosen.len()));
+        for (i, t) in chosen.iter().enumerate() {
+            credits.push(Credit {
+                // A creator's link is a touch of no content: the creator alone is credited.
+                ugc_id: (!t.ugc_id.is_empty()).then(|| t.ugc_id.clone()),
+                creator_id: t.creator_id.clone(),
+                platform: t.platform.clone(),
+                placement: t.placement.clone(),
+                campaign: t.campaign.clone(),
+                line_id: line.id.clone(),
+                orders_milli: 0,
+                revenue_cents: revenue[i],
+                cost_cents: cost.as_ref().map(|c| c[i]),
+                via: Via::Touch {
+                    event_id: t.event_id.clone(),
+                    kind: Some(t.kind),
+                    touched_at: Some(t.at),
+                    rule: Some(Rule {
+                        model,
+                        window: match t.kind {
+                            BeaconKind::View | BeaconKind::Impression => WindowKind::View,
+                            BeaconKind::ProductClick | BeaconKind::AddToCart => WindowKind::Click,
+                        },
+                        window_secs: windows.of(t.kind),
+                        touches: shared,
+                    }),
+                },
+            });
+        }
+    }
+    share_the_order(order, &mut credits);
+    credits
+}
+
+/// Each credit's share of the order (thousandths): its revenue's share of the order's creditable
+/// total, rounded cumulatively, so a fully credited order counts exactly one. An order of no value
+/// is shared equally among its credits.
+fn share_the_order(order: &Order, credits: &mut [Credit]) {
+    let total = order.total_cents;
+    if total <= 0 {
+        let parts = split(1000, credits.len());
+        for (c, part) in credits.iter_mut().zip(parts) {
+            c.orders_milli = part;
+        }
+        return;
+    }
+    let mut running = 0i64;
+    for c in credits.iter_mut() {
+        let before = prorate(1000, running, total);
+        running += c.revenue_cents;
+        c.orders_milli = prorate(1000, running, total) - before;
     }
 }

@@ -2,7 +2,7 @@
 //! `orders/cancelled`, `refunds/create`). The attribution token is the cart attribute the widget's
 //! host store sets (`note_attributes[reelcart_token]`).
 
-use super::Order;
+use super::{Order, OrderLine, Refunded};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::str::FromStr;
@@ -14,10 +14,14 @@ use time::macros::format_description;
 /// The cart attribute that carries the widget's attribution token.
 pub const TOKEN_ATTRIBUTE: &str = "reelcart_token";
 
-/// `"59.98"` → 5998.
+/// `"59.98"` → 5998: hundredths of the currency's unit, read exactly from the decimal text; a
+/// third decimal rounds half away from zero (the rounding rule of [`super::model`]).
 pub fn cents(amount: &str) -> Option<i64> {
     let d = Decimal::from_str(amount.trim()).ok()?;
-    (d * Decimal::from(100)).round().try_into().ok()
+    (d * Decimal::from(100))
+        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        .try_into()
+        .ok()
 }
 
 fn text(v: &Value) -> Option<String> {
@@ -54,38 +58,53 @@ pub enum OrderError {
     Missing(&'static str),
 }
 
-/// What of an order can be credited: its lines after discounts, without shipping, duties, taxes
-/// or tips — `subtotal_price` (Shopify's "after discounts but before shipping, duties, taxes and
-/// tips"); without it, its lines' `price × quantity − Σ discount_allocations`; a payload with
-/// neither (an order reduced to its total) gives its `total_price`.
-fn creditable_cents(payload: &Value) -> Option<i64> {
-    if let Some(subtotal) = payload["subtotal_price"].as_str().and_then(cents) {
-        return Some(subtotal);
-    }
-    let lines = payload["line_items"].as_array().filter(|l| !l.is_empty());
-    if let Some(lines) = lines {
-        let mut sum = 0i64;
-        for l in lines {
-            let price = l["price"].as_str().and_then(cents)?;
-            let quantity = l["quantity"].as_i64()?;
-            let discounts: i64 = l["discount_allocations"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|d| d["amount"].as_str().and_then(cents))
-                .sum();
-            sum += price * quantity - discounts;
-        }
-        return Some(sum);
-    }
-    payload["total_price"].as_str().and_then(cents)
+/// A Shopify line: net of its discount allocations, without tax. `None` if it lacks its id,
+/// price or quantity.
+fn shopify_line(l: &Value) -> Option<OrderLine> {
+    let price = l["price"].as_str().and_then(cents)?;
+    let quantity = l["quantity"].as_i64()?;
+    let discounts: i64 = l["discount_allocations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["amount"].as_str().and_then(cents))
+        .sum();
+    Some(OrderLine {
+        id: text(&l["id"])?,
+        product_id: text(&l["product_id"]),
+        variant_id: text(&l["variant_id"]),
+        sku: l["sku"]
+            .as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        quantity,
+        net_cents: price.checked_mul(quantity)?.checked_sub(discounts)?,
+        cost_cents: None,
+        product_skus: Vec::new(),
+        whole_order: false,
+    })
 }
 
-/// An order from a Shopify order payload. What it credits is its lines net of discounts, never
-/// its tax or shipping ([`Order::total_cents`]).
+/// An order from a Shopify order payload: its lines, each net of its discount allocations, never
+/// its tax or shipping. What it credits ([`Order::total_cents`]) is their sum; a payload without
+/// usable lines gives its `subtotal_price` (Shopify's "after discounts but before shipping,
+/// duties, taxes and tips"), else its `total_price`, as one line of the whole order.
 pub fn shopify_order(payload: &Value) -> Result<Order, OrderError> {
     let id = text(&payload["id"]).ok_or(OrderError::Missing("id"))?;
-    let total = creditable_cents(payload).ok_or(OrderError::Missing("total_price"))?;
+    let lines: Vec<OrderLine> = payload["line_items"]
+        .as_array()
+        .and_then(|ls| ls.iter().map(shopify_line).collect::<Option<Vec<_>>>())
+        .unwrap_or_default();
+    let total = if lines.is_empty() {
+        payload["subtotal_price"]
+            .as_str()
+            .and_then(cents)
+            .or_else(|| payload["total_price"].as_str().and_then(cents))
+            .ok_or(OrderError::Missing("total_price"))?
+    } else {
+        lines.iter().map(|l| l.net_cents).sum()
+    };
     let placed_at = payload["created_at"]
         .as_str()
         .or_else(|| payload["processed_at"].as_str())
@@ -112,37 +131,42 @@ pub fn shopify_order(payload: &Value) -> Result<Order, OrderError> {
         currency: payload["currency"].as_str().unwrap_or("USD").to_string(),
         token,
         discount_codes,
+        lines,
+        channel: Some("web".into()),
     })
 }
 
-/// `(order id, refund id, amount in cents)` of a Shopify `refunds/create` payload: what it takes
-/// back of the credited lines — the sum of its `refund_line_items[].subtotal` (without their tax);
-/// a refund with no lines (shipping alone, an adjustment) takes back nothing of them. A payload
-/// without `refund_line_items` at all gives the sum of its successful refund transactions.
-pub fn shopify_refund(payload: &Value) -> Result<(String, String, i64), OrderError> {
+/// A refund line's subtotal (without its tax): the string amount where there is one; REST's
+/// `subtotal` is a JSON number, read from its decimal text, never as a float.
+fn refund_line_cents(l: &Value) -> Option<i64> {
+    l["subtotal_set"]["shop_money"]["amount"]
+        .as_str()
+        .and_then(cents)
+        .or_else(|| match &l["subtotal"] {
+            Value::String(s) => cents(s),
+            Value::Number(n) => cents(&n.to_string()),
+            _ => None,
+        })
+}
+
+/// `(order id, refund id, what it refunds)` of a Shopify `refunds/create` payload: its
+/// `refund_line_items` — each line (`line_item_id`) and its subtotal, without tax; a refund with
+/// no lines (shipping alone, an adjustment) takes back nothing of them. A payload without
+/// `refund_line_items` at all refunds the sum of its successful refund transactions, over the
+/// whole order.
+pub fn shopify_refund(payload: &Value) -> Result<(String, String, Refunded), OrderError> {
     let order = text(&payload["order_id"]).ok_or(OrderError::Missing("order_id"))?;
     let refund = text(&payload["id"]).ok_or(OrderError::Missing("id"))?;
+    let ids = (format!("shopify:{order}"), format!("refund:{refund}"));
     if let Some(lines) = payload["refund_line_items"].as_array() {
-        let amount = lines
+        let lines = lines
             .iter()
             .filter_map(|l| {
-                // The string amount where there is one; REST's `subtotal` is a JSON number,
-                // read from its decimal text, never as a float.
-                l["subtotal_set"]["shop_money"]["amount"]
-                    .as_str()
-                    .and_then(cents)
-                    .or_else(|| match &l["subtotal"] {
-                        Value::String(s) => cents(s),
-                        Value::Number(n) => cents(&n.to_string()),
-                        _ => None,
-                    })
+                let id = text(&l["line_item_id"]).or_else(|| text(&l["line_item"]["id"]))?;
+                Some((id, refund_line_cents(l)?))
             })
-            .sum();
-        return Ok((
-            format!("shopify:{order}"),
-            format!("refund:{refund}"),
-            amount,
-        ));
+            .collect();
+        return Ok((ids.0, ids.1, Refunded::Lines(lines)));
     }
     let amount = payload["transactions"]
         .as_array()
@@ -151,11 +175,7 @@ pub fn shopify_refund(payload: &Value) -> Result<(String, String, i64), OrderErr
         .filter(|t| t["kind"] == "refund" && t["status"] != "failure" && t["status"] != "error")
         .filter_map(|t| t["amount"].as_str().and_then(cents))
         .sum();
-    Ok((
-        format!("shopify:{order}"),
-        format!("refund:{refund}"),
-        amount,
-    ))
+    Ok((ids.0, ids.1, Refunded::Amount(amount)))
 }
 
 #[cfg(test)]
@@ -181,42 +201,71 @@ mod tests {
 
     #[test]
     fn an_order_credits_its_lines_net_of_discounts_never_tax_or_shipping() {
-        let base = json!({"id": 7, "created_at": "2026-11-26T07:00:00Z", "currency": "USD",
-            "total_price": "59.40", "total_tax": "4.40",
+        let base = json!({"id": 7, "created_at": "2026-11-26T07:00:00Z", "currency": "EUR",
+            "total_price": "59.40", "total_tax": "4.40", "subtotal_price": "50.00",
             "shipping_lines": [{"price": "5.00"}],
             "line_items": [
-                {"price": "30.00", "quantity": 1, "discount_allocations": [{"amount": "3.00"}]},
-                {"price": "11.50", "quantity": 2, "discount_allocations": []}]});
-        let mut with_subtotal = base.clone();
-        with_subtotal["subtotal_price"] = json!("50.00");
-        assert_eq!(shopify_order(&with_subtotal).unwrap().total_cents, 5000);
-        // Without a subtotal: the lines, net of their discount allocations.
+                {"id": 11, "product_id": 100, "variant_id": 1001, "sku": "TEE-M",
+                 "price": "30.00", "quantity": 1, "discount_allocations": [{"amount": "3.00"}]},
+                {"id": 12, "product_id": 200, "variant_id": 2001, "sku": "",
+                 "price": "11.50", "quantity": 2, "discount_allocations": []}]});
+        let o = shopify_order(&base).unwrap();
+        assert_eq!(o.total_cents, 3000 - 300 + 2 * 1150);
+        assert_eq!(o.currency, "EUR");
+        let lines: Vec<_> = o
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    l.id.as_str(),
+                    l.product_id.as_deref(),
+                    l.sku.as_deref(),
+                    l.quantity,
+                    l.net_cents,
+                )
+            })
+            .collect();
         assert_eq!(
-            shopify_order(&base).unwrap().total_cents,
-            3000 - 300 + 2 * 1150
+            lines,
+            [
+                ("11", Some("100"), Some("TEE-M"), 1, 2700),
+                ("12", Some("200"), None, 2, 2300)
+            ]
         );
+        // A payload without usable lines: its subtotal, as one line of the whole order.
+        let mut reduced = base.clone();
+        reduced["line_items"] = json!([{"price": "30.00"}]);
+        let o = shopify_order(&reduced).unwrap();
+        assert_eq!(
+            (o.total_cents, o.lines.len(), o.lines().len()),
+            (5000, 0, 1)
+        );
+        assert!(o.lines()[0].whole_order);
     }
 
     #[test]
-    fn a_refund_takes_back_its_lines_subtotal_without_tax() {
-        let (_, _, amount) = shopify_refund(&json!({"id": 1, "order_id": 7,
+    fn a_refund_names_its_lines_and_their_subtotals_without_tax() {
+        let (_, _, what) = shopify_refund(&json!({"id": 1, "order_id": 7,
             "refund_line_items": [
-                {"quantity": 1, "subtotal": 27.0, "total_tax": 2.16,
+                {"line_item_id": 11, "quantity": 1, "subtotal": 27.0, "total_tax": 2.16,
                  "subtotal_set": {"shop_money": {"amount": "27.00", "currency_code": "USD"}}},
-                {"quantity": 1, "subtotal": 11.5, "total_tax": 0.92}],
+                {"line_item_id": 12, "quantity": 1, "subtotal": 11.5, "total_tax": 0.92}],
             "transactions": [{"kind": "refund", "status": "success", "amount": "41.58"}]}))
         .unwrap();
-        assert_eq!(amount, 2700 + 1150);
+        assert_eq!(
+            what,
+            Refunded::Lines(vec![("11".into(), 2700), ("12".into(), 1150)])
+        );
         // Shipping refunded alone: none of the credited lines.
         let (_, _, shipping) =
             shopify_refund(&json!({"id": 2, "order_id": 7, "refund_line_items": [],
             "transactions": [{"kind": "refund", "status": "success", "amount": "5.00"}]}))
             .unwrap();
-        assert_eq!(shipping, 0);
+        assert_eq!(shipping, Refunded::Lines(vec![]));
     }
 
     #[test]
-    fn a_refund_sums_its_successful_refund_transactions() {
+    fn a_refund_without_lines_sums_its_successful_refund_transactions() {
         let (order, refund, amount) =
             shopify_refund(&json!({"id": 509562969, "order_id": 450789469,
             "transactions": [{"kind": "refund", "status": "success", "amount": "10.50"},
@@ -225,7 +274,11 @@ mod tests {
             .unwrap();
         assert_eq!(
             (order.as_str(), refund.as_str(), amount),
-            ("shopify:450789469", "refund:509562969", 1050)
+            (
+                "shopify:450789469",
+                "refund:509562969",
+                Refunded::Amount(1050)
+            )
         );
     }
 
@@ -307,6 +360,9 @@ mod tests {
         assert_eq!(rfc3339("1969-12-31T23:59:59.5Z"), Some(-1));
         assert_eq!(cents("0.1"), Some(10));
         assert_eq!(cents("19.995"), Some(2000));
+        // Half away from zero, not to even.
+        assert_eq!(cents("0.125"), Some(13));
+        assert_eq!(cents("-0.125"), Some(-13));
         assert_eq!(cents("abc"), None);
     }
 }

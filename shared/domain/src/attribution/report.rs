@@ -49,9 +49,19 @@ pub struct FunnelRow {
     pub product_clicks: i64,
     pub add_to_carts: i64,
     pub orders: f64,
-    /// The attributed revenue as an exact decimal amount (`12.05`)…
-    pub revenue: String,
-    /// …and in cents, which orders the rows.
+    /// The attributed revenue as an exact decimal amount (`12.05`) in [`FunnelRow::currency`];
+    /// `null` when the row's orders were in several currencies (see `by_currency`).
+    pub revenue: Option<String>,
+    /// Revenue less the credited lines' unit costs, over the lines whose cost is known…
+    pub margin: Option<String>,
+    /// …and the revenue of lines whose cost is not known (no margin).
+    pub uncosted_revenue: Option<String>,
+    /// The currency of `revenue` and `margin` (`null`: none, or several).
+    pub currency: Option<String>,
+    /// Revenue, margin and uncosted revenue per currency: amounts are never summed across
+    /// currencies.
+    pub by_currency: BTreeMap<String, Amounts>,
+    /// Revenue in hundredths summed over currencies, which orders the rows (not reported).
     #[serde(skip)]
     pub revenue_cents: i64,
     /// views / impressions, clicks / views, adds / clicks, orders / adds.
@@ -63,20 +73,51 @@ pub struct FunnelRow {
     pub conversion_rate: Option<f64>,
 }
 
+/// The money of a row in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Amounts {
+    pub revenue: String,
+    pub margin: String,
+    pub uncosted_revenue: String,
+}
+
+impl Amounts {
+    fn of(c: &Counters) -> Self {
+        Self {
+            revenue: money(c.revenue_cents),
+            margin: money(c.margin_cents()),
+            uncosted_revenue: money(c.uncosted_cents),
+        }
+    }
+}
+
 fn rate(num: f64, den: i64) -> Option<f64> {
     (den > 0).then(|| ((num / den as f64) * 10_000.0).round() / 10_000.0)
 }
 
 /// Sum aggregates into funnel rows by `by`, largest revenue first.
 pub fn funnel(rows: &[AggRow], by: By) -> Vec<FunnelRow> {
-    let mut groups: BTreeMap<String, Counters> = BTreeMap::new();
+    let mut groups: BTreeMap<String, (Counters, BTreeMap<String, Counters>)> = BTreeMap::new();
     for r in rows {
-        groups.entry(by.key(r)).or_default().add(&r.counters);
+        let g = groups.entry(by.key(r)).or_default();
+        g.0.add(&r.counters);
+        let money = &r.counters;
+        if money.revenue_cents != 0 || money.cost_cents != 0 || !r.key.currency.is_empty() {
+            g.1.entry(r.key.currency.clone()).or_default().add(money);
+        }
     }
     let mut out: Vec<FunnelRow> = groups
         .into_iter()
-        .map(|(key, c)| {
+        .map(|(key, (c, currencies))| {
             let orders = c.orders_milli as f64 / 1000.0;
+            let single = match currencies.len() {
+                0 => Some((None, Counters::default())),
+                1 => currencies
+                    .iter()
+                    .next()
+                    .map(|(k, v)| ((!k.is_empty()).then(|| k.clone()), *v)),
+                _ => None,
+            };
             FunnelRow {
                 key,
                 impressions: c.impressions,
@@ -84,7 +125,14 @@ pub fn funnel(rows: &[AggRow], by: By) -> Vec<FunnelRow> {
                 product_clicks: c.clicks,
                 add_to_carts: c.add_to_carts,
                 orders,
-                revenue: money(c.revenue_cents),
+                revenue: single.as_ref().map(|(_, m)| money(m.revenue_cents)),
+                margin: single.as_ref().map(|(_, m)| money(m.margin_cents())),
+                uncosted_revenue: single.as_ref().map(|(_, m)| money(m.uncosted_cents)),
+                currency: single.and_then(|(cur, _)| cur),
+                by_currency: currencies
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Amounts::of(v)))
+                    .collect(),
                 revenue_cents: c.revenue_cents,
                 view_rate: rate(c.views as f64, c.impressions),
                 click_rate: rate(c.clicks as f64, c.views),
@@ -171,6 +219,33 @@ pub fn num(n: impl std::fmt::Display) -> CsvCell {
 }
 
 /// The funnel as CSV.
+/// An amount of a row in CSV: the amount of its one currency, or each currency's
+/// (`12.00 USD; 3.50 EUR`) when several.
+fn amounts(r: &FunnelRow, of: impl Fn(&Amounts) -> &String) -> String {
+    if r.by_currency.len() <= 1 {
+        return r
+            .by_currency
+            .values()
+            .next()
+            .map(|a| of(a).clone())
+            .unwrap_or_else(|| money(0));
+    }
+    r.by_currency
+        .iter()
+        .map(|(cur, a)| format!("{} {cur}", of(a)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn currencies(r: &FunnelRow) -> String {
+    r.by_currency
+        .keys()
+        .filter(|k| !k.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
 pub fn funnel_csv(by: &str, rows: &[FunnelRow]) -> String {
     let f = |v: Option<f64>| num(v.map(|x| x.to_string()).unwrap_or_default());
     csv_table(
@@ -182,6 +257,9 @@ pub fn funnel_csv(by: &str, rows: &[FunnelRow]) -> String {
             "add_to_carts",
             "orders",
             "revenue",
+            "margin",
+            "uncosted_revenue",
+            "currency",
             "view_rate",
             "click_rate",
             "cart_rate",
@@ -196,7 +274,10 @@ pub fn funnel_csv(by: &str, rows: &[FunnelRow]) -> String {
                 num(r.product_clicks),
                 num(r.add_to_carts),
                 num(r.orders),
-                num(&r.revenue),
+                num(amounts(r, |a| &a.revenue)),
+                num(amounts(r, |a| &a.margin)),
+                num(amounts(r, |a| &a.uncosted_revenue)),
+                CsvCell::from(&currencies(r)),
                 f(r.view_rate),
                 f(r.click_rate),
                 f(r.cart_rate),
@@ -309,6 +390,7 @@ mod tests {
                 placement: "pdp".into(),
                 campaign: String::new(),
                 creator: "cr".into(),
+                currency: String::new(),
             },
             creator_id: Some("cr".into()),
             platform: None,

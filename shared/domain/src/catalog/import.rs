@@ -176,6 +176,7 @@ pub fn from_shopify(json: &str, settings: &StoreSettings) -> Result<Product, Imp
             sku: v.sku.clone().unwrap_or_default().trim().to_string(),
             options,
             price: price(&v.price)?,
+            unit_cost: None,
             compare_at_price: v
                 .compare_at_price
                 .as_deref()
@@ -340,6 +341,7 @@ pub fn from_csv(text: &str) -> Result<Vec<Product>, ImportError> {
                 amount,
                 currency: r.currency.trim().to_string(),
             },
+            unit_cost: None,
             compare_at_price: None,
             inventory: r.inventory.unwrap_or(0),
             continue_selling: false,

@@ -51,6 +51,10 @@ pub struct Variant {
     pub price: Money,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compare_at_price: Option<Money>,
+    /// What one unit costs the brand (Shopify's `inventoryItem.unitCost`, or the import's `cost`
+    /// column): margins are revenue less this × quantity. Never sent to a channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_cost: Option<Money>,
     /// Units available to sell.
     #[serde(default)]
     pub inventory: i64,
@@ -84,6 +88,14 @@ impl Money {
     /// `9.99 USD`: the amount with the currency's two decimals, then the code.
     pub fn meta_format(&self) -> String {
         format!("{} {}", self.amount_2dp(), self.currency)
+    }
+
+    /// `quantity` of this amount in hundredths, by the attribution rounding rule (half away
+    /// from zero): a unit cost of 3.333 × 3 is 999.9 → 1000.
+    pub fn hundredths_times(&self, quantity: i64) -> i64 {
+        crate::attribution::payout::round_cents(
+            self.amount * Decimal::from(100) * Decimal::from(quantity),
+        )
     }
 
     /// The amount as a decimal string with two places (`"9.90"`).
