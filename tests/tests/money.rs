@@ -455,4 +455,60 @@ async fn each_creator_is_paid_exactly_their_lines_and_the_ad_platforms_get_the_p
         tiktok["properties"]["contents"].as_array().unwrap().len(),
         2
     );
+
+    // Recomputed from the raw events and the ledgers, the figures are the online ones; an
+    // aggregate gone wrong is found and set right.
+    let analytics = reelcart_aws::DynamoAnalytics::new(
+        aws_sdk_dynamodb::Client::new(&stack.emulator.sdk),
+        stack.physical("AnalyticsTable").unwrap(),
+    );
+    let s3 = reelcart_aws::s3_client(&stack.emulator.sdk, true);
+    let bucket = stack.physical("RawEventsBucket").unwrap();
+    let days = vec![today.clone()];
+    let r = analytics
+        .recompute(&s3, &bucket, &days, false)
+        .await
+        .unwrap();
+    // Three ledgers credited someone (the forger's order credited nobody: nothing to recompute).
+    assert!(r.events >= 4 && r.ledgers == 3, "{r:?}");
+    assert_eq!(
+        (r.differences.len(), r.payout_differences.len()),
+        (0, 0),
+        "{r:#?}"
+    );
+    use reelcart_ports::AnalyticsStore;
+    let jon_key = reelcart_domain::attribution::AggKey {
+        day: today.clone(),
+        ugc_id: "ugc_money_jon".into(),
+        placement: "pdp".into(),
+        campaign: String::new(),
+        creator: "cr_money_jon".into(),
+        currency: String::new(),
+    };
+    analytics
+        .add(&[reelcart_domain::attribution::AggDelta {
+            key: jon_key.clone(),
+            creator_id: Some("cr_money_jon".into()),
+            platform: Some("upload".into()),
+            counters: reelcart_domain::attribution::Counters {
+                views: 500,
+                ..Default::default()
+            },
+        }])
+        .await
+        .unwrap();
+    let r = analytics
+        .recompute(&s3, &bucket, &days, true)
+        .await
+        .unwrap();
+    assert_eq!((r.differences.len(), r.written), (1, 1), "{r:#?}");
+    assert_eq!(
+        (r.differences[0].key.clone(), r.differences[0].online.views),
+        (jon_key, 500)
+    );
+    let r = analytics
+        .recompute(&s3, &bucket, &days, false)
+        .await
+        .unwrap();
+    assert!(r.differences.is_empty(), "{r:#?}");
 }

@@ -240,8 +240,8 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: Conte
         self.analytics
             .record_session(
                 &token,
-                &[event_id],
-                &[touch],
+                std::slice::from_ref(&event_id),
+                std::slice::from_ref(&touch),
                 now + self.config.windows.longest() + 86_400,
             )
             .await
@@ -262,6 +262,25 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: Conte
                 ..Default::default()
             },
         };
+        // The click as an event of the raw stream too: recomputing finds it.
+        let event = Event {
+            beacon: reelcart_domain::attribution::Beacon {
+                event_id,
+                kind: reelcart_domain::attribution::BeaconKind::ProductClick,
+                session_id: token.clone(),
+                ugc_id: String::new(),
+                creator_id: Some(link.creator_id.clone()),
+                platform: None,
+                placement: "link".into(),
+                campaign: link.campaign.clone(),
+                sku: Some(link.sku.clone()),
+                ts: None,
+            },
+            at: now,
+        };
+        self.keep_raw(std::slice::from_ref(&event), now)
+            .await
+            .map_err(ApiError::internal)?;
         self.analytics
             .add(&[click])
             .await
@@ -323,22 +342,10 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: Conte
         if events.is_empty() {
             return Ok(report);
         }
-        // The raw events first: whatever happens next, they can be recounted.
-        let mut jsonl = String::new();
-        for e in &events {
-            jsonl.push_str(&serde_json::to_string(e).map_err(|e| Error::Malformed(e.to_string()))?);
-            jsonl.push('\n');
-        }
-        let key = format!(
-            "events/{}/{}.jsonl",
-            day_of(now),
-            uuid::Uuid::new_v4().simple()
-        );
-        self.raw
-            .put(&key, jsonl.into_bytes().into(), "application/x-ndjson")
-            .await?;
-
         let (events, unpublished) = self.resolve(events).await?;
+        // The events as counted (resolved, before any is counted): whatever happens next, every
+        // aggregate can be recomputed from these (`reelcart-recompute`).
+        self.keep_raw(&events, now).await?;
         report.unpublished = unpublished;
         let events = dedupe(events);
         let mut by_session: BTreeMap<String, Vec<&Event>> = BTreeMap::new();
@@ -430,6 +437,27 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: Conte
             "beacons counted"
         );
         Ok(report)
+    }
+
+    /// Keep `events` in the raw events bucket (`events/{day}/{random}.jsonl`).
+    async fn keep_raw(&self, events: &[Event], now: i64) -> Result<(), Error> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut jsonl = String::new();
+        for e in events {
+            jsonl.push_str(&serde_json::to_string(e).map_err(|e| Error::Malformed(e.to_string()))?);
+            jsonl.push('\n');
+        }
+        let key = format!(
+            "events/{}/{}.jsonl",
+            day_of(now),
+            uuid::Uuid::new_v4().simple()
+        );
+        self.raw
+            .put(&key, jsonl.into_bytes().into(), "application/x-ndjson")
+            .await?;
+        Ok(())
     }
 
     async fn forget(&self, fresh: &HashMap<String, Vec<String>>) {

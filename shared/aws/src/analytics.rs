@@ -37,6 +37,9 @@ pub struct DynamoAnalytics {
 mod rows;
 use rows::*;
 
+mod recompute;
+pub use recompute::{Difference, Recomputation};
+
 impl DynamoAnalytics {
     async fn partition_of_day(&self, day: &str) -> PortResult<Vec<Item>> {
         self.partition(&format!("AGG#{day}"), "analytics.aggregates")

@@ -19,7 +19,7 @@ mod secrets;
 mod sqs;
 mod table;
 
-pub use analytics::DynamoAnalytics;
+pub use analytics::{Difference, DynamoAnalytics, Recomputation};
 pub use catalog::DynamoCatalog;
 pub use cdn::{CloudFrontInvalidator, RecordedInvalidations};
 pub use connections::DynamoConnections;

@@ -140,7 +140,7 @@ impl Ledger {
 
     /// Hundredths of `line` refunded so far. A ledger written before lines were kept counted
     /// its refunds as a whole.
-    fn refunded_of(&self, line: &OrderLine) -> i64 {
+    pub(crate) fn refunded_of(&self, line: &OrderLine) -> i64 {
         match self.refunded_lines.get(&line.id) {
             Some(r) => *r,
             None if line.whole_order => self.refunded_cents,

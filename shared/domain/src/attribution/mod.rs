@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod model;
 pub mod orders;
 pub mod payout;
+pub mod recompute;
 pub mod report;
 
 pub use ledger::*;
@@ -235,6 +236,20 @@ impl Counters {
         self.uncosted_cents += o.uncosted_cents;
     }
 
+    /// `self − o`, counter by counter.
+    pub fn minus(&self, o: &Counters) -> Counters {
+        Counters {
+            impressions: self.impressions - o.impressions,
+            views: self.views - o.views,
+            clicks: self.clicks - o.clicks,
+            add_to_carts: self.add_to_carts - o.add_to_carts,
+            orders_milli: self.orders_milli - o.orders_milli,
+            revenue_cents: self.revenue_cents - o.revenue_cents,
+            cost_cents: self.cost_cents - o.cost_cents,
+            uncosted_cents: self.uncosted_cents - o.uncosted_cents,
+        }
+    }
+
     /// Revenue less cost, over the lines whose cost is known.
     pub fn margin_cents(&self) -> i64 {
         self.revenue_cents - self.uncosted_cents - self.cost_cents
@@ -318,12 +333,13 @@ pub fn aggregate<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<AggDelt
     by_key.into_values().collect()
 }
 
-/// The same event id once: the first occurrence of each id, in order.
+/// The same event once: the first occurrence of each (session, event id), in order — as the
+/// sessions' records dedupe them across batches (event ids are the client's, unique per session).
 pub fn dedupe(events: Vec<Event>) -> Vec<Event> {
     let mut seen = std::collections::HashSet::new();
     events
         .into_iter()
-        .filter(|e| seen.insert(e.beacon.event_id.clone()))
+        .filter(|e| seen.insert((e.beacon.session_id.clone(), e.beacon.event_id.clone())))
         .collect()
 }
 
