@@ -466,7 +466,7 @@ async fn each_creator_is_paid_exactly_their_lines_and_the_ad_platforms_get_the_p
     let bucket = stack.physical("RawEventsBucket").unwrap();
     let days = vec![today.clone()];
     let r = analytics
-        .recompute(&s3, &bucket, &days, false)
+        .recompute(&s3, bucket, &days, false)
         .await
         .unwrap();
     // Three ledgers credited someone (the forger's order credited nobody: nothing to recompute).
@@ -497,18 +497,143 @@ async fn each_creator_is_paid_exactly_their_lines_and_the_ad_platforms_get_the_p
         }])
         .await
         .unwrap();
-    let r = analytics
-        .recompute(&s3, &bucket, &days, true)
-        .await
-        .unwrap();
+    let r = analytics.recompute(&s3, bucket, &days, true).await.unwrap();
     assert_eq!((r.differences.len(), r.written), (1, 1), "{r:#?}");
     assert_eq!(
         (r.differences[0].key.clone(), r.differences[0].online.views),
         (jon_key, 500)
     );
     let r = analytics
-        .recompute(&s3, &bucket, &days, false)
+        .recompute(&s3, bucket, &days, false)
         .await
         .unwrap();
     assert!(r.differences.is_empty(), "{r:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tiktok_shop_affiliate_order_is_read_with_the_shops_token_and_credited_apart() {
+    use reelcart_domain::connection::OAuthPlatform;
+    let stack = start_stack().await;
+    stack
+        .connect_as_admin(OAuthPlatform::TiktokShop)
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let base = stack.url();
+    let maya = stack.token("cr_tts_maya", &["creator"]).unwrap();
+    let r = http
+        .put(format!("{base}/v1/creators/me"))
+        .bearer_auth(&maya)
+        .json(&json!({"display_name": "Maya", "handles": {"tiktok": "@maya.makes"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let content = DynamoContent::new(
+        aws_sdk_dynamodb::Client::new(&stack.emulator.sdk),
+        stack.physical("ContentTable").unwrap(),
+    );
+    let mut video = UgcItem::new(
+        Source::Tiktok,
+        "7300000000000000042",
+        MediaType::Video,
+        "",
+        now() - 86_400,
+    );
+    video.author.creator_id = Some("cr_tts_maya".into());
+    video.status = Status::Published;
+    assert!(content.create_item(&video).await.unwrap());
+    // The order, as TikTok Shop's API will answer for it: two tees sold through Maya's video, and
+    // a mug nobody promoted.
+    // The shop the simulator's consent screen authorizes.
+    let shop = "7494000000000000001";
+    let order_id = "5764000000000000001";
+    let detail = json!({"id": order_id, "status": "AWAITING_SHIPMENT", "create_time": now() - 30,
+        "payment": {"currency": "USD", "sub_total": "45.00"},
+        "line_items": [
+            {"id": "li-1", "product_id": "tts-p1", "sku_id": "tts-s1", "seller_sku": "TEE-M", "sale_price": "18.00"},
+            {"id": "li-2", "product_id": "tts-p1", "sku_id": "tts-s1", "seller_sku": "TEE-M", "sale_price": "18.00"},
+            {"id": "li-3", "product_id": "tts-p2", "sku_id": "tts-s2", "seller_sku": "MUG", "sale_price": "9.00"}]});
+    let seeded = http
+        .post(format!("{}/_sim/tiktok-shop/orders", stack.sim_url))
+        .json(&json!({"shop_id": shop, "order": detail, "affiliate_skus": [
+            {"product_id": "tts-p1", "quantity": 2, "creator_username": "maya.makes", "content_type": "VIDEO",
+             "content_id": "7300000000000000042", "commission_rate": 1000}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seeded.status().as_u16(), 204);
+    // The status webhook, signed as TikTok Shop signs it: no amounts in it.
+    let body = json!({"type": 1, "tts_notification_id": "7327112393057379001", "shop_id": shop,
+        "timestamp": now(), "data": {"order_id": order_id, "order_status": "AWAITING_SHIPMENT",
+        "is_on_hold_order": false, "update_time": now()}})
+    .to_string();
+    let d = reelcart_local::simulator::tiktok_shop(
+        reelcart_local::seed::DEMO_TIKTOK_SHOP_APP_KEY,
+        reelcart_local::seed::DEMO_TIKTOK_SHOP_APP_SECRET,
+        &body,
+    );
+    assert_eq!(post(&http, &stack, &d).await.0, 200);
+    let admin = stack.token("admin", &["admin"]).unwrap();
+    let today = day_of(now());
+    let row = eventually(
+        Duration::from_secs(30),
+        "the TikTok Shop order credited",
+        || {
+            let r = http
+                .get(format!(
+                    "{base}/v1/analytics/funnel?from={today}&to={today}&by=placement"
+                ))
+                .bearer_auth(&admin);
+            async move {
+                let v: Value = r.send().await.unwrap().json().await.unwrap();
+                v["rows"]
+                    .as_array()?
+                    .iter()
+                    .find(|r| r["key"] == "tiktok_shop")
+                    .cloned()
+            }
+        },
+    )
+    .await;
+    // Maya's two tees, apart from web orders; the mug is nobody's.
+    assert_eq!(
+        (row["revenue"].as_str(), row["currency"].as_str()),
+        (Some("36.00"), Some("USD"))
+    );
+    let (s, pay) = {
+        let r = http
+            .get(format!(
+                "{base}/v1/creators/me/payouts?from={today}&to={today}"
+            ))
+            .bearer_auth(&maya)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json::<Value>().await.unwrap())
+    };
+    assert_eq!(
+        (s, pay["attributed_revenue"].as_str()),
+        (200, Some("36.00")),
+        "{pay}"
+    );
+    let (_, by_content) = {
+        let r = http
+            .get(format!(
+                "{base}/v1/analytics/funnel?from={today}&to={today}&by=content"
+            ))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        (0, r.json::<Value>().await.unwrap())
+    };
+    assert!(
+        by_content["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["key"] == video.id.as_str() && r["revenue"] == "36.00"),
+        "the video is credited: {by_content}"
+    );
 }

@@ -19,7 +19,8 @@ pub type AwsCollector = Collector<
 /// Build from settings: `ANALYTICS_TABLE`, `BEACON_QUEUE_URL`, `RAW_EVENTS_BUCKET`,
 /// `ALLOWED_ORIGINS`, `ATTRIBUTION_CLICK_WINDOW_HOURS`, `ATTRIBUTION_VIEW_WINDOW_HOURS`,
 /// `ATTRIBUTION_MODEL`, `CREATORS_TABLE`, `CONTENT_TABLE`, `CATALOG_TABLE`,
-/// `LINK_SECRET_ID`, `CONVERSIONS_QUEUE_URL` (optional), `S3_FORCE_PATH_STYLE`.
+/// `LINK_SECRET_ID`, `CONVERSIONS_QUEUE_URL` and `SHOP_ORDERS_QUEUE_URL` (optional),
+/// `S3_FORCE_PATH_STYLE`.
 pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     v: &reelcart_lambda::config::Vars<F>,
     sdk: &reelcart_aws::SdkConfig,
@@ -82,6 +83,10 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
         ),
         conversions: v
             .optional("CONVERSIONS_QUEUE_URL")
+            .filter(|u| !u.is_empty())
+            .map(|u| reelcart_aws::SqsQueue::new(aws_sdk_sqs::Client::new(sdk), u)),
+        shop_orders: v
+            .optional("SHOP_ORDERS_QUEUE_URL")
             .filter(|u| !u.is_empty())
             .map(|u| reelcart_aws::SqsQueue::new(aws_sdk_sqs::Client::new(sdk), u)),
         raw: reelcart_aws::S3Blobs::new(

@@ -93,6 +93,8 @@ pub struct Collector<A, Q, B, L, K, C> {
     pub beacons: Q,
     /// Where credited purchases go to be sent to the ad platforms (`None`: nowhere).
     pub conversions: Option<Q>,
+    /// Where TikTok Shop order webhooks go to be read with the shop's token (`shop-orders`).
+    pub shop_orders: Option<Q>,
     /// Raw events, kept to recompute from.
     pub raw: B,
     /// The catalog: an order line's product (its other variants) and unit cost.

@@ -7,6 +7,9 @@ use reelcart_domain::attribution::conversions::{
     AdPlatform, ConversionMessage, Purchase, shopify_purchase,
 };
 use reelcart_domain::attribution::orders::{shopify_order, shopify_refund};
+use reelcart_domain::attribution::tiktok_shop::{
+    affiliate_credits, affiliate_skus, is_cancelled, is_paid, tiktok_shop_order,
+};
 use reelcart_domain::attribution::{Ledger, Order, Refunded, attribute};
 use reelcart_domain::catalog::Product;
 use reelcart_domain::event::{DomainEvent, EventKind};
@@ -167,9 +170,62 @@ impl<
         Ok(j!({"order": order_id, "reversed": reversed}))
     }
 
-    /// Order events of other platforms.
+    /// TikTok Shop: a status webhook is handed to `shop-orders` (which may read the order with the
+    /// shop's token); the order detail it sends back is credited to the affiliates TikTok names.
     async fn on_other_order_event(&self, event: &DomainEvent) -> Result<Value, Error> {
-        tracing::info!(platform = %event.platform, event_id = %event.id, "order event not attributed");
-        Ok(j!({"attributed": false}))
+        match (event.platform, event.topic.as_deref()) {
+            (Platform::TiktokShop, Some("1")) => match &self.shop_orders {
+                Some(queue) => {
+                    let body = serde_json::to_string(event)
+                        .map_err(|e| Error::Malformed(e.to_string()))?;
+                    queue.send(&body).await?;
+                    Ok(j!({"forwarded": "shop-orders"}))
+                }
+                None => {
+                    tracing::info!(event_id = %event.id, "SHOP_ORDERS_QUEUE_URL is not set: TikTok Shop order not attributed");
+                    Ok(j!({"attributed": false}))
+                }
+            },
+            (Platform::TiktokShop, Some("order_detail")) => self.tiktok_shop_detail(event).await,
+            _ => {
+                tracing::info!(platform = %event.platform, event_id = %event.id, "order event not attributed");
+                Ok(j!({"attributed": false}))
+            }
+        }
+    }
+
+    /// A TikTok Shop order as Get Order Detail reports it, with its affiliate SKUs: credited once
+    /// paid (each SKU's lines to the creator whose TikTok handle TikTok names, and to Reelcart's
+    /// item of the video); cancelled, everything taken back.
+    async fn tiktok_shop_detail(&self, event: &DomainEvent) -> Result<Value, Error> {
+        let malformed =
+            |e: reelcart_domain::attribution::orders::OrderError| Error::Malformed(e.to_string());
+        let order = tiktok_shop_order(&event.data["order"]).map_err(malformed)?;
+        let status = event.data["order"]["status"].as_str().unwrap_or_default();
+        if is_cancelled(status) {
+            return self
+                .refund(&order.id, "cancel", &Refunded::Everything)
+                .await;
+        }
+        if !is_paid(status) {
+            return Ok(j!({"order": order.id, "credited": false, "status": status}));
+        }
+        let skus = event.data["affiliate_skus"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        // Creators and videos as `shop-orders` resolved them.
+        let affiliates = affiliate_skus(&skus);
+        if self.analytics.ledger(&order.id).await?.is_some() {
+            return Ok(j!({"order": order.id, "credited": "before"}));
+        }
+        let credits = affiliate_credits(&order, &affiliates);
+        let ledger = Ledger::new(order, credits);
+        let written = self
+            .analytics
+            .apply_order(&ledger, 0, &ledger.credits)
+            .await?;
+        tracing::info!(order = %ledger.order.id, affiliates = affiliates.len(), credits = ledger.credits.len(), written, "TikTok Shop order attributed");
+        Ok(j!({"order": ledger.order.id, "credits": ledger.credits}))
     }
 }

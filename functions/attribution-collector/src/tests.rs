@@ -58,6 +58,7 @@ fn collector(model: Model) -> Test {
         links: MemoryCreators::default(),
         beacons: MemoryQueue::default(),
         conversions: Some(MemoryQueue::default()),
+        shop_orders: Some(MemoryQueue::default()),
         raw: MemoryBlobs::default(),
         catalog: MemoryCatalog::default(),
         config: Config {
@@ -842,3 +843,5 @@ async fn only_a_session_reelcart_signed_keeps_touches_and_credits_an_order() {
 }
 
 mod lines;
+
+mod tiktok_shop;

@@ -329,6 +329,10 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
             );
             h.http = http(c, |c, req| async move { c.handle_http(req).await });
         }
+        "shop-orders" => {
+            let handler = Arc::new(shop_orders::from_aws(&v, sdk, clock).await?);
+            h.sqs = sqs(handler, |s, event| async move { s.handle(event).await });
+        }
         "conversions" => {
             let sender = Arc::new(conversions::from_aws(&v, sdk, clock).await?);
             h.sqs = sqs(sender, |s, event| async move { s.handle(event).await });

@@ -32,6 +32,8 @@
 //!   `POST /_sim/instagram/brand`, `POST /_sim/subscriptions` (signed `mentions` webhooks),
 //!   `POST /_sim/instagram/media`, `POST /_sim/instagram/comments`, `POST /_sim/tiktok/videos`,
 //!   `GET /_sim/ugc`
+//! - TikTok Shop orders (`tts_orders.rs`, §12): `GET /order/202309/orders`,
+//!   `POST /affiliate_seller/202410/orders/search`; seeded with `POST /_sim/tiktok-shop/orders`
 //! - conversions (`conversions.rs`, §7): Meta `POST /{version}/{pixel_id}/events`, TikTok
 //!   `POST /open_api/v1.3/event/track/`; what they accepted: `GET /_sim/conversions`
 //! - control (tests, demo): `POST /_sim/grants`, `POST /_sim/revoke`, `POST /_sim/throttle`,
@@ -48,6 +50,7 @@ mod meta;
 mod shopify;
 mod tiktok;
 mod tiktok_shop;
+mod tts_orders;
 mod ugc;
 
 pub use conversions::{
@@ -197,6 +200,7 @@ struct State_ {
     shopify_discount_codes: Vec<Value>,
     ugc: ugc::UgcState,
     conversions: conversions::ConversionsState,
+    tts_orders: tts_orders::OrdersState,
 }
 
 #[derive(Debug, Clone)]
@@ -475,6 +479,7 @@ impl Sim {
             )
             .merge(ugc::routes())
             .merge(conversions::routes())
+            .merge(tts_orders::routes())
             .route("/_sim/grants", post(control::seed_grant))
             .route("/_sim/revoke", post(control::revoke_grant))
             .route("/_sim/throttle", post(control::throttle))

@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod catalog;
+pub mod shop_orders;
 pub mod shopify;
 pub mod ugc;
 

@@ -15,6 +15,7 @@ pub mod orders;
 pub mod payout;
 pub mod recompute;
 pub mod report;
+pub mod tiktok_shop;
 
 pub use ledger::*;
 pub use model::*;

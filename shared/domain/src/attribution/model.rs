@@ -245,6 +245,12 @@ pub enum Via {
     Code {
         code: String,
     },
+    /// A TikTok Shop affiliate sale: the creator and content TikTok reports.
+    Affiliate {
+        creator_username: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        content_id: Option<String>,
+    },
 }
 
 /// The rule a touch was credited under.
@@ -416,7 +422,7 @@ pub fn attribute(
 /// Each credit's share of the order (thousandths): its revenue's share of the order's creditable
 /// total, rounded cumulatively, so a fully credited order counts exactly one. An order of no value
 /// is shared equally among its credits.
-fn share_the_order(order: &Order, credits: &mut [Credit]) {
+pub(crate) fn share_the_order(order: &Order, credits: &mut [Credit]) {
     let total = order.total_cents;
     if total <= 0 {
         let parts = split(1000, credits.len());

@@ -16,6 +16,7 @@ mod tiktok_shop;
 pub(crate) use meta_batch::graph_call;
 pub use meta_batch::{MetaCatalog, meta_pace_secs, meta_usage};
 pub use tiktok_shop::TiktokShopCatalog;
+pub(crate) use tiktok_shop::{TtsApp, signed_request};
 
 /// A connection's tokens, through the refresher (one refresh however many callers are refused).
 /// The token is kept for a minute: opening it means a store read and a KMS decrypt, and the

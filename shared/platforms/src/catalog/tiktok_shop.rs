@@ -38,6 +38,45 @@ impl<T> std::fmt::Debug for TiktokShopCatalog<T> {
     }
 }
 
+/// The app and shop a TikTok Shop call is made for.
+pub(crate) struct TtsApp<'a> {
+    pub api_url: &'a str,
+    pub app_key: &'a str,
+    pub app_secret: &'a SecretString,
+    pub shop_cipher: &'a str,
+}
+
+/// A TikTok Shop API request signed as every shop-scoped call is (spec §2): `app_key`,
+/// `shop_cipher`, `timestamp` and the call's own query parameters, HMAC-signed with the path and
+/// body; the token in `x-tts-access-token`.
+pub(crate) fn signed_request(
+    http: &reqwest::Client,
+    app: &TtsApp<'_>,
+    method: reqwest::Method,
+    path: &str,
+    query: &[(&str, &str)],
+    body: Option<&[u8]>,
+    token: &SecretString,
+) -> reqwest::RequestBuilder {
+    let timestamp = unix_now().to_string();
+    let mut params = vec![
+        ("app_key", app.app_key),
+        ("shop_cipher", app.shop_cipher),
+        ("timestamp", timestamp.as_str()),
+    ];
+    params.extend_from_slice(query);
+    let sign = reelcart_domain::connection::tiktok_shop_sign(
+        app.app_secret.expose_secret(),
+        path,
+        &params,
+        body,
+    );
+    http.request(method, format!("{}{path}", app.api_url))
+        .query(&params)
+        .query(&[("sign", sign.as_str())])
+        .header("x-tts-access-token", token.expose_secret())
+}
+
 /// Why one TikTok Shop call did not succeed.
 enum TtsFail {
     /// Stop the push.
@@ -74,23 +113,20 @@ impl<T: Tokens> TiktokShopCatalog<T> {
         body: Option<&[u8]>,
         token: &SecretString,
     ) -> reqwest::RequestBuilder {
-        let timestamp = unix_now().to_string();
-        let params = [
-            ("app_key", self.app_key.as_str()),
-            ("shop_cipher", self.shop_cipher.as_str()),
-            ("timestamp", timestamp.as_str()),
-        ];
-        let sign = reelcart_domain::connection::tiktok_shop_sign(
-            self.app_secret.expose_secret(),
+        signed_request(
+            &self.http,
+            &TtsApp {
+                api_url: &self.api_url,
+                app_key: &self.app_key,
+                app_secret: &self.app_secret,
+                shop_cipher: &self.shop_cipher,
+            },
+            method,
             path,
-            &params,
+            &[],
             body,
-        );
-        self.http
-            .request(method, format!("{}{path}", self.api_url))
-            .query(&params)
-            .query(&[("sign", sign.as_str())])
-            .header("x-tts-access-token", token.expose_secret())
+            token,
+        )
     }
 
     /// One call (JSON body, or a multipart image built per attempt), with one token refresh.
