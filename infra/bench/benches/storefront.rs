@@ -1,6 +1,11 @@
 //! The storefront's hot paths, each beside a baseline measured in the same run:
 //! - beacons: checking a 50-event batch and summing it into aggregates (what the collector does
 //!   per request and per queue batch), next to merely parsing the same body into `serde_json::Value`;
+//! - beacon ingest: the collector counting 10,000 beacons (200 queue messages, 50 sessions, 20
+//!   published items, 40 aggregate keys, every event's content resolved and each touch's products
+//!   read) with in-memory stores, next to the bare check + dedupe + aggregate of the same events
+//!   (what counting cost before beacons were resolved server-side). The counter writes per 1,000
+//!   beacons are printed.
 //! - the feed: answering `GET /v1/feed?placement=home&limit=10` from a warm snapshot of 200
 //!   published items (ordering, products, JSON, ETag), next to serializing the same page alone.
 //!   The response size is printed.
@@ -51,6 +56,123 @@ fn beacons(c: &mut Criterion) {
             let events = dedupe(parse_batch(black_box(&body), NOW).unwrap());
             black_box(aggregate(&events))
         })
+    });
+    g.finish();
+}
+
+/// A collector whose content store holds the 20 published items the beacons name.
+async fn collector() -> attribution_collector::Collector<
+    MemoryAnalytics,
+    reelcart_ports::memory::MemoryQueue,
+    reelcart_ports::memory::MemoryBlobs,
+    reelcart_ports::memory::MemoryCreators,
+    MemoryContent,
+    MemoryCatalog,
+> {
+    use reelcart_domain::attribution::{Model, Windows};
+    let content = MemoryContent::default();
+    for i in 0..20 {
+        let mut item = UgcItem::new(
+            Source::Upload,
+            &format!("u{i}"),
+            MediaType::Video,
+            "",
+            NOW - 86_400,
+        );
+        item.id = format!("ugc_{i}");
+        item.author.creator_id = Some(format!("cr_{i}"));
+        item.status = Status::Published;
+        content.create_item(&item).await.unwrap();
+        content
+            .put_mapping(
+                &item.id,
+                &ProductMapping {
+                    sku: format!("SKU-{i}"),
+                    placement: "pdp".into(),
+                    confidence: 1.0,
+                    pinned: true,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    attribution_collector::Collector {
+        analytics: MemoryAnalytics::default(),
+        content,
+        links: Default::default(),
+        beacons: Default::default(),
+        conversions: None,
+        shop_orders: None,
+        raw: Default::default(),
+        catalog: MemoryCatalog::default(),
+        config: attribution_collector::Config {
+            cors: reelcart_lambda::http::Cors::parse("*"),
+            windows: Windows::default(),
+            model: Model::LastTouch,
+            link_keys: vec![secrecy::SecretString::from(LINK_KEY.to_string())],
+        },
+        clock: Arc::new(FixedClock::at(NOW)),
+    }
+}
+
+const LINK_KEY: &str = "a-link-signing-key-of-enough-length!!";
+
+/// 10,000 checked events: 50 signed sessions, 20 items, 2 placements (40 keys).
+fn ten_thousand() -> Vec<reelcart_domain::attribution::Event> {
+    let key = secrecy::SecretString::from(LINK_KEY.to_string());
+    let sessions: Vec<String> = (0..50)
+        .map(|s| reelcart_domain::creator::session_token(&key, &format!("{s:0>16}")).unwrap())
+        .collect();
+    let mut out = Vec::new();
+    for m in 0..200 {
+        let events: Vec<_> = (0..50)
+            .map(|k| {
+                let i = m * 50 + k;
+                let kind = ["impression", "view", "product_click", "add_to_cart"][i % 4];
+                json!({"event_id": format!("evt_{i:08}"), "type": kind, "session_id": sessions[i % 50],
+                    "ugc_id": format!("ugc_{}", i % 20), "placement": if (i / 20) % 2 == 0 { "pdp" } else { "home" },
+                    "sku": "SKU-1", "ts": NOW * 1000})
+            })
+            .collect();
+        out.extend(
+            parse_batch(
+                &serde_json::to_vec(&json!({ "events": events })).unwrap(),
+                NOW,
+            )
+            .unwrap(),
+        );
+    }
+    out
+}
+
+fn ingest(c: &mut Criterion) {
+    let events = ten_thousand();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let probe = rt.block_on(collector());
+    let report = rt.block_on(probe.count(events.clone())).unwrap();
+    println!(
+        "beacon ingest: {} events → {} aggregate writes ({} keys) + per-content totals = {} counter writes, {:.1} per 1,000 beacons; {} sessions recorded",
+        report.events,
+        report.aggregate_writes,
+        report.aggregate_writes,
+        probe.analytics.writes(),
+        probe.analytics.writes() as f64 * 1000.0 / report.events as f64,
+        report.sessions
+    );
+    let mut g = c.benchmark_group("beacon ingest");
+    g.throughput(Throughput::Elements(events.len() as u64));
+    g.sample_size(20);
+    g.bench_function("baseline: dedupe + aggregate (claims believed)", |b| {
+        b.iter(|| black_box(aggregate(&dedupe(black_box(events.clone())))))
+    });
+    g.bench_function("collector count (resolved, sessions, products)", |b| {
+        b.iter_batched(
+            || rt.block_on(collector()),
+            |c| black_box(rt.block_on(c.count(events.clone())).unwrap()),
+            criterion::BatchSize::LargeInput,
+        )
     });
     g.finish();
 }
@@ -181,5 +303,5 @@ fn reelcart_lambda_request(uri: &str) -> lambda_http::Request {
         .with_query_string_parameters(query)
 }
 
-criterion_group!(benches, beacons, feed);
+criterion_group!(benches, beacons, ingest, feed);
 criterion_main!(benches);
