@@ -57,6 +57,50 @@ export function session(base) {
     }));
 }
 
+// ---------------------------------------------------------------- consent, cart, purchase
+// Whether the shopper consented to their purchase being shared with ad platforms: the host page
+// says so (its consent banner, or Shopify's Customer Privacy API) with `consent(true)`. Without
+// it, the cart carries only the attribution token and no purchase reaches Meta or TikTok.
+let consented = false;
+export function consent(granted) {
+  consented = granted === true;
+}
+
+const cookie = (name) => {
+  const c = document.cookie.split('; ').find((c) => c.startsWith(name + '='));
+  return c ? decodeURIComponent(c.slice(name.length + 1)) : '';
+};
+
+// The attributes the host store writes on its cart (they reach the order's `note_attributes`):
+// the attribution token; with consent, the consent signal and the platforms' browser ids, which
+// the server sends with the purchase (never hashed, as the platforms ask).
+export function cartAttributes() {
+  const a = {};
+  const t = token();
+  if (t) a.reelcart_token = t;
+  if (consented) {
+    a.reelcart_consent = 'granted';
+    for (const n of ['_fbp', '_fbc', '_ttp']) if (cookie(n)) a[n] = cookie(n);
+    const ttclid = new URLSearchParams(location.search).get('ttclid');
+    if (ttclid) a.ttclid = ttclid;
+  }
+  return a;
+}
+
+// On the order confirmation page: the store's Meta and TikTok pixels report the purchase with the
+// event id Reelcart's server-side event carries (`shopify:{order id}`), so each platform counts it
+// once. Nothing without consent. Returns the event id.
+export function purchase({ order_id, value, currency, contents = [] }) {
+  const eventId = `shopify:${order_id}`;
+  if (!consented) return eventId;
+  const data = { value, currency, contents, content_type: 'product' };
+  window.fbq?.('track', 'Purchase', data, { eventID: eventId });
+  window.ttq?.track?.('Purchase', data, { event_id: eventId });
+  return eventId;
+}
+
+globalThis.reelcart = { token, session, consent, cartAttributes, purchase };
+
 // ---------------------------------------------------------------- beacons
 const queues = new Map();
 let timer = 0;
@@ -324,12 +368,20 @@ class ReelcartFeed extends HTMLElement {
       e.preventDefault();
       this.ev(i, 'add_to_cart', { sku: t.dataset.add });
       flush();
-      // The host store adds to its cart (and should put the token in the cart attributes).
+      // The host store adds to its cart, and writes `attributes` on it (the token, and with
+      // consent the consent signal and click ids).
       this.dispatchEvent(
         new CustomEvent('reelcart:add-to-cart', {
           bubbles: true,
           composed: true,
-          detail: { sku: t.dataset.add, quantity: 1, ugc_id: it.id, creator_id: it.creator_id, token: token() },
+          detail: {
+            sku: t.dataset.add,
+            quantity: 1,
+            ugc_id: it.id,
+            creator_id: it.creator_id,
+            token: token(),
+            attributes: cartAttributes(),
+          },
         }),
       );
       this.say('Added to cart');
