@@ -276,10 +276,13 @@ struct Row {
     option_name: String,
     #[serde(default)]
     option_value: String,
+    /// What one unit costs the brand, in `currency` (for margins; never sent to a channel).
+    #[serde(default)]
+    cost: String,
 }
 
 /// The CSV columns (a header row names them; order is free).
-pub const CSV_COLUMNS: [&str; 19] = [
+pub const CSV_COLUMNS: [&str; 20] = [
     "product_id",
     "title",
     "description",
@@ -299,6 +302,7 @@ pub const CSV_COLUMNS: [&str; 19] = [
     "weight_kg",
     "option_name",
     "option_value",
+    "cost",
 ];
 
 fn opt(s: &str) -> Option<String> {
@@ -330,6 +334,18 @@ pub fn from_csv(text: &str) -> Result<Vec<Product>, ImportError> {
                     .map_err(|_| bad(format!("weight_kg `{w}` is not a decimal")))
             })
             .transpose()?;
+        let unit_cost = opt(&r.cost)
+            .map(|c| {
+                Decimal::from_str(&c)
+                    .ok()
+                    .filter(|d| !d.is_sign_negative())
+                    .map(|amount| Money {
+                        amount,
+                        currency: r.currency.trim().to_string(),
+                    })
+                    .ok_or_else(|| bad(format!("cost `{c}` is not a decimal of at least 0")))
+            })
+            .transpose()?;
         let variant = Variant {
             id: r.variant_id.clone(),
             sku: r.sku.trim().to_string(),
@@ -341,7 +357,7 @@ pub fn from_csv(text: &str) -> Result<Vec<Product>, ImportError> {
                 amount,
                 currency: r.currency.trim().to_string(),
             },
-            unit_cost: None,
+            unit_cost,
             compare_at_price: None,
             inventory: r.inventory.unwrap_or(0),
             continue_selling: false,

@@ -456,4 +456,19 @@ fn json_lines_and_csv_imports() {
     let bad = "product_id,title,link,variant_id,sku,price,currency\np1,T,https://x,v1,S,nine,USD\n";
     let err = import::from_csv(bad).unwrap_err();
     assert!(err.to_string().starts_with("line 2:"), "{err}");
+    // A unit cost, in the row's currency; a bad one names its line.
+    let costed = "product_id,title,link,variant_id,sku,price,currency,cost\np1,T,https://x,v1,S,19.90,USD,7.125\np1,T,https://x,v2,L,19.90,USD,\n";
+    let ps = import::from_csv(costed).unwrap();
+    let cost = ps[0].variants[0].unit_cost.clone().unwrap();
+    assert_eq!(
+        (cost.amount.to_string(), cost.currency.as_str()),
+        ("7.125".into(), "USD")
+    );
+    assert_eq!(cost.hundredths_times(2), 1425);
+    assert!(ps[0].variants[1].unit_cost.is_none());
+    let err = import::from_csv(
+        "product_id,title,link,variant_id,sku,price,currency,cost\np1,T,https://x,v1,S,1,USD,-2\n",
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("cost"), "{err}");
 }
