@@ -4,7 +4,6 @@
 
 use super::*;
 use aws_lambda_events::sqs::SqsEvent;
-use aws_lambda_events::sqs::SqsMessage;
 use reelcart_domain::FixedClock;
 use reelcart_domain::attribution::CreatorCode;
 use reelcart_domain::content::{MediaType, Source, Status, UgcItem};
@@ -134,18 +133,7 @@ async fn add_code(c: &Test, code: &str, creator: &str, campaign: Option<&str>) {
 }
 
 fn sqs(bodies: Vec<String>) -> SqsEvent {
-    let mut e = SqsEvent::default();
-    e.records = bodies
-        .into_iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let mut m = SqsMessage::default();
-            m.message_id = Some(format!("m{i}"));
-            m.body = Some(b);
-            m
-        })
-        .collect();
-    e
+    reelcart_lambda::testing::sqs_batch(bodies)
 }
 
 fn order_event(topic: &str, data: Value) -> String {

@@ -46,6 +46,17 @@ fn token(t: &Option<SecretString>) -> Option<&str> {
         .filter(|t| !t.trim().is_empty())
 }
 
+/// A platform's pixel and token, or [`SendError::NotConfigured`].
+fn credentials<'a>(
+    pixel: &'a str,
+    t: &'a Option<SecretString>,
+) -> Result<(&'a str, &'a str), SendError> {
+    match token(t) {
+        Some(token) if !pixel.is_empty() => Ok((pixel, token)),
+        _ => Err(SendError::NotConfigured),
+    }
+}
+
 impl Pixels {
     /// Read the secret's JSON (its parse error never echoes a value).
     pub fn parse(json: &str) -> Result<Self, String> {
@@ -55,10 +66,10 @@ impl Pixels {
     /// The platforms configured (a pixel and a token each).
     pub fn configured(&self) -> Vec<AdPlatform> {
         let mut out = Vec::new();
-        if !self.meta_pixel_id.is_empty() && token(&self.meta_access_token).is_some() {
+        if credentials(&self.meta_pixel_id, &self.meta_access_token).is_ok() {
             out.push(AdPlatform::Meta);
         }
-        if !self.tiktok_pixel_code.is_empty() && token(&self.tiktok_access_token).is_some() {
+        if credentials(&self.tiktok_pixel_code, &self.tiktok_access_token).is_ok() {
             out.push(AdPlatform::Tiktok);
         }
         out
@@ -108,15 +119,8 @@ impl HttpAdApi {
     }
 
     async fn meta(&self, event: &Value) -> Result<(), SendError> {
-        let (pixel, Some(token)) = (
-            &self.pixels.meta_pixel_id,
-            token(&self.pixels.meta_access_token),
-        ) else {
-            return Err(SendError::NotConfigured);
-        };
-        if pixel.is_empty() {
-            return Err(SendError::NotConfigured);
-        }
+        let (pixel, token) =
+            credentials(&self.pixels.meta_pixel_id, &self.pixels.meta_access_token)?;
         let mut body = json!({ "data": [event], "access_token": token });
         if let Some(code) = &self.pixels.meta_test_event_code {
             body["test_event_code"] = json!(code);
@@ -150,15 +154,10 @@ impl HttpAdApi {
     }
 
     async fn tiktok(&self, event: &Value) -> Result<(), SendError> {
-        let (pixel, Some(token)) = (
+        let (pixel, token) = credentials(
             &self.pixels.tiktok_pixel_code,
-            token(&self.pixels.tiktok_access_token),
-        ) else {
-            return Err(SendError::NotConfigured);
-        };
-        if pixel.is_empty() {
-            return Err(SendError::NotConfigured);
-        }
+            &self.pixels.tiktok_access_token,
+        )?;
         let mut body = json!({ "event_source": "web", "event_source_id": pixel, "data": [event] });
         if let Some(code) = &self.pixels.tiktok_test_event_code {
             body["test_event_code"] = json!(code);

@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
-use aws_lambda_events::sqs::SqsMessage;
 use reelcart_domain::FixedClock;
 use reelcart_domain::attribution::conversions::{Item, Purchase, Shopper};
 use std::sync::Mutex;
@@ -54,18 +53,7 @@ fn purchase(at: i64) -> Purchase {
 }
 
 fn batch(messages: Vec<String>) -> SqsEvent {
-    let mut e = SqsEvent::default();
-    e.records = messages
-        .into_iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let mut m = SqsMessage::default();
-            m.message_id = Some(format!("m{i}"));
-            m.body = Some(b);
-            m
-        })
-        .collect();
-    e
+    reelcart_lambda::testing::sqs_batch(messages)
 }
 
 fn message(platform: AdPlatform, at: i64) -> String {

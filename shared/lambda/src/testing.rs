@@ -185,3 +185,20 @@ pub async fn undocumented<A: crate::router::HttpApi>(api: &std::sync::Arc<A>) ->
     }
     out
 }
+
+/// An SQS batch of `bodies`, with message ids `m0`, `m1`, … (what a queue's event source hands a
+/// function).
+pub fn sqs_batch(bodies: Vec<String>) -> aws_lambda_events::sqs::SqsEvent {
+    let mut e = aws_lambda_events::sqs::SqsEvent::default();
+    e.records = bodies
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let mut m = aws_lambda_events::sqs::SqsMessage::default();
+            m.message_id = Some(format!("m{i}"));
+            m.body = Some(b);
+            m
+        })
+        .collect();
+    e
+}
