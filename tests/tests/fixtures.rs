@@ -82,6 +82,8 @@ struct Sources {
     /// Each schedule's `Input`, if it has one.
     schedules: Vec<Option<String>>,
     eventbridge_rules: bool,
+    /// A user pool names the function as one of its Lambda triggers.
+    cognito_trigger: bool,
 }
 
 /// Each function of the template by the binary (= crate directory) it runs.
@@ -120,6 +122,17 @@ fn template_functions() -> Vec<(String, Sources)> {
                 }
             }
         }
+        s.cognito_trigger =
+            template
+                .of_kind("AWS::Cognito::UserPool")
+                .into_iter()
+                .any(|(_, pool)| {
+                    pool.properties["LambdaConfig"]
+                        .as_mapping()
+                        .into_iter()
+                        .flatten()
+                        .any(|(_, v)| format!("{v:?}").contains(&format!("{id}.Arn")))
+                });
         out.push((binary, s));
     }
     out
@@ -180,6 +193,10 @@ fn mismatch(event: &Value, sources: &Sources) -> Option<String> {
             .iter()
             .any(|r| r["eventSource"] != "aws:sqs")
             .then(|| "a record whose eventSource is not aws:sqs".into());
+    }
+    if event.get("triggerSource").is_some() && event.get("userPoolId").is_some() {
+        return (!sources.cognito_trigger)
+            .then(|| "a Cognito trigger event, but no user pool triggers the function".into());
     }
     if event["detail-type"] == "Scheduled Event" {
         return (!sources.schedules.iter().any(Option::is_none))

@@ -329,6 +329,10 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
             );
             h.http = http(c, |c, req| async move { c.handle_http(req).await });
         }
+        // The user pool's trigger: Cognito invokes it, so the stack gives it no event source.
+        "identity-triggers" => {
+            identity_triggers::from_aws(&v, sdk)?;
+        }
         "shop-orders" => {
             let handler = Arc::new(shop_orders::from_aws(&v, sdk, clock).await?);
             h.sqs = sqs(handler, |s, event| async move { s.handle(event).await });
