@@ -4,9 +4,10 @@
 //! API JWT authorizer validates them against the issuer's JWKS before a function runs, handing the
 //! function the claims as strings. Locally this module does both halves: an RSA key made at start,
 //! its JWKS at `/_local/idp/jwks.json`, tokens for any subject and groups at
-//! `POST /_local/idp/token` (loopback only — a development convenience, there is no login), and
-//! validation of `Authorization` on every route the template puts behind an authorizer. Functions
-//! see the same request context either way.
+//! `POST /_local/idp/token` (loopback only — a development shortcut; the sign-in path is
+//! [`crate::oauth`], Cognito's protocol), and validation of `Authorization` on every route the
+//! template puts behind an authorizer: signature, issuer, expiry, and the audience (`aud`, or an
+//! access token's `client_id`). Functions see the same request context either way.
 
 use anyhow::{Result, anyhow};
 use aws_lc_rs::rand::SystemRandom;
@@ -31,6 +32,9 @@ pub struct Idp {
     decoding: Arc<DecodingKey>,
     modulus: Vec<u8>,
     exponent: Vec<u8>,
+    /// The app clients whose tokens the authorizer takes (`aud` of ID tokens, `client_id` of
+    /// access tokens), as the template's `JwtConfiguration.Audience`.
+    audiences: Arc<Vec<String>>,
 }
 
 impl std::fmt::Debug for Idp {
@@ -56,22 +60,20 @@ impl Idp {
             decoding: Arc::new(decoding),
             modulus: public.n,
             exponent: public.e,
+            audiences: Arc::new(vec![AUDIENCE.to_string()]),
         })
     }
 
-    /// A signed token for `sub` in `groups`, valid for `ttl_secs`.
-    pub fn issue(&self, sub: &str, groups: &[String], ttl_secs: i64) -> Result<String> {
-        let now = reelcart_domain::SystemClock.now_unix();
+    /// The same issuer, also taking tokens of `clients` (the consoles' app clients).
+    pub fn with_clients(mut self, clients: &[&str]) -> Self {
+        let mut list = vec![AUDIENCE.to_string()];
+        list.extend(clients.iter().map(|c| c.to_string()));
+        self.audiences = Arc::new(list);
+        self
+    }
+
+    fn sign(&self, claims: &Value) -> Result<String> {
         let header = json!({"alg": "RS256", "typ": "JWT", "kid": self.kid});
-        let claims = json!({
-            "iss": self.issuer,
-            "sub": sub,
-            "aud": AUDIENCE,
-            "iat": now,
-            "exp": now + ttl_secs,
-            "token_use": "id",
-            "cognito:groups": groups,
-        });
         let signing_input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header.to_string()),
@@ -89,6 +91,44 @@ impl Idp {
         Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig)))
     }
 
+    /// The access and ID tokens Cognito issues a user of `client_id` (spec §15.3): the access
+    /// token names its client in `client_id` (no `aud`), the ID token in `aud`.
+    pub fn issue_pair(
+        &self,
+        sub: &str,
+        email: &str,
+        groups: &[String],
+        client_id: &str,
+        ttl_secs: i64,
+    ) -> Result<(String, String)> {
+        let now = reelcart_domain::SystemClock.now_unix();
+        let access = json!({
+            "iss": self.issuer, "sub": sub, "client_id": client_id, "token_use": "access",
+            "scope": "openid email profile", "auth_time": now, "iat": now, "exp": now + ttl_secs,
+            "username": sub, "cognito:groups": groups,
+        });
+        let id = json!({
+            "iss": self.issuer, "sub": sub, "aud": client_id, "token_use": "id", "email": email,
+            "email_verified": true, "auth_time": now, "iat": now, "exp": now + ttl_secs,
+            "cognito:username": sub, "cognito:groups": groups,
+        });
+        Ok((self.sign(&access)?, self.sign(&id)?))
+    }
+
+    /// A signed token for `sub` in `groups`, valid for `ttl_secs`.
+    pub fn issue(&self, sub: &str, groups: &[String], ttl_secs: i64) -> Result<String> {
+        let now = reelcart_domain::SystemClock.now_unix();
+        self.sign(&json!({
+            "iss": self.issuer,
+            "sub": sub,
+            "aud": AUDIENCE,
+            "iat": now,
+            "exp": now + ttl_secs,
+            "token_use": "id",
+            "cognito:groups": groups,
+        }))
+    }
+
     /// The issuer's public keys, as `/.well-known/jwks.json` serves them.
     pub fn jwks(&self) -> Value {
         json!({"keys": [{
@@ -102,16 +142,25 @@ impl Idp {
     }
 
     /// What API Gateway's JWT authorizer does with the `Authorization` header: the token (with or
-    /// without `Bearer `) must be RS256 under this issuer's key, for this audience, unexpired.
+    /// without `Bearer `) must be RS256 under this issuer's key, unexpired, and its `aud` — or,
+    /// without one, its `client_id` (an access token) — one of the audiences.
     /// The claims as the function receives them (strings; arrays as `[a b]`), or `None` (401).
     pub fn authorize(&self, authorization: Option<&str>) -> Option<HashMap<String, String>> {
         let token = authorization?.trim();
         let token = token.strip_prefix("Bearer ").unwrap_or(token).trim();
         let mut v = Validation::new(Algorithm::RS256);
         v.set_issuer(&[&self.issuer]);
-        v.set_audience(&[AUDIENCE]);
+        v.validate_aud = false;
         v.leeway = 0;
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.decoding, &v).ok()?;
+        let audience = data
+            .claims
+            .get("aud")
+            .or_else(|| data.claims.get("client_id"))?
+            .as_str()?;
+        if !self.audiences.iter().any(|a| a == audience) {
+            return None;
+        }
         Some(
             data.claims
                 .into_iter()

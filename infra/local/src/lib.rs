@@ -17,6 +17,7 @@ pub const LOCAL_META_CATALOG: &str = "local-catalog";
 /// The hashtag the local brand collects (the `UgcHashtags` parameter in AWS).
 pub const LOCAL_UGC_HASHTAGS: &str = "acmestyle";
 pub mod idp;
+pub mod oauth;
 pub mod provision;
 pub mod pump;
 pub mod schedule;
@@ -199,7 +200,25 @@ impl Stack {
         );
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
-        let idp = idp::Idp::new(format!("http://{addr}/_local/idp"))?;
+        // The consoles' app clients, as the template's `ConsoleClient` and `PortalClient`: the
+        // stack's managed-login stand-in signs users in to them, and the authorizer takes their
+        // tokens.
+        let idp = idp::Idp::new(format!("http://{addr}/_local/idp"))?
+            .with_clients(&[oauth::CONSOLE_CLIENT, oauth::PORTAL_CLIENT]);
+        let login = oauth::Server::new(
+            idp.clone(),
+            vec![
+                oauth::Client {
+                    id: oauth::CONSOLE_CLIENT.into(),
+                    redirect_uris: vec![format!("http://{addr}/web/console/index.html")],
+                },
+                oauth::Client {
+                    id: oauth::PORTAL_CLIENT.into(),
+                    redirect_uris: vec![format!("http://{addr}/web/portal/index.html")],
+                },
+            ],
+            true,
+        );
         let cdn_bucket = template
             .of_kind("AWS::CloudFront::Distribution")
             .filter_map(|(id, _)| names.resources.get(id)?.attributes.get("OriginBucket"))
@@ -210,6 +229,7 @@ impl Stack {
         });
         let mut routes = Routes {
             idp: Some(idp.clone()),
+            login: Some(login),
             cdn: cdn_bucket.map(|b| (clients.s3.clone(), b)),
             catalog,
             web: Some(default_web_dir()),

@@ -29,6 +29,8 @@ pub struct Route {
 pub struct Routes {
     pub http: Vec<Route>,
     pub idp: Option<Idp>,
+    /// The managed-login stand-in (`/_local/idp/oauth2/…`).
+    pub login: Option<crate::oauth::Server>,
     pub schedules: BTreeMap<String, (ScheduleFn, Option<String>)>,
     /// The CDN's origin bucket, served at `/_local/cdn/{key}` as CloudFront serves it.
     pub cdn: Option<(aws_sdk_s3::Client, String)>,
@@ -60,6 +62,11 @@ impl std::fmt::Debug for Routes {
 }
 
 pub fn router(routes: Arc<Routes>) -> Router {
+    let login = routes
+        .login
+        .clone()
+        .map(crate::oauth::routes)
+        .unwrap_or_default();
     Router::new()
         .route(
             "/healthz",
@@ -78,6 +85,7 @@ pub fn router(routes: Arc<Routes>) -> Router {
         )
         .fallback(dispatch)
         .with_state(routes)
+        .merge(login)
 }
 
 /// The demo store's product `sku` from the catalog: title, description, price and picture.
