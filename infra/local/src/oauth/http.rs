@@ -68,7 +68,8 @@ fn esc(s: &str) -> String {
 }
 
 impl AuthRequest {
-    fn hidden(&self) -> String {
+    /// The request's parameters, in the order Cognito's documentation lists them.
+    fn pairs(&self) -> [(&'static str, &String); 7] {
         [
             ("response_type", &self.response_type),
             ("client_id", &self.client_id),
@@ -78,21 +79,17 @@ impl AuthRequest {
             ("code_challenge", &self.code_challenge),
             ("code_challenge_method", &self.code_challenge_method),
         ]
-        .iter()
-        .map(|(k, v)| format!(r#"<input type="hidden" name="{k}" value="{}">"#, esc(v)))
-        .collect()
+    }
+
+    fn hidden(&self) -> String {
+        self.pairs()
+            .iter()
+            .map(|(k, v)| format!(r#"<input type="hidden" name="{k}" value="{}">"#, esc(v)))
+            .collect()
     }
 
     fn query(&self) -> String {
-        encode([
-            ("response_type", &self.response_type),
-            ("client_id", &self.client_id),
-            ("redirect_uri", &self.redirect_uri),
-            ("state", &self.state),
-            ("scope", &self.scope),
-            ("code_challenge", &self.code_challenge),
-            ("code_challenge_method", &self.code_challenge_method),
-        ])
+        encode(self.pairs())
     }
 
     /// What is wrong with the request (Cognito's `invalid_request`), if anything.
@@ -153,22 +150,14 @@ struct Credentials {
     password: String,
     #[serde(default)]
     code: String,
+    /// The authorization request, carried through the pages.
     #[serde(flatten)]
-    request: HashMap<String, String>,
+    request: AuthRequest,
 }
 
 impl Credentials {
     fn request(&self) -> AuthRequest {
-        let get = |k: &str| self.request.get(k).cloned().unwrap_or_default();
-        AuthRequest {
-            response_type: get("response_type"),
-            client_id: get("client_id"),
-            redirect_uri: get("redirect_uri"),
-            state: get("state"),
-            scope: get("scope"),
-            code_challenge: get("code_challenge"),
-            code_challenge_method: get("code_challenge_method"),
-        }
+        self.request.clone()
     }
 }
 
