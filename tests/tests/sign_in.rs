@@ -215,4 +215,76 @@ async fn a_creator_signs_up_confirms_signs_in_refreshes_and_signs_out() {
         gone.json::<Value>().await.unwrap()["error"],
         "invalid_grant"
     );
+
+    // The portal's runtime configuration names the same endpoints and its client.
+    let config: Value = http
+        .get(format!("{base}/web/portal/config.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            config["client_id"].as_str(),
+            config["redirect_uri"].as_str()
+        ),
+        (Some("reelcart-portal"), Some(portal.as_str()))
+    );
+    assert_eq!(config["token"], format!("{base}/_local/idp/oauth2/token"));
+    assert_eq!(config["api"], base);
+    // An invited moderator signs in through the same page; their token opens moderation routes.
+    let r = http.post(format!("{base}/_local/idp/users"))
+        .json(&json!({"email": "mod@brand.example", "password": "a-long-moderator-pass", "groups": ["moderator"]}))
+        .send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let console = format!("{base}/web/console/index.html");
+    let r = http
+        .post(format!("{base}/_local/idp/login"))
+        .form(&[
+            ("email", "mod@brand.example"),
+            ("password", "a-long-moderator-pass"),
+            ("response_type", "code"),
+            ("client_id", "reelcart-console"),
+            ("redirect_uri", console.as_str()),
+            ("state", "m"),
+            ("code_challenge_method", "S256"),
+            ("code_challenge", challenge.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 302);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    let code = location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    let tokens: Value = http
+        .post(format!("{base}/_local/idp/oauth2/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "reelcart-console"),
+            ("code", &code),
+            ("redirect_uri", &console),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let r = http
+        .get(format!("{base}/v1/moderation/items"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
 }

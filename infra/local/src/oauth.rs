@@ -148,6 +148,25 @@ impl Server {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// A console's runtime configuration (`config.json` beside its page): where to send the
+    /// user to sign in, where to trade a code for tokens, and its client — the same document a
+    /// deployment writes for the hosted consoles, with Cognito's `/oauth2/…` and `/logout` URLs.
+    pub fn console_config(&self, api: &str, client_id: &str) -> Option<Value> {
+        let client = self.clients.iter().find(|c| c.id == client_id)?;
+        let base = self.idp.issuer.clone();
+        Some(json!({
+            "api": api,
+            "issuer": base,
+            "authorize": format!("{base}/oauth2/authorize"),
+            "token": format!("{base}/oauth2/token"),
+            "revoke": format!("{base}/oauth2/revoke"),
+            "logout": format!("{base}/logout"),
+            "client_id": client.id,
+            "redirect_uri": client.redirect_uris.first(),
+            "scope": "openid email profile",
+        }))
+    }
+
     /// Is `redirect_uri` registered for `client_id`?
     pub fn registered(&self, client_id: &str, redirect_uri: &str) -> bool {
         self.clients

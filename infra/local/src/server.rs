@@ -78,6 +78,14 @@ pub fn router(routes: Arc<Routes>) -> Router {
         .route("/_local/schedules/{name}", post(fire_schedule))
         .route("/_local/cdn/{*key}", get(cdn).head(cdn))
         .route("/web/demo/products/{sku}", get(demo_product))
+        .route(
+            "/web/console/config.json",
+            get(|s, h| console_config(s, crate::oauth::CONSOLE_CLIENT, h)),
+        )
+        .route(
+            "/web/portal/config.json",
+            get(|s, h| console_config(s, crate::oauth::PORTAL_CLIENT, h)),
+        )
         .route("/web/{*path}", get(web))
         .route(
             "/",
@@ -212,6 +220,34 @@ async fn issue_token(
         }))
         .into_response(),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "idp", &e.to_string()),
+    }
+}
+
+/// A console's runtime configuration (`/web/console/config.json`, `/web/portal/config.json`), as
+/// a deployment generates it for the hosted consoles: the API, the sign-in endpoints, its client.
+async fn console_config(
+    State(routes): State<Arc<Routes>>,
+    client: &str,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    match routes
+        .login
+        .as_ref()
+        .and_then(|l| l.console_config(&format!("http://{host}"), client))
+    {
+        Some(config) => {
+            let mut r = axum::Json(config).into_response();
+            r.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            r
+        }
+        None => error(StatusCode::NOT_FOUND, "not_found", "no sign-in configured"),
     }
 }
 

@@ -20,6 +20,7 @@ pub fn routes(server: Server) -> Router {
         .route("/_local/idp/oauth2/revoke", post(revoke))
         .route("/_local/idp/logout", get(logout))
         .route("/_local/idp/mailbox", get(mailbox))
+        .route("/_local/idp/users", post(invite))
         .with_state(server)
 }
 
@@ -308,4 +309,29 @@ async fn mailbox(
     Query(q): Query<MailboxQuery>,
 ) -> Json<serde_json::Value> {
     Json(json!({ "codes": s.mailbox(&q.email) }))
+}
+
+#[derive(Deserialize)]
+struct Invite {
+    email: String,
+    password: String,
+    #[serde(default)]
+    groups: Vec<String>,
+    #[serde(default)]
+    totp: bool,
+}
+
+/// An invited user (what `aws cognito-idp admin-create-user` and `admin-add-user-to-group` do in
+/// AWS), for tests and the demo: `{"email", "password", "groups", "totp"}` → `{"sub"}`.
+async fn invite(State(s): State<Server>, Json(i): Json<Invite>) -> Response {
+    if !i.email.contains('@') || i.password.len() < 12 {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "an email address and a password of at least 12 characters"})),
+        )
+            .into_response();
+    }
+    let groups: Vec<&str> = i.groups.iter().map(String::as_str).collect();
+    let sub = s.invite(&i.email, &i.password, &groups, i.totp);
+    (StatusCode::CREATED, Json(json!({ "sub": sub }))).into_response()
 }
