@@ -93,10 +93,13 @@ impl std::fmt::Debug for Server {
     }
 }
 
+/// 256 random bits, hex (codes, refresh tokens).
 fn random() -> String {
-    let mut b = [0u8; 24];
-    aws_lc_rs::rand::fill(&mut b).unwrap_or_default();
-    hex::encode(b)
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 fn hash(salt: &str, password: &str) -> String {
