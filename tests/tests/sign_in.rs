@@ -23,6 +23,41 @@ fn hidden(html: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The `code` of a sign-in's redirect.
+fn code_of(location: &str) -> String {
+    location
+        .split("code=")
+        .nth(1)
+        .and_then(|rest| rest.split('&').next())
+        .unwrap_or_else(|| panic!("no code in {location}"))
+        .to_string()
+}
+
+/// `grant_type=authorization_code` at the token endpoint, as a console's browser sends it.
+async fn exchange(
+    http: &reqwest::Client,
+    base: &str,
+    client_id: &str,
+    code: &str,
+    redirect_uri: &str,
+    verifier: &str,
+) -> Value {
+    http.post(format!("{base}/_local/idp/oauth2/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_creator_signs_up_confirms_signs_in_refreshes_and_signs_out() {
     let stack = start_stack().await;
@@ -116,31 +151,10 @@ async fn a_creator_signs_up_confirms_signs_in_refreshes_and_signs_out() {
         location.starts_with(&portal) && location.ends_with("&state=s-123"),
         "{location}"
     );
-    let code = location
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_string();
+    let code = code_of(&location);
 
     // The token endpoint, as the portal's browser calls it.
-    let tokens: Value = http
-        .post(format!("{base}/_local/idp/oauth2/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", "reelcart-portal"),
-            ("code", &code),
-            ("redirect_uri", &portal),
-            ("code_verifier", verifier),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tokens = exchange(&http, &base, "reelcart-portal", &code, &portal, verifier).await;
     let access = tokens["access_token"].as_str().unwrap().to_string();
     // The API takes the access token: the new creator onboards; moderation routes refuse them.
     let r = http
@@ -256,30 +270,8 @@ async fn a_creator_signs_up_confirms_signs_in_refreshes_and_signs_out() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 302);
-    let location = r.headers()["location"].to_str().unwrap().to_string();
-    let code = location
-        .split("code=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_string();
-    let tokens: Value = http
-        .post(format!("{base}/_local/idp/oauth2/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", "reelcart-console"),
-            ("code", &code),
-            ("redirect_uri", &console),
-            ("code_verifier", verifier),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let code = code_of(r.headers()["location"].to_str().unwrap());
+    let tokens = exchange(&http, &base, "reelcart-console", &code, &console, verifier).await;
     let r = http
         .get(format!("{base}/v1/moderation/items"))
         .bearer_auth(tokens["access_token"].as_str().unwrap())
