@@ -23,6 +23,20 @@ fn hidden(html: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// POST `fields` as a form to the stack's `path`, not following redirects.
+async fn post_form(
+    http: &reqwest::Client,
+    base: &str,
+    path: &str,
+    fields: &[(String, String)],
+) -> reqwest::Response {
+    http.post(format!("{base}{path}"))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The `code` of a sign-in's redirect.
 fn code_of(location: &str) -> String {
     location
@@ -97,12 +111,7 @@ async fn a_creator_signs_up_confirms_signs_in_refreshes_and_signs_out() {
     let mut fields = form.clone();
     fields.push(("email".into(), "new.creator@example.com".into()));
     fields.push(("password".into(), "a-long-enough-password".into()));
-    let r = http
-        .post(format!("{base}/_local/idp/signup"))
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
+    let r = post_form(&http, &base, "/_local/idp/signup", &fields).await;
     assert_eq!(r.status().as_u16(), 200);
     let confirm_form = hidden(&r.text().await.unwrap());
     let mail: Value = http
@@ -118,33 +127,18 @@ async fn a_creator_signs_up_confirms_signs_in_refreshes_and_signs_out() {
     let code = mail["codes"][0].as_str().unwrap().to_string();
     let mut fields = confirm_form.clone();
     fields.push(("code".into(), code));
-    let r = http
-        .post(format!("{base}/_local/idp/confirm"))
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
+    let r = post_form(&http, &base, "/_local/idp/confirm", &fields).await;
     assert_eq!(r.status().as_u16(), 302, "on to sign in");
 
     // Sign in: back to the portal with a code and the state.
     let mut fields = form.clone();
     fields.push(("email".into(), "new.creator@example.com".into()));
     fields.push(("password".into(), "wrong-password-here".into()));
-    let r = http
-        .post(format!("{base}/_local/idp/login"))
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
+    let r = post_form(&http, &base, "/_local/idp/login", &fields).await;
     assert_eq!(r.status().as_u16(), 401);
     fields.pop();
     fields.push(("password".into(), "a-long-enough-password".into()));
-    let r = http
-        .post(format!("{base}/_local/idp/login"))
-        .form(&fields)
-        .send()
-        .await
-        .unwrap();
+    let r = post_form(&http, &base, "/_local/idp/login", &fields).await;
     assert_eq!(r.status().as_u16(), 302);
     let location = r.headers()["location"].to_str().unwrap().to_string();
     assert!(

@@ -137,45 +137,27 @@ async fn a_creator_signs_up_confirms_with_the_emailed_code_and_signs_in_as_a_cre
 async fn an_admin_without_totp_is_not_an_admin_until_they_set_it_up() {
     let (verifier, challenge) = pkce();
     let s = server(true);
-    s.invite(
-        "ops@brand.example",
-        "a-long-password-2",
-        &["admin", "moderator"],
-        false,
-    );
-    let code = s
-        .sign_in(
-            "ops@brand.example",
-            "a-long-password-2",
-            CONSOLE,
-            REDIRECT,
-            &challenge,
-        )
-        .unwrap();
-    let t = s
-        .exchange(CONSOLE, &code, REDIRECT, &verifier)
-        .await
-        .unwrap();
+    // The groups an invited user's access token says, once signed in.
+    let groups = |email: &'static str, groups: &'static [&'static str], totp: bool| {
+        let (s, verifier, challenge) = (&s, &verifier, &challenge);
+        async move {
+            s.invite(email, "a-long-password-2", groups, totp);
+            let code = s
+                .sign_in(email, "a-long-password-2", CONSOLE, REDIRECT, challenge)
+                .unwrap();
+            let t = s
+                .exchange(CONSOLE, &code, REDIRECT, verifier)
+                .await
+                .unwrap();
+            claims(s, t["access_token"].as_str().unwrap())["cognito:groups"].clone()
+        }
+    };
     assert_eq!(
-        claims(&s, t["access_token"].as_str().unwrap())["cognito:groups"],
+        groups("ops@brand.example", &["admin", "moderator"], false).await,
         "[moderator]"
     );
-    s.invite("boss@brand.example", "a-long-password-3", &["admin"], true);
-    let code = s
-        .sign_in(
-            "boss@brand.example",
-            "a-long-password-3",
-            CONSOLE,
-            REDIRECT,
-            &challenge,
-        )
-        .unwrap();
-    let t = s
-        .exchange(CONSOLE, &code, REDIRECT, &verifier)
-        .await
-        .unwrap();
     assert_eq!(
-        claims(&s, t["access_token"].as_str().unwrap())["cognito:groups"],
+        groups("boss@brand.example", &["admin"], true).await,
         "[admin]"
     );
 }
