@@ -62,7 +62,8 @@ async fn a_creator_and_a_moderator_take_a_video_from_upload_to_orders() {
         .await
         .unwrap();
     let sku = "TEE-00001";
-    let creator = "cr_web";
+    // A new address each run: the creator signs themselves up with it.
+    let email = format!("creator-{}@example.com", now());
     let shots = web.join("test-results/consoles");
     let shots_arg = shots.to_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -77,13 +78,14 @@ async fn a_creator_and_a_moderator_take_a_video_from_upload_to_orders() {
         &[
             "signup",
             &base,
-            creator,
+            &email,
             sku,
             clip.to_str().unwrap(),
             shots_arg,
         ],
     )
     .await;
+    let creator = signup["creator"].as_str().unwrap().to_string();
     let item_id = signup["item_id"].as_str().unwrap().to_string();
     let link_url = signup["link_url"].as_str().unwrap().to_string();
     let code = signup["code"]
@@ -159,7 +161,7 @@ async fn a_creator_and_a_moderator_take_a_video_from_upload_to_orders() {
         let status = shopify_webhook(&http, &stack, "orders/create", &event, &order).await;
         assert_eq!(status, 200);
     }
-    let me = stack.token(creator, &["creator"]).unwrap();
+    let me = stack.token(&creator, &["creator"]).unwrap();
     eventually(Duration::from_secs(30), "both orders credited", || {
         let r = http
             .get(format!("{base}/v1/creators/me/dashboard?days=7"))
@@ -172,7 +174,7 @@ async fn a_creator_and_a_moderator_take_a_video_from_upload_to_orders() {
     .await;
 
     // The creator's dashboard, in the browser.
-    let dash = node("portal.mjs", &["dashboard", &base, creator, shots_arg]).await;
+    let dash = node("portal.mjs", &["dashboard", &base, &email, shots_arg]).await;
     assert_eq!(dash["submission_status"], "published");
     assert_eq!(dash["request_status"], "approved", "{dash}");
     assert!(
@@ -190,4 +192,87 @@ async fn a_creator_and_a_moderator_take_a_video_from_upload_to_orders() {
         .map(|o| o["screenshots"].as_array().map_or(0, Vec::len))
         .sum::<usize>();
     assert!(shots_taken >= 8, "screenshots: {shots_taken}");
+}
+
+/// Sessions in the console, in the browser: an invited moderator follows a link to an item, signs
+/// in and approves it; their 12-second token is refreshed in the background (the API refuses the
+/// old one by then); sign-out revokes the refresh token; a refresh token revoked elsewhere ends
+/// the session with a message; a creator gets a page that says the console is not for them, and
+/// the moderation API refuses their token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_sessions_refresh_silently_end_clearly_and_keep_creators_out() {
+    use reelcart_aws::DynamoContent;
+    use reelcart_domain::content::{MediaType, Source, UgcItem};
+    use reelcart_ports::ItemStore;
+    let web = web_dir();
+    let stack = start_stack().await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.emulator.sdk);
+    let content = DynamoContent::new(dynamo, stack.physical("ContentTable").unwrap());
+    let item = UgcItem::new(
+        Source::InstagramHashtag,
+        "session-e2e",
+        MediaType::Video,
+        "wearing it every day #acme",
+        now() - 60,
+    );
+    assert!(content.create_item(&item).await.unwrap());
+    let shots = web.join("test-results/sessions");
+    let out = node(
+        "session.mjs",
+        &[&stack.url(), &item.id, shots.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(out["landed_on_item"], true, "{out}");
+    assert_eq!(out["approved"], true, "{out}");
+    assert_eq!(
+        out["admin_tabs_visible"], 0,
+        "a moderator sees no admin tabs"
+    );
+    assert_eq!(
+        out["address_has_code"], false,
+        "the code left the address bar"
+    );
+    assert!(
+        out["whoami"].as_str().unwrap().contains("moderator"),
+        "{out}"
+    );
+    // Silent refresh: the first token had expired (the API said 401), the console had a new one
+    // from a refresh grant and never showed the sign-in.
+    assert_eq!(out["first_token_after_expiry"], 401, "{out}");
+    assert_eq!(out["refreshed"], true, "{out}");
+    assert!(out["refresh_grants"].as_u64().unwrap() >= 1, "{out}");
+    assert_eq!(out["signin_shown_after_refresh"], 0, "{out}");
+    assert_eq!(out["second_token_status"], 200, "{out}");
+    // Sign-out: nothing kept, the refresh token refused.
+    assert_eq!(out["tokens_after_signout"], Value::Null, "{out}");
+    assert_eq!(
+        out["refresh_after_signout"],
+        json!({"status": 400, "error": "invalid_grant"})
+    );
+    // A refresh token revoked elsewhere: a message, and the sign-in.
+    assert!(
+        out["ended_message"]
+            .as_str()
+            .unwrap()
+            .contains("session has ended"),
+        "{out}"
+    );
+    // A creator: a clear page in the console, 403 from the API.
+    assert!(
+        out["refused_text"]
+            .as_str()
+            .unwrap()
+            .contains("cannot use the moderation console"),
+        "{out}"
+    );
+    assert_eq!(out["tabs_visible_to_creator"], 0, "{out}");
+    assert_eq!(out["creator_on_moderation"]["status"], 403, "{out}");
+    assert!(
+        out["portal_refused_text"]
+            .as_str()
+            .unwrap()
+            .contains("not a creator account"),
+        "{out}"
+    );
+    assert_eq!(out["portal_nav_visible"], 0, "{out}");
 }

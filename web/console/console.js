@@ -1,6 +1,8 @@
 // Reelcart moderation console: a dependency-free ES module. Every API text is put into the page
 // as text nodes (never innerHTML), every URL from the API is checked to be http(s) first.
 
+import { Session, SessionError } from '../auth/session.js';
+
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
@@ -97,22 +99,6 @@ function errorText(e) {
 // ---------------------------------------------------------------------------------------------
 // API
 
-/**
- * The API: `<meta name="reelcart-api">` (set when the console is deployed), else this origin.
- * `?api=` is honoured only while the console itself is served from this machine (development): a
- * link must never be able to send a moderator's token to another server.
- */
-function apiBase() {
-  const pageLocal = ['127.0.0.1', 'localhost', '[::1]'].includes(location.hostname);
-  const candidates = [pageLocal ? new URLSearchParams(location.search).get('api') : null, $('meta[name="reelcart-api"]')?.content];
-  for (const c of candidates) {
-    const u = c && safeUrl(c);
-    if (u) return u.replace(/\/+$/, '');
-  }
-  return '';
-}
-const API = apiBase();
-
 class ApiError extends Error {
   constructor(status, code, message, problems) {
     super(message);
@@ -122,22 +108,11 @@ class ApiError extends Error {
   }
 }
 
-const TOKEN_KEY = 'reelcart_console_token';
-let session = null; // {token, sub, groups, exp}
-
-function decodeJwt(token) {
-  try {
-    const part = token.split('.')[1];
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
-    return JSON.parse(decodeURIComponent(escape(json)));
-  } catch {
-    return null;
-  }
-}
+// Sign-in: authorization code + PKCE against the identity provider `config.json` names.
+const session = new Session('reelcart_console', { onEnd: (message) => showSignIn(message) });
 
 async function api(method, path, body, { raw = false } = {}) {
   const headers = {};
-  if (session) headers.Authorization = `Bearer ${session.token}`;
   let payload;
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -145,13 +120,10 @@ async function api(method, path, body, { raw = false } = {}) {
   }
   let res;
   try {
-    res = await fetch(API + path, { method, headers, body: payload });
+    res = await session.fetch(path, { method, headers, body: payload });
   } catch (e) {
+    if (e instanceof SessionError) throw new ApiError(401, 'unauthorized', e.message);
     throw new ApiError(0, 'network', `The API could not be reached (${e.message})`);
-  }
-  if (res.status === 401 && session) {
-    signOut('Your session ended: sign in again.');
-    throw new ApiError(401, 'unauthorized', 'Not signed in');
   }
   if (!res.ok) {
     let data = null;
@@ -170,33 +142,19 @@ const enc = encodeURIComponent;
 // ---------------------------------------------------------------------------------------------
 // Session
 
-function startSession(token) {
-  const claims = decodeJwt(token) || {};
-  let groups = claims['cognito:groups'] || claims.roles || [];
-  if (typeof groups === 'string') groups = groups.replace(/[[\]]/g, '').split(/[\s,]+/).filter(Boolean);
-  if (claims.exp && claims.exp * 1000 < Date.now()) {
-    alertToast('That token has expired.');
-    return false;
-  }
-  session = { token, sub: claims.sub || claims.username || 'unknown', groups, exp: claims.exp };
-  sessionStorage.setItem(TOKEN_KEY, token);
-  return true;
-}
-const isAdmin = () => !!session?.groups.includes('admin');
+const isAdmin = () => session.groups.includes('admin');
+const isModerator = () => isAdmin() || session.groups.includes('moderator');
 
-let expiryTimer;
+/** The signed-in console: tabs this role may use (admins' screens only for admins). */
 function showApp() {
   $('#signin').hidden = true;
+  $('#refused').hidden = true;
   $('#who').hidden = false;
+  const role = isAdmin() ? 'admin' : isModerator() ? 'moderator' : 'no console role';
+  $('#whoami').textContent = `${session.name} · ${role}`;
+  if (!isModerator()) return showRefused();
+  for (const t of document.querySelectorAll('[role=tab][data-admin]')) t.hidden = !isAdmin();
   $('[data-testid="tabs"]').hidden = false;
-  const role = isAdmin() ? 'admin' : session.groups.includes('moderator') ? 'moderator' : session.groups.join(', ') || 'no role';
-  $('#whoami').textContent = `${session.sub} · ${role}`;
-  $('#whoami').title = session.exp ? `Token expires ${fmtTime(session.exp)}` : '';
-  clearTimeout(expiryTimer);
-  if (session.exp) {
-    const ms = session.exp * 1000 - Date.now();
-    if (ms < 2 ** 31) expiryTimer = setTimeout(() => signOut('Your session expired: sign in again.'), Math.max(0, ms));
-  }
   const m = /^#item=(.+)$/.exec(location.hash);
   selectTab('queue');
   loadQueue(true);
@@ -211,11 +169,18 @@ function showApp() {
   }
 }
 
-function signOut(message) {
-  if (session && location.hash) history.replaceState(null, '', location.pathname + location.search);
-  session = null;
-  sessionStorage.removeItem(TOKEN_KEY);
-  clearTimeout(expiryTimer);
+/** Signed in, but not as a moderator or admin (a creator, say): a page that says so. */
+function showRefused() {
+  $('[data-testid="tabs"]').hidden = true;
+  for (const p of document.querySelectorAll('[role=tabpanel]')) p.hidden = true;
+  $('#refused-who').textContent = session.name;
+  $('#refused').hidden = false;
+  $('#refused-h').focus();
+}
+
+/** Forget this page's state and show the sign-in, with a message when one is due. */
+function showSignIn(message) {
+  // A link's `#item=` stays: signing in comes back to it.
   destroyPlayer();
   state.items = [];
   state.selected.clear();
@@ -224,35 +189,27 @@ function signOut(message) {
   for (const p of document.querySelectorAll('[role=tabpanel]')) p.hidden = true;
   $('[data-testid="tabs"]').hidden = true;
   $('#who').hidden = true;
+  $('#refused').hidden = true;
   $('#signin').hidden = false;
   put($('#queue-list'));
   put($('#detail'), h('p', { class: 'muted empty' }, 'Select an item.'));
-  if (message) alertToast(message);
-  $('[data-testid="signin-user"]').focus();
+  const msg = $('#signin-message');
+  msg.textContent = message || '';
+  msg.hidden = !message;
+  $('[data-testid="signin-submit"]').focus();
 }
 
 function initSignIn() {
-  $('#api-base').textContent = API || location.origin;
-  $('#signin-local').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const f = new FormData(e.target);
-    const btn = e.submitter || $('[data-testid="signin-submit"]');
-    btn.disabled = true;
-    try {
-      const out = await api('POST', '/_local/idp/token', { sub: String(f.get('sub')).trim(), groups: [f.get('role')], ttl_secs: 3600 });
-      if (startSession(out.token)) showApp();
-    } catch (err) {
-      alertToast(`Sign-in failed: ${errorText(err)}${err.status === 404 ? ' — local sign-in exists only on the local stack; paste a token instead.' : ''}`);
-    } finally {
-      btn.disabled = false;
-    }
-  });
-  $('#signin-paste').addEventListener('submit', (e) => {
-    e.preventDefault();
-    const token = String(new FormData(e.target).get('token')).trim().replace(/^Bearer\s+/i, '');
-    if (startSession(token)) showApp();
-  });
-  $('#signout').addEventListener('click', () => signOut());
+  const go = (e) => {
+    e.target.disabled = true;
+    session.signIn().catch((err) => {
+      e.target.disabled = false;
+      showSignIn(`Sign-in could not start: ${err.message}`);
+    });
+  };
+  $('[data-testid="signin-submit"]').addEventListener('click', go);
+  $('#signout').addEventListener('click', () => session.signOut());
+  $('#refused-signout').addEventListener('click', () => session.signOut());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,10 +228,12 @@ function selectTab(name) {
   loaders[name]();
 }
 function initTabs() {
-  const tabs = [...document.querySelectorAll('[role=tab]')];
-  for (const t of tabs) {
+  const all = [...document.querySelectorAll('[role=tab]')];
+  for (const t of all) {
     t.addEventListener('click', () => selectTab(t.dataset.tab));
     t.addEventListener('keydown', (e) => {
+      // Only the tabs this role sees.
+      const tabs = all.filter((x) => !x.hidden);
       const i = tabs.indexOf(t);
       const to = e.key === 'ArrowRight' ? tabs[(i + 1) % tabs.length] : e.key === 'ArrowLeft' ? tabs[(i - 1 + tabs.length) % tabs.length] : null;
       if (to) {
@@ -985,7 +944,7 @@ function step(delta) {
 
 function initKeys() {
   document.addEventListener('keydown', (e) => {
-    if (!session || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (!session.signedIn || !isModerator() || e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.key === 'Escape' && typing(e.target)) {
       e.target.blur();
       return;
@@ -1353,6 +1312,7 @@ initSignIn();
 initTabs();
 initQueue();
 initKeys();
-const saved = sessionStorage.getItem(TOKEN_KEY);
-if (saved && startSession(saved)) showApp();
-else signOut();
+session
+  .start()
+  .then(() => (session.signedIn ? showApp() : showSignIn()))
+  .catch((e) => showSignIn(e.message));

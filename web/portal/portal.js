@@ -2,7 +2,8 @@
 // All text from the API goes into the page through textContent / attributes, never as HTML; the
 // dashboard's server-made SVG chart is shown as an <img> from a data: URL (scripts in it never run).
 
-const TOKEN_KEY = 'reelcart_portal_token';
+import { Session, SessionError } from '../auth/session.js';
+
 const UPLOAD_TYPES = {
   mp4: 'video/mp4', m4v: 'video/mp4', mov: 'video/quicktime', webm: 'video/webm',
   jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png',
@@ -11,7 +12,6 @@ const DEFAULT_MAX_BYTES = 300 * 1024 * 1024; // MAX_VIDEO_MB's default; the form
 const STEPS = ['queued', 'reviewing', 'approved', 'published'];
 const FINAL = new Set(['published', 'rejected', 'archived']);
 const POLL_MS = 4000;
-const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const WORD_RE = /^[A-Za-z0-9_.-]{1,64}$/;
 
 // ---------- small helpers ----------
@@ -74,26 +74,6 @@ function safeUrl(u) {
 
 // ---------- API ----------
 
-/**
- * The API: `<meta name="reelcart-api">` (set when the page is deployed), else this origin. `?api=`
- * is honoured only while the page itself is served from this machine (development): a link must
- * never be able to send a creator's token to another server.
- */
-function apiBase() {
-  const pageLocal = ['127.0.0.1', 'localhost', '[::1]'].includes(location.hostname);
-  const fromQuery = pageLocal ? new URLSearchParams(location.search).get('api') : null;
-  const raw = fromQuery || document.querySelector('meta[name="reelcart-api"]')?.content || '';
-  if (!raw) return '';
-  try {
-    const u = new URL(raw);
-    const local = ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
-    if (u.protocol === 'https:' || (u.protocol === 'http:' && local)) return u.href.replace(/\/+$/, '');
-  } catch {}
-  queueMicrotask(() => setError('global-error', 'The API address given to this page is not a valid https:// URL; using this site instead.'));
-  return '';
-}
-const API = apiBase();
-
 class ApiError extends Error {
   constructor(status, code, message) {
     super(message);
@@ -123,16 +103,18 @@ function friendly(err) {
   return String(err?.message || err);
 }
 
-let token = sessionStorage.getItem(TOKEN_KEY);
+// Sign-in: authorization code + PKCE against the identity provider `config.json` names.
+const session = new Session('reelcart_portal', { onEnd: (message) => signedOut(message) });
 
 /** Call the API: JSON in, JSON out (or the raw response with `raw`); errors as ApiError. */
 async function api(method, path, body, { raw = false } = {}) {
-  const headers = { Authorization: `Bearer ${token}` };
+  const headers = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let r;
   try {
-    r = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
+    r = await session.fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    if (e instanceof SessionError) throw new ApiError(401, 'unauthorized', e.message);
     throw new ApiError(0, 'network', MESSAGES.network);
   }
   if (r.ok && raw) return r;
@@ -142,9 +124,6 @@ async function api(method, path, body, { raw = false } = {}) {
   } catch {}
   if (!r.ok) {
     const e = data?.error || {};
-    if (r.status === 401) {
-      signOut('Your session has ended. Please sign in again.');
-    }
     // A route this server does not have yet (the gateway's own 404).
     const code = r.status === 404 && (e.code === 'not_found' || !e.code) ? 'unavailable' : e.code || `http_${r.status}`;
     throw new ApiError(r.status, code, e.message || `Request failed (${r.status})`);
@@ -154,25 +133,10 @@ async function api(method, path, body, { raw = false } = {}) {
 
 // ---------- session ----------
 
-function claims(t) {
-  try {
-    const p = t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-    return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(p), (c) => c.charCodeAt(0))));
-  } catch {
-    return {};
-  }
-}
-
-function signIn(t) {
-  token = t.trim();
-  sessionStorage.setItem(TOKEN_KEY, token);
-  start();
-}
-
-function signOut(message) {
-  token = null;
-  sessionStorage.removeItem(TOKEN_KEY);
+/** The session ended (refresh refused) or never began: the sign-in, with a message if due. */
+function signedOut(message) {
   state.me = null;
+  state.refused = false;
   stopPolling();
   if (message) setError('global-error', message);
   renderShell();
@@ -181,7 +145,9 @@ function signOut(message) {
 // ---------- state and routing ----------
 
 const state = {
-  me: null, // GET /v1/creators/me, or {onboarded: false}
+  me: null,
+  // Signed in, but not as a creator (a moderator's account, say).
+  refused: false, // GET /v1/creators/me, or {onboarded: false}
   view: null,
   month: new Date().toISOString().slice(0, 7),
   newLink: null,
@@ -208,17 +174,18 @@ const VIEWS = {
 };
 
 function renderShell() {
-  const signedIn = !!token;
+  const signedIn = session.signedIn;
   show($('whoami-box'), signedIn);
-  show($('nav'), signedIn && !!state.me);
-  if (signedIn) $('whoami').textContent = claims(token).sub || 'signed in';
+  show($('nav'), signedIn && !!state.me && !state.refused);
+  if (signedIn) $('whoami').textContent = session.name || 'signed in';
   for (const a of document.querySelectorAll('[data-testid="nav"] a[data-needs]')) show(a, onboarded());
   route();
 }
 
 function route() {
   let view = location.hash.slice(1) || 'profile';
-  if (!token) view = 'signin';
+  if (!session.signedIn) view = 'signin';
+  else if (state.refused) view = 'refused';
   else if (!state.me) view = null; // still loading
   else if (!VIEWS[view] || (!onboarded() && view !== 'profile')) view = 'profile';
   for (const s of document.querySelectorAll('[data-view]')) show(s, s.dataset.view === view);
@@ -232,7 +199,7 @@ function route() {
   const changed = view !== state.view;
   state.view = view;
   if (view !== 'submissions') stopPolling();
-  if (view && view !== 'signin' && changed) {
+  if (view && VIEWS[view] && changed) {
     VIEWS[view]();
     document.getElementById('main').focus({ preventScroll: true });
   }
@@ -242,18 +209,23 @@ async function start() {
   setError('global-error', null);
   state.me = null;
   state.view = null;
+  // Only creators use the portal; anyone else gets a page that says so.
+  state.refused = session.signedIn && !session.groups.includes('creator');
+  if (state.refused) $('refused-who').textContent = session.name;
   renderShell();
-  if (!token) return;
-  const exp = claims(token).exp;
-  if (exp && exp * 1000 < Date.now()) return signOut('Your session has ended. Please sign in again.');
+  if (!session.signedIn || state.refused) return;
   try {
     state.me = await api('GET', '/v1/creators/me');
   } catch (e) {
     if (e.code === 'not_onboarded') state.me = { onboarded: false };
     else if (e.status === 401) return;
     else {
+      if (e.status === 403) {
+        state.refused = true;
+        $('refused-who').textContent = session.name;
+        return renderShell();
+      }
       setError('global-error', e);
-      if (e.status === 403) return signOut(friendly(e));
       return;
     }
   }
@@ -951,39 +923,14 @@ async function downloadCsv() {
 
 // ---------- wiring ----------
 
-async function devSignIn(ev) {
-  ev.preventDefault();
-  const user = $('signin-user').value.trim();
+function beginSignIn(signUp) {
   setError('global-error', null);
-  if (!ID_RE.test(user)) return setError('global-error', 'Creator ids are 1-64 letters, digits, _ or -.');
-  try {
-    const r = await fetch(`${API}/_local/idp/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ sub: user, groups: ['creator'], ttl_secs: 3600 }),
-    });
-    const data = await r.json().catch(() => ({}));
-    if (!r.ok || !data.token) throw new Error(r.status === 404 ? 'Local sign-in is only available on the local stack. Paste a token instead.' : data.error?.message || `Sign-in failed (${r.status}).`);
-    signIn(data.token);
-  } catch (e) {
-    setError('global-error', e instanceof TypeError ? MESSAGES.network : e.message);
-  }
+  session.signIn({ signUp }).catch((e) => setError('global-error', `Sign-in could not start: ${e.message}`));
 }
 
-function tokenSignIn(ev) {
-  ev.preventDefault();
-  const t = $('signin-token').value.trim().replace(/^Bearer\s+/i, '');
-  if (t.split('.').length !== 3) return setError('global-error', 'That does not look like a token (three parts separated by dots).');
-  $('signin-token').value = '';
-  signIn(t);
-}
-
-$('signin-form').addEventListener('submit', devSignIn);
-$('token-form').addEventListener('submit', tokenSignIn);
-$('signout').addEventListener('click', () => {
-  signOut();
-  location.hash = '';
-});
+$('signin-submit').addEventListener('click', () => beginSignIn(false));
+$('signup-submit').addEventListener('click', () => beginSignIn(true));
+for (const b of [$('signout'), $('refused-signout')]) b.addEventListener('click', () => session.signOut());
 $('profile-form').addEventListener('submit', saveProfile);
 $('terms-accept').addEventListener('click', acceptTerms);
 $('link-form').addEventListener('submit', createLink);
@@ -1007,4 +954,10 @@ document.addEventListener('visibilitychange', () => {
   if (!document.hidden && state.view === 'submissions' && !state.pollTimer) loadSubmissions();
 });
 
-start();
+session
+  .start()
+  .then(start)
+  .catch((e) => {
+    setError('global-error', e.message);
+    renderShell();
+  });

@@ -1,11 +1,13 @@
-// Drive the moderation console in Debian's Chromium (playwright-core, no browser download): sign
-// in as an admin, find an upload in the queue, watch its HLS preview play, approve it with the
-// keyboard, map it to a SKU found by catalog search, publish it with the keyboard, check the audit
-// trail, look at the quarantine, connections and creators tabs, then wait for the item to reach
-// the storefront's product-page feed. Prints one JSON line; exits non-zero on any failure.
+// Drive the moderation console in Debian's Chromium (playwright-core, no browser download): an
+// invited admin signs in on the sign-in pages with a password and an authenticator (TOTP) code,
+// finds an upload in the queue, watches its HLS preview play, approves it with the keyboard, maps
+// it to a SKU found by catalog search, publishes it with the keyboard, checks the audit trail,
+// looks at the quarantine, connections and creators tabs, then waits for the item to reach the
+// storefront's product-page feed. Prints one JSON line; exits non-zero on any failure.
 //
 //   node web/tests/console.mjs <stack url> <item id> <sku> <screenshot dir>
 import { launchChromium } from './browser.mjs';
+import { invite, signInOnIdp } from './idp.mjs';
 import { mkdirSync } from 'node:fs';
 
 const [base, itemId, sku, shots] = process.argv.slice(2);
@@ -49,13 +51,15 @@ try {
   };
 
   step = 'sign in';
+  // An admin invited with TOTP set up (the template's AdminMfa=required: without it, no admin).
+  const email = `admin-${Date.now()}-${process.pid}@brand.example`;
+  const admin = await invite(base, { email, groups: ['admin'], totp: true });
   await page.goto(`${base}/web/console/index.html`);
-  await page.fill(tid('signin-user'), 'mod_e2e');
-  await page.selectOption(tid('signin-role'), 'admin');
   await page.click(tid('signin-submit'));
+  await signInOnIdp(page, { email, totpSecret: admin.totp_secret });
   await page.waitForSelector(tid('whoami'), { state: 'visible', timeout: 10000 });
   const who = (await page.textContent(tid('whoami'))) || '';
-  if (!who.includes('mod_e2e')) fail(`signed in as "${who}", not mod_e2e`);
+  if (!who.includes(email) || !who.includes('admin')) fail(`signed in as "${who}", not ${email} · admin`);
 
   step = 'filter the queue';
   await page.selectOption(tid('filter-source'), 'upload');

@@ -1,24 +1,28 @@
 // Drive the creator portal in Debian's Chromium (playwright-core, no browser download), on a phone-sized
 // screen. Two phases, each one process; each prints one JSON line.
 //
-//   node web/tests/portal.mjs signup <stack url> <creator id> <sku> <video file> <screenshot dir>
-//     sign in (local IdP), sign up (name, instagram handle, payout email), accept the terms, create a
-//     link for <sku> (campaign "launch") and a discount code, upload the video, and wait until the
+//   node web/tests/portal.mjs signup <stack url> <email> <sku> <video file> <screenshot dir>
+//     create a creator account on the sign-in pages (confirmed with the emailed code), land in the
+//     portal, sign up (name, instagram handle, payout email), accept the terms, create a link for
+//     <sku> (campaign "launch") and a discount code, upload the video, and wait until the
 //     submission shows media "transcoded", recording each status/media pair the page showed:
-//     {"link_url","code","item_id","seen":[[status, media]...],"screenshots":[...]}
+//     {"creator","link_url","code","item_id","seen":[[status, media]...],"screenshots":[...]}
 //
-//   node web/tests/portal.mjs dashboard <stack url> <creator id> <screenshot dir>
+//   node web/tests/portal.mjs dashboard <stack url> <email> <screenshot dir>
 //     sign in, read the latest submission's status, the dashboard's totals (30 days) and the payouts:
 //     {"submission_status","clicks","orders","revenue","screenshots":[...]}
 import { launchChromium } from './browser.mjs';
+import { signInOnIdp, signUpOnIdp } from './idp.mjs';
 import { mkdirSync } from 'node:fs';
 
-const [phase, base, creator, ...rest] = process.argv.slice(2);
+const [phase, base, email, ...rest] = process.argv.slice(2);
 const usage = () => {
-  console.error('usage: portal.mjs signup <stack url> <creator id> <sku> <video file> <screenshot dir>\n' + '       portal.mjs dashboard <stack url> <creator id> <screenshot dir>');
+  console.error('usage: portal.mjs signup <stack url> <email> <sku> <video file> <screenshot dir>\n' + '       portal.mjs dashboard <stack url> <email> <screenshot dir>');
   process.exit(2);
 };
-if (!base || !creator) usage();
+if (!base || !email?.includes('@')) usage();
+// A name for the creator's profile, from their address.
+const creator = email.split('@')[0].replace(/[^A-Za-z0-9_-]/g, '');
 if (phase === 'signup' && rest.length !== 3) usage();
 if (phase === 'dashboard' && rest.length !== 1) usage();
 if (phase !== 'signup' && phase !== 'dashboard') usage();
@@ -58,10 +62,22 @@ try {
 
   await page.goto(`${base}/web/portal/index.html`);
   await visible('signin');
-  await page.locator(tid('signin-user')).fill(creator);
-  await page.locator(tid('signin-submit')).click();
+  if (phase === 'signup') {
+    // A new creator: the sign-up link, the emailed code, then sign in; back in the portal.
+    await page.locator(tid('signup-submit')).click();
+    await signUpOnIdp(page, base, email);
+  } else {
+    await page.locator(tid('signin-submit')).click();
+    await signInOnIdp(page, { email });
+  }
   await visible('profile');
-  await page.locator(tid('whoami')).filter({ hasText: creator }).waitFor();
+  await page.locator(tid('whoami')).filter({ hasText: email }).waitFor();
+  // The creator id is the account's subject (Cognito's `sub`).
+  out.creator = await page.evaluate(() => {
+    const t = JSON.parse(sessionStorage.getItem('reelcart_portal')).access;
+    return JSON.parse(atob(t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).sub;
+  });
+  if (new URL(page.url()).search) throw new Error(`the code stayed in the address bar: ${page.url()}`);
 
   if (phase === 'signup') {
     const [sku, video] = rest;

@@ -16,6 +16,12 @@
 //!   `admin`.
 //! - `POST /_local/idp/oauth2/revoke` (a refresh token) and `GET /_local/idp/logout` (back to the
 //!   client's `logout_uri`).
+//! - A user with TOTP (`SOFTWARE_TOKEN_MFA`) is asked for an authenticator's code after the
+//!   password (`POST /_local/idp/mfa`), as managed login asks; the code is checked (RFC 6238).
+//! - `POST /_local/idp/users` invites a user (`AdminCreateUser` and group membership; with
+//!   `"totp": true` TOTP is set up and its secret given back, as `AssociateSoftwareToken` gives it).
+//!   `"access_secs"` shortens that user's token lifetime — Cognito sets it per app client; the
+//!   stand-in lets a test watch a token expire and the console refresh it.
 
 use crate::idp::Idp;
 use identity_triggers::{Handler, UserPool};
@@ -41,7 +47,10 @@ pub struct User {
     password: String,
     pub confirmed: bool,
     pub groups: Vec<String>,
-    pub totp: bool,
+    /// The TOTP secret, once set up.
+    totp: Option<Vec<u8>>,
+    /// Access and ID token lifetime, seconds.
+    access_secs: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -63,6 +72,25 @@ struct State {
     mailbox: HashMap<String, Vec<String>>,
     /// Email → the sign-up code to confirm with.
     pending: HashMap<String, String>,
+    /// A password accepted, the authenticator's code still to come: session → the code to give.
+    mfa: HashMap<String, Code>,
+}
+
+/// What a correct password leads to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SignIn {
+    /// The authorization code for the client.
+    Code(String),
+    /// The user has TOTP: the session to send with the authenticator's code.
+    Totp(String),
+}
+
+/// An invited user.
+#[derive(Debug)]
+pub struct Invited {
+    pub sub: String,
+    /// The TOTP secret (base32), when TOTP was set up.
+    pub totp_secret: Option<String>,
 }
 
 /// A registered app client: its id and the redirect URIs it may use.
@@ -131,7 +159,9 @@ impl UserPool for LocalPool {
 
     async fn has_totp(&self, _pool: &str, username: &str) -> Result<bool, String> {
         let s = self.0.lock().map_err(|_| "poisoned".to_string())?;
-        Ok(s.users.values().any(|u| u.sub == username && u.totp))
+        Ok(s.users
+            .values()
+            .any(|u| u.sub == username && u.totp.is_some()))
     }
 }
 
@@ -164,6 +194,7 @@ impl Server {
             "token": format!("{base}/oauth2/token"),
             "revoke": format!("{base}/oauth2/revoke"),
             "logout": format!("{base}/logout"),
+            "signup": format!("{base}/signup"),
             "client_id": client.id,
             "redirect_uri": client.redirect_uris.first(),
             "scope": "openid email profile",
@@ -177,10 +208,20 @@ impl Server {
             .any(|c| c.id == client_id && c.redirect_uris.iter().any(|u| u == redirect_uri))
     }
 
-    /// An invited user (as `AdminCreateUser` and `AdminAddUserToGroup`): confirmed, in `groups`.
-    pub fn invite(&self, email: &str, password: &str, groups: &[&str], totp: bool) -> String {
+    /// An invited user (as `AdminCreateUser` and `AdminAddUserToGroup`): confirmed, in `groups`,
+    /// with TOTP set up when `totp`; tokens living `access_secs` (default an hour).
+    pub fn invite(
+        &self,
+        email: &str,
+        password: &str,
+        groups: &[&str],
+        totp: bool,
+        access_secs: Option<i64>,
+    ) -> Result<Invited, &'static str> {
         let sub = uuid::Uuid::new_v4().to_string();
         let email = email.trim().to_lowercase();
+        let secret = if totp { Some(totp::secret()?) } else { None };
+        let totp_secret = secret.as_deref().map(totp::base32);
         self.lock().users.insert(
             email.clone(),
             User {
@@ -189,10 +230,11 @@ impl Server {
                 email,
                 confirmed: true,
                 groups: groups.iter().map(|g| g.to_string()).collect(),
-                totp,
+                totp: secret,
+                access_secs: access_secs.unwrap_or(ACCESS_SECS).clamp(5, 86_400),
             },
         );
-        sub
+        Ok(Invited { sub, totp_secret })
     }
 
     /// Self sign-up: an unconfirmed user, and a code in their mailbox.
@@ -218,7 +260,8 @@ impl Server {
                 email: email.clone(),
                 confirmed: false,
                 groups: Vec::new(),
-                totp: false,
+                totp: None,
+                access_secs: ACCESS_SECS,
             },
         );
         s.pending.insert(email.clone(), code.clone());
@@ -268,7 +311,8 @@ impl Server {
         .await
     }
 
-    /// Check a password; a code for the client (the redirect's `code`).
+    /// Check a password: a code for the client (the redirect's `code`), or, for a user with
+    /// TOTP, a session awaiting the authenticator's code.
     pub fn sign_in(
         &self,
         email: &str,
@@ -276,7 +320,7 @@ impl Server {
         client_id: &str,
         redirect_uri: &str,
         challenge: &str,
-    ) -> Result<String, &'static str> {
+    ) -> Result<SignIn, &'static str> {
         if !self.registered(client_id, redirect_uri) {
             return Err("unknown client or redirect URI");
         }
@@ -287,18 +331,50 @@ impl Server {
             .filter(|u| u.confirmed && u.password == hash(&u.sub, password))
             .ok_or("incorrect email or password")?
             .clone();
+        let code = Code {
+            sub: user.sub,
+            client_id: client_id.into(),
+            redirect_uri: redirect_uri.into(),
+            challenge: challenge.into(),
+            expires_at: now() + CODE_SECS,
+        };
+        let key = random();
+        if user.totp.is_some() {
+            s.mfa.insert(key.clone(), code);
+            return Ok(SignIn::Totp(key));
+        }
+        s.codes.insert(key.clone(), code);
+        Ok(SignIn::Code(key))
+    }
+
+    /// The authenticator's code for a session `sign_in` gave: the authorization code, and where
+    /// to send it. A wrong code may be tried again until the session's five minutes are out.
+    pub fn verify_totp(
+        &self,
+        session: &str,
+        given: &str,
+    ) -> Result<(String, String), &'static str> {
+        let mut s = self.lock();
+        let pending = s
+            .mfa
+            .get(session)
+            .filter(|c| c.expires_at >= now())
+            .cloned()
+            .ok_or("this sign-in has expired: start again")?;
+        let secret = s
+            .users
+            .values()
+            .find(|u| u.sub == pending.sub)
+            .and_then(|u| u.totp.clone())
+            .ok_or("this sign-in has expired: start again")?;
+        if !totp::verify(&secret, given, now()) {
+            return Err("that code is not right (or has expired): try the current one");
+        }
+        s.mfa.remove(session);
         let code = random();
-        s.codes.insert(
-            code.clone(),
-            Code {
-                sub: user.sub,
-                client_id: client_id.into(),
-                redirect_uri: redirect_uri.into(),
-                challenge: challenge.into(),
-                expires_at: now() + CODE_SECS,
-            },
-        );
-        Ok(code)
+        let redirect = pending.redirect_uri.clone();
+        s.codes.insert(code.clone(), pending);
+        Ok((code, redirect))
     }
 
     /// The tokens of `sub` for `client_id`, through the pre-token trigger.
@@ -332,9 +408,9 @@ impl Server {
         };
         let (access, id) = self
             .idp
-            .issue_pair(sub, &user.email, &groups, client_id, ACCESS_SECS)
+            .issue_pair(sub, &user.email, &groups, client_id, user.access_secs)
             .map_err(|_| OAuthError("server_error"))?;
-        let mut body = json!({"access_token": access, "id_token": id, "token_type": "Bearer", "expires_in": ACCESS_SECS});
+        let mut body = json!({"access_token": access, "id_token": id, "token_type": "Bearer", "expires_in": user.access_secs});
         if let Some(r) = refresh {
             body["refresh_token"] = json!(r);
         }
@@ -394,6 +470,7 @@ impl Server {
 }
 
 mod http;
+mod totp;
 pub use http::routes;
 
 #[cfg(test)]

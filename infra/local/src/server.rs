@@ -143,7 +143,7 @@ async fn web(State(routes): State<Arc<Routes>>, Path(path): Path<String>) -> Res
     let clean = path
         .split('/')
         .all(|p| !p.is_empty() && p != ".." && p != "." && !p.contains('\\'));
-    let allowed = ["dist/", "demo/", "console/", "portal/"]
+    let allowed = ["dist/", "demo/", "console/", "portal/", "auth/"]
         .iter()
         .any(|prefix| path.starts_with(prefix));
     if !clean || !allowed {

@@ -1,6 +1,6 @@
 //! The local managed login's pages and endpoints (see the module above).
 
-use super::{OAuthError, Server};
+use super::{OAuthError, Server, SignIn};
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -14,6 +14,7 @@ pub fn routes(server: Server) -> Router {
     Router::new()
         .route("/_local/idp/oauth2/authorize", get(authorize))
         .route("/_local/idp/login", post(login))
+        .route("/_local/idp/mfa", post(mfa))
         .route("/_local/idp/signup", get(signup_page).post(signup))
         .route("/_local/idp/confirm", post(confirm))
         .route("/_local/idp/oauth2/token", post(token))
@@ -174,11 +175,59 @@ async fn login(State(s): State<Server>, Form(c): Form<Credentials>) -> Response 
         &r.redirect_uri,
         &r.code_challenge,
     ) {
-        Ok(code) => {
-            let q = encode([("code", &code), ("state", &r.state)]);
-            found(&format!("{}?{q}", r.redirect_uri))
-        }
+        Ok(SignIn::Code(code)) => back_with_code(&r, &code),
+        Ok(SignIn::Totp(session)) => totp_page(&r, &session, None).into_response(),
         Err(e) => (StatusCode::UNAUTHORIZED, sign_in_page(&r, Some(e))).into_response(),
+    }
+}
+
+/// `302 redirect_uri?code&state`: back to the client.
+fn back_with_code(r: &AuthRequest, code: &String) -> Response {
+    let q = encode([("code", code), ("state", &r.state)]);
+    found(&format!("{}?{q}", r.redirect_uri))
+}
+
+/// The authenticator's code, after the password.
+fn totp_page(r: &AuthRequest, session: &str, message: Option<&str>) -> Html<String> {
+    page(
+        "Enter your authenticator code",
+        message,
+        &format!(
+            r#"<form method="post" action="/_local/idp/mfa">{}
+<input type="hidden" name="session" value="{}">
+<label>Code <input name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{{6}}" required data-testid="idp-totp"></label>
+<button type="submit" data-testid="idp-totp-submit">Sign in</button></form>"#,
+            r.hidden(),
+            esc(session)
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+struct MfaForm {
+    #[serde(default)]
+    session: String,
+    #[serde(default)]
+    code: String,
+    #[serde(flatten)]
+    request: AuthRequest,
+}
+
+async fn mfa(State(s): State<Server>, Form(f): Form<MfaForm>) -> Response {
+    match s.verify_totp(&f.session, &f.code) {
+        // Back to the redirect the password step was given (not one this form names).
+        Ok((code, redirect_uri)) => back_with_code(
+            &AuthRequest {
+                redirect_uri,
+                ..f.request
+            },
+            &code,
+        ),
+        Err(e) => (
+            StatusCode::UNAUTHORIZED,
+            totp_page(&f.request, &f.session, Some(e)),
+        )
+            .into_response(),
     }
 }
 
@@ -319,10 +368,13 @@ struct Invite {
     groups: Vec<String>,
     #[serde(default)]
     totp: bool,
+    #[serde(default)]
+    access_secs: Option<i64>,
 }
 
 /// An invited user (what `aws cognito-idp admin-create-user` and `admin-add-user-to-group` do in
-/// AWS), for tests and the demo: `{"email", "password", "groups", "totp"}` → `{"sub"}`.
+/// AWS), for tests and the demo: `{"email", "password", "groups", "totp", "access_secs"}` →
+/// `{"sub", "totp_secret"}` (base32, when `totp`).
 async fn invite(State(s): State<Server>, Json(i): Json<Invite>) -> Response {
     if !i.email.contains('@') || i.password.len() < 12 {
         return (
@@ -332,6 +384,16 @@ async fn invite(State(s): State<Server>, Json(i): Json<Invite>) -> Response {
             .into_response();
     }
     let groups: Vec<&str> = i.groups.iter().map(String::as_str).collect();
-    let sub = s.invite(&i.email, &i.password, &groups, i.totp);
-    (StatusCode::CREATED, Json(json!({ "sub": sub }))).into_response()
+    match s.invite(&i.email, &i.password, &groups, i.totp, i.access_secs) {
+        Ok(u) => (
+            StatusCode::CREATED,
+            Json(json!({ "sub": u.sub, "totp_secret": u.totp_secret })),
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({ "error": e })),
+        )
+            .into_response(),
+    }
 }

@@ -61,6 +61,9 @@ async fn a_creator_signs_up_confirms_with_the_emailed_code_and_signs_in_as_a_cre
             &challenge,
         )
         .unwrap();
+    let SignIn::Code(auth) = auth else {
+        panic!("no TOTP for a creator")
+    };
     // A wrong verifier, redirect or client: refused, and the code is spent.
     assert_eq!(
         s.exchange(CONSOLE, &auth, REDIRECT, "wrong")
@@ -83,6 +86,9 @@ async fn a_creator_signs_up_confirms_with_the_emailed_code_and_signs_in_as_a_cre
             &challenge,
         )
         .unwrap();
+    let SignIn::Code(auth) = auth else {
+        panic!("no TOTP for a creator")
+    };
     let t = s
         .exchange(CONSOLE, &auth, REDIRECT, &verifier)
         .await
@@ -137,14 +143,30 @@ async fn a_creator_signs_up_confirms_with_the_emailed_code_and_signs_in_as_a_cre
 async fn an_admin_without_totp_is_not_an_admin_until_they_set_it_up() {
     let (verifier, challenge) = pkce();
     let s = server(true);
-    // The groups an invited user's access token says, once signed in.
+    // The groups an invited user's access token says, once signed in (with the authenticator's
+    // code when they have TOTP).
     let groups = |email: &'static str, groups: &'static [&'static str], totp: bool| {
         let (s, verifier, challenge) = (&s, &verifier, &challenge);
         async move {
-            s.invite(email, "a-long-password-2", groups, totp);
-            let code = s
+            let invited = s
+                .invite(email, "a-long-password-2", groups, totp, None)
+                .unwrap();
+            let signed = s
                 .sign_in(email, "a-long-password-2", CONSOLE, REDIRECT, challenge)
                 .unwrap();
+            let code = match (signed, invited.totp_secret) {
+                (SignIn::Code(code), None) => code,
+                (SignIn::Totp(session), Some(secret)) => {
+                    let key = base32_decode(&secret);
+                    assert!(s.verify_totp(&session, "000000x").is_err());
+                    let now_code = super::totp::code(&key, (now() / 30) as u64);
+                    let (code, redirect) = s.verify_totp(&session, &now_code).unwrap();
+                    assert_eq!(redirect, REDIRECT);
+                    assert!(s.verify_totp(&session, &now_code).is_err(), "single use");
+                    code
+                }
+                (signed, secret) => panic!("{signed:?} with secret {secret:?}"),
+            };
             let t = s
                 .exchange(CONSOLE, &code, REDIRECT, verifier)
                 .await
@@ -160,4 +182,22 @@ async fn an_admin_without_totp_is_not_an_admin_until_they_set_it_up() {
         groups("boss@brand.example", &["admin"], true).await,
         "[admin]"
     );
+}
+
+fn base32_decode(s: &str) -> Vec<u8> {
+    let (mut out, mut buf, mut bits) = (Vec::new(), 0u32, 0u32);
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => panic!("not base32: {s}"),
+        };
+        buf = (buf << 5) | u32::from(v);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+        }
+    }
+    out
 }
