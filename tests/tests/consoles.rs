@@ -187,6 +187,9 @@ async fn a_creator_and_a_moderator_take_a_video_from_upload_to_orders() {
     assert_eq!(dash["clicks"], 2, "{dash}");
     assert_eq!(dash["orders"], 2, "{dash}");
     assert_eq!(dash["revenue"], "58.20", "{dash}");
+    for out in [&signup, &console, &dash] {
+        assert_eq!(out["csp_violations"], json!([]), "{out}");
+    }
     let shots_taken = [&signup, &console, &dash]
         .iter()
         .map(|o| o["screenshots"].as_array().map_or(0, Vec::len))
@@ -222,6 +225,14 @@ async fn console_sessions_refresh_silently_end_clearly_and_keep_creators_out() {
         &[&stack.url(), &item.id, shots.to_str().unwrap()],
     )
     .await;
+    // The console is served with the distribution's headers, and runs under them.
+    let csp = out["csp"].as_str().expect("a content security policy");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(out["frame_options"], "DENY");
+    assert_eq!(out["csp_violations"], json!([]), "{out}");
     assert_eq!(out["landed_on_item"], true, "{out}");
     assert_eq!(out["approved"], true, "{out}");
     assert_eq!(

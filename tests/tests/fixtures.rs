@@ -84,6 +84,8 @@ struct Sources {
     eventbridge_rules: bool,
     /// A user pool names the function as one of its Lambda triggers.
     cognito_trigger: bool,
+    /// A CloudFormation custom resource's `ServiceToken` is the function.
+    custom_resource: bool,
 }
 
 /// Each function of the template by the binary (= crate directory) it runs.
@@ -133,6 +135,10 @@ fn template_functions() -> Vec<(String, Sources)> {
                         .flatten()
                         .any(|(_, v)| format!("{v:?}").contains(&format!("{id}.Arn")))
                 });
+        s.custom_resource = template.resources.values().any(|r| {
+            r.kind.starts_with("Custom::")
+                && format!("{:?}", r.properties["ServiceToken"]).contains(&format!("{id}.Arn"))
+        });
         out.push((binary, s));
     }
     out
@@ -197,6 +203,12 @@ fn mismatch(event: &Value, sources: &Sources) -> Option<String> {
     if event.get("triggerSource").is_some() && event.get("userPoolId").is_some() {
         return (!sources.cognito_trigger)
             .then(|| "a Cognito trigger event, but no user pool triggers the function".into());
+    }
+    if event.get("RequestType").is_some() && event.get("ResponseURL").is_some() {
+        return (!sources.custom_resource).then(|| {
+            "a custom resource request, but no custom resource's ServiceToken is the function"
+                .into()
+        });
     }
     if event["detail-type"] == "Scheduled Event" {
         return (!sources.schedules.iter().any(Option::is_none))

@@ -16,6 +16,8 @@ function h(tag, props, ...kids) {
     if (k === 'class') el.className = v;
     else if (k === 'text') el.textContent = v;
     else if (k === 'testid') el.dataset.testid = v;
+    // Through the CSSOM: the content security policy allows no inline style attributes.
+    else if (k === 'style') el.style.cssText = v;
     else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
     else if (typeof v === 'boolean' && k in el) el[k] = v;
     else el.setAttribute(k, v === true ? '' : String(v));

@@ -31,6 +31,9 @@ try {
   page = await browser.newPage({ viewport: { width: 1400, height: 950 } });
   page.on('console', (m) => m.type() === 'error' && console.error('[page]', m.text()));
   page.on('pageerror', (e) => console.error('[page error]', e.message));
+  // The consoles run under the content security policy their distribution sends: nothing refused.
+  out.csp_violations = [];
+  page.on('console', (m) => /Content Security Policy/i.test(m.text()) && out.csp_violations.push(m.text()));
   // The catalog's product links point at the store's domain: answered here.
   await page.route(/\/products\//, (r) => r.fulfill({ status: 200, contentType: 'text/html', body: '<h1>Product</h1>' }));
   const shot = async (name) => {

@@ -42,6 +42,9 @@ try {
   page.setDefaultTimeout(20000);
   page.on('console', (m) => m.type() === 'error' && console.error('[page]', m.text()));
   page.on('pageerror', (e) => console.error('[page error]', e.message));
+  // The consoles run under the content security policy their distribution sends: nothing refused.
+  out.csp_violations = [];
+  page.on('console', (m) => /Content Security Policy/i.test(m.text()) && out.csp_violations.push(m.text()));
 
   const shot = async (name) => {
     const path = `${shots}/${name}.png`;

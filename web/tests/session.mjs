@@ -36,6 +36,9 @@ try {
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
   page.on('pageerror', (e) => console.error('[page error]', e.message));
+  // The consoles run under the content security policy their distribution sends: nothing refused.
+  out.csp_violations = [];
+  page.on('console', (m) => /Content Security Policy/i.test(m.text()) && out.csp_violations.push(m.text()));
   const grants = [];
   page.on('request', (r) => {
     if (r.url().includes('/oauth2/token') && r.method() === 'POST') grants.push(new URLSearchParams(r.postData() || '').get('grant_type'));
@@ -51,7 +54,9 @@ try {
   step = 'a moderator signs in from a link to an item';
   const email = `mod-${Date.now()}-${process.pid}@brand.example`;
   await invite(base, { email, groups: ['moderator'], accessSecs: LIFETIME });
-  await page.goto(`${base}/web/console/index.html#item=${encodeURIComponent(itemId)}`);
+  const first_load = await page.goto(`${base}/web/console/index.html#item=${encodeURIComponent(itemId)}`);
+  out.csp = first_load.headers()['content-security-policy'] || null;
+  out.frame_options = first_load.headers()['x-frame-options'] || null;
   await page.click(tid('signin-submit'));
   await signInOnIdp(page, { email });
   await page.waitForFunction((id) => document.querySelector('[data-testid="detail-id"]')?.textContent === id, itemId);

@@ -333,6 +333,11 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
         "identity-triggers" => {
             identity_triggers::from_aws(&v, sdk)?;
         }
+        // The consoles' deploy-time custom resource: CloudFormation invokes it; locally the
+        // stack serves the same config.json itself (`console_config::document`).
+        "console-config" => {
+            console_config::from_aws(&v, sdk)?;
+        }
         "shop-orders" => {
             let handler = Arc::new(shop_orders::from_aws(&v, sdk, clock).await?);
             h.sqs = sqs(handler, |s, event| async move { s.handle(event).await });

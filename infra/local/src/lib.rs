@@ -9,6 +9,7 @@ pub mod connect;
 pub mod demo;
 pub mod emulator;
 pub mod functions;
+pub mod headers;
 pub mod iam;
 pub mod invoke;
 
@@ -219,11 +220,27 @@ impl Stack {
             ],
             true,
         );
+        // `/_local/cdn/` is the media distribution: the one the functions' MEDIA_BASE_URL names
+        // (the consoles' distribution is the stack's own `/web/` and `/v1/`).
+        let mut media = std::collections::BTreeSet::new();
+        for (_, f) in template.of_kind("AWS::Serverless::Function") {
+            template::references(
+                &f.properties["Environment"]["Variables"]["MEDIA_BASE_URL"],
+                &mut media,
+            );
+        }
         let cdn_bucket = template
             .of_kind("AWS::CloudFront::Distribution")
+            .filter(|(id, _)| media.contains(*id))
             .filter_map(|(id, _)| names.resources.get(id)?.attributes.get("OriginBucket"))
             .next()
             .cloned();
+        let console_headers = headers::console_headers(
+            &template,
+            &format!("http://{addr}"),
+            &emulator.endpoint,
+            &sim_url,
+        )?;
         let catalog = names.resources.get("CatalogTable").map(|t| {
             reelcart_aws::DynamoCatalog::new(clients.dynamodb.clone(), t.reference.clone())
         });
@@ -233,6 +250,7 @@ impl Stack {
             cdn: cdn_bucket.map(|b| (clients.s3.clone(), b)),
             catalog,
             web: Some(default_web_dir()),
+            console_headers,
             ..Routes::default()
         };
         let errors = invoke::Errors::default();

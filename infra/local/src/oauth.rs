@@ -186,19 +186,14 @@ impl Server {
     /// deployment writes for the hosted consoles, with Cognito's `/oauth2/…` and `/logout` URLs.
     pub fn console_config(&self, api: &str, client_id: &str) -> Option<Value> {
         let client = self.clients.iter().find(|c| c.id == client_id)?;
-        let base = self.idp.issuer.clone();
-        Some(json!({
-            "api": api,
-            "issuer": base,
-            "authorize": format!("{base}/oauth2/authorize"),
-            "token": format!("{base}/oauth2/token"),
-            "revoke": format!("{base}/oauth2/revoke"),
-            "logout": format!("{base}/logout"),
-            "signup": format!("{base}/signup"),
-            "client_id": client.id,
-            "redirect_uri": client.redirect_uris.first(),
-            "scope": "openid email profile",
-        }))
+        let base = &self.idp.issuer;
+        Some(console_config::document(
+            api,
+            base,
+            base,
+            &client.id,
+            client.redirect_uris.first()?,
+        ))
     }
 
     /// Is `redirect_uri` registered for `client_id`?

@@ -16,7 +16,7 @@ pub const ACCOUNT_ID: &str = "123456789012";
 
 /// Resource types the local stack provisions; everything else (API, alarms, topics, policies,
 /// functions) has no local counterpart or is served by the stack itself.
-const PROVISIONED: [&str; 8] = [
+const PROVISIONED: [&str; 9] = [
     "AWS::DynamoDB::Table",
     "AWS::SQS::Queue",
     "AWS::S3::Bucket",
@@ -27,6 +27,8 @@ const PROVISIONED: [&str; 8] = [
     "AWS::IAM::Role",
     // Stands for the local stack's CDN route, `/_local/cdn/`, over its origin bucket.
     "AWS::CloudFront::Distribution",
+    // Stands for the local managed login (`oauth`): its id and ARN, for the policies naming it.
+    "AWS::Cognito::UserPool",
 ];
 
 #[derive(Debug, Clone)]
@@ -177,6 +179,16 @@ async fn provision_one(
             crate::iam::role(&c.iam, prefix, id, &names.resolve(&res.properties)?).await
         }
         "AWS::Events::EventBus" => event_bus(c, &name, region).await,
+        "AWS::Cognito::UserPool" => {
+            let pool_id = format!("{region}_{}", id.to_lowercase());
+            Ok(Physical {
+                attributes: HashMap::from([(
+                    "Arn".to_string(),
+                    format!("arn:aws:cognito-idp:{region}:{ACCOUNT_ID}:userpool/{pool_id}"),
+                )]),
+                reference: pool_id,
+            })
+        }
         "AWS::S3::Bucket" => {
             let physical = bucket(c, &name.to_lowercase()).await?;
             let props = names.resolve(&res.properties)?;

@@ -40,6 +40,9 @@ pub struct Routes {
     /// The catalog, read by the demo storefront's product pages (`/web/demo/products/{sku}`) as
     /// a store's site reads its own product data.
     pub catalog: Option<reelcart_aws::DynamoCatalog>,
+    /// What the consoles' distribution adds to their files (CSP, HSTS, no framing): the
+    /// template's response-headers policy, localized (`headers`).
+    pub console_headers: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Route {
@@ -166,14 +169,28 @@ async fn web(State(routes): State<Arc<Routes>>, Path(path): Path<String>) -> Res
         Some("jpg") => "image/jpeg",
         _ => "application/octet-stream",
     };
-    (
+    let mut r = (
         [
             (axum::http::header::CONTENT_TYPE, content_type),
             (axum::http::header::CACHE_CONTROL, "no-cache"),
         ],
         bytes,
     )
-        .into_response()
+        .into_response();
+    if ["console/", "portal/", "auth/"]
+        .iter()
+        .any(|p| path.starts_with(p))
+    {
+        for (name, value) in &routes.console_headers {
+            if let (Ok(n), Ok(v)) = (
+                axum::http::HeaderName::try_from(name.as_str()),
+                axum::http::HeaderValue::try_from(value.as_str()),
+            ) {
+                r.headers_mut().insert(n, v);
+            }
+        }
+    }
+    r
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {

@@ -178,7 +178,7 @@ fn sub_list_references(seq: &[Value], out: &mut BTreeSet<String>) {
     }
 }
 
-fn sub_references(s: &str, out: &mut BTreeSet<String>) {
+pub(crate) fn sub_references(s: &str, out: &mut BTreeSet<String>) {
     let mut rest = s;
     while let Some(start) = rest.find("${") {
         let after = &rest[start + 2..];
