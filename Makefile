@@ -14,13 +14,14 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum infra/requirements.txt | cut -c1-
 LAMBDA := $(VENV)/.cargo-lambda
 CARGO_TEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo "cargo nextest run --workspace --no-fail-fast" || echo "cargo test --workspace --no-fail-fast")
 
-.PHONY: help venv tools web demo up test lint fmt build bench bench-smoke clean
+.PHONY: help venv tools web demo up test lint fmt build consoles bench bench-smoke clean
 
 help:
 	@echo "make demo   local stack: signed webhooks of every platform processed, demo connections refreshed (Ctrl-C stops)"
 	@echo "make up     the local stack alone, in the foreground (REELCART_PORT, default 3000)"
 	@echo "make test   fmt, clippy, template and OpenAPI lint, unit/handler/contract/end-to-end tests on the emulator"
 	@echo "make build  sam + cargo-lambda into .venv, every Lambda built for arm64 (ARCH=x86-64 for Intel); then docs/deploy.md"
+	@echo "make consoles STACK=name   upload the moderation console and creator portal to a deployed stack"
 	@echo "make bench  verification throughput, init time, binary sizes, peak memory"
 
 venv: $(STAMP)
@@ -98,6 +99,12 @@ ARCH ?= arm64
 build: venv $(LAMBDA)
 	@if [ "$(ARCH)" = arm64 ]; then rustup target add aarch64-unknown-linux-gnu; fi
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --$(ARCH)
+
+# The consoles' files into the deployed stack's bucket (config.json is the stack's own), then a
+# CloudFront invalidation. DRY_RUN=1 lists what would be uploaded.
+consoles: venv web
+	@test -n "$(STACK)" || { echo "usage: make consoles STACK=<stack name>"; exit 2; }
+	$(VENV)/bin/python infra/scripts/publish_consoles.py $(STACK) $(if $(DRY_RUN),--dry-run)
 
 # Every function's binary (one list: the crates under functions/), which lambda_init measures.
 FUNCTIONS := $(notdir $(wildcard functions/*))

@@ -342,3 +342,165 @@ async fn output_urls_can_be_used_as_printed() {
         assert!(!format!("{url}{path}")[8..].contains("//"), "{name}{path}");
     }
 }
+
+/// Sign-in and the hosted consoles, as CloudFormation receives them: the three groups, the
+/// triggers, managed login, two public code+PKCE clients the authorizer takes (and only those),
+/// the consoles' bucket readable only by their distribution, the API on the consoles' origin,
+/// the headers policy on every behaviour, and config.json written at deploy.
+#[tokio::test]
+async fn sign_in_and_the_hosted_consoles_are_wired_as_aws_needs_them() {
+    let (res, t) = resources().await;
+    let groups: BTreeSet<&str> = of_type(&res, "AWS::Cognito::UserPoolGroup")
+        .filter_map(|(_, g)| g["Properties"]["GroupName"].as_str())
+        .collect();
+    assert_eq!(groups, BTreeSet::from(["admin", "moderator", "creator"]));
+    let pool = &res["UserPool"]["Properties"];
+    assert_eq!(
+        pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"], false,
+        "creators sign up"
+    );
+    assert_eq!(pool["AutoVerifiedAttributes"], json!(["email"]));
+    assert_eq!(pool["EnabledMfas"], json!(["SOFTWARE_TOKEN_MFA"]));
+    let lambda = &pool["LambdaConfig"];
+    assert_eq!(
+        target(&lambda["PostConfirmation"]),
+        Some("IdentityTriggersFunction")
+    );
+    assert_eq!(
+        target(&lambda["PreTokenGenerationConfig"]["LambdaArn"]),
+        Some("IdentityTriggersFunction")
+    );
+    assert_eq!(lambda["PreTokenGenerationConfig"]["LambdaVersion"], "V2_0");
+    assert_eq!(res["LoginDomain"]["Properties"]["ManagedLoginVersion"], 2);
+    for client in ["ConsoleClient", "PortalClient"] {
+        let c = &res[client]["Properties"];
+        assert_eq!(
+            (
+                &c["GenerateSecret"],
+                &c["AllowedOAuthFlows"],
+                &c["EnableTokenRevocation"]
+            ),
+            (&json!(false), &json!(["code"]), &json!(true)),
+            "{client}: a public client, code flow (PKCE), revocable refresh tokens"
+        );
+        assert_eq!(
+            c["AllowedOAuthScopes"],
+            json!(["openid", "email", "profile"])
+        );
+        let branded = of_type(&res, "AWS::Cognito::ManagedLoginBranding")
+            .any(|(_, b)| target(&b["Properties"]["ClientId"]) == Some(client));
+        assert!(branded, "{client} has managed-login pages");
+    }
+    // The authorizer: exactly the two clients (access tokens' client_id) from the pool's issuer.
+    let jwt = &res["ReelcartApi"]["Properties"]["Body"]["components"]["securitySchemes"]["UserJwt"]
+        ["x-amazon-apigateway-authorizer"]["jwtConfiguration"];
+    let audience = list(&jwt["audience"]["Fn::If"][2]);
+    let audience: Vec<Option<&str>> = audience.iter().map(target).collect();
+    assert_eq!(audience, [Some("ConsoleClient"), Some("PortalClient")]);
+
+    // Hosting: a private bucket only the consoles' distribution reads, through OAC.
+    let bucket = &res["ConsoleBucket"]["Properties"];
+    assert_eq!(
+        bucket["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"],
+        true
+    );
+    let dist = &res["ConsoleDistribution"]["Properties"]["DistributionConfig"];
+    let origins = list(&dist["Origins"]);
+    let site = origins
+        .iter()
+        .find(|o| o["Id"] == "site")
+        .expect("the bucket origin");
+    assert_eq!(target(&site["DomainName"]), Some("ConsoleBucket"));
+    assert_eq!(
+        target(&site["OriginAccessControlId"]),
+        Some("ConsoleOriginAccessControl")
+    );
+    let policy = format!(
+        "{}",
+        res["ConsoleBucketPolicy"]["Properties"]["PolicyDocument"]
+    );
+    assert!(
+        policy.contains("cloudfront.amazonaws.com") && policy.contains("ConsoleDistribution"),
+        "{policy}"
+    );
+    // The API on the consoles' origin: not cached, the token passed on.
+    let api = origins
+        .iter()
+        .find(|o| o["Id"] == "api")
+        .expect("the API origin");
+    assert!(format!("{}", api["DomainName"]).contains("ReelcartApi"));
+    let v1 = list(&dist["CacheBehaviors"])
+        .into_iter()
+        .find(|b| b["PathPattern"] == "/v1/*")
+        .expect("/v1/*");
+    assert_eq!(v1["TargetOriginId"], "api");
+    assert_eq!(
+        v1["CachePolicyId"], "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+        "CachingDisabled"
+    );
+    assert_eq!(
+        v1["OriginRequestPolicyId"], "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+        "AllViewerExceptHostHeader"
+    );
+    for b in [&dist["DefaultCacheBehavior"], &v1] {
+        assert_eq!(
+            target(&b["ResponseHeadersPolicyId"]),
+            Some("ConsoleHeadersPolicy")
+        );
+    }
+    // The headers: a CSP naming the sign-in domain, the media CDN and the upload bucket; HSTS;
+    // no framing.
+    let sec = &res["ConsoleHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"];
+    let csp = sec["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+        .as_str()
+        .expect("a CSP");
+    let connect = csp
+        .split(';')
+        .find(|d| d.trim().starts_with("connect-src"))
+        .unwrap();
+    for origin in [
+        "'self'",
+        "https://${LoginDomain}.auth.${AWS::Region}.amazoncognito.com",
+        "https://${MediaDistribution.DomainName}",
+        "https://${RawMediaBucket.RegionalDomainName}",
+    ] {
+        assert!(
+            connect.contains(origin),
+            "connect-src has {origin}: {connect}"
+        );
+    }
+    assert_eq!(
+        connect.split_whitespace().count(),
+        5,
+        "exactly those: {connect}"
+    );
+    for d in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ] {
+        assert!(csp.contains(d), "{d}: {csp}");
+    }
+    assert_eq!(sec["FrameOptions"]["FrameOption"], "DENY");
+    assert!(sec["StrictTransportSecurity"]["AccessControlMaxAgeSec"].as_u64() >= Some(31_536_000));
+    // config.json at deploy, from what the stack made; the clients' URLs include the hosted pages.
+    let config = &res["ConsoleConfig"];
+    assert_eq!(config["Type"], "Custom::ConsoleConfig");
+    assert_eq!(
+        target(&config["Properties"]["ServiceToken"]),
+        Some("ConsoleConfigFunction")
+    );
+    let consoles = list(&config["Properties"]["Consoles"]);
+    let clients: Vec<Option<&str>> = consoles.iter().map(|c| target(&c["ClientId"])).collect();
+    assert_eq!(clients, [Some("ConsoleClient"), Some("PortalClient")]);
+    for out in [
+        "ConsoleUrl",
+        "PortalUrl",
+        "LoginDomainUrl",
+        "ConsoleClientId",
+        "PortalClientId",
+    ] {
+        assert!(t["Outputs"][out].is_object(), "output {out}");
+    }
+}
