@@ -12,16 +12,11 @@ pub struct SdkSite {
     pub cognito: Cognito,
 }
 
-fn sdk_error<E: std::fmt::Debug>(e: aws_sdk_s3::error::SdkError<E>) -> String {
-    match e.as_service_error() {
-        Some(s) => format!("{s:?}"),
-        None => e.to_string(),
-    }
-}
-
-fn cognito_error<E: std::fmt::Debug>(
-    e: aws_sdk_cognitoidentityprovider::error::SdkError<E>,
-) -> String {
+/// A service's error as it named it (S3 and Cognito share the SDK's error type).
+fn sdk_error<E: std::fmt::Debug, R>(e: aws_sdk_s3::error::SdkError<E, R>) -> String
+where
+    aws_sdk_s3::error::SdkError<E, R>: std::fmt::Display,
+{
     match e.as_service_error() {
         Some(s) => format!("{s:?}"),
         None => e.to_string(),
@@ -68,7 +63,7 @@ impl Site for SdkSite {
             .client_id(client_id)
             .send()
             .await
-            .map_err(cognito_error)?;
+            .map_err(sdk_error)?;
         let c = current
             .user_pool_client
             .ok_or_else(|| format!("no client {client_id}"))?;
@@ -106,7 +101,7 @@ impl Site for SdkSite {
             .send()
             .await
             .map(|_| ())
-            .map_err(cognito_error)
+            .map_err(sdk_error)
     }
 }
 
