@@ -55,9 +55,15 @@ fn change_of(event: &DomainEvent) -> Option<(OAuthPlatform, String, Change)> {
         (Platform::Tiktok, _) => OAuthPlatform::Tiktok,
         (Platform::Meta, Some("deauthorize")) => OAuthPlatform::Meta,
         (Platform::Meta, Some("instagram/deauthorize")) => OAuthPlatform::Instagram,
+        (Platform::Shopify, Some("app/uninstalled")) => OAuthPlatform::Shopify,
         _ => return None,
     };
-    let account = event.account.clone()?;
+    // Shopify's store: the signed body's `myshopify_domain` (the shop object), not the unsigned
+    // `X-Shopify-Shop-Domain` header.
+    let account = match platform {
+        OAuthPlatform::Shopify => event.data["myshopify_domain"].as_str()?.to_string(),
+        _ => event.account.clone()?,
+    };
     let change = match event.kind {
         EventKind::ConnectionRevoked => Change::Revoke,
         EventKind::ConnectionExpiring => {

@@ -146,3 +146,45 @@ async fn unknown_connections_and_other_platforms_are_acknowledged() {
         "a malformed record goes to the DLQ"
     );
 }
+
+/// Shopify's `app/uninstalled`: the store in the signed body is revoked, whatever the unsigned
+/// `X-Shopify-Shop-Domain` header (the event's `account`) said.
+#[tokio::test]
+async fn a_shopify_uninstall_revokes_the_store_its_signed_body_names() {
+    let h = handler().await;
+    for shop in ["acme.myshopify.com", "other.myshopify.com"] {
+        h.store
+            .put(&stored(OAuthPlatform::Shopify, shop))
+            .await
+            .unwrap();
+    }
+    let mut b = batch();
+    b.records.truncate(1);
+    b.records[0].body = Some(
+        serde_json::json!({
+            "id": "wh#shopify#uninstall-1",
+            "kind": "connection_revoked",
+            "platform": "shopify",
+            "topic": "app/uninstalled",
+            "account": "other.myshopify.com",
+            "received_at": NOW,
+            "data": {"id": 548380009, "name": "Acme", "domain": "shop.acme.example",
+                     "myshopify_domain": "acme.myshopify.com"}
+        })
+        .to_string(),
+    );
+    let r = h.handle(b).await.unwrap();
+    assert!(r.batch_item_failures.is_empty());
+    assert_eq!(
+        status(&h, OAuthPlatform::Shopify, "acme.myshopify.com")
+            .await
+            .status,
+        ConnectionStatus::Revoked
+    );
+    assert_eq!(
+        status(&h, OAuthPlatform::Shopify, "other.myshopify.com")
+            .await
+            .status,
+        ConnectionStatus::Active
+    );
+}

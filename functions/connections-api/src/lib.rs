@@ -69,7 +69,7 @@ fn platform(s: &str) -> Result<OAuthPlatform, ApiError> {
         ApiError::client(
             StatusCode::NOT_FOUND,
             "unknown_platform",
-            "platform must be one of meta, instagram, tiktok-shop, tiktok",
+            "platform must be one of meta, instagram, tiktok-shop, tiktok, shopify",
         )
     })
 }
@@ -269,6 +269,10 @@ where
         let bad = |code: &'static str, message: &str| {
             ApiError::client(StatusCode::BAD_REQUEST, code, message.to_string())
         };
+        if platform == OAuthPlatform::Shopify {
+            // Nothing in a Shopify callback is trusted before its HMAC and shop are checked.
+            self.verify_shopify_callback(req)?;
+        }
         if let Some(error) = q.get("error") {
             tracing::info!(%platform, platform_error = %error, "authorization refused at the platform");
             return Err(bad(
@@ -328,12 +332,25 @@ where
                     ),
                 )
             })?;
+        self.store(platform, authorized, &pending.subject, now)
+            .await
+    }
+
+    /// Keep a completed authorization (sealed, under the connection's id) and announce it.
+    async fn store(
+        &self,
+        platform: OAuthPlatform,
+        authorized: reelcart_platforms::Authorized,
+        subject: &str,
+        now: i64,
+    ) -> Result<Connection, ApiError> {
         let config = self.refresher.client.config();
         let scopes = authorized.grant.scopes.clone().unwrap_or_else(|| {
             let requested = match platform {
                 OAuthPlatform::Tiktok => config.authorize.tiktok_scopes.as_str(),
                 OAuthPlatform::Meta => config.authorize.meta_scopes.as_str(),
                 OAuthPlatform::Instagram => config.authorize.instagram_scopes.as_str(),
+                OAuthPlatform::Shopify => config.authorize.shopify_scopes.as_str(),
                 OAuthPlatform::TiktokShop => "",
             };
             requested
@@ -361,7 +378,7 @@ where
             connection = %c.id,
             %platform,
             account = %c.account_id,
-            admin = %pending.subject,
+            admin = %subject,
             "account connected"
         );
         self.refresher
@@ -372,7 +389,7 @@ where
                     "connection_id": c.id,
                     "platform": platform,
                     "account_id": c.account_id,
-                    "connected_by": pending.subject,
+                    "connected_by": subject,
                 }),
             )
             .await?;
@@ -399,7 +416,11 @@ where
             .post(
                 "/v1/connections/{platform}/authorize",
                 |State(a): App<Self>, who: Caller<Admin>, PathParams(p): Platform, parts: Parts| async move {
-                    a.authorize(&parts, &who.0, platform(&p)?).await
+                    let platform = platform(&p)?;
+                    if let Some(grant) = shopify::grant_asked(&parts, platform)? {
+                        return a.connect_without_consent(&who.0, grant).await;
+                    }
+                    a.authorize(&parts, &who.0, platform).await
                 },
             )
             .get(
@@ -410,6 +431,8 @@ where
             )
     }
 }
+
+mod shopify;
 
 /// `len` random characters of the RFC 7636 unreserved set (nonces, PKCE verifiers).
 fn random_token(len: usize) -> String {

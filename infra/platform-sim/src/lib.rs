@@ -48,6 +48,7 @@ mod control;
 mod conversions;
 mod meta;
 mod shopify;
+pub mod shopify_auth;
 mod tiktok;
 mod tiktok_shop;
 mod tts_orders;
@@ -78,6 +79,8 @@ pub struct Apps {
     pub tiktok_client_secret: String,
     pub meta_app_id: String,
     pub meta_app_secret: String,
+    pub shopify_client_id: String,
+    pub shopify_client_secret: String,
 }
 
 impl Default for Apps {
@@ -89,6 +92,8 @@ impl Default for Apps {
             tiktok_client_secret: "demo-tiktok-client-secret".into(),
             meta_app_id: "1234567890".into(),
             meta_app_secret: "demo-meta-app-secret".into(),
+            shopify_client_id: "demo-shopify-client-id".into(),
+            shopify_client_secret: "demo-shopify-client-secret".into(),
         }
     }
 }
@@ -104,6 +109,8 @@ impl Apps {
             "tiktok_client_secrets": [self.tiktok_client_secret],
             "meta_app_id": self.meta_app_id,
             "meta_app_secrets": [self.meta_app_secret],
+            "shopify_client_id": self.shopify_client_id,
+            "shopify_client_secrets": [self.shopify_client_secret],
         })
         .to_string()
     }
@@ -127,6 +134,7 @@ pub fn platform_vars(base: &str) -> Vec<(&'static str, String)> {
         ("META_AUTHORIZE_URL", format!("{base}/v21.0/dialog/oauth")),
         ("INSTAGRAM_AUTHORIZE_URL", format!("{base}/oauth/authorize")),
         ("SHOPIFY_ADMIN_URL", base.to_string()),
+        ("SHOPIFY_SHOP_DOMAIN", shopify_auth::SHOP_DOMAIN.to_string()),
         ("TIKTOK_BUSINESS_API_URL", base.to_string()),
     ]
 }
@@ -201,6 +209,8 @@ struct State_ {
     ugc: ugc::UgcState,
     conversions: conversions::ConversionsState,
     tts_orders: tts_orders::OrdersState,
+    /// Shopify: a refresh token → its replacement, while the replacement is unused (retry).
+    shopify_retry: HashMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -473,6 +483,12 @@ impl Sim {
                 axum::routing::delete(shopify::delete_price_rule),
             )
             .route("/_sim/shopify/discount_codes", get(shopify::discount_codes))
+            .route("/admin/oauth/authorize", get(shopify_auth::install))
+            .route(
+                "/admin/oauth/access_token",
+                post(shopify_auth::access_token),
+            )
+            .route("/_sim/shopify/uninstall", post(shopify_auth::uninstall))
             .route(
                 "/authorization/202309/shops",
                 get(tiktok_shop::tiktok_shop_authorized_shops),

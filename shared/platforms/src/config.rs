@@ -20,6 +20,11 @@ pub struct PlatformConfig {
     pub instagram_graph_url: String,
     /// `INSTAGRAM_API_URL` (default `https://api.instagram.com`): Instagram Login's code exchange.
     pub instagram_api_url: String,
+    /// The brand's Shopify store: `SHOPIFY_ADMIN_URL` (`https://<shop>.myshopify.com`; the
+    /// simulator locally) and its permanent domain (`SHOPIFY_SHOP_DOMAIN`, else the URL's host).
+    /// Empty: no store.
+    pub shopify_admin_url: String,
+    pub shopify_shop: String,
     /// Consent screens, where an admin's browser is sent to authorize the app.
     pub authorize: AuthorizeUrls,
     pub apps: AppCredentials,
@@ -43,6 +48,9 @@ pub struct AuthorizeUrls {
     pub meta_scopes: String,
     /// `INSTAGRAM_SCOPES` (default `instagram_business_basic,instagram_business_manage_comments`).
     pub instagram_scopes: String,
+    /// `SHOPIFY_SCOPES` (default `read_products,read_inventory,read_orders,write_discounts`:
+    /// the catalog with unit costs, orders, creators' discount codes).
+    pub shopify_scopes: String,
 }
 
 /// A platform answered the start of an authorization with nothing to build a URL from.
@@ -97,6 +105,22 @@ impl PlatformConfig {
                 }
                 (&a.tiktok, p)
             }
+            // The store's own install screen; offline access (no `grant_options[]`), and the
+            // code is exchanged with `expiring=1`.
+            OAuthPlatform::Shopify => {
+                need(&apps.shopify_client_id, "shopify_client_id")?;
+                need(&self.shopify_admin_url, "SHOPIFY_ADMIN_URL")?;
+                return Ok(format!(
+                    "{}/admin/oauth/authorize?{}",
+                    self.shopify_admin_url,
+                    form_query(&[
+                        ("client_id", apps.shopify_client_id.as_str()),
+                        ("scope", a.shopify_scopes.as_str()),
+                        ("redirect_uri", redirect_uri),
+                        ("state", state),
+                    ])
+                ));
+            }
             OAuthPlatform::Meta | OAuthPlatform::Instagram => {
                 need(&apps.meta_app_id, "meta_app_id")?;
                 let (base, scopes) = if platform == OAuthPlatform::Meta {
@@ -116,10 +140,7 @@ impl PlatformConfig {
                 )
             }
         };
-        let query: String = reqwest::Url::parse_with_params("http://q", &params)
-            .ok()
-            .and_then(|u| u.query().map(str::to_string))
-            .unwrap_or_default();
+        let query = form_query(&params);
         let sep = if base.contains('?') { '&' } else { '?' };
         Ok(format!("{base}{sep}{query}"))
     }
@@ -128,6 +149,14 @@ impl PlatformConfig {
     pub fn uses_pkce(platform: OAuthPlatform) -> bool {
         matches!(platform, OAuthPlatform::Tiktok)
     }
+}
+
+/// `a=1&b=2`, URL-encoded.
+fn form_query(params: &[(&str, &str)]) -> String {
+    reqwest::Url::parse_with_params("http://q", params)
+        .ok()
+        .and_then(|u| u.query().map(str::to_string))
+        .unwrap_or_default()
 }
 
 impl PlatformConfig {
@@ -164,6 +193,11 @@ impl PlatformConfig {
             meta_graph_url: url("META_GRAPH_URL", "https://graph.facebook.com")?,
             instagram_graph_url: url("INSTAGRAM_GRAPH_URL", "https://graph.instagram.com")?,
             instagram_api_url: url("INSTAGRAM_API_URL", "https://api.instagram.com")?,
+            shopify_admin_url: match v.optional("SHOPIFY_ADMIN_URL").filter(|u| !u.is_empty()) {
+                Some(_) => url("SHOPIFY_ADMIN_URL", "")?,
+                None => String::new(),
+            },
+            shopify_shop: shopify_shop(v)?,
             authorize: AuthorizeUrls {
                 tiktok_shop: page(
                     "TIKTOK_SHOP_AUTHORIZE_URL",
@@ -192,10 +226,39 @@ impl PlatformConfig {
                 instagram_scopes: v.optional("INSTAGRAM_SCOPES").unwrap_or_else(|| {
                     "instagram_business_basic,instagram_business_manage_comments".into()
                 }),
+                shopify_scopes: v.optional("SHOPIFY_SCOPES").unwrap_or_else(|| {
+                    "read_products,read_inventory,read_orders,write_discounts".into()
+                }),
             },
             apps: app,
         })
     }
+}
+
+/// The store's permanent domain: `SHOPIFY_SHOP_DOMAIN`, else `SHOPIFY_ADMIN_URL`'s host when it
+/// is one; empty when neither names a `*.myshopify.com` store.
+fn shopify_shop<F: Fn(&str) -> Option<String>>(v: &Vars<F>) -> Result<String, ConfigError> {
+    use reelcart_domain::connection::shopify::valid_shop_domain;
+    if let Some(shop) = v.optional("SHOPIFY_SHOP_DOMAIN").filter(|s| !s.is_empty()) {
+        return if valid_shop_domain(&shop) {
+            Ok(shop)
+        } else {
+            Err(ConfigError::Invalid {
+                name: "SHOPIFY_SHOP_DOMAIN",
+                reason: "not a *.myshopify.com domain".into(),
+            })
+        };
+    }
+    let host = v
+        .optional("SHOPIFY_ADMIN_URL")
+        .and_then(|u| reqwest::Url::parse(&u).ok())
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
+    Ok(if valid_shop_domain(&host) {
+        host
+    } else {
+        String::new()
+    })
 }
 
 /// The app's OAuth client credentials with each platform.
@@ -209,8 +272,23 @@ pub struct AppCredentials {
     pub tiktok_client_secret: SecretString,
     pub meta_app_id: String,
     pub meta_app_secret: SecretString,
-    /// The store's Shopify Admin API token (a custom app's), for the catalog pull; empty: none.
+    /// The store's Shopify Admin API token (a legacy custom app's, non-expiring), used when no
+    /// Shopify connection exists; empty: none.
     pub shopify_admin_token: SecretString,
+    /// The Shopify app's client id and secrets (Dev Dashboard): the install and client-credentials
+    /// grants, and the install callback's HMAC (the current secret first).
+    pub shopify_client_id: String,
+    pub shopify_client_secrets: Vec<SecretString>,
+}
+
+impl AppCredentials {
+    /// The Shopify app's current client secret (empty when none).
+    pub fn shopify_client_secret(&self) -> &str {
+        use secrecy::ExposeSecret;
+        self.shopify_client_secrets
+            .first()
+            .map_or("", |s| s.expose_secret())
+    }
 }
 
 #[derive(Deserialize)]
@@ -231,6 +309,10 @@ struct SecretsDoc {
     meta_app_secrets: Vec<SecretString>,
     #[serde(default)]
     shopify_admin_token: Option<SecretString>,
+    #[serde(default)]
+    shopify_client_id: String,
+    #[serde(default)]
+    shopify_client_secrets: Vec<SecretString>,
 }
 
 impl AppCredentials {
@@ -257,6 +339,8 @@ impl AppCredentials {
             shopify_admin_token: doc
                 .shopify_admin_token
                 .unwrap_or_else(|| SecretString::from(String::new())),
+            shopify_client_id: doc.shopify_client_id,
+            shopify_client_secrets: doc.shopify_client_secrets,
         })
     }
 }

@@ -8,6 +8,7 @@ pub mod shopify;
 pub mod ugc;
 
 mod config;
+mod shopify_auth;
 mod tokens;
 
 pub use config::*;

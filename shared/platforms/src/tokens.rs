@@ -11,7 +11,7 @@ use std::time::Duration;
 /// The platforms' token endpoints over HTTPS.
 #[derive(Debug, Clone)]
 pub struct HttpTokenClient {
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     cfg: PlatformConfig,
 }
 
@@ -86,7 +86,7 @@ struct OAuthTokens {
 }
 
 impl HttpTokenClient {
-    async fn send(
+    pub(crate) async fn send(
         &self,
         platform: OAuthPlatform,
         req: reqwest::RequestBuilder,
@@ -122,6 +122,8 @@ impl TokenClient for HttpTokenClient {
                     && !cfg.apps.meta_app_secret.expose_secret().is_empty()
             }
             OAuthPlatform::Instagram => true,
+            // The store's token endpoint takes JSON and says what is missing itself.
+            OAuthPlatform::Shopify => return self.shopify_refresh(tokens, now).await,
         };
         if !configured {
             return Err(PlatformError {
@@ -172,6 +174,7 @@ impl TokenClient for HttpTokenClient {
                     ("client_secret", cfg.apps.meta_app_secret.expose_secret()),
                     ("fb_exchange_token", tokens.access_token.expose_secret()),
                 ]),
+            OAuthPlatform::Shopify => return self.shopify_refresh(tokens, now).await,
             OAuthPlatform::Instagram => self
                 .http
                 .get(format!("{}/refresh_access_token", cfg.instagram_graph_url))
@@ -228,6 +231,8 @@ impl HttpTokenClient {
         let cfg = &self.cfg;
         let apps = &cfg.apps;
         match platform {
+            // The store's own token endpoint, `expiring=1` (spec §8.3).
+            OAuthPlatform::Shopify => self.shopify_exchange_code(code, now).await,
             OAuthPlatform::TiktokShop => {
                 let req = self
                     .http

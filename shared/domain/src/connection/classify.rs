@@ -43,6 +43,9 @@ impl ErrorClass {
             (ErrorClass::Reauthorize, OAuthPlatform::Tiktok) => {
                 "The creator's TikTok authorization expired or was revoked: ask the creator to log in with TikTok again from the creator portal."
             }
+            (ErrorClass::Reauthorize, OAuthPlatform::Shopify) => {
+                "The store's authorization ended (the app was uninstalled, or its refresh token expired or was revoked): install the app again from the moderation console (Connections → Shopify), or grant it again with the Dev Dashboard app's credentials."
+            }
             (ErrorClass::Reauthorize, _) => {
                 "The Meta token expired or was invalidated (password change, logout, app removal): reconnect the account with Facebook/Instagram Login."
             }
@@ -90,6 +93,7 @@ pub fn classify(
         OAuthPlatform::Meta | OAuthPlatform::Instagram => meta(&json),
         OAuthPlatform::TiktokShop => tiktok_shop(op, &json),
         OAuthPlatform::Tiktok => tiktok(op, &json),
+        OAuthPlatform::Shopify => shopify(op, http_status, &json),
     };
     let class = match class {
         ErrorClass::Unknown if http_status == 429 => ErrorClass::Throttled,
@@ -189,4 +193,29 @@ fn retry_after(platform: OAuthPlatform, headers: &HeaderMap) -> Option<i64> {
         _ => None,
     };
     explicit.into_iter().chain(meta).max()
+}
+
+/// Shopify: the token endpoint answers OAuth errors (`400 {"error": "invalid_grant",
+/// "error_description"}` for a refresh token expired, revoked or retired); the Admin API `401
+/// {"errors": "[API] Invalid API key or access token …"}` for a token it no longer takes, `403`
+/// for a missing scope, `429` / `THROTTLED` for its rate limits.
+fn shopify(op: Operation, status: u16, json: &Value) -> (ErrorClass, String, String) {
+    let oauth = json["error"].as_str();
+    let message = match (&json["error_description"], &json["errors"]) {
+        (Value::String(d), _) => d.clone(),
+        (_, Value::Null) => text(json.get("error")),
+        (_, e) => text(Some(e)),
+    };
+    let class = match (oauth, status, op) {
+        (Some("invalid_grant" | "invalid_client" | "unauthorized_client"), _, _) => {
+            ErrorClass::Reauthorize
+        }
+        (Some("invalid_scope"), _, _) => ErrorClass::Permission,
+        (_, 401, Operation::Refresh) => ErrorClass::Reauthorize,
+        (_, 401, _) => ErrorClass::TokenInvalid,
+        (_, 403, _) => ErrorClass::Permission,
+        _ => ErrorClass::Unknown,
+    };
+    let code = oauth.map_or_else(|| format!("http_{status}"), str::to_string);
+    (class, code, message)
 }

@@ -3,6 +3,7 @@
 //! Facts: `spec/platforms.md` §2–3.
 
 mod classify;
+pub mod shopify;
 mod signing;
 
 pub use classify::{ErrorClass, Operation, PlatformError, classify};
@@ -24,17 +25,23 @@ pub enum OAuthPlatform {
     TiktokShop,
     /// TikTok Login Kit: refresh tokens rotate.
     Tiktok,
+    /// Shopify Admin API, the brand's store (the account is its `*.myshopify.com` domain):
+    /// expiring offline tokens (1 h, rotating 90-day refresh tokens) from an OAuth install, or a
+    /// Dev Dashboard app's client credentials (24 h, no refresh token: granted again).
+    Shopify,
 }
 
 impl OAuthPlatform {
-    pub const ALL: [OAuthPlatform; 4] = [
+    pub const ALL: [OAuthPlatform; 5] = [
         OAuthPlatform::Meta,
         OAuthPlatform::Instagram,
         OAuthPlatform::TiktokShop,
         OAuthPlatform::Tiktok,
+        OAuthPlatform::Shopify,
     ];
 
-    /// From its name in paths and records (`meta`, `instagram`, `tiktok-shop`, `tiktok`).
+    /// From its name in paths and records (`meta`, `instagram`, `tiktok-shop`, `tiktok`,
+    /// `shopify`).
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.as_str() == s)
     }
@@ -45,13 +52,14 @@ impl OAuthPlatform {
             OAuthPlatform::Instagram => "instagram",
             OAuthPlatform::TiktokShop => "tiktok-shop",
             OAuthPlatform::Tiktok => "tiktok",
+            OAuthPlatform::Shopify => "shopify",
         }
     }
 
     /// Whether the old refresh token dies when a new one is issued: such refreshes must never run
     /// twice concurrently, and the new pair must be stored atomically.
     pub fn rotates_refresh_tokens(self) -> bool {
-        matches!(self, OAuthPlatform::Tiktok)
+        matches!(self, OAuthPlatform::Tiktok | OAuthPlatform::Shopify)
     }
 }
 

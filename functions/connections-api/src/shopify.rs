@@ -1,0 +1,120 @@
+//! Shopify's part of connecting (spec §8): the install callback's HMAC and shop are checked before
+//! its state or code is looked at, and the shop must be the brand's own store (pinned by
+//! `SHOPIFY_ADMIN_URL` / `SHOPIFY_SHOP_DOMAIN`); a Dev Dashboard app connects without a consent
+//! screen through the client-credentials grant
+//! (`POST /v1/connections/shopify/authorize?grant=client_credentials`).
+
+use super::*;
+use reelcart_domain::connection::shopify::{CallbackError, verify_callback};
+
+/// The grant an authorize request asks for instead of a consent screen, if any.
+pub(crate) fn grant_asked(
+    parts: &Parts,
+    platform: OAuthPlatform,
+) -> Result<Option<Grant>, ApiError> {
+    let asked = form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "grant")
+        .map(|(_, v)| v.into_owned());
+    match (asked.as_deref(), platform) {
+        (None | Some("authorization_code"), _) => Ok(None),
+        (Some("client_credentials"), OAuthPlatform::Shopify) => Ok(Some(Grant::ClientCredentials)),
+        (Some(other), _) => Err(ApiError::client(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!(
+                "grant {other:?} is not one {platform} connects with (authorization_code; client_credentials for shopify)"
+            ),
+        )),
+    }
+}
+
+/// A grant that needs no consent screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grant {
+    ClientCredentials,
+}
+
+impl<S, K, E, P> Api<S, K, E, P>
+where
+    S: ConnectionStore + 'static,
+    K: KeyService + 'static,
+    E: EventBus + 'static,
+    P: PendingAuthorizations + 'static,
+{
+    /// The install callback's `hmac` (every secret in rotation), `timestamp` (±90 s) and `shop`:
+    /// a valid `*.myshopify.com` domain, and the brand's store.
+    pub(crate) fn verify_shopify_callback(&self, req: &Parts) -> Result<(), ApiError> {
+        let params: Vec<(String, String)> =
+            form_urlencoded::parse(req.uri.query().unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect();
+        let config = self.refresher.client.config();
+        let secrets: Vec<&[u8]> = config
+            .apps
+            .shopify_client_secrets
+            .iter()
+            .map(|s| s.expose_secret().as_bytes())
+            .collect();
+        let now = self.refresher.clock.now_unix();
+        let shop = verify_callback(&params, &secrets, now).map_err(|e| {
+            tracing::warn!(error = %e, "Shopify callback refused");
+            let code = match e {
+                CallbackError::Stale => "callback_expired",
+                CallbackError::BadShop => "invalid_shop",
+                CallbackError::MissingHmac | CallbackError::BadHmac => "invalid_signature",
+            };
+            ApiError::client(StatusCode::BAD_REQUEST, code, e.to_string())
+        })?;
+        if config.shopify_shop.is_empty() || shop != config.shopify_shop {
+            tracing::warn!(%shop, "Shopify callback for another store");
+            return Err(ApiError::client(
+                StatusCode::BAD_REQUEST,
+                "wrong_shop",
+                "this callback is for a store other than the one this stack serves",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Connect with a grant that needs no consent screen (Shopify's client credentials): `201`
+    /// with the connection.
+    pub(crate) async fn connect_without_consent(
+        &self,
+        admin: &Principal,
+        grant: Grant,
+    ) -> Result<Response<Body>, ApiError> {
+        let now = self.refresher.clock.now_unix();
+        let platform = OAuthPlatform::Shopify;
+        let authorized = match grant {
+            Grant::ClientCredentials => self.refresher.client.shopify_client_credentials(now).await,
+        }
+        .map_err(|e| {
+            tracing::warn!(class = ?e.class, code = %e.code, "client-credentials grant failed");
+            let status = if e.code == "not_configured" {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::BAD_GATEWAY
+            };
+            let code = if e.code == "not_configured" {
+                "platform_not_configured"
+            } else {
+                "exchange_failed"
+            };
+            ApiError::client(
+                status,
+                code,
+                format!(
+                    "Shopify refused the client-credentials grant ({}): {}",
+                    e.code, e.message
+                ),
+            )
+        })?;
+        let c = self
+            .store(platform, authorized, &admin.subject, now)
+            .await?;
+        Ok(json(
+            StatusCode::CREATED,
+            &serde_json::json!({ "connection": ConnectionView::from(c) }),
+        ))
+    }
+}
