@@ -154,3 +154,109 @@ async fn meta_and_instagram_deauthorize_callbacks_revoke_their_connections() {
     }
     stack.stop().await;
 }
+
+/// Shopify as a first-class connection on the local stack: the admin installs the app through the
+/// store's screen (its signed callback checked), the daily pull then reads the store with the
+/// connection's expiring token; when the merchant uninstalls the app, the signed
+/// `app/uninstalled` webhook revokes the connection and the pull stops (it never falls back to a
+/// static token while a connection exists).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_installs_the_shopify_app_and_the_pull_uses_its_token_until_uninstalled() {
+    let stack = start_stack().await;
+    let http = browser();
+    let admin = stack.token("admin-1", &["admin"]).unwrap();
+    let base = stack.url();
+    let r = http
+        .post(format!("{base}/v1/connections/shopify/authorize"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let start: Value = r.json().await.unwrap();
+    let install = start["authorize_url"].as_str().unwrap();
+    assert!(
+        install.starts_with(&format!("{}/admin/oauth/authorize?", stack.sim_url)),
+        "{install}"
+    );
+    let r = http.get(install).send().await.unwrap();
+    assert_eq!(r.status(), 302);
+    let back = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        back.contains("hmac=") && back.contains("shop=reelcart-demo.myshopify.com"),
+        "{back}"
+    );
+    let r = http.get(&back).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["connection"]["id"],
+        "shopify#reelcart-demo.myshopify.com"
+    );
+    let expires = body["connection"]["expires_at"].as_i64().unwrap();
+    assert!(
+        expires <= now() + 3600 + 5,
+        "an expiring offline token: {body}"
+    );
+
+    // The pull reads the store with it.
+    stack.sim.set_shopify_products(vec![serde_json::json!({
+        "id": 9_100_001, "title": "Linen shirt", "handle": "linen-shirt", "status": "active",
+        "body_html": "<p>Washed linen.</p>", "vendor": "Acme", "product_type": "Shirts",
+        "images": [{"src": format!("{}/_sim/cdn/tee-1.jpg", stack.sim_url)}],
+        "variants": [{"id": 1, "sku": "LIN-1", "price": "49.00", "inventory_quantity": 3, "barcode": null}]
+    })]);
+    stack
+        .fire_schedule("CatalogSyncFunction.Pull")
+        .await
+        .expect("the pull schedule exists")
+        .expect("the pull succeeds with the connection's token");
+
+    // The merchant uninstalls the app: the store stops taking its tokens and says so.
+    assert_eq!(
+        http.post(format!("{}/_sim/shopify/uninstall", stack.sim_url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    let status = shopify_webhook(
+        &http,
+        &stack,
+        "app/uninstalled",
+        "uninstall-1",
+        &serde_json::json!({"id": 548_380_009, "name": "Reelcart demo", "myshopify_domain": "reelcart-demo.myshopify.com"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let connection = eventually(
+        std::time::Duration::from_secs(20),
+        "the connection revoked",
+        || {
+            let r = http
+                .get(format!("{base}/v1/connections"))
+                .bearer_auth(&admin);
+            async move {
+                let v: Value = r.send().await.ok()?.json().await.ok()?;
+                let c = v["connections"]
+                    .as_array()?
+                    .iter()
+                    .find(|c| c["id"] == "shopify#reelcart-demo.myshopify.com")?
+                    .clone();
+                (c["status"] == "revoked").then_some(c)
+            }
+        },
+    )
+    .await;
+    assert_eq!(connection["needs_attention"], true, "{connection}");
+    let pulled = stack
+        .fire_schedule("CatalogSyncFunction.Pull")
+        .await
+        .expect("the pull schedule exists");
+    assert!(
+        pulled.is_err(),
+        "no token after the uninstall, and no fallback: {pulled:?}"
+    );
+    stack.stop().await;
+}

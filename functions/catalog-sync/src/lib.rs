@@ -464,19 +464,30 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
 ) -> Result<AwsHandler, reelcart_platforms::aws::InitError> {
     let refresher =
         reelcart_platforms::aws::aws_refresher(v, sdk, clock.clone(), "catalog-sync").await?;
-    // The Admin token comes with the other app credentials (one read of the secret at init).
-    let admin_token = refresher.client.config().apps.shopify_admin_token.clone();
-    let shopify = match v.optional("SHOPIFY_ADMIN_URL").filter(|u| !u.is_empty()) {
-        None => None,
-        Some(_) if admin_token.expose_secret().is_empty() => {
-            tracing::warn!("SHOPIFY_ADMIN_URL is set but shopify_admin_token is not: no pull");
-            None
-        }
-        Some(url) => Some(
-            reelcart_platforms::shopify::ShopifyAdmin::new(&url, admin_token).map_err(|e| {
-                reelcart_platforms::aws::InitError::Http(e.without_url().to_string())
-            })?,
-        ),
+    let refresher = Arc::new(refresher);
+    // The store's token: its Shopify connection in the vault (installed, or client credentials),
+    // else a legacy custom app's static token from the platform secrets.
+    let config = refresher.client.config();
+    let static_token =
+        Some(config.apps.shopify_admin_token.clone()).filter(|t| !t.expose_secret().is_empty());
+    let shopify = if config.shopify_admin_url.is_empty() {
+        None
+    } else {
+        let tokens = reelcart_platforms::shopify::VaultTokens {
+            refresher: refresher.clone(),
+            connection_id: reelcart_domain::connection::Connection::id_for(
+                reelcart_domain::connection::OAuthPlatform::Shopify,
+                &config.shopify_shop,
+            ),
+            fallback: static_token,
+        };
+        Some(
+            reelcart_platforms::shopify::ShopifyAdmin::with_tokens(
+                &config.shopify_admin_url,
+                Arc::new(tokens),
+            )
+            .map_err(|e| reelcart_platforms::aws::InitError::Http(e.without_url().to_string()))?,
+        )
     };
     let import_bucket = v.required("IMPORT_BUCKET")?;
     let force_path_style = v.parse_or("S3_FORCE_PATH_STYLE", false)?;
@@ -494,7 +505,7 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
             aws_sdk_sqs::Client::new(sdk),
             v.required("CATALOG_QUEUE_URL")?,
         ),
-        connections: Arc::new(refresher),
+        connections: refresher,
         settings: StoreSettings {
             store_url: v.required("STORE_URL")?,
             currency: v.optional("STORE_CURRENCY").unwrap_or_else(|| "USD".into()),

@@ -15,6 +15,7 @@ async fn every_platform_connects_through_consent_and_code_exchange() {
         ("tiktok", "act.sim-creator-0001"),
         ("meta", "1000000000000001"),
         ("instagram", "17841400000000001"),
+        ("shopify", "reelcart-demo.myshopify.com"),
     ] {
         let start = s.start(platform).await;
         let url = reqwest::Url::parse(&start.authorize_url).unwrap();
@@ -38,12 +39,12 @@ async fn every_platform_connects_through_consent_and_code_exchange() {
             .unwrap()
             .unwrap();
         let raw = serde_json::to_string(&stored).unwrap();
-        for prefix in ["TTP.", "act.0", "EAA.", "IGQ.", "rft."] {
+        for prefix in ["TTP.", "act.0", "EAA.", "IGQ.", "rft.", "shpat.", "shprt."] {
             assert!(!raw.contains(prefix), "{platform}: token at rest: {raw}");
         }
         assert!(stored.connection.expires_at.unwrap() > s.sim.now());
     }
-    assert_eq!(s.events.published().len(), 4);
+    assert_eq!(s.events.published().len(), 5);
     assert!(
         s.events
             .published()
@@ -68,6 +69,7 @@ async fn every_platform_connects_through_consent_and_code_exchange() {
         [
             "instagram#17841400000000001",
             "meta#1000000000000001",
+            "shopify#reelcart-demo.myshopify.com",
             "tiktok#act.sim-creator-0001",
             "tiktok-shop#7494000000000000001"
         ]
@@ -326,4 +328,117 @@ async fn the_routes_and_their_answers_are_documented() {
     assert_eq!(served, ours, "the router and docs/openapi.yaml");
     let problems = reelcart_lambda::testing::undocumented(&setup(None).await.api).await;
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Shopify's callback is checked before its state or code: a signature that does not hold, a
+/// stale timestamp, or another store is refused, and nothing is connected.
+#[tokio::test]
+async fn shopify_callbacks_are_verified_and_pinned_to_the_brands_store() {
+    let s = setup(None).await;
+    let start = s.start("shopify").await;
+    let location = s.consent(&start.authorize_url).await;
+    let url = reqwest::Url::parse(&location).unwrap();
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let with = |change: &dyn Fn(&mut Vec<(String, String)>)| {
+        let mut p = pairs.clone();
+        change(&mut p);
+        let mut u = url.clone();
+        u.query_pairs_mut().clear().extend_pairs(p);
+        u.to_string()
+    };
+    for (what, tampered, code) in [
+        (
+            "no hmac",
+            with(&|p| p.retain(|(k, _)| k != "hmac")),
+            "invalid_signature",
+        ),
+        (
+            "a code swapped",
+            with(&|p| {
+                p.iter_mut()
+                    .filter(|(k, _)| k == "code")
+                    .for_each(|x| x.1 = "other".into())
+            }),
+            "invalid_signature",
+        ),
+        (
+            "a parameter added",
+            with(&|p| p.push(("extra".into(), "1".into()))),
+            "invalid_signature",
+        ),
+    ] {
+        let r = s.callback(&tampered).await;
+        assert_eq!(
+            (r.status().as_u16(), body(&r)["error"]["code"].as_str()),
+            (400, Some(code)),
+            "{what}"
+        );
+    }
+    // Signed by the store, but arriving two minutes late.
+    s.clock.advance(120);
+    let r = s.callback(&location).await;
+    assert_eq!(body(&r)["error"]["code"], "callback_expired");
+    s.clock.advance(-120);
+    // A store other than the brand's, signed correctly.
+    s.sim
+        .set_consent("shopify", "someone-else.myshopify.com", true);
+    let other = s.start("shopify").await;
+    let r = s.callback(&s.consent(&other.authorize_url).await).await;
+    assert_eq!(body(&r)["error"]["code"], "wrong_shop");
+    assert!(
+        s.store
+            .get("shopify#someone-else.myshopify.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.store
+            .get("shopify#reelcart-demo.myshopify.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The untouched callback still completes (its state was not spent by the refusals).
+    let r = s.callback(&location).await;
+    assert_eq!(r.status(), 200, "{:?}", r.body());
+}
+
+/// A Dev Dashboard app connects without a consent screen; other grants are refused clearly.
+#[tokio::test]
+async fn shopify_connects_with_client_credentials() {
+    let s = setup(None).await;
+    let uri = format!("{BASE}/v1/connections/shopify/authorize?grant=client_credentials");
+    let r = s.api.handle(request("POST", &uri, admin())).await;
+    assert_eq!(r.status(), 201, "{:?}", r.body());
+    let c = &body(&r)["connection"];
+    assert_eq!(c["id"], "shopify#reelcart-demo.myshopify.com");
+    assert_eq!(c["status"], "active");
+    let stored = s
+        .store
+        .get("shopify#reelcart-demo.myshopify.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.connection.expires_at.unwrap() <= s.sim.now() + 86_400);
+    for (path, code) in [
+        (
+            "/v1/connections/tiktok/authorize?grant=client_credentials",
+            "invalid_request",
+        ),
+        (
+            "/v1/connections/shopify/authorize?grant=password",
+            "invalid_request",
+        ),
+    ] {
+        let r = s
+            .api
+            .handle(request("POST", &format!("{BASE}{path}"), admin()))
+            .await;
+        assert_eq!(
+            (r.status().as_u16(), body(&r)["error"]["code"].as_str()),
+            (400, Some(code)),
+            "{path}"
+        );
+    }
 }

@@ -63,6 +63,9 @@ pub fn platform_secrets_json() -> String {
         "tiktok_client_secrets": list("TIKTOK_CLIENT_SECRET", DEMO_TIKTOK_CLIENT_SECRET),
         "shopify_webhook_secrets": list("SHOPIFY_WEBHOOK_SECRET", DEMO_SHOPIFY_WEBHOOK_SECRET),
         "shopify_admin_token": var("SHOPIFY_ADMIN_TOKEN", reelcart_platform_sim::SHOPIFY_ADMIN_TOKEN),
+        // The Shopify app (Dev Dashboard): its install, token grants and callback signatures.
+        "shopify_client_id": var("SHOPIFY_CLIENT_ID", &reelcart_platform_sim::Apps::default().shopify_client_id),
+        "shopify_client_secrets": list("SHOPIFY_CLIENT_SECRET", &reelcart_platform_sim::Apps::default().shopify_client_secret),
         "standard_webhook_secrets": standard,
     })
     .to_string()

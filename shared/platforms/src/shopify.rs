@@ -1,8 +1,14 @@
 //! Shopify Admin API: the store's products, page by page (cursor in the `Link` header), and
 //! creators' discount codes (a price rule and its code), waiting out `429`s as `Retry-After`
-//! says. The access token is a custom app's Admin API token.
+//! says. The access token comes from the connections vault (the store's Shopify connection:
+//! installed, or a Dev Dashboard app's client credentials), refreshed once on a `401`; or, where
+//! no connection exists, a legacy custom app's static token.
 
+use futures::future::BoxFuture;
+use reelcart_connections::{RefreshError, Refresher, TokenClient};
+use reelcart_ports::{ConnectionStore, EventBus, KeyService};
 use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The Admin API version the pull speaks.
@@ -22,6 +28,92 @@ pub enum PullError {
     Malformed(String),
     #[error("Shopify refused it (422): {0}")]
     Refused(Refusal),
+    #[error("no usable Shopify token: {0}")]
+    NoToken(String),
+}
+
+/// Where the Admin API token comes from.
+pub trait AdminTokens: Send + Sync {
+    fn token(&self) -> BoxFuture<'_, Result<SecretString, PullError>>;
+    /// The store answered 401 to `rejected`: a refreshed token, if there can be one.
+    fn after_rejection<'a>(
+        &'a self,
+        rejected: &'a SecretString,
+    ) -> BoxFuture<'a, Result<SecretString, PullError>>;
+}
+
+/// A legacy custom app's token: nothing to refresh.
+#[derive(Debug)]
+pub struct StaticToken(pub SecretString);
+
+impl AdminTokens for StaticToken {
+    fn token(&self) -> BoxFuture<'_, Result<SecretString, PullError>> {
+        Box::pin(async move { Ok(self.0.clone()) })
+    }
+    fn after_rejection<'a>(
+        &'a self,
+        _: &'a SecretString,
+    ) -> BoxFuture<'a, Result<SecretString, PullError>> {
+        Box::pin(async move { Err(PullError::Unauthorized(401)) })
+    }
+}
+
+/// The store's connection in the vault (`shopify#<shop>`); without one, the static token when
+/// there is one.
+pub struct VaultTokens<S, K, T, E> {
+    pub refresher: Arc<Refresher<S, K, T, E>>,
+    pub connection_id: String,
+    pub fallback: Option<SecretString>,
+}
+
+impl<S, K, T, E> std::fmt::Debug for VaultTokens<S, K, T, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VaultTokens")
+            .field("connection_id", &self.connection_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn refresh_error(e: RefreshError) -> PullError {
+    match e {
+        RefreshError::Busy(_) | RefreshError::Store(_) | RefreshError::LeaseLost(_) => {
+            PullError::Transport(e.to_string())
+        }
+        other => PullError::NoToken(other.to_string()),
+    }
+}
+
+impl<S, K, T, E> AdminTokens for VaultTokens<S, K, T, E>
+where
+    S: ConnectionStore,
+    K: KeyService,
+    T: TokenClient,
+    E: EventBus,
+{
+    fn token(&self) -> BoxFuture<'_, Result<SecretString, PullError>> {
+        Box::pin(async move {
+            match self.refresher.fresh_access_token(&self.connection_id).await {
+                Err(RefreshError::NotFound(_)) => self.fallback.clone().ok_or_else(|| {
+                    PullError::NoToken(
+                        "the store is not connected: install the Shopify app (Connections → Shopify)"
+                            .into(),
+                    )
+                }),
+                other => other.map_err(refresh_error),
+            }
+        })
+    }
+    fn after_rejection<'a>(
+        &'a self,
+        rejected: &'a SecretString,
+    ) -> BoxFuture<'a, Result<SecretString, PullError>> {
+        Box::pin(async move {
+            self.refresher
+                .access_token_after_rejection(&self.connection_id, rejected)
+                .await
+                .map_err(refresh_error)
+        })
+    }
 }
 
 /// What a `422` said: Admin REST's `errors`, by field when Shopify names fields
@@ -84,7 +176,7 @@ pub struct ShopifyAdmin {
     http: reqwest::Client,
     /// `https://{shop}.myshopify.com` (the simulator locally).
     base_url: String,
-    token: SecretString,
+    tokens: Arc<dyn AdminTokens>,
 }
 
 impl std::fmt::Debug for ShopifyAdmin {
@@ -109,19 +201,27 @@ pub fn next_link(link: &str) -> Option<String> {
 }
 
 impl ShopifyAdmin {
+    /// With a legacy custom app's static token.
     pub fn new(base_url: &str, token: SecretString) -> Result<Self, reqwest::Error> {
+        Self::with_tokens(base_url, Arc::new(StaticToken(token)))
+    }
+
+    pub fn with_tokens(
+        base_url: &str,
+        tokens: Arc<dyn AdminTokens>,
+    ) -> Result<Self, reqwest::Error> {
         Ok(Self {
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .user_agent("reelcart/0.1")
                 .build()?,
             base_url: base_url.trim_end_matches('/').to_string(),
-            token,
+            tokens,
         })
     }
 
     /// Send with the token, waiting out `429`s as `Retry-After` says (at most `max_waits` waits
-    /// of at most `max_wait_secs` each).
+    /// of at most `max_wait_secs` each); a `401` gets one refreshed token and one more try.
     async fn send(
         &self,
         build: impl Fn() -> reqwest::RequestBuilder,
@@ -129,12 +229,27 @@ impl ShopifyAdmin {
         max_wait_secs: f64,
     ) -> Result<reqwest::Response, PullError> {
         let mut waits = 0u32;
+        let mut token = self.tokens.token().await?;
+        let mut refreshed = false;
         loop {
             let resp = build()
-                .header("x-shopify-access-token", self.token.expose_secret())
+                .header("x-shopify-access-token", token.expose_secret())
                 .send()
                 .await
                 .map_err(|e| PullError::Transport(e.without_url().to_string()))?;
+            if resp.status().as_u16() == 401 && !refreshed {
+                refreshed = true;
+                match self.tokens.after_rejection(&token).await {
+                    Ok(t) => {
+                        token = t;
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "Shopify refused the token and no new one could be had");
+                        return Ok(resp);
+                    }
+                }
+            }
             if resp.status().as_u16() != 429 {
                 return Ok(resp);
             }
