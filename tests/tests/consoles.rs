@@ -137,6 +137,11 @@ async fn a_creator_and_a_moderator_take_a_video_from_upload_to_orders() {
         "{console}"
     );
     assert_eq!(console["product_request"], "approved", "{console}");
+    assert_eq!(
+        console["connections"],
+        json!(["shopify#reelcart-demo.myshopify.com:active"]),
+        "the admin connected the store from the console"
+    );
     assert!(
         console["storefront_items"]
             .as_array()

@@ -71,8 +71,9 @@ export class Session {
     } catch {
       this.tokens = null;
     }
+    // A return from the sign-in pages (one this tab started): not any page with `error=` in it.
     const q = new URLSearchParams(location.search);
-    if (q.has('code') || q.has('error')) await this.finish(q);
+    if ((q.has('code') || q.has('error')) && sessionStorage.getItem(`${this.key}:pkce`)) await this.finish(q);
     if (this.tokens) this.schedule();
     return this;
   }

@@ -1097,9 +1097,10 @@ async function loadConnections() {
     const out = await api('GET', '/v1/connections');
     const conns = out.connections || [];
     el.removeAttribute('aria-busy');
-    if (!conns.length) return put(el, notice('No platform account is connected yet.'));
     const bad = conns.filter((c) => REAUTH.has(c.status));
-    put(el, 
+    put(el,
+      connectBar(),
+      conns.length ? null : notice('No platform account is connected yet.'),
       bad.length ? h('p', { class: 'attention', testid: 'connections-attention' }, h('strong', {}, `${bad.length} connection${bad.length === 1 ? ' needs' : 's need'} re-authorization.`), ' Until then nothing syncs or posts through them.') : null,
       ...conns.map((c) => {
         const reauth = REAUTH.has(c.status);
@@ -1107,7 +1108,7 @@ async function loadConnections() {
         return h(
           'section',
           { class: reauth ? 'attention' : 'box', testid: 'connection', 'data-status': c.status, 'data-id': c.id },
-          h('div', { class: 'row', style: 'align-items:center' }, h('strong', {}, c.id), badge(label(c.status), reauth ? 'bad' : c.needs_attention ? 'warn' : 'ok'), reauth ? h('strong', { testid: 'connection-reauth' }, 'Needs re-auth') : c.needs_attention ? badge('refresh failing', 'warn') : null),
+          h('div', { class: 'row', style: 'align-items:center' }, h('strong', {}, c.id), badge(label(c.status), reauth ? 'bad' : c.needs_attention ? 'warn' : 'ok'), reauth ? [h('strong', { testid: 'connection-reauth' }, 'Needs re-auth'), h('button', { type: 'button', testid: 'connection-reconnect', onclick: () => connect(c.platform) }, 'Connect again')] : c.needs_attention ? badge('refresh failing', 'warn') : null),
           (reauth || c.needs_attention) && (c.remediation || err?.remediation) ? h('p', { testid: 'connection-remediation' }, c.remediation || err.remediation) : null,
           h(
             'dl',
@@ -1131,6 +1132,34 @@ async function loadConnections() {
   } catch (e) {
     failInto(el, e, 'Connections');
   }
+}
+
+/** Connect (or connect again) an account: off to the platform's consent screen. */
+const CONNECTABLE = [
+  ['shopify', 'Shopify store'],
+  ['meta', 'Meta (catalog)'],
+  ['instagram', 'Instagram'],
+  ['tiktok-shop', 'TikTok Shop'],
+  ['tiktok', 'TikTok'],
+];
+async function connect(platform, grant) {
+  try {
+    const out = await api('POST', `/v1/connections/${enc(platform)}/authorize${grant ? `?grant=${enc(grant)}` : ''}`);
+    if (out?.authorize_url && safeUrl(out.authorize_url)) return location.assign(out.authorize_url);
+    toast(`Connected ${out?.connection?.id || platform}.`);
+    loadConnections();
+  } catch (e) {
+    alertToast(`Could not connect ${platform}: ${errorText(e)}`);
+  }
+}
+function connectBar() {
+  return h(
+    'div',
+    { class: 'row', testid: 'connect-bar' },
+    h('span', { class: 'muted' }, 'Connect:'),
+    CONNECTABLE.map(([p, name]) => h('button', { type: 'button', testid: `connect-${p}`, onclick: () => connect(p) }, name)),
+    h('button', { type: 'button', class: 'ghost', testid: 'connect-shopify-app', title: "A Dev Dashboard app of the brand's own organization: no consent screen", onclick: () => connect('shopify', 'client_credentials') }, 'Shopify (own app)'),
+  );
 }
 
 // Creators (admin)
@@ -1314,7 +1343,19 @@ initSignIn();
 initTabs();
 initQueue();
 initKeys();
+/** Back from connecting an account (`CONNECT_RETURN_URL`): say how it went, on the Connections tab. */
+function connectReturn() {
+  const q = new URLSearchParams(location.search);
+  if (!q.has('connection') && !(q.has('error') && !q.has('state'))) return;
+  history.replaceState(null, '', location.pathname + location.hash);
+  if (!session.signedIn || !isAdmin()) return;
+  if (q.get('status') === 'connected') toast(`Connected ${q.get('connection')}.`);
+  else alertToast(`The connection did not complete (${q.get('error') || 'unknown error'}). Try again.`);
+  selectTab('connections');
+}
+
 session
   .start()
   .then(() => (session.signedIn ? showApp() : showSignIn()))
+  .then(connectReturn)
   .catch((e) => showSignIn(e.message));

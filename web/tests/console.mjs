@@ -149,6 +149,9 @@ try {
   step = 'connections tab';
   await page.click(tid('tab-connections'));
   await page.waitForSelector(`${tid('connections-list')}:not([aria-busy]) > *:not(p.muted)`, { timeout: 10000 });
+  // The brand's own Shopify app connects without a consent screen (client credentials).
+  await page.click(tid('connect-shopify-app'));
+  await page.waitForSelector(`${tid('connection')}[data-id="shopify#reelcart-demo.myshopify.com"]`, { timeout: 10000 });
   out.connections = await page.locator(tid('connection')).evaluateAll((els) => els.map((e) => `${e.dataset.id}:${e.dataset.status}`));
   await shot('console-connections');
 
