@@ -286,14 +286,14 @@ fn shopify_product(sim_url: &str, i: usize) -> Value {
         "images": [{"id": 1, "src": format!("{sim_url}/_sim/cdn/shirt-{}.jpg", i % 10), "width": 1600, "height": 1600}],
         "variants": [{"id": 7_100_000 + i, "sku": format!("SHIRT-{i:04}"), "price": "49.00",
             "inventory_quantity": 7, "inventory_policy": "deny", "barcode": gtin, "grams": 300,
-            "option1": "Default Title"}],
+            "option1": "Default Title", "unit_cost": "21.50"}],
     })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daily_pull_reads_the_store_through_its_admin_api_and_syncs_it() {
     let (stack, catalog) = connected_stack(false).await;
-    let n = 600; // three pages of 250
+    let n = 600; // three pages of 250 through REST; one bulk operation through GraphQL
     stack
         .sim
         .set_shopify_products((0..n).map(|i| shopify_product(&stack.sim_url, i)).collect());
@@ -307,7 +307,12 @@ async fn the_daily_pull_reads_the_store_through_its_admin_api_and_syncs_it() {
     assert_eq!(
         stack.sim.calls("shopify-admin"),
         4,
-        "three pages and one throttled request"
+        "a bulk operation started and polled twice, and one throttled request"
+    );
+    assert_eq!(
+        stack.sim.calls("shopify-bulk"),
+        1,
+        "one download of the result"
     );
     let products = catalog.products().await.unwrap();
     assert_eq!(products.len(), n);
@@ -315,6 +320,15 @@ async fn the_daily_pull_reads_the_store_through_its_admin_api_and_syncs_it() {
     assert_eq!(p.description, "Washed linen, relaxed fit.");
     assert_eq!(p.variants[0].price.amount_2dp(), "49.00");
     assert!(p.link.ends_with("/products/linen-shirt-7"));
+    assert_eq!(
+        p.variants[0].unit_cost.as_ref().map(|c| c.amount_2dp()),
+        Some("21.50".to_string()),
+        "unit costs come with the bulk pull"
+    );
+    assert_eq!(
+        p.variants[0].weight.as_ref().map(|w| w.value.to_string()),
+        Some("0.300".to_string())
+    );
     sync(&stack).await;
     let remote = stack.sim.catalog_json();
     assert_eq!(

@@ -49,6 +49,7 @@ mod conversions;
 mod meta;
 mod shopify;
 pub mod shopify_auth;
+mod shopify_graphql;
 mod tiktok;
 mod tiktok_shop;
 mod tts_orders;
@@ -211,6 +212,7 @@ struct State_ {
     tts_orders: tts_orders::OrdersState,
     /// Shopify: a refresh token → its replacement, while the replacement is unused (retry).
     shopify_retry: HashMap<String, String>,
+    graphql: shopify_graphql::GraphqlState,
 }
 
 #[derive(Debug, Clone)]
@@ -483,6 +485,14 @@ impl Sim {
                 axum::routing::delete(shopify::delete_price_rule),
             )
             .route("/_sim/shopify/discount_codes", get(shopify::discount_codes))
+            .route(
+                "/admin/api/{version}/graphql.json",
+                post(shopify_graphql::graphql),
+            )
+            .route(
+                "/_sim/shopify/bulk/{name}",
+                get(shopify_graphql::bulk_result),
+            )
             .route("/admin/oauth/authorize", get(shopify_auth::install))
             .route(
                 "/admin/oauth/access_token",
@@ -523,6 +533,15 @@ pub(crate) fn with_retry_after(mut r: Response, retry: i64) -> Response {
     r.headers_mut()
         .insert("retry-after", HeaderValue::from(retry));
     r
+}
+
+/// A JSON scalar as text (`1` and `"1"` alike).
+pub(crate) fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
 }
 
 pub(crate) fn request_id() -> String {

@@ -33,7 +33,7 @@ fn error(status: StatusCode, message: &str) -> Response {
 }
 
 /// Throttling and the access token, as every Admin call checks them.
-fn admin_gate(sim: &Sim, headers: &HeaderMap) -> Option<Response> {
+pub(crate) fn admin_gate(sim: &Sim, headers: &HeaderMap) -> Option<Response> {
     if let Some(retry) = sim.count_and_throttle("shopify-admin") {
         let mut r = error(
             StatusCode::TOO_MANY_REQUESTS,

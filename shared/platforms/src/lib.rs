@@ -5,6 +5,7 @@ pub mod aws;
 pub mod catalog;
 pub mod shop_orders;
 pub mod shopify;
+pub mod shopify_graphql;
 pub mod ugc;
 
 mod config;

@@ -220,9 +220,17 @@ impl ShopifyAdmin {
         })
     }
 
+    pub(crate) fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Send with the token, waiting out `429`s as `Retry-After` says (at most `max_waits` waits
     /// of at most `max_wait_secs` each); a `401` gets one refreshed token and one more try.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         build: impl Fn() -> reqwest::RequestBuilder,
         max_waits: u32,

@@ -86,6 +86,10 @@ struct ShopifyVariant {
     grams: Option<i64>,
     #[serde(default)]
     image_id: Option<serde_json::Value>,
+    /// The variant's unit cost (`inventoryItem.unitCost.amount`), which the GraphQL bulk pull
+    /// reads and puts here; REST products and webhooks carry none.
+    #[serde(default)]
+    unit_cost: Option<String>,
 }
 
 fn text(v: &serde_json::Value) -> String {
@@ -176,7 +180,12 @@ pub fn from_shopify(json: &str, settings: &StoreSettings) -> Result<Product, Imp
             sku: v.sku.clone().unwrap_or_default().trim().to_string(),
             options,
             price: price(&v.price)?,
-            unit_cost: None,
+            unit_cost: v
+                .unit_cost
+                .as_deref()
+                .filter(|c| !c.trim().is_empty())
+                .map(price)
+                .transpose()?,
             compare_at_price: v
                 .compare_at_price
                 .as_deref()
