@@ -8,6 +8,9 @@ use reelcart_local::simulator::Delivery;
 use reelcart_local::{Options, Stack};
 use std::time::{Duration, Instant};
 
+mod videos;
+pub use videos::publish_videos;
+
 /// Start a stack on a free port with a unique prefix; schedules only fire when a test asks.
 pub async fn start_stack() -> Stack {
     let prefix = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);

@@ -4,16 +4,9 @@
 //! order carrying the cart's token credits that content and its creator; a refund takes it back.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use aws_sdk_s3::primitives::ByteStream;
-use reelcart_aws::{DynamoCatalog, DynamoContent, DynamoMediaRecords};
-use reelcart_domain::content::{
-    Author, Channel, Consent, MediaType, ProductMapping, Rights, Source, Status, UgcItem,
-};
-use reelcart_domain::video::{MediaStatus, TranscodeRequest};
+use reelcart_aws::DynamoCatalog;
 use reelcart_e2e::*;
-use reelcart_media::samples::{Sample, generate};
-use reelcart_ports::{CatalogStore, MediaRecords};
-use reelcart_ports::{ItemStore, MappingStore, RightsStore};
+use reelcart_ports::CatalogStore;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -33,8 +26,6 @@ async fn the_feed_plays_in_a_browser_and_an_order_credits_what_was_touched() {
     let stack = start_stack().await;
     let http = reqwest::Client::new();
     let dynamo = aws_sdk_dynamodb::Client::new(&stack.emulator.sdk);
-    let content = DynamoContent::new(dynamo.clone(), stack.physical("ContentTable").unwrap());
-    let media = DynamoMediaRecords::new(dynamo.clone(), stack.physical("ContentTable").unwrap());
     let catalog = DynamoCatalog::new(dynamo, stack.physical("CatalogTable").unwrap());
     let base = stack.url();
     catalog
@@ -47,103 +38,8 @@ async fn the_feed_plays_in_a_browser_and_an_order_credits_what_was_touched() {
     let sku = "TEE-00001";
 
     // Two creators' videos, transcoded by the stack's transcoder.
-    let s3 = reelcart_aws::s3_client(&stack.emulator.sdk, true);
-    let raw = stack.physical("RawMediaBucket").unwrap().to_string();
-    let dir = tempfile::tempdir().unwrap();
     let now = now();
-    let mut ids = Vec::new();
-    for (n, creator) in ["cr_ana", "cr_ben"].iter().enumerate() {
-        let clip = dir.path().join(format!("c{n}.mp4"));
-        generate(Path::new("ffmpeg"), Sample::new(720, 1280, 8.0), &clip)
-            .await
-            .unwrap();
-        let mut item = UgcItem::new(
-            Source::Upload,
-            &format!("{creator}/up{n}"),
-            MediaType::Video,
-            &format!("My everyday tee, take {n}"),
-            now - 100 + n as i64,
-        );
-        item.author = Author {
-            handle: Some(creator.trim_start_matches("cr_").into()),
-            creator_id: Some((*creator).into()),
-        };
-        item.status = Status::Published;
-        let key = format!("uploads/{creator}/up{n}.mp4");
-        s3.put_object()
-            .bucket(&raw)
-            .key(&key)
-            .content_type("video/mp4")
-            .body(ByteStream::from_path(&clip).await.unwrap())
-            .send()
-            .await
-            .unwrap();
-        stack
-            .clients
-            .sqs
-            .send_message()
-            .queue_url(stack.physical("TranscodeQueue").unwrap())
-            .message_body(
-                serde_json::to_string(&TranscodeRequest {
-                    item_id: item.id.clone(),
-                    bucket: raw.clone(),
-                    key,
-                })
-                .unwrap(),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert!(content.create_item(&item).await.unwrap());
-        content
-            .put_rights(&Rights {
-                id: format!("r{n}"),
-                item_id: item.id.clone(),
-                license: "creator portal terms".into(),
-                channels: [Channel::Site].into(),
-                starts_at: now - 100,
-                expires_at: None,
-                revoked_at: None,
-                consent: Consent::PortalTerms {
-                    creator_id: (*creator).into(),
-                    terms_version: "1".into(),
-                    accepted_at: now - 100,
-                },
-                artifact_key: "consent/test".into(),
-            })
-            .await
-            .unwrap();
-        for placement in ["pdp", "collection:summer"] {
-            content
-                .put_mapping(
-                    &item.id,
-                    &ProductMapping {
-                        sku: sku.into(),
-                        placement: placement.into(),
-                        confidence: 1.0,
-                        // The first is pinned: the order in the feed is known.
-                        pinned: n == 0,
-                    },
-                )
-                .await
-                .unwrap();
-        }
-        ids.push(item.id);
-    }
-    for id in &ids {
-        eventually(Duration::from_secs(120), "transcoded", || {
-            let media = media.clone();
-            let id = id.clone();
-            async move {
-                media
-                    .get(&id)
-                    .await
-                    .unwrap()
-                    .filter(|r| r.status == MediaStatus::Transcoded)
-            }
-        })
-        .await;
-    }
+    let ids = publish_videos(&stack, sku, &["cr_ana", "cr_ben"], now).await;
     let feed: Value = http
         .get(format!("{base}/v1/feed?placement=pdp&sku={sku}"))
         .send()
@@ -293,4 +189,156 @@ async fn the_feed_plays_in_a_browser_and_an_order_credits_what_was_touched() {
         "time to first frame {} ms, next video {} ms after the swipe",
         out["first_frame_ms"], out["swipe_ms"]
     );
+}
+
+/// The feed on a Shopify storefront (the simulator's store, a standard theme's product page with
+/// the app embed and the app block): "Add" on a video's product puts that variant in the store's
+/// own cart, with the attribution token as a cart attribute, and the theme's cart count changes —
+/// through the theme's standard `updateCart` action, and on a page without it through
+/// `/cart/add.js`; checkout sends the signed `orders/create` webhook whose `note_attributes`
+/// carry the token, and the video's creator is credited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_shopify_product_page_add_goes_to_the_stores_cart_and_checkout_credits_the_creator() {
+    let web = web_dir();
+    let stack = start_stack().await;
+    let http = reqwest::Client::new();
+    // The store's product, and the catalog as the stack pulls it from the store.
+    let product = json!({"id": 8_123_456_789u64, "title": "Organic cotton tee", "handle": "organic-tee",
+        "status": "active", "body_html": "<p>Heavyweight.</p>", "vendor": "Reelcart Demo",
+        "options": [{"name": "Size"}],
+        "images": [{"id": 1, "src": format!("{}/_sim/cdn/tee-1.jpg", stack.sim_url), "width": 1200, "height": 1200}],
+        "variants": [
+            {"id": 44_100_000_001u64, "sku": "TEE-S", "price": "29.00", "inventory_quantity": 9, "option1": "S"},
+            {"id": 44_100_000_002u64, "sku": "TEE-M", "price": "29.00", "inventory_quantity": 9, "option1": "M"}]});
+    stack.sim.set_shopify_products(vec![product.clone()]);
+    let settings = reelcart_domain::catalog::import::StoreSettings {
+        store_url: stack.sim_url.clone(),
+        currency: "USD".into(),
+    };
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.emulator.sdk);
+    DynamoCatalog::new(dynamo, stack.physical("CatalogTable").unwrap())
+        .put_products(&[reelcart_domain::catalog::import::from_shopify(
+            &product.to_string(),
+            &settings,
+        )
+        .unwrap()])
+        .await
+        .unwrap();
+    let ids = publish_videos(&stack, "TEE-M", &["cr_mia"], now()).await;
+
+    let shots = web.join("test-results/shopify");
+    let browser = |args: Vec<String>| {
+        let script = web.join("tests/shopify.mjs");
+        async move {
+            let run = tokio::process::Command::new("node")
+                .arg(script)
+                .args(&args)
+                .output()
+                .await
+                .expect("node runs (make tools installs it)");
+            let stderr = String::from_utf8_lossy(&run.stderr);
+            let stdout = String::from_utf8_lossy(&run.stdout);
+            assert!(
+                run.status.success(),
+                "shopify.mjs {args:?} failed: {stderr}\n{stdout}"
+            );
+            let out: Value =
+                serde_json::from_str(stdout.lines().rfind(|l| l.starts_with('{')).unwrap())
+                    .unwrap();
+            println!("browser: {out}");
+            out
+        }
+    };
+    let args = |phase: &str| {
+        vec![
+            phase.to_string(),
+            stack.sim_url.clone(),
+            "organic-tee".to_string(),
+            shots.to_str().unwrap().to_string(),
+        ]
+    };
+    let out = browser(args("add")).await;
+    assert_eq!(out["feed_items"], 1, "{out}");
+    assert_eq!(
+        out["cart_counts"],
+        json!([0, 1, 2]),
+        "the theme's cart count after each add: {out}"
+    );
+    assert_eq!(
+        out["added_variants"],
+        json!([44_100_000_002u64, 44_100_000_002u64]),
+        "by variant id, through /cart/add.js: {out}"
+    );
+    assert_eq!(out["used_standard_action"], true, "{out}");
+    let token = out["cart_token_attribute"]
+        .as_str()
+        .expect("the token is a cart attribute");
+    assert!(token.starts_with("rc1."), "{token}");
+
+    // The shopper's touches are counted (the beacons reached the collector from the store's
+    // origin); then they check out.
+    let admin = stack.token("admin-1", &["admin"]).unwrap();
+    let base = stack.url();
+    let today = reelcart_domain::attribution::day_of(now());
+    eventually(
+        Duration::from_secs(30),
+        "the add-to-cart beacons counted",
+        || {
+            let r = http
+                .get(format!(
+                    "{base}/v1/analytics/funnel?from={today}&to={today}&by=content"
+                ))
+                .bearer_auth(&admin);
+            let id = ids[0].clone();
+            async move {
+                let v: Value = r.send().await.ok()?.json().await.ok()?;
+                v["rows"]
+                    .as_array()?
+                    .iter()
+                    .find(|r| r["key"] == id.as_str() && r["add_to_carts"].as_i64() >= Some(2))
+                    .cloned()
+            }
+        },
+    )
+    .await;
+    let mut checkout = args("checkout");
+    checkout.push(out["cart_token"].as_str().unwrap().to_string());
+    let out = browser(checkout).await;
+    assert!(
+        out["webhook"].as_str().unwrap().contains("HTTP 200"),
+        "{out}"
+    );
+
+    // The creator and the video are credited with the order (two of the variant at 29.00).
+    let funnel = |by: &'static str| {
+        let r = http
+            .get(format!(
+                "{base}/v1/analytics/funnel?from={today}&to={today}&by={by}"
+            ))
+            .bearer_auth(&admin);
+        async move {
+            let v: Value = r.send().await.ok()?.json().await.ok()?;
+            v["rows"].as_array().cloned()
+        }
+    };
+    let credited = eventually(
+        Duration::from_secs(30),
+        "the order credited to the creator",
+        || {
+            let f = funnel("creator");
+            async move {
+                f.await?
+                    .into_iter()
+                    .find(|r| r["key"] == "cr_mia" && r["orders"] == 1.0)
+            }
+        },
+    )
+    .await;
+    assert_eq!(credited["revenue"], "58.00", "{credited}");
+    let by_content = funnel("content").await.unwrap();
+    let video = by_content
+        .iter()
+        .find(|r| r["key"] == ids[0].as_str())
+        .unwrap();
+    assert_eq!(video["revenue"], "58.00", "{video}");
 }

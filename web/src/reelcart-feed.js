@@ -99,6 +99,42 @@ export function purchase({ order_id, value, currency, contents = [] }) {
   return eventId;
 }
 
+// ---------------------------------------------------------------- the store's own cart (Shopify)
+// With `cart="shopify"` (the theme app extension's block sets it): "Add" puts the variant in the
+// store's cart. The attribution attributes go on the cart first (`/cart/update.js` merges them;
+// they reach the order's `note_attributes`), then the line: through the theme's standard
+// `Shopify.actions.updateCart` where there is one (the theme refreshes its own cart count or
+// drawer), else `/cart/add.js` by variant id and a `cart:refresh` event. Cart calls go one at a
+// time (Shopify answers 409 to simultaneous ones) and a 409 is retried.
+let cartQueue = Promise.resolve();
+async function cartPost(path, body) {
+  for (let i = 0; ; i++) {
+    const r = await fetch((window.Shopify?.routes?.root || '/') + path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (r.status !== 409 || i > 2) return r.ok ? r.json() : Promise.reject(new Error((await r.json().catch(() => ({}))).description || `cart ${r.status}`));
+    await new Promise((ok) => setTimeout(ok, 250 * (i + 1)));
+  }
+}
+function addToStoreCart(variant, base) {
+  const run = async () => {
+    await session(base);
+    const attributes = cartAttributes();
+    if (Object.keys(attributes).length) await cartPost('cart/update.js', { attributes });
+    const act = window.Shopify?.actions?.updateCart;
+    if (act) {
+      const out = await act({ lines: [{ merchandiseId: `gid://shopify/ProductVariant/${variant}`, quantity: 1 }] });
+      if (out?.userErrors?.length) throw new Error(out.userErrors[0].message);
+    } else {
+      await cartPost('cart/add.js', { items: [{ id: +variant, quantity: 1 }] });
+      document.dispatchEvent(new CustomEvent('cart:refresh', { bubbles: true }));
+    }
+  };
+  return (cartQueue = cartQueue.catch(() => {}).then(run));
+}
+
 globalThis.reelcart = { token, session, consent, cartAttributes, purchase };
 
 // ---------------------------------------------------------------- beacons
@@ -214,15 +250,18 @@ class ReelcartFeed extends HTMLElement {
     document.readyState === 'complete' ? go() : addEventListener('load', go, { once: true });
   }
 
+  // An attribute, else the page's `window.reelcartConfig` (a Shopify theme's app embed sets the
+  // feed and events URLs there once for every block), else the default.
   attr(n, d) {
-    return this.getAttribute(n) || d;
+    return this.getAttribute(n) || window.reelcartConfig?.[n] || d;
   }
 
   async load() {
     // A base URL as CloudFormation prints it may end in '/': never request '//v1/feed'.
     const base = (u) => u.replace(/\/+$/, '');
     const api = base(this.attr('api', location.origin));
-    this.events = base(this.attr('events', api)) + '/v1/events';
+    this.sessions = base(this.attr('events', api));
+    this.events = this.sessions + '/v1/events';
     // The shopper's signed session, asked for while the feed loads.
     session(base(this.attr('events', api)));
     this.placement = this.attr('placement', 'home');
@@ -254,7 +293,7 @@ class ReelcartFeed extends HTMLElement {
                 `<a class=card href="${esc(p.link)}" data-sku="${esc(p.sku)}">` +
                 (p.image ? `<img src="${esc(p.image)}" alt="" loading=lazy decoding=async>` : '') +
                 `<span><b>${esc(p.title)}</b><span>${esc(money(p))}</span></span>` +
-                (p.in_stock ? `<button type=button data-add="${esc(p.sku)}" aria-label="Add ${esc(p.title)} to cart">Add</button>` : '') +
+                (p.in_stock ? `<button type=button data-add="${esc(p.sku)}" data-variant="${esc(p.variant_id)}" aria-label="Add ${esc(p.title)} to cart">Add</button>` : '') +
                 `</a>`,
             )
             .join('');
@@ -379,12 +418,18 @@ class ReelcartFeed extends HTMLElement {
             quantity: 1,
             ugc_id: it.id,
             creator_id: it.creator_id,
+            variant_id: t.dataset.variant,
             token: token(),
             attributes: cartAttributes(),
           },
         }),
       );
-      this.say('Added to cart');
+      if (this.attr('cart') === 'shopify' && t.dataset.variant) {
+        t.disabled = true;
+        addToStoreCart(t.dataset.variant, this.sessions)
+          .then(() => this.say('Added to cart'), (err) => this.say('Could not add to cart: ' + err.message))
+          .finally(() => (t.disabled = false));
+      } else this.say('Added to cart');
     } else if (t.dataset.sku) {
       this.ev(i, 'product_click', { sku: t.dataset.sku });
       flush();

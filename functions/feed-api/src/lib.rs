@@ -76,12 +76,18 @@ struct Snapshot {
     entries: Vec<Entry>,
     /// SKU → its product and the variant's price.
     products: HashMap<String, ProductCard>,
+    /// Product id → its variants' SKUs (a product page's siblings), sorted.
+    skus_of: HashMap<String, Vec<String>>,
 }
 
 /// A product as the widget shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProductCard {
     pub sku: String,
+    /// The store's product and variant ids (Shopify's numeric ids for a Shopify catalog): what
+    /// the store's own cart adds (`/cart/add.js` takes the variant id).
+    pub product_id: String,
+    pub variant_id: String,
     pub title: String,
     pub price: String,
     pub currency: String,
@@ -156,6 +162,8 @@ fn card(p: &Product) -> Vec<ProductCard> {
         .iter()
         .map(|v| ProductCard {
             sku: v.sku.clone(),
+            product_id: p.id.clone(),
+            variant_id: v.id.clone(),
             title: p.title.clone(),
             price: v.price.amount_2dp(),
             currency: v.price.currency.clone(),
@@ -254,7 +262,7 @@ where
         for e in &mut entries {
             e.totals = totals.get(&e.item.id).copied().unwrap_or_default();
         }
-        let products = self
+        let products: HashMap<String, ProductCard> = self
             .catalog
             .products()
             .await?
@@ -262,7 +270,21 @@ where
             .flat_map(card)
             .map(|c| (c.sku.clone(), c))
             .collect();
-        Ok(Snapshot { entries, products })
+        let mut skus_of: HashMap<String, Vec<String>> = HashMap::new();
+        for c in products.values() {
+            skus_of
+                .entry(c.product_id.clone())
+                .or_default()
+                .push(c.sku.clone());
+        }
+        for skus in skus_of.values_mut() {
+            skus.sort_unstable();
+        }
+        Ok(Snapshot {
+            entries,
+            products,
+            skus_of,
+        })
     }
 
     async fn snapshot(&self) -> Result<Arc<Snapshot>, PortError> {
@@ -286,13 +308,38 @@ where
     ) -> Result<FeedPage, PortError> {
         let snap = self.snapshot().await?;
         let now = self.clock.now_unix();
+        // A product page shows what any variant of its product was mapped to: the page's SKU
+        // and its siblings (the same product in the catalog).
+        let pages: Vec<Placement> = match placement {
+            Placement::Pdp { sku } => {
+                let siblings = snap
+                    .products
+                    .get(sku)
+                    .and_then(|c| snap.skus_of.get(&c.product_id))
+                    .into_iter()
+                    .flatten()
+                    .filter(|s| *s != sku);
+                std::iter::once(sku)
+                    .chain(siblings)
+                    .map(|s| Placement::Pdp { sku: s.clone() })
+                    .collect()
+            }
+            other => vec![other.clone()],
+        };
         let candidates: Vec<(Position, &Entry)> = snap
             .entries
             .iter()
             // Rights again, at this moment: an expiry inside the snapshot's life still counts.
             .filter(|e| showable(e.item.status, &e.rights, Channel::Site, now))
             .filter_map(|e| {
-                let here = placement.matching(&e.mappings)?;
+                let here: Vec<&ProductMapping> = pages
+                    .iter()
+                    .filter_map(|p| p.matching(&e.mappings))
+                    .flatten()
+                    .collect();
+                if here.is_empty() {
+                    return None;
+                }
                 let pinned = here.iter().any(|m| m.pinned);
                 let position = Position {
                     pinned,
@@ -311,10 +358,15 @@ where
         let items = items
             .into_iter()
             .map(|(pos, e)| {
-                // The page's own product first, then the rest of the look.
+                // The page's own product first (the variants of it this video was mapped to),
+                // then the rest of the look.
                 let mut skus: Vec<&str> = Vec::new();
-                if let Placement::Pdp { sku } = placement {
-                    skus.push(sku);
+                for p in &pages {
+                    if let Placement::Pdp { sku } = p
+                        && p.matching(&e.mappings).is_some()
+                    {
+                        skus.push(sku);
+                    }
                 }
                 for m in &e.mappings {
                     if !skus.contains(&m.sku.as_str()) {

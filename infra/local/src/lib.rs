@@ -167,10 +167,12 @@ impl Stack {
                     *v = format!("http://{addr}/");
                 }
             }
-            // The storefront is served by the stack itself.
+            // The storefronts: the demo page the stack serves, and the simulated Shopify store's.
             if f.env.get("ALLOWED_ORIGINS").is_some_and(String::is_empty) {
-                f.env
-                    .insert("ALLOWED_ORIGINS".to_string(), format!("http://{addr}"));
+                f.env.insert(
+                    "ALLOWED_ORIGINS".to_string(),
+                    format!("http://{addr},{sim_url}"),
+                );
             }
             if f.binary == "ugc-ingest" {
                 f.env.insert("MEDIA_HOSTS".to_string(), sim_url.clone());
@@ -193,6 +195,17 @@ impl Stack {
             "instagram",
             &format!("http://{addr}/webhooks/meta"),
             &meta_secret,
+        );
+        // The simulated Shopify store: the theme's app embed points at this stack's widget, feed
+        // and collector; its webhooks come here, signed with the app's secret.
+        sim.set_storefront_theme(
+            &format!("http://{addr}/web/dist/reelcart-feed.min.js"),
+            &format!("http://{addr}"),
+            &format!("http://{addr}"),
+        );
+        sim.subscribe_webhooks(
+            &format!("http://{addr}/webhooks/shopify"),
+            seed::DEMO_SHOPIFY_WEBHOOK_SECRET,
         );
         // TikTok Shop sends sellers back to the redirect URI registered for the app.
         sim.register_redirect(

@@ -177,6 +177,14 @@ async fn web(State(routes): State<Arc<Routes>>, Path(path): Path<String>) -> Res
         bytes,
     )
         .into_response();
+    // The widget is loaded by storefronts on other origins (a Shopify theme's app embed): as a
+    // CDN serves it, to any origin.
+    if path.starts_with("dist/") {
+        r.headers_mut().insert(
+            axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            axum::http::HeaderValue::from_static("*"),
+        );
+    }
     if ["console/", "portal/", "auth/"]
         .iter()
         .any(|p| path.starts_with(p))

@@ -50,6 +50,7 @@ mod meta;
 mod shopify;
 pub mod shopify_auth;
 mod shopify_graphql;
+mod shopify_storefront;
 mod tiktok;
 mod tiktok_shop;
 mod tts_orders;
@@ -213,6 +214,7 @@ struct State_ {
     /// Shopify: a refresh token → its replacement, while the replacement is unused (retry).
     shopify_retry: HashMap<String, String>,
     graphql: shopify_graphql::GraphqlState,
+    storefront: shopify_storefront::StorefrontState,
 }
 
 #[derive(Debug, Clone)]
@@ -493,6 +495,17 @@ impl Sim {
                 "/_sim/shopify/bulk/{name}",
                 get(shopify_graphql::bulk_result),
             )
+            .route("/products/{handle}", get(shopify_storefront::product_page))
+            .route("/cart/add.js", post(shopify_storefront::add))
+            .route("/cart/update.js", post(shopify_storefront::update))
+            .route("/cart.js", get(shopify_storefront::get_cart))
+            .route("/cart/checkout", post(shopify_storefront::checkout))
+            .route("/_sim/shopify/theme", post(shopify_storefront::set_theme))
+            .route(
+                "/_sim/shopify/webhooks",
+                post(shopify_storefront::set_webhooks),
+            )
+            .route("/_sim/shopify/orders", get(shopify_storefront::orders))
             .route("/admin/oauth/authorize", get(shopify_auth::install))
             .route(
                 "/admin/oauth/access_token",
