@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum infra/requirements.txt | cut -c1-
 LAMBDA := $(VENV)/.cargo-lambda
 CARGO_TEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo "cargo nextest run --workspace --no-fail-fast" || echo "cargo test --workspace --no-fail-fast")
 
-.PHONY: help venv tools web demo up test lint fmt build consoles bench bench-smoke clean
+.PHONY: help venv tools web demo up test lint fmt build consoles shopify-extension bench bench-smoke clean
 
 help:
 	@echo "make demo   local stack: signed webhooks of every platform processed, demo connections refreshed (Ctrl-C stops)"
@@ -105,6 +105,11 @@ build: venv $(LAMBDA)
 consoles: venv web
 	@test -n "$(STACK)" || { echo "usage: make consoles STACK=<stack name>"; exit 2; }
 	$(VENV)/bin/python infra/scripts/publish_consoles.py $(STACK) $(if $(DRY_RUN),--dry-run)
+
+# The Shopify theme app extension's assets: the built widget and hls.js (docs/shopify.md); then
+# `shopify app deploy` from shopify/.
+shopify-extension: web
+	cp web/dist/reelcart-feed.min.js web/dist/hls.light.min.js shopify/extensions/reelcart-feed/assets/
 
 # Every function's binary (one list: the crates under functions/), which lambda_init measures.
 FUNCTIONS := $(notdir $(wildcard functions/*))

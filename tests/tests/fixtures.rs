@@ -317,3 +317,64 @@ fn every_template_route_is_documented_and_every_documented_route_deployed() {
         "deployed but not documented: {undocumented:?}; documented but not deployed: {undeployed:?}"
     );
 }
+
+/// The Shopify theme app extension is what Shopify's CLI deploys: an app embed targeting the
+/// body that loads the widget asset `make shopify-extension` copies, and a product-page app
+/// block passing the product id, its variant ids and the store-cart mode; each block's schema is
+/// valid JSON with a known target.
+#[test]
+fn the_shopify_theme_extension_loads_the_widget_and_passes_product_and_variants() {
+    let ext = root().join("shopify/extensions/reelcart-feed");
+    let toml = std::fs::read_to_string(ext.join("shopify.extension.toml")).unwrap();
+    assert!(toml.contains("type = \"theme\""), "{toml}");
+    let schema = |file: &str| -> (String, Value) {
+        let liquid = std::fs::read_to_string(ext.join("blocks").join(file)).unwrap();
+        let start = liquid.find("{% schema %}").unwrap() + "{% schema %}".len();
+        let end = liquid.find("{% endschema %}").unwrap();
+        (
+            liquid.clone(),
+            serde_json::from_str(&liquid[start..end]).unwrap(),
+        )
+    };
+    let (embed, embed_schema) = schema("app-embed.liquid");
+    assert_eq!(embed_schema["target"], "body", "an app embed");
+    assert!(
+        embed.contains("{{ 'reelcart-feed.min.js' | asset_url }}"),
+        "{embed}"
+    );
+    assert!(embed.contains("type=\"module\""));
+    let makefile = std::fs::read_to_string(root().join("Makefile")).unwrap();
+    assert!(
+        makefile.contains("cp web/dist/reelcart-feed.min.js web/dist/hls.light.min.js shopify/extensions/reelcart-feed/assets/"),
+        "make shopify-extension copies the asset the embed loads"
+    );
+    let (block, block_schema) = schema("product-feed.liquid");
+    assert_eq!(block_schema["target"], "section", "an app block");
+    assert_eq!(
+        block_schema["enabled_on"]["templates"],
+        serde_json::json!(["product"])
+    );
+    for needed in [
+        "product-id=\"{{ product.id }}\"",
+        "variant-ids=\"{{ product.variants | map: 'id' | join: ',' }}\"",
+        "cart=\"shopify\"",
+        "product.selected_or_first_available_variant.sku",
+    ] {
+        assert!(block.contains(needed), "the block passes {needed}");
+    }
+    // The app's configuration asks for the scopes the stack uses and subscribes to its topics.
+    let app = std::fs::read_to_string(root().join("shopify/shopify.app.toml")).unwrap();
+    for topic in [
+        "orders/create",
+        "refunds/create",
+        "products/update",
+        "app/uninstalled",
+        "bulk_operations/finish",
+    ] {
+        assert!(
+            app.contains(&format!("\"{topic}\"")),
+            "subscribed to {topic}"
+        );
+    }
+    assert!(app.contains("read_products,read_inventory,read_orders,write_discounts"));
+}
