@@ -332,8 +332,14 @@ where
                     ),
                 )
             })?;
-        self.store(platform, authorized, &pending.subject, now)
-            .await
+        self.store(
+            platform,
+            authorized,
+            &pending.subject,
+            &pending.redirect_uri,
+            now,
+        )
+        .await
     }
 
     /// Keep a completed authorization (sealed, under the connection's id) and announce it.
@@ -342,9 +348,14 @@ where
         platform: OAuthPlatform,
         authorized: reelcart_platforms::Authorized,
         subject: &str,
+        redirect_uri: &str,
         now: i64,
     ) -> Result<Connection, ApiError> {
         let config = self.refresher.client.config();
+        if platform == OAuthPlatform::Shopify {
+            self.subscribe_shopify(&authorized.grant.tokens.access_token, redirect_uri)
+                .await;
+        }
         let scopes = authorized.grant.scopes.clone().unwrap_or_else(|| {
             let requested = match platform {
                 OAuthPlatform::Tiktok => config.authorize.tiktok_scopes.as_str(),
@@ -418,7 +429,7 @@ where
                 |State(a): App<Self>, who: Caller<Admin>, PathParams(p): Platform, parts: Parts| async move {
                     let platform = platform(&p)?;
                     if let Some(grant) = shopify::grant_asked(&parts, platform)? {
-                        return a.connect_without_consent(&who.0, grant).await;
+                        return a.connect_without_consent(&parts, &who.0, grant).await;
                     }
                     a.authorize(&parts, &who.0, platform).await
                 },

@@ -80,6 +80,7 @@ where
     /// with the connection.
     pub(crate) async fn connect_without_consent(
         &self,
+        req: &Parts,
         admin: &Principal,
         grant: Grant,
     ) -> Result<Response<Body>, ApiError> {
@@ -109,12 +110,45 @@ where
                 ),
             )
         })?;
+        let redirect_uri = self.redirect_uri(req, platform)?;
         let c = self
-            .store(platform, authorized, &admin.subject, now)
+            .store(platform, authorized, &admin.subject, &redirect_uri, now)
             .await?;
         Ok(json(
             StatusCode::CREATED,
             &serde_json::json!({ "connection": ConnectionView::from(c) }),
         ))
+    }
+}
+
+impl<S, K, E, P> Api<S, K, E, P> {
+    /// Subscribe this API's `/webhooks/shopify` to the store's events (orders, refunds, products,
+    /// `app/uninstalled`, bulk operations finished) with the new token: what is missing is
+    /// created, what exists is kept. A failure is logged and the connection stands (the app's
+    /// `shopify.app.toml` subscriptions are the other way to the same deliveries).
+    pub(crate) async fn subscribe_shopify(&self, token: &SecretString, redirect_uri: &str) {
+        let Some(base) = redirect_uri.strip_suffix("/v1/connections/shopify/callback") else {
+            tracing::warn!(
+                redirect_uri,
+                "no API base to subscribe Shopify's webhooks to"
+            );
+            return;
+        };
+        let uri = format!("{base}/webhooks/shopify");
+        let config = self.refresher.client.config();
+        let admin = match reelcart_platforms::shopify::ShopifyAdmin::new(
+            &config.shopify_admin_url,
+            token.clone(),
+        ) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(error = %e.without_url(), "no Shopify client");
+                return;
+            }
+        };
+        match admin.ensure_webhooks(&uri).await {
+            Ok(created) => tracing::info!(created, %uri, "Shopify webhook subscriptions in place"),
+            Err(e) => tracing::warn!(error = %e, %uri, "Shopify webhook subscriptions not created"),
+        }
     }
 }

@@ -421,6 +421,18 @@ async fn shopify_connects_with_client_credentials() {
         .unwrap()
         .unwrap();
     assert!(stored.connection.expires_at.unwrap() <= s.sim.now() + 86_400);
+    // The store now sends its events here: every topic once, however often the store connects.
+    let want = format!("{BASE}/webhooks/shopify");
+    let subs = s.sim.shopify_subscriptions();
+    assert_eq!(subs.len(), 9, "{subs:?}");
+    assert!(subs.iter().all(|(_, u)| *u == want), "{subs:?}");
+    assert!(
+        subs.iter().any(|(t, _)| t == "APP_UNINSTALLED")
+            && subs.iter().any(|(t, _)| t == "BULK_OPERATIONS_FINISH")
+    );
+    let again = s.api.handle(request("POST", &uri, admin())).await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(s.sim.shopify_subscriptions().len(), 9, "no duplicates");
     for (path, code) in [
         (
             "/v1/connections/tiktok/authorize?grant=client_credentials",

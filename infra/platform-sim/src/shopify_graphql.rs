@@ -11,6 +11,10 @@
 //!   `__parentId`) right after it. A variant's `unit_cost` (or `cost`) in the seeded products is
 //!   its `inventoryItem.unitCost`.
 //!
+//! - `webhookSubscriptions(first:)`, `webhookSubscriptionCreate(topic:, webhookSubscription: {uri,
+//!   format})` (a topic and address taken twice → `userErrors`), `webhookSubscriptionDelete(id:)`;
+//!   `Sim::shopify_subscriptions` lists them.
+//!
 //! Calls count in `shopify-admin` (as REST's do); downloads in `shopify-bulk`.
 
 use crate::Sim;
@@ -31,6 +35,8 @@ pub(crate) struct GraphqlState {
     operations: u64,
     /// The current bulk query operation: its number and how many times it was polled.
     current: Option<(u64, u32)>,
+    /// Webhook subscriptions: id, topic, uri.
+    pub(crate) subscriptions: Vec<(String, String, String)>,
 }
 
 fn cost_extension(requested: f64, available: f64) -> Value {
@@ -120,10 +126,68 @@ pub(crate) async fn graphql(
                 }
             }
         }
+    } else if query.contains("webhookSubscriptionCreate") {
+        let v = &body["variables"];
+        let (topic, uri) = (
+            v["topic"].as_str().unwrap_or_default(),
+            v["sub"]["uri"].as_str().unwrap_or_default(),
+        );
+        let mut s = sim.lock();
+        if !uri.starts_with("https://") && !uri.starts_with("http://127.0.0.1") {
+            json!({"webhookSubscriptionCreate": {"webhookSubscription": null, "userErrors": [{"field": ["webhookSubscription", "uri"], "message": "Address is invalid"}]}})
+        } else if s
+            .graphql
+            .subscriptions
+            .iter()
+            .any(|(_, t, u)| t == topic && u == uri)
+        {
+            json!({"webhookSubscriptionCreate": {"webhookSubscription": null, "userErrors": [{"field": ["webhookSubscription", "callbackUrl"], "message": "Address for this topic has already been taken"}]}})
+        } else {
+            s.graphql.operations += 1;
+            let id = format!("gid://shopify/WebhookSubscription/{}", s.graphql.operations);
+            s.graphql
+                .subscriptions
+                .push((id.clone(), topic.to_string(), uri.to_string()));
+            json!({"webhookSubscriptionCreate": {"webhookSubscription": {"id": id}, "userErrors": []}})
+        }
+    } else if query.contains("webhookSubscriptionDelete") {
+        let id = body["variables"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let mut s = sim.lock();
+        let before = s.graphql.subscriptions.len();
+        s.graphql.subscriptions.retain(|(i, _, _)| *i != id);
+        if s.graphql.subscriptions.len() == before {
+            json!({"webhookSubscriptionDelete": {"deletedWebhookSubscriptionId": null, "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}]}})
+        } else {
+            json!({"webhookSubscriptionDelete": {"deletedWebhookSubscriptionId": id, "userErrors": []}})
+        }
+    } else if query.contains("webhookSubscriptions") {
+        let s = sim.lock();
+        let edges: Vec<Value> = s
+            .graphql
+            .subscriptions
+            .iter()
+            .map(|(id, t, u)| json!({"node": {"id": id, "topic": t, "uri": u}}))
+            .collect();
+        json!({"webhookSubscriptions": {"edges": edges}})
     } else {
-        return gql_error("the simulator serves bulkOperationRunQuery and currentBulkOperation");
+        return gql_error("the simulator serves bulk operations and webhook subscriptions");
     };
     Json(json!({"data": data, "extensions": cost_extension(requested, available)})).into_response()
+}
+
+impl Sim {
+    /// The app's webhook subscriptions at the store: `(topic, uri)`.
+    pub fn shopify_subscriptions(&self) -> Vec<(String, String)> {
+        self.lock()
+            .graphql
+            .subscriptions
+            .iter()
+            .map(|(_, t, u)| (t.clone(), u.clone()))
+            .collect()
+    }
 }
 
 /// The bulk result: JSON lines, each product followed by its images and variants.

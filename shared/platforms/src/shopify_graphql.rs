@@ -221,6 +221,86 @@ impl ShopifyAdmin {
     }
 }
 
+/// The store events Reelcart subscribes to (`WebhookSubscriptionTopic` values).
+pub const WEBHOOK_TOPICS: [&str; 9] = [
+    "ORDERS_CREATE",
+    "ORDERS_UPDATED",
+    "ORDERS_CANCELLED",
+    "REFUNDS_CREATE",
+    "PRODUCTS_CREATE",
+    "PRODUCTS_UPDATE",
+    "PRODUCTS_DELETE",
+    "APP_UNINSTALLED",
+    "BULK_OPERATIONS_FINISH",
+];
+
+impl ShopifyAdmin {
+    /// The app's webhook subscriptions: `(id, topic, uri)`.
+    pub async fn webhook_subscriptions(&self) -> Result<Vec<(String, String, String)>, PullError> {
+        let data = self
+            .graphql(
+                "{ webhookSubscriptions(first: 100) { edges { node { id topic uri } } } }",
+                json!({}),
+            )
+            .await?;
+        Ok(data["webhookSubscriptions"]["edges"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let n = &e["node"];
+                let s = |k: &str| n[k].as_str().unwrap_or_default().to_string();
+                (s("id"), s("topic"), s("uri"))
+            })
+            .collect())
+    }
+
+    /// Subscribe `uri` to every topic it is not subscribed to yet; how many were created.
+    pub async fn ensure_webhooks(&self, uri: &str) -> Result<usize, PullError> {
+        let have = self.webhook_subscriptions().await?;
+        let mut created = 0;
+        for topic in WEBHOOK_TOPICS {
+            if have.iter().any(|(_, t, u)| t == topic && u == uri) {
+                continue;
+            }
+            let data = self
+                .graphql(
+                    "mutation sub($topic: WebhookSubscriptionTopic!, $sub: WebhookSubscriptionInput!) { webhookSubscriptionCreate(topic: $topic, webhookSubscription: $sub) { webhookSubscription { id } userErrors { field message } } }",
+                    json!({"topic": topic, "sub": {"uri": uri, "format": "JSON"}}),
+                )
+                .await?;
+            if let Some(e) = data["webhookSubscriptionCreate"]["userErrors"]
+                .as_array()
+                .and_then(|e| e.first())
+            {
+                return Err(PullError::Malformed(format!(
+                    "webhookSubscriptionCreate {topic}: {}",
+                    e["message"].as_str().unwrap_or("refused")
+                )));
+            }
+            created += 1;
+        }
+        Ok(created)
+    }
+
+    /// Remove every subscription of `uri`; how many were removed.
+    pub async fn remove_webhooks(&self, uri: &str) -> Result<usize, PullError> {
+        let mut removed = 0;
+        for (id, _, u) in self.webhook_subscriptions().await? {
+            if u != uri {
+                continue;
+            }
+            self.graphql(
+                "mutation del($id: ID!) { webhookSubscriptionDelete(id: $id) { deletedWebhookSubscriptionId userErrors { field message } } }",
+                json!({"id": id}),
+            )
+            .await?;
+            removed += 1;
+        }
+        Ok(removed)
+    }
+}
+
 /// Reads grouped bulk rows: a product row, then its images and variants.
 #[derive(Default)]
 struct Grouped {
