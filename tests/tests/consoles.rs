@@ -99,17 +99,12 @@ async fn a_creator_and_a_moderator_take_a_video_from_upload_to_orders() {
         &json!(["queued", "transcoded"]),
         "the portal showed the upload transcoded: {seen:?}"
     );
-    // The code is in the store, as the portal said.
+    // Asked for, not yet in the store: the brand approves it in the console.
     let store = sim_get(&stack, "/_sim/shopify/discount_codes").await;
     assert!(
-        store["discount_codes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["discount_code"]["code"] == code.as_str()),
-        "{code} in the store: {store}"
+        !store.to_string().contains(&code),
+        "{code} waits for the brand: {store}"
     );
-
     // Two shoppers follow the link (the redirect records each click).
     let no_follow = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -136,6 +131,32 @@ async fn a_creator_and_a_moderator_take_a_video_from_upload_to_orders() {
             .contains(&json!("published")),
         "{console}"
     );
+    assert_eq!(
+        console["codes_approved"],
+        json!([code.as_str()]),
+        "{console}"
+    );
+    // Approved: the code is in the store, ending and limited as the brand set.
+    let store = sim_get(&stack, "/_sim/shopify/discount_codes").await;
+    assert!(
+        store["discount_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["discount_code"]["code"] == code.as_str()),
+        "{code} in the store: {store}"
+    );
+
+    let made = store["discount_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["discount_code"]["code"] == code.as_str())
+        .unwrap();
+    let made = &made["discount_code"];
+    assert_eq!(made["applies_once_per_customer"], true, "{made}");
+    assert_eq!(made["usage_limit"], 1000, "{made}");
+    assert!(made["ends_at"].is_string(), "{made}");
     assert_eq!(console["product_request"], "approved", "{console}");
     assert_eq!(
         console["connections"],

@@ -223,7 +223,8 @@ async fn a_creator_onboards_links_and_uploads_through_the_portal_api() {
     assert_eq!(sub["status"], "queued");
     assert!(sub["master"].as_str().unwrap().ends_with(".m3u8"), "{sub}");
 
-    // A discount code, created in the store (the Shopify simulator) and matched on an order.
+    // A discount code: asked for, approved by the brand, then made in the store (the Shopify
+    // simulator's GraphQL Admin API) and matched on an order.
     let (s, code) = call(
         "POST",
         "/v1/creators/me/codes",
@@ -232,7 +233,21 @@ async fn a_creator_onboards_links_and_uploads_through_the_portal_api() {
     )
     .await;
     assert_eq!(s, 201, "{code}");
+    assert_eq!(code["code"]["status"], "requested", "{code}");
     let code = code["code"]["code"].as_str().unwrap().to_string();
+    let brand = stack.token("brand-admin", &["admin"]).unwrap();
+    let (s, decided) = call(
+        "POST",
+        &format!("/v1/creators/codes/{code}"),
+        Some(&brand),
+        Some(json!({"decision": "approve"})),
+    )
+    .await;
+    assert_eq!(
+        (s, decided["code"]["status"].as_str()),
+        (200, Some("active")),
+        "{decided}"
+    );
     let store = sim_get(&stack, "/_sim/shopify/discount_codes").await;
     let in_store = store["discount_codes"]
         .as_array()
@@ -240,8 +255,8 @@ async fn a_creator_onboards_links_and_uploads_through_the_portal_api() {
         .iter()
         .find(|d| d["discount_code"]["code"] == code.as_str())
         .unwrap_or_else(|| panic!("{code} not in the store: {store}"));
-    assert_eq!(in_store["price_rule"]["value"], "-10.0");
-    assert_eq!(in_store["price_rule"]["value_type"], "percentage");
+    assert_eq!(in_store["discount_code"]["percentage"], 0.1, "{in_store}");
+    assert_eq!(in_store["discount_code"]["applies_once_per_customer"], true);
     let order = json!({"id": 7_700_002u64, "created_at": reelcart_e2e::rfc3339(reelcart_e2e::now() + 2),
         "total_price": "18.00", "currency": "USD",
         "discount_codes": [{"code": code, "amount": "2.00", "type": "percentage"}]});

@@ -182,6 +182,19 @@ async fn each_creator_is_paid_exactly_their_lines_and_the_ad_platforms_get_the_p
     let (s, code) = call("POST", "/v1/creators/me/codes", &jon, Some(json!({}))).await;
     assert_eq!(s, 201, "{code}");
     let code = code["code"]["code"].as_str().unwrap().to_string();
+    // The brand approves it: the store makes it, and orders using it credit Jon.
+    let (s, decided) = call(
+        "POST",
+        &format!("/v1/creators/codes/{code}"),
+        &admin,
+        Some(json!({"decision": "approve"})),
+    )
+    .await;
+    assert_eq!(
+        (s, decided["code"]["status"].as_str()),
+        (200, Some("active")),
+        "{decided}"
+    );
 
     // Shopper 1 follows Maya's link.
     let no_follow = reqwest::Client::builder()

@@ -1173,6 +1173,7 @@ async function loadCreators() {
   const payOut = h('div', { testid: 'payouts-report' });
   const prStatus = h('select', { testid: 'product-requests-status', 'aria-label': 'Request status', onchange: () => loadProductRequests(prStatus.value, prOut) }, ['requested', 'approved', 'declined', 'shipped', ''].map((s) => h('option', { value: s }, s || 'any')));
   const prOut = h('div', { testid: 'product-requests' });
+  const codesOut = h('div', { testid: 'code-requests' });
   put(el, 
     h('h2', {}, 'Creators'),
     list,
@@ -1195,8 +1196,11 @@ async function loadCreators() {
     payOut,
     h('div', { class: 'row', style: 'align-items:flex-end;justify-content:space-between' }, h('h2', {}, 'Product requests'), h('label', {}, 'Status', prStatus)),
     prOut,
+    h('h2', {}, 'Discount codes awaiting approval'),
+    codesOut,
   );
   loadProductRequests('requested', prOut);
+  loadCodeRequests(codesOut);
   loadPayouts(payFrom.value, payTo.value, payOut);
   try {
     const out = await api('GET', '/v1/creators');
@@ -1273,6 +1277,45 @@ async function downloadPayouts(from, to, btn) {
     alertToast(`Payout CSV: ${errorText(e)}`);
   } finally {
     btn.disabled = false;
+  }
+}
+
+/** Creators' codes waiting for the brand: approving makes the code in the store. */
+async function loadCodeRequests(out) {
+  put(out, h('p', { class: 'muted' }, 'Loading…'));
+  try {
+    const codes = (await api('GET', '/v1/creators/codes?status=requested')).codes || [];
+    if (!codes.length) return put(out, notice('No codes are waiting.'));
+    const decide = (x, decision) => async (e) => {
+      e.target.disabled = true;
+      try {
+        await api('POST', `/v1/creators/codes/${enc(x.code)}`, { decision });
+        toast(decision === 'approve' ? `${x.code} is now in the store.` : `${x.code} declined.`);
+        loadCodeRequests(out);
+      } catch (err) {
+        e.target.disabled = false;
+        alertToast(`Code ${x.code}: ${errorText(err)}`);
+      }
+    };
+    put(out,
+      table(
+        [
+          { label: 'Creator', get: (x) => h('code', {}, x.creator_id) },
+          { label: 'Code', get: (x) => h('code', {}, x.code) },
+          { label: 'Discount', get: (x) => `${x.percent}%` },
+          { label: 'Campaign', get: (x) => x.campaign || '—' },
+          { label: 'Asked', get: (x) => fmtTime(x.created_at) },
+          {
+            label: 'Decision',
+            get: (x) => h('div', { class: 'row', 'data-code': x.code }, h('button', { type: 'button', class: 'ok', testid: 'code-approve', onclick: decide(x, 'approve') }, 'Approve'), h('button', { type: 'button', class: 'danger', testid: 'code-decline', onclick: decide(x, 'decline') }, 'Decline')),
+          },
+        ],
+        codes,
+        'code-request',
+      ),
+    );
+  } catch (e) {
+    failInto(out, e, 'Discount codes');
   }
 }
 

@@ -412,6 +412,8 @@ function renderCodes(codes) {
           h('code', { class: 'big', 'data-testid': 'code-value', text: c.code }),
           copyButton(c.code, 'discount code', 'copy-code-value')),
         h('div', { class: 'meta' },
+          c.status === 'requested' ? h('span', { class: 'badge', 'data-testid': 'code-status', 'data-status': 'requested', text: 'awaiting the brand’s approval' }) : null,
+          c.status === 'declined' ? h('span', { class: 'badge', 'data-testid': 'code-status', 'data-status': 'declined', text: `declined${c.note ? `: ${c.note}` : ''}` }) : null,
           c.percent !== undefined ? h('span', { class: 'badge ok', text: `${c.percent}% off` }) : null,
           c.campaign ? h('span', { class: 'badge', text: c.campaign }) : null,
           h('span', { class: 'hint', text: fmtDate(c.created_at) }))));

@@ -182,6 +182,18 @@ try {
     out.product_request = 'approved';
   }
 
+  // The creator's discount code: approved, so the store makes it.
+  step = 'discount code';
+  await page.locator(`${tid('code-requests')} :is(table, .notice)`).first().waitFor({ timeout: 10000 });
+  out.codes_approved = [];
+  for (const row of await page.locator(`${tid('code-requests')} [data-code]`).all()) {
+    out.codes_approved.push(await row.getAttribute('data-code'));
+  }
+  for (const code of out.codes_approved) {
+    await page.locator(`${tid('code-requests')} [data-code="${code}"] ${tid('code-approve')}`).click();
+    await page.locator(`${tid('code-requests')} [data-code="${code}"]`).waitFor({ state: 'detached', timeout: 10000 });
+  }
+
   step = 'storefront';
   // The feed caches for 30 s per instance: reload every 2 s for up to 45 s.
   const url = `${base}/web/demo/index.html?page=product&sku=${encodeURIComponent(sku)}`;

@@ -128,7 +128,15 @@ impl<
             }
             None => Vec::new(),
         };
-        let codes = self.analytics.creator_codes().await?;
+        // Only codes the store has (a requested or declined code credits no order, even if
+        // someone made the same code in the store by hand).
+        let codes: Vec<_> = self
+            .analytics
+            .creator_codes()
+            .await?
+            .into_iter()
+            .filter(|c| c.status == reelcart_domain::attribution::CodeStatus::Active)
+            .collect();
         let credits = attribute(
             &order,
             &touches,

@@ -127,6 +127,7 @@ async fn add_code(c: &Test, code: &str, creator: &str, campaign: Option<&str>) {
             store_id: None,
             created_at: 0,
             skus: Vec::new(),
+            ..Default::default()
         })
         .await
         .unwrap();

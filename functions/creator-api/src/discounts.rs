@@ -12,15 +12,24 @@ pub enum DiscountError {
     Failed(String),
 }
 
+/// A code to make in the store.
+#[derive(Debug, Clone)]
+pub struct NewCode<'a> {
+    pub code: &'a str,
+    pub percent: u32,
+    pub title: &'a str,
+    pub now: i64,
+    /// When it stops working (unix seconds), and how many orders may use it.
+    pub ends_at: Option<i64>,
+    pub usage_limit: Option<u32>,
+}
+
 /// Creates discount codes in the store.
 pub trait StoreDiscounts: Send + Sync {
-    /// A `percent` % code; the store's id of it.
+    /// A code for the whole order, once per customer; the store's id of it.
     fn create_code(
         &self,
-        code: &str,
-        percent: u32,
-        title: &str,
-        now: i64,
+        code: &NewCode<'_>,
     ) -> impl Future<Output = Result<String, DiscountError>> + Send;
 }
 
@@ -83,15 +92,20 @@ impl ShopifyDiscounts {
     }
 }
 
+fn rfc3339(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("{}T00:00:00Z", day_of(t)))
+}
+
 impl StoreDiscounts for ShopifyDiscounts {
-    async fn create_code(
-        &self,
-        code: &str,
-        percent: u32,
-        title: &str,
-        now: i64,
-    ) -> Result<String, DiscountError> {
+    async fn create_code(&self, c: &NewCode<'_>) -> Result<String, DiscountError> {
         use reelcart_platforms::shopify::PullError;
+        use reelcart_platforms::shopify_graphql::CodeDiscount;
         // A failed read is not kept: the next request tries again.
         let admin = self
             .admin
@@ -101,14 +115,24 @@ impl StoreDiscounts for ShopifyDiscounts {
         let Some(admin) = admin else {
             return Err(DiscountError::Unavailable);
         };
-        let starts_at = format!("{}T00:00:00Z", day_of(now));
+        let starts_at = format!("{}T00:00:00Z", day_of(c.now));
+        let ends_at = c.ends_at.map(rfc3339);
+        // GraphQL Admin API's `discountCodeBasicCreate` (REST price rules are legacy).
         match admin
-            .create_discount_code(code, percent, title, &starts_at)
+            .create_code_discount(&CodeDiscount {
+                code: c.code,
+                title: c.title,
+                percent: c.percent,
+                starts_at: &starts_at,
+                ends_at: ends_at.as_deref(),
+                usage_limit: c.usage_limit,
+                once_per_customer: true,
+            })
             .await
         {
-            Ok(d) => Ok(d.price_rule_id.to_string()),
-            // The price rule exists; a refusal naming the code is the code's uniqueness (a code
-            // already in the store, whoever made it).
+            Ok(id) => Ok(id),
+            // A refusal naming the code is the code's uniqueness (a code already in the store,
+            // whoever made it).
             Err(PullError::Refused(r)) if r.names("code") => Err(DiscountError::Taken),
             Err(e) => Err(DiscountError::Failed(e.to_string())),
         }

@@ -40,7 +40,7 @@ mod discounts;
 mod presign;
 mod routes;
 
-pub use discounts::{DiscountError, ShopifyDiscounts, StoreDiscounts};
+pub use discounts::{DiscountError, NewCode, ShopifyDiscounts, StoreDiscounts};
 pub use presign::{Presigner, SdkPresigner};
 pub use reelcart_domain::creator::link_keys;
 pub use routes::routes;
@@ -75,6 +75,20 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// `CREATOR_DISCOUNT_PERCENT` (10): what a creator's code takes off.
     pub discount_percent: u32,
+    /// The brand's rules for codes: approval, lifetime, usage limit.
+    pub codes: CodeRules,
+}
+
+/// How creators' discount codes are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeRules {
+    /// `CREATOR_CODE_APPROVAL`: `required` (default: a code is made in the store once the brand
+    /// approves it) or `auto` (at once).
+    pub approval: bool,
+    /// `CREATOR_CODE_DAYS` (90): how long a code works from when it is made; 0: no end.
+    pub days: u32,
+    /// `CREATOR_CODE_USAGE_LIMIT` (1000): orders that may use a code in all; 0: no limit.
+    pub usage_limit: u32,
 }
 
 pub struct CreatorApi<S, C, P, A, K, M, D> {
@@ -141,6 +155,20 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     if !(1..=100).contains(&discount_percent) {
         return Err("CREATOR_DISCOUNT_PERCENT is between 1 and 100".into());
     }
+    let approval = match v.optional("CREATOR_CODE_APPROVAL").as_deref() {
+        None | Some("") | Some("required") => true,
+        Some("auto") => false,
+        Some(_) => return Err("CREATOR_CODE_APPROVAL is required or auto".into()),
+    };
+    let codes = CodeRules {
+        approval,
+        days: v
+            .parse_or("CREATOR_CODE_DAYS", 90u32)
+            .map_err(|e| e.to_string())?,
+        usage_limit: v
+            .parse_or("CREATOR_CODE_USAGE_LIMIT", 1000u32)
+            .map_err(|e| e.to_string())?,
+    };
     let req = |n: &'static str| v.required(n).map_err(|e| e.to_string());
     let content_table = req("CONTENT_TABLE")?;
     Ok(CreatorApi {
@@ -164,6 +192,7 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
                 * 1024
                 * 1024,
             discount_percent,
+            codes,
         },
         clock,
     })

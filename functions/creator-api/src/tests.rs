@@ -44,24 +44,25 @@ struct FakeStore {
 }
 
 impl StoreDiscounts for FakeStore {
-    async fn create_code(
-        &self,
-        code: &str,
-        percent: u32,
-        _title: &str,
-        _now: i64,
-    ) -> Result<String, DiscountError> {
+    async fn create_code(&self, c: &NewCode<'_>) -> Result<String, DiscountError> {
         if !self.configured {
             return Err(DiscountError::Unavailable);
         }
         let mut created = self.created.lock().unwrap();
-        if created.iter().any(|(c, _)| c == code) {
+        if created.iter().any(|(code, _)| code == c.code) {
             return Err(DiscountError::Taken);
         }
-        created.push((code.to_string(), percent));
+        created.push((c.code.to_string(), c.percent));
         Ok(format!("rule-{}", created.len()))
     }
 }
+
+/// Codes made at once (the approval flow has its own test).
+const CODE_RULES: CodeRules = CodeRules {
+    approval: false,
+    days: 90,
+    usage_limit: 1000,
+};
 
 type Test = Arc<TestApi>;
 type TestApi = CreatorApi<
@@ -75,6 +76,10 @@ type TestApi = CreatorApi<
 >;
 
 async fn api() -> Test {
+    api_with(CODE_RULES).await
+}
+
+async fn api_with(codes: CodeRules) -> Test {
     let catalog = MemoryCatalog::default();
     catalog
         .put_products(&[Product {
@@ -129,6 +134,7 @@ async fn api() -> Test {
             raw_bucket: "raw".into(),
             max_upload_bytes: 100_000_000,
             discount_percent: 10,
+            codes,
         },
         clock: Arc::new(FixedClock::at(NOW)),
     })
@@ -1086,4 +1092,115 @@ async fn the_brand_pays_a_share_of_margin_set_per_creator_and_campaign() {
             Some("9.00")
         )
     );
+}
+
+/// With approval (the template's default), a creator's code waits for the brand: nothing is
+/// made in the store, and orders cannot credit it, until an admin approves it; then it is made
+/// with the brand's end date and usage limit. A declined code stays out of the store.
+#[tokio::test]
+async fn a_requested_code_is_made_in_the_store_only_once_the_brand_approves_it() {
+    let api = api_with(CodeRules {
+        approval: true,
+        days: 30,
+        usage_limit: 50,
+    })
+    .await;
+    onboard(&api, ANA, "Ana Wears").await;
+    let (s, out, _) = call(&api, "POST", "/v1/creators/me/codes", ANA, None).await;
+    assert_eq!(s, 201, "{out}");
+    assert_eq!(out["code"]["status"], "requested");
+    let code = out["code"]["code"].as_str().unwrap().to_string();
+    assert!(
+        api.discounts.created.lock().unwrap().is_empty(),
+        "not in the store yet"
+    );
+    // Only the brand sees and decides.
+    let path = format!("/v1/creators/codes/{code}");
+    let (s, _, _) = call(
+        &api,
+        "POST",
+        &path,
+        ANA,
+        Some(json!({"decision": "approve"})),
+    )
+    .await;
+    assert_eq!(s, 403);
+    let (s, listed, _) = call(&api, "GET", "/v1/creators/codes", ADMIN, None).await;
+    assert_eq!(s, 200);
+    assert_eq!(listed["codes"][0]["code"], code.as_str());
+    let (s, out, _) = call(
+        &api,
+        "POST",
+        &path,
+        ADMIN,
+        Some(json!({"decision": "approve", "note": "welcome"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{out}");
+    assert_eq!(out["code"]["status"], "active");
+    assert_eq!(out["code"]["usage_limit"], 50);
+    assert_eq!(out["code"]["ends_at"].as_i64().unwrap() - NOW, 30 * 86_400);
+    assert_eq!(
+        api.discounts.created.lock().unwrap().as_slice(),
+        [(code.clone(), 10)]
+    );
+    let (s, out, _) = call(
+        &api,
+        "POST",
+        &path,
+        ADMIN,
+        Some(json!({"decision": "decline"})),
+    )
+    .await;
+    assert_eq!(
+        (s, out["error"]["code"].as_str()),
+        (409, Some("already_decided"))
+    );
+    // Another, declined: never in the store.
+    let (_, out, _) = call(&api, "POST", "/v1/creators/me/codes", ANA, None).await;
+    let other = out["code"]["code"].as_str().unwrap().to_string();
+    let (s, out, _) = call(
+        &api,
+        "POST",
+        &format!("/v1/creators/codes/{other}"),
+        ADMIN,
+        Some(json!({"decision": "decline", "note": "one is enough"})),
+    )
+    .await;
+    assert_eq!(
+        (
+            s,
+            out["code"]["status"].as_str(),
+            out["code"]["note"].as_str()
+        ),
+        (200, Some("declined"), Some("one is enough"))
+    );
+    assert_eq!(api.discounts.created.lock().unwrap().len(), 1);
+    let (_, mine, _) = call(&api, "GET", "/v1/creators/me/codes", ANA, None).await;
+    let mut statuses: Vec<&str> = mine["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, ["active", "declined"]);
+    let (s, _, _) = call(
+        &api,
+        "POST",
+        "/v1/creators/codes/NOPE-1",
+        ADMIN,
+        Some(json!({"decision": "approve"})),
+    )
+    .await;
+    assert_eq!(s, 404);
+    let (s, _, _) = call(
+        &api,
+        "POST",
+        &path,
+        ADMIN,
+        Some(json!({"decision": "maybe"})),
+    )
+    .await;
+    assert!(s == 409 || s == 422, "{s}");
 }

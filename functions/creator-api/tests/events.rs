@@ -2,7 +2,9 @@
 //! the `UserJwt` authorizer — are what the handler takes, and get the answers they should.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use creator_api::{Config, CreatorApi, DiscountError, Presigner, StoreDiscounts};
+use creator_api::{
+    CodeRules, Config, CreatorApi, DiscountError, NewCode, Presigner, StoreDiscounts,
+};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use reelcart_aws::presign::{PostPolicy, PostUpload};
@@ -106,13 +108,7 @@ impl Presigner for NoPresigner {
 struct NoStore;
 
 impl StoreDiscounts for NoStore {
-    async fn create_code(
-        &self,
-        _code: &str,
-        _percent: u32,
-        _title: &str,
-        _now: i64,
-    ) -> Result<String, DiscountError> {
+    async fn create_code(&self, _code: &NewCode<'_>) -> Result<String, DiscountError> {
         Err(DiscountError::Unavailable)
     }
 }
@@ -181,6 +177,11 @@ async fn api() -> Arc<TestApi> {
             raw_bucket: "reelcart-rawmediabucket".into(),
             max_upload_bytes: 300 * 1024 * 1024,
             discount_percent: 10,
+            codes: CodeRules {
+                approval: true,
+                days: 90,
+                usage_limit: 1000,
+            },
         },
         clock: Arc::new(FixedClock::at(NOW)),
     })

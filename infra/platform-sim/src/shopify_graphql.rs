@@ -11,6 +11,10 @@
 //!   `__parentId`) right after it. A variant's `unit_cost` (or `cost`) in the seeded products is
 //!   its `inventoryItem.unitCost`.
 //!
+//! - `discountCodeBasicCreate(basicCodeDiscount:)`: `title`, `code`, `startsAt` and `context`
+//!   required, `customerGets.value.percentage` a fraction; a code the store has → `userErrors`
+//!   `["basicCodeDiscount", "code"]` `TAKEN`; the codes are listed at
+//!   `GET /_sim/shopify/discount_codes` with their end, usage limit and once-per-customer.
 //! - `webhookSubscriptions(first:)`, `webhookSubscriptionCreate(topic:, webhookSubscription: {uri,
 //!   format})` (a topic and address taken twice → `userErrors`), `webhookSubscriptionDelete(id:)`;
 //!   `Sim::shopify_subscriptions` lists them.
@@ -125,6 +129,35 @@ pub(crate) async fn graphql(
                     json!({"currentBulkOperation": {"id": id, "status": "COMPLETED", "errorCode": null, "objectCount": objects.to_string(), "url": url}})
                 }
             }
+        }
+    } else if query.contains("discountCodeBasicCreate") {
+        let d = &body["variables"]["d"];
+        let pct = d["customerGets"]["value"]["percentage"].as_f64();
+        let missing: Vec<&str> = ["title", "code", "startsAt", "context"]
+            .into_iter()
+            .filter(|k| d[*k].is_null())
+            .collect();
+        if !missing.is_empty() || !pct.is_some_and(|p| (0.0..=1.0).contains(&p)) {
+            return gql_error(&format!(
+                "invalid DiscountCodeBasicInput: missing {missing:?} or a percentage outside 0-1"
+            ));
+        }
+        let code = d["code"].as_str().unwrap_or_default().to_string();
+        let mut s = sim.lock();
+        let taken = s.shopify_discount_codes.iter().any(|c| {
+            c["code"]
+                .as_str()
+                .is_some_and(|x| x.eq_ignore_ascii_case(&code))
+        });
+        if taken {
+            json!({"discountCodeBasicCreate": {"codeDiscountNode": null, "userErrors": [{"field": ["basicCodeDiscount", "code"], "code": "TAKEN", "message": "Code must be unique. Please try a different code."}]}})
+        } else {
+            s.graphql.operations += 1;
+            let id = format!("gid://shopify/DiscountCodeNode/{}", s.graphql.operations);
+            s.shopify_discount_codes.push(json!({"id": id, "code": code,
+                "ends_at": d["endsAt"], "usage_limit": d["usageLimit"], "applies_once_per_customer": d["appliesOncePerCustomer"],
+                "percentage": pct, "title": d["title"], "starts_at": d["startsAt"]}));
+            json!({"discountCodeBasicCreate": {"codeDiscountNode": {"id": id}, "userErrors": []}})
         }
     } else if query.contains("webhookSubscriptionCreate") {
         let v = &body["variables"];

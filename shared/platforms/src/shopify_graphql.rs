@@ -301,6 +301,65 @@ impl ShopifyAdmin {
     }
 }
 
+/// A percentage code for the whole order (`discountCodeBasicCreate`, spec §10.1).
+#[derive(Debug, Clone)]
+pub struct CodeDiscount<'a> {
+    pub code: &'a str,
+    pub title: &'a str,
+    pub percent: u32,
+    /// RFC 3339.
+    pub starts_at: &'a str,
+    pub ends_at: Option<&'a str>,
+    /// Orders that may use it, in all.
+    pub usage_limit: Option<u32>,
+    pub once_per_customer: bool,
+}
+
+impl ShopifyAdmin {
+    /// Create the code in the store: its `DiscountCodeNode` id. A code the store has already is
+    /// `Refused` naming `code`.
+    pub async fn create_code_discount(&self, d: &CodeDiscount<'_>) -> Result<String, PullError> {
+        use super::shopify::Refusal;
+        let input = json!({
+            "title": d.title,
+            "code": d.code,
+            "startsAt": d.starts_at,
+            "endsAt": d.ends_at,
+            "context": {"all": "ALL"},
+            "customerGets": {"value": {"percentage": f64::from(d.percent) / 100.0}, "items": {"all": true}},
+            "usageLimit": d.usage_limit,
+            "appliesOncePerCustomer": d.once_per_customer,
+        });
+        let data = self
+            .graphql(
+                "mutation create($d: DiscountCodeBasicInput!) { discountCodeBasicCreate(basicCodeDiscount: $d) { codeDiscountNode { id } userErrors { field code message } } }",
+                json!({"d": input}),
+            )
+            .await?;
+        let out = &data["discountCodeBasicCreate"];
+        if let Some(errors) = out["userErrors"].as_array().filter(|e| !e.is_empty()) {
+            // `field` is a path (`["basicCodeDiscount", "code"]`): its last part names the field.
+            let mut fields = std::collections::BTreeMap::<String, Vec<String>>::new();
+            for e in errors {
+                let field = e["field"]
+                    .as_array()
+                    .and_then(|f| f.last())
+                    .and_then(Value::as_str)
+                    .unwrap_or("base");
+                fields
+                    .entry(field.to_string())
+                    .or_default()
+                    .push(e["message"].as_str().unwrap_or_default().to_string());
+            }
+            return Err(PullError::Refused(Refusal { fields }));
+        }
+        out["codeDiscountNode"]["id"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| PullError::Malformed("no codeDiscountNode.id".into()))
+    }
+}
+
 /// Reads grouped bulk rows: a product row, then its images and variants.
 #[derive(Default)]
 struct Grouped {

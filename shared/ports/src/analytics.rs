@@ -581,6 +581,7 @@ pub mod contract {
             store_id: None,
             created_at: 0,
             skus: vec!["TEE".into()],
+            ..Default::default()
         };
         store.put_creator_code(&code).await.unwrap();
         assert!(store.creator_codes().await.unwrap().contains(&code));

@@ -171,6 +171,21 @@ impl<
                     a.set_commission(&creator, who.subject(), b).await
                 },
             )
+            .get(
+                "/v1/creators/codes",
+                |State(a): App<Self>, _: Brand, Query(q): Query<StatusQuery>| async move {
+                    a.all_codes(q).await
+                },
+            )
+            .post(
+                "/v1/creators/codes/{code}",
+                |State(a): App<Self>,
+                 who: Brand,
+                 PathParams(code): PathParams<String>,
+                 Json(b): Json<_>| async move {
+                    a.decide_code(&code, who.subject(), b).await
+                },
+            )
             .post(
                 "/v1/creators/product-requests/{creator_id}/{request_id}",
                 |State(a): App<Self>,

@@ -34,7 +34,7 @@ pub(crate) struct DecisionBody {
 /// `?status=` (default: any).
 #[derive(Debug, Deserialize)]
 pub(crate) struct StatusQuery {
-    status: Option<String>,
+    pub(crate) status: Option<String>,
 }
 
 impl<S: CreatorStore, C: CatalogStore, P, A, K, M, D> CreatorApi<S, C, P, A, K, M, D> {

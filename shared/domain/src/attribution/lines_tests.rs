@@ -64,6 +64,7 @@ fn code(code: &str, creator: &str, skus: &[&str]) -> CreatorCode {
         store_id: None,
         created_at: 0,
         skus: skus.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
     }
 }
 

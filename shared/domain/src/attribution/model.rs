@@ -203,7 +203,7 @@ impl Order {
 }
 
 /// A creator's discount code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct CreatorCode {
     pub code: String,
     pub creator_id: String,
@@ -219,6 +219,41 @@ pub struct CreatorCode {
     /// The products (variant SKUs) the code credits; empty: every line of the order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skus: Vec<String>,
+    /// Requested by the creator, made in the store once the brand approves (or at once when the
+    /// brand chose that), or declined. Codes kept before this existed are active.
+    #[serde(default)]
+    pub status: CodeStatus,
+    /// When the code stops working in the store, and how many orders may use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_limit: Option<u32>,
+    /// The brand's note on its decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Where a creator's code stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeStatus {
+    /// Asked for; not in the store until the brand approves it.
+    Requested,
+    /// In the store; orders using it credit its creator.
+    #[default]
+    Active,
+    /// The brand said no.
+    Declined,
+}
+
+impl CodeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CodeStatus::Requested => "requested",
+            CodeStatus::Active => "active",
+            CodeStatus::Declined => "declined",
+        }
+    }
 }
 
 impl CreatorCode {

@@ -277,6 +277,7 @@ fn a_creator_code_credits_the_creator_when_no_content_was_touched() {
         store_id: None,
         created_at: 0,
         skus: Vec::new(),
+        ..Default::default()
     }];
     let c = attribute(
         &order(2500, &["maya10"]),

@@ -139,6 +139,7 @@ proptest! {
         let codes = [CreatorCode {
             code: "CODE2".into(), creator_id: "cr_code".into(), campaign: None, percent: 10,
             store_id: None, created_at: 0, skus: vec![],
+            ..Default::default()
         }];
         let mut online: BTreeMap<AggKey, Counters> = BTreeMap::new();
         let mut online_entries: Vec<CreditEntry> = Vec::new();
