@@ -33,23 +33,51 @@ pub trait StoreDiscounts: Send + Sync {
     ) -> impl Future<Output = Result<String, DiscountError>> + Send;
 }
 
-/// The Shopify store's Admin API. Its token is read from the platform secrets on the first code a
-/// warm instance makes (codes are rare; every other route starts without that read).
-#[derive(Debug)]
+/// The settings the store's connection is opened with (read on the first code).
+const VAULT_SETTINGS: [&str; 8] = [
+    "CONNECTIONS_TABLE",
+    "TOKEN_KEY_ARN",
+    "PLATFORM_SECRETS_ID",
+    "EVENT_BUS_NAME",
+    "REFRESH_MARGIN_SECS",
+    "SHOPIFY_ADMIN_URL",
+    "SHOPIFY_SHOP_DOMAIN",
+    "SHOPIFY_SCOPES",
+];
+
+/// The Shopify store's Admin API, opened on the first code a warm instance makes (codes are rare;
+/// every other route starts without reading a secret): the token of the store's connection in
+/// the vault (installed, or the brand's own app), else a legacy static `shopify_admin_token`.
 pub struct ShopifyDiscounts {
-    /// `SHOPIFY_ADMIN_URL`, `PLATFORM_SECRETS_ID`, and where to read that secret; `None`: not
-    /// configured.
+    /// `SHOPIFY_ADMIN_URL`, `PLATFORM_SECRETS_ID`; `None`: not configured.
     source: Option<(String, String, reelcart_aws::SecretsManager)>,
+    /// The vault's settings and clients, when `CONNECTIONS_TABLE` is set.
+    vault: Option<(
+        std::collections::HashMap<String, String>,
+        reelcart_aws::SdkConfig,
+        std::sync::Arc<dyn reelcart_domain::Clock>,
+    )>,
     admin: tokio::sync::OnceCell<Option<reelcart_platforms::shopify::ShopifyAdmin>>,
 }
 
+impl std::fmt::Debug for ShopifyDiscounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShopifyDiscounts")
+            .field("configured", &self.source.is_some())
+            .field("vault", &self.vault.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl ShopifyDiscounts {
-    /// The store's Admin API for discount codes: `SHOPIFY_ADMIN_URL` and the platform secrets
-    /// document's `shopify_admin_token` (`PLATFORM_SECRETS_ID`, read on first use); either unset:
-    /// none.
+    /// The store's Admin API for discount codes: `SHOPIFY_ADMIN_URL`, the store's connection
+    /// (`CONNECTIONS_TABLE`, `TOKEN_KEY_ARN`, `EVENT_BUS_NAME`) and the platform secrets
+    /// (`PLATFORM_SECRETS_ID`), read on first use; without a URL or the secrets: none.
     pub(crate) fn from_vars<F: Fn(&str) -> Option<String>>(
         v: &reelcart_lambda::config::Vars<F>,
         secrets: &reelcart_aws::SecretsManager,
+        sdk: &reelcart_aws::SdkConfig,
+        clock: std::sync::Arc<dyn reelcart_domain::Clock>,
     ) -> Self {
         let source = match (
             v.optional("SHOPIFY_ADMIN_URL").filter(|u| !u.is_empty()),
@@ -63,14 +91,28 @@ impl ShopifyDiscounts {
                 None
             }
         };
+        let vault = v
+            .optional("CONNECTIONS_TABLE")
+            .filter(|t| !t.is_empty())
+            .map(|_| {
+                let mut settings: std::collections::HashMap<String, String> = VAULT_SETTINGS
+                    .iter()
+                    .filter_map(|k| v.optional(k).map(|x| (k.to_string(), x)))
+                    .collect();
+                // The other platforms' URLs are not needed for the store: their defaults stand.
+                settings.retain(|_, x| !x.is_empty());
+                (settings, sdk.clone(), clock)
+            });
         Self {
             source,
+            vault,
             admin: tokio::sync::OnceCell::new(),
         }
     }
 
-    /// The store's Admin API, or `None` when the secrets hold no token.
+    /// The store's Admin API, or `None` when there is neither a connection layer nor a token.
     async fn load(&self) -> Result<Option<reelcart_platforms::shopify::ShopifyAdmin>, String> {
+        use reelcart_platforms::shopify::{ShopifyAdmin, VaultTokens};
         use reelcart_ports::SecretSource;
         use secrecy::ExposeSecret;
         let Some((url, id, secrets)) = &self.source else {
@@ -82,11 +124,31 @@ impl ShopifyDiscounts {
             .map_err(|e| format!("reading the platform secrets: {e}"))?;
         let apps = reelcart_platforms::AppCredentials::from_json(doc.expose_secret())
             .map_err(|e| e.to_string())?;
-        if apps.shopify_admin_token.expose_secret().is_empty() {
-            tracing::warn!("the platform secrets have no shopify_admin_token: no discount codes");
-            return Ok(None);
-        }
-        reelcart_platforms::shopify::ShopifyAdmin::new(url, apps.shopify_admin_token)
+        let fallback = Some(apps.shopify_admin_token).filter(|t| !t.expose_secret().is_empty());
+        let Some((settings, sdk, clock)) = &self.vault else {
+            let Some(token) = fallback else {
+                tracing::warn!("no store connection and no shopify_admin_token: no discount codes");
+                return Ok(None);
+            };
+            return ShopifyAdmin::new(url, token)
+                .map(Some)
+                .map_err(|e| e.without_url().to_string());
+        };
+        let vars = reelcart_lambda::config::Vars(|k: &str| settings.get(k).cloned());
+        let refresher =
+            reelcart_platforms::aws::aws_refresher(&vars, sdk, clock.clone(), "creator-api")
+                .await
+                .map_err(|e| e.to_string())?;
+        let shop = refresher.client.config().shopify_shop.clone();
+        let tokens = VaultTokens {
+            refresher: std::sync::Arc::new(refresher),
+            connection_id: reelcart_domain::connection::Connection::id_for(
+                reelcart_domain::connection::OAuthPlatform::Shopify,
+                &shop,
+            ),
+            fallback,
+        };
+        ShopifyAdmin::with_tokens(url, std::sync::Arc::new(tokens))
             .map(Some)
             .map_err(|e| e.without_url().to_string())
     }

@@ -141,7 +141,7 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
         .map_err(|e| format!("reading the link-signing secret: {e}"))?;
     let link_keys =
         link_keys(secret.expose_secret()).map_err(|e| format!("LINK_SECRET_ID: {e}"))?;
-    let discounts = ShopifyDiscounts::from_vars(v, &secrets);
+    let discounts = ShopifyDiscounts::from_vars(v, &secrets, sdk, clock.clone());
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     let commission: rust_decimal::Decimal = v
         .parse_or("DEFAULT_COMMISSION", rust_decimal::Decimal::new(10, 2))
