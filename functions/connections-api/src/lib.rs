@@ -36,6 +36,8 @@ mod tests;
 
 /// Published when an account is connected (or reconnected after `needs_reauth`).
 pub const CONNECTED_EVENT: &str = "Connection Connected";
+/// What an admin's disconnection publishes.
+pub const DISCONNECTED_EVENT: &str = "Connection Disconnected";
 
 /// The function's state: the connection layer, where pending authorizations live, and the keys
 /// that sign `state`.
@@ -432,6 +434,15 @@ where
                         return a.connect_without_consent(&parts, &who.0, grant).await;
                     }
                     a.authorize(&parts, &who.0, platform).await
+                },
+            )
+            .delete(
+                "/v1/connections/{platform}/{account_id}",
+                |State(a): App<Self>,
+                 who: Caller<Admin>,
+                 PathParams((p, account)): PathParams<(String, String)>,
+                 parts: Parts| async move {
+                    a.disconnect(&parts, &who.0, platform(&p)?, &account).await
                 },
             )
             .get(

@@ -152,3 +152,99 @@ impl<S, K, E, P> Api<S, K, E, P> {
         }
     }
 }
+
+impl<S, K, E, P> Api<S, K, E, P>
+where
+    S: ConnectionStore + 'static,
+    K: KeyService + 'static,
+    E: EventBus + 'static,
+    P: PendingAuthorizations + 'static,
+{
+    /// `DELETE /v1/connections/{platform}/{account_id}`: the admin disconnects an account. For
+    /// Shopify, this API's webhook subscriptions are removed from the store first (with the
+    /// connection's token, while it still works); then the connection is revoked under its lease
+    /// (its sealed tokens stay, unusable, for the audit) and announced.
+    pub(crate) async fn disconnect(
+        &self,
+        req: &Parts,
+        admin: &Principal,
+        platform: OAuthPlatform,
+        account: &str,
+    ) -> Result<Response<Body>, ApiError> {
+        let id = Connection::id_for(platform, account);
+        let now = self.refresher.clock.now_unix();
+        let owner = format!("disconnect-{}", random_token(12));
+        let mut rec = match self
+            .refresher
+            .store
+            .acquire_lease(&id, &owner, now, 30)
+            .await?
+        {
+            Some(rec) => rec,
+            None => {
+                return Err(match self.refresher.store.get(&id).await? {
+                    Some(_) => ApiError::client(
+                        StatusCode::CONFLICT,
+                        "busy",
+                        "the connection is being refreshed; try again in a moment",
+                    ),
+                    None => {
+                        ApiError::client(StatusCode::NOT_FOUND, "not_found", "no such connection")
+                    }
+                });
+            }
+        };
+        let mut removed = None;
+        if platform == OAuthPlatform::Shopify && rec.connection.status != ConnectionStatus::Revoked
+        {
+            let base = self.redirect_uri(req, platform)?;
+            let uri = base
+                .strip_suffix("/v1/connections/shopify/callback")
+                .map(|b| format!("{b}/webhooks/shopify"))
+                .unwrap_or_default();
+            let token = self
+                .refresher
+                .vault
+                .open(&id, &rec.tokens)
+                .await
+                .map(|t| t.access_token);
+            let config = self.refresher.client.config();
+            match token.map(|t| {
+                reelcart_platforms::shopify::ShopifyAdmin::new(&config.shopify_admin_url, t)
+            }) {
+                Ok(Ok(admin)) => match admin.remove_webhooks(&uri).await {
+                    Ok(n) => removed = Some(n),
+                    Err(e) => {
+                        tracing::warn!(connection = %id, error = %e, "Shopify webhook subscriptions not removed")
+                    }
+                },
+                Ok(Err(e)) => tracing::warn!(error = %e.without_url(), "no Shopify client"),
+                Err(e) => {
+                    tracing::warn!(connection = %id, error = %e, "the connection's token could not be opened")
+                }
+            }
+        }
+        rec.connection
+            .revoked(now, &format!("disconnected by {}", admin.subject));
+        if !self.refresher.store.finish(&rec, &owner).await? {
+            return Err(ApiError::client(
+                StatusCode::CONFLICT,
+                "busy",
+                "the connection changed while it was disconnected; try again",
+            ));
+        }
+        tracing::info!(connection = %id, admin = %admin.subject, webhooks_removed = ?removed, "account disconnected");
+        self.refresher
+            .events
+            .publish(
+                DISCONNECTED_EVENT,
+                &serde_json::json!({"connection_id": id, "platform": platform, "account_id": account,
+                    "disconnected_by": admin.subject}),
+            )
+            .await?;
+        Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({ "connection": ConnectionView::from(rec.connection), "webhooks_removed": removed }),
+        ))
+    }
+}

@@ -339,7 +339,8 @@ async fn shopify_callbacks_are_verified_and_pinned_to_the_brands_store() {
     let location = s.consent(&start.authorize_url).await;
     let url = reqwest::Url::parse(&location).unwrap();
     let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    let with = |change: &dyn Fn(&mut Vec<(String, String)>)| {
+    type Pairs = Vec<(String, String)>;
+    let with = |change: &dyn Fn(&mut Pairs)| {
         let mut p = pairs.clone();
         change(&mut p);
         let mut u = url.clone();
@@ -433,6 +434,38 @@ async fn shopify_connects_with_client_credentials() {
     let again = s.api.handle(request("POST", &uri, admin())).await;
     assert_eq!(again.status(), 201);
     assert_eq!(s.sim.shopify_subscriptions().len(), 9, "no duplicates");
+    // The admin disconnects the store: this API's subscriptions leave the store, the
+    // connection is revoked.
+    let gone = format!("{BASE}/v1/connections/shopify/reelcart-demo.myshopify.com");
+    let moderator = Some(serde_json::json!({"sub": "m-1", "cognito:groups": "[moderator]"}));
+    assert_eq!(
+        s.api
+            .handle(request("DELETE", &gone, moderator))
+            .await
+            .status(),
+        403
+    );
+    let r = s.api.handle(request("DELETE", &gone, admin())).await;
+    assert_eq!(r.status(), 200, "{:?}", r.body());
+    let out = body(&r);
+    assert_eq!(
+        (
+            out["connection"]["status"].as_str(),
+            out["webhooks_removed"].as_u64()
+        ),
+        (Some("revoked"), Some(9)),
+        "{out}"
+    );
+    assert!(s.sim.shopify_subscriptions().is_empty());
+    let r = s
+        .api
+        .handle(request(
+            "DELETE",
+            &format!("{BASE}/v1/connections/shopify/other.myshopify.com"),
+            admin(),
+        ))
+        .await;
+    assert_eq!(r.status(), 404);
     for (path, code) in [
         (
             "/v1/connections/tiktok/authorize?grant=client_credentials",

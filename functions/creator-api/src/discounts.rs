@@ -45,6 +45,13 @@ const VAULT_SETTINGS: [&str; 8] = [
     "SHOPIFY_SCOPES",
 ];
 
+/// What the store's connection is opened with: its settings, the SDK's, the clock.
+type VaultAccess = (
+    std::collections::HashMap<String, String>,
+    reelcart_aws::SdkConfig,
+    std::sync::Arc<dyn reelcart_domain::Clock>,
+);
+
 /// The Shopify store's Admin API, opened on the first code a warm instance makes (codes are rare;
 /// every other route starts without reading a secret): the token of the store's connection in
 /// the vault (installed, or the brand's own app), else a legacy static `shopify_admin_token`.
@@ -52,11 +59,7 @@ pub struct ShopifyDiscounts {
     /// `SHOPIFY_ADMIN_URL`, `PLATFORM_SECRETS_ID`; `None`: not configured.
     source: Option<(String, String, reelcart_aws::SecretsManager)>,
     /// The vault's settings and clients, when `CONNECTIONS_TABLE` is set.
-    vault: Option<(
-        std::collections::HashMap<String, String>,
-        reelcart_aws::SdkConfig,
-        std::sync::Arc<dyn reelcart_domain::Clock>,
-    )>,
+    vault: Option<VaultAccess>,
     admin: tokio::sync::OnceCell<Option<reelcart_platforms::shopify::ShopifyAdmin>>,
 }
 
