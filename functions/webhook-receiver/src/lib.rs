@@ -85,6 +85,7 @@ enum Route {
     Deauthorize {
         instagram: bool,
     },
+    Health,
 }
 
 fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
@@ -92,6 +93,16 @@ fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         .trim_end_matches('/')
         .strip_prefix("/webhooks/")
         .ok_or_else(|| not_found(path))?;
+    if rest == "health" {
+        return match *method {
+            Method::GET => Ok(Route::Health),
+            _ => Err(ApiError::client(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("{method} is not allowed on {path}"),
+            )),
+        };
+    }
     let (platform, source) = match rest.split_once('/') {
         Some(("meta", "deauthorize")) if method == Method::POST => {
             return Ok(Route::Deauthorize { instagram: false });
@@ -166,7 +177,31 @@ where
             Route::MetaHandshake => self.meta_handshake(req).await,
             Route::Deliver(platform, source) => self.deliver(req, platform, source).await,
             Route::Deauthorize { instagram } => self.deauthorize(req, instagram).await,
+            Route::Health => self.health().await,
         }
+    }
+
+    /// `GET /webhooks/health`: which platforms can verify deliveries, and which configured
+    /// secrets were left out as unusable (empty or short: where, never what). `503` while any
+    /// is, so a monitor sees the mistake before a platform's deliveries are refused.
+    async fn health(&self) -> Result<Response<Body>, ApiError> {
+        let s = self.secrets.current(self.clock.now_unix()).await;
+        let ready = serde_json::json!({
+            "meta": !s.meta_app_secrets.is_empty(),
+            "tiktok-shop": !s.tiktok_shop_app_secrets.is_empty() && !s.tiktok_shop_app_key.is_empty(),
+            "tiktok": !s.tiktok_client_secrets.is_empty(),
+            "shopify": !s.shopify_webhook_secrets.is_empty(),
+            "standard": s.standard.iter().filter(|(_, k)| !k.is_empty()).map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        });
+        let status = if s.refused.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        Ok(reelcart_lambda::http::json(
+            status,
+            &serde_json::json!({"ok": s.refused.is_empty(), "verifies": ready, "refused_secrets": s.refused}),
+        ))
     }
 
     async fn meta_handshake(&self, req: &Request) -> Result<Response<Body>, ApiError> {

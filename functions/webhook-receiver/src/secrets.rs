@@ -49,7 +49,11 @@ impl<S: SecretSource> SecretsCache<S> {
 
     async fn read(source: &S, id: &str) -> Result<WebhookSecrets, LoadError> {
         let raw = source.secret(id).await?;
-        Ok(WebhookSecrets::from_json(raw.expose_secret())?)
+        let secrets = WebhookSecrets::from_json(raw.expose_secret())?;
+        for place in &secrets.refused {
+            tracing::error!(secret = %place, "a webhook secret is empty or shorter than 16 bytes: not used (anyone could sign with it); fix it in the platform secrets");
+        }
+        Ok(secrets)
     }
 
     /// The current secrets; re-read when older than the refresh interval. A failed re-read keeps

@@ -16,8 +16,12 @@ const DEMO_SECRETS: &str = r#"{
 type TestReceiver = Receiver<MemoryIdempotency, MemoryQueue, MemoryBlobs, MemorySecrets>;
 
 async fn receiver() -> (TestReceiver, Arc<FixedClock>) {
+    receiver_with(DEMO_SECRETS).await
+}
+
+async fn receiver_with(secrets_json: &str) -> (TestReceiver, Arc<FixedClock>) {
     let source = MemorySecrets::default();
-    source.set("webhooks", DEMO_SECRETS);
+    source.set("webhooks", secrets_json);
     let clock = Arc::new(FixedClock::at(NOW));
     let secrets = SecretsCache::load(source, "webhooks".into(), 300, NOW)
         .await
@@ -348,4 +352,53 @@ async fn meta_deauthorize_is_verified_then_enqueued_as_a_revocation_once() {
         assert_eq!(resp.status(), 401, "{body}");
     }
     assert_eq!(r.queue.messages().len(), 1);
+}
+
+/// An empty Shopify secret (`[""]`) is refused when loaded: a delivery "signed" with it is
+/// refused, and the health route says which secret, never its value. Fails without the check:
+/// the empty secret verified the forged delivery.
+#[tokio::test]
+async fn an_empty_secret_verifies_nothing_and_the_health_route_says_so() {
+    let (r, _) = receiver_with(
+        r#"{"shopify_webhook_secrets": [""], "meta_app_secrets": ["meta-app-secret-0123456789"]}"#,
+    )
+    .await;
+    let mut forged = fixture("shopify-orders-create");
+    let body: Vec<u8> = forged.body().as_ref().to_vec();
+    let sig = {
+        use base64::Engine;
+        let hex_sig = reelcart_domain::webhook::sign_hex(b"", &[&body]);
+        base64::engine::general_purpose::STANDARD.encode(hex::decode(hex_sig).unwrap())
+    };
+    forged
+        .headers_mut()
+        .insert("x-shopify-hmac-sha256", sig.parse().unwrap());
+    let resp = r.handle(forged).await;
+    assert_eq!(resp.status().as_u16(), 401, "signed with an empty secret");
+    let health = lambda_http::http::Request::builder()
+        .method("GET")
+        .uri("/webhooks/health")
+        .body(Body::Empty)
+        .unwrap();
+    let health = r.handle(health).await;
+    assert_eq!(health.status().as_u16(), 503);
+    let v = body_json(&health);
+    assert_eq!(
+        v["refused_secrets"],
+        serde_json::json!(["shopify_webhook_secrets[0]"])
+    );
+    assert_eq!(
+        (
+            v["verifies"]["shopify"].as_bool(),
+            v["verifies"]["meta"].as_bool()
+        ),
+        (Some(false), Some(true))
+    );
+    let (ok, _) = receiver().await;
+    let health = lambda_http::http::Request::builder()
+        .method("GET")
+        .uri("/webhooks/health")
+        .body(Body::Empty)
+        .unwrap();
+    assert_eq!(ok.handle(health).await.status().as_u16(), 200);
 }

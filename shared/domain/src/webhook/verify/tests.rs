@@ -37,6 +37,7 @@ fn secrets() -> WebhookSecrets {
         shopify_webhook_secrets: vec!["shpss_secret".into()],
         standard,
         timestamp_tolerance_secs: 300,
+        refused: Vec::new(),
     }
 }
 
