@@ -221,10 +221,10 @@ async fn a_body_too_large_for_one_message_travels_through_s3_and_is_processed() 
     let stack = start_stack().await;
     let client = reqwest::Client::new();
     let note = "é".repeat(110 * 1024); // 220 KiB of UTF-8: under the body limit, over one message
-    let body = format!(r#"{{"id":77,"note":"{note}"}}"#);
+    let body = format!(r#"{{"id":77,"line_items":[],"note":"{note}"}}"#);
     let d = simulator::shopify(
         "demo-shopify-secret",
-        "big.myshopify.com",
+        "reelcart-demo.myshopify.com",
         "orders/create",
         "big-1",
         &body,

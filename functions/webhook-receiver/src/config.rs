@@ -20,6 +20,26 @@ pub struct Config {
     pub limits: Limits,
 }
 
+/// The brand's store: `SHOPIFY_SHOP_DOMAIN`, else the host of `SHOPIFY_ADMIN_URL`
+/// (`https://<shop>.myshopify.com`); none when neither names a store.
+fn pinned_shop<F: Fn(&str) -> Option<String>>(v: &Vars<F>) -> Result<Option<String>, ConfigError> {
+    use reelcart_domain::connection::shopify::valid_shop_domain;
+    if let Some(shop) = v.optional("SHOPIFY_SHOP_DOMAIN").filter(|s| !s.is_empty()) {
+        return if valid_shop_domain(&shop) {
+            Ok(Some(shop))
+        } else {
+            Err(ConfigError::Invalid {
+                name: "SHOPIFY_SHOP_DOMAIN",
+                reason: "not a *.myshopify.com domain".into(),
+            })
+        };
+    }
+    Ok(v.optional("SHOPIFY_ADMIN_URL").and_then(|u| {
+        let host = u.split("://").nth(1)?.split(['/', ':']).next()?.to_string();
+        valid_shop_domain(&host).then_some(host)
+    }))
+}
+
 impl Config {
     pub fn from_vars<F: Fn(&str) -> Option<String>>(v: &Vars<F>) -> Result<Self, ConfigError> {
         let defaults = Limits::default();
@@ -28,6 +48,7 @@ impl Config {
             max_inline_bytes: defaults.max_inline_bytes,
             dedupe_ttl_secs: v.parse_or("DEDUPE_TTL_SECS", defaults.dedupe_ttl_secs)?,
             claim_lease_secs: v.parse_or("CLAIM_LEASE_SECS", defaults.claim_lease_secs)?,
+            shopify_shop: pinned_shop(v)?,
         };
         if limits.dedupe_ttl_secs < 24 * 3600 {
             return Err(ConfigError::Invalid {

@@ -40,6 +40,9 @@ pub struct Limits {
     pub dedupe_ttl_secs: i64,
     /// How long a claim protects an in-progress delivery before another request may take it over.
     pub claim_lease_secs: i64,
+    /// The brand's Shopify store (`*.myshopify.com`): a delivery naming another is refused, as
+    /// the shop header is not signed (an app's secret signs every store's deliveries).
+    pub shopify_shop: Option<String>,
 }
 
 impl Default for Limits {
@@ -49,6 +52,7 @@ impl Default for Limits {
             max_inline_bytes: 200 * 1024,
             dedupe_ttl_secs: 7 * 24 * 3600,
             claim_lease_secs: 30,
+            shopify_shop: None,
         }
     }
 }
@@ -253,6 +257,17 @@ where
         })?;
         let delivery = identify(platform, source.as_deref(), req.headers(), body)
             .map_err(|e| malformed(&e))?;
+        if platform == Platform::Shopify
+            && let Some(pinned) = &self.limits.shopify_shop
+            && delivery.source.as_deref() != Some(pinned.as_str())
+        {
+            tracing::warn!(shop = ?delivery.source, "Shopify delivery for another store");
+            return Err(ApiError::client(
+                StatusCode::FORBIDDEN,
+                "wrong_shop",
+                "this stack serves another store",
+            ));
+        }
         self.accept(&delivery, text_body, now).await
     }
 

@@ -240,12 +240,15 @@ async fn a_queue_outage_is_500_and_the_retry_is_accepted_not_a_duplicate() {
 #[tokio::test]
 async fn a_concurrent_in_flight_delivery_is_409_with_retry_after() {
     let (r, _) = receiver().await;
-    let key = "wh#shopify#reelcart-demo.myshopify.com#98880550-7158-44d4-b7cd-2c97c8a091b5";
+    // The key Shopify deliveries are deduped on: the topic's and the signed body's hash.
+    let req = fixture("shopify-orders-create");
+    let delivery = identify(Platform::Shopify, None, req.headers(), req.body().as_ref()).unwrap();
+    let key = delivery.dedupe_key();
     assert_eq!(
-        r.idempotency.claim(key, NOW, 30, 3600).await.unwrap(),
+        r.idempotency.claim(&key, NOW, 30, 3600).await.unwrap(),
         Claim::Acquired
     );
-    let resp = r.handle(fixture("shopify-orders-create")).await;
+    let resp = r.handle(req).await;
     assert_eq!(resp.status(), 409);
     assert_eq!(resp.headers()["retry-after"], "1");
 }
@@ -254,7 +257,7 @@ async fn a_concurrent_in_flight_delivery_is_409_with_retry_after() {
 async fn bodies_too_large_for_one_message_travel_by_reference() {
     let (r, _) = receiver().await;
     let note = "x".repeat(230 * 1024);
-    let body = format!(r#"{{"id":1,"note":"{note}"}}"#);
+    let body = format!(r#"{{"id":1,"line_items":[],"note":"{note}"}}"#);
     let sig = {
         use base64::Engine;
         use hmac::{KeyInit, Mac};
@@ -401,4 +404,40 @@ async fn an_empty_secret_verifies_nothing_and_the_health_route_says_so() {
         .body(Body::Empty)
         .unwrap();
     assert_eq!(ok.handle(health).await.status().as_u16(), 200);
+}
+
+/// The shop header is not signed (an app's secret signs every store's deliveries): with the
+/// brand's store pinned, a delivery naming another store is refused. Fails without the pin.
+#[tokio::test]
+async fn a_shopify_delivery_for_another_store_is_refused() {
+    let (mut r, _) = receiver().await;
+    r.limits.shopify_shop = Some("reelcart-demo.myshopify.com".into());
+    let mut other = fixture("shopify-orders-create");
+    other.headers_mut().insert(
+        "x-shopify-shop-domain",
+        "evil.myshopify.com".parse().unwrap(),
+    );
+    let resp = r.handle(other).await;
+    assert_eq!(
+        (resp.status().as_u16(), error_code(&resp)),
+        (403, "wrong_shop".to_string())
+    );
+    assert!(r.queue.messages().is_empty());
+    let ours = r.handle(fixture("shopify-orders-create")).await;
+    assert_eq!(ours.status(), 200);
+}
+
+/// A captured product body resent under `products/delete`: refused before it is queued.
+#[tokio::test]
+async fn a_signed_body_under_a_topic_it_does_not_fit_is_refused() {
+    let (r, _) = receiver().await;
+    let mut req = fixture("shopify-orders-create");
+    req.headers_mut()
+        .insert("x-shopify-topic", "products/delete".parse().unwrap());
+    let resp = r.handle(req).await;
+    assert_eq!(
+        (resp.status().as_u16(), error_code(&resp)),
+        (400, "malformed".to_string())
+    );
+    assert!(r.queue.messages().is_empty());
 }

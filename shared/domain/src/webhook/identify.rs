@@ -39,6 +39,29 @@ pub enum MalformedError {
     MissingHeader(&'static str),
     #[error("`{0}` is too long or contains control characters")]
     BadValue(&'static str),
+    #[error("the topic does not fit the body (a signed body sent under another topic)")]
+    TopicMismatch,
+}
+
+/// Does a Shopify body have the shape its topic sends? Only what every delivery of the topic
+/// has is checked (a product has `title` and `variants`, a deleted product only its `id`, an
+/// order is no product and no refund, a cancelled order has `cancelled_at`, a refund its
+/// `order_id`, an uninstall the shop's `myshopify_domain`); other topics pass (the stack reads
+/// them as unknown).
+pub fn shopify_topic_fits(topic: &str, json: &Value) -> bool {
+    let has = |k: &str| json.get(k).is_some_and(|v| !v.is_null());
+    match topic {
+        "products/create" | "products/update" => has("title") && json["variants"].is_array(),
+        // A deleted product's payload is its id alone.
+        "products/delete" => has("id") && json.as_object().is_some_and(|o| o.len() == 1),
+        // A cancellation says when: an order body sent as `orders/cancelled` would undo credit.
+        "orders/cancelled" => has("id") && has("cancelled_at") && !has("variants"),
+        "orders/create" | "orders/updated" | "orders/paid" | "orders/fulfilled"
+        | "orders/edited" => has("id") && !has("variants") && !has("order_id"),
+        "refunds/create" => has("order_id") && !has("line_items"),
+        "app/uninstalled" => has("myshopify_domain") && !has("line_items") && !has("variants"),
+        _ => true,
+    }
 }
 
 const MAX_ID_LEN: usize = 200;
@@ -86,13 +109,21 @@ pub fn identify(
             )
         }
         Platform::Shopify => {
-            // X-Shopify-Event-Id is one per merchant action; the webhook id is one per delivery.
-            let id = header(headers, "x-shopify-event-id")
+            // Shopify's headers are not signed, only the body is. The topic must fit the body
+            // (a captured product body resent as `products/delete` is refused), and the dedupe
+            // key is the body's and topic's hash (a captured body under a new event id is the
+            // same delivery); an event id is still required, as Shopify always sends one.
+            header(headers, "x-shopify-event-id")
                 .or_else(|| header(headers, "x-shopify-webhook-id"))
                 .ok_or(MalformedError::MissingHeader("x-shopify-event-id"))?;
-            let topic = header(headers, "x-shopify-topic").map(str::to_string);
+            let topic = header(headers, "x-shopify-topic")
+                .ok_or(MalformedError::MissingHeader("x-shopify-topic"))?;
+            if !shopify_topic_fits(topic, &json) {
+                return Err(MalformedError::TopicMismatch);
+            }
             let shop = header(headers, "x-shopify-shop-domain").map(str::to_string);
-            (shop, id.to_string(), topic)
+            let id = sha256_of(&[topic.as_bytes(), b"\n", body].concat());
+            (shop, id, Some(topic.to_string()))
         }
         Platform::Standard => {
             let id =
@@ -168,9 +199,83 @@ mod tests {
             ("x-shopify-topic", "orders/create"),
             ("x-shopify-shop-domain", "acme.myshopify.com"),
         ]);
-        let d = identify(Platform::Shopify, None, &headers, br#"{"id":1}"#).unwrap();
-        assert_eq!(d.dedupe_key(), "wh#shopify#acme.myshopify.com#evt-1");
+        let body = br#"{"id":1,"line_items":[]}"#;
+        let d = identify(Platform::Shopify, None, &headers, body).unwrap();
+        assert_eq!(
+            d.dedupe_key(),
+            format!(
+                "wh#shopify#acme.myshopify.com#{}",
+                sha256_of(&[&b"orders/create\n"[..], body].concat())
+            )
+        );
         assert_eq!(d.topic.as_deref(), Some("orders/create"));
+        // The same body under a new event id: the same delivery.
+        let again = h(&[
+            ("x-shopify-event-id", "evt-2"),
+            ("x-shopify-topic", "orders/create"),
+            ("x-shopify-shop-domain", "acme.myshopify.com"),
+        ]);
+        assert_eq!(
+            identify(Platform::Shopify, None, &again, body)
+                .unwrap()
+                .dedupe_key(),
+            d.dedupe_key()
+        );
+    }
+
+    /// A captured, signed product body resent as `products/delete` (the headers are unsigned)
+    /// is refused, and so is an order body under a product topic. Fails without the check: the
+    /// product was deleted from the catalog and both channels.
+    #[test]
+    fn a_shopify_topic_must_fit_its_signed_body() {
+        let product = br#"{"id":632910392,"title":"IPod Nano","handle":"ipod-nano","variants":[{"id":1,"price":"199.00"}]}"#;
+        let delivery = |topic: &str, body: &[u8]| {
+            let headers = h(&[
+                ("x-shopify-event-id", "e"),
+                ("x-shopify-topic", topic),
+                ("x-shopify-shop-domain", "acme.myshopify.com"),
+            ]);
+            identify(Platform::Shopify, None, &headers, body)
+        };
+        assert!(delivery("products/update", product).is_ok());
+        assert_eq!(
+            delivery("products/delete", product),
+            Err(MalformedError::TopicMismatch)
+        );
+        assert!(delivery("products/delete", br#"{"id":632910392}"#).is_ok());
+        assert_eq!(
+            delivery("orders/create", product),
+            Err(MalformedError::TopicMismatch)
+        );
+        assert_eq!(
+            delivery("app/uninstalled", product),
+            Err(MalformedError::TopicMismatch)
+        );
+        assert_eq!(
+            delivery("refunds/create", br#"{"id":1,"line_items":[]}"#),
+            Err(MalformedError::TopicMismatch)
+        );
+        assert!(
+            delivery(
+                "refunds/create",
+                br#"{"id":1,"order_id":2,"refund_line_items":[]}"#
+            )
+            .is_ok()
+        );
+        assert!(
+            delivery(
+                "app/uninstalled",
+                br#"{"id":1,"myshopify_domain":"acme.myshopify.com"}"#
+            )
+            .is_ok()
+        );
+        assert!(
+            delivery(
+                "bulk_operations/finish",
+                br#"{"admin_graphql_api_id":"gid://shopify/BulkOperation/1"}"#
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -228,6 +333,37 @@ mod tests {
         assert_eq!(
             identify(Platform::TiktokShop, None, &none, long.as_bytes()),
             Err(MalformedError::BadValue("delivery id"))
+        );
+    }
+
+    /// A signed order body resent as its cancellation would undo its credit: refused unless the
+    /// body says when it was cancelled.
+    #[test]
+    fn an_order_is_not_its_own_cancellation() {
+        let delivery = |topic: &str, body: &[u8]| {
+            let headers = h(&[
+                ("x-shopify-event-id", "e"),
+                ("x-shopify-topic", topic),
+                ("x-shopify-shop-domain", "acme.myshopify.com"),
+            ]);
+            identify(Platform::Shopify, None, &headers, body)
+        };
+        let order = br#"{"id":450789469,"line_items":[],"cancelled_at":null}"#;
+        assert!(delivery("orders/updated", order).is_ok());
+        assert_eq!(
+            delivery("orders/cancelled", order),
+            Err(MalformedError::TopicMismatch)
+        );
+        assert!(
+            delivery(
+                "orders/cancelled",
+                br#"{"id":450789469,"cancelled_at":"2026-12-05T10:00:00Z"}"#
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            delivery("products/delete", order),
+            Err(MalformedError::TopicMismatch)
         );
     }
 }
