@@ -223,20 +223,22 @@ mod tests {
         );
     }
 
+    /// A Shopify delivery of `topic` with `body`, as the receiver identifies it.
+    fn delivery(topic: &str, body: &[u8]) -> Result<Delivery, MalformedError> {
+        let headers = h(&[
+            ("x-shopify-event-id", "e"),
+            ("x-shopify-topic", topic),
+            ("x-shopify-shop-domain", "acme.myshopify.com"),
+        ]);
+        identify(Platform::Shopify, None, &headers, body)
+    }
+
     /// A captured, signed product body resent as `products/delete` (the headers are unsigned)
     /// is refused, and so is an order body under a product topic. Fails without the check: the
     /// product was deleted from the catalog and both channels.
     #[test]
     fn a_shopify_topic_must_fit_its_signed_body() {
         let product = br#"{"id":632910392,"title":"IPod Nano","handle":"ipod-nano","variants":[{"id":1,"price":"199.00"}]}"#;
-        let delivery = |topic: &str, body: &[u8]| {
-            let headers = h(&[
-                ("x-shopify-event-id", "e"),
-                ("x-shopify-topic", topic),
-                ("x-shopify-shop-domain", "acme.myshopify.com"),
-            ]);
-            identify(Platform::Shopify, None, &headers, body)
-        };
         assert!(delivery("products/update", product).is_ok());
         assert_eq!(
             delivery("products/delete", product),
@@ -340,14 +342,6 @@ mod tests {
     /// body says when it was cancelled.
     #[test]
     fn an_order_is_not_its_own_cancellation() {
-        let delivery = |topic: &str, body: &[u8]| {
-            let headers = h(&[
-                ("x-shopify-event-id", "e"),
-                ("x-shopify-topic", topic),
-                ("x-shopify-shop-domain", "acme.myshopify.com"),
-            ]);
-            identify(Platform::Shopify, None, &headers, body)
-        };
         let order = br#"{"id":450789469,"line_items":[],"cancelled_at":null}"#;
         assert!(delivery("orders/updated", order).is_ok());
         assert_eq!(
