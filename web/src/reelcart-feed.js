@@ -222,6 +222,8 @@ const money = (p) => {
   }
 };
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => '&#' + c.charCodeAt(0) + ';');
+// Only web addresses go into href and src (a `javascript:` link would run on the store's page).
+const web = (u) => (/^https?:\/\/[^\s/?#]/i.test(u || '') ? u : '');
 
 const CSS = `:host{display:block;--h:min(640px,85vh);--w:calc(var(--h)*9/16);font:14px/1.3 system-ui,sans-serif;color:#fff}
 .feed{height:var(--h);width:var(--w);max-width:100%;overflow-y:auto;scroll-snap-type:y mandatory;border-radius:12px;background:#111;scrollbar-width:none;outline:none}
@@ -290,8 +292,8 @@ class ReelcartFeed extends HTMLElement {
           const cards = it.products
             .map(
               (p) =>
-                `<a class=card href="${esc(p.link)}" data-sku="${esc(p.sku)}">` +
-                (p.image ? `<img src="${esc(p.image)}" alt="" loading=lazy decoding=async>` : '') +
+                `<a class=card href="${esc(web(p.link) || '#')}" data-sku="${esc(p.sku)}">` +
+                (web(p.image) ? `<img src="${esc(p.image)}" alt="" loading=lazy decoding=async>` : '') +
                 `<span><b>${esc(p.title)}</b><span>${esc(money(p))}</span></span>` +
                 (p.in_stock ? `<button type=button data-add="${esc(p.sku)}" data-variant="${esc(p.variant_id)}" aria-label="Add ${esc(p.title)} to cart">Add</button>` : '') +
                 `</a>`,

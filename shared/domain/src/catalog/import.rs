@@ -138,6 +138,12 @@ pub fn plain_text(html: &str) -> String {
 pub fn from_shopify(json: &str, settings: &StoreSettings) -> Result<Product, ImportError> {
     let p: ShopifyProduct = serde_json::from_str(json)
         .map_err(|e| ImportError::Payload(crate::webhook::redacted_json_error(&e)))?;
+    if let Some(i) = p.images.iter().find(|i| !web_url(&i.src)) {
+        return Err(ImportError::Payload(format!(
+            "image {} is not an http(s) address",
+            i.id.as_ref().map(text).unwrap_or_default()
+        )));
+    }
     let price = |s: &str| {
         Decimal::from_str(s.trim())
             .map(|amount| Money {
@@ -236,16 +242,51 @@ pub fn from_shopify(json: &str, settings: &StoreSettings) -> Result<Product, Imp
     })
 }
 
+/// Is `url` an absolute `http(s)` address with a host, and nothing a page could run
+/// (`javascript:`, `data:`, whitespace or control characters)? Product links and images end up
+/// in storefront pages' `href` and `src`.
+pub fn web_url(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &url[8..]
+    } else if lower.starts_with("http://") {
+        &url[7..]
+    } else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    !host.is_empty() && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// A product's link and every image are web addresses (see [`web_url`]); the first that is not.
+fn unsafe_url(p: &Product) -> Option<String> {
+    let link = std::iter::once(("link", p.link.as_str()));
+    let images = p
+        .images
+        .iter()
+        .chain(p.variants.iter().filter_map(|v| v.image.as_ref()))
+        .map(|i| ("image", i.url.as_str()));
+    link.chain(images)
+        .find(|(_, u)| !web_url(u))
+        .map(|(what, _)| format!("{what} is not an http(s) address"))
+}
+
 /// JSON lines of canonical products (blank lines skipped).
 pub fn from_json_lines(text: &str) -> Result<Vec<Product>, ImportError> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| ImportError::Line {
+            let bad = |reason: String| ImportError::Line {
                 line: i + 1,
-                reason: crate::webhook::redacted_json_error(&e),
-            })
+                reason,
+            };
+            let p: Product = serde_json::from_str(l)
+                .map_err(|e| bad(crate::webhook::redacted_json_error(&e)))?;
+            match unsafe_url(&p) {
+                Some(reason) => Err(bad(reason)),
+                None => Ok(p),
+            }
         })
         .collect()
 }
@@ -375,6 +416,9 @@ pub fn from_csv(text: &str) -> Result<Vec<Product>, ImportError> {
             image: None,
             weight,
         };
+        if !web_url(&r.link) || opt(&r.image_url).is_some_and(|u| !web_url(&u)) {
+            return Err(bad("link and image_url must be http(s) addresses".into()));
+        }
         let entry = products.entry(r.product_id.clone()).or_insert_with(|| {
             order.push(r.product_id.clone());
             Product {

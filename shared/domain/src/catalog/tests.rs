@@ -472,3 +472,54 @@ fn json_lines_and_csv_imports() {
     .unwrap_err();
     assert!(err.to_string().contains("cost"), "{err}");
 }
+
+/// A product link or image that is not an http(s) address never enters the catalog: it would end
+/// up in a storefront page's `href` or `src` (`javascript:` runs there). Fails without the check:
+/// every one of these was imported.
+#[test]
+fn imports_take_only_http_links_and_images() {
+    for bad in [
+        "javascript:alert(document.cookie)",
+        "data:text/html,<script>x</script>",
+        "//evil.example/p",
+        "https://",
+        "https://shop.example/p q",
+        "ftp://shop.example/p",
+    ] {
+        assert!(!import::web_url(bad), "{bad}");
+        let line = serde_json::to_string(&Product {
+            link: bad.into(),
+            ..good()
+        })
+        .unwrap();
+        assert!(
+            import::from_json_lines(&line).is_err(),
+            "json lines link {bad}"
+        );
+        let mut p = good();
+        p.images[0].url = bad.into();
+        assert!(
+            import::from_json_lines(&serde_json::to_string(&p).unwrap()).is_err(),
+            "json lines image {bad}"
+        );
+    }
+    for ok in [
+        "https://shop.example/products/tee",
+        "HTTP://shop.example",
+        "https://cdn.shopify.com/s/files/1/tee.jpg?v=1",
+    ] {
+        assert!(import::web_url(ok), "{ok}");
+    }
+    let csv = "product_id,title,description,brand,link,image_url,image_width,image_height,tiktok_category_id,variant_id,sku,price,currency,inventory,gtin,mpn,weight_kg,option_name,option_value\n\
+               p1,Tee,,,javascript:alert(1),https://cdn.example/t.jpg,800,800,,v1,TEE-1,10.00,USD,1,,,,,\n";
+    assert!(matches!(
+        import::from_csv(csv),
+        Err(import::ImportError::Line { line: 2, .. })
+    ));
+    let shopify = r#"{"id": 1, "title": "Tee", "handle": "tee", "images": [{"id": 5, "src": "javascript:alert(1)"}], "variants": [{"id": 2, "price": "1.00"}]}"#;
+    let settings = import::StoreSettings {
+        store_url: "https://shop.example".into(),
+        currency: "USD".into(),
+    };
+    assert!(import::from_shopify(shopify, &settings).is_err());
+}
