@@ -13,6 +13,19 @@ mod shopify_auth;
 mod tokens;
 
 pub use config::*;
+
+/// An HTTP client for platform APIs: tokens and secrets travel with its requests (in headers,
+/// queries and bodies), so it follows no redirect — reqwest strips only `Authorization` and
+/// cookies on a cross-host redirect, never `X-Shopify-Access-Token`, `x-tts-access-token` or a
+/// query's `access_token`. A 3xx is answered as it came.
+pub fn api_client(timeout: std::time::Duration) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent("reelcart/0.1")
+        .build()
+}
 pub use tokens::*;
 
 #[cfg(test)]

@@ -211,10 +211,8 @@ impl ShopifyAdmin {
         tokens: Arc<dyn AdminTokens>,
     ) -> Result<Self, reqwest::Error> {
         Ok(Self {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .user_agent("reelcart/0.1")
-                .build()?,
+            // The store's token travels in a header reqwest keeps across hosts: no redirects.
+            http: crate::api_client(Duration::from_secs(30))?,
             base_url: base_url.trim_end_matches('/').to_string(),
             tokens,
         })

@@ -17,11 +17,8 @@ pub struct HttpTokenClient {
 
 impl HttpTokenClient {
     pub fn new(cfg: PlatformConfig) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .connect_timeout(Duration::from_secs(3))
-            .user_agent("reelcart/0.1")
-            .build()?;
+        // Client secrets and tokens travel in these requests: no redirects (see `api_client`).
+        let http = crate::api_client(Duration::from_secs(10))?;
         Ok(Self { http, cfg })
     }
 

@@ -102,11 +102,7 @@ where
 }
 
 pub(crate) fn http_client() -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .connect_timeout(Duration::from_secs(5))
-        .user_agent("reelcart/0.1")
-        .build()
+    crate::api_client(Duration::from_secs(60))
 }
 
 fn unix_now() -> i64 {
