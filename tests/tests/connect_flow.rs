@@ -13,6 +13,32 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
+/// The admin starts connecting `platform` and the browser goes through its consent screen: the
+/// consent screen's URL, and where the platform sends the browser back.
+async fn through_consent(
+    http: &reqwest::Client,
+    stack: &reelcart_local::Stack,
+    admin: &str,
+    platform: &str,
+) -> (String, String) {
+    let r = http
+        .post(format!(
+            "{}/v1/connections/{platform}/authorize",
+            stack.url()
+        ))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let start: Value = r.json().await.unwrap();
+    let consent_url = start["authorize_url"].as_str().unwrap().to_string();
+    let r = http.get(&consent_url).send().await.unwrap();
+    assert_eq!(r.status(), 302);
+    let back = r.headers()["location"].to_str().unwrap().to_string();
+    (consent_url, back)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_connects_tiktok_shop_and_tiktok_and_sees_their_health() {
     let stack = start_stack().await;
@@ -24,21 +50,9 @@ async fn admin_connects_tiktok_shop_and_tiktok_and_sees_their_health() {
         ("tiktok-shop", "7494000000000000001"),
         ("tiktok", "act.sim-creator-0001"),
     ] {
-        let r = http
-            .post(format!("{base}/v1/connections/{platform}/authorize"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let start: Value = r.json().await.unwrap();
-        let consent_url = start["authorize_url"].as_str().unwrap();
+        let (consent_url, back) = through_consent(&http, &stack, &admin, platform).await;
         assert!(consent_url.starts_with(&stack.sim_url), "{consent_url}");
-
         // The consent screen sends the browser back to this stack's callback.
-        let r = http.get(consent_url).send().await.unwrap();
-        assert_eq!(r.status(), 302);
-        let back = r.headers()["location"].to_str().unwrap().to_string();
         assert!(
             back.starts_with(&format!("{base}/v1/connections/{platform}/callback?")),
             "{back}"
@@ -166,22 +180,11 @@ async fn admin_installs_the_shopify_app_and_the_pull_uses_its_token_until_uninst
     let http = browser();
     let admin = stack.token("admin-1", &["admin"]).unwrap();
     let base = stack.url();
-    let r = http
-        .post(format!("{base}/v1/connections/shopify/authorize"))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let start: Value = r.json().await.unwrap();
-    let install = start["authorize_url"].as_str().unwrap();
+    let (install, back) = through_consent(&http, &stack, &admin, "shopify").await;
     assert!(
         install.starts_with(&format!("{}/admin/oauth/authorize?", stack.sim_url)),
         "{install}"
     );
-    let r = http.get(install).send().await.unwrap();
-    assert_eq!(r.status(), 302);
-    let back = r.headers()["location"].to_str().unwrap().to_string();
     assert!(
         back.contains("hmac=") && back.contains("shop=reelcart-demo.myshopify.com"),
         "{back}"

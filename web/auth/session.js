@@ -201,8 +201,9 @@ export class Session {
     };
     let r = await call();
     if (r.status === 401 && this.tokens) {
+      // A refused refresh has ended the session (and said so) already.
       if (await this.refresh()) r = await call();
-      if (r.status === 401) this.end('Your session has ended. Sign in again.');
+      if (r.status === 401 && this.tokens) this.end('Your session has ended. Sign in again.');
     }
     return r;
   }
