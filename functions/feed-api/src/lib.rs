@@ -43,6 +43,9 @@ pub struct Config {
     pub cors: Cors,
     /// `FEED_SNAPSHOT_SECS` (default 30).
     pub snapshot_ttl: Duration,
+    /// How old a snapshot may be served when reading a new one fails: `FEED_STALE_SECS`
+    /// (default 900).
+    pub stale_for: Duration,
     /// `Cache-Control` for browsers and the CDN.
     pub max_age: u32,
     pub s_maxage: u32,
@@ -54,6 +57,7 @@ impl Default for Config {
         Self {
             cors: Cors::default(),
             snapshot_ttl: Duration::from_secs(30),
+            stale_for: Duration::from_secs(900),
             max_age: 30,
             s_maxage: 60,
             stale_while_revalidate: 300,
@@ -122,8 +126,6 @@ pub struct FeedItem {
     pub caption: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub creator_id: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub pinned: bool,
     pub media: FeedMedia,
@@ -145,7 +147,14 @@ pub struct FeedApi<S, M, C, A> {
     pub analytics: A,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
-    snapshot: tokio::sync::Mutex<Option<(Instant, Arc<Snapshot>)>>,
+    snapshot: tokio::sync::Mutex<Option<Held>>,
+}
+
+/// The snapshot held by a warm instance: when it was read, and when reading was last tried.
+struct Held {
+    snapshot: Arc<Snapshot>,
+    loaded: Instant,
+    tried: Instant,
 }
 
 impl<S, M, C, A> std::fmt::Debug for FeedApi<S, M, C, A> {
@@ -287,16 +296,37 @@ where
         })
     }
 
+    /// The snapshot, read again when it is older than `snapshot_ttl`. When that read fails the
+    /// last good one is served (rights are still checked at every answer) for up to
+    /// `stale_for`, and the read is tried again a `snapshot_ttl` later: a storefront keeps its
+    /// feed through a throttled or unavailable table instead of answering 500.
     async fn snapshot(&self) -> Result<Arc<Snapshot>, PortError> {
         let mut guard = self.snapshot.lock().await;
-        if let Some((at, snap)) = guard.as_ref()
-            && at.elapsed() < self.config.snapshot_ttl
+        if let Some(s) = guard.as_ref()
+            && s.tried.elapsed() < self.config.snapshot_ttl
         {
-            return Ok(snap.clone());
+            return Ok(s.snapshot.clone());
         }
-        let snap = Arc::new(self.load().await?);
-        *guard = Some((Instant::now(), snap.clone()));
-        Ok(snap)
+        match self.load().await {
+            Ok(snap) => {
+                let snap = Arc::new(snap);
+                let now = Instant::now();
+                *guard = Some(Held {
+                    snapshot: snap.clone(),
+                    loaded: now,
+                    tried: now,
+                });
+                Ok(snap)
+            }
+            Err(e) => match guard.as_mut() {
+                Some(held) if held.loaded.elapsed() < self.config.stale_for => {
+                    tracing::warn!(error = %e, age_secs = held.loaded.elapsed().as_secs(), "feed: reading failed; serving the last good snapshot");
+                    held.tried = Instant::now();
+                    Ok(held.snapshot.clone())
+                }
+                _ => Err(e),
+            },
+        }
     }
 
     /// One page of a placement's feed.
@@ -392,7 +422,6 @@ where
                     source: e.item.source,
                     caption: e.item.caption.chars().take(300).collect(),
                     author: e.item.author.handle.as_ref().map(|h| format!("@{h}")),
-                    creator_id: e.item.author.creator_id.clone(),
                     pinned: pos.pinned,
                     media: FeedMedia {
                         master: m.master.clone(),
@@ -556,6 +585,7 @@ pub fn from_aws<F: Fn(&str) -> Option<String>>(
         Config {
             cors: Cors::parse(&v.optional("ALLOWED_ORIGINS").unwrap_or_default()),
             snapshot_ttl: Duration::from_secs(v.parse_or("FEED_SNAPSHOT_SECS", 30u64)?),
+            stale_for: Duration::from_secs(v.parse_or("FEED_STALE_SECS", 900u64)?),
             max_age: v.parse_or("FEED_MAX_AGE", 30u32)?,
             s_maxage: v.parse_or("FEED_S_MAXAGE", 60u32)?,
             stale_while_revalidate: v.parse_or("FEED_SWR", 300u32)?,

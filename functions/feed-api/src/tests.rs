@@ -102,6 +102,7 @@ async fn seed(api: &Test, s: Seed<'_>) -> String {
     );
     item.status = Status::Published;
     item.author.handle = Some(format!("creator{}", s.n));
+    item.author.creator_id = Some(format!("cr_internal_{}", s.n));
     item.updated_at = NOW - 1000 + s.n as i64;
     api.content.create_item(&item).await.unwrap();
     if let Some((start, end)) = s.rights {
@@ -316,6 +317,89 @@ async fn only_showable_transcoded_mapped_items_pinned_first_then_by_conversion()
     assert_eq!(out["items"][0]["products"][0]["in_stock"], false);
     let (_, out, _) = get(&api, "/v1/feed?placement=home", &[]).await;
     assert_eq!(ids(&out).len(), 4);
+}
+
+/// The public feed names a creator by handle only: their internal id (what the portal, payouts
+/// and attribution key on) stays inside; the collector credits beacons from the item itself.
+#[tokio::test]
+async fn the_public_feed_does_not_expose_creators_internal_ids() {
+    let (api, _) = api().await;
+    seed(
+        &api,
+        Seed {
+            n: 1,
+            rights: Some((NOW - 10, None)),
+            transcoded: true,
+            maps: &[("TEE-1", "pdp", false)],
+        },
+    )
+    .await;
+    let (status, body, _) = get(&api, "/v1/feed?placement=pdp&sku=TEE-1", &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["items"][0]["author"], "@creator1");
+    let text = body.to_string();
+    assert!(!text.contains("creator_id"), "{text}");
+    assert!(!text.contains("cr_internal_1"), "{text}");
+}
+
+/// A failed read of what the feed is built from serves the last good snapshot (and tries again
+/// later) rather than a 500; with no good snapshot, or one too old, the error stands.
+#[tokio::test]
+async fn a_failed_read_serves_the_last_good_snapshot() {
+    let clock = Arc::new(FixedClock::at(NOW));
+    let catalog = MemoryCatalog::default();
+    catalog.put_products(&[product("TEE-1", 5)]).await.unwrap();
+    let analytics = MemoryAnalytics::default();
+    let api: Test = Arc::new(FeedApi::new(
+        MemoryContent::default(),
+        MemoryMediaRecords::default(),
+        catalog,
+        analytics.clone(),
+        Config {
+            snapshot_ttl: std::time::Duration::ZERO,
+            stale_for: std::time::Duration::from_secs(3600),
+            ..Config::default()
+        },
+        clock,
+    ));
+    let ok = Seed {
+        n: 1,
+        rights: Some((NOW - 10, None)),
+        transcoded: true,
+        maps: &[("TEE-1", "pdp", false)],
+    };
+    let uri = "/v1/feed?placement=pdp&sku=TEE-1";
+
+    // No good snapshot yet: the outage is an error.
+    analytics.fail_reads(true);
+    assert_eq!(get(&api, uri, &[]).await.0, 503);
+    analytics.fail_reads(false);
+    let id = seed(&api, ok).await;
+    let (status, good, _) = get(&api, uri, &[]).await;
+    assert_eq!((status, ids(&good)), (200, vec![id.clone()]));
+
+    analytics.fail_reads(true);
+    let (status, stale, _) = get(&api, uri, &[]).await;
+    assert_eq!(status, 200, "{stale}");
+    assert_eq!(ids(&stale), vec![id]);
+    analytics.fail_reads(false);
+
+    // Too old to serve: the error stands.
+    let strict: Test = Arc::new(FeedApi::new(
+        MemoryContent::default(),
+        MemoryMediaRecords::default(),
+        MemoryCatalog::default(),
+        analytics.clone(),
+        Config {
+            snapshot_ttl: std::time::Duration::ZERO,
+            stale_for: std::time::Duration::ZERO,
+            ..Config::default()
+        },
+        Arc::new(FixedClock::at(NOW)),
+    ));
+    assert_eq!(get(&strict, uri, &[]).await.0, 200);
+    analytics.fail_reads(true);
+    assert_eq!(get(&strict, uri, &[]).await.0, 503);
 }
 
 #[tokio::test]

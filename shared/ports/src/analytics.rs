@@ -111,6 +111,8 @@ struct AnalyticsState {
     pub writes: u64,
     /// Make `add` fail (an outage).
     fail_adds: bool,
+    /// Make `totals` fail (an outage of reads).
+    fail_reads: bool,
 }
 
 /// Analytics in memory, with the DynamoDB adapter's atomicity per session and per order.
@@ -128,6 +130,11 @@ impl MemoryAnalytics {
     /// Simulate an outage of the counters (`add` fails) or end it.
     pub fn fail_adds(&self, fail: bool) {
         lock(&self.state).fail_adds = fail;
+    }
+
+    /// Simulate an outage of the counters' reads (`totals` fails) or end it.
+    pub fn fail_reads(&self, fail: bool) {
+        lock(&self.state).fail_reads = fail;
     }
 }
 
@@ -231,6 +238,12 @@ impl crate::AnalyticsStore for MemoryAnalytics {
         ugc_ids: &[String],
     ) -> PortResult<HashMap<String, reelcart_domain::attribution::Counters>> {
         let s = lock(&self.state);
+        if s.fail_reads {
+            return Err(PortError::unavailable(
+                "analytics.totals",
+                "simulated outage",
+            ));
+        }
         Ok(ugc_ids
             .iter()
             .filter_map(|id| s.totals.get(id).map(|c| (id.clone(), *c)))
