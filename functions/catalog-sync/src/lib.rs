@@ -140,18 +140,23 @@ where
     E: EventBus,
 {
     /// An SQS batch (catalog events, import notifications, continuations), partial failures
-    /// reported.
-    pub async fn handle_sqs(&self, event: SqsEvent) -> Result<SqsBatchResponse, MissingMessageId> {
-        process_batch(event, 1, |m| self.process(m)).await
+    /// reported. `deadline` is the invocation's: a continuation stops (and queues the next)
+    /// before it, not `max_run` after it started.
+    pub async fn handle_sqs(
+        &self,
+        event: SqsEvent,
+        deadline: Option<Instant>,
+    ) -> Result<SqsBatchResponse, MissingMessageId> {
+        process_batch(event, 1, |m| self.process(m, deadline)).await
     }
 
-    async fn process(&self, msg: SqsMessage) -> Result<(), RecordError> {
+    async fn process(&self, msg: SqsMessage, deadline: Option<Instant>) -> Result<(), RecordError> {
         match CatalogMessage::parse(msg.body.as_deref().unwrap_or_default())? {
             CatalogMessage::Pull { .. } => self.pull_shopify().await.map(|_| ()),
             CatalogMessage::Continue { sync } => {
                 let channel = Channel::parse(&sync)
                     .ok_or_else(|| RecordError::Unrecognized(format!("channel `{sync}`")))?;
-                self.run_channel(channel, None).await.map(|_| ())
+                self.run_channel(channel, deadline).await.map(|_| ())
             }
             CatalogMessage::Imports(notification) => self.import(&notification).await,
             CatalogMessage::S3Test { .. } => {
@@ -313,13 +318,20 @@ where
             .next())
     }
 
+    /// When a run that starts `now` stops: at `max_run`, or earlier at the invocation's own
+    /// deadline.
+    pub fn run_deadline(&self, invocation: Option<Instant>, now: Instant) -> Instant {
+        let own = now + self.max_run;
+        invocation.map_or(own, |d| d.min(own))
+    }
+
     /// One channel's run (`None`: the channel is not connected or not configured).
     pub async fn run_channel(
         &self,
         channel: Channel,
         deadline: Option<Instant>,
     ) -> Result<Option<SyncRun>, RecordError> {
-        let deadline = Some(deadline.unwrap_or_else(|| Instant::now() + self.max_run));
+        let deadline = Some(self.run_deadline(deadline, Instant::now()));
         let cfg = self.connections.client.config();
         let platform = match channel {
             Channel::Meta => OAuthPlatform::Meta,

@@ -25,7 +25,9 @@ async fn main() -> Result<(), Error> {
             .unwrap_or(Duration::ZERO);
         let deadline = Instant::now() + remaining;
         match Invocation::of(event.payload)? {
-            Invocation::Sqs(batch) => Ok(serde_json::to_value(handler.handle_sqs(batch).await?)?),
+            Invocation::Sqs(batch) => Ok(serde_json::to_value(
+                handler.handle_sqs(batch, Some(deadline)).await?,
+            )?),
             // A schedule: EventBridge's event, or the schedule's input (`{"action": …}`).
             Invocation::Event(input) | Invocation::Input(input) => Ok(handler
                 .handle_schedule_event(&input, Some(deadline))

@@ -67,7 +67,7 @@ async fn the_fixture_batch_updates_the_catalog_and_reports_no_failure() {
         serde_json::from_str(include_str!("../../../events/catalog-sync/sqs-batch.json")).unwrap();
     // Records run in order, one at a time: update, delete (of a product not in the catalog yet),
     // the import (which brings 921728736 and 555), the continuation.
-    let resp = h.handle_sqs(event).await.unwrap();
+    let resp = h.handle_sqs(event, None).await.unwrap();
     assert!(resp.batch_item_failures.is_empty(), "{resp:?}");
     let mut ids: Vec<String> = h
         .store
@@ -100,7 +100,7 @@ async fn unreadable_records_fail_alone() {
         serde_json::from_str(include_str!("../../../events/catalog-sync/sqs-batch.json")).unwrap();
     // The import file is missing (skipped, not an error); a record that is nothing we know fails.
     event.records[1].body = Some(r#"{"what": "is this"}"#.into());
-    let resp = h.handle_sqs(event).await.unwrap();
+    let resp = h.handle_sqs(event, None).await.unwrap();
     let failed: Vec<&str> = resp
         .batch_item_failures
         .iter()
@@ -148,4 +148,18 @@ fn each_queue_message_is_one_kind_and_anything_else_is_refused() {
 
 fn bytes_of(s: &str) -> bytes::Bytes {
     bytes::Bytes::copy_from_slice(s.as_bytes())
+}
+
+/// A continuation taken from the queue runs to the invocation's deadline (what is left of the
+/// Lambda's timeout), never `max_run` past its start: a batch of continuations cannot outlive
+/// the invocation and be cut off mid-write.
+#[test]
+fn a_run_ends_by_the_invocation_deadline() {
+    let h = handler();
+    let now = Instant::now();
+    let soon = now + Duration::from_secs(5);
+    assert_eq!(h.run_deadline(Some(soon), now), soon);
+    assert_eq!(h.run_deadline(None, now), now + h.max_run);
+    let late = now + h.max_run + Duration::from_secs(600);
+    assert_eq!(h.run_deadline(Some(late), now), now + h.max_run);
 }

@@ -28,6 +28,10 @@ pub struct FunctionSpec {
     pub routes: Vec<HttpRoute>,
     pub sqs: Vec<SqsSource>,
     pub schedules: Vec<ScheduleSpec>,
+    /// `Timeout` (the function's, else the globals').
+    pub timeout: std::time::Duration,
+    /// `ReservedConcurrentExecutions`.
+    pub reserved: Option<u32>,
 }
 
 /// An API Gateway route of a function.
@@ -37,6 +41,9 @@ pub struct HttpRoute {
     pub path: String,
     /// The authorizer the template puts the route behind (`Auth.Authorizer`), if any.
     pub authorizer: Option<String>,
+    /// A function URL with `AuthType: AWS_IAM`, reached through CloudFront's origin access
+    /// control: a body is taken only with its SHA-256 in `x-amz-content-sha256`.
+    pub signed_body: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +51,8 @@ pub struct SqsSource {
     pub queue_arn: String,
     pub batch_size: i32,
     pub report_batch_item_failures: bool,
+    /// `ScalingConfig.MaximumConcurrency`.
+    pub max_concurrency: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -105,6 +114,21 @@ pub fn specs(template: &Template, names: &Names) -> Result<Vec<FunctionSpec>> {
         }
         // The emulator needs path-style S3 addressing: a configuration flag, set here only.
         env.insert("S3_FORCE_PATH_STYLE".into(), "true".into());
+        let number = |v: &serde_norway::Value, what: &str| -> Result<Option<u32>> {
+            resolved_str(names, Some(v))?
+                .map(|n| {
+                    n.parse::<u32>()
+                        .with_context(|| format!("{id}: {what} `{n}` is not a count"))
+                })
+                .transpose()
+        };
+        let timeout = number(&res.properties["Timeout"], "Timeout")?
+            .or(number(&template.globals_function["Timeout"], "Timeout")?)
+            .unwrap_or(3);
+        let reserved = number(
+            &res.properties["ReservedConcurrentExecutions"],
+            "ReservedConcurrentExecutions",
+        )?;
         let mut spec = FunctionSpec {
             logical_id: id.clone(),
             binary,
@@ -112,10 +136,18 @@ pub fn specs(template: &Template, names: &Names) -> Result<Vec<FunctionSpec>> {
             routes: Vec::new(),
             sqs: Vec::new(),
             schedules: Vec::new(),
+            timeout: std::time::Duration::from_secs(timeout.into()),
+            reserved,
         };
         // A function URL: the template's `Metadata.LocalPaths` say where the stack serves it
         // (in AWS it has its own domain, every path).
         if !res.properties["FunctionUrlConfig"].is_null() {
+            let signed_body = resolved_str(
+                names,
+                Some(&res.properties["FunctionUrlConfig"]["AuthType"]),
+            )?
+            .as_deref()
+                == Some("AWS_IAM");
             for route in res.metadata["LocalPaths"]
                 .as_sequence()
                 .into_iter()
@@ -129,6 +161,7 @@ pub fn specs(template: &Template, names: &Names) -> Result<Vec<FunctionSpec>> {
                     method: method.to_uppercase(),
                     path: path.to_string(),
                     authorizer: None,
+                    signed_body,
                 });
             }
         }
@@ -150,6 +183,7 @@ pub fn specs(template: &Template, names: &Names) -> Result<Vec<FunctionSpec>> {
                             method,
                             path: path.to_string(),
                             authorizer,
+                            signed_body: false,
                         });
                     }
                     "SQS" => {
@@ -162,7 +196,16 @@ pub fn specs(template: &Template, names: &Names) -> Result<Vec<FunctionSpec>> {
                                     s.iter()
                                         .any(|t| t.as_str() == Some("ReportBatchItemFailures"))
                                 });
+                        let max_concurrency = number(
+                            &props["ScalingConfig"]["MaximumConcurrency"],
+                            "MaximumConcurrency",
+                        )?;
+                        // Lambda's bounds for an SQS source's maximum concurrency.
+                        if max_concurrency.is_some_and(|n| !(2..=1000).contains(&n)) {
+                            bail!("{id}.{name}: MaximumConcurrency must be 2 to 1000");
+                        }
                         spec.sqs.push(SqsSource {
+                            max_concurrency,
                             queue_arn,
                             batch_size: props["BatchSize"].as_i64().unwrap_or(10).clamp(1, 10)
                                 as i32,
@@ -286,8 +329,11 @@ pub async fn build(spec: &FunctionSpec, sdk: &aws_config::SdkConfig) -> Result<H
                     .await
                     .map_err(|e| err(&e))?,
             );
-            h.sqs = sqs(handler.clone(), |c, event| async move {
-                c.handle_sqs(event).await
+            // Lambda's deadline for the invocation: the function's timeout from now.
+            let timeout = spec.timeout;
+            h.sqs = sqs(handler.clone(), move |c, event| async move {
+                c.handle_sqs(event, Some(std::time::Instant::now() + timeout))
+                    .await
             });
             h.schedule = schedule(handler, |c, event| async move {
                 c.handle_schedule_event(&event, None).await
