@@ -12,6 +12,7 @@ use reelcart_domain::attribution::day_of;
 use reelcart_domain::catalog::{Money, Product, Variant};
 use reelcart_domain::content::{MediaType, ProductMapping, Source, Status, UgcItem};
 use reelcart_e2e::*;
+use reelcart_local::server::content_sha256;
 use reelcart_ports::{CatalogStore, ItemStore, MappingStore};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -212,6 +213,7 @@ async fn each_creator_is_paid_exactly_their_lines_and_the_ad_platforms_get_the_p
     // Shopper 2 gets a session from the collector and clicks both videos' products.
     let session: Value = http
         .post(format!("{base}/v1/sessions"))
+        .header("x-amz-content-sha256", content_sha256(b""))
         .send()
         .await
         .unwrap()
@@ -235,6 +237,10 @@ async fn each_creator_is_paid_exactly_their_lines_and_the_ad_platforms_get_the_p
     let r = http
         .post(format!("{base}/v1/events"))
         .header("content-type", "text/plain")
+        .header(
+            "x-amz-content-sha256",
+            content_sha256(events.to_string().as_bytes()),
+        )
         .body(events.to_string())
         .send()
         .await

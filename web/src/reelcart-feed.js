@@ -1,13 +1,18 @@
 // <reelcart-feed placement="pdp|collection|home" sku="…" collection="…" api="…" events="…">
 // A vertical, shoppable video feed. Posters first, muted autoplay of the item in view, products
-// over the video, beacons batched with sendBeacon. hls.js is loaded only where the browser has no
+// over the video, beacons batched (keepalive, their body's SHA-256 for the CDN). hls.js is loaded only where the browser has no
 // native HLS. The widget renders after the page's load event, so it never holds up the page nor
 // becomes its largest paint.
+
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 
 const HERE = new URL('.', import.meta.url).href;
 const TOKEN_KEY = 'reelcart_token';
 const SAVED_KEY = 'reelcart_saved';
 const DAY = 864e5;
+// SHA-256 of an empty body: a POST through CloudFront's origin access control names it too.
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 const uid = () =>
   crypto.randomUUID
@@ -44,7 +49,7 @@ let asking;
 export function session(base) {
   const t = token();
   if (t) return Promise.resolve(t);
-  return (asking ||= fetch(`${base}/v1/sessions`, { method: 'POST' })
+  return (asking ||= fetch(`${base}/v1/sessions`, { method: 'POST', headers: { 'x-amz-content-sha256': EMPTY_SHA256 } })
     .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`sessions: ${r.status}`))))
     .then(({ token: t }) => {
       if (!SIGNED.test(t)) throw new Error('sessions: not a token');
@@ -151,9 +156,16 @@ function flush() {
     while (q.length) {
       const events = q.splice(0, 50).map((e) => ({ ...e, session_id: id }));
       const body = JSON.stringify({ events });
-      // text/plain: no preflight. If the browser refuses the beacon, a keepalive fetch.
-      if (!navigator.sendBeacon?.(url, new Blob([body], { type: 'text/plain' })))
-        fetch(url, { method: 'POST', body, keepalive: true }).catch(() => {});
+      // The collector sits behind CloudFront's origin access control: Lambda takes a signed body
+      // only with its SHA-256 in x-amz-content-sha256 (which sendBeacon cannot send). Hashed
+      // synchronously, so a flush on pagehide still leaves with the page.
+      const hash = bytesToHex(sha256(utf8ToBytes(body)));
+      fetch(url, {
+        method: 'POST',
+        body,
+        keepalive: true,
+        headers: { 'content-type': 'text/plain', 'x-amz-content-sha256': hash },
+      }).catch(() => {});
     }
   }
 }
@@ -334,7 +346,6 @@ class ReelcartFeed extends HTMLElement {
     track(this.events, {
       type,
       ugc_id: it.id,
-      creator_id: it.creator_id,
       platform: { instagram_hashtag: 'instagram', instagram_mention: 'instagram', instagram_tag: 'instagram' }[it.source] || it.source,
       placement: this.placement,
       campaign: this.campaign,
@@ -419,7 +430,6 @@ class ReelcartFeed extends HTMLElement {
             sku: t.dataset.add,
             quantity: 1,
             ugc_id: it.id,
-            creator_id: it.creator_id,
             variant_id: t.dataset.variant,
             token: token(),
             attributes: cartAttributes(),

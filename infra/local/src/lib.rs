@@ -5,6 +5,7 @@
 //! binaries run, wired by the same `from_aws` constructors — behind one HTTP port, with SQS event
 //! sources delivering real `SqsEvent` batches and schedules firing on their timetable.
 
+pub mod concurrency;
 pub mod connect;
 pub mod demo;
 pub mod emulator;
@@ -56,6 +57,11 @@ pub struct Options {
     /// Start an emulator of the stack's own that logs its IAM decisions here, instead of the one
     /// `AWS_ENDPOINT_URL` names (a test that provokes refusals keeps them out of the suite's check).
     pub own_emulator_iam_log: Option<PathBuf>,
+    /// The account's Lambda concurrency quota (`REELCART_ACCOUNT_CONCURRENCY`, else AWS's
+    /// default of 1,000): the template's reservations are checked and enforced against it.
+    pub account_concurrency: u32,
+    /// Template parameters other than their defaults (as `sam deploy --parameter-overrides`).
+    pub parameters: HashMap<String, String>,
 }
 
 impl Options {
@@ -67,6 +73,11 @@ impl Options {
             retry_delay_secs: 1,
             run_schedules: true,
             own_emulator_iam_log: None,
+            account_concurrency: std::env::var("REELCART_ACCOUNT_CONCURRENCY")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(concurrency::DEFAULT_ACCOUNT_LIMIT),
+            parameters: HashMap::new(),
         }
     }
 }
@@ -98,6 +109,8 @@ pub struct Stack {
     routes: Arc<Routes>,
     /// Failed asynchronous invocations per function (CloudWatch's `Errors`).
     pub errors: invoke::Errors,
+    /// The account's Lambda concurrency, with each function's throttles.
+    pub concurrency: concurrency::Concurrency,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -113,6 +126,12 @@ impl std::fmt::Debug for Stack {
 impl Stack {
     pub async fn start(opts: Options) -> Result<Self> {
         let mut template = Template::load(&opts.template)?;
+        for (name, value) in &opts.parameters {
+            if !template.parameters.contains_key(name) {
+                return Err(anyhow!("the template has no parameter {name}"));
+            }
+            template.parameters.insert(name.clone(), value.clone());
+        }
         // Each function runs as the role CloudFormation would give it (see `iam`).
         let transformed = iam::transformed(&opts.template).await?;
         let roles = iam::adopt_roles(&mut template, &transformed)?;
@@ -128,6 +147,13 @@ impl Stack {
         let sim_addr = sim.serve(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
         let sim_url = format!("http://{sim_addr}");
         let mut functions = functions::specs(&template, &names)?;
+        let concurrency = concurrency::Concurrency::new(
+            opts.account_concurrency,
+            &functions
+                .iter()
+                .filter_map(|f| Some((f.logical_id.clone(), f.reserved?)))
+                .collect(),
+        )?;
         // Browsers reach the functions' routes at the stack's one port: bound now, served below.
         let listener = tokio::net::TcpListener::bind(opts.bind)
             .await
@@ -161,10 +187,14 @@ impl Stack {
                 f.env
                     .insert("UGC_HASHTAGS".to_string(), LOCAL_UGC_HASHTAGS.to_string());
             }
-            // Function URLs are the stack's own port.
+            // Function URLs, and the distribution in front of them, are the stack's own port.
             for v in f.env.values_mut() {
                 if v == provision::LOCAL_FUNCTION_URL {
                     *v = format!("http://{addr}/");
+                }
+                let edge = format!("https://{}", provision::LOCAL_EDGE_DOMAIN);
+                if v.contains(&edge) {
+                    *v = v.replace(&edge, &format!("http://{addr}"));
                 }
             }
             // The storefronts: the demo page the stack serves, and the simulated Shopify store's.
@@ -264,6 +294,7 @@ impl Stack {
             catalog,
             web: Some(default_web_dir()),
             console_headers,
+            concurrency: Some(concurrency.clone()),
             ..Routes::default()
         };
         let errors = invoke::Errors::default();
@@ -298,6 +329,7 @@ impl Stack {
                     pattern: r.path.clone(),
                     function: spec.logical_id.clone(),
                     authorizer: r.authorizer.clone(),
+                    signed_body: r.signed_body,
                     handler,
                 });
             }
@@ -319,6 +351,8 @@ impl Stack {
                     source: source.clone(),
                     region: emulator.region.clone(),
                     retry_delay_secs: opts.retry_delay_secs,
+                    function: spec.logical_id.clone(),
+                    concurrency: concurrency.clone(),
                 };
                 pump.check()
                     .await
@@ -392,6 +426,7 @@ impl Stack {
             idp,
             routes,
             errors,
+            concurrency,
             stop,
             tasks,
         })

@@ -79,6 +79,20 @@ pub async fn provision(
         names.pseudo.insert(k.to_string(), v);
     }
 
+    // SAM makes `{Function}Url` for a function with `FunctionUrlConfig`; locally every function
+    // URL is the stack's own port (put in by `Stack::start` once it is bound).
+    for (id, res) in template.of_kind("AWS::Serverless::Function") {
+        if !res.properties["FunctionUrlConfig"].is_null() {
+            names.resources.insert(
+                format!("{id}Url"),
+                Physical {
+                    reference: format!("{id}Url"),
+                    attributes: [("FunctionUrl".to_string(), LOCAL_FUNCTION_URL.to_string())]
+                        .into(),
+                },
+            );
+        }
+    }
     // A resource whose `Condition` does not hold does not exist.
     let mut absent = BTreeSet::new();
     for (id, r) in &template.resources {
@@ -124,24 +138,12 @@ pub async fn provision(
         }
         pending = next;
     }
-    // SAM makes `{Function}Url` for a function with `FunctionUrlConfig`; locally every function
-    // URL is the stack's own port (put in by `Stack::start` once it is bound).
-    for (id, res) in template.of_kind("AWS::Serverless::Function") {
-        if !res.properties["FunctionUrlConfig"].is_null() {
-            names.resources.insert(
-                format!("{id}Url"),
-                Physical {
-                    reference: format!("{id}Url"),
-                    attributes: [("FunctionUrl".to_string(), LOCAL_FUNCTION_URL.to_string())]
-                        .into(),
-                },
-            );
-        }
-    }
     Ok(names)
 }
 
 /// What a function URL resolves to until the stack's address is known.
+/// The domain of a distribution in front of function URLs, replaced by the stack's address.
+pub const LOCAL_EDGE_DOMAIN: &str = "local-edge.invalid";
 pub const LOCAL_FUNCTION_URL: &str = "http://local-function-url.invalid/";
 
 fn check_prefix(prefix: &str) -> Result<()> {
@@ -214,8 +216,29 @@ async fn provision_one(
                     p.attributes
                         .get("Arn")
                         .is_some_and(|a| a.starts_with("arn:aws:s3:::"))
-                })
-                .ok_or_else(|| anyhow!("{id}: no S3 bucket origin"))?;
+                });
+            // In front of function URLs: the stack's own port serves their routes, so the
+            // distribution's domain is the stack's address (set once it listens).
+            let Some(bucket) = bucket else {
+                let urls = origins.iter().any(|o| {
+                    names
+                        .resources
+                        .get(o)
+                        .is_some_and(|p| p.attributes.contains_key("FunctionUrl"))
+                });
+                if !urls {
+                    return Err(anyhow!(
+                        "{id}: neither an S3 bucket nor a function URL origin"
+                    ));
+                }
+                return Ok(Physical {
+                    reference: name.clone(),
+                    attributes: HashMap::from([(
+                        "DomainName".to_string(),
+                        LOCAL_EDGE_DOMAIN.to_string(),
+                    )]),
+                });
+            };
             Ok(Physical {
                 reference: name.clone(),
                 attributes: HashMap::from([

@@ -21,6 +21,9 @@ pub struct Pump {
     /// Failed messages become visible again after this many seconds (Lambda waits for the queue's
     /// visibility timeout; locally a short delay keeps retries and redrive quick).
     pub retry_delay_secs: i32,
+    /// The function the source invokes, and the account's concurrency it runs in.
+    pub function: String,
+    pub concurrency: crate::concurrency::Concurrency,
 }
 
 impl Pump {
@@ -106,6 +109,8 @@ impl Pump {
             event.records.push(record);
         }
         let count = event.records.len();
+        // A throttled poller backs off and invokes again; the batch stays in flight meanwhile.
+        let _execution = self.concurrency.start(&self.function).await;
         let failed: HashSet<String> = match handler(event).await {
             Ok(resp) if self.source.report_batch_item_failures => resp
                 .batch_item_failures

@@ -12,6 +12,16 @@ use lambda_http::Body;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// Lambda's answer to a signed request whose body is not what was signed.
+const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+
+/// What a viewer sends in `x-amz-content-sha256` for a POST or PUT through CloudFront's origin
+/// access control to a function URL: the body's SHA-256, hex.
+pub fn content_sha256(body: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(body))
+}
+
 /// API Gateway HTTP APIs accept bodies up to 10 MB; functions enforce their own, smaller limits.
 const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
 
@@ -22,6 +32,8 @@ pub struct Route {
     pub function: String,
     /// Behind API Gateway's JWT authorizer (emulated with the stack's [`Idp`]).
     pub authorizer: Option<String>,
+    /// Behind CloudFront's origin access control (see [`crate::functions::HttpRoute`]).
+    pub signed_body: bool,
     pub handler: HttpFn,
 }
 
@@ -43,6 +55,8 @@ pub struct Routes {
     /// What the consoles' distribution adds to their files (CSP, HSTS, no framing): the
     /// template's response-headers policy, localized (`headers`).
     pub console_headers: Vec<(String, String)>,
+    /// Lambda's concurrency: an invocation that finds its function's pool full is throttled.
+    pub concurrency: Option<crate::concurrency::Concurrency>,
 }
 
 impl std::fmt::Debug for Route {
@@ -403,6 +417,22 @@ async fn dispatch(State(routes): State<Arc<Routes>>, req: Request) -> Response {
             );
         }
     };
+    // CloudFront signs the request to an AWS_IAM function URL with the viewer's stated body
+    // hash; Lambda refuses a body without one, or with one that is not the body's.
+    if route.signed_body
+        && matches!(parts.method, Method::POST | Method::PUT | Method::PATCH)
+        && parts
+            .headers
+            .get("x-amz-content-sha256")
+            .and_then(|v| v.to_str().ok())
+            != Some(content_sha256(&bytes).as_str())
+    {
+        return (
+            StatusCode::FORBIDDEN,
+            axum::Json(serde_json::json!({"Message": SIGNATURE_MISMATCH})),
+        )
+            .into_response();
+    }
     // What API Gateway adds: the request context (with the authorizer's claims) and the scheme.
     let claims = match &route.authorizer {
         None => None,
@@ -453,6 +483,20 @@ async fn dispatch(State(routes): State<Arc<Routes>>, req: Request) -> Response {
         ),
         lambda_http::request::RequestContext::ApiGatewayV2(context),
     );
+    // Lambda throttles a synchronous invocation at once when the function's pool is full.
+    let _execution = match &routes.concurrency {
+        Some(c) => match c.try_start(&route.function) {
+            Some(permit) => Some(permit),
+            None => {
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    axum::Json(serde_json::json!({"Message": "Rate Exceeded."})),
+                )
+                    .into_response();
+            }
+        },
+        None => None,
+    };
     let response = (route.handler)(request).await;
     let (parts, body) = response.into_parts();
     let bytes = match body {

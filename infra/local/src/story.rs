@@ -397,6 +397,7 @@ async fn shoppers(api: &Api<'_>, story: &Story) -> Result<()> {
         // Each shopper's widget asks the collector for a signed session token.
         let session: Value = http
             .post(format!("{base}/v1/sessions"))
+            .header("x-amz-content-sha256", crate::server::content_sha256(b""))
             .send()
             .await?
             .error_for_status()?
@@ -431,8 +432,13 @@ async fn shoppers(api: &Api<'_>, story: &Story) -> Result<()> {
                 "placement": "pdp", "sku": sku})
             })
             .collect();
+        let body = json!({ "events": events }).to_string();
         http.post(format!("{base}/v1/events"))
-            .body(json!({ "events": events }).to_string())
+            .header(
+                "x-amz-content-sha256",
+                crate::server::content_sha256(body.as_bytes()),
+            )
+            .body(body)
             .send()
             .await?
             .error_for_status()?;

@@ -233,7 +233,9 @@ impl Cors {
             }
             h.insert(
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
-                header::HeaderValue::from_static("content-type, if-none-match"),
+                header::HeaderValue::from_static(
+                    "content-type, if-none-match, x-amz-content-sha256",
+                ),
             );
             h.insert(
                 header::ACCESS_CONTROL_EXPOSE_HEADERS,
