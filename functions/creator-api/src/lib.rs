@@ -73,6 +73,8 @@ pub struct Config {
     /// `RAW_MEDIA_BUCKET` and `MAX_VIDEO_MB`.
     pub raw_bucket: String,
     pub max_upload_bytes: u64,
+    /// `CREATOR_UPLOADS_PER_DAY` (20): uploads one creator may start a day.
+    pub uploads_per_day: u32,
     /// `CREATOR_DISCOUNT_PERCENT` (10): what a creator's code takes off.
     pub discount_percent: u32,
     /// The brand's rules for codes: approval, lifetime, usage limit.
@@ -191,6 +193,9 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
                 .map_err(|e| e.to_string())?
                 * 1024
                 * 1024,
+            uploads_per_day: v
+                .parse_or("CREATOR_UPLOADS_PER_DAY", 20u32)
+                .map_err(|e| e.to_string())?,
             discount_percent,
             codes,
         },

@@ -133,6 +133,7 @@ async fn api_with(codes: CodeRules) -> Test {
             link_base: "https://r.acme.example".into(),
             raw_bucket: "raw".into(),
             max_upload_bytes: 100_000_000,
+            uploads_per_day: 3,
             discount_percent: 10,
             codes,
         },
@@ -283,6 +284,48 @@ async fn a_creator_onboards_accepts_the_terms_links_and_uploads() {
     )
     .await;
     assert_eq!(s, 422);
+    // Three uploads a day here (a refused one took none): the fourth waits for tomorrow.
+    let up = json!({"content_type": "video/mp4", "caption": "again"});
+    for _ in 0..2 {
+        let (s, out, _) = call(
+            &api,
+            "POST",
+            "/v1/creators/me/uploads",
+            ANA,
+            Some(up.clone()),
+        )
+        .await;
+        assert_eq!(s, 201, "{out}");
+    }
+    let (s, out, resp) = call(
+        &api,
+        "POST",
+        "/v1/creators/me/uploads",
+        ANA,
+        Some(up.clone()),
+    )
+    .await;
+    assert_eq!(
+        (s, out["error"]["code"].as_str()),
+        (429, Some("upload_quota")),
+        "{out}"
+    );
+    let resp = api
+        .handle(api_request(
+            "POST",
+            "/v1/creators/me/uploads",
+            ANA,
+            &[],
+            Some(up.to_string().as_bytes()),
+        ))
+        .await;
+    assert_eq!(resp.status().as_u16(), 429);
+    let retry: i64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=86_400).contains(&retry), "{retry}");
 
     // Links to catalog products only; the code verifies with the brand's key.
     let (s, out, _) = call(

@@ -176,6 +176,7 @@ async fn api() -> Arc<TestApi> {
             link_base: "https://abcdefghijklmnop.lambda-url.us-east-1.on.aws/".into(),
             raw_bucket: "reelcart-rawmediabucket".into(),
             max_upload_bytes: 300 * 1024 * 1024,
+            uploads_per_day: 20,
             discount_percent: 10,
             codes: CodeRules {
                 approval: true,

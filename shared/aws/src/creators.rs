@@ -6,6 +6,7 @@
 //! | `CREATOR#{id}` | `LINK#{created_at:020}#{link id}` | the link's attributes (in creation order) |
 //! | `LINK#{link id}` | `LINK` | the same link, for the redirect's lookup by id |
 //! | `CREATOR#{id}` | `PREQ#{request id}` | the product request's attributes, `status` among them |
+//! | `CREATOR#{id}` | `UPLOADS#{day}` | `uploads` started that day (a conditional `ADD`), `expires_at` (TTL) |
 //!
 //! The brand's lists (every creator, every product request) scan the table: it holds a brand's
 //! creators, not its shoppers.
@@ -100,6 +101,33 @@ impl DynamoCreators {
 }
 
 impl CreatorStore for DynamoCreators {
+    async fn take_upload(
+        &self,
+        creator_id: &str,
+        day: &str,
+        limit: u32,
+        expires_at: i64,
+    ) -> PortResult<bool> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("CREATOR#{creator_id}")))
+            .key("sk", s(format!("UPLOADS#{day}")))
+            .update_expression("ADD uploads :one SET expires_at = :exp")
+            .condition_expression("attribute_not_exists(uploads) OR uploads < :limit")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":limit", AttributeValue::N(limit.to_string()))
+            .expression_attribute_values(":exp", AttributeValue::N(expires_at.to_string()))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e) if table::condition_failed(&e) => Ok(false),
+            Err(e) => Err(sdk_error("creators.uploads", e)),
+        }
+    }
+
     async fn creator(&self, id: &str) -> PortResult<Option<Creator>> {
         self.get(format!("CREATOR#{id}"), "PROFILE").await
     }

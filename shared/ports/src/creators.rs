@@ -50,12 +50,22 @@ pub trait CreatorStore: Send + Sync {
         &self,
         creator_id: Option<&str>,
     ) -> impl Future<Output = PortResult<Vec<reelcart_domain::creator::ProductRequest>>> + Send;
+    /// Take one of the `limit` uploads `creator_id` may start on `day`, atomically: `false` when
+    /// every one is taken. The day's count is kept until `expires_at` (unix seconds).
+    fn take_upload(
+        &self,
+        creator_id: &str,
+        day: &str,
+        limit: u32,
+        expires_at: i64,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
 }
 
 type CreatorsState = (
     BTreeMap<String, reelcart_domain::creator::Creator>,
     BTreeMap<String, reelcart_domain::creator::Link>,
     BTreeMap<(String, String), reelcart_domain::creator::ProductRequest>,
+    BTreeMap<(String, String), u32>,
 );
 
 /// Creators and links in memory.
@@ -65,6 +75,24 @@ pub struct MemoryCreators {
 }
 
 impl crate::CreatorStore for MemoryCreators {
+    async fn take_upload(
+        &self,
+        creator_id: &str,
+        day: &str,
+        limit: u32,
+        _expires_at: i64,
+    ) -> PortResult<bool> {
+        let mut s = lock(&self.state);
+        let taken =
+            s.3.entry((creator_id.to_string(), day.to_string()))
+                .or_default();
+        if *taken >= limit {
+            return Ok(false);
+        }
+        *taken += 1;
+        Ok(true)
+    }
+
     async fn creator(&self, id: &str) -> PortResult<Option<reelcart_domain::creator::Creator>> {
         Ok(lock(&self.state).0.get(id).cloned())
     }

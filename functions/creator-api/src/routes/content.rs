@@ -81,6 +81,36 @@ impl<S: CreatorStore, C, P: Presigner, A, K: ItemStore, M: MediaRecords, D>
             self.config.max_upload_bytes,
         )
         .map_err(invalid)?;
+        // Each upload becomes a transcode: a creator starts at most so many a day (UTC).
+        let now = self.clock.now_unix();
+        let day = reelcart_domain::attribution::day_of(now);
+        let taken = self
+            .creators
+            .take_upload(
+                id,
+                &day,
+                self.config.uploads_per_day,
+                now - now.rem_euclid(86_400) + 2 * 86_400,
+            )
+            .await
+            .map_err(ApiError::internal)?;
+        if !taken {
+            let mut r = client(
+                StatusCode::TOO_MANY_REQUESTS,
+                "upload_quota",
+                format!(
+                    "at most {} uploads a day; try again tomorrow (UTC)",
+                    self.config.uploads_per_day
+                ),
+            )
+            .into_response();
+            let retry = 86_400 - now.rem_euclid(86_400);
+            if let Ok(v) = lambda_http::http::HeaderValue::from_str(&retry.to_string()) {
+                r.headers_mut()
+                    .insert(lambda_http::http::header::RETRY_AFTER, v);
+            }
+            return Ok(r);
+        }
         let form = self
             .presigner
             .presign(&policy, self.clock.now_unix())

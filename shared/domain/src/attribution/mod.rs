@@ -109,6 +109,10 @@ pub struct Event {
     pub at: i64,
 }
 
+/// The placements a beacon may name (the widget's `placement` attribute); `link` is the
+/// collector's own, for creators' links.
+pub const BEACON_PLACEMENTS: [&str; 3] = ["pdp", "collection", "home"];
+
 /// Parse and check a batch (`{"events": [...]}`) received at `now`.
 pub fn parse_batch(body: &[u8], now: i64) -> Result<Vec<Event>, BeaconError> {
     if body.len() > MAX_BODY_BYTES {
@@ -137,8 +141,10 @@ pub fn parse_batch(body: &[u8], now: i64) -> Result<Vec<Event>, BeaconError> {
         if !token_ok(&b.ugc_id, 128) {
             return Err(bad("ugc_id", "must be 1-128 of [A-Za-z0-9_.-]"));
         }
-        if !token_ok(&b.placement, 64) {
-            return Err(bad("placement", "must be 1-64 of [A-Za-z0-9_.-]"));
+        // One of the widget's placements: each is a row of the day's aggregates, so a free-form
+        // value would let one request create rows without end.
+        if !BEACON_PLACEMENTS.contains(&b.placement.as_str()) {
+            return Err(bad("placement", "must be pdp, collection or home"));
         }
         for (field, v, max) in [
             ("creator_id", &b.creator_id, 64),

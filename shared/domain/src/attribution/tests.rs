@@ -47,6 +47,9 @@ fn batches_are_checked_field_by_field() {
         ("ugc_id", json!("<script>")),
         ("session_id", json!("")),
         ("campaign", json!("x".repeat(65))),
+        // Each placement is a row a day: only the widget's three.
+        ("placement", json!("pdp-0001")),
+        ("placement", json!("link")),
     ] {
         let mut b = beacon("evt_0005", "view", "ugc_a");
         b[field] = value;
