@@ -297,7 +297,7 @@ async fn a_creator_onboards_accepts_the_terms_links_and_uploads() {
         .await;
         assert_eq!(s, 201, "{out}");
     }
-    let (s, out, resp) = call(
+    let (s, out, _) = call(
         &api,
         "POST",
         "/v1/creators/me/uploads",
