@@ -35,7 +35,9 @@ async fn webhooks(http: &reqwest::Client, stack: &Stack, run: &str) -> (Vec<u16>
     let mut statuses = Vec::new();
     let mut latencies = Vec::new();
     for i in 0..WEBHOOKS {
-        let body = json!({"id": 9_100_000 + i, "title": "Flood tee", "variants": []});
+        // A new product each time: Shopify deliveries are deduplicated on their body.
+        let body =
+            json!({"id": 9_100_000 + i, "title": format!("Flood tee {run}"), "variants": []});
         let t = Instant::now();
         let status = reelcart_e2e::shopify_webhook(
             http,
@@ -181,6 +183,12 @@ async fn a_beacon_flood_is_throttled_at_the_collector_and_webhooks_keep_their_ex
             > 0,
         "the flood never reached the collector's ceiling: {report}"
     );
+    // Each delivery is in the receiver's own metrics (embedded metric format), by outcome.
+    let counted = reelcart_lambda::metrics::captured_sum(
+        "WebhookDeliveries",
+        &[("Platform", "shopify"), ("Outcome", "accepted")],
+    );
+    assert!(counted >= (2 * WEBHOOKS) as f64, "{counted}");
     protected.stop().await;
 
     // The same template with nothing reserved, in an account of 100: the flood takes the shared

@@ -391,6 +391,23 @@ where
                 self.sync_with(client).run(deadline).await?
             }
         };
+        // A run's items are counted once, when it ends (continuations carry its count on).
+        if run.status != "incomplete" && run.status != "running" {
+            reelcart_lambda::metrics::emit(
+                &[
+                    ("Channel", channel.as_str()),
+                    ("Status", run.status.as_str()),
+                ],
+                &[
+                    ("SyncRuns", reelcart_lambda::metrics::Unit::Count, 1.0),
+                    (
+                        "SyncItems",
+                        reelcart_lambda::metrics::Unit::Count,
+                        run.done as f64,
+                    ),
+                ],
+            );
+        }
         if run.status == "incomplete" {
             let body = serde_json::json!({ "sync": channel }).to_string();
             self.queue.send(&body).await?;

@@ -308,6 +308,25 @@ impl<R: MediaRecords> Handler<R> {
             tracing::warn!(item_id = %req.item_id, attempt = record.attempts, "a later attempt took the item over; its outcome stands");
         }
         tracing::info!(item_id = %req.item_id, status = ?record.status, timings_ms = ?record.timings_ms, "done");
+        let (kind, seconds) = match &outcome {
+            Outcome::Transcoded { .. } => (
+                "transcoded",
+                record.timings_ms.values().sum::<u64>() as f64 / 1000.0,
+            ),
+            Outcome::Submitted { .. } => ("submitted", 0.0),
+            _ => ("refused", 0.0),
+        };
+        reelcart_lambda::metrics::emit(
+            &[("Outcome", kind)],
+            &[
+                ("TranscodeJobs", reelcart_lambda::metrics::Unit::Count, 1.0),
+                (
+                    "TranscodeSeconds",
+                    reelcart_lambda::metrics::Unit::Seconds,
+                    seconds,
+                ),
+            ],
+        );
         Ok(outcome)
     }
 

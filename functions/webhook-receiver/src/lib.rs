@@ -157,6 +157,42 @@ fn malformed(e: &MalformedError) -> ApiError {
     ApiError::client(StatusCode::BAD_REQUEST, "malformed", e.to_string())
 }
 
+/// A delivery's outcome as a metric (`WebhookDeliveries` by platform and outcome): accepted,
+/// duplicate, in_flight, refused (signature, shop), malformed, failed (ours: retried by the
+/// platform).
+fn record_outcome(path: &str, resp: &Response<Body>) {
+    let platform = path
+        .strip_prefix("/webhooks/")
+        .and_then(|p| p.split('/').next())
+        .filter(|p| !p.is_empty())
+        .unwrap_or("unknown");
+    let status = resp.status();
+    let outcome = match status.as_u16() {
+        200 if resp
+            .body()
+            .as_ref()
+            .windows(11)
+            .any(|w| w == b"\"duplicate\"") =>
+        {
+            "duplicate"
+        }
+        200..=299 => "accepted",
+        409 => "in_flight",
+        401 | 403 => "refused",
+        404 | 405 => return,
+        400..=499 => "malformed",
+        _ => "failed",
+    };
+    reelcart_lambda::metrics::emit(
+        &[("Platform", platform), ("Outcome", outcome)],
+        &[(
+            "WebhookDeliveries",
+            reelcart_lambda::metrics::Unit::Count,
+            1.0,
+        )],
+    );
+}
+
 impl<I, Q, B, S> Receiver<I, Q, B, S>
 where
     I: IdempotencyStore,
@@ -167,13 +203,17 @@ where
     /// Handle one HTTP request. Never fails: every error becomes its HTTP answer.
     #[tracing::instrument(skip_all, fields(path = %req.uri().path(), platform = field::Empty, id = field::Empty, outcome = field::Empty))]
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        match self.dispatch(&req).await {
+        let resp = match self.dispatch(&req).await {
             Ok(resp) => resp,
             Err(e) => {
                 Span::current().record("outcome", e.status().as_u16());
                 e.into_response()
             }
+        };
+        if req.method() == Method::POST {
+            record_outcome(req.uri().path(), &resp);
         }
+        resp
     }
 
     async fn dispatch(&self, req: &Request) -> Result<Response<Body>, ApiError> {

@@ -125,6 +125,8 @@ impl std::fmt::Debug for Stack {
 
 impl Stack {
     pub async fn start(opts: Options) -> Result<Self> {
+        // The functions' embedded-metric lines, kept as CloudWatch would extract them.
+        reelcart_lambda::metrics::install_sink();
         let mut template = Template::load(&opts.template)?;
         for (name, value) in &opts.parameters {
             if !template.parameters.contains_key(name) {

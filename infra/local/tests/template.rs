@@ -504,3 +504,188 @@ async fn sign_in_and_the_hosted_consoles_are_wired_as_aws_needs_them() {
         assert!(t["Outputs"][out].is_object(), "output {out}");
     }
 }
+
+/// The public storefront routes are reachable only through CloudFront: the function URLs take
+/// IAM-signed requests, the distribution signs with an origin access control for Lambda, and
+/// CloudFront may invoke each function both ways Lambda requires for URLs made since
+/// October 2025; the feed is cached by what it varies on; WAF limits beacons, links and the feed
+/// per address; the widget's URLs are the distribution's.
+#[tokio::test]
+async fn the_storefront_routes_are_behind_cloudfront_oac_and_waf() {
+    let (res, t) = resources().await;
+    let dist = &res["StorefrontDistribution"]["Properties"]["DistributionConfig"];
+    for f in ["FeedApiFunction", "AttributionCollectorFunction"] {
+        let url = of_type(&res, "AWS::Lambda::Url")
+            .find(|(_, u)| target(&u["Properties"]["TargetFunctionArn"]) == Some(f))
+            .unwrap_or_else(|| panic!("{f} has no URL"));
+        assert_eq!(url.1["Properties"]["AuthType"], "AWS_IAM", "{f}");
+        // No public permission left from AuthType NONE (API Gateway's, for an API route, stays).
+        assert!(
+            of_type(&res, "AWS::Lambda::Permission").all(|(_, p)| {
+                target(&p["Properties"]["FunctionName"]) != Some(f)
+                    || p["Properties"]["Principal"] != "*"
+            }),
+            "{f} can be invoked by anyone"
+        );
+        let actions: BTreeSet<String> = of_type(&res, "AWS::Lambda::Permission")
+            .filter(|(_, p)| target(&p["Properties"]["FunctionName"]) == Some(f))
+            .filter(|(_, p)| {
+                p["Properties"]["SourceArn"]
+                    .to_string()
+                    .contains("StorefrontDistribution")
+            })
+            .map(|(_, p)| {
+                let p = &p["Properties"];
+                if p["Action"] == "lambda:InvokeFunction" {
+                    assert_eq!(p["InvokedViaFunctionUrl"], true, "{f}");
+                }
+                p["Action"].as_str().unwrap().to_string()
+            })
+            .collect();
+        assert_eq!(
+            actions,
+            ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"]
+                .map(String::from)
+                .into(),
+            "{f}"
+        );
+        let origin = dist["Origins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["DomainName"].to_string().contains(&format!("{f}Url")))
+            .unwrap_or_else(|| panic!("no origin for {f}"));
+        let oac = target(&origin["OriginAccessControlId"]).unwrap();
+        let config = &res[oac]["Properties"]["OriginAccessControlConfig"];
+        assert_eq!(
+            (
+                &config["OriginAccessControlOriginType"],
+                &config["SigningBehavior"]
+            ),
+            (&json!("lambda"), &json!("always"))
+        );
+    }
+    let feed = dist["CacheBehaviors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["PathPattern"] == "/v1/feed")
+        .expect("a /v1/feed behaviour");
+    let policy = &res[target(&feed["CachePolicyId"]).unwrap()]["Properties"]["CachePolicyConfig"]["ParametersInCacheKeyAndForwardedToOrigin"];
+    assert_eq!(policy["HeadersConfig"]["Headers"], json!(["Origin"]));
+    for q in ["placement", "sku", "collection", "limit", "cursor"] {
+        assert!(
+            list(&policy["QueryStringsConfig"]["QueryStrings"]).contains(&json!(q)),
+            "{q}"
+        );
+    }
+    let rules = list(&res["StorefrontWebAcl"]["Properties"]["Rules"]);
+    let limited: Vec<String> = rules
+        .iter()
+        .map(|r| r["Statement"]["RateBasedStatement"]["ScopeDownStatement"].to_string())
+        .collect();
+    for path in ["/v1/events", "/v1/sessions", "/r/", "/v1/feed"] {
+        assert!(
+            limited.iter().any(|s| s.contains(path)),
+            "{path} is not rate limited"
+        );
+    }
+    for output in ["FeedUrl", "EventsUrl"] {
+        assert_eq!(
+            eval(&t["Outputs"][output]["Value"]),
+            "https://d111111abcdef8.cloudfront.net"
+        );
+    }
+}
+
+/// Webhooks keep executions of their own; the public functions have a ceiling; together they
+/// leave Lambda's 100 unreserved in an account with the default quota of 1,000, and each can be
+/// switched off by a parameter. Every queue's consumer has a maximum concurrency.
+#[tokio::test]
+async fn concurrency_is_reserved_for_webhooks_and_capped_at_the_edge_and_queues() {
+    let (res, t) = resources().await;
+    let default = |v: &Value| -> u64 {
+        let cond = &v["Fn::If"];
+        let p = cond[1]["Ref"].as_str().expect("a parameter");
+        assert_eq!(cond[2]["Ref"], "AWS::NoValue", "0 switches it off");
+        t["Parameters"][p]["Default"].as_u64().expect("a default")
+    };
+    let mut reserved = 0;
+    for f in [
+        "WebhookReceiverFunction",
+        "FeedApiFunction",
+        "AttributionCollectorFunction",
+    ] {
+        let n = default(&res[f]["Properties"]["ReservedConcurrentExecutions"]);
+        assert!(n > 0, "{f}");
+        reserved += n;
+    }
+    assert!(reserved <= 900, "{reserved} reserved of 1000");
+    for (id, m) in of_type(&res, "AWS::Lambda::EventSourceMapping") {
+        let max = &m["Properties"]["ScalingConfig"]["MaximumConcurrency"];
+        let n = max
+            .as_u64()
+            .or_else(|| t["Parameters"][max["Ref"].as_str()?]["Default"].as_u64())
+            .unwrap_or_else(|| panic!("{id} has no maximum concurrency"));
+        assert!((2..=1000).contains(&n), "{id}: {n}");
+    }
+}
+
+/// The dashboard is valid JSON once CloudFormation substitutes it, and shows every function
+/// and every queue; queues' age, webhook throttles and the API's 5xx are alarmed.
+#[tokio::test]
+async fn the_dashboard_shows_everything_and_the_operations_alarms_exist() {
+    let (res, _) = resources().await;
+    let body = res["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+        .as_str()
+        .expect("a substituted body");
+    let mut named = BTreeSet::new();
+    let mut plain = String::new();
+    let mut rest = body;
+    while let Some(i) = rest.find("${") {
+        plain.push_str(&rest[..i]);
+        let end = rest[i..].find('}').unwrap() + i;
+        let name = &rest[i + 2..end];
+        named.insert(name.split('.').next().unwrap().to_string());
+        plain.push('x');
+        rest = &rest[end + 1..];
+    }
+    plain.push_str(rest);
+    let dashboard: Value = serde_json::from_str(&plain).expect("the dashboard is JSON");
+    assert!(dashboard["widgets"].as_array().unwrap().len() >= 10);
+    for (id, _) in of_type(&res, "AWS::Lambda::Function") {
+        assert!(named.contains(id.as_str()), "{id} is not on the dashboard");
+    }
+    for (id, q) in of_type(&res, "AWS::SQS::Queue") {
+        assert!(named.contains(id.as_str()), "{id} is not on the dashboard");
+        if !q["Properties"]["RedrivePolicy"].is_null() {
+            assert!(
+                alarmed(
+                    &res,
+                    "AWS/SQS",
+                    "ApproximateAgeOfOldestMessage",
+                    "QueueName",
+                    id
+                ),
+                "{id}'s age is not alarmed"
+            );
+        }
+    }
+    for metric in ["WebhookDeliveries", "TranscodeSeconds", "SyncItems"] {
+        assert!(body.contains(metric), "{metric}");
+    }
+    assert!(alarmed(
+        &res,
+        "AWS/Lambda",
+        "Throttles",
+        "FunctionName",
+        "WebhookReceiverFunction"
+    ));
+    assert!(alarmed(
+        &res,
+        "AWS/ApiGateway",
+        "5xx",
+        "ApiId",
+        "ReelcartApi"
+    ));
+}
