@@ -7,6 +7,7 @@ mod cdn;
 mod connections;
 mod content;
 mod creators;
+pub mod dlq;
 mod dynamo;
 mod events;
 mod kms;
