@@ -11,7 +11,7 @@ use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-fn err(e: impl std::fmt::Debug + std::error::Error + 'static) -> String {
+fn err(e: impl std::error::Error + 'static) -> String {
     aws_sdk_sqs::error::DisplayErrorContext(e).to_string()
 }
 
