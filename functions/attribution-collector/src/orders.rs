@@ -209,7 +209,12 @@ impl<
         let malformed =
             |e: reelcart_domain::attribution::orders::OrderError| Error::Malformed(e.to_string());
         let order = tiktok_shop_order(&event.data["order"]).map_err(malformed)?;
-        let status = event.data["order"]["status"].as_str().unwrap_or_default();
+        // `shop-orders` always sends the order's status and its affiliate SKUs (empty when
+        // none): a detail without them is not one, and is dead-lettered rather than credited
+        // to nobody for good.
+        let status = event.data["order"]["status"]
+            .as_str()
+            .ok_or_else(|| Error::Malformed("order_detail without order.status".into()))?;
         if is_cancelled(status) {
             return self
                 .refund(&order.id, "cancel", &Refunded::Everything)
@@ -221,7 +226,7 @@ impl<
         let skus = event.data["affiliate_skus"]
             .as_array()
             .cloned()
-            .unwrap_or_default();
+            .ok_or_else(|| Error::Malformed("order_detail without affiliate_skus".into()))?;
         // Creators and videos as `shop-orders` resolved them.
         let affiliates = affiliate_skus(&skus);
         if self.analytics.ledger(&order.id).await?.is_some() {

@@ -159,10 +159,14 @@ where
                 self.run_channel(channel, deadline).await.map(|_| ())
             }
             CatalogMessage::Imports(notification) => self.import(&notification).await,
-            CatalogMessage::S3Test { .. } => {
+            CatalogMessage::S3Test { event } if event == "s3:TestEvent" => {
                 tracing::info!("S3's test notification: nothing to import");
                 Ok(())
             }
+            CatalogMessage::S3Test { event } => Err(RecordError::Unrecognized(format!(
+                "an `Event` of `{}` (only s3:TestEvent is known)",
+                event.chars().take(40).collect::<String>()
+            ))),
             CatalogMessage::Event(event) => self.apply(*event).await,
         }
     }
@@ -198,9 +202,12 @@ where
                 key: r.s3.object.key.clone(),
                 reason: format!("the key is not UTF-8: {e}"),
             })?;
+            // Only the import bucket notifies this queue: anything else is misrouted, kept in
+            // the dead-letter queue to be looked at rather than dropped.
             if bucket != self.import_bucket {
-                tracing::warn!(bucket, key, "notification for another bucket; ignored");
-                continue;
+                return Err(RecordError::Unrecognized(format!(
+                    "a notification for bucket {bucket}, not the import bucket"
+                )));
             }
             let fail = |reason: String| RecordError::Import {
                 key: key.clone(),

@@ -163,3 +163,34 @@ fn a_run_ends_by_the_invocation_deadline() {
     let late = now + h.max_run + Duration::from_secs(600);
     assert_eq!(h.run_deadline(Some(late), now), now + h.max_run);
 }
+
+/// Misrouted or unknown notifications are dead-lettered, not acknowledged: one for another
+/// bucket, and an object with an `Event` that is not S3's test event.
+#[tokio::test]
+async fn notifications_that_are_not_the_import_buckets_are_dead_lettered() {
+    let h = handler();
+    let mut event: SqsEvent =
+        serde_json::from_str(include_str!("../../../events/catalog-sync/sqs-batch.json")).unwrap();
+    let import = event
+        .records
+        .iter()
+        .position(|r| r.body.as_deref().unwrap_or_default().contains("\"s3\""))
+        .expect("the fixture has an import notification");
+    let other_bucket = event.records[import]
+        .body
+        .clone()
+        .unwrap()
+        .replace("reelcart-importbucket", "someone-elses-bucket");
+    event.records[import].body = Some(other_bucket);
+    event.records[0].body =
+        Some(r#"{"Service":"Amazon S3","Event":"s3:ObjectCreated:Put"}"#.into());
+    let resp = h.handle_sqs(event.clone(), None).await.unwrap();
+    let failed: Vec<&str> = resp
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    let ids = |i: usize| event.records[i].message_id.as_deref().unwrap();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(failed.contains(&ids(0)) && failed.contains(&ids(import)));
+}

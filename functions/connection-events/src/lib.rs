@@ -49,29 +49,45 @@ enum Change {
     Expiring(i64),
 }
 
-fn change_of(event: &DomainEvent) -> Option<(OAuthPlatform, String, Change)> {
+/// What the event changes: `Ok(None)` for an event of no connection's (another kind or topic);
+/// an error for a connection event missing what it must carry — dead-lettered, never dropped
+/// (a revocation acknowledged unread would leave the connection in use).
+fn change_of(event: &DomainEvent) -> Result<Option<(OAuthPlatform, String, Change)>, EventError> {
     let platform = match (event.platform, event.topic.as_deref()) {
         (Platform::TiktokShop, _) => OAuthPlatform::TiktokShop,
         (Platform::Tiktok, _) => OAuthPlatform::Tiktok,
         (Platform::Meta, Some("deauthorize")) => OAuthPlatform::Meta,
         (Platform::Meta, Some("instagram/deauthorize")) => OAuthPlatform::Instagram,
         (Platform::Shopify, Some("app/uninstalled")) => OAuthPlatform::Shopify,
-        _ => return None,
+        _ => return Ok(None),
+    };
+    if !matches!(
+        event.kind,
+        EventKind::ConnectionRevoked | EventKind::ConnectionExpiring
+    ) {
+        return Ok(None);
+    }
+    let missing = |what: &str| {
+        EventError::NotAnEvent(format!("{} {} without {what}", event.platform, event.kind))
     };
     // Shopify's store: the signed body's `myshopify_domain` (the shop object), not the unsigned
     // `X-Shopify-Shop-Domain` header.
     let account = match platform {
-        OAuthPlatform::Shopify => event.data["myshopify_domain"].as_str()?.to_string(),
-        _ => event.account.clone()?,
+        OAuthPlatform::Shopify => event.data["myshopify_domain"]
+            .as_str()
+            .ok_or_else(|| missing("myshopify_domain"))?
+            .to_string(),
+        _ => event.account.clone().ok_or_else(|| missing("an account"))?,
     };
     let change = match event.kind {
-        EventKind::ConnectionRevoked => Change::Revoke,
-        EventKind::ConnectionExpiring => {
-            Change::Expiring(event.data["data"]["expiration_time"].as_i64()?)
-        }
-        _ => return None,
+        EventKind::ConnectionExpiring => Change::Expiring(
+            event.data["data"]["expiration_time"]
+                .as_i64()
+                .ok_or_else(|| missing("data.expiration_time"))?,
+        ),
+        _ => Change::Revoke,
     };
-    Some((platform, account, change))
+    Ok(Some((platform, account, change)))
 }
 
 impl<S: ConnectionStore, E: EventBus> Handler<S, E> {
@@ -84,7 +100,7 @@ impl<S: ConnectionStore, E: EventBus> Handler<S, E> {
             .map_err(|e| {
                 EventError::NotAnEvent(reelcart_domain::webhook::redacted_json_error(&e))
             })?;
-        let Some((platform, account, change)) = change_of(&event) else {
+        let Some((platform, account, change)) = change_of(&event)? else {
             tracing::info!(event_id = %event.id, kind = %event.kind, platform = %event.platform, "not a connection change; ignored");
             return Ok(());
         };

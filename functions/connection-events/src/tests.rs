@@ -188,3 +188,37 @@ async fn a_shopify_uninstall_revokes_the_store_its_signed_body_names() {
         ConnectionStatus::Active
     );
 }
+
+/// A revocation or expiry notice missing what it names (the store, the account, the time) is
+/// dead-lettered, not acknowledged: acknowledged unread, the connection would stay in use.
+#[tokio::test]
+async fn a_connection_event_missing_its_account_or_time_is_dead_lettered() {
+    let h = handler().await;
+    let event = |v: serde_json::Value| {
+        let mut b = batch();
+        b.records.truncate(1);
+        b.records[0].body = Some(v.to_string());
+        b
+    };
+    for body in [
+        serde_json::json!({"id": "wh#shopify#u-2", "kind": "connection_revoked", "platform": "shopify",
+            "topic": "app/uninstalled", "received_at": NOW, "data": {"id": 1}}),
+        serde_json::json!({"id": "wh#tiktok-shop#r-2", "kind": "connection_revoked",
+            "platform": "tiktok-shop", "received_at": NOW, "data": {}}),
+        serde_json::json!({"id": "wh#tiktok-shop#e-2", "kind": "connection_expiring",
+            "platform": "tiktok-shop", "account": "shop-1", "received_at": NOW, "data": {"data": {}}}),
+    ] {
+        let r = h.handle(event(body.clone())).await.unwrap();
+        assert_eq!(r.batch_item_failures.len(), 1, "{body}");
+    }
+    // Another kind on the same queue is not a connection's: acknowledged.
+    let other = serde_json::json!({"id": "wh#tiktok-shop#o-1", "kind": "order_created",
+        "platform": "tiktok-shop", "received_at": NOW, "data": {}});
+    assert!(
+        h.handle(event(other))
+            .await
+            .unwrap()
+            .batch_item_failures
+            .is_empty()
+    );
+}

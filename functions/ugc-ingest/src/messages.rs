@@ -47,9 +47,15 @@ where
                 }
                 return Ok(json!({ "uploads": out }));
             }
-            ContentMessage::S3Test { event } => {
+            ContentMessage::S3Test { event } if event == "s3:TestEvent" => {
                 tracing::info!(event, "S3's test notification: nothing to ingest");
                 return Ok(json!({ "ignored": event }));
+            }
+            ContentMessage::S3Test { event } => {
+                return Err(Error::Malformed(format!(
+                    "an `Event` of `{}` (only s3:TestEvent is known)",
+                    event.chars().take(40).collect::<String>()
+                )));
             }
             ContentMessage::Command(ContentCommand::PostRightsRequest {
                 item_id,

@@ -171,7 +171,12 @@ pub fn normalize(env: &WebhookEnvelope, body: &str) -> Result<Vec<DomainEvent>, 
             let account = json.get("user_id").map(text);
             vec![base(EventKind::ConnectionRevoked, account, None, json)]
         }
-        Platform::Meta => meta_changes(env, &json),
+        // A delivery with no change in it (no `entry`, or empty ones) is still kept, whole, as
+        // one unknown event: a verified delivery is never acknowledged unrecorded.
+        Platform::Meta => match meta_changes(env, &json) {
+            changes if changes.is_empty() => vec![base(EventKind::Unknown, None, None, json)],
+            changes => changes,
+        },
         // Standard Webhooks bodies are `{"type", "timestamp", "data"}`.
         Platform::Standard => {
             let kind = match json.get("type").and_then(Value::as_str) {
@@ -293,6 +298,22 @@ mod tests {
             topic: topic.map(str::to_string),
         };
         WebhookEnvelope::new(&d, 1_700_000_000, body.to_string())
+    }
+
+    /// A verified Meta delivery carrying no change (no `entry`, or an empty one) is kept whole
+    /// as one unknown event, not acknowledged with nothing recorded.
+    #[test]
+    fn a_meta_delivery_without_changes_is_kept_as_one_unknown_event() {
+        for body in [
+            r#"{"object":"instagram"}"#,
+            r#"{"object":"instagram","entry":[]}"#,
+        ] {
+            let env = envelope(Platform::Meta, None, Some("instagram"), body);
+            let events = normalize(&env, body).unwrap();
+            assert_eq!(events.len(), 1, "{body}");
+            assert_eq!(events[0].kind, EventKind::Unknown);
+            assert_eq!(events[0].data["object"], "instagram");
+        }
     }
 
     #[test]

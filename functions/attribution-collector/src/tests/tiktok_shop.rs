@@ -80,3 +80,26 @@ async fn a_tiktok_shop_affiliate_sale_credits_the_creator_and_their_video_apart_
     let tts = rows.iter().find(|r| r.key == "tiktok_shop").unwrap();
     assert_eq!((tts.revenue.as_deref(), tts.orders), (Some("0.00"), 0.0));
 }
+
+/// A detail without its status or its affiliate SKUs is not one `shop-orders` sends: it goes to
+/// the dead-letter queue instead of being read as "unpaid" or "credited to nobody" for good.
+#[tokio::test]
+async fn an_order_detail_missing_its_status_or_skus_is_dead_lettered() {
+    let c = collector(Model::LastTouch);
+    for drop in ["status", "affiliate_skus"] {
+        let mut d: Value = serde_json::from_str(&detail("AWAITING_SHIPMENT")).unwrap();
+        match drop {
+            "status" => d["data"]["order"].as_object_mut().unwrap().remove("status"),
+            _ => d["data"].as_object_mut().unwrap().remove("affiliate_skus"),
+        };
+        let out = c.handle_sqs(sqs(vec![d.to_string()])).await.unwrap();
+        assert_eq!(out.batch_item_failures.len(), 1, "{drop}");
+        assert!(
+            c.analytics
+                .ledger("tiktok_shop:5760001")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
