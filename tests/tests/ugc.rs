@@ -298,6 +298,21 @@ async fn a_hashtag_post_is_published_only_after_the_creators_reply() {
     .await;
     assert_eq!(s, 201, "{out}");
     assert_eq!(out["request"]["delivery"]["kind"], "api");
+    // The command delivered twice more at once (SQS delivers at least once): one comment.
+    let command = json!({"command": "post_rights_request", "item_id": mention_id,
+        "request_id": out["request"]["id"]})
+    .to_string();
+    for _ in 0..2 {
+        stack
+            .clients
+            .sqs
+            .send_message()
+            .queue_url(stack.physical("ContentQueue").unwrap())
+            .message_body(&command)
+            .send()
+            .await
+            .unwrap();
+    }
     let posted = eventually(
         Duration::from_secs(30),
         "the request comment posted",
@@ -324,6 +339,30 @@ async fn a_hashtag_post_is_published_only_after_the_creators_reply() {
     )
     .await;
     assert!(posted["text"].as_str().unwrap().contains("#YesAcme"));
+    eventually(
+        Duration::from_secs(30),
+        "every copy of the command consumed",
+        || {
+            let stack = &stack;
+            async move { (queue_depth(stack, "ContentQueue").await == 0).then_some(()) }
+        },
+    )
+    .await;
+    let ugc: Value = http
+        .get(format!("{sim}/_sim/ugc"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ours = ugc["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["media_id"] == mention_media.as_str() && c["username"] == "acme")
+        .count();
+    assert_eq!(ours, 1, "the request comment was posted {ours} times");
     let troll = sim_post(
         &http,
         format!("{sim}/_sim/instagram/comments"),

@@ -115,7 +115,24 @@ where
         {
             return Ok(json!({"posted": false, "reason": "already posted or settled"}));
         }
-        let ig = self.instagram_required().await?;
+        // One poster: a redelivery, or a second delivery of the same command, finds the claim
+        // taken and posts nothing (the claim is only given back below, when nothing was posted).
+        let now = self.clock.now_unix();
+        if !self
+            .content
+            .claim_rights_request_post(item_id, request_id, now)
+            .await?
+        {
+            tracing::info!(%item_id, %request_id, "rights request already being posted (or posted)");
+            return Ok(json!({"posted": false, "reason": "already being posted"}));
+        }
+        let ig = match self.instagram_required().await {
+            Ok(ig) => ig,
+            Err(e) => {
+                self.content.put_rights_request(&request).await?;
+                return Err(e);
+            }
+        };
         match ig
             .comment_on_mention(&request.media_id, &request.text)
             .await
@@ -136,7 +153,13 @@ where
                 tracing::warn!(%item_id, %request_id, %reason, "rights request could not be posted");
                 Ok(json!({"posted": false, "reason": reason}))
             }
-            Err(e) => Err(e.into()),
+            // Throttled or the token refused (nothing posted), or a platform failure (the comment
+            // may have been posted before it): the claim is given back and the command retried —
+            // at worst a second comment, rather than a request never asked.
+            Err(e) => {
+                self.content.put_rights_request(&request).await?;
+                Err(e.into())
+            }
         }
     }
 }

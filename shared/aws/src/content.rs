@@ -273,6 +273,30 @@ impl RightsStore for DynamoContent {
         .await
     }
 
+    async fn claim_rights_request_post(
+        &self,
+        item_id: &str,
+        request_id: &str,
+        now: i64,
+    ) -> PortResult<bool> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(item_pk(item_id)))
+            .key("sk", s(format!("RREQ#{request_id}")))
+            .update_expression("SET posting_at = :now")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(posting_at)")
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .send()
+            .await;
+        match out {
+            Ok(_) => Ok(true),
+            Err(e) if table::condition_failed(&e) => Ok(false),
+            Err(e) => Err(sdk_error("content.rights_request_claim", e)),
+        }
+    }
+
     async fn rights_requests(&self, item_id: &str) -> PortResult<Vec<RightsRequest>> {
         self.rows(&item_pk(item_id), "RREQ#").await
     }

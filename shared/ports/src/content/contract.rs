@@ -163,6 +163,22 @@ pub async fn content_store<S: ContentStore>(store: &S, ns: &str) {
             .is_empty()
     );
     store.put_rights_request(&request).await.unwrap();
+    // Posting its comment is claimed once: a second claim (a redelivery) is refused until the
+    // request is written again; a request that does not exist cannot be claimed.
+    let claim = |id: String| {
+        let (store, item) = (&store, items[2].id.clone());
+        async move {
+            store
+                .claim_rights_request_post(&item, &id, now)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(claim(request.id.clone()).await);
+    assert!(!claim(request.id.clone()).await);
+    assert!(!claim(format!("rq-none-{ns}")).await);
+    store.put_rights_request(&request).await.unwrap();
+    assert!(claim(request.id.clone()).await);
     request.state = RequestState::Granted {
         rights_id: "r1".into(),
         at: now + 5,

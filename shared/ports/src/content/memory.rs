@@ -13,6 +13,8 @@ struct ContentState {
     mappings: BTreeMap<(String, String, String), reelcart_domain::content::ProductMapping>,
     blocklist: reelcart_domain::content::blocklist::Blocklist,
     requests: BTreeMap<(String, String), reelcart_domain::content::rights_request::RightsRequest>,
+    /// Rights requests whose comment is claimed (cleared when the request is written again).
+    posting: std::collections::BTreeSet<(String, String)>,
     hashtags: reelcart_domain::content::hashtag_budget::HashtagBudget,
 }
 
@@ -132,11 +134,22 @@ impl RightsStore for MemoryContent {
         &self,
         request: &reelcart_domain::content::rights_request::RightsRequest,
     ) -> PortResult<()> {
-        lock(&self.state).requests.insert(
-            (request.item_id.clone(), request.id.clone()),
-            request.clone(),
-        );
+        let key = (request.item_id.clone(), request.id.clone());
+        let mut s = lock(&self.state);
+        s.posting.remove(&key);
+        s.requests.insert(key, request.clone());
         Ok(())
+    }
+
+    async fn claim_rights_request_post(
+        &self,
+        item_id: &str,
+        request_id: &str,
+        _now: i64,
+    ) -> PortResult<bool> {
+        let key = (item_id.to_string(), request_id.to_string());
+        let mut s = lock(&self.state);
+        Ok(s.requests.contains_key(&key) && s.posting.insert(key))
     }
 
     async fn rights_requests(

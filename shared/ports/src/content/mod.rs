@@ -93,6 +93,15 @@ pub trait RightsStore: Send + Sync {
         &self,
         request: &reelcart_domain::content::rights_request::RightsRequest,
     ) -> impl Future<Output = PortResult<()>> + Send;
+    /// Claim the posting of a rights request's comment, atomically and once: `true` for the one
+    /// caller that may post; `false` when another has claimed it (posting now, or done). Writing
+    /// the request again (`put_rights_request`) gives the claim back.
+    fn claim_rights_request_post(
+        &self,
+        item_id: &str,
+        request_id: &str,
+        now: i64,
+    ) -> impl Future<Output = PortResult<bool>> + Send;
     /// An item's rights requests, by id.
     fn rights_requests(
         &self,
