@@ -423,11 +423,37 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: Conte
             .map(|d| d.key.ugc_id.as_str())
             .collect::<std::collections::HashSet<_>>()
             .len();
-        if let Err(e) = self.analytics.add(&deltas).await {
-            // Not counted: forget them so the retry counts them (some counters may have been
-            // added already; the raw events allow a recount).
-            self.forget(&fresh).await;
-            return Err(e.into());
+        let failed = self.analytics.add_each(&deltas).await;
+        if let Some((_, first)) = failed.first() {
+            // Each key was added whole or not at all: forget only the events of the keys that
+            // were not, so the retry counts those and finds the others already seen.
+            let keys: std::collections::HashSet<&reelcart_domain::attribution::AggKey> =
+                failed.iter().map(|(k, _)| k).collect();
+            let mut unadded: HashMap<String, Vec<String>> = HashMap::new();
+            for e in &counted {
+                if keys.contains(&reelcart_domain::attribution::agg_key(e)) {
+                    unadded
+                        .entry(e.beacon.session_id.clone())
+                        .or_default()
+                        .push(e.beacon.event_id.clone());
+                }
+            }
+            tracing::warn!(
+                keys = failed.len(),
+                of = deltas.len(),
+                error = %first,
+                "some aggregates were not added; their events are retried"
+            );
+            self.forget(&unadded).await;
+            return Err(PortError::unavailable(
+                "analytics.add",
+                format!(
+                    "{} of {} aggregates not added: {first}",
+                    failed.len(),
+                    deltas.len()
+                ),
+            )
+            .into());
         }
         tracing::info!(
             events = report.events,

@@ -278,6 +278,34 @@ impl AnalyticsStore for DynamoAnalytics {
         results.into_iter().collect()
     }
 
+    async fn add_each(&self, deltas: &[AggDelta]) -> Vec<(AggKey, PortError)> {
+        // One transaction per key: its aggregate row and its content's total, together.
+        let writes = merged(deltas).into_iter().map(|d| async move {
+            let (agg_key, agg) = self.agg_update(&d);
+            let (total_key, total) = Self::total_update(&d.key.ugc_id, &d.counters);
+            let items = self
+                .transact_update(agg_key, agg)
+                .and_then(|a| Ok(vec![a, self.transact_update(total_key, total)?]));
+            let result = match items {
+                Ok(items) => self
+                    .client
+                    .transact_write_items()
+                    .set_transact_items(Some(items))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| sdk_error("analytics.add", e)),
+                Err(e) => Err(e),
+            };
+            result.err().map(|e| (d.key, e))
+        });
+        futures::stream::iter(writes)
+            .buffer_unordered(16)
+            .filter_map(|failed| async move { failed })
+            .collect()
+            .await
+    }
+
     async fn aggregates(&self, days: &[String]) -> PortResult<Vec<AggRow>> {
         use futures::{StreamExt, TryStreamExt};
         // One partition per day, eight days at a time (a year's report is 366 queries).

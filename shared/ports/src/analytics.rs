@@ -43,6 +43,13 @@ pub trait AnalyticsStore: Send + Sync {
         &self,
         deltas: &[reelcart_domain::attribution::AggDelta],
     ) -> impl Future<Output = PortResult<()>> + Send;
+    /// As [`add`](Self::add), each key added together with its content's total in one atomic
+    /// write: the keys that were not added, with why (empty: all were). A key is added whole or
+    /// not at all, so retrying only the failed ones counts nothing twice.
+    fn add_each(
+        &self,
+        deltas: &[reelcart_domain::attribution::AggDelta],
+    ) -> impl Future<Output = Vec<(reelcart_domain::attribution::AggKey, PortError)>> + Send;
     /// Every aggregate of the days `days` (`YYYY-MM-DD`).
     fn aggregates(&self, days: &[String]) -> impl Future<Output = PortResult<Vec<AggRow>>> + Send;
     /// Totals per content (what the feed ranks by); absent content has none.
@@ -111,6 +118,8 @@ struct AnalyticsState {
     pub writes: u64,
     /// Make `add` fail (an outage).
     fail_adds: bool,
+    /// Make adding to this content's keys fail (a partial failure).
+    fail_adds_for: Option<String>,
     /// Make `totals` fail (an outage of reads).
     fail_reads: bool,
 }
@@ -130,6 +139,11 @@ impl MemoryAnalytics {
     /// Simulate an outage of the counters (`add` fails) or end it.
     pub fn fail_adds(&self, fail: bool) {
         lock(&self.state).fail_adds = fail;
+    }
+
+    /// Make adding to `ugc_id`'s keys fail (others are added), or stop it.
+    pub fn fail_adds_for(&self, ugc_id: Option<&str>) {
+        lock(&self.state).fail_adds_for = ugc_id.map(str::to_string);
     }
 
     /// Simulate an outage of the counters' reads (`totals` fails) or end it.
@@ -222,6 +236,26 @@ impl crate::AnalyticsStore for MemoryAnalytics {
         }
         s.writes += deltas.len() as u64 + distinct_contents(deltas);
         Ok(())
+    }
+
+    async fn add_each(
+        &self,
+        deltas: &[reelcart_domain::attribution::AggDelta],
+    ) -> Vec<(reelcart_domain::attribution::AggKey, PortError)> {
+        let mut s = lock(&self.state);
+        let mut failed = Vec::new();
+        for d in deltas {
+            if s.fail_adds || s.fail_adds_for.as_deref() == Some(d.key.ugc_id.as_str()) {
+                failed.push((
+                    d.key.clone(),
+                    PortError::unavailable("analytics.add", "simulated outage"),
+                ));
+                continue;
+            }
+            add_delta(&mut s, d);
+            s.writes += 2;
+        }
+        failed
     }
 
     async fn aggregates(&self, days: &[String]) -> PortResult<Vec<crate::AggRow>> {

@@ -315,20 +315,26 @@ pub struct AggDelta {
     pub counters: Counters,
 }
 
+/// The aggregate an event is counted in.
+pub fn agg_key(e: &Event) -> AggKey {
+    let b = &e.beacon;
+    AggKey {
+        day: day_of(e.at),
+        ugc_id: b.ugc_id.clone(),
+        placement: b.placement.clone(),
+        campaign: b.campaign.clone().unwrap_or_default(),
+        creator: b.creator_id.clone().unwrap_or_default(),
+        currency: String::new(),
+    }
+}
+
 /// Sum events (already deduplicated) into one delta per key: one write per key, however many
 /// events.
 pub fn aggregate<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<AggDelta> {
     let mut by_key: std::collections::BTreeMap<AggKey, AggDelta> = Default::default();
     for e in events {
         let b = &e.beacon;
-        let key = AggKey {
-            day: day_of(e.at),
-            ugc_id: b.ugc_id.clone(),
-            placement: b.placement.clone(),
-            campaign: b.campaign.clone().unwrap_or_default(),
-            creator: b.creator_id.clone().unwrap_or_default(),
-            currency: String::new(),
-        };
+        let key = agg_key(e);
         let d = by_key.entry(key.clone()).or_insert_with(|| AggDelta {
             key,
             creator_id: b.creator_id.clone(),
