@@ -3,8 +3,11 @@
 //! Envelope encryption: each seal asks the key service (KMS) for a fresh 256-bit data key, encrypts
 //! the tokens with AES-256-GCM under a random 96-bit nonce with the connection id as associated
 //! data (a ciphertext copied onto another connection does not open), and stores the wrapped data
-//! key next to the ciphertext. Records name the key that sealed them; opening accepts any key the
-//! key service can still unwrap, and [`Vault::reseal`] moves a record to the current key.
+//! key next to the ciphertext. The data key is bound to the connection by KMS's encryption context
+//! too (`purpose`, `connection`), and unwrapped naming the key the record says sealed it: a wrapped
+//! key lifted from one record opens for no other connection, and KMS logs which one each decrypt
+//! was for. Records name the key that sealed them; opening accepts any key the key service can
+//! still unwrap, and [`Vault::reseal`] moves a record to the current key and format.
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
@@ -34,7 +37,10 @@ pub enum VaultError {
     Format(&'static str),
 }
 
-const VERSION: u8 = 1;
+/// Records sealed since the encryption context (version 1, before it, still open).
+const VERSION: u8 = 2;
+const LEGACY: u8 = 1;
+const PURPOSE: &str = "reelcart-connection-tokens";
 const AAD_PREFIX: &[u8] = b"reelcart/connection-tokens/v1/";
 
 /// Plaintext layout inside the ciphertext (JSON, zeroized after use).
@@ -72,13 +78,20 @@ impl<K: KeyService> Vault<K> {
         &self.current_key_id
     }
 
+    fn context(connection_id: &str) -> [(&'static str, &str); 2] {
+        [("purpose", PURPOSE), ("connection", connection_id)]
+    }
+
     fn aad(connection_id: &str) -> Vec<u8> {
         [AAD_PREFIX, connection_id.as_bytes()].concat()
     }
 
     /// Seal `tokens` for `connection_id` under the current key.
     pub async fn seal(&self, connection_id: &str, tokens: &TokenSet) -> Result<Sealed, VaultError> {
-        let data_key = self.keys.generate_data_key(&self.current_key_id).await?;
+        let data_key = self
+            .keys
+            .generate_data_key(&self.current_key_id, &Self::context(connection_id))
+            .await?;
         let key_bytes = data_key.plaintext.expose_secret();
         if key_bytes.len() != 32 {
             return Err(VaultError::Format("data key is not 256 bits"));
@@ -113,9 +126,12 @@ impl<K: KeyService> Vault<K> {
 
     /// Open a record sealed for `connection_id`, under any key the key service still accepts.
     pub async fn open(&self, connection_id: &str, sealed: &Sealed) -> Result<TokenSet, VaultError> {
-        if sealed.v != VERSION {
-            return Err(VaultError::Format("unknown version"));
-        }
+        let context = Self::context(connection_id);
+        let context: &[(&str, &str)] = match sealed.v {
+            VERSION => &context,
+            LEGACY => &[],
+            _ => return Err(VaultError::Format("unknown version")),
+        };
         let wrapped = B64
             .decode(&sealed.wrapped_key)
             .map_err(|_| VaultError::Format("wrapped_key"))?;
@@ -128,7 +144,16 @@ impl<K: KeyService> Vault<K> {
         let ciphertext = B64
             .decode(&sealed.ciphertext)
             .map_err(|_| VaultError::Format("ciphertext"))?;
-        let data_key = self.keys.decrypt_data_key(&wrapped).await?;
+        let data_key = self
+            .keys
+            .decrypt_data_key(&wrapped, &sealed.key_id, context)
+            .await
+            .map_err(|e| match e {
+                // Another connection's record (its context), or a key id that is not the one
+                // that wrapped it: the record does not open here.
+                PortError::Invalid { .. } => VaultError::Integrity,
+                other => VaultError::Keys(other),
+            })?;
         let key_bytes = data_key.plaintext.expose_secret();
         if key_bytes.len() != 32 {
             return Err(VaultError::Format("data key is not 256 bits"));
@@ -154,12 +179,13 @@ impl<K: KeyService> Vault<K> {
         })
     }
 
-    /// Was this record sealed under the current key?
+    /// Was this record sealed under the current key, in the current format?
     pub fn is_current(&self, sealed: &Sealed) -> bool {
-        sealed.key_id == self.current_key_id
-            || sealed
-                .key_id
-                .ends_with(&format!("/{}", self.current_key_id))
+        sealed.v == VERSION
+            && (sealed.key_id == self.current_key_id
+                || sealed
+                    .key_id
+                    .ends_with(&format!("/{}", self.current_key_id)))
     }
 
     /// Re-encrypt under the current key; `None` when it already is.

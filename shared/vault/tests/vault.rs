@@ -91,7 +91,37 @@ async fn key_rotation_old_records_open_and_reseal_moves_them() {
         "already current"
     );
     // A record from a different key store cannot be unwrapped here.
-    assert!(matches!(v2.open("c", &old).await, Err(VaultError::Keys(_))));
+    assert!(matches!(
+        v2.open("c", &old).await,
+        Err(VaultError::Integrity | VaultError::Keys(_))
+    ));
+}
+
+/// The data key is bound to its connection by the key service's encryption context: a record
+/// whose wrapped key and ciphertext were both copied from another connection's does not open
+/// (the key service refuses the context before AES-GCM's associated data is even checked), and
+/// a record naming another key than the one that wrapped it is refused too.
+#[tokio::test]
+async fn a_wrapped_key_opens_only_for_its_connection_and_its_key() {
+    let v = Vault::new(MemoryKeys::with_keys(&["k1", "k2"]), "k1");
+    let sealed = v.seal("conn-a", &tokens()).await.unwrap();
+    assert!(v.open("conn-a", &sealed).await.is_ok());
+    let calls = v.keys().calls.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(matches!(
+        v.open("conn-b", &sealed).await,
+        Err(VaultError::Integrity)
+    ));
+    assert_eq!(
+        v.keys().calls.load(std::sync::atomic::Ordering::SeqCst),
+        calls + 1,
+        "refused by the key service itself"
+    );
+    let mut renamed = sealed.clone();
+    renamed.key_id = "k2".into();
+    assert!(matches!(
+        v.open("conn-a", &renamed).await,
+        Err(VaultError::Integrity)
+    ));
 }
 
 #[tokio::test]
