@@ -100,6 +100,8 @@ pub fn is_public_ip(ip: std::net::IpAddr) -> bool {
                 || a == 0
                 || (a == 100 && (64..128).contains(&b))
                 || (a == 192 && b == 0 && c == 0)
+                // The 6to4 relay anycast 192.88.99.0/24.
+                || (a == 192 && b == 88 && c == 99)
                 || (a == 198 && (18..20).contains(&b))
                 || a >= 240)
         }
@@ -107,14 +109,28 @@ pub fn is_public_ip(ip: std::net::IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public_ip(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let s = v6.segments();
+            let first = s[0];
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
+                // IPv4-compatible ::a.b.c.d (deprecated; ::127.0.0.1 reaches loopback on some
+                // stacks): the whole of ::/96.
+                || s[..6].iter().all(|x| *x == 0)
+                // Discard-only 100::/64.
+                || (first == 0x0100 && s[1..4].iter().all(|x| *x == 0))
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8
-                || first == 0x0064 && v6.segments()[1] == 0xff9b)
+                // Site-local fec0::/10 (deprecated).
+                || (first & 0xffc0) == 0xfec0
+                // 2001::/23, IETF protocol assignments: Teredo 2001::/32 (tunnels to an
+                // address it embeds), benchmarking, ORCHID.
+                || (first == 0x2001 && s[1] < 0x0200)
+                || first == 0x2001 && s[1] == 0x0db8
+                // 6to4 2002::/16: the IPv4 address in its next 32 bits, behind a relay.
+                || first == 0x2002
+                // NAT64, well-known 64:ff9b::/96 and local-use 64:ff9b:1::/48.
+                || first == 0x0064 && s[1] == 0xff9b)
         }
     }
 }

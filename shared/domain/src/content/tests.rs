@@ -293,6 +293,18 @@ fn only_public_addresses_are_fetched() {
         "fe80::1",
         "::ffff:127.0.0.1",
         "::ffff:169.254.169.254",
+        // IPv6 transition ranges that lead back to IPv4 (or nowhere public).
+        "::127.0.0.1",
+        "::a9fe:a9fe",
+        "2002:7f00:1::1",
+        "2002:a9fe:a9fe::",
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+        "2001:2::1",
+        "64:ff9b::7f00:1",
+        "64:ff9b:1::a9fe:a9fe",
+        "100::1",
+        "fec0::1",
+        "192.88.99.1",
     ] {
         assert!(!is_public_ip(private.parse().unwrap()), "{private}");
     }
@@ -300,6 +312,8 @@ fn only_public_addresses_are_fetched() {
         "157.240.1.1",
         "31.13.64.1",
         "2a03:2880:f003:c07:face:b00c::2",
+        "2001:4860:4860::8888",
+        "2600:1f18::1",
     ] {
         assert!(is_public_ip(public.parse().unwrap()), "{public}");
     }
