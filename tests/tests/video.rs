@@ -85,6 +85,16 @@ async fn every_kind_of_clip_becomes_a_ladder_or_a_reason() {
     let mut files: Vec<(String, Vec<u8>)> = futures::future::join_all(jobs).await;
     let bad = corrupt(&files[4].1);
     files.push(("corrupt".into(), bad));
+    // An upload that is a playlist (or a concat list) naming files of the machine and a URL:
+    // FFmpeg reads only the uploaded file, and only as one of the accepted containers.
+    files.push((
+        "playlist".into(),
+        b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nfile:///etc/hostname\n#EXTINF:2,\nhttp://169.254.169.254/latest/meta-data/\n#EXT-X-ENDLIST\n".to_vec(),
+    ));
+    files.push((
+        "concat".into(),
+        b"ffconcat version 1.0\nfile /etc/hostname\n".to_vec(),
+    ));
 
     let send = |item: String| {
         let (sqs, queue, raw) = (sqs.clone(), queue.clone(), raw.clone());
@@ -171,6 +181,13 @@ async fn every_kind_of_clip_becomes_a_ladder_or_a_reason() {
     let reason = bad.failure.as_ref().unwrap();
     assert_eq!(reason.code, RejectCode::Corrupt);
     assert!(!reason.message.is_empty());
+    for name in ["playlist", "concat"] {
+        let r = &done[name];
+        assert_eq!(r.status, MediaStatus::Failed, "{name}");
+        let reason = r.failure.as_ref().unwrap();
+        assert_eq!(reason.code, RejectCode::Corrupt, "{name}: {reason:?}");
+        assert!(!reason.message.contains("/etc/hostname"), "{reason:?}");
+    }
 
     // Playable through the CDN: ffprobe reads the master playlist and every variant.
     let http = reqwest::Client::new();

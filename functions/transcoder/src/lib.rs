@@ -71,6 +71,9 @@ pub struct Config {
     /// How long MediaConvert may take before a redelivery may submit again.
     pub submitted_lease_secs: i64,
     pub upload_concurrency: usize,
+    /// Attempts after which a source that never transcoded is refused (`MAX_ATTEMPTS`, 2: the
+    /// queue's third delivery refuses it with a reason instead of dead-lettering it).
+    pub max_attempts: u32,
 }
 
 impl Config {
@@ -94,6 +97,7 @@ impl Config {
             lease_secs: v.parse_or("LEASE_SECONDS", 900)?,
             submitted_lease_secs: v.parse_or("MEDIACONVERT_LEASE_SECONDS", 4 * 3600)?,
             upload_concurrency: v.parse_or("UPLOAD_CONCURRENCY", 16)?,
+            max_attempts: v.parse_or("MAX_ATTEMPTS", 2)?,
         })
     }
 }
@@ -264,9 +268,20 @@ impl<R: MediaRecords> Handler<R> {
             req.item_id,
             uuid::Uuid::new_v4().simple()
         ));
-        let result = self
-            .attempt(&mut record, head.content_length(), &work)
-            .await;
+        // Attempts that failed without a verdict (the function timed out or ran out of memory,
+        // FFmpeg was killed) end here, as a refusal with a reason, not in a retry loop.
+        let result = if record.attempts > self.config.max_attempts {
+            Err(MediaError::Rejected(Rejection::new(
+                RejectCode::Unprocessable,
+                format!(
+                    "{} attempts to transcode it failed or did not finish (out of time or memory)",
+                    record.attempts - 1
+                ),
+            )))
+        } else {
+            self.attempt(&mut record, head.content_length(), &work)
+                .await
+        };
         if let Err(e) = tokio::fs::remove_dir_all(&work).await
             && e.kind() != std::io::ErrorKind::NotFound
         {

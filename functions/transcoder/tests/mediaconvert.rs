@@ -475,6 +475,7 @@ async fn handler(server: &MockServer, records: MemoryMediaRecords) -> Handler<Me
             lease_secs: 900,
             submitted_lease_secs: 4 * 3600,
             upload_concurrency: 4,
+            max_attempts: 2,
         },
         s3: aws_sdk_s3::Client::from_conf(s3),
         records,
@@ -583,4 +584,44 @@ async fn events_for_another_job_or_progress_change_nothing() {
 
     assert_eq!(h.records.get("item1").await.unwrap().unwrap(), record);
     assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+/// A source whose attempts all failed without a verdict (timed out, out of memory) is refused
+/// with a reason on the next delivery, before anything is downloaded: no retry loop.
+#[tokio::test]
+async fn a_source_that_never_finishes_is_refused_after_its_attempts() {
+    let server = MockServer::start().await;
+    Mock::given(method("HEAD"))
+        .and(path_regex(r"^/raw-bucket/uploads/item1\.mp4$"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", "\"etag\"")
+                .insert_header("content-length", "1000"),
+        )
+        .mount(&server)
+        .await;
+    // Nothing is read: a GET would fail the test.
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let records = MemoryMediaRecords::default();
+    let mut stuck = submitted(&probe(1080, 1920, true));
+    stuck.status = MediaStatus::Transcoding;
+    stuck.attempts = 2;
+    stuck.job_id = None;
+    stuck.lease_until = Some(1_700_000_000);
+    records.begin(&stuck, 1_700_000_000).await.unwrap();
+    let h = handler(&server, records).await;
+    let req = transcoder::TranscodeRequest {
+        item_id: "item1".into(),
+        bucket: "raw-bucket".into(),
+        key: "uploads/item1.mp4".into(),
+    };
+    let out = h.transcode(&req).await.unwrap();
+    let r = h.records.get("item1").await.unwrap().unwrap();
+    assert_eq!(r.status, MediaStatus::Failed, "{out:?}");
+    assert_eq!(r.failure.unwrap().code, RejectCode::Unprocessable);
+    assert_eq!(r.attempts, 3);
 }

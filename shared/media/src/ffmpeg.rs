@@ -153,6 +153,7 @@ impl Ffmpeg {
         ]
         .iter()
         .map(|s| s.to_string())
+        .chain(input_guard())
         .chain([input.display().to_string()])
         .collect();
         match self.run(&self.ffprobe, &args, None).await {
@@ -160,7 +161,7 @@ impl Ffmpeg {
             Err((Some(_), message)) => Err(MediaError::Rejected(Rejection::new(
                 RejectCode::Corrupt,
                 format!(
-                    "the file cannot be read as media: {}",
+                    "the file cannot be read as media (accepted: MP4, QuickTime, WebM, Matroska): {}",
                     scrub(&message, input)
                 ),
             ))),
@@ -265,8 +266,25 @@ fn common_input(input: &Path) -> Vec<String> {
     .map(s)
     .collect::<Vec<_>>()
     .into_iter()
+    .chain(input_guard())
     .chain([s("-i"), input.display().to_string()])
     .collect()
+}
+
+/// The containers a source may be: MP4 and QuickTime (`mov`), Matroska and WebM, and the still
+/// images uploads may be (read only to be refused as not a video, with that reason).
+pub const DEMUXERS: &str = "mov,matroska,image2,png_pipe,jpeg_pipe,webp_pipe";
+
+/// Input options for every FFmpeg and ffprobe run on a source: only the local file is read
+/// (`file`: no network, and a playlist or concat list inside an upload cannot pull in other
+/// files or URLs — their demuxers are not on the list either), and only the containers above.
+pub fn input_guard() -> [String; 4] {
+    [
+        s("-protocol_whitelist"),
+        s("file"),
+        s("-format_whitelist"),
+        s(DEMUXERS),
+    ]
 }
 
 /// The per-rung video and audio encoder options (stream index `i` of the output).
@@ -468,9 +486,9 @@ pub fn poster_args(input: &Path, ladder: &Ladder, out: &Path) -> Vec<String> {
         s("-y"),
         s("-ss"),
         format!("{:.3}", ladder.poster_at_secs),
-        s("-i"),
-        input.display().to_string(),
     ];
+    a.extend(input_guard());
+    a.extend([s("-i"), input.display().to_string()]);
     a.extend([
         s("-vf"),
         format!("thumbnail=15,scale={w}:{h}:flags=bicubic,setsar=1"),

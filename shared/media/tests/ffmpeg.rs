@@ -7,8 +7,26 @@ use reelcart_media::samples::{Sample, corrupt, generate};
 use reelcart_media::{EncodeJob, Encoded, Encoder, MediaError};
 use std::path::Path;
 
-async fn ffprobe_size(ff: &Ffmpeg, path: &Path) -> (u32, u32) {
-    let p = ff.probe(path).await.unwrap();
+/// An output (an HLS playlist, the preview) probed as a player would: the source probe reads
+/// only the accepted source containers, which HLS is not.
+fn probe_output(path: &Path) -> reelcart_domain::video::Probe {
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    reelcart_domain::video::Probe::parse(&out.stdout).unwrap()
+}
+
+fn ffprobe_size(path: &Path) -> (u32, u32) {
+    let p = probe_output(path);
     (p.display_width, p.display_height)
 }
 
@@ -69,13 +87,13 @@ async fn a_portrait_clip_becomes_a_playable_ladder() {
     let text = std::fs::read_to_string(&master).unwrap();
     assert!(text.contains("CODECS=\"avc1.640028,mp4a.40.2\""), "{text}");
     for (i, rung) in ladder.rungs.iter().enumerate() {
-        let size = ffprobe_size(&ff, &out.join(format!("v{i}/index.m3u8"))).await;
+        let size = ffprobe_size(&out.join(format!("v{i}/index.m3u8")));
         assert_eq!(size, (rung.width, rung.height));
     }
-    let p = ff.probe(&master).await.unwrap();
+    let p = probe_output(&master);
     assert!(p.has_audio);
     assert_eq!(image_size(&out.join("poster.jpg")), (720, 1280));
-    let preview = ff.probe(&out.join("preview.mp4")).await.unwrap();
+    let preview = probe_output(&out.join("preview.mp4"));
     assert!(!preview.has_audio);
     assert!(preview.duration_secs <= 3.05, "{}", preview.duration_secs);
     assert_eq!((preview.display_width, preview.display_height), (360, 640));
@@ -130,6 +148,30 @@ async fn what_ffprobe_cannot_read_is_refused_as_corrupt() {
         ff.probe(&text).await,
         Err(MediaError::Rejected(_))
     ));
+    // A playlist or a concat list is not a source: FFmpeg is not let near what they name — here
+    // a real video elsewhere on the machine, which an unguarded ffprobe reads through them.
+    let elsewhere = src.display().to_string();
+    for (name, body) in [
+        (
+            "index.mp4",
+            format!(
+                "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nfile://{elsewhere}\n#EXT-X-ENDLIST\n"
+            ),
+        ),
+        (
+            "list.mp4",
+            format!("ffconcat version 1.0\nfile 'file:{elsewhere}'\n"),
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        match ff.probe(&path).await {
+            Err(MediaError::Rejected(r)) => assert_eq!(r.code, RejectCode::Corrupt, "{r}"),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    // The same source probes fine.
+    assert!(ff.probe(&src).await.is_ok());
 }
 
 #[tokio::test]

@@ -36,6 +36,9 @@ pub enum RejectCode {
     TooShort,
     TooSmall,
     TooLarge,
+    /// Every attempt failed or never finished (out of time or memory): refused, not retried
+    /// without end.
+    Unprocessable,
 }
 
 impl std::fmt::Display for RejectCode {
@@ -47,6 +50,7 @@ impl std::fmt::Display for RejectCode {
             Self::TooShort => "too_short",
             Self::TooSmall => "too_small",
             Self::TooLarge => "too_large",
+            Self::Unprocessable => "unprocessable",
         })
     }
 }

@@ -195,6 +195,14 @@ impl Probe {
         let frame_rate = avg.or(real).ok_or_else(|| {
             Rejection::new(RejectCode::Corrupt, "the video stream has no frame rate")
         })?;
+        // A frame rate no camera makes (a crafted header): thousands of frames a second would
+        // make the encode run for hours, a frame a minute is a slideshow.
+        if !(1.0..=240.0).contains(&frame_rate) {
+            return Err(Rejection::new(
+                RejectCode::Corrupt,
+                format!("{frame_rate:.3} frames a second is not a video's frame rate"),
+            ));
+        }
         let variable_frame_rate = match (avg, real) {
             (Some(a), Some(r)) => (a - r).abs() / r > 0.01,
             _ => false,

@@ -95,6 +95,23 @@ fn anamorphic_pixels_are_applied_before_rotation() {
     assert_eq!(plan(&p).rungs[0].resolution(), "1920x1080");
 }
 
+/// A crafted frame rate (thousands a second, or one a minute) is refused with a reason, not
+/// encoded for hours.
+#[test]
+fn a_frame_rate_no_video_has_is_refused() {
+    for rate in ["100000/1", "1/60"] {
+        let r = Probe::parse(&report(
+            1080,
+            1920,
+            json!({"r_frame_rate": rate, "avg_frame_rate": rate}),
+            true,
+        ))
+        .unwrap_err();
+        assert_eq!(r.code, RejectCode::Corrupt, "{rate}");
+        assert!(r.message.contains("frame rate"), "{r}");
+    }
+}
+
 #[test]
 fn variable_frame_rate_is_seen_and_encoded_constant() {
     let p = Probe::parse(&report(
