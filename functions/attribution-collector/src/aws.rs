@@ -21,28 +21,28 @@ pub type AwsCollector = Collector<
 /// `ATTRIBUTION_MODEL`, `CREATORS_TABLE`, `CONTENT_TABLE`, `CATALOG_TABLE`,
 /// `LINK_SECRET_ID`, `CONVERSIONS_QUEUE_URL` and `SHOP_ORDERS_QUEUE_URL` (optional),
 /// `S3_FORCE_PATH_STYLE`.
+/// How often the link-signing keys are read again (a rotation reaches warm instances).
+pub const KEY_REFRESH_SECS: i64 = 300;
+
 pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     v: &reelcart_lambda::config::Vars<F>,
     sdk: &reelcart_aws::SdkConfig,
     clock: Arc<dyn Clock>,
 ) -> Result<AwsCollector, reelcart_lambda::config::ConfigError> {
     use reelcart_lambda::config::ConfigError;
-    use reelcart_ports::SecretSource;
-    use secrecy::ExposeSecret;
-    let secret = reelcart_aws::SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk))
-        .secret(&v.required("LINK_SECRET_ID")?)
-        .await
-        .map_err(|e| ConfigError::Invalid {
-            name: "LINK_SECRET_ID",
-            reason: e.to_string(),
-        })?;
-    let link_keys =
-        reelcart_domain::creator::link_keys(secret.expose_secret()).map_err(|reason| {
-            ConfigError::Invalid {
+    let loader = reelcart_aws::SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk))
+        .key_loader(
+            v.required("LINK_SECRET_ID")?,
+            reelcart_domain::creator::link_keys,
+        );
+    let link_keys = Arc::new(
+        reelcart_lambda::keyring::KeyRing::load(loader, KEY_REFRESH_SECS, clock.now_unix())
+            .await
+            .map_err(|reason| ConfigError::Invalid {
                 name: "LINK_SECRET_ID",
                 reason,
-            }
-        })?;
+            })?,
+    );
     let hours = |name: &'static str, default: i64| -> Result<i64, ConfigError> {
         let h: i64 = v.parse_or(name, default)?;
         if (1..=24 * 90).contains(&h) {

@@ -57,8 +57,9 @@ pub struct Config {
     pub windows: Windows,
     /// `ATTRIBUTION_MODEL`: `last_touch` (default) or `linear`.
     pub model: Model,
-    /// The keys creators' short codes are signed with (`LINK_SECRET_ID`), current first.
-    pub link_keys: Vec<secrecy::SecretString>,
+    /// The keys creators' short codes are signed with (`LINK_SECRET_ID`), current first, read
+    /// again every few minutes (a rotation reaches warm instances).
+    pub link_keys: Arc<reelcart_lambda::keyring::KeyRing>,
 }
 
 /// What the beacon queue carries: one request's checked events.
@@ -121,6 +122,7 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: Conte
     // ------------------------------------------------------------ HTTP
 
     pub async fn handle_http(&self, req: Request) -> Response<Body> {
+        self.config.link_keys.refresh(self.clock.now_unix()).await;
         let origin = req
             .headers()
             .get(header::ORIGIN)
@@ -166,9 +168,8 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: Conte
     /// the attribution token the store puts in the cart. Only a signed token records touches or
     /// credits an order.
     fn session(&self) -> Result<Response<Body>, ApiError> {
-        let key = self
-            .config
-            .link_keys
+        let key = self.config.link_keys.keys();
+        let key = key
             .first()
             .ok_or_else(|| ApiError::internal("no link-signing key"))?;
         let token = reelcart_domain::creator::new_session_token(key)
@@ -183,7 +184,7 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: Conte
 
     /// Whether `token` is a session token Reelcart signed.
     fn signed(&self, token: &str) -> bool {
-        reelcart_domain::creator::verify_session(&self.config.link_keys, token)
+        reelcart_domain::creator::verify_session(&self.config.link_keys.keys(), token)
     }
 
     async fn collect(&self, req: &Request) -> Result<Response<Body>, ApiError> {
@@ -210,7 +211,7 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: Conte
     /// put in the cart), and the shopper is sent to the product with UTM parameters.
     async fn redirect(&self, code: &str) -> Result<Response<Body>, ApiError> {
         let not_found = || ApiError::client(StatusCode::NOT_FOUND, "unknown_link", "no such link");
-        let id = reelcart_domain::creator::verify_code(&self.config.link_keys, code)
+        let id = reelcart_domain::creator::verify_code(&self.config.link_keys.keys(), code)
             .ok_or_else(not_found)?;
         let link = self
             .links
@@ -222,6 +223,7 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: Conte
         let token = self
             .config
             .link_keys
+            .keys()
             .first()
             .and_then(reelcart_domain::creator::new_session_token)
             .ok_or_else(|| ApiError::internal("no link-signing key"))?;

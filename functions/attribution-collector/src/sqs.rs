@@ -32,6 +32,7 @@ impl<
         &self,
         event: SqsEvent,
     ) -> Result<SqsBatchResponse, reelcart_lambda::sqs::MissingMessageId> {
+        self.config.link_keys.refresh(self.clock.now_unix()).await;
         let mut beacon_ids: Vec<String> = Vec::new();
         let mut events: Vec<Event> = Vec::new();
         let mut failed: Vec<String> = Vec::new();

@@ -64,7 +64,9 @@ fn collector(model: Model) -> Test {
             cors: Cors::parse("https://shop.example"),
             windows: Windows::both(24 * 3600),
             model,
-            link_keys: vec![secrecy::SecretString::from(LINK_KEY.to_string())],
+            link_keys: Arc::new(reelcart_lambda::keyring::KeyRing::fixed(vec![
+                secrecy::SecretString::from(LINK_KEY.to_string()),
+            ])),
         },
         clock: Arc::new(FixedClock::at(NOW)),
     }
@@ -581,7 +583,8 @@ async fn a_signed_link_redirects_with_a_token_whose_order_credits_the_creator() 
         created_at: NOW,
     };
     c.links.put_link(&link).await.unwrap();
-    let code = reelcart_domain::creator::sign_code(&c.config.link_keys[0], &link.id).unwrap();
+    let code =
+        reelcart_domain::creator::sign_code(&c.config.link_keys.keys()[0], &link.id).unwrap();
     let resp = c
         .handle_http(api_request("GET", &format!("/r/{code}"), None, &[], None))
         .await;
@@ -591,7 +594,7 @@ async fn a_signed_link_redirects_with_a_token_whose_order_credits_the_creator() 
     let token = location.rsplit_once("rc_token=").unwrap().1.to_string();
     // The link's session token is one Reelcart signed.
     assert!(reelcart_domain::creator::verify_session(
-        &c.config.link_keys,
+        &c.config.link_keys.keys(),
         &token
     ));
     // A tampered code, an unknown one: 404, nothing recorded.
@@ -798,7 +801,7 @@ async fn only_a_session_reelcart_signed_keeps_touches_and_credits_an_order() {
     assert_eq!(s, 201);
     let issued = out["token"].as_str().unwrap().to_string();
     assert!(reelcart_domain::creator::verify_session(
-        &c.config.link_keys,
+        &c.config.link_keys.keys(),
         &issued
     ));
     assert_eq!(resp.headers()["cache-control"], "no-store");

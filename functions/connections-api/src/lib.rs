@@ -22,7 +22,6 @@ use reelcart_lambda::router::{Admin, Caller, HttpApi, PathParams, Routes, State}
 use reelcart_platforms::{HttpTokenClient, PlatformConfig};
 use reelcart_ports::{
     ConnectionStore, EventBus, KeyService, PendingAuthorization, PendingAuthorizations,
-    SecretSource,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -45,7 +44,8 @@ pub struct Api<S, K, E, P> {
     pub refresher: Refresher<S, K, HttpTokenClient, E>,
     pub pending: P,
     /// The first signs; every one verifies (rotation).
-    pub state_keys: Vec<SecretString>,
+    /// The OAuth state-signing keys (current first), read again every few minutes.
+    pub state_keys: Arc<reelcart_lambda::keyring::KeyRing>,
     /// Where browsers reach this API (`PUBLIC_BASE_URL`, for a custom domain); unset: the URL
     /// the authorize request came in at (API Gateway's `Host` and `X-Forwarded-Proto`).
     /// Callbacks are `{base}/v1/connections/{platform}/callback`, registered with each platform.
@@ -60,7 +60,7 @@ impl<S, K, E, P> std::fmt::Debug for Api<S, K, E, P> {
         f.debug_struct("Api")
             .field("public_base_url", &self.public_base_url)
             .field("return_url", &self.return_url)
-            .field("state_keys", &self.state_keys.len())
+            .field("state_keys", &self.state_keys.keys().len())
             .finish_non_exhaustive()
     }
 }
@@ -166,8 +166,9 @@ where
         platform: OAuthPlatform,
     ) -> Result<Response<Body>, ApiError> {
         let now = self.refresher.clock.now_unix();
-        let key = self
-            .state_keys
+        self.state_keys.refresh(now).await;
+        let keys = self.state_keys.keys();
+        let key = keys
             .first()
             .ok_or_else(|| ApiError::internal("no OAuth state key"))?;
         let claims = StateClaims {
@@ -290,16 +291,18 @@ where
             .filter(|c| !c.is_empty())
             .ok_or_else(|| bad("invalid_request", "code is missing"))?;
         let now = self.refresher.clock.now_unix();
-        let claims = oauth::verify_state(state, &self.state_keys, platform, now).map_err(|e| {
-            tracing::warn!(%platform, error = %e, "callback with a bad state");
-            match e {
-                StateError::Expired => bad(
-                    "state_expired",
-                    "this authorization took too long; start again",
-                ),
-                _ => bad("invalid_state", "state is not one this API issued"),
-            }
-        })?;
+        self.state_keys.refresh(now).await;
+        let claims =
+            oauth::verify_state(state, &self.state_keys.keys(), platform, now).map_err(|e| {
+                tracing::warn!(%platform, error = %e, "callback with a bad state");
+                match e {
+                    StateError::Expired => bad(
+                        "state_expired",
+                        "this authorization took too long; start again",
+                    ),
+                    _ => bad("invalid_state", "state is not one this API issued"),
+                }
+            })?;
         let pending = self
             .pending
             .take(&claims.nonce, now)
@@ -517,11 +520,19 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
 ) -> Result<AwsApi, reelcart_platforms::aws::InitError> {
     let refresher =
         reelcart_platforms::aws::aws_refresher(v, sdk, clock, "connections-api").await?;
-    let state_secret = reelcart_aws::SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk))
-        .secret(&v.required("OAUTH_STATE_SECRET_ID")?)
-        .await
-        .map_err(reelcart_platforms::aws::InitError::Secrets)?;
-    let state_keys = state_keys(&state_secret)?;
+    let loader = reelcart_aws::SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk))
+        .key_loader(v.required("OAUTH_STATE_SECRET_ID")?, |raw| {
+            state_keys(&SecretString::from(raw.to_string())).map_err(|e| e.to_string())
+        });
+    let now = refresher.clock.now_unix();
+    let state_keys = Arc::new(
+        reelcart_lambda::keyring::KeyRing::load(loader, 300, now)
+            .await
+            .map_err(|reason| ConfigError::Invalid {
+                name: "OAUTH_STATE_SECRET_ID",
+                reason,
+            })?,
+    );
     let pending = reelcart_aws::DynamoPendingAuthorizations::new(
         aws_sdk_dynamodb::Client::new(sdk),
         v.required("PENDING_AUTHORIZATIONS_TABLE")?,

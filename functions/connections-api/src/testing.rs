@@ -62,9 +62,9 @@ pub async fn setup(return_url: Option<&str>) -> Setup {
             wait_for_other: std::time::Duration::from_secs(1),
         },
         pending: MemoryPendingAuthorizations::default(),
-        state_keys: vec![SecretString::from(
-            "test-state-key-0123456789-abcdefghij".to_string(),
-        )],
+        state_keys: Arc::new(reelcart_lambda::keyring::KeyRing::fixed(vec![
+            SecretString::from("test-state-key-0123456789-abcdefghij".to_string()),
+        ])),
         public_base_url: None,
         return_url: return_url.map(str::to_string),
     };

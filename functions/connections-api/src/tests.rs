@@ -201,7 +201,7 @@ async fn a_wrong_pkce_verifier_is_refused_by_the_platform() {
             .into_owned();
         oauth::verify_state(
             &state,
-            &s.api.state_keys,
+            &s.api.state_keys.keys(),
             OAuthPlatform::Tiktok,
             s.sim.now(),
         )

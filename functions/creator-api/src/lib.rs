@@ -46,7 +46,6 @@ pub use reelcart_domain::creator::link_keys;
 pub use routes::routes;
 
 use reelcart_domain::Clock;
-use secrecy::SecretString;
 use std::sync::Arc;
 
 // What the unit tests (`use super::*`) find here besides the above.
@@ -66,8 +65,9 @@ pub struct Config {
     pub terms_url: String,
     /// `DEFAULT_COMMISSION` (0.10).
     pub default_commission: rust_decimal::Decimal,
-    /// The link-signing keys (current first), from `LINK_SECRET_ID`.
-    pub link_keys: Vec<SecretString>,
+    /// The link-signing keys (current first), from `LINK_SECRET_ID`, read again every few
+    /// minutes (a rotation reaches warm instances).
+    pub link_keys: Arc<reelcart_lambda::keyring::KeyRing>,
     /// `LINK_BASE_URL`: where `/r/{code}` is served.
     pub link_base: String,
     /// `RAW_MEDIA_BUCKET` and `MAX_VIDEO_MB`.
@@ -133,16 +133,17 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
     sdk: &reelcart_aws::SdkConfig,
     clock: Arc<dyn Clock>,
 ) -> Result<AwsCreatorApi, String> {
-    use reelcart_ports::SecretSource;
-    use secrecy::ExposeSecret;
     let secrets = reelcart_aws::SecretsManager::new(aws_sdk_secretsmanager::Client::new(sdk));
     let secret_id = v.required("LINK_SECRET_ID").map_err(|e| e.to_string())?;
-    let secret = secrets
-        .secret(&secret_id)
+    let link_keys = Arc::new(
+        reelcart_lambda::keyring::KeyRing::load(
+            secrets.key_loader(secret_id, link_keys),
+            300,
+            clock.now_unix(),
+        )
         .await
-        .map_err(|e| format!("reading the link-signing secret: {e}"))?;
-    let link_keys =
-        link_keys(secret.expose_secret()).map_err(|e| format!("LINK_SECRET_ID: {e}"))?;
+        .map_err(|e| format!("LINK_SECRET_ID: {e}"))?,
+    );
     let discounts = ShopifyDiscounts::from_vars(v, &secrets, sdk, clock.clone());
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     let commission: rust_decimal::Decimal = v

@@ -127,9 +127,9 @@ async fn api_with(codes: CodeRules) -> Test {
             terms_version: "2026-11".into(),
             terms_url: "https://acme.example/creator-terms".into(),
             default_commission: rust_decimal::Decimal::new(12, 2),
-            link_keys: vec![SecretString::from(
-                "a-link-signing-key-of-enough-length!!".to_string(),
-            )],
+            link_keys: Arc::new(reelcart_lambda::keyring::KeyRing::fixed(vec![
+                secrecy::SecretString::from("a-link-signing-key-of-enough-length!!".to_string()),
+            ])),
             link_base: "https://r.acme.example".into(),
             raw_bucket: "raw".into(),
             max_upload_bytes: 100_000_000,
@@ -353,7 +353,7 @@ async fn a_creator_onboards_accepts_the_terms_links_and_uploads() {
     assert_eq!(out["url"], format!("https://r.acme.example/r/{code}"));
     assert_eq!(out["link"]["target"], "https://shop.example/products/tee");
     assert_eq!(
-        verify_code(&api.config.link_keys, code).as_deref(),
+        verify_code(&api.config.link_keys.keys(), code).as_deref(),
         out["link"]["id"].as_str()
     );
 }

@@ -170,9 +170,9 @@ async fn api() -> Arc<TestApi> {
             terms_version: "2026-11".into(),
             terms_url: "https://example.com/creator-terms".into(),
             default_commission: rust_decimal::Decimal::new(1, 1),
-            link_keys: vec![SecretString::from(
-                "a-link-signing-key-of-enough-length!!".to_string(),
-            )],
+            link_keys: std::sync::Arc::new(reelcart_lambda::keyring::KeyRing::fixed(vec![
+                SecretString::from("a-link-signing-key-of-enough-length!!".to_string()),
+            ])),
             link_base: "https://abcdefghijklmnop.lambda-url.us-east-1.on.aws/".into(),
             raw_bucket: "reelcart-rawmediabucket".into(),
             max_upload_bytes: 300 * 1024 * 1024,

@@ -109,7 +109,9 @@ async fn collector() -> attribution_collector::Collector<
             cors: reelcart_lambda::http::Cors::parse("*"),
             windows: Windows::default(),
             model: Model::LastTouch,
-            link_keys: vec![secrecy::SecretString::from(LINK_KEY.to_string())],
+            link_keys: std::sync::Arc::new(reelcart_lambda::keyring::KeyRing::fixed(vec![
+                secrecy::SecretString::from(LINK_KEY.to_string()),
+            ])),
         },
         clock: Arc::new(FixedClock::at(NOW)),
     }

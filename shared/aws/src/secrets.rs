@@ -9,9 +9,33 @@ pub struct SecretsManager {
     client: Client,
 }
 
+/// Reads signing keys from a secret each time it is called (`reelcart_lambda::keyring`).
+pub type KeyLoader = std::sync::Arc<
+    dyn Fn() -> futures::future::BoxFuture<'static, Result<Vec<SecretString>, String>>
+        + Send
+        + Sync,
+>;
+
 impl SecretsManager {
     pub fn new(client: Client) -> Self {
         Self { client }
+    }
+
+    /// A loader of the keys the secret `id` holds, as `parse` reads its value.
+    pub fn key_loader(
+        &self,
+        id: String,
+        parse: fn(&str) -> Result<Vec<SecretString>, String>,
+    ) -> KeyLoader {
+        let this = self.clone();
+        std::sync::Arc::new(move || {
+            let (this, id) = (this.clone(), id.clone());
+            Box::pin(async move {
+                use secrecy::ExposeSecret;
+                let raw = this.secret(&id).await.map_err(|e| e.to_string())?;
+                parse(raw.expose_secret())
+            })
+        })
     }
 }
 

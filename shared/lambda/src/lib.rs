@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod events;
 pub mod http;
+pub mod keyring;
 pub mod metrics;
 pub mod router;
 pub mod routes;

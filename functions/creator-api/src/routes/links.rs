@@ -20,9 +20,8 @@ pub(crate) struct LinkBody {
 impl<S: CreatorStore, C: CatalogStore, P, A, K, M, D> CreatorApi<S, C, P, A, K, M, D> {
     /// The link, its signed code (with the current key) and its URL.
     fn link_view(&self, l: &Link) -> Result<Value, ApiError> {
-        let key = self
-            .config
-            .link_keys
+        let keys = self.config.link_keys.keys();
+        let key = keys
             .first()
             .ok_or_else(|| ApiError::internal("no link-signing key"))?;
         let code = sign_code(key, &l.id).ok_or_else(|| ApiError::internal("signing failed"))?;
@@ -52,11 +51,13 @@ impl<S: CreatorStore, C: CatalogStore, P, A, K, M, D> CreatorApi<S, C, P, A, K, 
             created_at: self.clock.now_unix(),
         };
         self.creators.put_link(&link).await?;
+        self.config.link_keys.refresh(self.clock.now_unix()).await;
         Ok(json(StatusCode::CREATED, &self.link_view(&link)?))
     }
 
     pub(crate) async fn list_links(&self, id: &str) -> Result<Response<Body>, ApiError> {
         let links = self.creators.links(id).await?;
+        self.config.link_keys.refresh(self.clock.now_unix()).await;
         let views = links
             .iter()
             .map(|l| self.link_view(l))
