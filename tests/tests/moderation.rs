@@ -291,6 +291,69 @@ async fn expired_rights_take_an_item_down_in_one_enforcer_run() {
     stack.stop().await;
 }
 
+/// What moderation turned down keeps its media for the grace period (7 days), then the
+/// enforcer deletes it and tells the CDN to forget it; what is still within it, and what was not
+/// turned down, keeps its media.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_and_archived_media_is_purged_after_the_grace_period() {
+    let stack = start_stack().await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.emulator.sdk);
+    let table = stack.physical("ContentTable").unwrap().to_string();
+    let content = DynamoContent::new(dynamo.clone(), &table);
+    let s3 = reelcart_aws::s3_client(&stack.emulator.sdk, true);
+    let media = stack.physical("MediaBucket").unwrap().to_string();
+    let t = now();
+    let day = 86_400;
+    let cases = [
+        (30, Status::Rejected, t - 8 * day, true),
+        (31, Status::Archived, t - 9 * day, true),
+        (32, Status::Rejected, t - 2 * day, false),
+        (33, Status::Approved, t - 8 * day, false),
+    ];
+    let mut ids = Vec::new();
+    for (n, status, at, _) in cases {
+        let mut i = item(n, at - n as i64);
+        i.status = status;
+        assert!(content.create_item(&i).await.unwrap());
+        for f in ["v1/master.m3u8", "v1/seg0.m4s", "media_manifest.json"] {
+            s3.put_object()
+                .bucket(&media)
+                .key(format!("media/{}/{f}", i.id))
+                .content_type("application/octet-stream")
+                .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
+                .send()
+                .await
+                .unwrap();
+        }
+        ids.push(i.id);
+    }
+    stack
+        .fire_schedule("RightsEnforcerFunction.Enforce")
+        .await
+        .unwrap()
+        .unwrap();
+    let cdn = |id: String| {
+        let url = format!("{}/_local/cdn/media/{id}/v1/master.m3u8", stack.url());
+        async move { reqwest::get(url).await.unwrap().status().as_u16() }
+    };
+    let mut purged = Vec::new();
+    for ((n, status, _, gone), id) in cases.iter().zip(&ids) {
+        let want = if *gone { 404 } else { 200 };
+        assert_eq!(cdn(id.clone()).await, want, "{n} {status:?}");
+        if *gone {
+            purged.push(format!("/media/{id}/*"));
+        }
+        // The item itself is not touched.
+        assert_eq!(content.item(id).await.unwrap().unwrap().status, *status);
+    }
+    let recorded = reelcart_aws::RecordedInvalidations::new(dynamo, &table)
+        .recorded()
+        .await
+        .unwrap();
+    assert_eq!(recorded, [purged]);
+    stack.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_publisher_publishes_due_items_that_may_be_published() {
     let stack = start_stack().await;

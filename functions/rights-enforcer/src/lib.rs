@@ -3,6 +3,11 @@
 //! be transcoded again from the raw upload if rights are granted anew), the CDN told to forget its
 //! paths, and is then archived (an audit entry by `rights-enforcer` with the reason). After one run
 //! nothing of it is shown anywhere.
+//!
+//! It also purges what moderation turned down: an item rejected, or archived by a moderator, has
+//! its media deleted once it has stayed so for the grace period (`MEDIA_GRACE_DAYS`, 7: time to
+//! change one's mind without transcoding again). Items that left that state in the meantime keep
+//! theirs. Each such item is looked at during the three days after its grace period ends.
 
 use reelcart_domain::Clock;
 use reelcart_domain::content::{Channel, Rights, Status, rights_valid};
@@ -55,7 +60,20 @@ pub struct Report {
     pub checked: usize,
     pub archived: Vec<Archived>,
     pub invalidation: Option<String>,
+    /// Rejected and archived items whose media the grace period's end removed.
+    pub purged: Vec<Purged>,
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Purged {
+    pub item_id: String,
+    pub status: Status,
+    pub media_objects_deleted: usize,
+}
+
+/// How long after its grace period a dismissed item is still looked at (runs that failed or did
+/// not run are caught up).
+pub const PURGE_WINDOW_SECS: i64 = 3 * 86_400;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Archived {
@@ -136,6 +154,8 @@ pub struct Enforcer<S, I> {
     pub cdn: I,
     pub media: Option<MediaPurge>,
     pub clock: Arc<dyn Clock>,
+    /// How long a rejected or archived item keeps its media (`MEDIA_GRACE_DAYS`).
+    pub grace_secs: i64,
 }
 
 impl<S, I> std::fmt::Debug for Enforcer<S, I> {
@@ -230,9 +250,20 @@ impl<S: ItemStore + RightsStore + MappingStore, I: CdnInvalidator> Enforcer<S, I
                 media_objects_deleted,
             });
         }
+        let purged = match self.purge_dismissed(now).await {
+            Ok(p) => p,
+            Err(e) => {
+                failures.push(ItemFailure {
+                    item_id: "-".into(),
+                    error: format!("purging dismissed items' media: {e}"),
+                });
+                Vec::new()
+            }
+        };
         tracing::info!(
             checked = published.len(),
             archived = archived.len(),
+            purged = purged.len(),
             failed = failures.len(),
             "rights enforced"
         );
@@ -240,12 +271,52 @@ impl<S: ItemStore + RightsStore + MappingStore, I: CdnInvalidator> Enforcer<S, I
             checked: published.len(),
             archived,
             invalidation,
+            purged,
         };
         if failures.is_empty() {
             Ok(report)
         } else {
             Err(Error::Incomplete { report, failures })
         }
+    }
+}
+
+impl<S: ItemStore + RightsStore + MappingStore, I: CdnInvalidator> Enforcer<S, I> {
+    /// Media of items rejected or archived between the grace period and the window before it.
+    async fn purge_dismissed(&self, now: i64) -> Result<Vec<Purged>, Error> {
+        let Some(media) = &self.media else {
+            return Ok(Vec::new());
+        };
+        let due = (now - self.grace_secs - PURGE_WINDOW_SECS)..=(now - self.grace_secs);
+        let mut purged = Vec::new();
+        for status in [Status::Rejected, Status::Archived] {
+            for item in reelcart_ports::all_by_status(&self.content, status).await? {
+                if !due.contains(&item.updated_at) {
+                    continue;
+                }
+                let n = media.purge(&item.id).await?;
+                if n > 0 {
+                    tracing::info!(item_id = %item.id, ?status, media_objects_deleted = n, "dismissed item's media purged");
+                    purged.push(Purged {
+                        item_id: item.id.clone(),
+                        status,
+                        media_objects_deleted: n,
+                    });
+                }
+            }
+        }
+        if !purged.is_empty() {
+            let paths: Vec<String> = if purged.len() > MAX_WILDCARDS {
+                vec!["/media/*".to_string()]
+            } else {
+                purged
+                    .iter()
+                    .map(|p| format!("/media/{}/*", p.item_id))
+                    .collect()
+            };
+            self.cdn.invalidate(&paths).await?;
+        }
+        Ok(purged)
     }
 }
 
@@ -303,6 +374,7 @@ pub fn from_aws<F: Fn(&str) -> Option<String>>(
             bucket: v.required("MEDIA_BUCKET")?,
         }),
         clock,
+        grace_secs: v.parse_or("MEDIA_GRACE_DAYS", 7i64)? * 86_400,
     })
 }
 

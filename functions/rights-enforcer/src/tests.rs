@@ -50,6 +50,7 @@ fn enforcer() -> Enforcer<MemoryContent, MemoryCdn> {
         content: MemoryContent::default(),
         cdn: MemoryCdn::default(),
         media: None,
+        grace_secs: 7 * 86_400,
         clock: Arc::new(FixedClock::at(NOW)),
     }
 }
@@ -177,6 +178,7 @@ async fn a_failed_invalidation_leaves_the_item_for_the_next_run() {
         content: MemoryContent::default(),
         cdn: FlakyCdn::default(),
         media: None,
+        grace_secs: 7 * 86_400,
         clock: Arc::new(FixedClock::at(NOW)),
     };
     let it = item(1);

@@ -84,6 +84,7 @@ async fn the_scheduled_event_takes_down_items_whose_rights_expired() {
         cdn: MemoryCdn::default(),
         media: None,
         clock: Arc::new(FixedClock::at(NOW)),
+        grace_secs: 7 * 86_400,
     };
     let expired = published("17887498072083520");
     let valid = published("17887498072083521");
