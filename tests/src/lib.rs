@@ -83,7 +83,8 @@ pub async fn post(
     (status, body)
 }
 
-/// POST like a platform: retry on 409 (in flight elsewhere) and 5xx, with a short backoff.
+/// POST like a platform: retry on 409 (in flight elsewhere), 429 (the receiver's reserved
+/// executions all busy: Lambda throttled it) and 5xx, with a short backoff.
 pub async fn deliver(
     client: &reqwest::Client,
     stack: &Stack,
@@ -92,7 +93,7 @@ pub async fn deliver(
     let mut backoff = Duration::from_millis(20);
     for _ in 0..20 {
         let (status, body) = post(client, stack, d).await;
-        if status != 409 && status < 500 {
+        if status != 409 && status != 429 && status < 500 {
             return (status, body);
         }
         tokio::time::sleep(backoff).await;

@@ -236,21 +236,35 @@ async fn every_kind_of_clip_becomes_a_ladder_or_a_reason() {
             .unwrap()
             .contains("max-age=31536000")
     );
-    // The item's pointer to its current manifest has a short cache life.
+    // The manifest is beside its files, under a name no one can work out from the item or its
+    // source; nothing is at an address of the item's own.
     let base = m.master.split("/media/").next().unwrap();
-    let pointer = http
+    let manifest_key = portrait.manifest_key.as_deref().unwrap();
+    assert!(
+        m.master
+            .contains(manifest_key.trim_end_matches("media_manifest.json"))
+    );
+    let hidden = manifest_key
+        .trim_start_matches("media/portrait/")
+        .split('-')
+        .next()
+        .unwrap();
+    assert!(hidden.len() >= 32, "{manifest_key}");
+    let served: reelcart_domain::video::MediaManifest = http
+        .get(format!("{base}/{manifest_key}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(&served, m);
+    let guessed = http
         .get(format!("{base}/media/portrait/media_manifest.json"))
         .send()
         .await
         .unwrap();
-    assert!(
-        pointer.headers()["cache-control"]
-            .to_str()
-            .unwrap()
-            .contains("max-age=60")
-    );
-    let served: reelcart_domain::video::MediaManifest = pointer.json().await.unwrap();
-    assert_eq!(&served, m);
+    assert_eq!(guessed.status().as_u16(), 404);
 
     // Redelivery: nothing encoded again, nothing rewritten.
     let media = stack.physical("MediaBucket").unwrap().to_string();
@@ -296,7 +310,7 @@ async fn every_kind_of_clip_becomes_a_ladder_or_a_reason() {
     assert_eq!(drain(&stack, "TranscodeDLQ").await.len(), 0);
 
     // A source outside the raw media bucket is refused (and kept in the DLQ), never read.
-    let body = serde_json::json!({"item_id": "elsewhere", "bucket": media, "key": "media/portrait/media_manifest.json"});
+    let body = serde_json::json!({"item_id": "elsewhere", "bucket": media, "key": manifest_key});
     sqs.send_message()
         .queue_url(&queue)
         .message_body(body.to_string())

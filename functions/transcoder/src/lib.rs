@@ -102,6 +102,16 @@ impl Config {
     }
 }
 
+/// The outputs' prefix for a transcode of `item_id` from a source of SHA-256 `digest`:
+/// `media/{item}/{random 128 bits}{digest[..8]}-v{version}/`.
+pub fn media_prefix(item_id: &str, digest: &str) -> String {
+    format!(
+        "media/{item_id}/{}{}-v{PIPELINE_VERSION}/",
+        uuid::Uuid::new_v4().simple(),
+        &digest[..8.min(digest.len())]
+    )
+}
+
 /// The encoding backend the deployment chose (`ENCODER=ffmpeg|mediaconvert`).
 #[derive(Debug)]
 pub enum Backend {
@@ -391,11 +401,11 @@ impl<R: MediaRecords> Handler<R> {
             rungs = ?ladder.rungs.iter().map(|r| r.resolution()).collect::<Vec<_>>(),
             "planned"
         );
-        let prefix = format!(
-            "media/{}/{}-v{PIPELINE_VERSION}/",
-            record.item_id,
-            &digest[..16]
-        );
+        // Where the outputs go: under a random name, new each transcode. Item ids are derived
+        // from public platform ids and sources may be public: an address derived from either
+        // could be found for an item never published (or rejected). Only the moderation API
+        // (to moderators) and, once the item is published, the feed hand it out.
+        let prefix = media_prefix(&record.item_id, &digest);
         let source_uri = format!("s3://{}/{}", record.source.bucket, record.source.key);
         let job = EncodeJob {
             item_id: &record.item_id,
@@ -421,9 +431,9 @@ impl<R: MediaRecords> Handler<R> {
                 }
                 let started = Instant::now();
                 self.publish(&dir, &prefix, &files).await?;
-                let pointer = format!("media/{}/{MANIFEST}", record.item_id);
-                self.upload(&dir.join(MANIFEST), &pointer, "application/json", false)
-                    .await?;
+                // The manifest is published beside its files: no address of the item's own (a
+                // fixed one would lead anyone to media not published).
+                let pointer = format!("{prefix}{MANIFEST}");
                 let bytes: u64 = files.iter().map(|f| f.bytes).sum();
                 record
                     .timings_ms

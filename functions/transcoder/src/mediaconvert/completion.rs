@@ -278,9 +278,9 @@ pub async fn finish_job<R: MediaRecords>(
         let manifest = manifest_for(&ladder, &done, &h.config.media_base_url, now);
         let body = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| Error::Transient(format!("manifest: {e}")))?;
-        let pointer = format!("media/{}/{MANIFEST}", record.item_id);
-        put_json(h, &format!("{prefix}{MANIFEST}"), &body, true).await?;
-        put_json(h, &pointer, &body, false).await?;
+        // Beside its files only: a fixed address per item would lead to media not published.
+        let pointer = format!("{prefix}{MANIFEST}");
+        put_json(h, &pointer, &body, true).await?;
         tracing::info!(item_id = %record.item_id, job_id = %ev.job_id, prefix = %prefix, "published by mediaconvert");
         record.status = MediaStatus::Transcoded;
         record.manifest = Some(manifest);
