@@ -94,7 +94,7 @@ proptest! {
         raw in proptest::collection::vec(any::<u8>(), 0..400),
         events in proptest::collection::vec(beacon_like(), 0..60),
     ) {
-        let _ = parse_batch(&raw, NOW);
+        drop(parse_batch(&raw, NOW));
         let body = json!({"events": events}).to_string();
         if let Ok(accepted) = parse_batch(body.as_bytes(), NOW) {
             prop_assert!(!accepted.is_empty() && accepted.len() <= 50);
@@ -135,7 +135,7 @@ proptest! {
         width in any_json(), height in any_json(), rate in any_json(), duration in any_json(),
         codec in any_json(), format in any_json(),
     ) {
-        let _ = Probe::parse(&raw);
+        drop(Probe::parse(&raw));
         let report = json!({
             "format": {"format_name": format, "duration": duration},
             "streams": [{"codec_type": "video", "codec_name": codec, "width": width,
@@ -155,11 +155,11 @@ proptest! {
         text in ".{0,300}",
         durations in proptest::collection::vec(".{0,12}", 0..8),
     ) {
-        let _ = parse_media_playlist(&text);
+        drop(parse_media_playlist(&text));
         let shaped: String = std::iter::once("#EXTM3U\n#EXT-X-TARGETDURATION:4\n".to_string())
             .chain(durations.iter().map(|d| format!("#EXTINF:{d},\nseg.m4s\n")))
             .chain(std::iter::once("#EXT-X-ENDLIST\n".to_string()))
             .collect();
-        let _ = parse_media_playlist(&shaped);
+        drop(parse_media_playlist(&shaped));
     }
 }
