@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum infra/requirements.txt | cut -c1-
 LAMBDA := $(VENV)/.cargo-lambda
 CARGO_TEST := $(shell cargo nextest --version >/dev/null 2>&1 && echo "cargo nextest run --workspace --no-fail-fast" || echo "cargo test --workspace --no-fail-fast")
 
-.PHONY: help venv tools web demo up test lint fmt build consoles shopify-extension bench bench-smoke clean
+.PHONY: help venv tools web demo up test lint fmt build consoles shopify-extension bench bench-smoke fuzz clean
 
 help:
 	@echo "make demo   local stack: signed webhooks of every platform processed, demo connections refreshed (Ctrl-C stops)"
@@ -23,6 +23,7 @@ help:
 	@echo "make build  sam + cargo-lambda into .venv, every Lambda built for arm64 (ARCH=x86-64 for Intel); then docs/deploy.md"
 	@echo "make consoles STACK=name   upload the moderation console and creator portal to a deployed stack"
 	@echo "make bench  verification throughput, init time, binary sizes, peak memory"
+	@echo "make fuzz   schemathesis over every operation of docs/openapi.yaml against a local stack"
 
 venv: $(STAMP)
 $(STAMP): infra/requirements.txt
@@ -127,3 +128,8 @@ bench-smoke: venv tools
 clean:
 	cargo clean
 	rm -rf $(VENV)
+
+# The API contract under schemathesis (pinned in the script), against a fresh local stack.
+fuzz: venv
+	cargo build -p reelcart-local
+	infra/scripts/with-moto.sh infra/scripts/fuzz-api.sh
