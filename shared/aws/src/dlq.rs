@@ -165,17 +165,7 @@ pub async fn peek(sqs: &Client, url: &str, max: usize) -> Result<Vec<Letter>, St
     let mut letters = Vec::new();
     let mut receipts = Vec::new();
     while letters.len() < max {
-        let out = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages((max - letters.len()).min(10) as i32)
-            .visibility_timeout(30)
-            .wait_time_seconds(1)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
-            .await
-            .map_err(err)?;
-        let messages = out.messages.unwrap_or_default();
+        let messages = receive(sqs, url, max - letters.len(), 30).await?;
         if messages.is_empty() {
             break;
         }
@@ -196,6 +186,28 @@ pub async fn peek(sqs: &Client, url: &str, max: usize) -> Result<Vec<Letter>, St
     }
     release(sqs, url, &receipts).await?;
     Ok(letters)
+}
+
+/// Up to `n` (at most 10) messages, with their system and message attributes, hidden for
+/// `hide_secs`.
+async fn receive(
+    sqs: &Client,
+    url: &str,
+    n: usize,
+    hide_secs: i32,
+) -> Result<Vec<aws_sdk_sqs::types::Message>, String> {
+    let out = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(n.clamp(1, 10) as i32)
+        .visibility_timeout(hide_secs)
+        .wait_time_seconds(1)
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .message_attribute_names("All")
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out.messages.unwrap_or_default())
 }
 
 /// Make received messages visible again now.
@@ -229,17 +241,7 @@ pub async fn redrive(
     };
     let mut held = Vec::new();
     while report.moved.len() < max {
-        let out = sqs
-            .receive_message()
-            .queue_url(dlq_url)
-            .max_number_of_messages((max - report.moved.len()).min(10) as i32)
-            .visibility_timeout(60)
-            .wait_time_seconds(1)
-            .message_attribute_names("All")
-            .send()
-            .await
-            .map_err(err)?;
-        let messages = out.messages.unwrap_or_default();
+        let messages = receive(sqs, dlq_url, max - report.moved.len(), 60).await?;
         if messages.is_empty() {
             break;
         }
