@@ -1,8 +1,8 @@
 // <reelcart-feed placement="pdp|collection|home" sku="…" collection="…" api="…" events="…">
 // A vertical, shoppable video feed. Posters first, muted autoplay of the item in view, products
-// over the video, beacons batched (keepalive, their body's SHA-256 for the CDN). hls.js is loaded only where the browser has no
-// native HLS. The widget renders after the page's load event, so it never holds up the page nor
-// becomes its largest paint.
+// over the video, beacons batched (keepalive requests carrying their body's SHA-256 for the CDN).
+// hls.js is loaded only where the browser has no native HLS. The widget renders after the page's
+// load event, so it never holds up the page nor becomes its largest paint.
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';

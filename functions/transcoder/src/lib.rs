@@ -278,9 +278,13 @@ impl<R: MediaRecords> Handler<R> {
             req.item_id,
             uuid::Uuid::new_v4().simple()
         ));
-        // Attempts that failed without a verdict (the function timed out or ran out of memory,
-        // FFmpeg was killed) end here, as a refusal with a reason, not in a retry loop.
-        let result = if record.attempts > self.config.max_attempts {
+        // Attempts that ended without a verdict (the function timed out or ran out of memory:
+        // the lease was never given back) end here, as a refusal with a reason, not in a retry
+        // loop. A transient failure that returned (and gave its lease back) is retried as before.
+        let unfinished = existing.as_ref().is_some_and(|r| {
+            r.status == MediaStatus::Transcoding && r.lease_until.is_some_and(|t| t > r.updated_at)
+        });
+        let result = if unfinished && record.attempts > self.config.max_attempts {
             Err(MediaError::Rejected(Rejection::new(
                 RejectCode::Unprocessable,
                 format!(

@@ -608,8 +608,10 @@ async fn a_source_that_never_finishes_is_refused_after_its_attempts() {
     stuck.status = MediaStatus::Transcoding;
     stuck.attempts = 2;
     stuck.job_id = None;
+    // Its last attempt began at 1_699_999_100 and never gave its lease back (timed out).
+    stuck.updated_at = 1_699_999_100;
     stuck.lease_until = Some(1_700_000_000);
-    records.begin(&stuck, 1_700_000_000).await.unwrap();
+    records.begin(&stuck, 1_699_999_100).await.unwrap();
     let h = handler(&server, records).await;
     let req = transcoder::TranscodeRequest {
         item_id: "item1".into(),

@@ -33,6 +33,9 @@ impl Unit {
     }
 }
 
+/// The most lines a sink keeps.
+const SINK_LINES: usize = 100_000;
+
 /// Where emitted lines also go (the local stack's stand-in for CloudWatch).
 pub type Sink = Mutex<Vec<Value>>;
 static SINK: OnceLock<Sink> = OnceLock::new();
@@ -105,6 +108,10 @@ pub fn emit(dimensions: &[(&str, &str)], metrics: &[(&str, Unit, f64)]) {
     match SINK.get() {
         Some(sink) => {
             if let Ok(mut lines) = sink.lock() {
+                // A long-running local stack keeps the latest lines, not all of them.
+                if lines.len() >= SINK_LINES {
+                    lines.drain(..SINK_LINES / 2);
+                }
                 lines.push(doc);
             }
         }
