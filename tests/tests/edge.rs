@@ -255,3 +255,72 @@ async fn beacons_need_their_body_hash_as_the_origin_access_control_signs_it() {
     assert_eq!(feed.status().as_u16(), 200);
     stack.stop().await;
 }
+
+/// A known path's other methods reach the function that serves it and are answered `405` with
+/// `Allow` (the template's `ANY` routes: API Gateway alone answers `404`); a path no function
+/// serves is `404`; and the routes of the request's method still win over the `ANY` ones.
+#[tokio::test]
+async fn other_methods_of_a_known_path_are_405_with_allow() {
+    let stack = reelcart_e2e::start_stack().await;
+    let http = reqwest::Client::new();
+    let admin = stack.token("admin-405", &["admin"]).unwrap();
+    let creator = stack.token("creator-405", &["creator"]).unwrap();
+    let call = |method: &str, path: &str, token: Option<&str>| {
+        let mut r = http.request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}{path}", stack.url()),
+        );
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        async move {
+            let resp = r.send().await.unwrap();
+            let allow = resp
+                .headers()
+                .get("allow")
+                .map(|v| v.to_str().unwrap().to_string());
+            (resp.status().as_u16(), allow)
+        }
+    };
+    for (method, path, token, allow) in [
+        (
+            "TRACE",
+            "/v1/creators/me",
+            Some(creator.as_str()),
+            "GET,PUT",
+        ),
+        ("DELETE", "/v1/creators", Some(admin.as_str()), "GET"),
+        (
+            "PATCH",
+            "/v1/moderation/blocklist",
+            Some(admin.as_str()),
+            "GET,PUT",
+        ),
+        ("POST", "/v1/catalog/products", Some(admin.as_str()), "GET"),
+        ("PUT", "/v1/connections", Some(admin.as_str()), "GET"),
+        ("TRACE", "/webhooks/shopify", None, "POST"),
+        ("PUT", "/webhooks/meta", None, "GET, POST"),
+        ("GET", "/webhooks/meta/deauthorize", None, "POST"),
+        ("DELETE", "/v1/sessions", None, "POST, OPTIONS"),
+    ] {
+        let (status, got) = call(method, path, token).await;
+        assert_eq!(status, 405, "{method} {path}");
+        let got = got.unwrap_or_default();
+        let listed: Vec<&str> = got.split(',').map(str::trim).collect();
+        for m in allow.split(',').map(str::trim) {
+            assert!(listed.contains(&m), "{method} {path}: Allow {got}");
+        }
+        assert!(!listed.contains(&method), "{method} {path}: Allow {got}");
+    }
+    // Without a token the gateway's authorizer answers first, as for any staff route.
+    assert_eq!(call("TRACE", "/v1/creators/me", None).await.0, 401);
+    assert_eq!(
+        call("GET", "/v1/creators/nobody/else", Some(&admin))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(call("GET", "/nowhere", None).await.0, 404);
+    assert_eq!(call("GET", "/v1/creators", Some(&admin)).await.0, 200);
+    stack.stop().await;
+}

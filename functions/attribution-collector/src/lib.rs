@@ -29,7 +29,7 @@ use reelcart_domain::attribution::{
     dedupe, parse_batch,
 };
 use reelcart_lambda::auth::Principal;
-use reelcart_lambda::http::{ApiError, Cors, json};
+use reelcart_lambda::http::{ApiError, Cors, json, method_not_allowed};
 use reelcart_ports::{AnalyticsStore, BlobStore, CreatorStore, MessageQueue, PortError};
 pub use resolve::ContentReads;
 use serde::{Deserialize, Serialize};
@@ -154,6 +154,9 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: Conte
                     .await
                     .unwrap_or_else(ApiError::into_response);
             }
+            (_, "/v1/events" | "/v1/sessions") => method_not_allowed("POST, OPTIONS"),
+            (_, p) if p.starts_with("/r/") => return method_not_allowed("GET"),
+            (_, "/v1/analytics/funnel") => return method_not_allowed("GET"),
             _ => ApiError::client(StatusCode::NOT_FOUND, "not_found", "no such route")
                 .into_response(),
         };
@@ -308,7 +311,20 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: Conte
         let today = day_of(self.clock.now_unix());
         let to = q.first("to").unwrap_or(&today).to_string();
         let from = q.first("from").unwrap_or(&to).to_string();
-        let days = day_range(&from, &to, 92).map_err(|e| bad_request("invalid_range", e))?;
+        // Dates that are not dates break the schema (400); a range the API does not serve is
+        // refused on its meaning (422).
+        let days = day_range(&from, &to, 92).map_err(|e| {
+            if [&from, &to].iter().all(|d| day_range(d, d, 1).is_ok()) {
+                ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range", e)
+            } else {
+                bad_request("invalid_range", e)
+            }
+        })?;
+        let csv = match q.first("format") {
+            None | Some("json") => false,
+            Some("csv") => true,
+            Some(_) => return Err(bad_request("invalid_format", "format is json or csv")),
+        };
         let by_name = q.first("by").unwrap_or("content").to_string();
         let by = By::parse(&by_name).ok_or_else(|| {
             bad_request(
@@ -322,7 +338,7 @@ impl<A: AnalyticsStore, Q: MessageQueue, B: BlobStore, L: CreatorStore, K: Conte
             .await
             .map_err(ApiError::internal)?;
         let out = funnel(&rows, by);
-        if q.first("format") == Some("csv") {
+        if csv {
             return Ok(reelcart_lambda::http::csv(
                 funnel_csv(&by_name, &out),
                 &format!("funnel-{by_name}-{from}-{to}.csv"),

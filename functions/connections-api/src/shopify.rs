@@ -18,8 +18,14 @@ pub(crate) fn grant_asked(
     match (asked.as_deref(), platform) {
         (None | Some("authorization_code"), _) => Ok(None),
         (Some("client_credentials"), OAuthPlatform::Shopify) => Ok(Some(Grant::ClientCredentials)),
+        // A grant there is (`client_credentials` for another platform) is refused on its
+        // meaning; any other value breaks the schema.
         (Some(other), _) => Err(ApiError::client(
-            StatusCode::BAD_REQUEST,
+            if other == "client_credentials" {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::BAD_REQUEST
+            },
             "invalid_request",
             format!(
                 "grant {other:?} is not one {platform} connects with (authorization_code; client_credentials for shopify)"

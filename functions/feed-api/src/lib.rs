@@ -18,7 +18,7 @@ use reelcart_domain::Clock;
 use reelcart_domain::attribution::Counters;
 use reelcart_domain::catalog::{Product, ProductStatus};
 use reelcart_domain::content::{Channel, ProductMapping, Rights, Status, UgcItem, showable};
-use reelcart_domain::feed::{Placement, Position, page, score};
+use reelcart_domain::feed::{Placement, Position, page, score, token_ok};
 use reelcart_domain::video::{MediaManifest, MediaStatus};
 use reelcart_lambda::http::{ApiError, Cors};
 use reelcart_lambda::router::{HttpApi, Query, Router, Routes, State};
@@ -446,12 +446,24 @@ where
 
     async fn get(&self, q: FeedQuery, headers: &HeaderMap) -> Result<Response<Body>, ApiError> {
         let bad = |m: String| ApiError::client(StatusCode::BAD_REQUEST, "invalid_query", m);
+        // What the schema cannot say (the parameter a placement needs, a cursor this feed did
+        // not make) is refused on its meaning: 422.
+        let refused =
+            |m: String| ApiError::client(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", m);
+        for (name, value) in [("sku", &q.sku), ("collection", &q.collection)] {
+            if value.as_deref().is_some_and(|v| !token_ok(v)) {
+                return Err(bad(format!("{name} is 1-64 of [A-Za-z0-9_.-]")));
+            }
+        }
         let placement = Placement::parse(
             q.placement.as_deref(),
             q.sku.as_deref(),
             q.collection.as_deref(),
         )
-        .map_err(bad)?;
+        .map_err(|m| match (q.placement.as_deref(), &q.sku, &q.collection) {
+            (Some("pdp"), None, _) | (Some("collection"), _, None) => refused(m),
+            _ => bad(m),
+        })?;
         let limit = match q.limit {
             None => DEFAULT_LIMIT,
             Some(l) => l
@@ -464,7 +476,7 @@ where
             None => None,
             Some(c) => Some(
                 Position::from_cursor(&c)
-                    .ok_or_else(|| bad("cursor is not one this feed made".into()))?,
+                    .ok_or_else(|| refused("cursor is not one this feed made".into()))?,
             ),
         };
         let page = self.feed(&placement, cursor.as_ref(), limit).await?;

@@ -484,16 +484,20 @@ async fn pages_headers_and_conditional_requests() {
     let unique: std::collections::HashSet<_> = seen.iter().collect();
     assert_eq!((seen.len(), unique.len()), (25, 25));
 
-    for bad in [
-        "/v1/feed",
-        "/v1/feed?placement=pdp",
-        "/v1/feed?placement=home&limit=50",
-        "/v1/feed?placement=home&cursor=garbage",
+    // 400 breaks the schema; 422 is what only the feed can refuse.
+    for (bad, status) in [
+        ("/v1/feed", 400),
+        ("/v1/feed?placement=pdp&sku=", 400),
+        ("/v1/feed?placement=home&limit=50", 400),
+        ("/v1/feed?placement=home&collection=a%20b", 400),
+        ("/v1/feed?placement=pdp", 422),
+        ("/v1/feed?placement=collection&sku=a", 422),
+        ("/v1/feed?placement=home&cursor=garbage", 422),
     ] {
         let (s, out, _) = get(&api, bad, &[]).await;
         assert_eq!(
             (s, out["error"]["code"].as_str()),
-            (400, Some("invalid_query")),
+            (status, Some("invalid_query")),
             "{bad}"
         );
     }

@@ -6,9 +6,10 @@
 //! Per message: the item's media record says whether this very source (bucket, key, ETag) is done
 //! already (redelivery: nothing to do) or taken by a live attempt (left for retry); otherwise the
 //! attempt takes a lease, downloads and hashes the source, probes it, refuses it with a reason
-//! (`failed`) or plans the ladder and encodes it, publishes everything under
-//! `media/{item}/{sha256[..16]}-v{version}/` (immutable, so a redelivery rewrites identical bytes)
-//! and points `media/{item}/media_manifest.json` at it, then records `transcoded`.
+//! (`failed`) or plans the ladder and encodes it, publishes everything under a prefix of its own,
+//! `media/{item}/{random 128 bits}{sha256[..8]}-v{version}/` (unguessable: item ids derive from
+//! public platform ids), with `media_manifest.json` beside the files, then records `transcoded` with
+//! the manifest — the only place the address is kept.
 
 pub mod mediaconvert;
 

@@ -16,7 +16,7 @@ pub use config::Config;
 pub use secrets::{LoadError, SecretsCache};
 
 use bytes::Bytes;
-use lambda_http::http::{Method, StatusCode, header};
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use reelcart_domain::Clock;
 use reelcart_domain::webhook::{
@@ -97,22 +97,27 @@ fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         .trim_end_matches('/')
         .strip_prefix("/webhooks/")
         .ok_or_else(|| not_found(path))?;
+    let not_allowed = || {
+        Err(ApiError::client(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("{method} is not allowed on {path}"),
+        ))
+    };
     if rest == "health" {
         return match *method {
             Method::GET => Ok(Route::Health),
-            _ => Err(ApiError::client(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                format!("{method} is not allowed on {path}"),
-            )),
+            _ => not_allowed(),
         };
     }
     let (platform, source) = match rest.split_once('/') {
-        Some(("meta", "deauthorize")) if method == Method::POST => {
-            return Ok(Route::Deauthorize { instagram: false });
-        }
-        Some(("instagram", "deauthorize")) if method == Method::POST => {
-            return Ok(Route::Deauthorize { instagram: true });
+        Some((who @ ("meta" | "instagram"), "deauthorize")) => {
+            return match *method {
+                Method::POST => Ok(Route::Deauthorize {
+                    instagram: who == "instagram",
+                }),
+                _ => not_allowed(),
+            };
         }
         Some(("standard", source)) if !source.is_empty() && !source.contains('/') => {
             (Platform::Standard, Some(source.to_string()))
@@ -126,12 +131,18 @@ fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
     match (method, platform) {
         (&Method::GET, Platform::Meta) => Ok(Route::MetaHandshake),
         (&Method::POST, p) => Ok(Route::Deliver(p, source)),
-        _ => Err(ApiError::client(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            format!("{method} is not allowed on {path}"),
-        )),
+        _ => not_allowed(),
     }
+}
+
+/// The methods `path` takes, for a `405`'s `Allow` header.
+fn allowed_methods(path: &str) -> String {
+    [Method::GET, Method::POST]
+        .into_iter()
+        .filter(|m| route(m, path).is_ok())
+        .map(|m| m.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn not_found(path: &str) -> ApiError {
@@ -203,7 +214,7 @@ where
     /// Handle one HTTP request. Never fails: every error becomes its HTTP answer.
     #[tracing::instrument(skip_all, fields(path = %req.uri().path(), platform = field::Empty, id = field::Empty, outcome = field::Empty))]
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        let resp = match self.dispatch(&req).await {
+        let mut resp = match self.dispatch(&req).await {
             Ok(resp) => resp,
             Err(e) => {
                 Span::current().record("outcome", e.status().as_u16());
@@ -212,6 +223,11 @@ where
         };
         if req.method() == Method::POST {
             record_outcome(req.uri().path(), &resp);
+        }
+        if resp.status() == StatusCode::METHOD_NOT_ALLOWED
+            && let Ok(allow) = HeaderValue::from_str(&allowed_methods(req.uri().path()))
+        {
+            resp.headers_mut().insert(header::ALLOW, allow);
         }
         resp
     }

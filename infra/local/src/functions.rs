@@ -164,6 +164,18 @@ pub fn specs(template: &Template, names: &Names) -> Result<Vec<FunctionSpec>> {
                     signed_body,
                 });
             }
+            // A function URL takes every method: the function answers the others (`405`).
+            let mut paths: Vec<String> = spec.routes.iter().map(|r| r.path.clone()).collect();
+            paths.sort();
+            paths.dedup();
+            for path in paths {
+                spec.routes.push(HttpRoute {
+                    method: "ANY".into(),
+                    path,
+                    authorizer: None,
+                    signed_body,
+                });
+            }
         }
         if let Some(events) = res.properties["Events"].as_mapping() {
             for (name, ev) in events {

@@ -395,11 +395,23 @@ pub async fn fire(routes: &Routes, name: &str) -> Option<Result<(), String>> {
 async fn dispatch(State(routes): State<Arc<Routes>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
-    let route = routes.http.iter().find(|r| {
-        (r.method == "ANY"
-            || Method::from_bytes(r.method.as_bytes()).is_ok_and(|m| m == parts.method))
-            && crate::functions::path_matches(&r.pattern, &path)
-    });
+    // API Gateway's route selection: the most specific path wins (a greedy `{proxy+}` least),
+    // then a route of the request's method over an `ANY` route.
+    let route = routes
+        .http
+        .iter()
+        .filter(|r| {
+            (r.method == "ANY"
+                || Method::from_bytes(r.method.as_bytes()).is_ok_and(|m| m == parts.method))
+                && crate::functions::path_matches(&r.pattern, &path)
+        })
+        .min_by_key(|r| {
+            (
+                r.pattern.ends_with("+}"),
+                r.pattern.matches('{').count(),
+                r.method == "ANY",
+            )
+        });
     let Some(route) = route else {
         return error(
             StatusCode::NOT_FOUND,

@@ -317,6 +317,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_rate_is_read_exactly_and_rounds_only_below_decimals_places() {
+        use rust_decimal::Decimal;
+        assert_eq!(super::rate_from_text("0.145"), Some(Decimal::new(145, 3)));
+        assert_eq!(super::rate_from_text("1e-1"), Some(Decimal::new(1, 1)));
+        assert_eq!(
+            super::rate_from_text("1.1125369292536007e-308"),
+            Some(Decimal::ZERO)
+        );
+        assert_eq!(super::rate_from_text("1e300"), None);
+        assert_eq!(super::rate_from_text("NaN"), None);
+    }
+
+    #[test]
     fn commission_rates_are_exact_decimals_and_numbers_on_the_wire() {
         let json = |rate: &str| {
             serde_json::from_str::<Creator>(&format!(
@@ -507,9 +520,21 @@ pub(crate) mod rate_as_number {
             serde_json::Value::String(s) => s,
             other => return Err(D::Error::custom(format!("a rate is a number, not {other}"))),
         };
-        // `1e-1` is a number JSON allows; Decimal reads it in scientific form.
-        text.parse::<Decimal>()
-            .or_else(|_| Decimal::from_scientific(&text))
-            .map_err(|e| D::Error::custom(format!("rate `{text}`: {e}")))
+        super::rate_from_text(&text)
+            .ok_or_else(|| D::Error::custom(format!("rate `{text}` is not a number")))
     }
+}
+
+/// A rate from its decimal text, exactly: `0.145` is 0.145, and `1e-1` (a number JSON allows) is
+/// read in scientific form. Below Decimal's 28 places (`1e-300`) it rounds to 0 there.
+pub fn rate_from_text(text: &str) -> Option<Decimal> {
+    text.parse::<Decimal>()
+        .or_else(|_| Decimal::from_scientific(text))
+        .ok()
+        .or_else(|| {
+            text.parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite() && f.abs() < 1e-28)
+                .map(|_| Decimal::ZERO)
+        })
 }

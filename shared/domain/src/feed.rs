@@ -20,7 +20,8 @@ pub enum Placement {
     Home,
 }
 
-fn token_ok(s: &str) -> bool {
+/// A SKU or collection handle as the feed takes it: 1-64 of `[A-Za-z0-9_.-]`.
+pub fn token_ok(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.bytes()

@@ -12,6 +12,7 @@ pub mod content;
 pub mod creator;
 pub mod event;
 pub mod feed;
+pub mod json_int;
 pub mod oauth;
 pub mod retry;
 pub mod video;

@@ -157,6 +157,19 @@ pub fn csv(body: impl Into<String>, filename: &str) -> Response<Body> {
     r
 }
 
+/// `405 method_not_allowed`, its `Allow` header listing the methods the route takes.
+pub fn method_not_allowed(allow: &'static str) -> Response<Body> {
+    let mut r = ApiError::client(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("this route takes {allow}"),
+    )
+    .into_response();
+    r.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+    r
+}
+
 /// A plain-text response (e.g. Meta's handshake challenge).
 pub fn text(status: StatusCode, body: impl Into<String>) -> Response<Body> {
     build(status, "text/plain; charset=utf-8", Body::Text(body.into()))
@@ -185,8 +198,7 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
     req: &lambda_http::Request,
     max: usize,
 ) -> Result<T, ApiError> {
-    serde_json::from_slice(body_of(req, max)?)
-        .map_err(|e| ApiError::client(StatusCode::BAD_REQUEST, "malformed", format!("body: {e}")))
+    crate::router::from_json(body_of(req, max)?)
 }
 
 /// Storefront origins allowed to call a public endpoint from the browser (`*`: any).

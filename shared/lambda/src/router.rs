@@ -257,10 +257,62 @@ impl<T: DeserializeOwned, S: Send + Sync, const MAX: usize> FromRequest<S> for J
     }
 }
 
-/// A JSON body's bytes as `T`: `400 malformed` with serde's reason.
+/// A JSON body's bytes as `T`: `400 malformed` with serde's reason. A struct is read from a
+/// JSON object only: serde would also fill one from an array of its fields in order (`[]` is
+/// every field's default), which no schema of ours allows.
 pub fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes)
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .and_then(|v| T::deserialize(StructsAreObjects(v)))
         .map_err(|e| ApiError::client(StatusCode::BAD_REQUEST, "malformed", format!("body: {e}")))
+}
+
+/// A JSON value whose top level, read as a struct, must be an object ([`from_json`]).
+struct StructsAreObjects(serde_json::Value);
+
+impl<'de> serde::Deserializer<'de> for StructsAreObjects {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_any(v)
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, Self::Error> {
+        if !self.0.is_object() {
+            return Err(serde::de::Error::custom("expected a JSON object"));
+        }
+        self.0.deserialize_struct(name, fields, v)
+    }
+
+    fn deserialize_option<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_option(v)
+    }
+
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_enum(name, variants, v)
+    }
+
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        v: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_newtype_struct(name, v)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct seq tuple tuple_struct map identifier ignored_any
+    }
 }
 
 /// A body's bytes, refused (`413 too_large`) over `max`.

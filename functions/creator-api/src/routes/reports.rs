@@ -31,12 +31,20 @@ pub(crate) struct DashboardQuery {
 pub(crate) struct PeriodQuery {
     from: Option<String>,
     to: Option<String>,
-    format: Option<String>,
+    format: Option<Format>,
+}
+
+/// A report's `format` (any other value is `400 malformed`).
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Format {
+    Json,
+    Csv,
 }
 
 impl PeriodQuery {
     fn csv(&self) -> bool {
-        self.format.as_deref() == Some("csv")
+        self.format == Some(Format::Csv)
     }
 }
 
@@ -309,12 +317,8 @@ impl<S: CreatorStore, C, P, A, K, M, D> CreatorApi<S, C, P, A, K, M, D> {
         body: CommissionBody,
     ) -> Result<Response<Body>, ApiError> {
         let commission = Commission {
-            rate: body
-                .rate
-                .to_string()
-                .parse::<Decimal>()
-                .or_else(|_| Decimal::from_scientific(&body.rate.to_string()))
-                .map_err(|_| invalid("rate is a number"))?,
+            rate: reelcart_domain::creator::rate_from_text(&body.rate.to_string())
+                .ok_or_else(|| invalid("rate is a number"))?,
             basis: body.basis,
         };
         let all = std::iter::once(&commission).chain(body.campaigns.values());

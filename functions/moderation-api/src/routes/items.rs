@@ -48,7 +48,7 @@ impl<
         let cursor = query(q, "cursor");
         if cursor.as_deref().is_some_and(|c| !valid_status_cursor(c)) {
             return Err(client(
-                StatusCode::BAD_REQUEST,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "bad_cursor",
                 "cursor is not one this API gave",
             ));

@@ -106,7 +106,7 @@ impl<
     pub(super) async fn map(&self, rows: Vec<MappingBody>) -> Result<Response<Body>, ApiError> {
         if rows.is_empty() || rows.len() > MAX_BULK {
             return Err(client(
-                StatusCode::BAD_REQUEST,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "bad_count",
                 format!("1-{MAX_BULK} mappings per request"),
             ));
@@ -172,9 +172,10 @@ pub(super) fn bulk(headers: &HeaderMap, bytes: &[u8]) -> Result<Vec<MappingBody>
         .enumerate()
     {
         let row = row.map_err(|e| {
+            // Any text is a CSV body's schema: rows that do not read are refused on meaning.
             client(
-                StatusCode::BAD_REQUEST,
-                "malformed",
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_csv",
                 format!("CSV row {}: {e}", i + 1),
             )
         })?;

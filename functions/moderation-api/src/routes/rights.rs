@@ -22,7 +22,9 @@ use serde_json::json as j;
 pub(super) struct RightsBody {
     license: String,
     channels: std::collections::BTreeSet<Channel>,
+    #[serde(deserialize_with = "reelcart_domain::json_int::int")]
     starts_at: i64,
+    #[serde(default, deserialize_with = "reelcart_domain::json_int::opt")]
     expires_at: Option<i64>,
     consent: reelcart_domain::content::Consent,
 }
@@ -32,6 +34,7 @@ pub(super) struct RightsBody {
 pub(super) struct RequestBody {
     license: String,
     channels: std::collections::BTreeSet<Channel>,
+    #[serde(default, deserialize_with = "reelcart_domain::json_int::opt")]
     duration_days: Option<u32>,
 }
 

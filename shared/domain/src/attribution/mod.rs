@@ -61,9 +61,12 @@ pub struct Beacon {
     pub sku: Option<String>,
     /// Client time, unix milliseconds (the server's time is used when it is more than
     /// [`MAX_CLOCK_SKEW_SECS`] away).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json_int::opt")]
     pub ts: Option<i64>,
 }
+
+/// The largest client time a beacon may carry (JavaScript's largest safe integer).
+pub const MAX_TS_MS: i64 = 9_007_199_254_740_991;
 
 /// The most events one request may carry, and its largest body.
 pub const MAX_EVENTS: usize = 50;
@@ -155,6 +158,9 @@ pub fn parse_batch(body: &[u8], now: i64) -> Result<Vec<Event>, BeaconError> {
             if v.as_deref().is_some_and(|v| !token_ok(v, max)) {
                 return Err(bad(field, "has characters or a length not allowed"));
             }
+        }
+        if b.ts.is_some_and(|t| !(0..=MAX_TS_MS).contains(&t)) {
+            return Err(bad("ts", "must be unix milliseconds from 0 to 2^53 - 1"));
         }
         if matches!(b.kind, BeaconKind::ProductClick | BeaconKind::AddToCart) && b.sku.is_none() {
             return Err(bad(

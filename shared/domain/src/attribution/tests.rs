@@ -84,6 +84,18 @@ fn batches_are_checked_field_by_field() {
             "{off}"
         );
     }
+    // JSON Schema's integers: `ts` written as `1.7e12` is read; a time no clock gives is refused.
+    let mut float = beacon("evt_0007", "view", "ugc_a");
+    float["ts"] = json!(((NOW - 60) * 1000) as f64);
+    assert_eq!(
+        parse_batch(&batch(vec![float]), NOW).unwrap()[0].at,
+        NOW - 60
+    );
+    for ts in [json!(-1), json!(9_007_199_254_740_992_i64), json!(1.5)] {
+        let mut bad = beacon("evt_0008", "view", "ugc_a");
+        bad["ts"] = ts.clone();
+        assert!(parse_batch(&batch(vec![bad]), NOW).is_err(), "{ts}");
+    }
 }
 
 #[test]

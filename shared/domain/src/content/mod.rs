@@ -191,12 +191,14 @@ pub enum Consent {
         author: String,
         text: String,
         permalink: String,
+        #[serde(deserialize_with = "crate::json_int::int")]
         replied_at: i64,
     },
     /// The creator accepted the portal's terms (a version of them) when uploading.
     PortalTerms {
         creator_id: String,
         terms_version: String,
+        #[serde(deserialize_with = "crate::json_int::int")]
         accepted_at: i64,
     },
     /// The reviewer accepted the review form's terms (display of the review and its media).
@@ -204,6 +206,7 @@ pub enum Consent {
         review_id: String,
         reviewer: String,
         terms_version: String,
+        #[serde(deserialize_with = "crate::json_int::int")]
         accepted_at: i64,
     },
 }

@@ -145,7 +145,7 @@ pub fn identify(
 }
 
 fn check_id(what: &'static str, id: &str) -> Result<(), MalformedError> {
-    if id.is_empty() || id.len() > MAX_ID_LEN || id.chars().any(char::is_control) {
+    if id.is_empty() || id.chars().count() > MAX_ID_LEN || id.chars().any(char::is_control) {
         return Err(MalformedError::BadValue(what));
     }
     Ok(())

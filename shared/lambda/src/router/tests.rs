@@ -172,3 +172,33 @@ async fn a_throttled_store_is_503_with_retry_after() {
         "the detail is never sent: {body}"
     );
 }
+
+/// A struct is read from an object only (serde would fill one from an array of its fields);
+/// arrays still read as sequences, and options, enums and numbers as before.
+#[test]
+fn a_struct_body_must_be_a_json_object() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Body {
+        #[serde(default)]
+        words: Vec<String>,
+        mode: Option<String>,
+    }
+    let read = |b: &str| super::from_json::<Body>(b.as_bytes());
+    assert_eq!(
+        read(r#"{"words":["a"],"mode":null}"#).unwrap(),
+        Body {
+            words: vec!["a".into()],
+            mode: None
+        }
+    );
+    for bad in ["[]", r#"[["a"], "x"]"#, "null", "1"] {
+        assert_eq!(read(bad).unwrap_err().status(), 400, "{bad}");
+    }
+    assert_eq!(
+        super::from_json::<Vec<Body>>(br#"[{"mode":"m"}]"#).unwrap(),
+        vec![Body {
+            words: vec![],
+            mode: Some("m".into())
+        }]
+    );
+}

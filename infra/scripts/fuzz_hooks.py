@@ -1,0 +1,149 @@
+"""Schemathesis hooks for `infra/scripts/fuzz-api.sh`: who calls, and what a caller signs.
+
+- Staff routes are called with an admin token, creators' own routes (`/v1/creators/me...`) with a
+  creator's token; both come from the local identity provider (`/_local/idp/token`).
+- Webhooks are signed as each platform signs them (docs/spec: `shared/spec/platforms.md` section 1),
+  with the local stack's demo secrets (`infra/local/src/seed.rs`), over the bytes actually sent: the
+  signature is added to the prepared request, after schemathesis has serialized the body.
+- Writes to the storefront carry `x-amz-content-sha256`, as the widget sends it for
+  CloudFront's origin access control.
+
+So the fuzzer reaches the code behind each check instead of stopping at `401`/`403`. The generated
+data is otherwise left alone: what the schema cannot say is said by the API's own answers.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import time
+import urllib.request
+
+import requests
+import schemathesis
+
+BASE = os.environ["REELCART_FUZZ_URL"]
+
+# infra/local/src/seed.rs (the defaults when no operator secret is set).
+META_APP_SECRET = b"demo-meta-app-secret"
+META_VERIFY_TOKEN = "demo-verify-token"
+TIKTOK_SHOP_APP_KEY = "demo-tts-app-key"
+TIKTOK_SHOP_APP_SECRET = b"demo-tts-app-secret"
+TIKTOK_CLIENT_SECRET = b"demo-tiktok-client-secret"
+SHOPIFY_WEBHOOK_SECRET = b"demo-shopify-secret"
+STANDARD_SECRETS = {"reviews": base64.b64decode("ZGVtby1zdGFuZGFyZC13ZWJob29rLXNlY3JldA==")}
+
+
+# The shapes docs/openapi.yaml gives the signature headers.
+SIGNATURE_SHAPES = {
+    "X-Hub-Signature-256": r"sha256=[0-9a-f]{64}",
+    "Authorization": r"[0-9a-f]{64}",
+    "TikTok-Signature": r"t=[0-9]{1,12},s=[0-9a-f]{64}",
+    "X-Shopify-Hmac-Sha256": r"[A-Za-z0-9+/]{43}=",
+    "webhook-signature": r"v1,[A-Za-z0-9+/=]{1,100}( v1,[A-Za-z0-9+/=]{1,100})*",
+    "webhook-timestamp": r"[0-9]{1,12}",
+}
+
+
+def _token(sub, groups):
+    req = urllib.request.Request(
+        f"{BASE}/_local/idp/token",
+        data=json.dumps({"sub": sub, "groups": groups, "ttl_secs": 3600}).encode(),
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)["token"]
+
+
+class _Bearer:
+    sub = ""
+    groups: list = []
+
+    def get(self, case, ctx):
+        return _token(self.sub, self.groups)
+
+    def set(self, case, data, ctx):
+        case.headers = case.headers or {}
+        case.headers["Authorization"] = f"Bearer {data}"
+
+
+@schemathesis.auth(refresh_interval=1800).apply_to(path_regex=r"^/v1/creators/me")
+class CreatorAuth(_Bearer):
+    sub = "fuzz-creator"
+    groups = ["creator"]
+
+
+@schemathesis.auth(refresh_interval=1800).apply_to(
+    path_regex=r"^/v1/(connections|catalog|analytics|moderation|creators(?!/me))"
+)
+class AdminAuth(_Bearer):
+    sub = "fuzz-admin"
+    groups = ["admin"]
+
+
+@schemathesis.hook
+def map_path_parameters(ctx, path_parameters):
+    # Standard Webhooks sources are configured by name: sign as the demo's `reviews`.
+    if ctx.operation.path == "/webhooks/standard/{source}" and path_parameters:
+        path_parameters["source"] = "reviews"
+    return path_parameters
+
+
+@schemathesis.hook
+def map_query(ctx, query):
+    # Meta's subscription handshake carries the verify token the app was given.
+    if ctx.operation.path == "/webhooks/meta" and query and "hub.verify_token" in query:
+        query["hub.verify_token"] = META_VERIFY_TOKEN
+    return query
+
+
+def _hmac(key, message):
+    return hmac.new(key, message, hashlib.sha256)
+
+
+def _sign(request):
+    """Sign `request` in place, as its caller would: each signature header the fuzzer sent is
+    replaced with the right value (one it left out, to test a missing signature, stays out)."""
+    path = request.path_url.split("?", 1)[0]
+    body = request.body or b""
+    if isinstance(body, str):
+        body = body.encode()
+    h = request.headers
+
+    def present(name):
+        # A header the fuzzer made malformed on purpose (to see it refused) is left as it is.
+        return name in h and re.fullmatch(SIGNATURE_SHAPES.get(name, ".*"), h[name]) is not None
+
+    storefront = path in ("/v1/feed", "/v1/events", "/v1/sessions") or path.startswith("/r/")
+    if storefront and request.method in ("POST", "PUT", "PATCH"):
+        h["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
+    elif path == "/webhooks/meta" and present("X-Hub-Signature-256"):
+        h["X-Hub-Signature-256"] = "sha256=" + _hmac(META_APP_SECRET, body).hexdigest()
+    elif path == "/webhooks/tiktok-shop" and present("Authorization"):
+        h["Authorization"] = _hmac(TIKTOK_SHOP_APP_SECRET, TIKTOK_SHOP_APP_KEY.encode() + body).hexdigest()
+    elif path == "/webhooks/tiktok" and present("TikTok-Signature"):
+        t = str(int(time.time()))
+        h["TikTok-Signature"] = f"t={t},s=" + _hmac(TIKTOK_CLIENT_SECRET, t.encode() + b"." + body).hexdigest()
+    elif path == "/webhooks/shopify" and present("X-Shopify-Hmac-Sha256"):
+        h["X-Shopify-Hmac-Sha256"] = base64.b64encode(_hmac(SHOPIFY_WEBHOOK_SECRET, body).digest()).decode()
+    elif path.startswith("/webhooks/standard/") and present("webhook-signature"):
+        secret = STANDARD_SECRETS.get(path.rsplit("/", 1)[-1], b"not-a-configured-source")
+        wid = h.get("webhook-id", "")
+        if present("webhook-timestamp"):
+            h["webhook-timestamp"] = str(int(time.time()))
+        ts = h.get("webhook-timestamp", "")
+        sig = _hmac(secret, f"{wid}.{ts}.".encode() + body).digest()
+        h["webhook-signature"] = "v1," + base64.b64encode(sig).decode()
+
+
+_send = requests.adapters.HTTPAdapter.send
+
+
+def _signed_send(self, request, *args, **kwargs):
+    _sign(request)
+    return _send(self, request, *args, **kwargs)
+
+
+requests.adapters.HTTPAdapter.send = _signed_send
