@@ -16,7 +16,6 @@ use lambda_http::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Response};
 use reelcart_domain::Clock;
 use reelcart_domain::attribution::Counters;
-use reelcart_domain::catalog::{Product, ProductStatus};
 use reelcart_domain::content::{Channel, ProductMapping, Rights, Status, UgcItem, showable};
 use reelcart_domain::feed::{Placement, Position, page, score, token_ok};
 use reelcart_domain::video::{MediaManifest, MediaStatus};
@@ -25,8 +24,7 @@ use reelcart_lambda::router::{HttpApi, Query, Router, Routes, State};
 use reelcart_ports::{
     AnalyticsStore, CatalogStore, ItemStore, MappingStore, MediaRecords, PortError, RightsStore,
 };
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -84,62 +82,6 @@ struct Snapshot {
     skus_of: HashMap<String, Vec<String>>,
 }
 
-/// A product as the widget shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ProductCard {
-    pub sku: String,
-    /// The store's product and variant ids (Shopify's numeric ids for a Shopify catalog): what
-    /// the store's own cart adds (`/cart/add.js` takes the variant id).
-    pub product_id: String,
-    pub variant_id: String,
-    pub title: String,
-    pub price: String,
-    pub currency: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub compare_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    pub link: String,
-    pub in_stock: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FeedMedia {
-    pub master: String,
-    pub poster: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub preview: Option<String>,
-    pub aspect_ratio: String,
-    pub duration: f64,
-    pub width: u32,
-    pub height: u32,
-    /// The lowest rung's playlist (what a player can preload to start fast).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub low: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FeedItem {
-    pub id: String,
-    pub source: reelcart_domain::content::Source,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub caption: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub author: Option<String>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub pinned: bool,
-    pub media: FeedMedia,
-    pub products: Vec<ProductCard>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FeedPage {
-    pub placement: &'static str,
-    pub items: Vec<FeedItem>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
-}
-
 pub struct FeedApi<S, M, C, A> {
     pub content: S,
     pub media: M,
@@ -163,38 +105,6 @@ impl<S, M, C, A> std::fmt::Debug for FeedApi<S, M, C, A> {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
-}
-
-fn card(p: &Product) -> Vec<ProductCard> {
-    let active = p.status == ProductStatus::Active;
-    p.variants
-        .iter()
-        .map(|v| ProductCard {
-            sku: v.sku.clone(),
-            product_id: p.id.clone(),
-            variant_id: v.id.clone(),
-            title: p.title.clone(),
-            price: v.price.amount_2dp(),
-            currency: v.price.currency.clone(),
-            compare_at: v.compare_at_price.as_ref().map(|m| m.amount_2dp()),
-            image: v.image.as_ref().or(p.images.first()).map(|i| i.url.clone()),
-            link: p.link.clone(),
-            in_stock: active && (v.inventory > 0 || v.continue_selling),
-        })
-        .collect()
-}
-
-/// `"…"` from a body: the first 32 hex digits of its SHA-256.
-pub fn strong_etag(body: &[u8]) -> String {
-    format!("\"{}\"", &hex::encode(Sha256::digest(body))[..32])
-}
-
-/// Does `If-None-Match` name `etag` (weak comparison, lists, `*`)?
-pub fn none_match(header: &str, etag: &str) -> bool {
-    let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
-    header
-        .split(',')
-        .any(|t| t.trim() == "*" || bare(t) == bare(etag))
 }
 
 impl<S, M, C, A> FeedApi<S, M, C, A>
@@ -605,6 +515,10 @@ pub fn from_aws<F: Fn(&str) -> Option<String>>(
         clock,
     ))
 }
+
+mod wire;
+use wire::card;
+pub use wire::{FeedItem, FeedMedia, FeedPage, ProductCard, none_match, strong_etag};
 
 #[cfg(test)]
 mod tests;

@@ -5,7 +5,7 @@
 use super::*;
 use reelcart_domain::FixedClock;
 use reelcart_domain::attribution::{AggDelta, AggKey};
-use reelcart_domain::catalog::{Image, Money, Variant};
+use reelcart_domain::catalog::{Image, Money, Product, ProductStatus, Variant};
 use reelcart_domain::content::{Consent, MediaType, Source};
 use reelcart_domain::video::{MediaRecord, Orientation, Rendition, SourceRef};
 use reelcart_lambda::testing::api_request;
