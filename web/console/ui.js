@@ -30,16 +30,7 @@ export function h(tag, props, ...kids) {
   return el;
 }
 
-/** A URL from the API, only when it is http(s). */
-export function safeUrl(u) {
-  if (typeof u !== 'string' || !u) return null;
-  try {
-    const url = new URL(u, location.href);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : null;
-  } catch {
-    return null;
-  }
-}
+export { safeUrl } from '../auth/urls.js';
 
 const pad = (n) => String(n).padStart(2, '0');
 /** Unix seconds as `YYYY-MM-DD HH:MM UTC`. */

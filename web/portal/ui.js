@@ -62,16 +62,7 @@ export const fmtDate = (unix) => (unix ? new Date(unix * 1000).toLocaleString(un
 export const fmtBytes = (b) => (b >= 1048576 ? `${(b / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(b / 1024))} KB`);
 export const today = () => new Date().toISOString().slice(0, 10);
 
-/** Only http(s) URLs become links or images. */
-export function safeUrl(u) {
-  if (typeof u !== 'string' || !u) return null;
-  try {
-    const url = new URL(u, location.href);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : null;
-  } catch {
-    return null;
-  }
-}
+export { safeUrl } from '../auth/urls.js';
 
 // ---------- API ----------
 
