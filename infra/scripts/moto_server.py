@@ -220,7 +220,10 @@ def _kms(resp, action, region, account):
         key_id = backend.any_id_to_key_id(key_id)
     except Exception:  # unknown key: moto answers NotFound itself
         pass
-    return [(f"kms:{action}", f"arn:aws:kms:{region}:{account}:key/{key_id}", {})]
+    # The request's encryption context, as the condition keys kms:EncryptionContext:<key>.
+    context = {f"kms:EncryptionContext:{k}": v
+               for k, v in (body.get("EncryptionContext") or {}).items()}
+    return [(f"kms:{action}", f"arn:aws:kms:{region}:{account}:key/{key_id}", context)]
 
 
 def _secretsmanager(resp, action, region, account):

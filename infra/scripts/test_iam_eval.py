@@ -101,6 +101,25 @@ class KeyPolicies(unittest.TestCase):
         self.assertEqual(evaluate([], req("kms:Decrypt", KEY), kp, ROOT), ALLOW)
         self.assertEqual(evaluate([], req("kms:Encrypt", KEY), kp, ROOT), IMPLICIT_DENY)
 
+    def test_the_encryption_context_limits_what_the_key_is_used_for(self):
+        # As template.yaml's token key: data keys only under the vault's purpose; decrypts under
+        # it or under no context (records sealed before the context existed).
+        purpose = "kms:EncryptionContext:purpose"
+        kp = self.key_policy(
+            {"Effect": "Allow", "Principal": {"AWS": [ROLE]}, "Action": "kms:GenerateDataKey",
+             "Resource": "*", "Condition": {"StringEquals": {purpose: "tokens"}}},
+            {"Effect": "Allow", "Principal": {"AWS": [ROLE]}, "Action": "kms:Decrypt",
+             "Resource": "*", "Condition": {"StringEqualsIfExists": {purpose: "tokens"}}})
+        ctx = {purpose: "tokens"}
+        self.assertEqual(evaluate([], req("kms:GenerateDataKey", KEY, **ctx), kp, ROOT), ALLOW)
+        self.assertEqual(evaluate([], req("kms:GenerateDataKey", KEY), kp, ROOT), IMPLICIT_DENY)
+        self.assertEqual(evaluate([], Request(ROLE, "kms:GenerateDataKey", KEY, {purpose: "other"}),
+                                  kp, ROOT), IMPLICIT_DENY)
+        self.assertEqual(evaluate([], req("kms:Decrypt", KEY, **ctx), kp, ROOT), ALLOW)
+        self.assertEqual(evaluate([], req("kms:Decrypt", KEY), kp, ROOT), ALLOW)
+        self.assertEqual(evaluate([], Request(ROLE, "kms:Decrypt", KEY, {purpose: "other"}),
+                                  kp, ROOT), IMPLICIT_DENY)
+
     def test_an_identity_policy_needs_the_key_policy_to_delegate_to_the_account(self):
         identity = [policy(allow("kms:Decrypt", KEY))]
         admin_only = self.key_policy({"Effect": "Allow", "Principal": {"AWS": ROOT},

@@ -689,3 +689,46 @@ async fn the_dashboard_shows_everything_and_the_operations_alarms_exist() {
         "ReelcartApi"
     ));
 }
+
+/// The token key is for connection tokens only: no statement lets a function make a data key
+/// without the vault's `purpose`, or open one sealed for another (spec: KMS encryption context).
+#[tokio::test]
+async fn the_token_key_is_used_only_under_the_vaults_encryption_context() {
+    let (res, _) = resources().await;
+    let purpose = shared_vault_purpose();
+    let statements = list(&res["TokenKey"]["Properties"]["KeyPolicy"]["Statement"]);
+    let uses: Vec<&Value> = statements
+        .iter()
+        .filter(|s| {
+            list(&s["Action"])
+                .iter()
+                .any(|a| a == "kms:Decrypt" || a == "kms:GenerateDataKey" || a == "kms:*")
+        })
+        .collect();
+    assert!(!uses.is_empty(), "nothing may use the token key");
+    for s in uses {
+        let actions = list(&s["Action"]);
+        let (op, want) = if actions.contains(&json!("kms:GenerateDataKey")) {
+            ("StringEquals", "GenerateDataKey")
+        } else {
+            ("StringEqualsIfExists", "Decrypt")
+        };
+        assert_eq!(
+            s["Condition"][op]["kms:EncryptionContext:purpose"], purpose,
+            "{want}: {s}"
+        );
+        assert_eq!(actions.len(), 1, "one action a statement: {s}");
+    }
+}
+
+fn shared_vault_purpose() -> Value {
+    let src = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vault/src/lib.rs"),
+    )
+    .unwrap();
+    let line = src
+        .lines()
+        .find(|l| l.starts_with("const PURPOSE: &str = "))
+        .expect("the vault's PURPOSE");
+    json!(line.split('"').nth(1).unwrap())
+}
