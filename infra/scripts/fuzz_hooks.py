@@ -2,14 +2,16 @@
 
 - Staff routes are called with an admin token, creators' own routes (`/v1/creators/me...`) with a
   creator's token; both come from the local identity provider (`/_local/idp/token`).
-- Webhooks are signed as each platform signs them (docs/spec: `shared/spec/platforms.md` section 1),
-  with the local stack's demo secrets (`infra/local/src/seed.rs`), over the bytes actually sent: the
-  signature is added to the prepared request, after schemathesis has serialized the body.
+- Webhooks are signed as each platform signs them (the platforms spec, section 1: headers, signed
+  bytes, encodings), with the local stack's demo secrets (`infra/local/src/seed.rs`), over the bytes
+  actually sent: the signature is added to the prepared request, after schemathesis has
+  serialized the body. A signature header the fuzzer broke on purpose is left broken.
 - Writes to the storefront carry `x-amz-content-sha256`, as the widget sends it for
   CloudFront's origin access control.
 
 So the fuzzer reaches the code behind each check instead of stopping at `401`/`403`. The generated
-data is otherwise left alone: what the schema cannot say is said by the API's own answers.
+data is otherwise left alone, except a Standard Webhooks source (the configured `reviews`) and
+Meta's verify token, which only configuration can know.
 """
 
 import base64
