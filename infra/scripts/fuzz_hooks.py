@@ -25,6 +25,7 @@ import urllib.request
 
 import requests
 import schemathesis
+import yaml
 
 BASE = os.environ["REELCART_FUZZ_URL"]
 
@@ -38,15 +39,22 @@ SHOPIFY_WEBHOOK_SECRET = b"demo-shopify-secret"
 STANDARD_SECRETS = {"reviews": base64.b64decode("ZGVtby1zdGFuZGFyZC13ZWJob29rLXNlY3JldA==")}
 
 
-# The shapes docs/openapi.yaml gives the signature headers.
-SIGNATURE_SHAPES = {
-    "X-Hub-Signature-256": r"sha256=[0-9a-f]{64}",
-    "Authorization": r"[0-9a-f]{64}",
-    "TikTok-Signature": r"t=[0-9]{1,12},s=[0-9a-f]{64}",
-    "X-Shopify-Hmac-Sha256": r"[A-Za-z0-9+/]{43}=",
-    "webhook-signature": r"v1,[A-Za-z0-9+/=]{1,100}( v1,[A-Za-z0-9+/=]{1,100})*",
-    "webhook-timestamp": r"[0-9]{1,12}",
-}
+def _header_shapes():
+    """Each webhook route's header patterns, as docs/openapi.yaml gives them: path -> name -> regex."""
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "openapi.yaml")
+    with open(root, encoding="utf-8") as f:
+        doc = yaml.safe_load(f)
+    shapes = {}
+    for path, ops in doc["paths"].items():
+        for op in ops.values():
+            for p in op.get("parameters", []) if isinstance(op, dict) else []:
+                if p.get("in") == "header" and "pattern" in p.get("schema", {}):
+                    shapes.setdefault(path, {})[p["name"].lower()] = p["schema"]["pattern"]
+    return shapes
+
+
+# A header the fuzzer made malformed on purpose (to see it refused) is left as it is.
+HEADER_SHAPES = _header_shapes()
 
 
 def _token(sub, groups):
@@ -114,9 +122,11 @@ def _sign(request):
         body = body.encode()
     h = request.headers
 
+    route = "/webhooks/standard/{source}" if path.startswith("/webhooks/standard/") else path
+
     def present(name):
-        # A header the fuzzer made malformed on purpose (to see it refused) is left as it is.
-        return name in h and re.fullmatch(SIGNATURE_SHAPES.get(name, ".*"), h[name]) is not None
+        shape = HEADER_SHAPES.get(route, {}).get(name.lower(), ".*")
+        return name in h and re.search(shape, h[name]) is not None
 
     storefront = path in ("/v1/feed", "/v1/events", "/v1/sessions") or path.startswith("/r/")
     if storefront and request.method in ("POST", "PUT", "PATCH"):

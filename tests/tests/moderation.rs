@@ -22,6 +22,63 @@ fn item(n: usize, now: i64) -> UgcItem {
     }
 }
 
+/// What the enforcer's tests look at: the content table, the media bucket as the CDN serves it,
+/// and the invalidations the local CDN recorded.
+struct MediaBench<'s> {
+    stack: &'s reelcart_local::Stack,
+    content: DynamoContent,
+    dynamo: aws_sdk_dynamodb::Client,
+    table: String,
+    s3: aws_sdk_s3::Client,
+    media: String,
+}
+
+impl<'s> MediaBench<'s> {
+    fn new(stack: &'s reelcart_local::Stack) -> Self {
+        let dynamo = aws_sdk_dynamodb::Client::new(&stack.emulator.sdk);
+        let table = stack.physical("ContentTable").unwrap().to_string();
+        Self {
+            stack,
+            content: DynamoContent::new(dynamo.clone(), &table),
+            dynamo,
+            table,
+            s3: reelcart_aws::s3_client(&stack.emulator.sdk, true),
+            media: stack.physical("MediaBucket").unwrap().to_string(),
+        }
+    }
+
+    /// Put `files` under the item's media path.
+    async fn put_media(&self, item_id: &str, files: &[&str]) {
+        for f in files {
+            self.s3
+                .put_object()
+                .bucket(&self.media)
+                .key(format!("media/{item_id}/{f}"))
+                .content_type("application/octet-stream")
+                .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    /// The CDN's status for the item's master playlist.
+    async fn cdn_status(&self, item_id: String) -> u16 {
+        let url = format!(
+            "{}/_local/cdn/media/{item_id}/v1/master.m3u8",
+            self.stack.url()
+        );
+        reqwest::get(url).await.unwrap().status().as_u16()
+    }
+
+    async fn invalidations(&self) -> Vec<Vec<String>> {
+        reelcart_aws::RecordedInvalidations::new(self.dynamo.clone(), &self.table)
+            .recorded()
+            .await
+            .unwrap()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moderators_work_the_queue_and_only_rights_holders_publish() {
     let stack = start_stack().await;
@@ -201,11 +258,8 @@ async fn moderators_work_the_queue_and_only_rights_holders_publish() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_rights_take_an_item_down_in_one_enforcer_run() {
     let stack = start_stack().await;
-    let dynamo = aws_sdk_dynamodb::Client::new(&stack.emulator.sdk);
-    let table = stack.physical("ContentTable").unwrap().to_string();
-    let content = DynamoContent::new(dynamo.clone(), &table);
-    let s3 = reelcart_aws::s3_client(&stack.emulator.sdk, true);
-    let media = stack.physical("MediaBucket").unwrap().to_string();
+    let bench = MediaBench::new(&stack);
+    let content = &bench.content;
     let t = now();
     let (mut live, mut expired) = (item(10, t - 500), item(11, t - 400));
     live.status = Status::Published;
@@ -230,21 +284,14 @@ async fn expired_rights_take_an_item_down_in_one_enforcer_run() {
             })
             .await
             .unwrap();
-        for f in ["v1/master.m3u8", "v1/poster.jpg", "media_manifest.json"] {
-            s3.put_object()
-                .bucket(&media)
-                .key(format!("media/{}/{f}", i.id))
-                .content_type("application/octet-stream")
-                .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
-                .send()
-                .await
-                .unwrap();
-        }
+        bench
+            .put_media(
+                &i.id,
+                &["v1/master.m3u8", "v1/poster.jpg", "media_manifest.json"],
+            )
+            .await;
     }
-    let cdn = |id: String| {
-        let url = format!("{}/_local/cdn/media/{id}/v1/master.m3u8", stack.url());
-        async move { reqwest::get(url).await.unwrap().status().as_u16() }
-    };
+    let cdn = |id: String| bench.cdn_status(id);
     assert_eq!(cdn(expired.id.clone()).await, 200);
 
     stack
@@ -270,10 +317,7 @@ async fn expired_rights_take_an_item_down_in_one_enforcer_run() {
         Status::Published
     );
     assert_eq!(cdn(live.id.clone()).await, 200);
-    let recorded = reelcart_aws::RecordedInvalidations::new(dynamo, &table)
-        .recorded()
-        .await
-        .unwrap();
+    let recorded = bench.invalidations().await;
     assert_eq!(recorded, [vec![format!("/media/{}/*", expired.id)]]);
     // Published lists no longer hold it.
     let published = content
@@ -297,11 +341,8 @@ async fn expired_rights_take_an_item_down_in_one_enforcer_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejected_and_archived_media_is_purged_after_the_grace_period() {
     let stack = start_stack().await;
-    let dynamo = aws_sdk_dynamodb::Client::new(&stack.emulator.sdk);
-    let table = stack.physical("ContentTable").unwrap().to_string();
-    let content = DynamoContent::new(dynamo.clone(), &table);
-    let s3 = reelcart_aws::s3_client(&stack.emulator.sdk, true);
-    let media = stack.physical("MediaBucket").unwrap().to_string();
+    let bench = MediaBench::new(&stack);
+    let content = &bench.content;
     let t = now();
     let day = 86_400;
     let cases = [
@@ -315,16 +356,12 @@ async fn rejected_and_archived_media_is_purged_after_the_grace_period() {
         let mut i = item(n, at - n as i64);
         i.status = status;
         assert!(content.create_item(&i).await.unwrap());
-        for f in ["v1/master.m3u8", "v1/seg0.m4s", "media_manifest.json"] {
-            s3.put_object()
-                .bucket(&media)
-                .key(format!("media/{}/{f}", i.id))
-                .content_type("application/octet-stream")
-                .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
-                .send()
-                .await
-                .unwrap();
-        }
+        bench
+            .put_media(
+                &i.id,
+                &["v1/master.m3u8", "v1/seg0.m4s", "media_manifest.json"],
+            )
+            .await;
         ids.push(i.id);
     }
     stack
@@ -332,10 +369,7 @@ async fn rejected_and_archived_media_is_purged_after_the_grace_period() {
         .await
         .unwrap()
         .unwrap();
-    let cdn = |id: String| {
-        let url = format!("{}/_local/cdn/media/{id}/v1/master.m3u8", stack.url());
-        async move { reqwest::get(url).await.unwrap().status().as_u16() }
-    };
+    let cdn = |id: String| bench.cdn_status(id);
     let mut purged = Vec::new();
     for ((n, status, _, gone), id) in cases.iter().zip(&ids) {
         let want = if *gone { 404 } else { 200 };
@@ -346,10 +380,7 @@ async fn rejected_and_archived_media_is_purged_after_the_grace_period() {
         // The item itself is not touched.
         assert_eq!(content.item(id).await.unwrap().unwrap().status, *status);
     }
-    let recorded = reelcart_aws::RecordedInvalidations::new(dynamo, &table)
-        .recorded()
-        .await
-        .unwrap();
+    let recorded = bench.invalidations().await;
     assert_eq!(recorded, [purged]);
     stack.stop().await;
 }

@@ -23,6 +23,15 @@ pub const ACTOR: &str = "rights-enforcer";
 /// CloudFront allows 15 wildcard paths in progress; more items than this invalidate all media.
 pub const MAX_WILDCARDS: usize = 15;
 
+/// The CDN paths of the items whose media was deleted: one wildcard each, or the whole media
+/// path past [`MAX_WILDCARDS`].
+fn invalidation_paths<'a>(item_ids: impl ExactSizeIterator<Item = &'a str>) -> Vec<String> {
+    if item_ids.len() > MAX_WILDCARDS {
+        return vec!["/media/*".to_string()];
+    }
+    item_ids.map(|id| format!("/media/{id}/*")).collect()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("store: {0}")]
@@ -204,14 +213,7 @@ impl<S: ItemStore + RightsStore + MappingStore, I: CdnInvalidator> Enforcer<S, I
         let mut archived = Vec::new();
         let mut invalidation = None;
         if !purged.is_empty() {
-            let paths: Vec<String> = if purged.len() > MAX_WILDCARDS {
-                vec!["/media/*".to_string()]
-            } else {
-                purged
-                    .iter()
-                    .map(|(item, _, _)| format!("/media/{}/*", item.id))
-                    .collect()
-            };
+            let paths = invalidation_paths(purged.iter().map(|(item, _, _)| item.id.as_str()));
             match self.cdn.invalidate(&paths).await {
                 Ok(id) => invalidation = Some(id),
                 Err(e) => {
@@ -306,14 +308,7 @@ impl<S: ItemStore + RightsStore + MappingStore, I: CdnInvalidator> Enforcer<S, I
             }
         }
         if !purged.is_empty() {
-            let paths: Vec<String> = if purged.len() > MAX_WILDCARDS {
-                vec!["/media/*".to_string()]
-            } else {
-                purged
-                    .iter()
-                    .map(|p| format!("/media/{}/*", p.item_id))
-                    .collect()
-            };
+            let paths = invalidation_paths(purged.iter().map(|p| p.item_id.as_str()));
             self.cdn.invalidate(&paths).await?;
         }
         Ok(purged)

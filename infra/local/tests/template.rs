@@ -695,7 +695,7 @@ async fn the_dashboard_shows_everything_and_the_operations_alarms_exist() {
 #[tokio::test]
 async fn the_token_key_is_used_only_under_the_vaults_encryption_context() {
     let (res, _) = resources().await;
-    let purpose = shared_vault_purpose();
+    let purpose = json!(reelcart_vault::PURPOSE);
     let statements = list(&res["TokenKey"]["Properties"]["KeyPolicy"]["Statement"]);
     let uses: Vec<&Value> = statements
         .iter()
@@ -719,16 +719,4 @@ async fn the_token_key_is_used_only_under_the_vaults_encryption_context() {
         );
         assert_eq!(actions.len(), 1, "one action a statement: {s}");
     }
-}
-
-fn shared_vault_purpose() -> Value {
-    let src = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vault/src/lib.rs"),
-    )
-    .unwrap();
-    let line = src
-        .lines()
-        .find(|l| l.starts_with("const PURPOSE: &str = "))
-        .expect("the vault's PURPOSE");
-    json!(line.split('"').nth(1).unwrap())
 }

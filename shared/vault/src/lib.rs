@@ -40,7 +40,8 @@ pub enum VaultError {
 /// Records sealed since the encryption context (version 1, before it, still open).
 const VERSION: u8 = 2;
 const LEGACY: u8 = 1;
-const PURPOSE: &str = "reelcart-connection-tokens";
+/// The encryption context's `purpose` of every data key (the token key's policy requires it).
+pub const PURPOSE: &str = "reelcart-connection-tokens";
 const AAD_PREFIX: &[u8] = b"reelcart/connection-tokens/v1/";
 
 /// Plaintext layout inside the ciphertext (JSON, zeroized after use).
