@@ -84,22 +84,33 @@ pub async fn post(
 }
 
 /// POST like a platform: retry on 409 (in flight elsewhere), 429 (the receiver's reserved
-/// executions all busy: Lambda throttled it) and 5xx, with a short backoff.
+/// executions all busy: Lambda throttled it) and 5xx, with a jittered backoff, for up to two
+/// minutes. Platforms retry for hours; a loaded 2-core CI machine can keep a delivery losing the
+/// race for the reserved executions for several seconds, which a count of attempts did not allow.
 pub async fn deliver(
     client: &reqwest::Client,
     stack: &Stack,
     d: &Delivery,
 ) -> (u16, serde_json::Value) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
     let mut backoff = Duration::from_millis(20);
-    for _ in 0..20 {
+    let mut seen = Vec::new();
+    loop {
         let (status, body) = post(client, stack, d).await;
         if status != 409 && status != 429 && status < 500 {
             return (status, body);
         }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_millis(500));
+        seen.push(status);
+        if std::time::Instant::now() >= deadline {
+            panic!(
+                "delivery {} never got a final answer in 120 s; statuses: {seen:?}",
+                d.path
+            );
+        }
+        let jitter = Duration::from_millis(rand::random_range(0..=backoff.as_millis() as u64));
+        tokio::time::sleep(backoff / 2 + jitter / 2).await;
+        backoff = (backoff * 2).min(Duration::from_millis(1000));
     }
-    panic!("delivery {} never got a final answer", d.path);
 }
 
 /// Every item of a table.
