@@ -255,6 +255,10 @@ def _s3(resp, resource):
     qs = getattr(resp, "querystring", {}) or {}
     context = {}
     action = _S3_ACTIONS.get(action, action)
+    if "tagging" in qs and "/" in resource.split(":::", 1)[-1]:
+        # An object's tags: moto names a DELETE ?tagging DeleteObject.
+        action = {"GET": "GetObjectTagging", "PUT": "PutObjectTagging",
+                  "DELETE": "DeleteObjectTagging"}.get(resp.method, action)
     if action in ("ListBucket", "ListBucketVersions"):
         # The condition key s3:prefix is the request's prefix ("" when it names none).
         context["s3:prefix"] = (qs.get("prefix") or [""])[0]

@@ -51,6 +51,9 @@ pub async fn publish_videos(stack: &Stack, sku: &str, creators: &[&str], now: i6
             .send()
             .await
             .unwrap();
+        assert!(content.create_item(&item).await.unwrap());
+        // Transcoded after the item exists (as ingest orders it): the transcoder opens the
+        // media of an item it finds published.
         stack
             .clients
             .sqs
@@ -67,7 +70,6 @@ pub async fn publish_videos(stack: &Stack, sku: &str, creators: &[&str], now: i6
             .send()
             .await
             .unwrap();
-        assert!(content.create_item(&item).await.unwrap());
         content
             .put_rights(&Rights {
                 id: format!("r{n}"),
@@ -103,16 +105,22 @@ pub async fn publish_videos(stack: &Stack, sku: &str, creators: &[&str], now: i6
         }
         ids.push(item.id);
     }
+    let http = reqwest::Client::new();
     for id in &ids {
-        crate::eventually(Duration::from_secs(120), "transcoded", || {
+        crate::eventually(Duration::from_secs(120), "transcoded and opened", || {
             let media = media.clone();
             let id = id.clone();
+            let http = http.clone();
             async move {
-                media
+                let master = media
                     .get(&id)
                     .await
                     .unwrap()
-                    .filter(|r| r.status == MediaStatus::Transcoded)
+                    .filter(|r| r.status == MediaStatus::Transcoded)?
+                    .manifest?
+                    .master;
+                let served = http.get(&master).send().await.ok()?.status().is_success();
+                served.then_some(())
             }
         })
         .await;

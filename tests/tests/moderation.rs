@@ -47,7 +47,7 @@ impl<'s> MediaBench<'s> {
         }
     }
 
-    /// Put `files` under the item's media path.
+    /// Put `files` under the item's media path, private as a transcode leaves them.
     async fn put_media(&self, item_id: &str, files: &[&str]) {
         for f in files {
             self.s3
@@ -60,6 +60,27 @@ impl<'s> MediaBench<'s> {
                 .await
                 .unwrap();
         }
+    }
+
+    /// Put `files` and open them, as publishing the item did.
+    async fn put_published_media(&self, item_id: &str, files: &[&str]) {
+        self.put_media(item_id, files).await;
+        let visibility = reelcart_aws::S3MediaVisibility::new(self.s3.clone(), &self.media);
+        let n = reelcart_ports::MediaVisibility::set(&visibility, item_id, true)
+            .await
+            .unwrap();
+        assert_eq!(n, files.len());
+    }
+
+    /// Whether the item's master playlist is still in the bucket.
+    async fn stored(&self, item_id: &str) -> bool {
+        self.s3
+            .head_object()
+            .bucket(&self.media)
+            .key(format!("media/{item_id}/v1/master.m3u8"))
+            .send()
+            .await
+            .is_ok()
     }
 
     /// The CDN's status for the item's master playlist.
@@ -104,6 +125,14 @@ async fn moderators_work_the_queue_and_only_rights_holders_publish() {
     let admin = stack.token("admin-1", &["admin"]).unwrap();
     let creator = stack.token("cr-1", &["creator"]).unwrap();
     let id = items[0].id.clone();
+    // Its transcoded media, private as the transcoder leaves it.
+    let bench = MediaBench::new(&stack);
+    bench
+        .put_media(
+            &id,
+            &["v1/master.m3u8", "v1/poster.jpg", "media_manifest.json"],
+        )
+        .await;
 
     // Route × role: no token and garbage stop at API Gateway (401), a creator is 403.
     let routes = [
@@ -220,8 +249,15 @@ async fn moderators_work_the_queue_and_only_rights_holders_publish() {
     };
     assert_eq!(map("NOT-IN-CATALOG").await.unwrap().status(), 422);
     assert_eq!(map(sku).await.unwrap().status(), 200);
+    // Not on the CDN before publishing, even to someone who has its address.
+    assert_eq!(bench.cdn_status(id.clone()).await, 403);
     let (s, v) = step("published", None).await;
     assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        bench.cdn_status(id.clone()).await,
+        200,
+        "publishing opens it"
+    );
 
     let detail: Value = http
         .get(format!("{base}/v1/moderation/items/{id}"))
@@ -252,6 +288,14 @@ async fn moderators_work_the_queue_and_only_rights_holders_publish() {
         .await
         .unwrap();
     assert_eq!(published.items.len(), 1);
+    // Archiving closes it again, and the CDN is told to forget what it cached.
+    let (s, v) = step("archived", None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(bench.cdn_status(id.clone()).await, 403);
+    assert_eq!(
+        bench.invalidations().await,
+        [vec![format!("/media/{id}/*")]]
+    );
     stack.stop().await;
 }
 
@@ -285,7 +329,7 @@ async fn expired_rights_take_an_item_down_in_one_enforcer_run() {
             .await
             .unwrap();
         bench
-            .put_media(
+            .put_published_media(
                 &i.id,
                 &["v1/master.m3u8", "v1/poster.jpg", "media_manifest.json"],
             )
@@ -311,7 +355,9 @@ async fn expired_rights_take_an_item_down_in_one_enforcer_run() {
             .unwrap()
             .starts_with("rights expired")
     );
-    assert_eq!(cdn(expired.id.clone()).await, 404, "media deleted");
+    assert!(!bench.stored(&expired.id).await, "media deleted");
+    // CloudFront may not list the bucket: S3 answers it 403 for a key that is not there.
+    assert_eq!(cdn(expired.id.clone()).await, 403);
     assert_eq!(
         content.item(&live.id).await.unwrap().unwrap().status,
         Status::Published
@@ -369,11 +415,12 @@ async fn rejected_and_archived_media_is_purged_after_the_grace_period() {
         .await
         .unwrap()
         .unwrap();
-    let cdn = |id: String| bench.cdn_status(id);
     let mut purged = Vec::new();
     for ((n, status, _, gone), id) in cases.iter().zip(&ids) {
-        let want = if *gone { 404 } else { 200 };
-        assert_eq!(cdn(id.clone()).await, want, "{n} {status:?}");
+        assert_eq!(bench.stored(id).await, !gone, "{n} {status:?}");
+        // None of it was ever on the CDN: none of these items is published.
+        // (S3 answers CloudFront 403 for a key that is not there: it may not list the bucket.)
+        assert_eq!(bench.cdn_status(id.clone()).await, 403);
         if *gone {
             purged.push(format!("/media/{id}/*"));
         }
@@ -430,6 +477,10 @@ async fn the_publisher_publishes_due_items_that_may_be_published() {
         })
         .await
         .unwrap();
+    let bench = MediaBench::new(&stack);
+    for i in [&due, &without_rights] {
+        bench.put_media(&i.id, &["v1/master.m3u8"]).await;
+    }
     stack
         .fire_schedule("PublisherFunction.Publish")
         .await
@@ -439,6 +490,9 @@ async fn the_publisher_publishes_due_items_that_may_be_published() {
         content.item(&due.id).await.unwrap().unwrap().status,
         Status::Published
     );
+    // Published, and its media with it; the one held stays private.
+    assert_eq!(bench.cdn_status(due.id.clone()).await, 200);
+    assert_eq!(bench.cdn_status(without_rights.id.clone()).await, 403);
     assert_eq!(content.audit(&due.id).await.unwrap()[0].actor, "publisher");
     assert_eq!(
         content

@@ -189,8 +189,28 @@ async fn every_kind_of_clip_becomes_a_ladder_or_a_reason() {
         assert!(!reason.message.contains("/etc/hostname"), "{reason:?}");
     }
 
-    // Playable through the CDN: ffprobe reads the master playlist and every variant.
+    // Private until published: none of these items is, so the CDN refuses every file of theirs
+    // (the bucket policy lets CloudFront read only files tagged public).
     let http = reqwest::Client::new();
+    for name in ["portrait", "landscape", "rotated", "silent", "short"] {
+        let m = done[name].manifest.as_ref().unwrap();
+        let segment = m.master.replace("master.m3u8", "v0/seg_000.m4s");
+        for url in [&m.master, &m.poster, m.preview.as_ref().unwrap(), &segment] {
+            let resp = http.get(url.as_str()).send().await.unwrap();
+            assert_eq!(resp.status(), 403, "{url} is served before publishing");
+        }
+    }
+    // Publishing opens an item's media (what `publish_item` does before and after the move).
+    let visibility =
+        reelcart_aws::S3MediaVisibility::new(s3.clone(), stack.physical("MediaBucket").unwrap());
+    for name in ["portrait", "landscape", "rotated", "silent", "short"] {
+        let files = reelcart_ports::MediaVisibility::set(&visibility, name, true)
+            .await
+            .unwrap();
+        assert!(files > 8, "{name}: {files} files opened");
+    }
+
+    // Playable through the CDN: ffprobe reads the master playlist and every variant.
     for name in ["portrait", "landscape", "rotated", "silent", "short"] {
         let m = done[name].manifest.as_ref().unwrap();
         let (w, h, audio) = probe_url(&m.master);
@@ -264,7 +284,8 @@ async fn every_kind_of_clip_becomes_a_ladder_or_a_reason() {
         .send()
         .await
         .unwrap();
-    assert_eq!(guessed.status().as_u16(), 404);
+    // CloudFront may not list the bucket: S3 answers it 403 for a key that is not there.
+    assert_eq!(guessed.status().as_u16(), 403);
 
     // Redelivery: nothing encoded again, nothing rewritten.
     let media = stack.physical("MediaBucket").unwrap().to_string();

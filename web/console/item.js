@@ -54,13 +54,16 @@ function loadHls() {
   return hlsPromise;
 }
 
-/** The preview: native HLS where the browser has it, else hls.js (loaded on first use); poster fallback. */
+/**
+ * The preview: the CDN serves an item's media only once it is published, so the player plays
+ * links the API signs for an hour (`/preview`). Native HLS where the browser has it, else hls.js
+ * (loaded on first use); the poster while it loads, or when there is no video.
+ */
 function buildPlayer(detail) {
   const m = detail.media?.manifest;
-  const master = safeUrl(m?.master);
-  const poster = safeUrl(m?.poster) || safeUrl(detail.item.summary?.poster);
+  const poster = safeUrl(detail.item.summary?.poster);
   const box = h('div', { class: 'player', testid: 'detail-player' });
-  if (!master) {
+  if (!m) {
     const status = detail.media?.status;
     const why = detail.media?.failure ? `Media failed: ${detail.media.failure.message}` : status ? `Media ${status}…` : detail.item.media_type === 'video' ? 'No media record yet' : `${label(detail.item.media_type)} (no video preview)`;
     box.append(poster ? h('img', { src: poster, alt: 'Poster' }) : h('div'), h('div', { class: 'note', testid: 'detail-media-note' }, why));
@@ -73,12 +76,19 @@ function buildPlayer(detail) {
   const me = { hls: null, video };
   player = me;
   const start = () => video.play().catch(() => {});
-  if (video.canPlayType('application/vnd.apple.mpegurl')) {
-    video.src = master;
-    start();
-  } else {
-    loadHls()
-      .then((Hls) => {
+  api('GET', `/v1/moderation/items/${enc(detail.item.id)}/preview`)
+    .then((links) => {
+      if (player !== me) return;
+      const master = safeUrl(links.master);
+      if (!master) return note('No playable media.');
+      const still = safeUrl(links.poster);
+      if (still) video.poster = still;
+      if (video.canPlayType('application/vnd.apple.mpegurl')) {
+        video.src = master;
+        start();
+        return;
+      }
+      return loadHls().then((Hls) => {
         if (player !== me) return;
         if (!Hls.isSupported()) return note('This browser cannot play HLS.');
         const hls = new Hls({ capLevelToPlayerSize: true, maxBufferLength: 10 });
@@ -92,9 +102,11 @@ function buildPlayer(detail) {
         hls.loadSource(master);
         hls.attachMedia(video);
         hls.on(Hls.Events.MANIFEST_PARSED, start);
-      })
-      .catch((e) => note(e.message));
-  }
+      });
+    })
+    .catch((e) => {
+      if (player === me) note(`Could not load the media: ${errorText(e)}`);
+    });
   return box;
 }
 

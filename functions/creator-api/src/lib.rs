@@ -125,7 +125,7 @@ pub type AwsCreatorApi = CreatorApi<
 >;
 
 /// Build from settings: `CREATORS_TABLE`, `CATALOG_TABLE`, `CONTENT_TABLE`, `ANALYTICS_TABLE`,
-/// `RAW_MEDIA_BUCKET`, `LINK_SECRET_ID`, `LINK_BASE_URL`, `CREATOR_TERMS_VERSION`,
+/// `RAW_MEDIA_BUCKET`, `MEDIA_BUCKET`, `LINK_SECRET_ID`, `LINK_BASE_URL`, `CREATOR_TERMS_VERSION`,
 /// `CREATOR_TERMS_URL`, `DEFAULT_COMMISSION`, `CREATOR_DISCOUNT_PERCENT`, `MAX_VIDEO_MB`, and for
 /// discount codes `SHOPIFY_ADMIN_URL` with `PLATFORM_SECRETS_ID`.
 pub async fn from_aws<F: Fn(&str) -> Option<String>>(
@@ -181,7 +181,17 @@ pub async fn from_aws<F: Fn(&str) -> Option<String>>(
         content: reelcart_aws::DynamoContent::new(dynamo.clone(), content_table.clone()),
         media: reelcart_aws::DynamoMediaRecords::new(dynamo, content_table),
         discounts,
-        presigner: SdkPresigner(sdk.clone()),
+        presigner: SdkPresigner {
+            sdk: sdk.clone(),
+            media: reelcart_aws::S3Blobs::new(
+                reelcart_aws::s3_client(
+                    sdk,
+                    v.parse_or("S3_FORCE_PATH_STYLE", false)
+                        .map_err(|e| e.to_string())?,
+                ),
+                req("MEDIA_BUCKET")?,
+            ),
+        },
         config: Config {
             terms_version: req("CREATOR_TERMS_VERSION")?,
             terms_url: req("CREATOR_TERMS_URL")?,

@@ -34,6 +34,10 @@ impl Presigner for FakePresigner {
             now,
         ))
     }
+
+    async fn media_link(&self, key: &str) -> PortResult<String> {
+        Ok(format!("https://media.s3.example/{key}?signed"))
+    }
 }
 
 /// The store: codes it holds (a clash on `TAKEN…`), or not configured.

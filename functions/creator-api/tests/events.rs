@@ -102,6 +102,10 @@ impl Presigner for NoPresigner {
             message: "not used by the samples".into(),
         })
     }
+
+    async fn media_link(&self, key: &str) -> PortResult<String> {
+        Ok(format!("https://media.s3.example/{key}?signed"))
+    }
 }
 
 /// No store configured: discount codes are not among the samples.

@@ -8,6 +8,10 @@
 //! - `GET /v1/moderation/items/{id}` — the item, its rights (each with whether it is valid per
 //!   channel now), product mappings, audit history, the transcoder's record and the automated
 //!   checks' verdict now (blocklists; duration, resolution and audio once transcoded).
+//! - `GET /v1/moderation/items/{id}/preview` — links signed for an hour to the item's media (HLS
+//!   master, poster, preview loop), which the CDN serves only once the item is published. Each
+//!   item's media opens to the CDN as it is published and closes (then is invalidated) as it
+//!   leaves published.
 //! - `POST /v1/moderation/items/{id}/transitions` `{"to": "approved", "reason": "…"}` — one step
 //!   of the state machine; anything else is `409` with the reason (`illegal_transition`,
 //!   `no_valid_rights`, `no_mapping`, `conflict` when someone else moved it first); a rejection
@@ -59,7 +63,7 @@ pub const MAX_PAGE: usize = 100;
 pub const MAX_BULK: usize = 5_000;
 const MAX_BODY: usize = 1 << 20;
 
-pub struct Api<S, C, B, Q, M> {
+pub struct Api<S, C, B, Q, M, V, I, F> {
     pub content: S,
     /// The transcoder's records (probe, ladder, failure): what the media checks look at.
     pub media: M,
@@ -69,10 +73,17 @@ pub struct Api<S, C, B, Q, M> {
     /// The content queue: rights-request comments for `ugc-ingest` to post.
     pub commands: Q,
     pub brand: BrandRights,
+    /// Whether items' media may be read through the CDN: opened on publishing, closed on leaving
+    /// published (with `cdn` forgetting what it cached).
+    pub visibility: V,
+    pub cdn: I,
+    /// The media bucket: what moderators see of media not published, through links signed for
+    /// an hour (the CDN serves only published media).
+    pub files: F,
     pub clock: Arc<dyn Clock>,
 }
 
-impl<S, C, B, Q, M> std::fmt::Debug for Api<S, C, B, Q, M> {
+impl<S, C, B, Q, M, V, I, F> std::fmt::Debug for Api<S, C, B, Q, M, V, I, F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Api").finish_non_exhaustive()
     }
@@ -85,24 +96,35 @@ pub type AwsApi = Api<
     reelcart_aws::S3Blobs,
     reelcart_aws::SqsQueue,
     reelcart_aws::DynamoMediaRecords,
+    reelcart_aws::S3MediaVisibility,
+    reelcart_aws::Cdn,
+    reelcart_aws::S3Blobs,
 >;
 
 /// Build from settings (`CONTENT_TABLE`, `CATALOG_TABLE`, `CONSENT_BUCKET`, `CONTENT_QUEUE_URL`,
-/// `BRAND_HANDLE`, `APPROVAL_HASHTAG`, `RIGHTS_TERMS_URL`, `S3_FORCE_PATH_STYLE`).
+/// `BRAND_HANDLE`, `APPROVAL_HASHTAG`, `RIGHTS_TERMS_URL`, `MEDIA_BUCKET`, `CDN_DISTRIBUTION_ID`
+/// or `CDN_INVALIDATIONS=record`, `S3_FORCE_PATH_STYLE`).
 pub fn from_aws<F: Fn(&str) -> Option<String>>(
     v: &Vars<F>,
     sdk: &reelcart_aws::SdkConfig,
     clock: Arc<dyn Clock>,
 ) -> Result<AwsApi, ConfigError> {
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
+    let s3 = reelcart_aws::s3_client(sdk, v.parse_or("S3_FORCE_PATH_STYLE", false)?);
     Ok(Api {
         content: reelcart_aws::DynamoContent::new(dynamo.clone(), v.required("CONTENT_TABLE")?),
         media: reelcart_aws::DynamoMediaRecords::new(dynamo.clone(), v.required("CONTENT_TABLE")?),
         catalog: reelcart_aws::DynamoCatalog::new(dynamo, v.required("CATALOG_TABLE")?),
-        consent: reelcart_aws::S3Blobs::new(
-            reelcart_aws::s3_client(sdk, v.parse_or("S3_FORCE_PATH_STYLE", false)?),
-            v.required("CONSENT_BUCKET")?,
-        ),
+        consent: reelcart_aws::S3Blobs::new(s3.clone(), v.required("CONSENT_BUCKET")?),
+        visibility: reelcart_aws::S3MediaVisibility::new(s3.clone(), v.required("MEDIA_BUCKET")?),
+        files: reelcart_aws::S3Blobs::new(s3, v.required("MEDIA_BUCKET")?),
+        cdn: reelcart_aws::Cdn::from_settings(
+            v.optional("CDN_INVALIDATIONS").as_deref(),
+            v.optional("CDN_DISTRIBUTION_ID"),
+            sdk,
+            &v.required("CONTENT_TABLE")?,
+        )
+        .map_err(|(name, reason)| ConfigError::Invalid { name, reason })?,
         commands: reelcart_aws::SqsQueue::new(
             aws_sdk_sqs::Client::new(sdk),
             v.required("CONTENT_QUEUE_URL")?,

@@ -8,7 +8,8 @@ use reelcart_domain::catalog::{Money, Product, ProductStatus, Variant};
 use reelcart_domain::content::{Consent, MediaType, Rights, Source};
 use reelcart_lambda::router::HttpApi;
 use reelcart_ports::memory::{
-    MemoryBlobs, MemoryCatalog, MemoryContent, MemoryMediaRecords, MemoryQueue,
+    MemoryBlobs, MemoryCatalog, MemoryCdn, MemoryContent, MemoryMediaRecords,
+    MemoryMediaVisibility, MemoryQueue,
 };
 use reelcart_ports::{ItemStore, MappingStore, RightsStore};
 
@@ -72,7 +73,18 @@ fn item(n: usize) -> UgcItem {
     )
 }
 
-type TestApi = Arc<Api<MemoryContent, MemoryCatalog, MemoryBlobs, MemoryQueue, MemoryMediaRecords>>;
+type TestApi = Arc<
+    Api<
+        MemoryContent,
+        MemoryCatalog,
+        MemoryBlobs,
+        MemoryQueue,
+        MemoryMediaRecords,
+        MemoryMediaVisibility,
+        MemoryCdn,
+        MemoryBlobs,
+    >,
+>;
 
 async fn api() -> TestApi {
     let catalog = MemoryCatalog::default();
@@ -89,6 +101,9 @@ async fn api() -> TestApi {
             "https://acme.example/ugc-terms",
         )
         .unwrap(),
+        visibility: MemoryMediaVisibility::default(),
+        cdn: MemoryCdn::default(),
+        files: MemoryBlobs::default(),
         clock: Arc::new(FixedClock::at(NOW)),
     })
 }
@@ -793,4 +808,149 @@ async fn the_queue_filters_by_source_rights_and_flags_and_summarizes_each_item()
             (400, Some("bad_filter"))
         );
     }
+}
+
+/// Media not published is not on the CDN: moderators get links signed for an hour, to copies of
+/// the playlists whose every URI is itself signed; a playlist naming a file outside its own
+/// version's files is refused.
+#[tokio::test]
+async fn the_preview_signs_a_copy_of_every_playlist_and_each_file() {
+    use reelcart_domain::video::{
+        MediaManifest, MediaRecord, MediaStatus, Orientation, Rendition, SourceRef,
+    };
+    use reelcart_ports::{BlobStore, MediaRecords};
+    let api = api().await;
+    let it = item(3);
+    api.content.create_item(&it).await.unwrap();
+    let uri = format!("/v1/moderation/items/{}/preview", it.id);
+    let (status, out) = call(&api, request("GET", &uri, Some("[moderator]"), None)).await;
+    assert_eq!(
+        (status, out["error"]["code"].as_str()),
+        (404, Some("no_media"))
+    );
+
+    let prefix = format!("media/{}/r4nd0m-v1/", it.id);
+    let base = format!("https://cdn.example/{prefix}");
+    let put = |key: String, text: &str| {
+        let text = text.to_string();
+        let files = &api.files;
+        async move {
+            files
+                .put(
+                    &key,
+                    text.into_bytes().into(),
+                    "application/vnd.apple.mpegurl",
+                )
+                .await
+                .unwrap()
+        }
+    };
+    put(
+        format!("{prefix}master.m3u8"),
+        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv0/index.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2\nv1/index.m3u8\n",
+    )
+    .await;
+    for v in ["v0", "v1"] {
+        put(
+            format!("{prefix}{v}/index.m3u8"),
+            "#EXTM3U\n#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:2.0,\nseg_000.m4s\n#EXTINF:2.0,\nseg_001.m4s\n#EXT-X-ENDLIST\n",
+        )
+        .await;
+    }
+    let rendition = |name: &str| Rendition {
+        name: name.into(),
+        width: 720,
+        height: 1280,
+        bandwidth: 1,
+        average_bandwidth: 1,
+        codecs: "avc1.640020".into(),
+        frame_rate: 30.0,
+        playlist: format!("{base}{name}/index.m3u8"),
+    };
+    let source = SourceRef {
+        bucket: "raw".into(),
+        key: "k".into(),
+        etag: "e".into(),
+    };
+    let mut record = MediaRecord::attempt(&it.id, source, 1, NOW, NOW + 900);
+    assert!(api.media.begin(&record, NOW).await.unwrap());
+    record.status = MediaStatus::Transcoded;
+    record.manifest = Some(MediaManifest {
+        item_id: it.id.clone(),
+        version: 1,
+        master: format!("{base}master.m3u8"),
+        poster: format!("{base}poster.jpg"),
+        preview: None,
+        duration_secs: 4.0,
+        width: 720,
+        height: 1280,
+        aspect_ratio: "9:16".into(),
+        orientation: Orientation::Vertical,
+        has_audio: true,
+        renditions: vec![rendition("v0"), rendition("v1")],
+        start_rendition: 0,
+        prefix: prefix.clone(),
+        created_at: NOW,
+    });
+    assert!(api.media.finish(&record).await.unwrap());
+
+    let (status, out) = call(&api, request("GET", &uri, Some("[moderator]"), None)).await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(out["expires_at"], NOW + 3600);
+    assert_eq!(
+        out["poster"],
+        format!("memory:///{prefix}poster.jpg?expires_in=3600")
+    );
+    assert!(out["preview"].is_null());
+    let master = out["master"].as_str().unwrap();
+    let copy = master
+        .strip_prefix("memory:///")
+        .unwrap()
+        .strip_suffix("?expires_in=3600")
+        .unwrap();
+    assert!(copy.starts_with(&format!("review/{}/", it.id)), "{copy}");
+    let dir = copy.strip_suffix("master.m3u8").unwrap();
+    let text = |key: &str| String::from_utf8(api.files.get_now(key).unwrap().to_vec()).unwrap();
+    let master_text = text(copy);
+    for v in ["v0", "v1"] {
+        assert!(
+            master_text.contains(&format!(
+                "\nmemory:///{dir}{v}/index.m3u8?expires_in=3600\n"
+            )),
+            "{master_text}"
+        );
+        let variant = text(&format!("{dir}{v}/index.m3u8"));
+        assert!(variant.contains(&format!(
+            "#EXT-X-MAP:URI=\"memory:///{prefix}{v}/init.mp4?expires_in=3600\""
+        )));
+        assert!(variant.contains(&format!(
+            "\nmemory:///{prefix}{v}/seg_001.m4s?expires_in=3600\n"
+        )));
+        assert!(variant.contains("#EXT-X-ENDLIST"));
+    }
+    // The queue's poster is signed too.
+    let (_, queue) = call(
+        &api,
+        request("GET", "/v1/moderation/items", Some("[moderator]"), None),
+    )
+    .await;
+    let listed = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == it.id.as_str())
+        .unwrap();
+    assert_eq!(listed["summary"]["poster"], out["poster"]);
+
+    // A playlist that names someone else's files is not copied.
+    put(
+        format!("{prefix}v1/index.m3u8"),
+        "#EXTM3U\n#EXTINF:2.0,\n../../../other-item/x-v1/seg.m4s\n",
+    )
+    .await;
+    let (status, _) = call(&api, request("GET", &uri, Some("[moderator]"), None)).await;
+    assert_eq!(status, 500);
+    // Creators do not preview.
+    let (status, _) = call(&api, request("GET", &uri, Some("[creator]"), None)).await;
+    assert_eq!(status, 403);
 }

@@ -12,7 +12,8 @@ use reelcart_lambda::auth::Principal;
 use reelcart_lambda::router::HttpApi;
 use reelcart_lambda::testing::samples;
 use reelcart_ports::memory::{
-    MemoryBlobs, MemoryCatalog, MemoryContent, MemoryMediaRecords, MemoryQueue,
+    MemoryBlobs, MemoryCatalog, MemoryCdn, MemoryContent, MemoryMediaRecords,
+    MemoryMediaVisibility, MemoryQueue,
 };
 use reelcart_ports::{BlocklistStore, ItemStore};
 use serde_json::Value;
@@ -100,7 +101,16 @@ fn every_sample_is_an_api_gateway_v2_request_on_a_route_of_the_function() {
     );
 }
 
-type TestApi = Api<MemoryContent, MemoryCatalog, MemoryBlobs, MemoryQueue, MemoryMediaRecords>;
+type TestApi = Api<
+    MemoryContent,
+    MemoryCatalog,
+    MemoryBlobs,
+    MemoryQueue,
+    MemoryMediaRecords,
+    MemoryMediaVisibility,
+    MemoryCdn,
+    MemoryBlobs,
+>;
 
 async fn api() -> Arc<TestApi> {
     let api = Api {
@@ -110,6 +120,9 @@ async fn api() -> Arc<TestApi> {
         consent: MemoryBlobs::default(),
         commands: MemoryQueue::default(),
         brand: BrandRights::new("acme", None, "https://example.com/ugc-terms").unwrap(),
+        visibility: MemoryMediaVisibility::default(),
+        cdn: MemoryCdn::default(),
+        files: MemoryBlobs::default(),
         clock: Arc::new(FixedClock::at(NOW)),
     };
     api.content.create_item(&mentioned()).await.unwrap();

@@ -6,7 +6,9 @@
 use reelcart_domain::Clock;
 use reelcart_domain::content::Status;
 use reelcart_lambda::config::{ConfigError, Vars};
-use reelcart_ports::{ItemStore, MappingStore, MoveError, Moved, PortError, RightsStore};
+use reelcart_ports::{
+    ItemStore, MappingStore, MediaVisibility, MoveError, Moved, PortError, RightsStore,
+};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -26,18 +28,20 @@ pub struct Report {
     pub held: Vec<(String, String)>,
 }
 
-pub struct Publisher<S> {
+pub struct Publisher<S, V> {
     pub content: S,
+    /// The media bucket's tags: an item's media is opened to the CDN as it is published.
+    pub visibility: V,
     pub clock: Arc<dyn Clock>,
 }
 
-impl<S> std::fmt::Debug for Publisher<S> {
+impl<S, V> std::fmt::Debug for Publisher<S, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Publisher").finish_non_exhaustive()
     }
 }
 
-impl<S: ItemStore + RightsStore + MappingStore> Publisher<S> {
+impl<S: ItemStore + RightsStore + MappingStore, V: MediaVisibility> Publisher<S, V> {
     pub async fn run(&self) -> Result<Report, Error> {
         let now = self.clock.now_unix();
         let mut report = Report::default();
@@ -46,15 +50,8 @@ impl<S: ItemStore + RightsStore + MappingStore> Publisher<S> {
                 continue;
             }
             report.due += 1;
-            match reelcart_ports::move_item(
-                &self.content,
-                &item,
-                Status::Published,
-                ACTOR,
-                None,
-                now,
-            )
-            .await
+            match reelcart_ports::publish_item(&self.content, &self.visibility, &item, ACTOR, now)
+                .await
             {
                 Ok(Moved::Done { .. }) => {
                     tracing::info!(item_id = %item.id, "published on schedule");
@@ -73,13 +70,17 @@ impl<S: ItemStore + RightsStore + MappingStore> Publisher<S> {
     }
 }
 
-/// Wire from settings: `CONTENT_TABLE`.
+/// Wire from settings: `CONTENT_TABLE`, `MEDIA_BUCKET`, `S3_FORCE_PATH_STYLE`.
 pub fn from_aws<F: Fn(&str) -> Option<String>>(
     v: &Vars<F>,
     sdk: &reelcart_aws::SdkConfig,
     clock: Arc<dyn Clock>,
-) -> Result<Publisher<reelcart_aws::DynamoContent>, ConfigError> {
+) -> Result<Publisher<reelcart_aws::DynamoContent, reelcart_aws::S3MediaVisibility>, ConfigError> {
     Ok(Publisher {
+        visibility: reelcart_aws::S3MediaVisibility::new(
+            reelcart_aws::s3_client(sdk, v.parse_or("S3_FORCE_PATH_STYLE", false)?),
+            v.required("MEDIA_BUCKET")?,
+        ),
         content: reelcart_aws::DynamoContent::new(
             aws_sdk_dynamodb::Client::new(sdk),
             v.required("CONTENT_TABLE")?,

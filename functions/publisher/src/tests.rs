@@ -4,7 +4,7 @@ use reelcart_domain::FixedClock;
 use reelcart_domain::content::{
     Channel, Consent, MediaType, ProductMapping, Rights, Source, UgcItem,
 };
-use reelcart_ports::memory::MemoryContent;
+use reelcart_ports::memory::{MemoryContent, MemoryMediaVisibility};
 use reelcart_ports::{ItemStore, MappingStore, RightsStore};
 
 const NOW: i64 = 1_780_000_000;
@@ -45,6 +45,7 @@ fn site_rights(item: &UgcItem) -> Rights {
 async fn due_items_publish_only_when_they_may() {
     let p = Publisher {
         content: MemoryContent::default(),
+        visibility: MemoryMediaVisibility::default(),
         clock: Arc::new(FixedClock::at(NOW)),
     };
     let ready = approved(0, Some(NOW - 1));
@@ -90,6 +91,11 @@ async fn due_items_publish_only_when_they_may() {
             Status::Approved
         );
     }
+    // Only the published item's media is open to the CDN; the one held was opened for the
+    // attempt and closed again.
+    assert!(p.visibility.is_public(&ready.id));
+    assert!(!p.visibility.is_public(&no_rights.id));
+    assert!(!p.visibility.is_public(&later.id));
     // Nothing is published twice.
     assert!(p.run().await.unwrap().published.is_empty());
 }

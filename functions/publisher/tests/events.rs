@@ -8,7 +8,7 @@ use reelcart_domain::FixedClock;
 use reelcart_domain::content::{
     Channel, Consent, MediaType, ProductMapping, Rights, Source, Status, UgcItem,
 };
-use reelcart_ports::memory::MemoryContent;
+use reelcart_ports::memory::{MemoryContent, MemoryMediaVisibility};
 use reelcart_ports::{ItemStore, MappingStore, RightsStore};
 use serde_json::Value;
 use std::sync::Arc;
@@ -63,6 +63,7 @@ fn approved(external_id: &str, publish_at: i64) -> UgcItem {
 async fn the_scheduled_event_publishes_what_is_due() {
     let publisher = Publisher {
         content: MemoryContent::default(),
+        visibility: MemoryMediaVisibility::default(),
         clock: Arc::new(FixedClock::at(NOW)),
     };
     let due = approved("cr_maya/up_01", NOW - 60);

@@ -315,52 +315,22 @@ impl<S: ItemStore + RightsStore + MappingStore, I: CdnInvalidator> Enforcer<S, I
     }
 }
 
-/// The CDN the deployment has: CloudFront (`CDN_DISTRIBUTION_ID`), or, with
-/// `CDN_INVALIDATIONS=record` (the local stack), a log of what would have been invalidated.
-#[derive(Debug, Clone)]
-pub enum Cdn {
-    CloudFront(reelcart_aws::CloudFrontInvalidator),
-    Recorded(reelcart_aws::RecordedInvalidations),
-}
-
-impl CdnInvalidator for Cdn {
-    async fn invalidate(&self, paths: &[String]) -> reelcart_ports::PortResult<String> {
-        match self {
-            Cdn::CloudFront(c) => c.invalidate(paths).await,
-            Cdn::Recorded(r) => r.invalidate(paths).await,
-        }
-    }
-}
-
 /// Wire from settings: `CONTENT_TABLE`, `MEDIA_BUCKET`, `CDN_DISTRIBUTION_ID`,
 /// `CDN_INVALIDATIONS` (`cloudfront`, the default, or `record`), `S3_FORCE_PATH_STYLE`.
 pub fn from_aws<F: Fn(&str) -> Option<String>>(
     v: &Vars<F>,
     sdk: &reelcart_aws::SdkConfig,
     clock: Arc<dyn Clock>,
-) -> Result<Enforcer<reelcart_aws::DynamoContent, Cdn>, ConfigError> {
+) -> Result<Enforcer<reelcart_aws::DynamoContent, reelcart_aws::Cdn>, ConfigError> {
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     let table = v.required("CONTENT_TABLE")?;
-    let cdn = match v
-        .optional("CDN_INVALIDATIONS")
-        .as_deref()
-        .unwrap_or("cloudfront")
-    {
-        "cloudfront" => Cdn::CloudFront(reelcart_aws::CloudFrontInvalidator::new(
-            aws_sdk_cloudfront::Client::new(sdk),
-            v.required("CDN_DISTRIBUTION_ID")?,
-        )),
-        "record" => Cdn::Recorded(reelcart_aws::RecordedInvalidations::new(
-            dynamo.clone(),
-            table.clone(),
-        )),
-        other => {
-            return Err(ConfigError::Invalid {
-                name: "CDN_INVALIDATIONS",
-                reason: format!("`{other}`: expected cloudfront or record"),
-            });
-        }
-    };
+    let cdn = reelcart_aws::Cdn::from_settings(
+        v.optional("CDN_INVALIDATIONS").as_deref(),
+        v.optional("CDN_DISTRIBUTION_ID"),
+        sdk,
+        &table,
+    )
+    .map_err(|(name, reason)| ConfigError::Invalid { name, reason })?;
     Ok(Enforcer {
         content: reelcart_aws::DynamoContent::new(dynamo, table),
         cdn,

@@ -25,7 +25,7 @@ use reelcart_lambda::config::{ConfigError, Vars};
 use reelcart_media::ffmpeg::Ffmpeg;
 use reelcart_media::package::MANIFEST;
 use reelcart_media::{EncodeJob, Encoded, Encoder, MediaError, OutputFile};
-use reelcart_ports::MediaRecords;
+use reelcart_ports::{ItemStore, MediaRecords, MediaVisibility};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -129,17 +129,20 @@ impl Encoder for Backend {
     }
 }
 
-pub struct Handler<R> {
+pub struct Handler<R, I, V> {
     pub config: Config,
     pub s3: aws_sdk_s3::Client,
     pub records: R,
+    /// The items: media finished for one already published is opened to the CDN at once.
+    pub items: I,
+    pub visibility: V,
     pub backend: Backend,
     /// Probing is FFmpeg's whatever the backend.
     pub ffmpeg: Ffmpeg,
     pub clock: Arc<dyn Clock>,
 }
 
-impl<R> std::fmt::Debug for Handler<R> {
+impl<R, I, V> std::fmt::Debug for Handler<R, I, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Handler")
             .field("config", &self.config)
@@ -148,7 +151,11 @@ impl<R> std::fmt::Debug for Handler<R> {
     }
 }
 
-pub type AwsHandler = Handler<reelcart_aws::DynamoMediaRecords>;
+pub type AwsHandler = Handler<
+    reelcart_aws::DynamoMediaRecords,
+    reelcart_aws::DynamoContent,
+    reelcart_aws::S3MediaVisibility,
+>;
 
 /// Wire the handler from the environment: `MEDIA_BUCKET`, `MEDIA_BASE_URL`, `CONTENT_TABLE`,
 /// `ENCODER` (`ffmpeg`, the default, or `mediaconvert` with `MEDIACONVERT_ROLE_ARN`),
@@ -175,11 +182,14 @@ pub fn from_aws<F: Fn(&str) -> Option<String>>(
             });
         }
     };
+    let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     Ok(Handler {
         records: reelcart_aws::DynamoMediaRecords::new(
-            aws_sdk_dynamodb::Client::new(sdk),
+            dynamo.clone(),
             v.required("CONTENT_TABLE")?,
         ),
+        items: reelcart_aws::DynamoContent::new(dynamo, v.required("CONTENT_TABLE")?),
+        visibility: reelcart_aws::S3MediaVisibility::new(s3.clone(), config.media_bucket.clone()),
         config,
         s3,
         backend,
@@ -202,7 +212,7 @@ pub enum Outcome {
     AlreadyDone(MediaStatus),
 }
 
-impl<R: MediaRecords> Handler<R> {
+impl<R: MediaRecords, I: ItemStore, V: MediaVisibility> Handler<R, I, V> {
     /// One video per invocation is the template's batch size, but any batch works: each record on
     /// its own, failures reported per record.
     pub async fn handle_sqs(
@@ -212,9 +222,34 @@ impl<R: MediaRecords> Handler<R> {
         reelcart_lambda::sqs::process_batch(event, 1, |m: SqsMessage| async move {
             let request: TranscodeRequest = serde_json::from_str(m.body.as_deref().unwrap_or(""))
                 .map_err(|e| Error::Malformed(e.to_string()))?;
-            self.transcode(&request).await.map(|_| ())
+            let outcome = self.transcode(&request).await?;
+            if matches!(
+                outcome,
+                Outcome::Transcoded { .. } | Outcome::AlreadyDone(MediaStatus::Transcoded)
+            ) {
+                // A failure here is retried: the redelivery finds the item settled and opens again.
+                self.open_if_published(&request.item_id).await?;
+            }
+            Ok::<(), Error>(())
         })
         .await
+    }
+
+    /// Media lands private (untagged): publishing opens it. An item published before its
+    /// transcode ended (or given a new source while published) is opened here instead, after the
+    /// media record is written — publishing opens after writing the status, so of the two, the
+    /// later one sees the other's write.
+    pub async fn open_if_published(&self, item_id: &str) -> Result<(), Error> {
+        let published = self
+            .items
+            .item(item_id)
+            .await?
+            .is_some_and(|i| i.status == reelcart_domain::content::Status::Published);
+        if published {
+            let files = self.visibility.set(item_id, true).await?;
+            tracing::info!(%item_id, files, "published item's media opened");
+        }
+        Ok(())
     }
 
     pub async fn transcode(&self, req: &TranscodeRequest) -> Result<Outcome, Error> {

@@ -13,7 +13,7 @@ use reelcart_domain::video::{
 use reelcart_media::ffmpeg::Ffmpeg;
 use reelcart_media::{EncodeJob, Encoded};
 use reelcart_ports::MediaRecords;
-use reelcart_ports::memory::MemoryMediaRecords;
+use reelcart_ports::memory::{MemoryContent, MemoryMediaRecords, MemoryMediaVisibility};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -454,7 +454,10 @@ fn submitted(probe: &Probe) -> MediaRecord {
     }
 }
 
-async fn handler(server: &MockServer, records: MemoryMediaRecords) -> Handler<MemoryMediaRecords> {
+async fn handler(
+    server: &MockServer,
+    records: MemoryMediaRecords,
+) -> Handler<MemoryMediaRecords, MemoryContent, MemoryMediaVisibility> {
     let s3 = aws_sdk_s3::Config::builder()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .region(aws_sdk_s3::config::Region::new("us-east-1"))
@@ -479,6 +482,8 @@ async fn handler(server: &MockServer, records: MemoryMediaRecords) -> Handler<Me
         },
         s3: aws_sdk_s3::Client::from_conf(s3),
         records,
+        items: MemoryContent::default(),
+        visibility: MemoryMediaVisibility::default(),
         backend: Backend::MediaConvert(mediaconvert(&server.uri())),
         ffmpeg: Ffmpeg::from_vars(|_| None),
         clock: Arc::new(FixedClock::at(1_700_000_500)),

@@ -75,8 +75,13 @@ pub fn console_headers(
 /// The policy text with each `https://${…}…` source replaced by its local origin.
 fn localize(template: &Template, text: &str, [stack, emulator, sim]: [&str; 3]) -> String {
     let word = |w: &str| -> String {
+        // Any HTTPS origin in AWS: locally the simulator's, and the emulator's (signed S3 links).
         if w == "https:" {
-            return format!("https: {}", sim.trim_end_matches('/'));
+            return format!(
+                "https: {} {}",
+                sim.trim_end_matches('/'),
+                emulator.trim_end_matches('/')
+            );
         }
         let Some(rest) = w.strip_prefix("https://").filter(|r| r.contains("${")) else {
             return w.to_string();
@@ -92,7 +97,16 @@ fn localize(template: &Template, text: &str, [stack, emulator, sim]: [&str; 3]) 
         }
     };
     text.split(';')
-        .map(|d| d.split_whitespace().map(word).collect::<Vec<_>>().join(" "))
+        .map(|d| {
+            // Two AWS origins may become one local origin: each once.
+            let mut seen = BTreeSet::new();
+            d.split_whitespace()
+                .map(word)
+                .flat_map(|w| w.split(' ').map(str::to_string).collect::<Vec<_>>())
+                .filter(|w| seen.insert(w.clone()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .filter(|d| !d.is_empty())
         .collect::<Vec<_>>()
         .join("; ")
@@ -120,12 +134,14 @@ mod tests {
             "{csp}"
         );
         assert!(
-            csp.contains("connect-src 'self' http://127.0.0.1:3000 http://127.0.0.1:3000 http://127.0.0.1:5000;"),
+            csp.contains("connect-src 'self' http://127.0.0.1:3000 http://127.0.0.1:5000;"),
             "sign-in domain and CDN are the stack, the bucket the emulator: {csp}"
         );
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
         assert!(
-            csp.contains("img-src 'self' data: https: http://127.0.0.1:7000;"),
+            csp.contains(
+                "img-src 'self' data: https: http://127.0.0.1:7000 http://127.0.0.1:5000;"
+            ),
             "{csp}"
         );
         assert!(!csp.contains("${"), "{csp}");

@@ -5,6 +5,7 @@
 //! binaries run, wired by the same `from_aws` constructors — behind one HTTP port, with SQS event
 //! sources delivering real `SqsEvent` batches and schedules firing on their timetable.
 
+pub mod cdn;
 pub mod concurrency;
 pub mod connect;
 pub mod demo;
@@ -292,7 +293,11 @@ impl Stack {
         let mut routes = Routes {
             idp: Some(idp.clone()),
             login: Some(login),
-            cdn: cdn_bucket.map(|b| (clients.s3.clone(), b)),
+            cdn: cdn_bucket.map(|bucket| cdn::Cdn {
+                s3: clients.s3.clone(),
+                bucket,
+                gate: cdn::Gate::from_template(&template, &media),
+            }),
             catalog,
             web: Some(default_web_dir()),
             console_headers,

@@ -44,8 +44,8 @@ pub struct Routes {
     /// The managed-login stand-in (`/_local/idp/oauth2/…`).
     pub login: Option<crate::oauth::Server>,
     pub schedules: BTreeMap<String, (ScheduleFn, Option<String>)>,
-    /// The CDN's origin bucket, served at `/_local/cdn/{key}` as CloudFront serves it.
-    pub cdn: Option<(aws_sdk_s3::Client, String)>,
+    /// The media distribution, served at `/_local/cdn/{key}` as CloudFront serves it.
+    pub cdn: Option<crate::cdn::Cdn>,
     /// The repository's `web/` folder: the widget (`/web/dist/…`, built by `npm run build`) and
     /// the demo storefront (`/web/demo/…`, also at `/`), as a store's site would serve them.
     pub web: Option<std::path::PathBuf>,
@@ -93,7 +93,10 @@ pub fn router(routes: Arc<Routes>) -> Router {
         .route("/_local/idp/token", post(issue_token))
         .route("/_local/schedules", get(list_schedules))
         .route("/_local/schedules/{name}", post(fire_schedule))
-        .route("/_local/cdn/{*key}", get(cdn).head(cdn))
+        .route(
+            "/_local/cdn/{*key}",
+            get(crate::cdn::serve).head(crate::cdn::serve),
+        )
         .route("/web/demo/products/{sku}", get(demo_product))
         .route(
             "/web/console/config.json",
@@ -292,68 +295,6 @@ async fn console_config(
 
 /// CloudFront's stand-in: the object with its own Content-Type and Cache-Control, CORS as the
 /// distribution's SimpleCORS policy adds it, byte ranges for video elements.
-async fn cdn(
-    State(routes): State<Arc<Routes>>,
-    Path(key): Path<String>,
-    headers: axum::http::HeaderMap,
-) -> Response {
-    let Some((s3, bucket)) = &routes.cdn else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no CDN in this template",
-        );
-    };
-    let range = headers
-        .get(axum::http::header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let out = match s3
-        .get_object()
-        .bucket(bucket)
-        .key(&key)
-        .set_range(range.clone())
-        .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => {
-            return error(StatusCode::NOT_FOUND, "not_found", "no such object");
-        }
-        Err(e) => {
-            return error(
-                StatusCode::BAD_GATEWAY,
-                "origin",
-                &aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
-            );
-        }
-    };
-    let status = if out.content_range().is_some() {
-        StatusCode::PARTIAL_CONTENT
-    } else {
-        StatusCode::OK
-    };
-    let mut resp = axum::http::Response::builder()
-        .status(status)
-        .header("access-control-allow-origin", "*")
-        .header("accept-ranges", "bytes");
-    for (name, value) in [
-        ("content-type", out.content_type()),
-        ("cache-control", out.cache_control()),
-        ("content-range", out.content_range()),
-        ("etag", out.e_tag()),
-    ] {
-        if let Some(v) = value {
-            resp = resp.header(name, v);
-        }
-    }
-    match out.body.collect().await {
-        Ok(body) => resp
-            .body(axum::body::Body::from(body.into_bytes()))
-            .unwrap_or_else(|e| error(StatusCode::INTERNAL_SERVER_ERROR, "cdn", &e.to_string())),
-        Err(e) => error(StatusCode::BAD_GATEWAY, "origin", &e.to_string()),
-    }
-}
 
 async fn list_schedules(State(routes): State<Arc<Routes>>) -> Response {
     let names: Vec<&String> = routes.schedules.keys().collect();

@@ -463,6 +463,8 @@ async fn sign_in_and_the_hosted_consoles_are_wired_as_aws_needs_them() {
         "https://${LoginDomain}.auth.${AWS::Region}.amazoncognito.com",
         "https://${MediaDistribution.DomainName}",
         "https://${RawMediaBucket.RegionalDomainName}",
+        // Moderators' previews: signed links straight to the media bucket.
+        "https://${MediaBucket.RegionalDomainName}",
     ] {
         assert!(
             connect.contains(origin),
@@ -471,7 +473,7 @@ async fn sign_in_and_the_hosted_consoles_are_wired_as_aws_needs_them() {
     }
     assert_eq!(
         connect.split_whitespace().count(),
-        5,
+        6,
         "exactly those: {connect}"
     );
     for d in [

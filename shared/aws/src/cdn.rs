@@ -114,3 +114,47 @@ impl CdnInvalidator for RecordedInvalidations {
         Ok(format!("recorded-{id}"))
     }
 }
+
+/// The CDN a deployment has: CloudFront (`CDN_DISTRIBUTION_ID`), or, with
+/// `CDN_INVALIDATIONS=record` (the local stack), a log of what would have been invalidated.
+#[derive(Debug, Clone)]
+pub enum Cdn {
+    CloudFront(CloudFrontInvalidator),
+    Recorded(RecordedInvalidations),
+}
+
+impl Cdn {
+    /// From `CDN_INVALIDATIONS` (`mode`: `cloudfront`, the default, or `record`, into `table`)
+    /// and `CDN_DISTRIBUTION_ID` (`distribution`, needed for CloudFront); the error names the
+    /// setting at fault.
+    pub fn from_settings(
+        mode: Option<&str>,
+        distribution: Option<String>,
+        sdk: &aws_config::SdkConfig,
+        table: &str,
+    ) -> Result<Self, (&'static str, String)> {
+        match mode.unwrap_or("cloudfront") {
+            "cloudfront" => Ok(Cdn::CloudFront(CloudFrontInvalidator::new(
+                aws_sdk_cloudfront::Client::new(sdk),
+                distribution.ok_or(("CDN_DISTRIBUTION_ID", "required".to_string()))?,
+            ))),
+            "record" => Ok(Cdn::Recorded(RecordedInvalidations::new(
+                aws_sdk_dynamodb::Client::new(sdk),
+                table,
+            ))),
+            other => Err((
+                "CDN_INVALIDATIONS",
+                format!("`{other}`: expected cloudfront or record"),
+            )),
+        }
+    }
+}
+
+impl CdnInvalidator for Cdn {
+    async fn invalidate(&self, paths: &[String]) -> PortResult<String> {
+        match self {
+            Cdn::CloudFront(c) => c.invalidate(paths).await,
+            Cdn::Recorded(r) => r.invalidate(paths).await,
+        }
+    }
+}

@@ -22,7 +22,7 @@ mod table;
 
 pub use analytics::{Difference, DynamoAnalytics, Recomputation};
 pub use catalog::DynamoCatalog;
-pub use cdn::{CloudFrontInvalidator, RecordedInvalidations};
+pub use cdn::{Cdn, CloudFrontInvalidator, RecordedInvalidations};
 pub use connections::DynamoConnections;
 pub use content::DynamoContent;
 pub use creators::DynamoCreators;
@@ -32,7 +32,7 @@ pub use kms::KmsKeys;
 pub use media::DynamoMediaRecords;
 pub use migrate::{Migration, migrate_table};
 pub use pending::DynamoPendingAuthorizations;
-pub use s3::S3Blobs;
+pub use s3::{S3Blobs, S3MediaVisibility};
 pub use secrets::SecretsManager;
 pub use sqs::SqsQueue;
 

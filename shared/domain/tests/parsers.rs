@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use reelcart_domain::attribution::{BEACON_PLACEMENTS, parse_batch};
 use reelcart_domain::catalog::import::{StoreSettings, from_csv, from_json_lines, from_shopify};
 use reelcart_domain::video::Probe;
-use reelcart_domain::video::hls::parse_media_playlist;
+use reelcart_domain::video::hls::{parse_media_playlist, rewrite_uris};
 use reelcart_domain::webhook::{Platform, identify};
 use serde_json::{Value, json};
 
@@ -161,5 +161,32 @@ proptest! {
             .chain(std::iter::once("#EXT-X-ENDLIST\n".to_string()))
             .collect();
         drop(parse_media_playlist(&shaped));
+    }
+
+    /// Playlist rewriting (the moderation preview's): any text; every URI is visited once, and
+    /// the identity keeps every line.
+    #[test]
+    fn playlist_rewriting_visits_every_uri_and_keeps_the_rest(
+        text in ".{0,300}",
+        segments in proptest::collection::vec("[a-z0-9_/]{1,12}\\.m4s", 0..8),
+    ) {
+        let same = rewrite_uris(&text, |u| Ok::<_, ()>(u.to_string())).unwrap();
+        prop_assert_eq!(same.lines().count(), text.lines().count());
+        let shaped: String = std::iter::once("#EXTM3U\n#EXT-X-MAP:URI=\"init.mp4\"\n".to_string())
+            .chain(segments.iter().map(|s| format!("#EXTINF:2.0,\n{s}\n")))
+            .collect();
+        let mut seen = Vec::new();
+        let out = rewrite_uris(&shaped, |u| {
+            seen.push(u.to_string());
+            Ok::<_, ()>(format!("https://signed.example/{u}?sig=1"))
+        })
+        .unwrap();
+        prop_assert_eq!(seen.len(), segments.len() + 1);
+        prop_assert_eq!(&seen[0], "init.mp4");
+        prop_assert!(out.contains("URI=\"https://signed.example/init.mp4?sig=1\""));
+        for s in &segments {
+            let signed = format!("https://signed.example/{s}?sig=1");
+            prop_assert!(out.lines().any(|l| l == signed));
+        }
     }
 }

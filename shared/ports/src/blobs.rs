@@ -17,6 +17,16 @@ pub trait BlobStore: Send + Sync {
     fn get(&self, key: &str) -> impl Future<Output = PortResult<Option<Bytes>>> + Send;
 }
 
+/// Links that read one object without credentials, for a while (S3 presigned GETs in AWS).
+pub trait SignedReads: Send + Sync {
+    /// A URL that GETs `key` until `expires_in_secs` from now.
+    fn signed_get(
+        &self,
+        key: &str,
+        expires_in_secs: u64,
+    ) -> impl Future<Output = PortResult<String>> + Send;
+}
+
 #[derive(Debug, Default)]
 pub struct MemoryBlobs {
     items: Mutex<HashMap<String, (Bytes, String)>>,
@@ -25,6 +35,11 @@ pub struct MemoryBlobs {
 impl MemoryBlobs {
     pub fn content_type(&self, key: &str) -> Option<String> {
         lock(&self.items).get(key).map(|(_, ct)| ct.clone())
+    }
+
+    /// What is stored at `key`, without a future (for tests).
+    pub fn get_now(&self, key: &str) -> Option<Bytes> {
+        lock(&self.items).get(key).map(|(b, _)| b.clone())
     }
 
     /// Every key stored, sorted.
@@ -43,6 +58,13 @@ impl BlobStore for MemoryBlobs {
 
     async fn get(&self, key: &str) -> PortResult<Option<Bytes>> {
         Ok(lock(&self.items).get(key).map(|(b, _)| b.clone()))
+    }
+}
+
+/// `memory:///{key}?expires_in={secs}`: names the key and the lifetime, for tests to read back.
+impl SignedReads for MemoryBlobs {
+    async fn signed_get(&self, key: &str, expires_in_secs: u64) -> PortResult<String> {
+        Ok(format!("memory:///{key}?expires_in={expires_in_secs}"))
     }
 }
 

@@ -13,11 +13,11 @@
 //! | [`content`] | [`ItemStore`], [`RightsStore`], [`MappingStore`], [`BlocklistStore`], [`HashtagBudgetStore`] | DynamoDB |
 //! | [`creators`] | [`CreatorStore`] | DynamoDB |
 //! | [`analytics`] | [`AnalyticsStore`] | DynamoDB |
-//! | [`media`] | [`MediaRecords`] | DynamoDB |
+//! | [`media`] | [`MediaRecords`], [`MediaVisibility`] | DynamoDB, S3 object tags |
 //! | [`idempotency`] | [`IdempotencyStore`] | DynamoDB |
 //! | [`events`] | [`EventStore`] | DynamoDB |
 //! | [`queue`] | [`MessageQueue`] | SQS |
-//! | [`blobs`] | [`BlobStore`] | S3 |
+//! | [`blobs`] | [`BlobStore`], [`SignedReads`] | S3 |
 //! | [`bus`] | [`EventBus`] | EventBridge |
 //! | [`keys`] | [`KeyService`] | KMS |
 //! | [`secrets`] | [`SecretSource`] | Secrets Manager |
@@ -40,7 +40,7 @@ pub mod queue;
 pub mod secrets;
 
 pub use analytics::{AggRow, AnalyticsStore, SESSION_MAX_EVENTS, SESSION_MAX_TOUCHES};
-pub use blobs::BlobStore;
+pub use blobs::{BlobStore, SignedReads};
 pub use bus::EventBus;
 pub use catalog::{CatalogStore, QuarantinedItem, SyncRun, SyncedItem};
 pub use cdn::CdnInvalidator;
@@ -48,16 +48,17 @@ pub use connections::{
     ConnectionStore, PendingAuthorization, PendingAuthorizations, StoredConnection,
 };
 pub use content::{
-    BlocklistStore, ContentStore, HashtagBudgetStore, ItemStore, MappingStore, MoveError, Moved,
-    Page, PublishInputs, RightsStore, all_by_status, move_item, record_rights, record_rights_once,
-    status_sort_key, valid_status_cursor,
+    BlocklistStore, ContentStore, HashtagBudgetStore, ItemStore, MappingStore, MediaGate,
+    MoveError, Moved, Page, PublishInputs, RightsStore, all_by_status, move_item,
+    move_item_and_media, publish_item, record_rights, record_rights_once, status_sort_key,
+    valid_status_cursor,
 };
 pub use creators::CreatorStore;
 pub use error::{PortError, PortResult};
 pub use events::{EventStore, StoredEvent};
 pub use idempotency::{Claim, IdempotencyStore};
 pub use keys::{DataKey, KeyService};
-pub use media::MediaRecords;
+pub use media::{MediaRecords, MediaVisibility};
 pub use queue::MessageQueue;
 pub use secrets::SecretSource;
 
@@ -66,8 +67,8 @@ pub mod prelude {
     pub use crate::{
         AnalyticsStore, BlobStore, BlocklistStore, CatalogStore, CdnInvalidator, ConnectionStore,
         ContentStore, CreatorStore, EventBus, EventStore, HashtagBudgetStore, IdempotencyStore,
-        ItemStore, KeyService, MappingStore, MediaRecords, MessageQueue, PendingAuthorizations,
-        RightsStore, SecretSource,
+        ItemStore, KeyService, MappingStore, MediaRecords, MediaVisibility, MessageQueue,
+        PendingAuthorizations, RightsStore, SecretSource, SignedReads,
     };
 }
 
@@ -85,6 +86,7 @@ pub mod memory {
     pub use crate::idempotency::MemoryIdempotency;
     pub use crate::keys::MemoryKeys;
     pub use crate::media::MemoryMediaRecords;
+    pub use crate::media::MemoryMediaVisibility;
     pub use crate::queue::MemoryQueue;
     pub use crate::secrets::MemorySecrets;
 }

@@ -63,6 +63,49 @@ impl MediaRecords for MemoryMediaRecords {
     }
 }
 
+/// The object tag the media bucket's policy reads: CloudFront may read a file only while it
+/// carries `reelcart-visibility=public`. Untagged files (every file a transcode writes) are
+/// private: an item's media is on the CDN only while the item is published.
+pub const VISIBILITY_TAG: &str = "reelcart-visibility";
+/// The tag's one value that opens a file to the CDN.
+pub const VISIBLE: &str = "public";
+
+/// Whether an item's media may be read through the CDN (S3 object tags in AWS).
+pub trait MediaVisibility: Send + Sync {
+    /// Tag every file under `media/{item_id}/` (every version) [`VISIBLE`] when `public`, or
+    /// remove the tag; the number of files changed.
+    fn set(&self, item_id: &str, public: bool) -> impl Future<Output = PortResult<usize>> + Send;
+}
+
+/// Visibility in memory: the last setting per item, and every call.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryMediaVisibility {
+    calls: Arc<Mutex<Vec<(String, bool)>>>,
+}
+
+impl MemoryMediaVisibility {
+    /// Every call, in order: `(item, public)`.
+    pub fn calls(&self) -> Vec<(String, bool)> {
+        lock(&self.calls).clone()
+    }
+
+    /// Whether `item_id`'s media was last made public.
+    pub fn is_public(&self, item_id: &str) -> bool {
+        lock(&self.calls)
+            .iter()
+            .rev()
+            .find(|(id, _)| id == item_id)
+            .is_some_and(|(_, public)| *public)
+    }
+}
+
+impl MediaVisibility for MemoryMediaVisibility {
+    async fn set(&self, item_id: &str, public: bool) -> PortResult<usize> {
+        lock(&self.calls).push((item_id.to_string(), public));
+        Ok(0)
+    }
+}
+
 /// The contract suite every adapter of this port passes.
 #[cfg(any(test, feature = "contract"))]
 pub mod contract {

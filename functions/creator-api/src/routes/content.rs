@@ -24,20 +24,6 @@ pub(crate) struct UploadBody {
     caption: String,
 }
 
-/// The transcoding state as a submission shows it: status, poster, master.
-fn media_view(m: Option<&reelcart_domain::video::MediaRecord>) -> (Value, Value, Value) {
-    let Some(m) = m else {
-        return (Value::Null, Value::Null, Value::Null);
-    };
-    let status = serde_json::to_value(m.status).unwrap_or(Value::Null);
-    let manifest = m.manifest.as_ref();
-    (
-        status,
-        manifest.map_or(Value::Null, |x| Value::from(x.poster.clone())),
-        manifest.map_or(Value::Null, |x| Value::from(x.master.clone())),
-    )
-}
-
 /// `?month=YYYY-MM` (default: this month).
 #[derive(Debug, Deserialize)]
 pub(crate) struct MonthQuery {
@@ -129,6 +115,27 @@ impl<S: CreatorStore, C, P: Presigner, A, K: ItemStore, M: MediaRecords, D>
             .map_err(ApiError::internal)
     }
 
+    /// The transcoding state as a submission shows it: status, poster, master. The poster is a
+    /// signed link: the CDN serves media only once the item is published, and a creator sees
+    /// their own before that. The master stays the address the feed will serve.
+    async fn media_view(
+        &self,
+        m: Option<&reelcart_domain::video::MediaRecord>,
+    ) -> Result<(Value, Value, Value), ApiError> {
+        let Some(m) = m else {
+            return Ok((Value::Null, Value::Null, Value::Null));
+        };
+        let status = serde_json::to_value(m.status).unwrap_or(Value::Null);
+        let Some(manifest) = m.manifest.as_ref() else {
+            return Ok((status, Value::Null, Value::Null));
+        };
+        let poster = match manifest.key_of(&manifest.poster) {
+            Some(key) => Value::from(self.presigner.media_link(&key).await?),
+            None => Value::Null,
+        };
+        Ok((status, poster, Value::from(manifest.master.clone())))
+    }
+
     /// `GET /v1/creators/me/submissions`: where each item stands in moderation and transcoding.
     pub(crate) async fn submissions(&self, id: &str) -> Result<Response<Body>, ApiError> {
         use futures::{StreamExt, TryStreamExt};
@@ -145,7 +152,7 @@ impl<S: CreatorStore, C, P: Presigner, A, K: ItemStore, M: MediaRecords, D>
             .await?;
         let mut out = Vec::with_capacity(items.len());
         for (i, m) in items.iter().zip(records) {
-            let (media, poster, master) = media_view(m.as_ref());
+            let (media, poster, master) = self.media_view(m.as_ref()).await?;
             let failure = m
                 .as_ref()
                 .and_then(|m| m.failure.as_ref())

@@ -9,8 +9,8 @@ use reelcart_domain::content::rights_request::RequestState;
 use reelcart_domain::content::{Channel, UgcItem};
 use reelcart_lambda::http::{ApiError, json};
 use reelcart_ports::{
-    BlobStore, BlocklistStore, CatalogStore, ItemStore, MappingStore, MediaRecords, MessageQueue,
-    RightsStore, valid_status_cursor,
+    BlobStore, BlocklistStore, CatalogStore, CdnInvalidator, ItemStore, MappingStore, MediaRecords,
+    MediaVisibility, MessageQueue, RightsStore, SignedReads, valid_status_cursor,
 };
 use serde_json::{Value, json as j};
 
@@ -20,7 +20,10 @@ impl<
     B: BlobStore,
     Q: MessageQueue,
     M: MediaRecords,
-> Api<S, C, B, Q, M>
+    V: MediaVisibility,
+    I: CdnInvalidator,
+    F: BlobStore + SignedReads,
+> Api<S, C, B, Q, M, V, I, F>
 {
     pub(super) async fn existing(&self, id: &str) -> Result<UgcItem, ApiError> {
         self.content
@@ -149,11 +152,16 @@ impl<
         };
         let media = self.media.get(&item.id).await?;
         let mappings = self.content.mappings(&item.id).await?;
+        // Signed: the CDN serves the poster only once the item is published.
+        let poster = match media.as_ref().and_then(|m| m.manifest.as_ref()) {
+            Some(m) => self.signed(m, &m.poster).await?,
+            None => None,
+        };
         Ok(j!({
             "rights": state,
             "valid_channels": valid,
             "media": media.as_ref().map(|m| m.status),
-            "poster": media.as_ref().and_then(|m| m.manifest.as_ref()).map(|m| &m.poster),
+            "poster": poster,
             "mappings": mappings.len(),
         }))
     }

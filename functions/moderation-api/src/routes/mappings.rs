@@ -10,8 +10,8 @@ use reelcart_domain::content::ProductMapping;
 use reelcart_lambda::http::{ApiError, json};
 use reelcart_lambda::router::from_json;
 use reelcart_ports::{
-    BlobStore, BlocklistStore, CatalogStore, ItemStore, MappingStore, MediaRecords, MessageQueue,
-    RightsStore,
+    BlobStore, BlocklistStore, CatalogStore, CdnInvalidator, ItemStore, MappingStore, MediaRecords,
+    MediaVisibility, MessageQueue, RightsStore, SignedReads,
 };
 use serde::Deserialize;
 use serde_json::json as j;
@@ -63,7 +63,10 @@ impl<
     B: BlobStore,
     Q: MessageQueue,
     M: MediaRecords,
-> Api<S, C, B, Q, M>
+    V: MediaVisibility,
+    I: CdnInvalidator,
+    F: BlobStore + SignedReads,
+> Api<S, C, B, Q, M, V, I, F>
 {
     pub(super) async fn put_mapping(
         &self,

@@ -1,11 +1,13 @@
 //! The router — each route once: method, path as `docs/openapi.yaml` spells it, the role its
 //! caller needs (an extractor), the handler. The handlers live with their resource:
-//! [`items`] (the queue, an item's detail and audit), [`transitions`], [`mappings`], [`rights`]
+//! [`items`] (the queue, an item's detail and audit), [`preview`] (its media for moderators),
+//! [`transitions`], [`mappings`], [`rights`]
 //! (rights and rights requests), [`blocklist`] and [`qa`].
 
 mod blocklist;
 mod items;
 mod mappings;
+mod preview;
 mod qa;
 mod rights;
 mod transitions;
@@ -18,8 +20,8 @@ use reelcart_lambda::router::{
     Admin, Caller, HttpApi, Json, PathParams, Query, RawBody, Routes, Staff, State,
 };
 use reelcart_ports::{
-    BlobStore, BlocklistStore, CatalogStore, ItemStore, MappingStore, MediaRecords, MessageQueue,
-    RightsStore,
+    BlobStore, BlocklistStore, CatalogStore, CdnInvalidator, ItemStore, MappingStore, MediaRecords,
+    MediaVisibility, MessageQueue, RightsStore, SignedReads,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -43,7 +45,10 @@ impl<
     B: BlobStore + 'static,
     Q: MessageQueue + 'static,
     M: MediaRecords + 'static,
-> HttpApi for Api<S, C, B, Q, M>
+    V: MediaVisibility + 'static,
+    I: CdnInvalidator + 'static,
+    F: BlobStore + SignedReads + 'static,
+> HttpApi for Api<S, C, B, Q, M, V, I, F>
 {
     /// Every route, with who may call it: moderators and admins ([`Staff`]) or admins only.
     fn routes() -> Routes<Arc<Self>> {
@@ -60,6 +65,12 @@ impl<
                 "/v1/moderation/items/{id}",
                 |State(a): App<Self>, _: Caller<Staff>, PathParams(id): Id| async move {
                     a.detail(&id).await
+                },
+            )
+            .get(
+                "/v1/moderation/items/{id}/preview",
+                |State(a): App<Self>, _: Caller<Staff>, PathParams(id): Id| async move {
+                    a.preview(&id).await
                 },
             )
             .post(

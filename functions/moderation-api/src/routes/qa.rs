@@ -6,8 +6,8 @@ use lambda_http::{Body, Response};
 use reelcart_domain::content::Status;
 use reelcart_lambda::http::{ApiError, json};
 use reelcart_ports::{
-    BlobStore, BlocklistStore, CatalogStore, ItemStore, MappingStore, MediaRecords, MessageQueue,
-    RightsStore,
+    BlobStore, BlocklistStore, CatalogStore, CdnInvalidator, ItemStore, MappingStore, MediaRecords,
+    MediaVisibility, MessageQueue, RightsStore, SignedReads,
 };
 use serde_json::json as j;
 
@@ -17,7 +17,10 @@ impl<
     B: BlobStore,
     Q: MessageQueue,
     M: MediaRecords,
-> Api<S, C, B, Q, M>
+    V: MediaVisibility,
+    I: CdnInvalidator,
+    F: BlobStore + SignedReads,
+> Api<S, C, B, Q, M, V, I, F>
 {
     /// Published shoppable items without a mapping; shown or showable items mapped to a SKU that
     /// left the catalog.

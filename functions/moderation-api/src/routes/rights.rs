@@ -11,8 +11,8 @@ use reelcart_domain::content::rights_request::{
 };
 use reelcart_lambda::http::{ApiError, json};
 use reelcart_ports::{
-    BlobStore, BlocklistStore, CatalogStore, ItemStore, MappingStore, MediaRecords, MessageQueue,
-    RightsStore,
+    BlobStore, BlocklistStore, CatalogStore, CdnInvalidator, ItemStore, MappingStore, MediaRecords,
+    MediaVisibility, MessageQueue, RightsStore, SignedReads,
 };
 use serde::Deserialize;
 use serde_json::json as j;
@@ -44,7 +44,10 @@ impl<
     B: BlobStore,
     Q: MessageQueue,
     M: MediaRecords,
-> Api<S, C, B, Q, M>
+    V: MediaVisibility,
+    I: CdnInvalidator,
+    F: BlobStore + SignedReads,
+> Api<S, C, B, Q, M, V, I, F>
 {
     pub(super) async fn record_rights(
         &self,

@@ -8,7 +8,8 @@ use lambda_http::{Body, Request};
 use reelcart_domain::FixedClock;
 use reelcart_domain::content::rights_request::BrandRights;
 use reelcart_ports::memory::{
-    MemoryBlobs, MemoryCatalog, MemoryContent, MemoryMediaRecords, MemoryQueue,
+    MemoryBlobs, MemoryCatalog, MemoryCdn, MemoryContent, MemoryMediaRecords,
+    MemoryMediaVisibility, MemoryQueue,
 };
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -71,6 +72,9 @@ async fn paths_match_segment_by_segment_and_roles_are_the_routes() {
         consent: MemoryBlobs::default(),
         commands: MemoryQueue::default(),
         brand: BrandRights::new("acme", None, "https://acme.example/ugc-terms").unwrap(),
+        visibility: MemoryMediaVisibility::default(),
+        cdn: MemoryCdn::default(),
+        files: MemoryBlobs::default(),
         clock: Arc::new(FixedClock::at(1_780_000_000)),
     });
     fn moderator(method: &str, uri: &str) -> Request {
@@ -144,6 +148,9 @@ async fn every_route_reaches_a_handler() {
         consent: MemoryBlobs::default(),
         commands: MemoryQueue::default(),
         brand: BrandRights::new("acme", None, "https://acme.example/ugc-terms").unwrap(),
+        visibility: MemoryMediaVisibility::default(),
+        cdn: MemoryCdn::default(),
+        files: MemoryBlobs::default(),
         clock: Arc::new(FixedClock::at(1_780_000_000)),
     });
     for (method, path) in routes() {

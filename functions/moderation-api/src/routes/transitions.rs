@@ -7,8 +7,9 @@ use lambda_http::{Body, Response};
 use reelcart_domain::content::TransitionError;
 use reelcart_lambda::http::{ApiError, json};
 use reelcart_ports::{
-    BlobStore, BlocklistStore, CatalogStore, ItemStore, MappingStore, MediaRecords, MessageQueue,
-    MoveError, Moved, RightsStore, move_item,
+    BlobStore, BlocklistStore, CatalogStore, CdnInvalidator, ItemStore, MappingStore, MediaGate,
+    MediaRecords, MediaVisibility, MessageQueue, MoveError, Moved, RightsStore, SignedReads,
+    move_item_and_media,
 };
 use serde::Deserialize;
 use serde_json::json as j;
@@ -26,7 +27,10 @@ impl<
     B: BlobStore,
     Q: MessageQueue,
     M: MediaRecords,
-> Api<S, C, B, Q, M>
+    V: MediaVisibility,
+    I: CdnInvalidator,
+    F: BlobStore + SignedReads,
+> Api<S, C, B, Q, M, V, I, F>
 {
     pub(super) async fn transition(
         &self,
@@ -37,32 +41,44 @@ impl<
         let to = parse_status(&body.to)?;
         let item = self.existing(id).await?;
         let now = self.clock.now_unix();
-        let (updated, entry) =
-            match move_item(&self.content, &item, to, actor, body.reason.as_deref(), now).await {
-                Ok(Moved::Done { item, entry }) => (*item, entry),
-                Ok(Moved::Raced) => {
-                    return Err(client(
-                        StatusCode::CONFLICT,
-                        "conflict",
-                        "the item changed meanwhile; reload it",
-                    ));
-                }
-                Err(MoveError::Store(e)) => return Err(e.into()),
-                Err(MoveError::Rule(e)) => {
-                    let code = match e {
-                        TransitionError::Illegal { .. } => "illegal_transition",
-                        TransitionError::ReasonRequired => "reason_required",
-                        TransitionError::NoValidRights(_) => "no_valid_rights",
-                        TransitionError::NoMapping => "no_mapping",
-                    };
-                    let status = if e == TransitionError::ReasonRequired {
-                        StatusCode::UNPROCESSABLE_ENTITY
-                    } else {
-                        StatusCode::CONFLICT
-                    };
-                    return Err(client(status, code, e.to_string()));
-                }
-            };
+        let (updated, entry) = match move_item_and_media(
+            &self.content,
+            MediaGate {
+                visibility: &self.visibility,
+                cdn: &self.cdn,
+            },
+            &item,
+            to,
+            actor,
+            body.reason.as_deref(),
+            now,
+        )
+        .await
+        {
+            Ok(Moved::Done { item, entry }) => (*item, entry),
+            Ok(Moved::Raced) => {
+                return Err(client(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    "the item changed meanwhile; reload it",
+                ));
+            }
+            Err(MoveError::Store(e)) => return Err(e.into()),
+            Err(MoveError::Rule(e)) => {
+                let code = match e {
+                    TransitionError::Illegal { .. } => "illegal_transition",
+                    TransitionError::ReasonRequired => "reason_required",
+                    TransitionError::NoValidRights(_) => "no_valid_rights",
+                    TransitionError::NoMapping => "no_mapping",
+                };
+                let status = if e == TransitionError::ReasonRequired {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                } else {
+                    StatusCode::CONFLICT
+                };
+                return Err(client(status, code, e.to_string()));
+            }
+        };
         tracing::info!(item_id = %id, from = entry.from.as_str(), to = entry.to.as_str(), actor = %actor, "transition");
         Ok(json(
             StatusCode::OK,

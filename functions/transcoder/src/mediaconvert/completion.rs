@@ -10,7 +10,7 @@ use reelcart_domain::video::{
     cache_control,
 };
 use reelcart_media::package::{MANIFEST, MASTER};
-use reelcart_ports::MediaRecords;
+use reelcart_ports::{ItemStore, MediaRecords, MediaVisibility};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -201,8 +201,8 @@ pub fn manifest_for(
 /// Finish the item a MediaConvert job event names: `COMPLETE` writes the manifest and records
 /// `transcoded`, `ERROR` records `failed`; progress events are only logged. An event for a job
 /// the item no longer waits on is ignored.
-pub async fn finish_job<R: MediaRecords>(
-    h: &Handler<R>,
+pub async fn finish_job<R: MediaRecords, I: ItemStore, V: MediaVisibility>(
+    h: &Handler<R, I, V>,
     event: &serde_json::Value,
 ) -> Result<(), Error> {
     let ev = JobEvent::parse(event)?;
@@ -291,11 +291,18 @@ pub async fn finish_job<R: MediaRecords>(
     record.updated_at = now;
     if !h.records.finish(&record).await? {
         tracing::warn!(item_id = %record.item_id, attempt = record.attempts, "a later attempt took the item over; its outcome stands");
+    } else if record.status == MediaStatus::Transcoded {
+        h.open_if_published(&record.item_id).await?;
     }
     Ok(())
 }
 
-async fn put_json<R>(h: &Handler<R>, key: &str, body: &[u8], immutable: bool) -> Result<(), Error> {
+async fn put_json<R, I, V>(
+    h: &Handler<R, I, V>,
+    key: &str,
+    body: &[u8],
+    immutable: bool,
+) -> Result<(), Error> {
     h.s3.put_object()
         .bucket(&h.config.media_bucket)
         .key(key)

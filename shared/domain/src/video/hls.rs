@@ -122,3 +122,39 @@ pub fn start_rung(rungs: &[Rung]) -> usize {
         .position(|r| r.width.min(r.height) <= 540)
         .unwrap_or(rungs.len().saturating_sub(1))
 }
+
+/// `text` with every URI it names replaced by `f(uri)`: each URI line (a variant or a segment)
+/// and each `URI="…"` attribute (`EXT-X-MAP`, `EXT-X-MEDIA`, `EXT-X-KEY`, `EXT-X-I-FRAME-STREAM-INF`).
+/// Other lines are kept as they are, line endings normalized to `\n`.
+pub fn rewrite_uris<E>(
+    text: &str,
+    mut f: impl FnMut(&str) -> Result<String, E>,
+) -> Result<String, E> {
+    const ATTR: &str = "URI=\"";
+    let mut out = String::with_capacity(text.len() * 2);
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        if line.starts_with('#') {
+            match line.find(ATTR) {
+                Some(at) => {
+                    let start = at + ATTR.len();
+                    match line[start..].find('"') {
+                        Some(len) => {
+                            out.push_str(&line[..start]);
+                            out.push_str(&f(&line[start..start + len])?);
+                            out.push_str(&line[start + len..]);
+                        }
+                        None => out.push_str(line),
+                    }
+                }
+                None => out.push_str(line),
+            }
+        } else if line.trim().is_empty() {
+            out.push_str(line);
+        } else {
+            out.push_str(&f(line.trim())?);
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}

@@ -29,6 +29,17 @@ pub struct MediaManifest {
     pub created_at: i64,
 }
 
+impl MediaManifest {
+    /// The object key of one of this manifest's URLs (`master`, `poster`, `preview`, a
+    /// rendition's `playlist`): what follows the base URL, from [`Self::prefix`] on.
+    pub fn key_of(&self, url: &str) -> Option<String> {
+        if self.prefix.is_empty() {
+            return None;
+        }
+        url.find(&self.prefix).map(|at| url[at..].to_string())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rendition {
     pub name: String,

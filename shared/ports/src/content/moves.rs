@@ -5,7 +5,7 @@
 //! only one wins.
 
 use super::{ItemStore, MappingStore, PublishInputs, RightsStore};
-use crate::PortError;
+use crate::{CdnInvalidator, MediaVisibility, PortError};
 use reelcart_domain::content::{AuditEntry, Status, TransitionError, UgcItem, transition};
 
 /// Why an item did not move.
@@ -63,6 +63,107 @@ pub async fn move_item<S: ItemStore + RightsStore + MappingStore>(
     }
 }
 
+/// What keeps an item's media off the CDN unless the item is published: its files' visibility
+/// and the CDN's cache.
+#[derive(Debug)]
+pub struct MediaGate<'a, V, C> {
+    pub visibility: &'a V,
+    pub cdn: &'a C,
+}
+
+// Two references: copied whatever `V` and `C` are (a derive would ask them to be `Copy`).
+impl<V, C> Clone for MediaGate<'_, V, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<V, C> Copy for MediaGate<'_, V, C> {}
+
+impl<V: MediaVisibility, C: CdnInvalidator> MediaGate<'_, V, C> {
+    /// Open an item's media to the CDN.
+    pub async fn open(&self, item_id: &str) -> Result<usize, PortError> {
+        self.visibility.set(item_id, true).await
+    }
+
+    /// Close it: untag, then drop what the CDN cached (segments are cached for a year).
+    pub async fn close(&self, item_id: &str) -> Result<usize, PortError> {
+        let n = self.visibility.set(item_id, false).await?;
+        self.cdn
+            .invalidate(&[format!("/media/{item_id}/*")])
+            .await?;
+        Ok(n)
+    }
+}
+
+/// [`move_item`], with the item's media following it: opened before an item is published
+/// ([`publish_item`]), closed (and invalidated) before it leaves published. The media changes
+/// first, so a failure there moves nothing and the caller may retry; a move that then does not
+/// happen (raced, refused) puts the media back as the stored status wants it.
+pub async fn move_item_and_media<
+    S: ItemStore + RightsStore + MappingStore,
+    V: MediaVisibility,
+    C: CdnInvalidator,
+>(
+    store: &S,
+    gate: MediaGate<'_, V, C>,
+    item: &UgcItem,
+    to: Status,
+    actor: &str,
+    reason: Option<&str>,
+    now: i64,
+) -> Result<Moved, MoveError> {
+    if to == Status::Published && item.status != Status::Published {
+        return publish_item(store, gate.visibility, item, actor, now).await;
+    }
+    if item.status != Status::Published || to == Status::Published {
+        return move_item(store, item, to, actor, reason, now).await;
+    }
+    // The rules first: nothing is closed for a move they refuse.
+    transition(&item.id, item.status, to, actor, reason, None, now)?;
+    gate.close(&item.id).await?;
+    let moved = move_item(store, item, to, actor, reason, now).await;
+    if !matches!(moved, Ok(Moved::Done { .. })) {
+        put_back(store, gate.visibility, &item.id).await;
+    }
+    moved
+}
+
+/// Publish `item` with its media opened first (and put back if the move does not happen). It
+/// opens a second time after the move, for files a transcode finished in between (the
+/// transcoder opens what it finishes for an item it reads as published).
+pub async fn publish_item<S: ItemStore + RightsStore + MappingStore, V: MediaVisibility>(
+    store: &S,
+    visibility: &V,
+    item: &UgcItem,
+    actor: &str,
+    now: i64,
+) -> Result<Moved, MoveError> {
+    visibility.set(&item.id, true).await?;
+    let moved = move_item(store, item, Status::Published, actor, None, now).await;
+    if matches!(moved, Ok(Moved::Done { .. })) {
+        if let Err(e) = visibility.set(&item.id, true).await {
+            tracing::warn!(item_id = %item.id, error = %e, "published; files finished meanwhile may stay private until the next open");
+        }
+    } else {
+        put_back(store, visibility, &item.id).await;
+    }
+    moved
+}
+
+/// After a move that did not happen: the media as the stored status wants it.
+async fn put_back<S: ItemStore, V: MediaVisibility>(store: &S, visibility: &V, item_id: &str) {
+    let published = match store.item(item_id).await {
+        Ok(stored) => stored.is_some_and(|i| i.status == Status::Published),
+        Err(e) => {
+            tracing::error!(%item_id, error = %e, "the move did not happen and the item could not be read to put its media back");
+            return;
+        }
+    };
+    if let Err(e) = visibility.set(item_id, published).await {
+        tracing::error!(%item_id, published, error = %e, "the move did not happen and the media's visibility could not be put back");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
@@ -113,5 +214,101 @@ mod tests {
             move_item(&store, &approved, Status::Published, "pub", None, 40).await,
             Err(MoveError::Rule(TransitionError::NoValidRights(_)))
         ));
+    }
+
+    #[tokio::test]
+    async fn media_is_opened_before_publishing_and_closed_before_leaving_published() {
+        use crate::cdn::MemoryCdn;
+        use crate::content::{MappingStore, RightsStore};
+        use crate::media::MemoryMediaVisibility;
+        use reelcart_domain::content::{Channel, Consent, ProductMapping, Rights};
+        let store = MemoryContent::default();
+        let vis = MemoryMediaVisibility::default();
+        let cdn = MemoryCdn::default();
+        let gate = MediaGate {
+            visibility: &vis,
+            cdn: &cdn,
+        };
+        let approved = UgcItem {
+            status: Status::Approved,
+            ..UgcItem::new(Source::Upload, "g1", MediaType::Video, "", 10)
+        };
+        assert!(store.create_item(&approved).await.unwrap());
+        // Refused by the rules (no rights): opened, then put back.
+        assert!(matches!(
+            move_item_and_media(&store, gate, &approved, Status::Published, "m", None, 20).await,
+            Err(MoveError::Rule(TransitionError::NoValidRights(_)))
+        ));
+        assert_eq!(
+            vis.calls(),
+            vec![(approved.id.clone(), true), (approved.id.clone(), false)]
+        );
+        assert!(!vis.is_public(&approved.id));
+        store
+            .put_rights(&Rights {
+                id: "r1".into(),
+                item_id: approved.id.clone(),
+                license: "site".into(),
+                channels: [Channel::Site].into_iter().collect(),
+                starts_at: 0,
+                expires_at: None,
+                revoked_at: None,
+                consent: Consent::PortalTerms {
+                    creator_id: "cr-1".into(),
+                    terms_version: "2026-01".into(),
+                    accepted_at: 0,
+                },
+                artifact_key: "consent/r1.json".into(),
+            })
+            .await
+            .unwrap();
+        store
+            .put_mapping(
+                &approved.id,
+                &ProductMapping {
+                    sku: "SKU-1".into(),
+                    placement: "pdp".into(),
+                    confidence: 1.0,
+                    pinned: true,
+                },
+            )
+            .await
+            .unwrap();
+        let Moved::Done {
+            item: published, ..
+        } = move_item_and_media(&store, gate, &approved, Status::Published, "m", None, 30)
+            .await
+            .unwrap()
+        else {
+            panic!("not published");
+        };
+        assert!(vis.is_public(&approved.id));
+        assert!(cdn.calls().is_empty(), "nothing to forget on publishing");
+        // A move the rules refuse closes nothing.
+        let before = vis.calls().len();
+        assert!(matches!(
+            move_item_and_media(&store, gate, &published, Status::Rejected, "m", None, 40).await,
+            Err(MoveError::Rule(_))
+        ));
+        assert_eq!(vis.calls().len(), before);
+        // Archiving closes the files and forgets the cached copies.
+        let Moved::Done { .. } =
+            move_item_and_media(&store, gate, &published, Status::Archived, "m", None, 50)
+                .await
+                .unwrap()
+        else {
+            panic!("not archived");
+        };
+        assert!(!vis.is_public(&approved.id));
+        assert_eq!(cdn.calls(), vec![vec![format!("/media/{}/*", approved.id)]]);
+        // A stale read of the published item loses the race: the stored item is archived, so
+        // its media stays closed.
+        assert_eq!(
+            move_item_and_media(&store, gate, &published, Status::Archived, "m2", None, 60)
+                .await
+                .unwrap(),
+            Moved::Raced
+        );
+        assert!(!vis.is_public(&approved.id));
     }
 }
