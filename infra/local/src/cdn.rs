@@ -88,7 +88,8 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-/// `GET`/`HEAD /_local/cdn/{key}`.
+/// `GET`/`HEAD /_local/cdn/{key}`: the object with its own Content-Type and Cache-Control, CORS
+/// as the distribution's SimpleCORS policy adds it, byte ranges for video elements.
 pub async fn serve(
     State(routes): State<Arc<crate::server::Routes>>,
     Path(key): Path<String>,

@@ -293,9 +293,6 @@ async fn console_config(
     }
 }
 
-/// CloudFront's stand-in: the object with its own Content-Type and Cache-Control, CORS as the
-/// distribution's SimpleCORS policy adds it, byte ranges for video elements.
-
 async fn list_schedules(State(routes): State<Arc<Routes>>) -> Response {
     let names: Vec<&String> = routes.schedules.keys().collect();
     axum::Json(serde_json::json!({ "schedules": names })).into_response()
