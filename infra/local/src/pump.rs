@@ -6,7 +6,19 @@ use crate::functions::{SqsFn, SqsSource};
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName};
 use std::collections::{HashMap, HashSet};
-use tokio::sync::watch;
+use std::sync::Arc;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+/// Batches of one queue delivered at once without a `MaximumConcurrency`: Lambda's SQS poller
+/// starts with five.
+pub const DEFAULT_BATCHES: usize = 5;
+
+/// A batch received: the event, and each message's receipt handle by message id.
+struct Batch {
+    event: SqsEvent,
+    receipts: HashMap<String, String>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Pump {
@@ -47,25 +59,54 @@ impl Pump {
         Ok(())
     }
 
+    /// Poll until `stop`: each batch received is delivered on its own task, so batches of one
+    /// queue run at once as Lambda runs them — up to the source's `MaximumConcurrency`, else
+    /// [`DEFAULT_BATCHES`] — and races between redeliveries show here as they do in AWS. The
+    /// poller receives again only while a batch may start.
     pub async fn run(self, handler: SqsFn, mut stop: watch::Receiver<bool>) {
+        let batches = Arc::new(Semaphore::new(
+            self.source
+                .max_concurrency
+                .map_or(DEFAULT_BATCHES, |n| n as usize),
+        ));
+        let this = Arc::new(self);
+        let mut running = JoinSet::new();
         loop {
             if *stop.borrow() {
                 return;
             }
-            tokio::select! {
+            let permit = tokio::select! {
                 _ = stop.changed() => return,
-                result = self.once(&handler) => {
-                    if let Err(e) = result {
-                        tracing::warn!(queue = %self.queue_url, error = %e, "poll failed; retrying");
-                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                    }
+                permit = batches.clone().acquire_owned() => permit,
+            };
+            let Ok(permit) = permit else { return };
+            let received = tokio::select! {
+                _ = stop.changed() => return,
+                received = this.receive() => received,
+            };
+            match received {
+                Ok(Some(batch)) => {
+                    let this = this.clone();
+                    let handler = handler.clone();
+                    running.spawn(async move {
+                        if let Err(e) = this.deliver(&handler, batch).await {
+                            tracing::warn!(queue = %this.queue_url, error = %e, "delivery failed; the batch comes back");
+                        }
+                        drop(permit);
+                    });
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(queue = %this.queue_url, error = %e, "poll failed; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
                 }
             }
+            while running.try_join_next().is_some() {}
         }
     }
 
-    /// Receive one batch and deliver it. Returns how many messages were received.
-    pub async fn once(&self, handler: &SqsFn) -> anyhow::Result<usize> {
+    /// Receive one batch: the event Lambda would invoke with, and each message's receipt handle.
+    async fn receive(&self) -> anyhow::Result<Option<Batch>> {
         let out = self
             .sqs
             .receive_message()
@@ -79,7 +120,7 @@ impl Pump {
             .map_err(|e| anyhow::anyhow!(aws_sdk_sqs::error::DisplayErrorContext(e)))?;
         let messages = out.messages.unwrap_or_default();
         if messages.is_empty() {
-            return Ok(0);
+            return Ok(None);
         }
         let mut receipts = HashMap::new();
         let mut event = SqsEvent::default();
@@ -108,7 +149,12 @@ impl Pump {
             record.aws_region = Some(self.region.clone());
             event.records.push(record);
         }
-        let count = event.records.len();
+        Ok(Some(Batch { event, receipts }))
+    }
+
+    /// Invoke the function with `batch`; delete what succeeded, retry the rest soon.
+    async fn deliver(&self, handler: &SqsFn, batch: Batch) -> anyhow::Result<()> {
+        let Batch { event, receipts } = batch;
         // A throttled poller backs off and invokes again; the batch stays in flight meanwhile.
         let _execution = self.concurrency.start(&self.function).await;
         let failed: HashSet<String> = match handler(event).await {
@@ -150,7 +196,7 @@ impl Pump {
                 );
             }
         }
-        Ok(count)
+        Ok(())
     }
 
     async fn retry_soon(&self, receipt: &str) {
