@@ -493,6 +493,20 @@ async fn the_publisher_publishes_due_items_that_may_be_published() {
     // Published, and its media with it; the one held stays private.
     assert_eq!(bench.cdn_status(due.id.clone()).await, 200);
     assert_eq!(bench.cdn_status(without_rights.id.clone()).await, 403);
+    // An item published before media was gated (untagged files): `reelcart-open-published`
+    // opens it, and only what is published.
+    let mut legacy = item(22, t - 100);
+    legacy.status = Status::Published;
+    assert!(content.create_item(&legacy).await.unwrap());
+    bench.put_media(&legacy.id, &["v1/master.m3u8"]).await;
+    assert_eq!(bench.cdn_status(legacy.id.clone()).await, 403);
+    let visibility = reelcart_aws::S3MediaVisibility::new(bench.s3.clone(), &bench.media);
+    let (items, files) = reelcart_ports::open_published(&content, &visibility)
+        .await
+        .unwrap();
+    assert_eq!((items, files), (2, 2));
+    assert_eq!(bench.cdn_status(legacy.id.clone()).await, 200);
+    assert_eq!(bench.cdn_status(without_rights.id.clone()).await, 403);
     assert_eq!(content.audit(&due.id).await.unwrap()[0].actor, "publisher");
     assert_eq!(
         content

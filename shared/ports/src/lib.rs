@@ -50,8 +50,8 @@ pub use connections::{
 pub use content::{
     BlocklistStore, ContentStore, HashtagBudgetStore, ItemStore, MappingStore, MediaGate,
     MoveError, Moved, Page, PublishInputs, RightsStore, all_by_status, move_item,
-    move_item_and_media, publish_item, record_rights, record_rights_once, status_sort_key,
-    valid_status_cursor,
+    move_item_and_media, open_published, publish_item, record_rights, record_rights_once,
+    status_sort_key, valid_status_cursor,
 };
 pub use creators::CreatorStore;
 pub use error::{PortError, PortResult};

@@ -9,7 +9,9 @@ use std::future::Future;
 mod memory;
 mod moves;
 pub use memory::MemoryContent;
-pub use moves::{MediaGate, MoveError, Moved, move_item, move_item_and_media, publish_item};
+pub use moves::{
+    MediaGate, MoveError, Moved, move_item, move_item_and_media, open_published, publish_item,
+};
 #[cfg(any(test, feature = "contract"))]
 pub mod contract;
 

@@ -128,9 +128,10 @@ pub async fn move_item_and_media<
     moved
 }
 
-/// Publish `item` with its media opened first (and put back if the move does not happen). It
-/// opens a second time after the move, for files a transcode finished in between (the
-/// transcoder opens what it finishes for an item it reads as published).
+/// Publish `item` with its media opened first (and put back if the move does not happen). The
+/// rules are checked before anything is opened. It opens a second time after the move, for
+/// files a transcode finished in between (the transcoder opens what it finishes for an item it
+/// reads as published).
 pub async fn publish_item<S: ItemStore + RightsStore + MappingStore, V: MediaVisibility>(
     store: &S,
     visibility: &V,
@@ -138,6 +139,17 @@ pub async fn publish_item<S: ItemStore + RightsStore + MappingStore, V: MediaVis
     actor: &str,
     now: i64,
 ) -> Result<Moved, MoveError> {
+    let inputs = PublishInputs::load(store, &item.id).await?;
+    let check = inputs.check(item, now);
+    transition(
+        &item.id,
+        item.status,
+        Status::Published,
+        actor,
+        None,
+        Some(&check),
+        now,
+    )?;
     visibility.set(&item.id, true).await?;
     let moved = move_item(store, item, Status::Published, actor, None, now).await;
     if matches!(moved, Ok(Moved::Done { .. })) {
@@ -148,6 +160,20 @@ pub async fn publish_item<S: ItemStore + RightsStore + MappingStore, V: MediaVis
         put_back(store, visibility, &item.id).await;
     }
     moved
+}
+
+/// Open the media of every published item: for a stack whose items were published before their
+/// media was gated (untagged files are not on the CDN). Items, and files opened.
+pub async fn open_published<S: ItemStore, V: MediaVisibility>(
+    store: &S,
+    visibility: &V,
+) -> Result<(usize, usize), PortError> {
+    let items = super::all_by_status(store, Status::Published).await?;
+    let mut files = 0;
+    for item in &items {
+        files += visibility.set(&item.id, true).await?;
+    }
+    Ok((items.len(), files))
 }
 
 /// After a move that did not happen: the media as the stored status wants it.
@@ -234,16 +260,12 @@ mod tests {
             ..UgcItem::new(Source::Upload, "g1", MediaType::Video, "", 10)
         };
         assert!(store.create_item(&approved).await.unwrap());
-        // Refused by the rules (no rights): opened, then put back.
+        // Refused by the rules (no rights): nothing is opened.
         assert!(matches!(
             move_item_and_media(&store, gate, &approved, Status::Published, "m", None, 20).await,
             Err(MoveError::Rule(TransitionError::NoValidRights(_)))
         ));
-        assert_eq!(
-            vis.calls(),
-            vec![(approved.id.clone(), true), (approved.id.clone(), false)]
-        );
-        assert!(!vis.is_public(&approved.id));
+        assert!(vis.calls().is_empty());
         store
             .put_rights(&Rights {
                 id: "r1".into(),
@@ -284,6 +306,12 @@ mod tests {
         };
         assert!(vis.is_public(&approved.id));
         assert!(cdn.calls().is_empty(), "nothing to forget on publishing");
+        // The backfill opens every published item's media (and only theirs).
+        let other = UgcItem::new(Source::Upload, "g2", MediaType::Video, "", 10);
+        assert!(store.create_item(&other).await.unwrap());
+        let calls = vis.calls().len();
+        assert_eq!(open_published(&store, &vis).await.unwrap().0, 1);
+        assert_eq!(vis.calls()[calls..], [(approved.id.clone(), true)]);
         // A move the rules refuse closes nothing.
         let before = vis.calls().len();
         assert!(matches!(
