@@ -116,7 +116,7 @@ pub fn why_not_valid(rights: &[Rights], now: i64) -> String {
     "no rights valid for the site channel".to_string()
 }
 
-/// Deletes an item's public media (`media/{item}/…`) from the media bucket.
+/// Deletes an item's media (`media/{item}/…`, every version) from the media bucket.
 #[derive(Debug, Clone)]
 pub struct MediaPurge {
     pub s3: aws_sdk_s3::Client,
@@ -125,36 +125,19 @@ pub struct MediaPurge {
 
 impl MediaPurge {
     async fn purge(&self, item_id: &str) -> Result<usize, Error> {
-        let prefix = format!("media/{item_id}/");
-        let mut deleted = 0;
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .s3
-                .list_objects_v2()
+        let keys = reelcart_aws::media_keys(&self.s3, &self.bucket, item_id)
+            .await
+            .map_err(|e| Error::Media(format!("list media/{item_id}/: {e}")))?;
+        for key in &keys {
+            self.s3
+                .delete_object()
                 .bucket(&self.bucket)
-                .prefix(&prefix)
-                .set_continuation_token(token.clone())
+                .key(key)
                 .send()
                 .await
-                .map_err(|e| Error::Media(format!("list {prefix}: {e}")))?;
-            for o in page.contents() {
-                if let Some(key) = o.key() {
-                    self.s3
-                        .delete_object()
-                        .bucket(&self.bucket)
-                        .key(key)
-                        .send()
-                        .await
-                        .map_err(|e| Error::Media(format!("delete {key}: {e}")))?;
-                    deleted += 1;
-                }
-            }
-            match page.next_continuation_token() {
-                Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
-                _ => return Ok(deleted),
-            }
+                .map_err(|e| Error::Media(format!("delete {key}: {e}")))?;
         }
+        Ok(keys.len())
     }
 }
 

@@ -32,7 +32,7 @@ pub use kms::KmsKeys;
 pub use media::DynamoMediaRecords;
 pub use migrate::{Migration, migrate_table};
 pub use pending::DynamoPendingAuthorizations;
-pub use s3::{S3Blobs, S3MediaVisibility};
+pub use s3::{S3Blobs, S3MediaVisibility, media_keys};
 pub use secrets::SecretsManager;
 pub use sqs::SqsQueue;
 

@@ -130,37 +130,42 @@ impl S3MediaVisibility {
     }
 }
 
+/// Every key under `media/{item_id}/` (every version of the item's media).
+pub async fn media_keys(client: &Client, bucket: &str, item_id: &str) -> PortResult<Vec<String>> {
+    let prefix = format!("media/{item_id}/");
+    let mut keys = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(&prefix)
+            .set_continuation_token(token.take())
+            .send()
+            .await
+            .map_err(|e| sdk_error("media.list", e))?;
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
+        match page.next_continuation_token() {
+            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
+            _ => return Ok(keys),
+        }
+    }
+}
+
 impl reelcart_ports::MediaVisibility for S3MediaVisibility {
     async fn set(&self, item_id: &str, public: bool) -> PortResult<usize> {
         use futures::{StreamExt, TryStreamExt};
-        let prefix = format!("media/{item_id}/");
-        let mut changed = 0;
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.bucket)
-                .prefix(&prefix)
-                .set_continuation_token(token.take())
-                .send()
-                .await
-                .map_err(|e| sdk_error("visibility.list", e))?;
-            let keys: Vec<String> = page
-                .contents()
-                .iter()
-                .filter_map(|o| o.key().map(str::to_string))
-                .collect();
-            changed += keys.len();
-            futures::stream::iter(keys)
-                .map(|key| self.tag(key, public))
-                .buffer_unordered(Self::CONCURRENCY)
-                .try_collect::<Vec<()>>()
-                .await?;
-            match page.next_continuation_token() {
-                Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
-                _ => return Ok(changed),
-            }
-        }
+        let keys = media_keys(&self.client, &self.bucket, item_id).await?;
+        let changed = keys.len();
+        futures::stream::iter(keys)
+            .map(|key| self.tag(key, public))
+            .buffer_unordered(Self::CONCURRENCY)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(changed)
     }
 }
