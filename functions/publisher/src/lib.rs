@@ -1,7 +1,8 @@
 //! `publisher` (scheduled): approved items whose `publish_at` has come are published — through
 //! the same state machine and checks as a moderator's publish (rights valid for the site now, a
-//! product mapping when shoppable). One that fails a check stays approved, is reported (and
-//! logged) with why, and is tried again on the next run.
+//! product mapping when shoppable), its media opened to the CDN as it is published. One that
+//! fails a check stays approved, is reported (and logged) with why, and is tried again on the
+//! next run.
 
 use reelcart_domain::Clock;
 use reelcart_domain::content::Status;

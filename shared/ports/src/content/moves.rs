@@ -80,12 +80,7 @@ impl<V, C> Clone for MediaGate<'_, V, C> {
 impl<V, C> Copy for MediaGate<'_, V, C> {}
 
 impl<V: MediaVisibility, C: CdnInvalidator> MediaGate<'_, V, C> {
-    /// Open an item's media to the CDN.
-    pub async fn open(&self, item_id: &str) -> Result<usize, PortError> {
-        self.visibility.set(item_id, true).await
-    }
-
-    /// Close it: untag, then drop what the CDN cached (segments are cached for a year).
+    /// Close an item's media: untag, then drop what the CDN cached (segments are cached for a year).
     pub async fn close(&self, item_id: &str) -> Result<usize, PortError> {
         let n = self.visibility.set(item_id, false).await?;
         self.cdn
