@@ -47,6 +47,10 @@ pub use routes::routes;
 use reelcart_domain::Clock;
 use reelcart_domain::content::rights_request::BrandRights;
 use reelcart_lambda::config::{ConfigError, Vars};
+use reelcart_ports::{
+    BlobStore, BlocklistStore, CatalogStore, CdnInvalidator, ItemStore, MappingStore, MediaRecords,
+    MediaVisibility, MessageQueue, RightsStore, SignedReads,
+};
 use std::sync::Arc;
 
 // What the crate's tests (`tests.rs`, `use super::*`) name from here.
@@ -54,7 +58,6 @@ use std::sync::Arc;
 use {
     lambda_http::{Body, Request},
     reelcart_domain::content::{Channel, ProductMapping, Status, UgcItem},
-    reelcart_ports::CatalogStore,
     serde_json::{Value, json as j},
 };
 
@@ -63,43 +66,76 @@ pub const MAX_PAGE: usize = 100;
 pub const MAX_BULK: usize = 5_000;
 const MAX_BODY: usize = 1 << 20;
 
-pub struct Api<S, C, B, Q, M, V, I, F> {
-    pub content: S,
+/// The ports the API stands on, named once: [`AwsPorts`] as deployed, [`MemoryPorts`] in tests.
+pub trait Ports: 'static {
+    type Content: ItemStore + RightsStore + MappingStore + BlocklistStore + 'static;
+    type Catalog: CatalogStore + 'static;
+    type Consent: BlobStore + 'static;
+    type Commands: MessageQueue + 'static;
+    type Media: MediaRecords + 'static;
+    type Visibility: MediaVisibility + 'static;
+    type Cdn: CdnInvalidator + 'static;
+    type Files: BlobStore + SignedReads + 'static;
+}
+
+pub struct Api<P: Ports> {
+    pub content: P::Content,
     /// The transcoder's records (probe, ladder, failure): what the media checks look at.
-    pub media: M,
-    pub catalog: C,
+    pub media: P::Media,
+    pub catalog: P::Catalog,
     /// Consent artifacts (private, versioned, object-locked in AWS).
-    pub consent: B,
+    pub consent: P::Consent,
     /// The content queue: rights-request comments for `ugc-ingest` to post.
-    pub commands: Q,
+    pub commands: P::Commands,
     pub brand: BrandRights,
     /// Whether items' media may be read through the CDN: opened on publishing, closed on leaving
     /// published (with `cdn` forgetting what it cached).
-    pub visibility: V,
-    pub cdn: I,
+    pub visibility: P::Visibility,
+    pub cdn: P::Cdn,
     /// The media bucket: what moderators see of media not published, through links signed for
     /// an hour (the CDN serves only published media).
-    pub files: F,
+    pub files: P::Files,
     pub clock: Arc<dyn Clock>,
 }
 
-impl<S, C, B, Q, M, V, I, F> std::fmt::Debug for Api<S, C, B, Q, M, V, I, F> {
+impl<P: Ports> std::fmt::Debug for Api<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Api").finish_non_exhaustive()
     }
 }
 
+/// The ports as deployed.
+#[derive(Debug)]
+pub struct AwsPorts;
+
+impl Ports for AwsPorts {
+    type Content = reelcart_aws::DynamoContent;
+    type Catalog = reelcart_aws::DynamoCatalog;
+    type Consent = reelcart_aws::S3Blobs;
+    type Commands = reelcart_aws::SqsQueue;
+    type Media = reelcart_aws::DynamoMediaRecords;
+    type Visibility = reelcart_aws::S3MediaVisibility;
+    type Cdn = reelcart_aws::Cdn;
+    type Files = reelcart_aws::S3Blobs;
+}
+
 /// The API as deployed.
-pub type AwsApi = Api<
-    reelcart_aws::DynamoContent,
-    reelcart_aws::DynamoCatalog,
-    reelcart_aws::S3Blobs,
-    reelcart_aws::SqsQueue,
-    reelcart_aws::DynamoMediaRecords,
-    reelcart_aws::S3MediaVisibility,
-    reelcart_aws::Cdn,
-    reelcart_aws::S3Blobs,
->;
+pub type AwsApi = Api<AwsPorts>;
+
+/// The ports in memory (tests, examples).
+#[derive(Debug)]
+pub struct MemoryPorts;
+
+impl Ports for MemoryPorts {
+    type Content = reelcart_ports::memory::MemoryContent;
+    type Catalog = reelcart_ports::memory::MemoryCatalog;
+    type Consent = reelcart_ports::memory::MemoryBlobs;
+    type Commands = reelcart_ports::memory::MemoryQueue;
+    type Media = reelcart_ports::memory::MemoryMediaRecords;
+    type Visibility = reelcart_ports::memory::MemoryMediaVisibility;
+    type Cdn = reelcart_ports::memory::MemoryCdn;
+    type Files = reelcart_ports::memory::MemoryBlobs;
+}
 
 /// Build from settings (`CONTENT_TABLE`, `CATALOG_TABLE`, `CONSENT_BUCKET`, `CONTENT_QUEUE_URL`,
 /// `BRAND_HANDLE`, `APPROVAL_HASHTAG`, `RIGHTS_TERMS_URL`, `MEDIA_BUCKET`, `CDN_DISTRIBUTION_ID`

@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use super::*;
+use crate::MemoryPorts;
 use lambda_http::RequestExt;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::request::RequestContext;
@@ -73,23 +74,12 @@ fn item(n: usize) -> UgcItem {
     )
 }
 
-type TestApi = Arc<
-    Api<
-        MemoryContent,
-        MemoryCatalog,
-        MemoryBlobs,
-        MemoryQueue,
-        MemoryMediaRecords,
-        MemoryMediaVisibility,
-        MemoryCdn,
-        MemoryBlobs,
-    >,
->;
+type TestApi = Arc<Api<MemoryPorts>>;
 
 async fn api() -> TestApi {
     let catalog = MemoryCatalog::default();
     catalog.put_products(&[product("TEE-BLK-M")]).await.unwrap();
-    Arc::new(Api {
+    Arc::new(Api::<MemoryPorts> {
         content: MemoryContent::default(),
         media: MemoryMediaRecords::default(),
         catalog,

@@ -5,6 +5,7 @@
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use moderation_api::Api;
+use moderation_api::MemoryPorts;
 use reelcart_domain::FixedClock;
 use reelcart_domain::content::rights_request::BrandRights;
 use reelcart_domain::content::{MediaType, Source, Status, UgcItem};
@@ -101,19 +102,10 @@ fn every_sample_is_an_api_gateway_v2_request_on_a_route_of_the_function() {
     );
 }
 
-type TestApi = Api<
-    MemoryContent,
-    MemoryCatalog,
-    MemoryBlobs,
-    MemoryQueue,
-    MemoryMediaRecords,
-    MemoryMediaVisibility,
-    MemoryCdn,
-    MemoryBlobs,
->;
+type TestApi = Api<MemoryPorts>;
 
 async fn api() -> Arc<TestApi> {
-    let api = Api {
+    let api = Api::<MemoryPorts> {
         content: MemoryContent::default(),
         media: MemoryMediaRecords::default(),
         catalog: MemoryCatalog::default(),

@@ -1,27 +1,15 @@
 //! The blocklists: read by moderators, replaced by admins.
 
 use crate::Api;
+use crate::Ports;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use reelcart_domain::content::blocklist::Blocklist;
 use reelcart_lambda::http::{ApiError, json};
-use reelcart_ports::{
-    BlobStore, BlocklistStore, CatalogStore, CdnInvalidator, ItemStore, MappingStore, MediaRecords,
-    MediaVisibility, MessageQueue, RightsStore, SignedReads,
-};
+use reelcart_ports::BlocklistStore;
 use serde_json::json as j;
 
-impl<
-    S: ItemStore + RightsStore + MappingStore + BlocklistStore,
-    C: CatalogStore,
-    B: BlobStore,
-    Q: MessageQueue,
-    M: MediaRecords,
-    V: MediaVisibility,
-    I: CdnInvalidator,
-    F: BlobStore + SignedReads,
-> Api<S, C, B, Q, M, V, I, F>
-{
+impl<P: Ports> Api<P> {
     pub(super) async fn blocklist(&self) -> Result<Response<Body>, ApiError> {
         let b = self.content.blocklist().await?;
         Ok(json(StatusCode::OK, &j!({ "blocklist": b })))

@@ -1,6 +1,7 @@
 //! The queue (`GET /items`), an item's detail and its audit trail.
 
 use super::{QueryMap, client, parse_status, query};
+use crate::Ports;
 use crate::{Api, MAX_PAGE};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -9,22 +10,11 @@ use reelcart_domain::content::rights_request::RequestState;
 use reelcart_domain::content::{Channel, UgcItem};
 use reelcart_lambda::http::{ApiError, json};
 use reelcart_ports::{
-    BlobStore, BlocklistStore, CatalogStore, CdnInvalidator, ItemStore, MappingStore, MediaRecords,
-    MediaVisibility, MessageQueue, RightsStore, SignedReads, valid_status_cursor,
+    BlocklistStore, ItemStore, MappingStore, MediaRecords, RightsStore, valid_status_cursor,
 };
 use serde_json::{Value, json as j};
 
-impl<
-    S: ItemStore + RightsStore + MappingStore + BlocklistStore,
-    C: CatalogStore,
-    B: BlobStore,
-    Q: MessageQueue,
-    M: MediaRecords,
-    V: MediaVisibility,
-    I: CdnInvalidator,
-    F: BlobStore + SignedReads,
-> Api<S, C, B, Q, M, V, I, F>
-{
+impl<P: Ports> Api<P> {
     pub(super) async fn existing(&self, id: &str) -> Result<UgcItem, ApiError> {
         self.content
             .item(id)

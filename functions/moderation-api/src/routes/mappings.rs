@@ -2,6 +2,7 @@
 //! nothing.
 
 use super::client;
+use crate::Ports;
 use crate::{Api, MAX_BULK};
 use lambda_http::http::HeaderMap;
 use lambda_http::http::StatusCode;
@@ -9,10 +10,7 @@ use lambda_http::{Body, Response};
 use reelcart_domain::content::ProductMapping;
 use reelcart_lambda::http::{ApiError, json};
 use reelcart_lambda::router::from_json;
-use reelcart_ports::{
-    BlobStore, BlocklistStore, CatalogStore, CdnInvalidator, ItemStore, MappingStore, MediaRecords,
-    MediaVisibility, MessageQueue, RightsStore, SignedReads,
-};
+use reelcart_ports::{CatalogStore, ItemStore, MappingStore};
 use serde::Deserialize;
 use serde_json::json as j;
 use std::collections::HashSet;
@@ -57,17 +55,7 @@ impl MappingBody {
     }
 }
 
-impl<
-    S: ItemStore + RightsStore + MappingStore + BlocklistStore,
-    C: CatalogStore,
-    B: BlobStore,
-    Q: MessageQueue,
-    M: MediaRecords,
-    V: MediaVisibility,
-    I: CdnInvalidator,
-    F: BlobStore + SignedReads,
-> Api<S, C, B, Q, M, V, I, F>
-{
+impl<P: Ports> Api<P> {
     pub(super) async fn put_mapping(
         &self,
         id: &str,

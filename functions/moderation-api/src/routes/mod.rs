@@ -12,16 +12,13 @@ mod qa;
 mod rights;
 mod transitions;
 
+use crate::Ports;
 use crate::{Api, AwsApi, MAX_BODY};
 use lambda_http::http::{HeaderMap, Method, StatusCode};
 use reelcart_domain::content::Status;
 use reelcart_lambda::http::ApiError;
 use reelcart_lambda::router::{
     Admin, Caller, HttpApi, Json, PathParams, Query, RawBody, Routes, Staff, State,
-};
-use reelcart_ports::{
-    BlobStore, BlocklistStore, CatalogStore, CdnInvalidator, ItemStore, MappingStore, MediaRecords,
-    MediaVisibility, MessageQueue, RightsStore, SignedReads,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,17 +36,7 @@ pub fn routes() -> Vec<(Method, &'static str)> {
     <AwsApi as HttpApi>::routes().list()
 }
 
-impl<
-    S: ItemStore + RightsStore + MappingStore + BlocklistStore + 'static,
-    C: CatalogStore + 'static,
-    B: BlobStore + 'static,
-    Q: MessageQueue + 'static,
-    M: MediaRecords + 'static,
-    V: MediaVisibility + 'static,
-    I: CdnInvalidator + 'static,
-    F: BlobStore + SignedReads + 'static,
-> HttpApi for Api<S, C, B, Q, M, V, I, F>
-{
+impl<P: Ports> HttpApi for Api<P> {
     /// Every route, with who may call it: moderators and admins ([`Staff`]) or admins only.
     fn routes() -> Routes<Arc<Self>> {
         type App<T> = State<Arc<T>>;

@@ -8,15 +8,13 @@
 
 use super::client;
 use crate::Api;
+use crate::Ports;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use reelcart_domain::video::MediaManifest;
 use reelcart_domain::video::hls::rewrite_uris;
 use reelcart_lambda::http::{ApiError, json};
-use reelcart_ports::{
-    BlobStore, BlocklistStore, CatalogStore, CdnInvalidator, ItemStore, MappingStore, MediaRecords,
-    MediaVisibility, MessageQueue, RightsStore, SignedReads,
-};
+use reelcart_ports::{BlobStore, MediaRecords, SignedReads};
 use serde_json::json as j;
 
 /// How long a preview's links work.
@@ -59,17 +57,7 @@ fn resolve(key: &str, uri: &str, prefix: &str) -> Result<String, ApiError> {
     }
 }
 
-impl<
-    S: ItemStore + RightsStore + MappingStore + BlocklistStore,
-    C: CatalogStore,
-    B: BlobStore,
-    Q: MessageQueue,
-    M: MediaRecords,
-    V: MediaVisibility,
-    I: CdnInvalidator,
-    F: BlobStore + SignedReads,
-> Api<S, C, B, Q, M, V, I, F>
-{
+impl<P: Ports> Api<P> {
     /// A signed link to one of the manifest's files.
     pub(super) async fn signed(
         &self,

@@ -1,27 +1,15 @@
 //! `GET /qa`: what needs fixing before (or after) it shows.
 
 use crate::Api;
+use crate::Ports;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use reelcart_domain::content::Status;
 use reelcart_lambda::http::{ApiError, json};
-use reelcart_ports::{
-    BlobStore, BlocklistStore, CatalogStore, CdnInvalidator, ItemStore, MappingStore, MediaRecords,
-    MediaVisibility, MessageQueue, RightsStore, SignedReads,
-};
+use reelcart_ports::MappingStore;
 use serde_json::json as j;
 
-impl<
-    S: ItemStore + RightsStore + MappingStore + BlocklistStore,
-    C: CatalogStore,
-    B: BlobStore,
-    Q: MessageQueue,
-    M: MediaRecords,
-    V: MediaVisibility,
-    I: CdnInvalidator,
-    F: BlobStore + SignedReads,
-> Api<S, C, B, Q, M, V, I, F>
-{
+impl<P: Ports> Api<P> {
     /// Published shoppable items without a mapping; shown or showable items mapped to a SKU that
     /// left the catalog.
     pub(super) async fn qa(&self) -> Result<Response<Body>, ApiError> {

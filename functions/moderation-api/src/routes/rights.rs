@@ -3,6 +3,7 @@
 
 use super::client;
 use crate::Api;
+use crate::Ports;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use reelcart_domain::content::Channel;
@@ -10,10 +11,7 @@ use reelcart_domain::content::rights_request::{
     ContentCommand, Delivery, RequestState, RightsRequest, Terms, comment_text, delivery_for,
 };
 use reelcart_lambda::http::{ApiError, json};
-use reelcart_ports::{
-    BlobStore, BlocklistStore, CatalogStore, CdnInvalidator, ItemStore, MappingStore, MediaRecords,
-    MediaVisibility, MessageQueue, RightsStore, SignedReads,
-};
+use reelcart_ports::{MessageQueue, RightsStore};
 use serde::Deserialize;
 use serde_json::json as j;
 
@@ -38,17 +36,7 @@ pub(super) struct RequestBody {
     duration_days: Option<u32>,
 }
 
-impl<
-    S: ItemStore + RightsStore + MappingStore + BlocklistStore,
-    C: CatalogStore,
-    B: BlobStore,
-    Q: MessageQueue,
-    M: MediaRecords,
-    V: MediaVisibility,
-    I: CdnInvalidator,
-    F: BlobStore + SignedReads,
-> Api<S, C, B, Q, M, V, I, F>
-{
+impl<P: Ports> Api<P> {
     pub(super) async fn record_rights(
         &self,
         id: &str,

@@ -1,6 +1,7 @@
 //! The route table against `docs/openapi.yaml`, and against the dispatch.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use super::*;
+use crate::MemoryPorts;
 use lambda_http::RequestExt;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
 use lambda_http::request::RequestContext;
@@ -65,7 +66,7 @@ fn every_route_is_documented_and_every_documented_route_served() {
 /// or the blocklist's settings.
 #[tokio::test]
 async fn paths_match_segment_by_segment_and_roles_are_the_routes() {
-    let api = Arc::new(Api {
+    let api = Arc::new(Api::<MemoryPorts> {
         content: MemoryContent::default(),
         media: MemoryMediaRecords::default(),
         catalog: MemoryCatalog::default(),
@@ -141,7 +142,7 @@ fn admin_request(method: &str, uri: &str) -> Request {
 /// Each route of the table reaches its handler: its parameters are the ones the dispatch takes.
 #[tokio::test]
 async fn every_route_reaches_a_handler() {
-    let api = Arc::new(Api {
+    let api = Arc::new(Api::<MemoryPorts> {
         content: MemoryContent::default(),
         media: MemoryMediaRecords::default(),
         catalog: MemoryCatalog::default(),

@@ -2,15 +2,12 @@
 
 use super::{client, parse_status};
 use crate::Api;
+use crate::Ports;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use reelcart_domain::content::TransitionError;
 use reelcart_lambda::http::{ApiError, json};
-use reelcart_ports::{
-    BlobStore, BlocklistStore, CatalogStore, CdnInvalidator, ItemStore, MappingStore, MediaGate,
-    MediaRecords, MediaVisibility, MessageQueue, MoveError, Moved, RightsStore, SignedReads,
-    move_item_and_media,
-};
+use reelcart_ports::{MediaGate, MoveError, Moved, move_item_and_media};
 use serde::Deserialize;
 use serde_json::json as j;
 
@@ -21,17 +18,7 @@ pub(super) struct TransitionBody {
     reason: Option<String>,
 }
 
-impl<
-    S: ItemStore + RightsStore + MappingStore + BlocklistStore,
-    C: CatalogStore,
-    B: BlobStore,
-    Q: MessageQueue,
-    M: MediaRecords,
-    V: MediaVisibility,
-    I: CdnInvalidator,
-    F: BlobStore + SignedReads,
-> Api<S, C, B, Q, M, V, I, F>
-{
+impl<P: Ports> Api<P> {
     pub(super) async fn transition(
         &self,
         id: &str,
