@@ -31,6 +31,33 @@ pub enum Moved {
     Raced,
 }
 
+/// What the rules say of moving `item` to `to`: its audit entry, or why not (reading the item's
+/// rights and mappings when it is to be published). Nothing is written.
+async fn checked<S: ItemStore + RightsStore + MappingStore>(
+    store: &S,
+    item: &UgcItem,
+    to: Status,
+    actor: &str,
+    reason: Option<&str>,
+    now: i64,
+) -> Result<AuditEntry, MoveError> {
+    let inputs = if to == Status::Published {
+        PublishInputs::load(store, &item.id).await?
+    } else {
+        PublishInputs::default()
+    };
+    let check = inputs.check(item, now);
+    Ok(transition(
+        &item.id,
+        item.status,
+        to,
+        actor,
+        reason,
+        Some(&check),
+        now,
+    )?)
+}
+
 /// Move `item` (as read) to `to`, by `actor`, at `now`.
 pub async fn move_item<S: ItemStore + RightsStore + MappingStore>(
     store: &S,
@@ -40,13 +67,7 @@ pub async fn move_item<S: ItemStore + RightsStore + MappingStore>(
     reason: Option<&str>,
     now: i64,
 ) -> Result<Moved, MoveError> {
-    let inputs = if to == Status::Published {
-        PublishInputs::load(store, &item.id).await?
-    } else {
-        PublishInputs::default()
-    };
-    let check = inputs.check(item, now);
-    let entry = transition(&item.id, item.status, to, actor, reason, Some(&check), now)?;
+    let entry = checked(store, item, to, actor, reason, now).await?;
     let mut moved = item.clone();
     moved.status = to;
     moved.updated_at = now;
@@ -114,7 +135,7 @@ pub async fn move_item_and_media<
         return move_item(store, item, to, actor, reason, now).await;
     }
     // The rules first: nothing is closed for a move they refuse.
-    transition(&item.id, item.status, to, actor, reason, None, now)?;
+    checked(store, item, to, actor, reason, now).await?;
     gate.close(&item.id).await?;
     let moved = move_item(store, item, to, actor, reason, now).await;
     if !matches!(moved, Ok(Moved::Done { .. })) {
@@ -134,17 +155,8 @@ pub async fn publish_item<S: ItemStore + RightsStore + MappingStore, V: MediaVis
     actor: &str,
     now: i64,
 ) -> Result<Moved, MoveError> {
-    let inputs = PublishInputs::load(store, &item.id).await?;
-    let check = inputs.check(item, now);
-    transition(
-        &item.id,
-        item.status,
-        Status::Published,
-        actor,
-        None,
-        Some(&check),
-        now,
-    )?;
+    // The rules first: nothing is opened for a publish they refuse.
+    checked(store, item, Status::Published, actor, None, now).await?;
     visibility.set(&item.id, true).await?;
     let moved = move_item(store, item, Status::Published, actor, None, now).await;
     if matches!(moved, Ok(Moved::Done { .. })) {
