@@ -124,6 +124,12 @@ async fn a_creator_and_a_moderator_take_a_video_from_upload_to_orders() {
         (&console["approved"], &console["published"]),
         (&json!(true), &json!(true))
     );
+    // The queued upload is not on the CDN: the preview played from signed links, with hls.js
+    // too (cross-origin to the bucket) where the browser also plays HLS natively.
+    assert!(
+        console["preview_hls"] == "hls.js" || console["preview_hlsjs"] == true,
+        "{console}"
+    );
     assert!(
         console["audit"]
             .as_array()
