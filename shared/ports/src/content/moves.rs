@@ -68,10 +68,20 @@ pub async fn move_item<S: ItemStore + RightsStore + MappingStore>(
     now: i64,
 ) -> Result<Moved, MoveError> {
     let entry = checked(store, item, to, actor, reason, now).await?;
+    write(store, item, entry, now).await
+}
+
+/// Write the move `entry` says (the rules passed), conditional on the status `item` was read with.
+async fn write<S: ItemStore>(
+    store: &S,
+    item: &UgcItem,
+    entry: AuditEntry,
+    now: i64,
+) -> Result<Moved, MoveError> {
     let mut moved = item.clone();
-    moved.status = to;
+    moved.status = entry.to;
     moved.updated_at = now;
-    if to == Status::Rejected {
+    if entry.to == Status::Rejected {
         moved.rejection = entry.reason.clone();
     }
     if store.record_transition(&moved, &entry).await? {
@@ -135,9 +145,9 @@ pub async fn move_item_and_media<
         return move_item(store, item, to, actor, reason, now).await;
     }
     // The rules first: nothing is closed for a move they refuse.
-    checked(store, item, to, actor, reason, now).await?;
+    let entry = checked(store, item, to, actor, reason, now).await?;
     gate.close(&item.id).await?;
-    let moved = move_item(store, item, to, actor, reason, now).await;
+    let moved = write(store, item, entry, now).await;
     if !matches!(moved, Ok(Moved::Done { .. })) {
         put_back(store, gate.visibility, &item.id).await;
     }
@@ -156,9 +166,9 @@ pub async fn publish_item<S: ItemStore + RightsStore + MappingStore, V: MediaVis
     now: i64,
 ) -> Result<Moved, MoveError> {
     // The rules first: nothing is opened for a publish they refuse.
-    checked(store, item, Status::Published, actor, None, now).await?;
+    let entry = checked(store, item, Status::Published, actor, None, now).await?;
     visibility.set(&item.id, true).await?;
-    let moved = move_item(store, item, Status::Published, actor, None, now).await;
+    let moved = write(store, item, entry, now).await;
     if matches!(moved, Ok(Moved::Done { .. })) {
         if let Err(e) = visibility.set(&item.id, true).await {
             tracing::warn!(item_id = %item.id, error = %e, "published; files finished meanwhile may stay private until the next open");
