@@ -98,6 +98,22 @@ async fn api() -> TestApi {
     })
 }
 
+/// The queue's summary of item `id` (the queued page, as a moderator sees it).
+async fn queued_summary(api: &TestApi, id: &str) -> Value {
+    let (_, out) = call(
+        api,
+        request("GET", "/v1/moderation/items", Some("[moderator]"), None),
+    )
+    .await;
+    out["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap()["summary"]
+        .clone()
+}
+
 async fn call(api: &TestApi, r: Request) -> (u16, Value) {
     let resp = api.handle(r).await;
     let status = resp.status().as_u16();
@@ -766,18 +782,7 @@ async fn the_queue_filters_by_source_rights_and_flags_and_summarizes_each_item()
         [other.id.as_str()]
     );
     assert_eq!(list("flagged=false").await.len(), 2);
-    let (_, out) = call(
-        &api,
-        request("GET", "/v1/moderation/items", Some("[moderator]"), None),
-    )
-    .await;
-    let summary = out["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == hashtag.id.as_str())
-        .unwrap()["summary"]
-        .clone();
+    let summary = queued_summary(&api, &hashtag.id).await;
     assert_eq!(
         summary,
         j!({"rights": "valid", "valid_channels": ["site"], "media": null, "poster": null, "mappings": 0})
@@ -919,18 +924,7 @@ async fn the_preview_signs_a_copy_of_every_playlist_and_each_file() {
         assert!(variant.contains("#EXT-X-ENDLIST"));
     }
     // The queue's poster is signed too.
-    let (_, queue) = call(
-        &api,
-        request("GET", "/v1/moderation/items", Some("[moderator]"), None),
-    )
-    .await;
-    let listed = queue["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == it.id.as_str())
-        .unwrap();
-    assert_eq!(listed["summary"]["poster"], out["poster"]);
+    assert_eq!(queued_summary(&api, &it.id).await["poster"], out["poster"]);
 
     // A playlist that names someone else's files is not copied.
     put(
